@@ -1,0 +1,122 @@
+import * as v from 'valibot'
+import { describe, expect, test } from 'vitest'
+import { InvalidParamsError, InvalidRequestError, MethodNotFoundError } from './Errors.js'
+import {
+  PopupMessage,
+  parseParams,
+  parseRequest,
+  parseResult,
+  type popupMethods,
+  Response,
+} from './RpcSchema.js'
+
+const address = '0x1111111111111111111111111111111111111111'
+const hash = `0x${'ab'.repeat(32)}` as const
+const typedData = {
+  domain: { name: 'Test', version: '1', chainId: 31337, verifyingContract: address },
+  types: { Mail: [{ name: 'contents', type: 'string' }] },
+  primaryType: 'Mail',
+  message: { contents: 'hi' },
+}
+
+const valid: { [method in keyof typeof popupMethods]: unknown } = {
+  eth_requestAccounts: [],
+  eth_sendTransaction: [{ from: address, to: address, value: '0x1', data: '0x', gas: '0x5208' }],
+  wallet_sendCalls: [
+    {
+      version: '2.0.0',
+      chainId: '0x7a69',
+      from: address,
+      atomicRequired: true,
+      calls: [{ to: address, data: '0x' }],
+    },
+  ],
+  wallet_showCallsStatus: [hash],
+  personal_sign: ['0x68656c6c6f', address],
+  eth_signTypedData_v4: [address, JSON.stringify(typedData)],
+}
+
+const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
+  eth_requestAccounts: ['x', {}],
+  eth_sendTransaction: [[], [{ to: 'nope' }], [{ from: address }], [{ to: address, value: 10 }], 'x'],
+  wallet_sendCalls: [
+    [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [] }],
+    [{ version: '2.0.0', chainId: 31337, atomicRequired: true, calls: [{ to: address }] }],
+    [{ version: '2.0.0', chainId: '0x1', calls: [{ to: address }] }],
+    [],
+  ],
+  wallet_showCallsStatus: [[], [''], [1]],
+  personal_sign: [['hello', address], ['0x00'], ['0x00', '0x12'], {}],
+  eth_signTypedData_v4: [
+    [address, '{not json'],
+    [address, { types: {} }],
+    ['nope', JSON.stringify(typedData)],
+  ],
+}
+
+describe('RpcSchema', () => {
+  test('behavior: every popup method accepts well-formed params', () => {
+    for (const [method, params] of Object.entries(valid)) {
+      const parsed = parseRequest({ id: '1', method, params, chainId: 31337 })
+      expect(parsed.success, method).toBe(true)
+    }
+    const typed = parseParams('eth_signTypedData_v4', [address, JSON.stringify(typedData)])
+    expect(typed.success && typed.params[1].primaryType).toBe('Mail')
+    expect(parseRequest({ id: '1', method: 'eth_requestAccounts', chainId: 1 }).success).toBe(true)
+  })
+
+  test('error: every popup method rejects malformed params with -32602', () => {
+    for (const [method, cases] of Object.entries(malformed)) {
+      for (const params of cases) {
+        const parsed = parseRequest({ id: 'x', method, params, chainId: 31337 })
+        expect(parsed.success, `${method} ${JSON.stringify(params)}`).toBe(false)
+        if (!parsed.success) {
+          expect(parsed.id).toBe('x')
+          expect(parsed.error).toBeInstanceOf(InvalidParamsError)
+          expect(parsed.error.code).toBe(-32602)
+        }
+      }
+    }
+  })
+
+  test('error: unknown methods give -32601, broken envelopes -32600', () => {
+    const unknown = parseRequest({ id: 'a', method: 'eth_sign', params: [], chainId: 1 })
+    expect(!unknown.success && unknown.error).toBeInstanceOf(MethodNotFoundError)
+    const proto = parseRequest({ id: 'a', method: 'toString', params: [], chainId: 1 })
+    expect(!proto.success && proto.error).toBeInstanceOf(MethodNotFoundError)
+    for (const data of [
+      null,
+      'x',
+      1,
+      {},
+      { id: 'a' },
+      { id: 'a', method: 'personal_sign', chainId: 0 },
+      { id: '' },
+    ]) {
+      const parsed = parseRequest(data)
+      expect(parsed.success).toBe(false)
+      if (!parsed.success) expect(parsed.error).toBeInstanceOf(InvalidRequestError)
+    }
+    const noChain = parseRequest({ id: 'a', method: 'personal_sign', params: [] })
+    expect(!noChain.success && noChain.id).toBe('a')
+  })
+
+  test('behavior: results are validated', () => {
+    expect(parseResult('eth_requestAccounts', { accounts: [address], chainId: 31337 }).success).toBe(true)
+    expect(parseResult('eth_requestAccounts', { accounts: [], chainId: 31337 }).success).toBe(false)
+    expect(parseResult('eth_sendTransaction', hash).success).toBe(true)
+    expect(parseResult('eth_sendTransaction', '0x12').success).toBe(false)
+    expect(parseResult('wallet_sendCalls', { id: hash }).success).toBe(true)
+    expect(parseResult('personal_sign', 'sig').success).toBe(false)
+  })
+
+  test('behavior: popup messages parse as ready, closing and responses', () => {
+    expect(v.is(PopupMessage, { type: 'ready' })).toBe(true)
+    expect(v.is(PopupMessage, { type: 'closing' })).toBe(true)
+    expect(v.is(Response, { id: '1', result: null })).toBe(true)
+    expect(v.is(Response, { id: '1', error: { code: 4001, message: 'no' } })).toBe(true)
+    expect(v.is(PopupMessage, { id: '1' })).toBe(false)
+    expect(v.is(PopupMessage, { id: '1', error: { code: 'x', message: 'no' } })).toBe(false)
+    expect(v.is(PopupMessage, { type: 'other' })).toBe(false)
+  })
+})

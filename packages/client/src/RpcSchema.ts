@@ -1,0 +1,355 @@
+/**
+ * THE popup protocol (DESIGN.md §4): one valibot schema per message and per RPC method, validated on both sides
+ * of `postMessage`. The auth server imports this module as `@sso/client/schema`.
+ *
+ * Messages, dapp -> popup:
+ *   - {@link Request}: `{ id, method, params, chainId }`, `method` one of {@link popupMethods}.
+ * Messages, popup -> dapp:
+ *   - {@link Ready}: `{ type: 'ready' }`, the popup is listening (sent on load; sent again after a reload).
+ *   - {@link Closing}: `{ type: 'closing' }`, the popup is going away (pagehide); pending requests fail with 4001.
+ *   - {@link Response}: `{ id, result }` or `{ id, error: { code, message, data? } }`.
+ *
+ * Provider params ({@link providerMethods}) cover the methods the dapp may call on the EIP-1193 provider; malformed
+ * params give -32602 ({@link InvalidParamsError}).
+ */
+import * as v from 'valibot'
+import { InvalidParamsError, InvalidRequestError, MethodNotFoundError, type RpcError } from './Errors.js'
+
+// ---------------------------------------------------------------------------------------------------------------
+// Primitives
+
+/** `0x`-prefixed hex string (any length, even or odd). */
+export const Hex = v.custom<`0x${string}`>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]*$/.test(value),
+  'Expected a 0x-prefixed hex string',
+)
+/** 20-byte address (any case; checksums are not enforced). */
+export const Address = v.custom<`0x${string}`>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value),
+  'Expected a 20-byte 0x-prefixed address',
+)
+/** 32-byte hash. */
+export const Hash = v.custom<`0x${string}`>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{64}$/.test(value),
+  'Expected a 32-byte 0x-prefixed hash',
+)
+/** JSON-RPC quantity: `0x`-prefixed hex number (`0x0`, `0x1a`, …). */
+export const Quantity = v.custom<`0x${string}`>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value),
+  'Expected a 0x-prefixed hex quantity',
+)
+/** Chain id inside the envelope: a positive safe integer. */
+export const ChainId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))
+/** Request id: a non-empty string (the client uses `crypto.randomUUID()`). */
+export const RequestId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** EIP-5792 capabilities object: `{ [name]: { optional?: boolean, ... } }`. */
+export const Capabilities = v.record(v.string(), v.looseObject({ optional: v.optional(v.boolean()) }))
+export type Capabilities = v.InferOutput<typeof Capabilities>
+
+/** A call (to, data, value) as in `eth_sendTransaction` / `wallet_sendCalls`. `to` is required (no deployments). */
+export const Call = v.object({
+  to: Address,
+  data: v.optional(Hex),
+  value: v.optional(Quantity),
+  capabilities: v.optional(Capabilities),
+})
+export type Call = v.InferOutput<typeof Call>
+
+/**
+ * `eth_sendTransaction` transaction object. Gas and fee fields are accepted (viem sends them) and ignored: the
+ * wallet sends a userOp and estimates its own gas.
+ */
+export const TransactionRequest = v.looseObject({
+  from: v.optional(Address),
+  to: Address,
+  data: v.optional(Hex),
+  input: v.optional(Hex),
+  value: v.optional(Quantity),
+  gas: v.optional(Quantity),
+  nonce: v.optional(Quantity),
+  chainId: v.optional(Quantity),
+})
+export type TransactionRequest = v.InferOutput<typeof TransactionRequest>
+
+/** EIP-5792 v2 `wallet_sendCalls` params object. */
+export const SendCallsParameters = v.object({
+  version: v.string(),
+  id: v.optional(v.pipe(v.string(), v.maxLength(4096))),
+  from: v.optional(Address),
+  chainId: Quantity,
+  atomicRequired: v.boolean(),
+  calls: v.pipe(v.array(Call), v.minLength(1), v.maxLength(100)),
+  capabilities: v.optional(Capabilities),
+})
+export type SendCallsParameters = v.InferOutput<typeof SendCallsParameters>
+
+const TypedDataParameter = v.object({ name: v.string(), type: v.string() })
+/** EIP-712 typed data (`eth_signTypedData_v4`), as an object. */
+export const TypedData = v.object({
+  types: v.record(v.string(), v.array(TypedDataParameter)),
+  primaryType: v.pipe(v.string(), v.minLength(1)),
+  domain: v.optional(
+    v.looseObject({
+      name: v.optional(v.string()),
+      version: v.optional(v.string()),
+      chainId: v.optional(v.union([v.number(), v.string(), v.bigint()])),
+      verifyingContract: v.optional(Address),
+      salt: v.optional(Hex),
+    }),
+  ),
+  message: v.record(v.string(), v.unknown()),
+})
+export type TypedData = v.InferOutput<typeof TypedData>
+
+/** Typed data as sent by dapps: a JSON string (viem, MetaMask convention) or an object; parsed to {@link TypedData}. */
+export const TypedDataInput = v.pipe(
+  v.union([v.string(), v.looseObject({})]),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    if (typeof dataset.value !== 'string') return dataset.value
+    try {
+      return JSON.parse(dataset.value) as unknown
+    } catch {
+      addIssue({ message: 'Typed data is not valid JSON' })
+      return NEVER
+    }
+  }),
+  TypedData,
+)
+
+/** EIP-5792 call receipt (`wallet_getCallsStatus`). */
+export const CallReceipt = v.object({
+  logs: v.array(v.object({ address: Address, data: Hex, topics: v.array(Hex) })),
+  status: Hex,
+  blockHash: Hash,
+  blockNumber: Quantity,
+  gasUsed: Quantity,
+  transactionHash: Hash,
+})
+export type CallReceipt = v.InferOutput<typeof CallReceipt>
+
+// ---------------------------------------------------------------------------------------------------------------
+// Methods handled by the popup: one schema for params, one for the result.
+
+/**
+ * The RPC methods the popup answers. Params are validated by the popup (and before sending, by the provider);
+ * results are validated by the client when they come back.
+ *
+ * - `eth_requestAccounts`: sign up / log in. Params `[]` (or absent). Result {@link ConnectResult}.
+ * - `eth_sendTransaction`: one call sent as a userOp. Params `[tx, capabilities?]` (capabilities as in
+ *   `wallet_sendCalls`, e.g. `paymasterService`). Result: the hash of the transaction that included the userOp,
+ *   once it is included.
+ * - `wallet_sendCalls`: atomic batch as one userOp. Params `[SendCallsParameters]`. Result `{ id }` where `id` is
+ *   the userOp hash (the client reads its status from the bundler).
+ * - `wallet_showCallsStatus`: show a batch to the user. Params `[id]`. Result `null` once the user dismisses it.
+ * - `personal_sign`: Params `[message, address]`. Result: ERC-1271 signature (ERC-6492-wrapped when undeployed).
+ * - `eth_signTypedData_v4`: Params `[address, typedData]`. Result: same as `personal_sign`.
+ *
+ * Sessions (`wallet_grantPermissions`, `wallet_revokePermissions`) will be added here with their own schemas.
+ */
+export const popupMethods = {
+  eth_requestAccounts: {
+    params: v.optional(v.tuple([])),
+    result: v.object({
+      accounts: v.pipe(v.array(Address), v.minLength(1)),
+      chainId: ChainId,
+    }),
+  },
+  eth_sendTransaction: {
+    params: v.union([v.tuple([TransactionRequest]), v.tuple([TransactionRequest, Capabilities])]),
+    result: Hash,
+  },
+  wallet_sendCalls: {
+    params: v.tuple([SendCallsParameters]),
+    result: v.object({
+      id: v.pipe(v.string(), v.minLength(1)),
+      capabilities: v.optional(v.record(v.string(), v.unknown())),
+    }),
+  },
+  wallet_showCallsStatus: {
+    params: v.tuple([v.pipe(v.string(), v.minLength(1))]),
+    result: v.null(),
+  },
+  personal_sign: {
+    params: v.tuple([Hex, Address]),
+    result: Hex,
+  },
+  eth_signTypedData_v4: {
+    params: v.tuple([Address, TypedDataInput]),
+    result: Hex,
+  },
+} as const
+
+export type PopupMethod = keyof typeof popupMethods
+export type PopupParams<method extends PopupMethod> = v.InferOutput<(typeof popupMethods)[method]['params']>
+/** Params as the dapp may send them (e.g. typed data as a JSON string). */
+export type PopupParamsInput<method extends PopupMethod> = v.InferInput<
+  (typeof popupMethods)[method]['params']
+>
+export type PopupResult<method extends PopupMethod> = v.InferOutput<(typeof popupMethods)[method]['result']>
+export type ConnectResult = PopupResult<'eth_requestAccounts'>
+export const ConnectResult = popupMethods.eth_requestAccounts.result
+
+// ---------------------------------------------------------------------------------------------------------------
+// Methods handled by the provider itself (no popup) — params only. Results are plain JSON-RPC values.
+
+/** Params of every method the provider answers itself (popup methods have their schema in {@link popupMethods}). */
+export const providerMethods = {
+  eth_accounts: { params: v.optional(v.tuple([])) },
+  eth_chainId: { params: v.optional(v.tuple([])) },
+  wallet_switchEthereumChain: { params: v.tuple([v.looseObject({ chainId: Quantity })]) },
+  wallet_getCallsStatus: { params: v.tuple([v.pipe(v.string(), v.minLength(1))]) },
+  wallet_getCapabilities: {
+    params: v.optional(v.union([v.tuple([]), v.tuple([Address]), v.tuple([Address, v.array(Quantity)])])),
+  },
+  wallet_disconnect: { params: v.optional(v.tuple([])) },
+} as const
+export type ProviderMethod = keyof typeof providerMethods
+
+/** EIP-5792 v2 status codes of `wallet_getCallsStatus`. */
+export const CallsStatus = {
+  /** Batch received, not yet completed on chain. */
+  pending: 100,
+  /** Included on chain without reverts. */
+  confirmed: 200,
+  /** Not included on chain, the wallet will not retry. */
+  offchainFailure: 400,
+  /** Reverted completely (atomic batch reverted). */
+  reverted: 500,
+  /** Reverted partially. */
+  partiallyReverted: 600,
+} as const
+
+// ---------------------------------------------------------------------------------------------------------------
+// Envelope and control messages
+
+/** Dapp -> popup request envelope. `params` is checked per method by {@link parseRequest}. */
+export const Request = v.object({
+  id: RequestId,
+  method: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
+  params: v.optional(v.unknown()),
+  chainId: ChainId,
+})
+export type Request = v.InferOutput<typeof Request>
+
+/** A request whose method is a popup method and whose params passed that method's schema. */
+export type PopupRequest = {
+  [method in PopupMethod]: { id: string; method: method; params: PopupParams<method>; chainId: number }
+}[PopupMethod]
+
+/** Error object of a response (JSON-RPC): `{ code, message, data? }`. */
+export const ErrorObject = v.object({
+  code: v.pipe(v.number(), v.integer()),
+  message: v.string(),
+  data: v.optional(v.unknown()),
+})
+
+/** Popup -> dapp answer: `{ id, result }`. */
+export const SuccessResponse = v.object({ id: RequestId, result: v.unknown() })
+/** Popup -> dapp answer: `{ id, error }`. */
+export const ErrorResponse = v.object({ id: RequestId, error: ErrorObject })
+/** Popup -> dapp answer. Discriminated by the presence of `error`. */
+export const Response = v.union([ErrorResponse, SuccessResponse])
+export type Response = v.InferOutput<typeof Response>
+
+/** Popup -> dapp: the popup listens and wants the pending requests. */
+export const Ready = v.object({ type: v.literal('ready') })
+/** Popup -> dapp: the popup is closing (pagehide); the dapp rejects what is pending with 4001. */
+export const Closing = v.object({ type: v.literal('closing') })
+
+/** Any message the popup sends to the dapp. */
+export const PopupMessage = v.union([Ready, Closing, ErrorResponse, SuccessResponse])
+export type PopupMessage = v.InferOutput<typeof PopupMessage>
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+
+/** Result of {@link parseRequest}. `id` is present when the envelope had a usable id (so an error can be answered). */
+export type ParseRequestResult =
+  | { success: true; request: PopupRequest }
+  | { success: false; id: string | undefined; error: RpcError }
+
+/**
+ * Validates a dapp -> popup message: the envelope, then the method (-32601 when it is not a popup method) and its
+ * params (-32602). Never throws.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseRequest(event.data)
+ * if (parsed.success) handle(parsed.request)
+ * else if (parsed.id) reply({ id: parsed.id, error: serializeError(parsed.error) })
+ * ```
+ */
+export function parseRequest(data: unknown): ParseRequestResult {
+  const envelope = v.safeParse(Request, data)
+  if (!envelope.success) {
+    const id = v.safeParse(v.object({ id: RequestId }), data)
+    return {
+      success: false,
+      id: id.success ? id.output.id : undefined,
+      error: new InvalidRequestError(undefined, { details: v.summarize(envelope.issues) }),
+    }
+  }
+  const { id, method, params, chainId } = envelope.output
+  if (!isPopupMethod(method))
+    return { success: false, id, error: new MethodNotFoundError(`The popup does not handle "${method}".`) }
+  const parsed = parseParams(method, params)
+  if (!parsed.success) return { success: false, id, error: parsed.error }
+  return { success: true, request: { id, method, params: parsed.params, chainId } as PopupRequest }
+}
+
+/**
+ * Validates the params of a popup method; failure is an {@link InvalidParamsError} (-32602) naming the problem.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseParams('personal_sign', ['0x68656c6c6f', address])
+ * ```
+ */
+export function parseParams<method extends PopupMethod>(
+  method: method,
+  params: unknown,
+): { success: true; params: PopupParams<method> } | { success: false; error: RpcError } {
+  const schema = popupMethods[method].params as v.GenericSchema<unknown, PopupParams<method>>
+  const parsed = v.safeParse(schema, params)
+  if (parsed.success) return { success: true, params: parsed.output }
+  return { success: false, error: invalidParams(method, parsed.issues) }
+}
+
+/**
+ * Validates the result of a popup method (the dapp side checks what the popup answers).
+ *
+ * @example
+ * ```ts
+ * const parsed = parseResult('eth_requestAccounts', { accounts: [address], chainId: 31337 })
+ * ```
+ */
+export function parseResult<method extends PopupMethod>(
+  method: method,
+  result: unknown,
+): { success: true; result: PopupResult<method> } | { success: false; error: RpcError } {
+  const schema = popupMethods[method].result as v.GenericSchema<unknown, PopupResult<method>>
+  const parsed = v.safeParse(schema, result)
+  if (parsed.success) return { success: true, result: parsed.output }
+  return {
+    success: false,
+    error: new InvalidParamsError(`The popup answered "${method}" with a malformed result.`, {
+      details: v.summarize(parsed.issues),
+    }),
+  }
+}
+
+/** Whether `method` is handled by the popup. */
+export function isPopupMethod(method: string): method is PopupMethod {
+  return Object.hasOwn(popupMethods, method)
+}
+
+/** Builds the -32602 error for a failed params schema. */
+export function invalidParams(method: string, issues: readonly v.BaseIssue<unknown>[]): RpcError {
+  return new InvalidParamsError(`Invalid params for "${method}".`, {
+    details: v.summarize(issues as [v.BaseIssue<unknown>]),
+  })
+}
