@@ -78,115 +78,173 @@ export class RpcError extends BaseError {
 
 type RpcErrorClass = { readonly code: number; new (message?: string, options?: RpcErrorOptions): RpcError }
 
-function rpcErrorClass<const code extends number>(
-  code: code,
-  name: string,
-  defaultMessage: string,
-): {
-  readonly code: code
-  new (message?: string, options?: RpcErrorOptions): RpcError & { readonly code: code }
-} {
-  const Class = class extends RpcError {
-    static readonly code = code
-    declare readonly code: code
-    constructor(message: string = defaultMessage, options: RpcErrorOptions = {}) {
-      super(code, message, options)
-      this.name = name
-    }
-  }
-  Object.defineProperty(Class, 'name', { value: name })
-  return Class
-}
-
 // EIP-1193 provider errors.
 /** 4001: the user rejected the request (also: closed the popup). */
-export const UserRejectedRequestError = rpcErrorClass(
-  4001,
-  'UserRejectedRequestError',
-  'The user rejected the request.',
-)
+export class UserRejectedRequestError extends RpcError {
+  static readonly code = 4001
+  override name = 'UserRejectedRequestError'
+  constructor(message = 'The user rejected the request.', options: RpcErrorOptions = {}) {
+    super(4001, message, options)
+  }
+}
 /** 4100: the method needs a connected account (call `eth_requestAccounts` first), or the account is not ours. */
-export const UnauthorizedError = rpcErrorClass(
-  4100,
-  'UnauthorizedError',
-  'The requested method and/or account has not been authorized by the user.',
-)
+export class UnauthorizedError extends RpcError {
+  static readonly code = 4100
+  override name = 'UnauthorizedError'
+  constructor(
+    message = 'The requested method and/or account has not been authorized by the user.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(4100, message, options)
+  }
+}
 /** 4200: the provider does not support the method. */
-export const UnsupportedMethodError = rpcErrorClass(
-  4200,
-  'UnsupportedMethodError',
-  'The provider does not support the requested method.',
-)
+export class UnsupportedMethodError extends RpcError {
+  static readonly code = 4200
+  override name = 'UnsupportedMethodError'
+  constructor(
+    message = 'The provider does not support the requested method.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(4200, message, options)
+  }
+}
 /** 4900: the provider is disconnected from all chains. */
-export const DisconnectedError = rpcErrorClass(
-  4900,
-  'DisconnectedError',
-  'The provider is disconnected from all chains.',
-)
+export class DisconnectedError extends RpcError {
+  static readonly code = 4900
+  override name = 'DisconnectedError'
+  constructor(message = 'The provider is disconnected from all chains.', options: RpcErrorOptions = {}) {
+    super(4900, message, options)
+  }
+}
 /** 4901: the provider is not connected to the requested chain. */
-export const ChainDisconnectedError = rpcErrorClass(
-  4901,
-  'ChainDisconnectedError',
-  'The provider is not connected to the requested chain.',
-)
+export class ChainDisconnectedError extends RpcError {
+  static readonly code = 4901
+  override name = 'ChainDisconnectedError'
+  constructor(
+    message = 'The provider is not connected to the requested chain.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(4901, message, options)
+  }
+}
 /** 4902 (EIP-3326): the chain is not configured. */
-export const UnknownChainError = rpcErrorClass(4902, 'UnknownChainError', 'Unrecognized chain ID.')
+export class UnknownChainError extends RpcError {
+  static readonly code = 4902
+  override name = 'UnknownChainError'
+  constructor(message = 'Unrecognized chain ID.', options: RpcErrorOptions = {}) {
+    super(4902, message, options)
+  }
+}
 
 // EIP-1474 / JSON-RPC 2.0 errors.
 /** -32700: invalid JSON. */
-export const ParseError = rpcErrorClass(-32700, 'ParseError', 'Invalid JSON was received.')
+export class ParseError extends RpcError {
+  static readonly code = -32700
+  override name = 'ParseError'
+  constructor(message = 'Invalid JSON was received.', options: RpcErrorOptions = {}) {
+    super(-32700, message, options)
+  }
+}
 /** -32600: the message is not a valid request. */
-export const InvalidRequestError = rpcErrorClass(
-  -32600,
-  'InvalidRequestError',
-  'The request is not a valid request object.',
-)
+export class InvalidRequestError extends RpcError {
+  static readonly code = -32600
+  override name = 'InvalidRequestError'
+  constructor(message = 'The request is not a valid request object.', options: RpcErrorOptions = {}) {
+    super(-32600, message, options)
+  }
+}
 /** -32601: the method does not exist. */
-export const MethodNotFoundError = rpcErrorClass(
-  -32601,
-  'MethodNotFoundError',
-  'The method does not exist or is not available.',
-)
+export class MethodNotFoundError extends RpcError {
+  static readonly code = -32601
+  override name = 'MethodNotFoundError'
+  constructor(message = 'The method does not exist or is not available.', options: RpcErrorOptions = {}) {
+    super(-32601, message, options)
+  }
+}
 /** -32602: the params are malformed. */
-export const InvalidParamsError = rpcErrorClass(-32602, 'InvalidParamsError', 'Invalid method parameters.')
+export class InvalidParamsError extends RpcError {
+  static readonly code = -32602
+  override name = 'InvalidParamsError'
+  constructor(message = 'Invalid method parameters.', options: RpcErrorOptions = {}) {
+    super(-32602, message, options)
+  }
+}
 /** -32603: internal error. */
-export const InternalError = rpcErrorClass(-32603, 'InternalError', 'Internal error.')
+export class InternalError extends RpcError {
+  static readonly code = -32603
+  override name = 'InternalError'
+  constructor(message = 'Internal error.', options: RpcErrorOptions = {}) {
+    super(-32603, message, options)
+  }
+}
 /** -32003: the transaction was rejected (e.g. it reverted in simulation). */
-export const TransactionRejectedError = rpcErrorClass(
-  -32003,
-  'TransactionRejectedError',
-  'The transaction was rejected.',
-)
+export class TransactionRejectedError extends RpcError {
+  static readonly code = -32003
+  override name = 'TransactionRejectedError'
+  constructor(message = 'The transaction was rejected.', options: RpcErrorOptions = {}) {
+    super(-32003, message, options)
+  }
+}
 
 // EIP-5792 errors.
 /** 5700: a required capability is not supported. */
-export const UnsupportedNonOptionalCapabilityError = rpcErrorClass(
-  5700,
-  'UnsupportedNonOptionalCapabilityError',
-  'The wallet does not support a capability that was not marked optional.',
-)
+export class UnsupportedNonOptionalCapabilityError extends RpcError {
+  static readonly code = 5700
+  override name = 'UnsupportedNonOptionalCapabilityError'
+  constructor(
+    message = 'The wallet does not support a capability that was not marked optional.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(5700, message, options)
+  }
+}
 /** 5710: the chain of the batch is not supported. */
-export const UnsupportedChainIdError = rpcErrorClass(
-  5710,
-  'UnsupportedChainIdError',
-  'The wallet does not support the requested chain ID.',
-)
+export class UnsupportedChainIdError extends RpcError {
+  static readonly code = 5710
+  override name = 'UnsupportedChainIdError'
+  constructor(
+    message = 'The wallet does not support the requested chain ID.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(5710, message, options)
+  }
+}
 /** 5720: a batch with this id already exists. */
-export const DuplicateIdError = rpcErrorClass(
-  5720,
-  'DuplicateIdError',
-  'There is already a bundle submitted with this ID.',
-)
+export class DuplicateIdError extends RpcError {
+  static readonly code = 5720
+  override name = 'DuplicateIdError'
+  constructor(message = 'There is already a bundle submitted with this ID.', options: RpcErrorOptions = {}) {
+    super(5720, message, options)
+  }
+}
 /** 5730: no batch with this id is known. */
-export const UnknownBundleIdError = rpcErrorClass(5730, 'UnknownBundleIdError', 'This bundle ID is unknown.')
+export class UnknownBundleIdError extends RpcError {
+  static readonly code = 5730
+  override name = 'UnknownBundleIdError'
+  constructor(message = 'This bundle ID is unknown.', options: RpcErrorOptions = {}) {
+    super(5730, message, options)
+  }
+}
 /** 5740: too many calls in the batch. */
-export const BundleTooLargeError = rpcErrorClass(5740, 'BundleTooLargeError', 'The call bundle is too large.')
+export class BundleTooLargeError extends RpcError {
+  static readonly code = 5740
+  override name = 'BundleTooLargeError'
+  constructor(message = 'The call bundle is too large.', options: RpcErrorOptions = {}) {
+    super(5740, message, options)
+  }
+}
 /** 5760: atomicity was required and can't be provided. */
-export const AtomicityNotSupportedError = rpcErrorClass(
-  5760,
-  'AtomicityNotSupportedError',
-  'The wallet does not support atomic execution but the request requires it.',
-)
+export class AtomicityNotSupportedError extends RpcError {
+  static readonly code = 5760
+  override name = 'AtomicityNotSupportedError'
+  constructor(
+    message = 'The wallet does not support atomic execution but the request requires it.',
+    options: RpcErrorOptions = {},
+  ) {
+    super(5760, message, options)
+  }
+}
 
 const classes: readonly RpcErrorClass[] = [
   UserRejectedRequestError,

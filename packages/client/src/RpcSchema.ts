@@ -152,14 +152,14 @@ export type CallReceipt = v.InferOutput<typeof CallReceipt>
  */
 export const popupMethods = {
   eth_requestAccounts: {
-    params: v.optional(v.tuple([])),
+    params: v.optional(v.strictTuple([])),
     result: v.object({
       accounts: v.pipe(v.array(Address), v.minLength(1)),
       chainId: ChainId,
     }),
   },
   eth_sendTransaction: {
-    params: v.union([v.tuple([TransactionRequest]), v.tuple([TransactionRequest, Capabilities])]),
+    params: v.union([v.tuple([TransactionRequest, Capabilities]), v.tuple([TransactionRequest])]),
     result: Hash,
   },
   wallet_sendCalls: {
@@ -198,14 +198,16 @@ export const ConnectResult = popupMethods.eth_requestAccounts.result
 
 /** Params of every method the provider answers itself (popup methods have their schema in {@link popupMethods}). */
 export const providerMethods = {
-  eth_accounts: { params: v.optional(v.tuple([])) },
-  eth_chainId: { params: v.optional(v.tuple([])) },
+  eth_accounts: { params: v.optional(v.strictTuple([])) },
+  eth_chainId: { params: v.optional(v.strictTuple([])) },
   wallet_switchEthereumChain: { params: v.tuple([v.looseObject({ chainId: Quantity })]) },
   wallet_getCallsStatus: { params: v.tuple([v.pipe(v.string(), v.minLength(1))]) },
   wallet_getCapabilities: {
-    params: v.optional(v.union([v.tuple([]), v.tuple([Address]), v.tuple([Address, v.array(Quantity)])])),
+    params: v.optional(
+      v.union([v.strictTuple([]), v.strictTuple([Address]), v.tuple([Address, v.array(Quantity)])]),
+    ),
   },
-  wallet_disconnect: { params: v.optional(v.tuple([])) },
+  wallet_disconnect: { params: v.optional(v.strictTuple([])) },
 } as const
 export type ProviderMethod = keyof typeof providerMethods
 

@@ -3,12 +3,12 @@
  * schema and errors it needs. Kept separate from the dapp entry so neither side bundles the other.
  */
 
-export * as Errors from './Errors.js'
+export * as Errors from '../Errors.js'
 export {
   createPopupMessenger,
   type PopupMessenger,
   type PopupMessengerOptions,
   type PopupWindow,
   type RequestContext,
-} from './Messenger.js'
-export * as RpcSchema from './RpcSchema.js'
+} from '../Messenger.js'
+export * as RpcSchema from '../RpcSchema.js'

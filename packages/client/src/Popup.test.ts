@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, test } from 'vitest'
+import { PopupBlockedError, TimeoutError, UserRejectedRequestError } from './Errors.js'
+import { authOrigin, installFakeAuthServer } from './internal/fakeAuthServer.js'
+import { tick } from './internal/fakeWindows.js'
+import { createPopup } from './Popup.js'
+
+const address = '0x1111111111111111111111111111111111111111'
+const cleanup: (() => void)[] = []
+afterEach(() => {
+  for (const fn of cleanup.splice(0)) fn()
+})
+
+function setup(handler: Parameters<typeof installFakeAuthServer>[0], timeout?: number) {
+  const server = installFakeAuthServer(handler)
+  const popup = createPopup({ authServerUrl: authOrigin, timeout })
+  cleanup.push(server.restore, popup.destroy)
+  return { server, popup }
+}
+
+describe('Popup', () => {
+  test('behavior: opens synchronously, answers, closes when nothing is pending', async () => {
+    const { server, popup } = setup(() => ({ result: { accounts: [address], chainId: 31337 } }))
+    const promise = popup.request('eth_requestAccounts', [], 31337)
+    expect(server.popups).toHaveLength(1) // opened before any await
+    expect(server.popups[0]?.location.href).toBe(`${authOrigin}/confirm?origin=http%3A%2F%2Flocalhost%3A3001`)
+    await expect(promise).resolves.toEqual({ accounts: [address], chainId: 31337 })
+    expect(server.popups[0]?.closed).toBe(true)
+    expect(popup.isOpen).toBe(false)
+  })
+
+  test('behavior: queues several requests over one popup and reuses + focuses it', async () => {
+    let release: (() => void) | undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const { server, popup } = setup(async (request) => {
+      if (request.method === 'personal_sign') await gate
+      return { result: request.method === 'personal_sign' ? '0x01' : '0x02' }
+    })
+    const a = popup.request('personal_sign', ['0x68', address], 31337)
+    const b = popup.request('eth_signTypedData_v4', [address, '{}'], 31337)
+    expect(server.popups).toHaveLength(1)
+    expect(server.popups[0]?.focused).toBe(1)
+    // b is answered with -32602 by the popup (bad typed data) while a waits
+    await expect(b).rejects.toMatchObject({ code: -32602 })
+    expect(popup.isOpen).toBe(true)
+    release?.()
+    await expect(a).resolves.toBe('0x01')
+    expect(popup.isOpen).toBe(false)
+  })
+
+  test('error: a blocked popup rejects with PopupBlockedError', async () => {
+    const { server, popup } = setup(() => ({ result: null }))
+    server.block()
+    const error = await popup.request('eth_requestAccounts', [], 31337).catch((e) => e)
+    expect(error).toBeInstanceOf(PopupBlockedError)
+    expect(error.message).toMatch(/click handler/)
+  })
+
+  test('error: closing the popup rejects every pending request with 4001 within a second', async () => {
+    const { server, popup } = setup(() => 'hang')
+    const a = popup.request('personal_sign', ['0x68', address], 31337)
+    const b = popup.request('personal_sign', ['0x69', address], 31337)
+    await tick(10)
+    const started = Date.now()
+    // the user closes the window: no pagehide message here, only `closed` (polling must catch it)
+    Object.assign(server.popups[0] as object, { closed: true })
+    const errors = await Promise.all([a.catch((e) => e), b.catch((e) => e)])
+    expect(Date.now() - started).toBeLessThan(1000)
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(UserRejectedRequestError)
+      expect(error.code).toBe(4001)
+    }
+  })
+
+  test('error: the closing message plus closed window rejects fast', async () => {
+    const { server, popup } = setup(() => 'hang')
+    const a = popup.request('personal_sign', ['0x68', address], 31337)
+    await tick(10)
+    const started = Date.now()
+    server.popups[0]?.close() // pagehide -> { type: 'closing' }
+    await expect(a).rejects.toMatchObject({ code: 4001 })
+    expect(Date.now() - started).toBeLessThan(300)
+  })
+
+  test('error: a request times out', async () => {
+    const { popup } = setup(() => 'hang', 50)
+    const error = await popup.request('personal_sign', ['0x68', address], 31337).catch((e) => e)
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(popup.isOpen).toBe(false)
+  })
+
+  test('error: popup error answers are rebuilt into classes; malformed results are refused', async () => {
+    const { server, popup } = setup((request) =>
+      request.method === 'personal_sign'
+        ? { error: new UserRejectedRequestError() }
+        : { result: { accounts: [] } },
+    )
+    await expect(popup.request('personal_sign', ['0x68', address], 31337)).rejects.toBeInstanceOf(
+      UserRejectedRequestError,
+    )
+    // the fake popup's messenger refuses to send a malformed result, so the request hangs until closed
+    const p = popup.request('eth_requestAccounts', [], 31337)
+    await tick(10)
+    expect(String(server.thrown[0])).toMatch(/malformed result/)
+    popup.close()
+    await expect(p).rejects.toMatchObject({ code: 4001 })
+  })
+
+  test('error: forged, unknown and replayed answers are ignored', async () => {
+    const { server, popup } = setup(() => 'hang')
+    const p = popup.request('personal_sign', ['0x68', address], 31337)
+    await tick(10)
+    const id = server.requests[0]?.id as string
+    const victim = server.popups[0]
+    server.sendToDapp({ id, result: '0xbad' }, 'https://evil.example', victim)
+    server.sendToDapp({ id, result: '0xbad' }, authOrigin, {})
+    server.sendToDapp({ id: 'unknown', result: '0xbad' }, authOrigin, victim)
+    server.sendToDapp({ id, result: 'not hex' }, authOrigin, victim) // consumed and rejected as malformed
+    await expect(p).rejects.toMatchObject({ code: -32602 })
+    server.sendToDapp({ id, result: '0x01' }, authOrigin, victim) // replay after settle: ignored
+    expect(popup.pendingCount).toBe(0)
+  })
+})

@@ -1,0 +1,407 @@
+import { createWalletClient, custom, defineChain, hashTypedData, hexToString } from 'viem'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import {
+  InvalidParamsError,
+  PopupBlockedError,
+  UnauthorizedError,
+  UnknownBundleIdError,
+  UnknownChainError,
+  UnsupportedChainIdError,
+  UnsupportedMethodError,
+  UnsupportedNonOptionalCapabilityError,
+} from './Errors.js'
+import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
+import { createProvider, type Provider, type ProviderStorage } from './Provider.js'
+
+const address = '0x1111111111111111111111111111111111111111'
+const other = '0x2222222222222222222222222222222222222222'
+const txHash = `0x${'aa'.repeat(32)}` as const
+const opHash = `0x${'bb'.repeat(32)}` as const
+const chains = [
+  { id: 31337, name: 'Devnet', rpcUrl: 'http://127.0.0.1:8545', bundlerUrl: 'http://127.0.0.1:4337' },
+  { id: 31338, rpcUrl: 'http://127.0.0.1:8546', bundlerUrl: 'http://127.0.0.1:4338' },
+] as const
+const devnet = defineChain({
+  id: 31337,
+  name: 'Devnet',
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } },
+})
+
+const answers: FakeHandler = (request) => {
+  switch (request.method) {
+    case 'eth_requestAccounts':
+      return { result: { accounts: [address], chainId: 31337 } }
+    case 'eth_sendTransaction':
+      return { result: txHash }
+    case 'wallet_sendCalls':
+      return { result: { id: opHash } }
+    case 'personal_sign':
+      return { result: '0x5151' }
+    case 'eth_signTypedData_v4':
+      return { result: '0x7171' }
+    case 'wallet_showCallsStatus':
+      return { result: null }
+  }
+}
+
+function memoryStorage(): ProviderStorage & { map: Map<string, string> } {
+  const map = new Map<string, string>()
+  return {
+    map,
+    getItem: (k) => map.get(k) ?? null,
+    setItem: (k, v) => void map.set(k, v),
+    removeItem: (k) => void map.delete(k),
+  }
+}
+
+let server: ReturnType<typeof installFakeAuthServer>
+let storage: ReturnType<typeof memoryStorage>
+let provider: Provider
+beforeEach(() => {
+  server = installFakeAuthServer(answers)
+  storage = memoryStorage()
+  provider = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
+})
+afterEach(() => {
+  server.restore()
+  vi.unstubAllGlobals()
+})
+
+async function connect() {
+  return provider.request({ method: 'eth_requestAccounts' })
+}
+
+describe('Provider', () => {
+  test('behavior: connect through the popup, events, eth_accounts, eth_chainId', async () => {
+    const events: unknown[] = []
+    provider.on('connect', (info) => events.push(['connect', info]))
+    provider.on('accountsChanged', (accounts) => events.push(['accountsChanged', accounts]))
+    expect(await provider.request({ method: 'eth_accounts' })).toEqual([])
+    const promise = connect()
+    expect(server.popups).toHaveLength(1) // opened synchronously inside request()
+    expect(await promise).toEqual([address])
+    expect(events).toEqual([
+      ['connect', { chainId: '0x7a69' }],
+      ['accountsChanged', [address]],
+    ])
+    expect(await provider.request({ method: 'eth_accounts' })).toEqual([address])
+    expect(await provider.request({ method: 'eth_chainId' })).toBe('0x7a69')
+    // already connected: no second popup
+    expect(await connect()).toEqual([address])
+    expect(server.popups).toHaveLength(1)
+  })
+
+  test('behavior: a reload keeps the connection', async () => {
+    await connect()
+    await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+    const reloaded = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
+    expect(await reloaded.request({ method: 'eth_accounts' })).toEqual([address])
+    expect(await reloaded.request({ method: 'eth_chainId' })).toBe('0x7a6a')
+    await reloaded.request({ method: 'wallet_disconnect' })
+    const again = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
+    expect(await again.request({ method: 'eth_accounts' })).toEqual([])
+    // corrupt storage falls back to disconnected
+    storage.map.set('sso.connection', '{nope')
+    const corrupt = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
+    expect(await corrupt.request({ method: 'eth_accounts' })).toEqual([])
+  })
+
+  test('behavior: the default storage is localStorage', async () => {
+    localStorage.clear()
+    const a = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never })
+    await a.request({ method: 'eth_requestAccounts' })
+    const b = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never })
+    expect(await b.request({ method: 'eth_accounts' })).toEqual([address])
+    localStorage.clear()
+  })
+
+  test('behavior: switch chain, disconnect and their events', async () => {
+    await connect()
+    const events: unknown[] = []
+    provider.on('chainChanged', (id) => events.push(['chainChanged', id]))
+    provider.on('disconnect', (error) => events.push(['disconnect', error.code]))
+    provider.on('accountsChanged', (accounts) => events.push(['accountsChanged', accounts]))
+    expect(
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] }),
+    ).toBe(null)
+    await provider.request({ method: 'wallet_disconnect' })
+    expect(events).toEqual([
+      ['chainChanged', '0x7a6a'],
+      ['accountsChanged', []],
+      ['disconnect', 4900],
+    ])
+    expect(await provider.request({ method: 'eth_accounts' })).toEqual([])
+  })
+
+  test('error: unknown chain -> 4902, unsupported -> 4200, before connect -> 4100', async () => {
+    await expect(
+      provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x1' }] }),
+    ).rejects.toBeInstanceOf(UnknownChainError)
+    await expect(provider.request({ method: 'eth_sign', params: [address, '0x'] })).rejects.toBeInstanceOf(
+      UnsupportedMethodError,
+    )
+    await expect(provider.request({ method: 'constructor' })).rejects.toMatchObject({ code: 4200 })
+    for (const [method, params] of [
+      ['eth_sendTransaction', [{ to: address }]],
+      ['personal_sign', ['0x68', address]],
+      ['eth_signTypedData_v4', [address, { types: {}, primaryType: 'A', message: {} }]],
+      [
+        'wallet_sendCalls',
+        [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [{ to: address }] }],
+      ],
+      ['wallet_showCallsStatus', [opHash]],
+    ] as const) {
+      const error = await provider.request({ method, params }).catch((e: unknown) => e as UnauthorizedError)
+      expect(error, method).toBeInstanceOf(UnauthorizedError)
+      expect((error as UnauthorizedError).code).toBe(4100)
+    }
+    expect(server.popups).toHaveLength(0)
+  })
+
+  test('error: every method rejects malformed params with -32602 and opens no popup', async () => {
+    await connect()
+    const cases: [string, unknown][] = [
+      ['eth_requestAccounts', ['x']],
+      ['eth_requestAccounts', [{}]],
+      ['eth_accounts', [1]],
+      ['eth_chainId', [1]],
+      ['wallet_switchEthereumChain', []],
+      ['wallet_switchEthereumChain', [{ chainId: 31337 }]],
+      ['eth_sendTransaction', []],
+      ['eth_sendTransaction', [{ to: 'bad' }]],
+      ['eth_sendTransaction', [{ to: address, value: 1n }]],
+      ['wallet_sendCalls', [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [] }]],
+      ['wallet_sendCalls', [{ chainId: '0x7a69', calls: [{ to: address }] }]],
+      ['wallet_getCallsStatus', []],
+      ['wallet_getCallsStatus', [1]],
+      ['wallet_showCallsStatus', []],
+      ['wallet_getCapabilities', ['bad']],
+      ['wallet_getCapabilities', [address, ['x']]],
+      ['personal_sign', ['hello', address]],
+      ['personal_sign', ['0x68']],
+      ['eth_signTypedData_v4', [address, '{bad json']],
+      ['eth_signTypedData_v4', [address, { types: 1 }]],
+      ['wallet_disconnect', [1]],
+      ['eth_getBalance', { address }],
+    ]
+    for (const [method, params] of cases) {
+      const error = await provider
+        .request({ method, params: params as never })
+        .catch((e: unknown) => e as InvalidParamsError)
+      expect(error, `${method} ${String(params)}`).toBeInstanceOf(InvalidParamsError)
+      expect((error as InvalidParamsError).code).toBe(-32602)
+    }
+    expect(server.popups).toHaveLength(1) // only the connect
+    await expect(provider.request(null as never)).rejects.toMatchObject({ code: -32600 })
+    await expect(provider.request({ method: 'eth_call', params: 5 } as never)).rejects.toMatchObject({
+      code: -32600,
+    })
+  })
+
+  test('error: signing for another account -> 4100, batches on unknown chains -> 5710, unknown capability -> 5700', async () => {
+    await connect()
+    await expect(
+      provider.request({ method: 'personal_sign', params: ['0x68', other] }),
+    ).rejects.toMatchObject({
+      code: 4100,
+    })
+    await expect(
+      provider.request({ method: 'eth_sendTransaction', params: [{ from: other, to: address }] }),
+    ).rejects.toMatchObject({ code: 4100 })
+    await expect(
+      provider.request({ method: 'eth_sendTransaction', params: [{ to: address, chainId: '0x1' }] }),
+    ).rejects.toBeInstanceOf(InvalidParamsError)
+    const batch = {
+      version: '2.0.0',
+      from: address,
+      chainId: '0x1',
+      atomicRequired: true,
+      calls: [{ to: address }],
+    }
+    await expect(provider.request({ method: 'wallet_sendCalls', params: [batch] })).rejects.toBeInstanceOf(
+      UnsupportedChainIdError,
+    )
+    await expect(
+      provider.request({
+        method: 'wallet_sendCalls',
+        params: [{ ...batch, chainId: '0x7a69', capabilities: { magic: {} } }],
+      }),
+    ).rejects.toBeInstanceOf(UnsupportedNonOptionalCapabilityError)
+    await expect(
+      provider.request({
+        method: 'wallet_sendCalls',
+        params: [
+          {
+            ...batch,
+            chainId: '0x7a69',
+            calls: [{ to: address, capabilities: { magic: { optional: false } } }],
+          },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(UnsupportedNonOptionalCapabilityError)
+    await expect(
+      provider.request({ method: 'wallet_getCapabilities', params: [other] }),
+    ).rejects.toMatchObject({
+      code: 4100,
+    })
+  })
+
+  test('error: a blocked popup gives PopupBlockedError', async () => {
+    server.block()
+    await expect(connect()).rejects.toBeInstanceOf(PopupBlockedError)
+  })
+
+  test('behavior: works as a viem wallet client (sendTransaction, signMessage, signTypedData, sendCalls)', async () => {
+    await connect()
+    const client = createWalletClient({ account: address, chain: devnet, transport: custom(provider) })
+    expect(await client.getAddresses()).toEqual([address])
+    expect(await client.getChainId()).toBe(31337)
+    expect(await client.sendTransaction({ to: other, value: 1n, data: '0x1234' })).toBe(txHash)
+    const tx = server.requests.find((r) => r.method === 'eth_sendTransaction')
+    expect(tx?.params[0]).toMatchObject({ to: other, value: '0x1', data: '0x1234' })
+    expect(tx?.chainId).toBe(31337)
+
+    expect(await client.signMessage({ message: 'hello' })).toBe('0x5151')
+    const sign = server.requests.find((r) => r.method === 'personal_sign')
+    expect(hexToString(sign?.params[0] as `0x${string}`)).toBe('hello')
+    expect(sign?.params[1]).toBe(address)
+
+    const typedData = {
+      domain: { name: 'Mail', version: '1', chainId: 31337, verifyingContract: other },
+      types: {
+        Mail: [
+          { name: 'contents', type: 'string' },
+          { name: 'amount', type: 'uint256' },
+        ],
+      },
+      primaryType: 'Mail',
+      message: { contents: 'hi', amount: 10n ** 20n },
+    } as const
+    expect(await client.signTypedData(typedData)).toBe('0x7171')
+    const typed = server.requests.find((r) => r.method === 'eth_signTypedData_v4')
+    const received = typed?.params[1] as Parameters<typeof hashTypedData>[0]
+    expect(hashTypedData(received)).toBe(hashTypedData(typedData))
+
+    const { id } = await client.sendCalls({
+      calls: [
+        { to: other, value: 1n },
+        { to: address, data: '0xabcd' },
+      ],
+    })
+    expect(id).toBe(opHash)
+    const calls = server.requests.find((r) => r.method === 'wallet_sendCalls')
+    expect(calls?.params[0]).toMatchObject({
+      chainId: '0x7a69',
+      from: address,
+      calls: [
+        { to: other, value: '0x1' },
+        { to: address, data: '0xabcd' },
+      ],
+    })
+    const capabilities = await client.getCapabilities({ account: address })
+    expect(capabilities).toMatchObject({ 31337: { atomic: { status: 'supported' } } })
+  })
+
+  test('behavior: paymaster option adds the paymasterService capability', async () => {
+    const withPaymaster = createProvider({
+      authServerUrl: authOrigin,
+      chains: [...chains] as never,
+      storage,
+      paymaster: { url: 'http://127.0.0.1:3000/paymaster' },
+    })
+    await withPaymaster.request({ method: 'eth_requestAccounts' })
+    await withPaymaster.request({ method: 'eth_sendTransaction', params: [{ to: other }] })
+    const tx = server.requests.find((r) => r.method === 'eth_sendTransaction')
+    expect(tx?.params[1]).toEqual({ paymasterService: { url: 'http://127.0.0.1:3000/paymaster' } })
+  })
+
+  test('behavior: read-only methods go to the chain RPC; getCallsStatus reads the bundler', async () => {
+    const calls: { url: string; method: string; params: unknown }[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init: { body: string }) => {
+        const { id, method, params } = JSON.parse(init.body)
+        calls.push({ url, method, params })
+        let result: unknown = null
+        if (method === 'eth_getBalance') result = '0x10'
+        if (method === 'eth_getUserOperationReceipt' && params[0] === opHash)
+          result = {
+            success: true,
+            actualGasUsed: '0x100',
+            logs: [{ address: other, data: '0x', topics: [], logIndex: '0x0' }],
+            receipt: { blockHash: txHash, blockNumber: '0x5', gasUsed: '0x200', transactionHash: txHash },
+          }
+        if (method === 'eth_call')
+          return new Response(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id,
+              error: { code: 3, message: 'execution reverted', data: '0x08c379a0' },
+            }),
+          )
+        return new Response(JSON.stringify({ jsonrpc: '2.0', id, result }))
+      }),
+    )
+    expect(await provider.request({ method: 'eth_getBalance', params: [address, 'latest'] })).toBe('0x10')
+    expect(calls[0]).toEqual({ url: chains[0].rpcUrl, method: 'eth_getBalance', params: [address, 'latest'] })
+    await expect(
+      provider.request({ method: 'eth_call', params: [{ to: other }, 'latest'] }),
+    ).rejects.toMatchObject({
+      code: 3,
+      data: '0x08c379a0',
+    })
+
+    await connect()
+    const status = await provider.request({ method: 'wallet_getCallsStatus', params: [opHash] })
+    expect(status).toEqual({
+      version: '2.0.0',
+      id: opHash,
+      chainId: '0x7a69',
+      atomic: true,
+      status: 200,
+      receipts: [
+        {
+          logs: [{ address: other, data: '0x', topics: [] }],
+          status: '0x1',
+          blockHash: txHash,
+          blockNumber: '0x5',
+          gasUsed: '0x100',
+          transactionHash: txHash,
+        },
+      ],
+    })
+    expect(calls.at(-1)?.url).toBe(chains[0].bundlerUrl)
+    const unknown = `0x${'cc'.repeat(32)}`
+    await expect(
+      provider.request({ method: 'wallet_getCallsStatus', params: [unknown] }),
+    ).rejects.toBeInstanceOf(UnknownBundleIdError)
+    // a batch we sent but the bundler has not included yet is pending (100)
+    await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+    server.requests.length = 0
+    await provider.request({
+      method: 'wallet_sendCalls',
+      params: [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [{ to: other }] }],
+    })
+    expect(server.requests[0]?.chainId).toBe(31337)
+    const pending = (await provider.request({ method: 'wallet_getCallsStatus', params: [opHash] })) as {
+      status: number
+    }
+    expect(pending.status).toBe(200)
+  })
+
+  test('error: an unreachable node gives 4901', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('fetch failed'))),
+    )
+    await expect(provider.request({ method: 'eth_blockNumber' })).rejects.toMatchObject({ code: 4901 })
+  })
+
+  test('error: invalid options throw a clear error', () => {
+    expect(() => createProvider({ authServerUrl: 'nope', chains: [...chains] as never })).toThrow(
+      /Invalid SSO provider options/,
+    )
+    expect(() => createProvider({ authServerUrl: authOrigin, chains: [] as never })).toThrow(/chains/)
+  })
+})
