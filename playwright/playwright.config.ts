@@ -1,0 +1,37 @@
+import { defineConfig } from '@playwright/test'
+import { browserUse } from './fixtures/browser.js'
+
+/**
+ * End-to-end suite: real Chromium (Debian's, Playwright cannot download browsers here), real anvil + Alto +
+ * static web apps started once by `globalSetup` on free ports, real popups and CDP virtual passkeys.
+ *
+ * One worker: the machine has 2 cores and every spec shares the one stack (chain state is global).
+ */
+export default defineConfig({
+  testDir: './specs',
+  testMatch: '**/*.spec.ts',
+  globalSetup: './global-setup.ts',
+  globalTeardown: './global-teardown.ts',
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: true,
+  retries: 0,
+  // The whole suite must stay well under 10 minutes; a single flow step is seconds.
+  timeout: 90_000,
+  globalTimeout: 8 * 60_000,
+  expect: { timeout: 20_000 },
+  // `list` for humans, `json` so CI can read the figures (passed/failed/duration) from one file.
+  reporter: [
+    ['list'],
+    ['json', { outputFile: 'test-results/results.json' }],
+    ['./fixtures/summary-reporter.ts'],
+  ],
+  outputDir: 'test-results/artifacts',
+  use: {
+    ...browserUse,
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+})
