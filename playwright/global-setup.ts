@@ -20,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
   const stack = await startStack({ ports: 'auto', web: 'static' })
   const dir = await mkdtemp(join(tmpdir(), 'sso-e2e-'))
   ;(globalThis as Record<symbol, HeldStack>)[stackHandle] = { stop: () => stack.stop(), dir }
-  const info = describe(stack)
+  const info = toStackInfo(stack)
   const file = join(dir, 'stack.json')
   await writeFile(file, JSON.stringify(info, null, 2))
   process.env[stackFileEnv] = file
@@ -29,7 +29,7 @@ export default async function globalSetup(): Promise<void> {
   )
 }
 
-function describe(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
+function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
   return {
     chainId: stack.chainId,
     rpcUrl: stack.rpcUrl,
