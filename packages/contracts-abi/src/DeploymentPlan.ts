@@ -1,0 +1,35 @@
+import type { Address } from 'viem'
+
+/** What a constructor may depend on when the deployment plan is resolved. */
+export type DeploymentContext = {
+  /** The ERC-4337 EntryPoint v0.8. */
+  entryPoint: Address
+  /** Owner of ownable contracts (the SponsorPaymaster). On the devnets: anvil account #0. */
+  owner: Address
+  /** Address of another of our contracts (by contract name), resolved first. Throws when it is not deployable. */
+  address: (contractName: string) => Address
+}
+
+/** How one of our contracts is deployed: its constructor arguments. The salt is `deploymentSalt(name)`. */
+export type PlannedContract = {
+  /** Contract name as in packages/contracts/src (and forge's out/<File>.sol/<Name>.json). */
+  name: string
+  /** Constructor arguments, in order (see packages/contracts/README.md). */
+  args: (context: DeploymentContext) => readonly unknown[]
+}
+
+/** Anvil account #0, the owner of ownable contracts on the devnets. */
+export const devnetOwner: Address = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+
+/**
+ * The constructor arguments of our contracts that take any. A concrete contract of packages/contracts/src that
+ * is not listed here is deployed with no arguments; if its constructor needs some, generation fails and names it.
+ * Dependencies between contracts are resolved through `context.address`, so order does not matter here.
+ */
+export const deploymentPlan: readonly PlannedContract[] = [
+  {
+    name: 'SponsorPaymaster',
+    // (owner, verifyingSigner): address(0) as signer sponsors every userOp, which is what a devnet wants.
+    args: ({ owner }) => [owner, '0x0000000000000000000000000000000000000000'],
+  },
+]
