@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startStack } from '@sso/devnet'
+import type { Address } from 'viem'
 import { type HeldStack, type StackInfo, stackFileEnv, stackHandle } from './fixtures/stack.js'
 
 /**
@@ -25,7 +26,7 @@ export default async function globalSetup(): Promise<void> {
   await writeFile(file, JSON.stringify(info, null, 2))
   process.env[stackFileEnv] = file
   console.log(
-    `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}`,
+    `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}, logs ${info.logDir}`,
   )
 }
 
@@ -36,6 +37,9 @@ function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
     bundlerUrl: stack.bundlerUrl,
     demoUrl: stack.demoUrl,
     authServerUrl: stack.authServerUrl,
-    contracts: { ...stack.contracts },
+    contracts: Object.fromEntries(
+      Object.entries(stack.contracts).filter((entry): entry is [string, Address] => entry[1] !== undefined),
+    ),
+    logDir: stack.logDir,
   }
 }

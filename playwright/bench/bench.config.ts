@@ -1,0 +1,20 @@
+import { defineConfig } from '@playwright/test'
+import { browserUse } from '../fixtures/browser.js'
+
+/**
+ * Flow latency benchmark (`pnpm --filter @sso/playwright bench`): same browser and private stack as the e2e
+ * suite, not part of `pnpm test`. Reports; never fails on a number.
+ */
+export default defineConfig({
+  testDir: '.',
+  testMatch: 'flows.ts',
+  globalSetup: '../global-setup.ts',
+  globalTeardown: '../global-teardown.ts',
+  workers: 1,
+  retries: 0,
+  timeout: 8 * 60_000,
+  expect: { timeout: 30_000 },
+  reporter: [['list']],
+  outputDir: '../test-results/bench',
+  use: { ...browserUse, actionTimeout: 20_000, navigationTimeout: 30_000 },
+})

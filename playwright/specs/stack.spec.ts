@@ -1,0 +1,88 @@
+import type { Page } from '@playwright/test'
+import { expect, test } from '../fixtures/test.js'
+
+/**
+ * Issue "Workspace…": the local stack is up and both web apps read the chain they were configured for.
+ * Every figure a page shows is compared with what viem reads from the same chain.
+ */
+
+async function readHome(page: Page) {
+  const chainId = page.getByTestId('chain-id')
+  const blockNumber = page.getByTestId('block-number')
+  const entryPoint = page.getByTestId('entrypoint-status')
+  await expect(chainId).toHaveText(/\d+/)
+  await expect(blockNumber).toHaveText(/\d+/)
+  await expect(entryPoint).not.toBeEmpty()
+  return {
+    chainId: Number((await chainId.textContent())?.match(/\d+/)?.[0]),
+    blockNumber: BigInt((await blockNumber.textContent())?.match(/\d+/)?.[0] ?? '-1'),
+    entryPoint: (await entryPoint.textContent())?.trim() ?? '',
+  }
+}
+
+test.describe('stack', () => {
+  test('behavior: the chain has the EntryPoint v0.8 and our contracts deployed', async ({ chain, stack }) => {
+    expect(await chain.getChainId()).toBe(stack.chainId)
+    expect(await chain.getBlockNumber()).toBeGreaterThan(0n)
+    for (const [name, address] of Object.entries(stack.contracts)) {
+      const code = await chain.getCode({ address })
+      expect(code?.length ?? 0, `${name} at ${address} has code`).toBeGreaterThan(2)
+    }
+    expect(stack.contracts.entryPoint?.toLowerCase()).toBe('0x4337084d9e255ff0702461cf8895ce9e3b5ff108')
+    // The bundler serves the same chain and EntryPoint.
+    const bundler = async (method: string) => {
+      const response = await fetch(stack.bundlerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+      })
+      return ((await response.json()) as { result: unknown }).result
+    }
+    expect(Number(await bundler('eth_chainId'))).toBe(stack.chainId)
+    expect((await bundler('eth_supportedEntryPoints')) as string[]).toContainEqual(
+      expect.stringMatching(/^0x4337084d9e255ff0702461cf8895ce9e3b5ff108$/i),
+    )
+  })
+
+  for (const app of ['demo', 'auth server'] as const) {
+    test(`behavior: the ${app} shows the chain id, block number and EntryPoint it reads from the chain`, async ({
+      page,
+      chain,
+      stack,
+    }) => {
+      const before = await chain.getBlockNumber()
+      await page.goto(app === 'demo' ? stack.demoUrl : stack.authServerUrl)
+      const shown = await readHome(page)
+      const after = await chain.getBlockNumber()
+
+      expect(shown.chainId).toBe(stack.chainId)
+      expect(shown.chainId).toBe(await chain.getChainId())
+      expect(shown.blockNumber).toBeGreaterThan(0n)
+      expect(shown.blockNumber).toBeGreaterThanOrEqual(before)
+      expect(shown.blockNumber).toBeLessThanOrEqual(after)
+      const code = await chain.getCode({ address: stack.contracts.entryPoint! })
+      expect(code?.length ?? 0).toBeGreaterThan(2)
+      expect(shown.entryPoint).toMatch(/present|deployed|ok|✓|yes/i)
+      expect(shown.entryPoint).not.toMatch(/missing|absent|not|✗|no\b|error/i)
+    })
+  }
+
+  test('behavior: the shown block number follows the chain', async ({ page, anvil, chain, stack }) => {
+    await page.goto(stack.demoUrl)
+    const first = await readHome(page)
+    await anvil.mine({ blocks: 3 })
+    const target = await chain.getBlockNumber()
+    expect(target).toBeGreaterThanOrEqual(first.blockNumber + 3n)
+    // The page polls (or is reloaded); either way it must catch up with the chain.
+    await expect
+      .poll(
+        async () => {
+          const shown = await readHome(page)
+          if (shown.blockNumber < target) await page.reload()
+          return shown.blockNumber
+        },
+        { timeout: 20_000, intervals: [500, 1000, 2000] },
+      )
+      .toBeGreaterThanOrEqual(target)
+  })
+})
