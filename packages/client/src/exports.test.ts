@@ -2,12 +2,14 @@ import { expect, test } from 'vitest'
 import * as popup from './entry/popup.js'
 import * as index from './index.js'
 import * as schema from './RpcSchema.js'
+import * as account from './SsoAccount.js'
 import * as testing from './testing/index.js'
 import * as wagmi from './wagmi.js'
 
 // A change of the public API shows up here in review.
 test('behavior: public export lists', () => {
   expect({
+    account: Object.keys(account).sort(),
     index: Object.keys(index).sort(),
     popup: Object.keys(popup).sort(),
     schema: Object.keys(schema).sort(),

@@ -1,0 +1,257 @@
+import { p256 } from '@noble/curves/nist.js'
+import {
+  createClient,
+  custom,
+  decodeAbiParameters,
+  defineChain,
+  encodeAbiParameters,
+  getAddress,
+  type Hex,
+  parseErc6492Signature,
+  sha256,
+  sliceHex,
+  hexToBytes as viemHexToBytes,
+} from 'viem'
+import { entryPoint08Address, getUserOperationHash } from 'viem/account-abstraction'
+import { hashMessage as hashMessage7739, hashTypedData as hashTypedData7739 } from 'viem/experimental/erc7739'
+import { describe, expect, test } from 'vitest'
+import {
+  decodeCalls,
+  decodeWebAuthnSignature,
+  dummySignature,
+  encodeCalls,
+  encodeWebAuthnSignature,
+  modeBatch,
+  modeSingle,
+  nonceKey,
+  toSsoAccount,
+} from './SsoAccount.js'
+import { createTestPasskey } from './testing/index.js'
+import { base64UrlToBytes, bytesToHex, hexToBytes, P256_N } from './WebAuthn.js'
+
+const factory = getAddress('0xfac0000000000000000000000000000000000001')
+const validator = getAddress('0xa1d0000000000000000000000000000000000002')
+const accountAddress = getAddress('0xacc0000000000000000000000000000000000003')
+const chain = defineChain({
+  id: 31337,
+  name: 'Devnet',
+  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+  rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } },
+})
+
+function verifyAssertion(
+  publicKey: { x: Hex; y: Hex },
+  challenge: Hex,
+  decoded: ReturnType<typeof decodeWebAuthnSignature>,
+) {
+  const client = JSON.parse(decoded.clientDataJSON)
+  expect(bytesToHex(base64UrlToBytes(client.challenge))).toBe(challenge)
+  const message = new Uint8Array([
+    ...hexToBytes(decoded.authenticatorData),
+    ...viemHexToBytes(sha256(new TextEncoder().encode(decoded.clientDataJSON))),
+  ])
+  const signature = hexToBytes(`0x${decoded.r.slice(2)}${decoded.s.slice(2)}`)
+  const key = hexToBytes(`0x04${publicKey.x.slice(2)}${publicKey.y.slice(2)}`)
+  return p256.verify(signature, message, key, { prehash: true, lowS: true })
+}
+
+function fakeChain(options: { deployed: boolean }) {
+  const calls: { method: string; params: unknown }[] = []
+  const client = createClient({
+    chain,
+    transport: custom({
+      async request({ method, params }) {
+        calls.push({ method, params })
+        if (method === 'eth_chainId') return '0x7a69'
+        if (method === 'eth_getCode') return options.deployed ? '0x6000' : '0x'
+        if (method === 'eth_call') {
+          const [{ to, data }] = params as [{ to: Hex; data: Hex }]
+          if (to.toLowerCase() === factory.toLowerCase())
+            return encodeAbiParameters([{ type: 'address' }], [accountAddress])
+          if (to.toLowerCase() === entryPoint08Address.toLowerCase()) {
+            // getNonce(address, uint192): echo the key in the top 192 bits, sequence 7
+            const [, key] = decodeAbiParameters([{ type: 'address' }, { type: 'uint192' }], sliceHex(data, 4))
+            return encodeAbiParameters([{ type: 'uint256' }], [(key << 64n) | 7n])
+          }
+        }
+        throw new Error(`unexpected ${method}`)
+      },
+    }),
+  })
+  return { client, calls }
+}
+
+describe('SsoAccount', () => {
+  test('behavior: encodeCalls uses ERC-7579 single and batch modes and round-trips', () => {
+    const one = [{ to: factory, value: 5n, data: '0xabcdef' as Hex }]
+    const single = encodeCalls(one)
+    expect(sliceHex(single, 0, 4)).toBe('0xe9ae5c53') // execute(bytes32,bytes)
+    expect(sliceHex(single, 4, 36)).toBe(modeSingle)
+    expect(decodeCalls(single)).toEqual([{ to: factory, value: 5n, data: '0xabcdef' }])
+    const many = [
+      { to: factory, value: 1n, data: '0x01' as Hex },
+      { to: validator, value: 0n, data: '0x' as Hex },
+    ]
+    const batch = encodeCalls(many)
+    expect(sliceHex(batch, 4, 36)).toBe(modeBatch)
+    expect(decodeCalls(batch)).toEqual(many)
+    expect(() => encodeCalls([])).toThrow(/at least one call/)
+  })
+
+  test('behavior: the nonce key carries the validator in its top 160 bits', () => {
+    const key = nonceKey(validator)
+    expect(key >> 32n).toBe(BigInt(validator))
+    expect(key & 0xffffffffn).toBe(0n)
+    expect(nonceKey(validator, 3n) & 0xffffffffn).toBe(3n)
+    // the full 256-bit nonce = key << 64 | seq: top 20 bytes are the validator
+    const nonce = (key << 64n) | 9n
+    expect(`0x${nonce.toString(16).padStart(64, '0').slice(0, 40)}`).toBe(validator)
+  })
+
+  test('behavior: the WebAuthn signature encoder gives low-s r/s and the JSON indices', async () => {
+    const passkey = createTestPasskey()
+    const challenge = `0x${'11'.repeat(32)}` as Hex
+    for (let i = 0; i < 8; i++) {
+      const assertion = await passkey.sign(challenge)
+      const encoded = encodeWebAuthnSignature({ credentialId: passkey.credential.id, assertion })
+      const decoded = decodeWebAuthnSignature(encoded)
+      expect(decoded.credentialId).toBe(bytesToHex(base64UrlToBytes(passkey.credential.id)))
+      expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
+      const json = decoded.clientDataJSON
+      expect(json.slice(Number(decoded.typeIndex)).startsWith('"type":"webauthn.get"')).toBe(true)
+      expect(json.slice(Number(decoded.challengeIndex)).startsWith('"challenge":"')).toBe(true)
+      expect(verifyAssertion(passkey.credential.publicKey, challenge, decoded)).toBe(true)
+    }
+  })
+
+  test('behavior: the dummy signature has the shape of a real one and exercises the P-256 path', async () => {
+    const passkey = createTestPasskey({ origin: 'http://localhost:3002' })
+    const dummy = decodeWebAuthnSignature(dummySignature(passkey.credential))
+    const real = decodeWebAuthnSignature(
+      encodeWebAuthnSignature({
+        credentialId: passkey.credential.id,
+        assertion: await passkey.sign(`0x${'22'.repeat(32)}`),
+      }),
+    )
+    expect(dummy.credentialId).toBe(real.credentialId)
+    expect(dummy.authenticatorData.length).toBe(real.authenticatorData.length)
+    expect(dummy.authenticatorData.slice(0, 66)).toBe(real.authenticatorData.slice(0, 66)) // rpIdHash
+    expect(hexToBytes(dummy.authenticatorData)[32]).toBe(0x05) // UP | UV, so flag checks pass
+    expect(dummy.clientDataJSON.length).toBe(real.clientDataJSON.length)
+    expect(JSON.parse(dummy.clientDataJSON).origin).toBe('http://localhost:3002')
+    const r = BigInt(dummy.r)
+    const s = BigInt(dummy.s)
+    expect(r > 0n && r < P256_N && s > 0n && s <= P256_N / 2n).toBe(true) // reaches the precompile
+    expect(
+      verifyAssertion(passkey.credential.publicKey, `0x${'00'.repeat(32)}`, {
+        ...dummy,
+        clientDataJSON: dummy.clientDataJSON.replace(/"challenge":"A+"/, `"challenge":"${'A'.repeat(43)}"`),
+      }),
+    ).toBe(false)
+  })
+
+  test('behavior: toSsoAccount reads the factory address, uses the validator nonce key and signs userOps', async () => {
+    const passkey = createTestPasskey()
+    const { client, calls } = fakeChain({ deployed: false })
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts: { accountFactory: factory, webAuthnValidator: validator },
+    })
+    expect(account.address).toBe(accountAddress)
+    const factoryCall = calls.find((c) => c.method === 'eth_call')
+    expect(factoryCall).toBeDefined()
+    const { factory: f, factoryData } = await account.getFactoryArgs()
+    expect(f).toBe(factory)
+    expect(factoryData?.length).toBeGreaterThan(10)
+    const nonce = await account.getNonce()
+    expect(nonce >> 64n).toBe(nonceKey(validator))
+    const userOperation = {
+      sender: accountAddress,
+      nonce,
+      callData: encodeCalls([{ to: factory, value: 1n }]),
+      callGasLimit: 100000n,
+      verificationGasLimit: 500000n,
+      preVerificationGas: 50000n,
+      maxFeePerGas: 1n,
+      maxPriorityFeePerGas: 1n,
+      signature: '0x' as Hex,
+    } as const
+    const signature = await account.signUserOperation(userOperation)
+    const hash = getUserOperationHash({
+      chainId: 31337,
+      entryPointAddress: entryPoint08Address,
+      entryPointVersion: '0.8',
+      userOperation,
+    })
+    expect(verifyAssertion(passkey.credential.publicKey, hash, decodeWebAuthnSignature(signature))).toBe(true)
+    expect(await account.getStubSignature()).toBe(dummySignature(passkey.credential))
+  })
+
+  test('behavior: signMessage / signTypedData sign the ERC-7739 digest, prefix the validator, wrap ERC-6492 when undeployed', async () => {
+    const passkey = createTestPasskey()
+    const { client } = fakeChain({ deployed: false })
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts: { accountFactory: factory, webAuthnValidator: validator },
+    })
+    const verifierDomain = {
+      name: 'SsoAccount',
+      version: '1',
+      chainId: 31337,
+      verifyingContract: accountAddress,
+      salt: `0x${'00'.repeat(32)}`,
+    } as const
+
+    const wrapped = await account.signMessage({ message: 'hello' })
+    const parsed = parseErc6492Signature(wrapped)
+    expect(getAddress(parsed.address!)).toBe(factory)
+    expect(getAddress(sliceHex(parsed.signature, 0, 20))).toBe(validator)
+    const inner = decodeWebAuthnSignature(sliceHex(parsed.signature, 20))
+    expect(
+      verifyAssertion(
+        passkey.credential.publicKey,
+        hashMessage7739({ message: 'hello', verifierDomain }),
+        inner,
+      ),
+    ).toBe(true)
+
+    const typedData = {
+      domain: { name: 'Mail', version: '1', chainId: 31337, verifyingContract: factory },
+      types: { Mail: [{ name: 'contents', type: 'string' }] },
+      primaryType: 'Mail',
+      message: { contents: 'hi' },
+    } as const
+    const typedSignature = parseErc6492Signature(await account.signTypedData(typedData)).signature
+    expect(getAddress(sliceHex(typedSignature, 0, 20))).toBe(validator)
+    const innerLength = size7739Inner(typedSignature)
+    const typedInner = decodeWebAuthnSignature(sliceHex(typedSignature, 20, innerLength))
+    expect(
+      verifyAssertion(
+        passkey.credential.publicKey,
+        hashTypedData7739({ ...typedData, verifierDomain }),
+        typedInner,
+      ),
+    ).toBe(true)
+
+    // deployed: no ERC-6492 wrapper
+    const deployed = await toSsoAccount({
+      client: fakeChain({ deployed: true }).client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts: { accountFactory: factory, webAuthnValidator: validator },
+    })
+    const plain = await deployed.signMessage({ message: 'hello' })
+    expect(getAddress(sliceHex(plain, 0, 20))).toBe(validator)
+  })
+})
+
+// ERC-7739 typed data signature: inner ‖ appDomainSeparator(32) ‖ contentsHash(32) ‖ contentsDescr ‖ uint16(len)
+function size7739Inner(signature: Hex): number {
+  const bytes = hexToBytes(signature)
+  const descrLength = (bytes[bytes.length - 2]! << 8) | bytes[bytes.length - 1]!
+  return bytes.length - 2 - descrLength - 64
+}

@@ -1,0 +1,414 @@
+/**
+ * `@sso/client/account`: the SSO account as a viem `SmartAccount` (EntryPoint v0.8), shared by the auth server,
+ * the tests and the benchmarks. Encodings follow packages/contracts/README.md and docs/interfaces.md.
+ */
+import {
+  type Address,
+  type Client,
+  concatHex,
+  decodeAbiParameters,
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  numberToHex,
+  padHex,
+  parseAbi,
+  sha256,
+  size,
+  sliceHex,
+  stringToHex,
+  type TypedData,
+  type TypedDataDefinition,
+  zeroHash,
+} from 'viem'
+import {
+  entryPoint08Abi,
+  entryPoint08Address,
+  getUserOperationHash,
+  type SmartAccount,
+  type SmartAccountImplementation,
+  toSmartAccount,
+} from 'viem/account-abstraction'
+import { getCode, readContract } from 'viem/actions'
+import {
+  hashMessage as hashMessage7739,
+  hashTypedData as hashTypedData7739,
+  wrapTypedDataSignature,
+} from 'viem/experimental/erc7739'
+import { BaseError } from './Errors.js'
+import {
+  base64UrlToBytes,
+  bytesToHex,
+  findClientDataIndices,
+  type P256PublicKey,
+  parseP256Signature,
+  type WebAuthnAssertion,
+} from './WebAuthn.js'
+
+/** The passkey an account is created with (or signs with). */
+export type SsoCredential = {
+  /** Credential id, base64url (`PublicKeyCredential.id`). */
+  id: string
+  /** P-256 public key. */
+  publicKey: P256PublicKey
+  /** Origin the passkey was registered on, e.g. `http://localhost:3002`. */
+  origin: string
+}
+
+/** Addresses of the contracts the account uses (from `/sso-config.json` or the `@sso/contracts-abi` manifest). */
+export type SsoContracts = {
+  accountFactory: Address
+  webAuthnValidator: Address
+  entryPoint?: Address | undefined
+}
+
+/** Signs a 32-byte challenge with the passkey (`navigator.credentials.get`). */
+export type SsoSign = (challenge: Hex) => Promise<WebAuthnAssertion>
+
+export type ToSsoAccountParameters = {
+  /** A viem client with a `chain` (reads: factory address, nonce, deployment), e.g. a public client. */
+  client: SmartAccountImplementation['client']
+  credential: SsoCredential
+  sign: SsoSign
+  contracts: SsoContracts
+  /** The account address when already known (e.g. found from the credential on a new device). */
+  address?: Address | undefined
+}
+
+export type SsoAccount = SmartAccount<SsoAccountImplementation>
+export type SsoAccountImplementation = SmartAccountImplementation<
+  typeof entryPoint08Abi,
+  '0.8',
+  { credential: SsoCredential; contracts: Required<SsoContracts> }
+>
+
+/** EIP-712 domain name / version of SsoAccount (ERC-7739 verifier domain). */
+export const accountDomain = { name: 'SsoAccount', version: '1' } as const
+
+// ---------------------------------------------------------------------------------------------------------------
+// ABIs (the parts the client needs).
+
+export const accountFactoryAbi = parseAbi([
+  'function createAccount(bytes credentialId, bytes32 x, bytes32 y, string origin) returns (address)',
+  'function getAddress(bytes credentialId, bytes32 x, bytes32 y, string origin) view returns (address)',
+])
+
+export const accountAbi = parseAbi([
+  'function execute(bytes32 mode, bytes executionCalldata) payable',
+  'function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)',
+])
+
+// ---------------------------------------------------------------------------------------------------------------
+// ERC-7579 execution encoding
+
+/** ERC-7579 mode: call type single (0x00), exec type default, no selector / payload. */
+export const modeSingle: Hex = padHex('0x00', { dir: 'right', size: 32 })
+/** ERC-7579 mode: call type batch (0x01), exec type default. */
+export const modeBatch: Hex = padHex('0x01', { dir: 'right', size: 32 })
+
+export type Call = { to: Address; data?: Hex | undefined; value?: bigint | undefined }
+
+const executionsParameters = [
+  {
+    type: 'tuple[]',
+    components: [
+      { name: 'target', type: 'address' },
+      { name: 'value', type: 'uint256' },
+      { name: 'callData', type: 'bytes' },
+    ],
+  },
+] as const
+
+/**
+ * Encodes calls as `execute(mode, executionCalldata)`: one call -> single mode (`target ‖ value ‖ callData`
+ * packed), several -> batch mode (`abi.encode(Execution[])`).
+ *
+ * @example
+ * ```ts
+ * const callData = encodeCalls([{ to: token, data: transferData }])
+ * ```
+ */
+export function encodeCalls(calls: readonly Call[]): Hex {
+  if (calls.length === 0) throw new BaseError('encodeCalls needs at least one call.')
+  if (calls.length === 1) {
+    const [call] = calls as [Call]
+    const executionCalldata = concatHex([
+      call.to,
+      numberToHex(call.value ?? 0n, { size: 32 }),
+      call.data ?? '0x',
+    ])
+    return encodeFunctionData({
+      abi: accountAbi,
+      functionName: 'execute',
+      args: [modeSingle, executionCalldata],
+    })
+  }
+  const executions = calls.map((c) => ({ target: c.to, value: c.value ?? 0n, callData: c.data ?? '0x' }))
+  const executionCalldata = encodeAbiParameters(executionsParameters, [executions])
+  return encodeFunctionData({
+    abi: accountAbi,
+    functionName: 'execute',
+    args: [modeBatch, executionCalldata],
+  })
+}
+
+/**
+ * Decodes `execute(mode, executionCalldata)` back into calls (inverse of {@link encodeCalls}).
+ *
+ * @example
+ * ```ts
+ * decodeCalls(encodeCalls(calls)) // calls
+ * ```
+ */
+export function decodeCalls(data: Hex): Call[] {
+  const { args } = decodeFunctionData({ abi: accountAbi, data })
+  if (args?.length !== 2) throw new BaseError('Not an execute() call.')
+  const [mode, executionCalldata] = args as readonly [Hex, Hex]
+  const callType = sliceHex(mode, 0, 1)
+  if (callType === '0x00') {
+    const to = getAddress(sliceHex(executionCalldata, 0, 20))
+    const value = BigInt(sliceHex(executionCalldata, 20, 52))
+    const rest = size(executionCalldata) > 52 ? sliceHex(executionCalldata, 52) : '0x'
+    return [{ to, value, data: rest }]
+  }
+  if (callType === '0x01') {
+    const [executions] = decodeAbiParameters(executionsParameters, executionCalldata)
+    return executions.map((e) => ({ to: e.target, value: e.value, data: e.callData }))
+  }
+  throw new BaseError(`Unsupported ERC-7579 call type ${callType}.`)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Nonce key
+
+/**
+ * The userOp nonce key that selects `validator` (ERC-7579 convention): `uint192(validator) << 32 | sequence`.
+ *
+ * @example
+ * ```ts
+ * const key = nonceKey(contracts.webAuthnValidator) // pass to entryPoint.getNonce(account, key)
+ * ```
+ */
+export function nonceKey(validator: Address, sequence = 0n): bigint {
+  return (BigInt(validator) << 32n) | (sequence & 0xffffffffn)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// WebAuthn signature encoding (packages/contracts/README.md)
+
+/**
+ * Encodes a passkey assertion as the WebAuthnValidator signature (userOp signature, or the `inner` part of an
+ * ERC-1271 signature): `abi.encode(bytes credentialId, bytes32 r, bytes32 s, uint256 challengeIndex,
+ * uint256 typeIndex, bytes authenticatorData, string clientDataJSON)` — flat, low-s.
+ *
+ * @example
+ * ```ts
+ * const signature = encodeWebAuthnSignature({ credentialId: credential.id, assertion: await sign(userOpHash) })
+ * ```
+ */
+export function encodeWebAuthnSignature(parameters: {
+  credentialId: string
+  assertion: WebAuthnAssertion
+}): Hex {
+  const { assertion } = parameters
+  const { r, s } = parseP256Signature(assertion.signature)
+  const { challengeIndex, typeIndex } = findClientDataIndices(assertion.clientDataJSON)
+  return encodeAbiParameters(webAuthnSignatureParameters, [
+    bytesToHex(base64UrlToBytes(parameters.credentialId)),
+    numberToHex(r, { size: 32 }),
+    numberToHex(s, { size: 32 }),
+    BigInt(challengeIndex),
+    BigInt(typeIndex),
+    assertion.authenticatorData,
+    assertion.clientDataJSON,
+  ])
+}
+
+const webAuthnSignatureParameters = [
+  { name: 'credentialId', type: 'bytes' },
+  { name: 'r', type: 'bytes32' },
+  { name: 's', type: 'bytes32' },
+  { name: 'challengeIndex', type: 'uint256' },
+  { name: 'typeIndex', type: 'uint256' },
+  { name: 'authenticatorData', type: 'bytes' },
+  { name: 'clientDataJSON', type: 'string' },
+] as const
+
+/**
+ * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}).
+ *
+ * @example
+ * ```ts
+ * const { r, s, clientDataJSON } = decodeWebAuthnSignature(signature)
+ * ```
+ */
+export function decodeWebAuthnSignature(signature: Hex) {
+  const [credentialId, r, s, challengeIndex, typeIndex, authenticatorData, clientDataJSON] =
+    decodeAbiParameters(webAuthnSignatureParameters, signature)
+  return { credentialId, r, s, challengeIndex, typeIndex, authenticatorData, clientDataJSON }
+}
+
+/**
+ * A dummy signature for gas estimation that runs the same validation path as a real one (real credential id,
+ * authenticatorData with UP+UV, a full-size clientDataJSON with the right origin, in-range low-s r/s) and then
+ * fails the P-256 check: the validator returns SIG_VALIDATION_FAILED without reverting.
+ *
+ * @example
+ * ```ts
+ * const stub = dummySignature(credential)
+ * ```
+ */
+export function dummySignature(
+  credential: Pick<SsoCredential, 'id' | 'origin'>,
+  rpId = new URL(credential.origin).hostname,
+): Hex {
+  const rpIdHash = hashRpId(rpId)
+  const authenticatorData = concatHex([rpIdHash, '0x05', '0x00000001'])
+  // 43 base64url chars = 32 bytes, like a real challenge.
+  const clientDataJSON = JSON.stringify({
+    type: 'webauthn.get',
+    challenge: 'A'.repeat(43),
+    origin: credential.origin,
+    crossOrigin: false,
+  })
+  const { challengeIndex, typeIndex } = findClientDataIndices(clientDataJSON)
+  return encodeAbiParameters(webAuthnSignatureParameters, [
+    bytesToHex(base64UrlToBytes(credential.id)),
+    `0x${'7f'.repeat(32)}`,
+    `0x${'3f'.repeat(32)}`,
+    BigInt(challengeIndex),
+    BigInt(typeIndex),
+    authenticatorData,
+    clientDataJSON,
+  ])
+}
+
+function hashRpId(rpId: string): Hex {
+  return sha256(stringToHex(rpId))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The account
+
+/**
+ * The SSO account as a viem `SmartAccount` for EntryPoint v0.8: use it with `createBundlerClient` /
+ * `sendUserOperation`, `signMessage`, `signTypedData`.
+ *
+ * @example
+ * ```ts
+ * import { toSsoAccount } from '@sso/client/account'
+ * const account = await toSsoAccount({ client, credential, sign, contracts })
+ * const bundler = createBundlerClient({ account, client, transport: http(bundlerUrl) })
+ * await bundler.sendUserOperation({ calls: [{ to, value }] })
+ * ```
+ */
+export async function toSsoAccount(parameters: ToSsoAccountParameters): Promise<SsoAccount> {
+  const { client, credential, sign } = parameters
+  const contracts = {
+    ...parameters.contracts,
+    entryPoint: parameters.contracts.entryPoint ?? entryPoint08Address,
+  }
+  const chainId = client.chain?.id
+  if (chainId === undefined) throw new BaseError('toSsoAccount needs a client with a chain.')
+
+  const factoryArgs = [
+    bytesToHex(base64UrlToBytes(credential.id)),
+    credential.publicKey.x,
+    credential.publicKey.y,
+    credential.origin,
+  ] as const
+
+  const address =
+    parameters.address ??
+    (await readContract(client, {
+      address: contracts.accountFactory,
+      abi: accountFactoryAbi,
+      functionName: 'getAddress',
+      args: factoryArgs,
+    }))
+
+  // OZ EIP712: salt is zero (ERC-5267 `eip712Domain()`), and ERC-7739 `TypedDataSign` includes it.
+  const verifierDomain = { ...accountDomain, chainId, verifyingContract: address, salt: zeroHash }
+  const prefix = (inner: Hex) => concatHex([contracts.webAuthnValidator, inner])
+  const signChallenge = async (challenge: Hex) =>
+    encodeWebAuthnSignature({ credentialId: credential.id, assertion: await sign(challenge) })
+
+  return toSmartAccount({
+    client,
+    entryPoint: { abi: entryPoint08Abi, address: contracts.entryPoint, version: '0.8' },
+    extend: { credential, contracts },
+    nonceKeyManager: zeroNonceKeys,
+    async getAddress() {
+      return address
+    },
+    async encodeCalls(calls) {
+      return encodeCalls(calls)
+    },
+    async decodeCalls(data) {
+      return decodeCalls(data)
+    },
+    async getFactoryArgs() {
+      return {
+        factory: contracts.accountFactory,
+        factoryData: encodeFunctionData({
+          abi: accountFactoryAbi,
+          functionName: 'createAccount',
+          args: factoryArgs,
+        }),
+      }
+    },
+    async getNonce(args) {
+      return readContract(client, {
+        address: contracts.entryPoint,
+        abi: entryPoint08Abi,
+        functionName: 'getNonce',
+        args: [address, nonceKey(contracts.webAuthnValidator, args?.key ?? 0n)],
+      })
+    },
+    async getStubSignature() {
+      return dummySignature(credential)
+    },
+    async signMessage({ message }) {
+      const hash = hashMessage7739({ message, verifierDomain })
+      return prefix(await signChallenge(hash))
+    },
+    async signTypedData(typedData) {
+      const definition = typedData as TypedDataDefinition<TypedData, string>
+      const hash = hashTypedData7739({ ...definition, verifierDomain } as Parameters<
+        typeof hashTypedData7739
+      >[0])
+      const inner = prefix(await signChallenge(hash))
+      return wrapTypedDataSignature({ ...definition, signature: inner } as Parameters<
+        typeof wrapTypedDataSignature
+      >[0])
+    },
+    async signUserOperation(userOperation) {
+      const { chainId: opChainId = chainId, ...op } = userOperation
+      const hash = getUserOperationHash({
+        chainId: opChainId,
+        entryPointAddress: contracts.entryPoint,
+        entryPointVersion: '0.8',
+        userOperation: { ...op, sender: address } as Parameters<
+          typeof getUserOperationHash
+        >[0]['userOperation'],
+      })
+      return signChallenge(hash)
+    },
+  }) as Promise<SsoAccount>
+}
+
+// The validator is the nonce key; the 32-bit sequence stays 0 so nonces are sequential.
+const zeroNonceKeys = {
+  consume: async () => 0,
+  get: async () => 0,
+  increment: () => {},
+  reset: () => {},
+}
+
+/** Whether the account has code (is deployed). */
+export async function isDeployed(client: Client, address: Address): Promise<boolean> {
+  const code = await getCode(client, { address })
+  return code !== undefined && code !== '0x'
+}
