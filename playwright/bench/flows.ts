@@ -1,0 +1,132 @@
+import type { Page } from '@playwright/test'
+import { type Address, type Hex, parseEther } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { type Device, newDevice } from '../fixtures/device.js'
+import {
+  addressPattern,
+  expectClosed,
+  expectRequest,
+  fillSend,
+  hashPattern,
+  openDemo,
+} from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
+import { expect, test } from '../fixtures/test.js'
+
+/**
+ * Flow latencies of the main job (issue "Performance"), median of {@link runs} runs, each on a fresh device
+ * with a fresh passkey and account:
+ * - popup open -> ready: the dapp's click until the popup's `{ type: 'ready' }` reaches the dapp;
+ * - sign-up click -> account deployed: the popup's sign-up click until the account has code on chain;
+ * - send click -> receipt: the dapp's send click (popup approval included) until the transaction receipt.
+ * Reports; the numbers never fail the run.
+ */
+const runs = Number(process.env.SSO_BENCH_RUNS ?? 5)
+
+type Sample = { popupReady: number; signUpDeployed: number; sendReceipt: number }
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeout = 60_000, interval = 25): Promise<T> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, interval))
+  }
+}
+
+async function openPopup(device: Device, page: Page, testId: string) {
+  const opened = page.waitForEvent('popup')
+  const clickedAt = Date.now()
+  await page.getByTestId(testId).click()
+  const popup = await opened
+  await device.passkeys.ready(popup)
+  return { popup, clickedAt }
+}
+
+test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
+  test.setTimeout(runs * 90_000 + 30_000)
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const samples: Sample[] = []
+
+  for (let run = 0; run < runs; run++) {
+    const device = await newDevice(browser, new PasskeyStore())
+    try {
+      const page = await device.context.newPage()
+      await openDemo(page, stack)
+
+      // popup open -> ready
+      const connect = await openPopup(device, page, 'connect')
+      const ready = await waitFor(async () =>
+        device.messages
+          .receivedAt(dapp, auth)
+          .find(
+            (m) => (m.data as { type?: string } | null)?.type === 'ready' && m.time >= connect.clickedAt - 5,
+          ),
+      )
+      await expectRequest(connect.popup, stack, 'eth_requestAccounts')
+
+      // sign-up click -> account deployed
+      const signUpAt = Date.now()
+      await connect.popup.getByTestId('signup').click()
+      const address = (await waitFor(async () => {
+        const text = await page.getByTestId('address').textContent()
+        return text?.match(addressPattern)?.[0]
+      })) as Address
+      await waitFor(async () => {
+        const code = await chain.getCode({ address })
+        return code && code.length > 2 ? code : undefined
+      })
+      const deployedAt = Date.now()
+      await expectClosed(connect.popup)
+
+      // send click -> receipt
+      await anvil.setBalance({ address, value: parseEther('1') })
+      const to = privateKeyToAccount(generatePrivateKey()).address
+      await fillSend(page, to, '0.001')
+      const send = await openPopup(device, page, 'send-eth')
+      await expectRequest(send.popup, stack, 'eth_sendTransaction')
+      await send.popup.getByTestId('approve').click()
+      const hash = (await waitFor(async () => {
+        const text = await page.getByTestId('tx-hash').textContent()
+        return text?.match(hashPattern)?.[0]
+      })) as Hex
+      await waitFor(() => chain.getTransactionReceipt({ hash }))
+      const receiptAt = Date.now()
+      expect(await chain.getBalance({ address: to })).toBe(parseEther('0.001'))
+
+      samples.push({
+        popupReady: ready.time - connect.clickedAt,
+        signUpDeployed: deployedAt - signUpAt,
+        sendReceipt: receiptAt - send.clickedAt,
+      })
+    } finally {
+      await device.context.close()
+    }
+  }
+
+  const rows: Array<[string, keyof Sample]> = [
+    ['popup open -> ready', 'popupReady'],
+    ['sign-up click -> account deployed', 'signUpDeployed'],
+    ['send click -> receipt', 'sendReceipt'],
+  ]
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b)
+    const middle = Math.floor(sorted.length / 2)
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+  }
+  const pad = (text: string, width: number) => text.padEnd(width)
+  const lines = [
+    `Flow latencies (ms), ${samples.length} runs, Chromium headless, anvil + Alto on ${stack.rpcUrl}`,
+    `${pad('flow', 36)}${pad('median', 10)}${pad('min', 10)}${pad('max', 10)}runs`,
+  ]
+  for (const [label, key] of rows) {
+    const values = samples.map((s) => s[key])
+    lines.push(
+      `${pad(label, 36)}${pad(median(values).toFixed(0), 10)}${pad(Math.min(...values).toFixed(0), 10)}${pad(Math.max(...values).toFixed(0), 10)}${values.map((v) => v.toFixed(0)).join(' ')}`,
+    )
+  }
+  console.log(`\n${lines.join('\n')}\n`)
+  expect(samples).toHaveLength(runs)
+})

@@ -1,0 +1,297 @@
+import type { Page } from '@playwright/test'
+import { type Address, type Hex, parseEther, type TypedDataDefinition } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
+import {
+  approveIn,
+  expectClosed,
+  expectRequest,
+  fillSend,
+  hashPattern,
+  logIn,
+  openDemo,
+  readAddress,
+  readHex,
+  signUp,
+} from '../fixtures/flows.js'
+import { startHostileOrigin } from '../fixtures/hostile.js'
+import { expect, test } from '../fixtures/test.js'
+
+/**
+ * Issue "Sign-on popup and client SDK": one user's story through real popups, real passkeys (CDP virtual
+ * authenticator), the devnet and Alto. The steps share one browser context (the user's device) and run in order.
+ */
+test.describe.configure({ mode: 'serial' })
+
+let device: Device
+let page: Page
+let account: Address
+
+test.beforeAll(async ({ browser, syncedPasskeys }) => {
+  device = await newDevice(browser, syncedPasskeys)
+  page = await device.context.newPage()
+})
+
+test.afterAll(async () => {
+  await device?.context.close()
+})
+
+/** The last protocol request the popup received for `method`. */
+function lastRequest(authOrigin: string, method: string) {
+  const found = device.messages.requestsAt(authOrigin).filter((m) => m.data.method === method)
+  const last = found.at(-1)
+  if (!last) throw new Error(`the popup received no ${method} request`)
+  return last.data as { id: string; method: string; params: unknown[]; chainId: number }
+}
+
+/** The (loaded) frame of `origin` inside `page`. */
+async function frameOf(page: Page, origin: string) {
+  await expect
+    .poll(() => page.frames().some((f) => f.url().startsWith(origin)), { timeout: 10_000 })
+    .toBe(true)
+  const frame = page.frames().find((f) => f.url().startsWith(origin))!
+  await frame.waitForLoadState('load')
+  return frame
+}
+
+/** The answer the demo received for request `id`. */
+function answerTo(dappOrigin: string, id: string) {
+  return device.messages.answersAt(dappOrigin).find((m) => m.data.id === id)?.data
+}
+
+test('behavior: sign up in the popup creates a passkey and connects the demo', async ({
+  stack,
+  syncedPasskeys,
+}) => {
+  await openDemo(page, stack)
+  await expect(page.getByTestId('address')).not.toHaveText(/0x[0-9a-fA-F]{40}/)
+  const before = syncedPasskeys.size
+
+  const { address } = await signUp(device, page, stack)
+  account = address
+
+  // A passkey was created in the popup and synced.
+  expect(syncedPasskeys.size).toBe(before + 1)
+  expect(device.passkeys.events.filter((e) => e.kind === 'created')).toHaveLength(1)
+  expect(device.passkeys.events[0]?.url).toContain(new URL(stack.authServerUrl).host)
+
+  // The protocol ran over postMessage with the browser-given origins: ready -> request -> answer.
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const request = lastRequest(auth, 'eth_requestAccounts')
+  expect(device.messages.receivedAt(auth, dapp).length).toBeGreaterThan(0)
+  expect(
+    device.messages.receivedAt(dapp, auth).some((m) => (m.data as { type?: string }).type === 'ready'),
+  ).toBe(true)
+  const answer = answerTo(dapp, request.id) as { result: { accounts: Address[]; chainId: number } }
+  expect(answer.result.accounts[0]?.toLowerCase()).toBe(account.toLowerCase())
+  expect(answer.result.chainId).toBe(stack.chainId)
+  // Nothing the popup sends lands anywhere but the dapp's origin.
+  expect(device.messages.all.filter((m) => m.direction === 'posted' && m.origin === '*')).toEqual([])
+})
+
+test('behavior: send ETH through the popup moves the balance on chain', async ({ stack, chain, anvil }) => {
+  await anvil.setBalance({ address: account, value: parseEther('1') })
+  const to = privateKeyToAccount(generatePrivateKey()).address
+  expect(await chain.getBalance({ address: to })).toBe(0n)
+
+  await fillSend(page, to, '0.0123')
+  const popup = await clickForPopup(device, page, 'send-eth')
+  await expectRequest(popup, stack, 'eth_sendTransaction')
+  await expect(popup.getByTestId('tx-target')).toContainText(new RegExp(to.slice(2), 'i'))
+  await expect(popup.getByTestId('tx-value')).toContainText('0.0123')
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+
+  const hash = await readHex(page.getByTestId('tx-hash'), hashPattern)
+  const receipt = await chain.getTransactionReceipt({ hash })
+  expect(receipt.status).toBe('success')
+  expect(await chain.getBalance({ address: to })).toBe(parseEther('0.0123'))
+  const left = await chain.getBalance({ address: account })
+  expect(left).toBeLessThanOrEqual(parseEther('1') - parseEther('0.0123'))
+  // The first userOp deployed the account.
+  expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
+  // The demo shows the new balance.
+  await expect(page.getByTestId('balance')).toContainText(/0\.98/)
+})
+
+test('behavior: a batch (wallet_sendCalls) is confirmed on chain', async ({ stack, chain }) => {
+  await approveIn(device, page, stack, 'send-batch', 'wallet_sendCalls')
+  const id = await readHex(page.getByTestId('batch-id'), hashPattern)
+  await expect(page.getByTestId('batch-status')).toContainText(/confirmed/i, { timeout: 30_000 })
+
+  // The bundler agrees: the userOp of the batch succeeded in a mined transaction.
+  const response = await fetch(stack.bundlerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getUserOperationReceipt', params: [id] }),
+  })
+  const { result } = (await response.json()) as {
+    result: { success: boolean; sender: Address; receipt: { transactionHash: Hex } } | null
+  }
+  expect(result?.success).toBe(true)
+  expect(result?.sender.toLowerCase()).toBe(account.toLowerCase())
+  const receipt = await chain.getTransactionReceipt({ hash: result!.receipt.transactionHash })
+  expect(receipt.status).toBe('success')
+})
+
+test('behavior: personal_sign gives a signature viem verifies against the chain', async ({
+  stack,
+  chain,
+}) => {
+  const popup = await clickForPopup(device, page, 'sign-message')
+  await expectRequest(popup, stack, 'personal_sign')
+  await expect(popup.getByTestId('message-text')).not.toBeEmpty()
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+
+  const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
+  await expect(page.getByTestId('verify-result')).toContainText(/true|valid/i)
+  const request = lastRequest(new URL(stack.authServerUrl).origin, 'personal_sign')
+  const message = { raw: request.params[0] as Hex }
+  expect(await chain.verifyMessage({ address: account, message, signature })).toBe(true)
+  // The same signature does not verify another message.
+  expect(await chain.verifyMessage({ address: account, message: 'something else', signature })).toBe(false)
+})
+
+test('behavior: eth_signTypedData_v4 gives a signature viem verifies against the chain', async ({
+  stack,
+  chain,
+}) => {
+  const popup = await clickForPopup(device, page, 'sign-typed-data')
+  await expectRequest(popup, stack, 'eth_signTypedData_v4')
+  await expect(popup.getByTestId('typed-data')).not.toBeEmpty()
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+
+  const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
+  await expect(page.getByTestId('typed-verify-result')).toContainText(/true|valid/i)
+  const request = lastRequest(new URL(stack.authServerUrl).origin, 'eth_signTypedData_v4')
+  const raw = request.params[1]
+  const typed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as TypedDataDefinition
+  expect(await chain.verifyTypedData({ address: account, ...typed, signature })).toBe(true)
+  const tampered = { ...typed, domain: { ...typed.domain, name: 'Not the dapp' } } as TypedDataDefinition
+  expect(await chain.verifyTypedData({ address: account, ...tampered, signature })).toBe(false)
+})
+
+test('error: rejecting in the popup gives the demo a 4001', async ({ stack }) => {
+  const popup = await clickForPopup(device, page, 'sign-message')
+  await expectRequest(popup, stack, 'personal_sign')
+  await popup.getByTestId('reject').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('error')).toContainText('4001')
+  const request = lastRequest(new URL(stack.authServerUrl).origin, 'personal_sign')
+  const answer = answerTo(new URL(stack.demoUrl).origin, request.id) as { error?: { code: number } }
+  expect(answer.error?.code).toBe(4001)
+})
+
+test('error: closing the popup mid-request gives the demo a 4001 within a second or so', async ({
+  stack,
+}) => {
+  // Clear the previous error so the assertion sees the new one.
+  await page.reload()
+  await expect(page.getByTestId('error')).not.toContainText('4001')
+  const popup = await clickForPopup(device, page, 'sign-message')
+  await expectRequest(popup, stack, 'personal_sign')
+  const closedAt = Date.now()
+  await popup.close()
+  await expect(page.getByTestId('error')).toContainText('4001', { timeout: 5_000 })
+  expect(Date.now() - closedAt).toBeLessThan(2_500)
+})
+
+test('behavior: a reload keeps the connection', async () => {
+  await page.reload()
+  expect(await readAddress(page)).toBe(account)
+  await expect(page.getByTestId('connect')).toBeVisible()
+  // No popup was needed to restore it.
+  expect(device.context.pages()).toHaveLength(1)
+  await expect(page.getByTestId('address')).toContainText(account.slice(2, 10), { ignoreCase: true })
+})
+
+test('behavior: a fresh browser with the synced passkey logs in to the same account', async ({
+  browser,
+  stack,
+  syncedPasskeys,
+}) => {
+  const other = await newDevice(browser, syncedPasskeys)
+  try {
+    const fresh = await other.context.newPage()
+    await openDemo(fresh, stack)
+    await expect(fresh.getByTestId('address')).not.toHaveText(/0x[0-9a-fA-F]{40}/)
+    const passkeysBefore = syncedPasskeys.size
+    const { address } = await logIn(other, fresh, stack)
+    expect(address).toBe(account)
+    // Logged in with the existing passkey: an assertion, no new credential.
+    expect(other.passkeys.events.map((e) => e.kind)).toEqual(['asserted'])
+    expect(syncedPasskeys.size).toBe(passkeysBefore)
+  } finally {
+    await other.context.close()
+  }
+})
+
+test('error: a message posted to the popup from another origin changes nothing', async ({ stack, chain }) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const evil = await startHostileOrigin()
+  try {
+    const popup = await clickForPopup(device, page, 'sign-message')
+    await expectRequest(popup, stack, 'personal_sign')
+    const message = await popup.getByTestId('message-text').textContent()
+    const pending = lastRequest(auth, 'personal_sign')
+    const attacker = privateKeyToAccount(generatePrivateKey()).address
+
+    // A frame of another origin inside the popup holds references to the popup (parent) and the dapp (parent.opener).
+    await popup.evaluate((url) => {
+      const frame = document.createElement('iframe')
+      frame.src = url
+      frame.name = 'hostile'
+      document.body.append(frame)
+    }, evil.url)
+    const frame = await frameOf(popup, evil.origin)
+    await frame.evaluate(
+      ({ pendingId, chainId, attacker, account }) => {
+        // Forged requests to the popup.
+        parent.postMessage(
+          { id: 'evil-1', method: 'personal_sign', params: ['0x6576696c', account], chainId },
+          '*',
+        )
+        parent.postMessage(
+          {
+            id: 'evil-2',
+            method: 'eth_sendTransaction',
+            params: [{ to: attacker, value: '0xde0b6b3a7640000' }],
+            chainId,
+          },
+          '*',
+        )
+        // A forged answer to the dapp's pending request.
+        parent.opener?.postMessage({ id: pendingId, result: `0x${'ab'.repeat(65)}` }, '*')
+      },
+      { pendingId: pending.id, chainId: stack.chainId, attacker, account },
+    )
+
+    // The hostile messages were delivered (so the checks below can fail)…
+    await expect.poll(() => device.messages.receivedAt(auth, evil.origin).length).toBe(2)
+    await expect.poll(() => device.messages.receivedAt(dapp, evil.origin).length).toBe(1)
+    await page.waitForTimeout(1_000)
+    // …and changed nothing: the popup still shows the dapp's request, answered no one, the dapp took no answer.
+    await expectRequest(popup, stack, 'personal_sign')
+    await expect(popup.getByTestId('message-text')).toHaveText(message ?? '')
+    expect(device.messages.receivedAt(evil.origin)).toEqual([])
+    expect(answerTo(dapp, 'evil-1')).toBeUndefined()
+    expect(answerTo(dapp, 'evil-2')).toBeUndefined()
+    await expect(page.getByTestId('signature')).not.toContainText('abababab')
+    expect(await chain.getBalance({ address: attacker })).toBe(0n)
+
+    // The real request still completes with a valid signature.
+    await popup.getByTestId('approve').click()
+    await expectClosed(popup)
+    const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
+    expect(signature).not.toContain('abababab')
+    expect(
+      await chain.verifyMessage({ address: account, message: { raw: pending.params[0] as Hex }, signature }),
+    ).toBe(true)
+  } finally {
+    await evil.close()
+  }
+})
