@@ -6,6 +6,7 @@ import {
   defineChain,
   encodeAbiParameters,
   getAddress,
+  keccak256,
   type Hex,
   parseErc6492Signature,
   sha256,
@@ -113,11 +114,18 @@ describe('SsoAccount', () => {
     const challenge = `0x${'11'.repeat(32)}` as Hex
     for (let i = 0; i < 8; i++) {
       const assertion = await passkey.sign(challenge)
-      const encoded = encodeWebAuthnSignature({ credentialId: passkey.credential.id, assertion })
+      const encoded = encodeWebAuthnSignature({ credential: passkey.credential, assertion })
       const decoded = decodeWebAuthnSignature(encoded)
-      expect(decoded.credentialId).toBe(bytesToHex(base64UrlToBytes(passkey.credential.id)))
-      expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
+      expect(decoded.credentialIdHash).toBe(keccak256(base64UrlToBytes(passkey.credential.id)))
+      expect(decoded.x).toBe(passkey.credential.publicKey.x)
+      expect(decoded.y).toBe(passkey.credential.publicKey.y)
+      const start = Number(decoded.originIndex)
       const json = decoded.clientDataJSON
+      expect(json.slice(start, start + 10)).toBe('"origin":"')
+      expect(json.slice(start + 10, start + 10 + Number(decoded.originLength))).toBe(passkey.credential.origin)
+      // flat encoding: the bytes offsets are the 10th and 11th head words (no tuple offset word in front)
+      expect(BigInt(sliceHex(encoded, 0x120, 0x140))).toBe(0x160n)
+      expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(json.slice(Number(decoded.typeIndex)).startsWith('"type":"webauthn.get"')).toBe(true)
       expect(json.slice(Number(decoded.challengeIndex)).startsWith('"challenge":"')).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, decoded)).toBe(true)
@@ -129,11 +137,18 @@ describe('SsoAccount', () => {
     const dummy = decodeWebAuthnSignature(dummySignature(passkey.credential))
     const real = decodeWebAuthnSignature(
       encodeWebAuthnSignature({
-        credentialId: passkey.credential.id,
+        credential: passkey.credential,
         assertion: await passkey.sign(`0x${'22'.repeat(32)}`),
       }),
     )
-    expect(dummy.credentialId).toBe(real.credentialId)
+    expect(dummy.credentialIdHash).toBe(real.credentialIdHash)
+    expect([dummy.x, dummy.y]).toEqual([real.x, real.y])
+    expect([dummy.typeIndex, dummy.challengeIndex, dummy.originIndex, dummy.originLength]).toEqual([
+      real.typeIndex,
+      real.challengeIndex,
+      real.originIndex,
+      real.originLength,
+    ])
     expect(dummy.authenticatorData.length).toBe(real.authenticatorData.length)
     expect(dummy.authenticatorData.slice(0, 66)).toBe(real.authenticatorData.slice(0, 66)) // rpIdHash
     expect(hexToBytes(dummy.authenticatorData)[32]).toBe(0x05) // UP | UV, so flag checks pass

@@ -11,6 +11,8 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   getAddress,
+  hexToString,
+  keccak256,
   type Hex,
   numberToHex,
   padHex,
@@ -42,6 +44,7 @@ import {
   base64UrlToBytes,
   bytesToHex,
   findClientDataIndices,
+  InvalidWebAuthnDataError,
   type P256PublicKey,
   parseP256Signature,
   type WebAuthnAssertion,
@@ -53,8 +56,10 @@ export type SsoCredential = {
   id: string
   /** P-256 public key. */
   publicKey: P256PublicKey
-  /** Origin the passkey was registered on, e.g. `http://localhost:3002`. */
+  /** Origin the passkey signs from (clientDataJSON `origin`), e.g. `http://localhost:3002`. */
   origin: string
+  /** WebAuthn relying party id. Default: the hostname of `origin`. */
+  rpId?: string | undefined
 }
 
 /** Addresses of the contracts the account uses (from `/sso-config.json` or the `@sso/contracts-abi` manifest). */
@@ -91,8 +96,8 @@ export const accountDomain = { name: 'SsoAccount', version: '1' } as const
 // ABIs (the parts the client needs).
 
 export const accountFactoryAbi = parseAbi([
-  'function createAccount(bytes credentialId, bytes32 x, bytes32 y, string origin) returns (address)',
-  'function getAddress(bytes credentialId, bytes32 x, bytes32 y, string origin) view returns (address)',
+  'function createAccount(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) returns (address)',
+  'function getAddress(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (address)',
 ])
 
 export const accountAbi = parseAbi([
@@ -196,48 +201,92 @@ export function nonceKey(validator: Address, sequence = 0n): bigint {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// WebAuthn signature encoding (packages/contracts/README.md)
+// WebAuthn signature encoding (packages/contracts/src/WebAuthnValidator.sol, packages/contracts/README.md)
+
+const webAuthnSignatureParameters = [
+  { name: 'credentialIdHash', type: 'bytes32' },
+  { name: 'x', type: 'bytes32' },
+  { name: 'y', type: 'bytes32' },
+  { name: 'r', type: 'bytes32' },
+  { name: 's', type: 'bytes32' },
+  { name: 'typeIndex', type: 'uint256' },
+  { name: 'challengeIndex', type: 'uint256' },
+  { name: 'originIndex', type: 'uint256' },
+  { name: 'originLength', type: 'uint256' },
+  { name: 'authenticatorData', type: 'bytes' },
+  { name: 'clientDataJSON', type: 'bytes' },
+] as const
+
+/** The credential fields the signature carries. */
+export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 
 /**
- * Encodes a passkey assertion as the WebAuthnValidator signature (userOp signature, or the `inner` part of an
- * ERC-1271 signature): `abi.encode(bytes credentialId, bytes32 r, bytes32 s, uint256 challengeIndex,
- * uint256 typeIndex, bytes authenticatorData, string clientDataJSON)` — flat, low-s.
+ * Encodes a passkey assertion as the WebAuthnValidator signature (the userOp signature, or the part after the
+ * validator address in an ERC-1271 signature). Flat `abi.encode` (no tuple offset word):
+ * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, uint256 typeIndex,
+ * uint256 challengeIndex, uint256 originIndex, uint256 originLength, bytes authenticatorData,
+ * bytes clientDataJSON)` with `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and byte offsets of
+ * `"type":"`, `"challenge":"` and `"origin":"` in clientDataJSON (`originLength` = byte length of the origin).
  *
  * @example
  * ```ts
- * const signature = encodeWebAuthnSignature({ credentialId: credential.id, assertion: await sign(userOpHash) })
+ * const signature = encodeWebAuthnSignature({ credential, assertion: await sign(userOpHash) })
  * ```
  */
 export function encodeWebAuthnSignature(parameters: {
-  credentialId: string
+  credential: SignatureCredential
   assertion: WebAuthnAssertion
 }): Hex {
-  const { assertion } = parameters
+  const { credential, assertion } = parameters
   const { r, s } = parseP256Signature(assertion.signature)
-  const { challengeIndex, typeIndex } = findClientDataIndices(assertion.clientDataJSON)
+  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, assertion.clientDataJSON)
+}
+
+function encodeWebAuthnFields(
+  credential: SignatureCredential,
+  r: bigint,
+  s: bigint,
+  authenticatorData: Hex,
+  clientDataJSON: string,
+): Hex {
+  const { challengeIndex, typeIndex } = findClientDataIndices(clientDataJSON)
+  const { originIndex, originLength } = findOrigin(clientDataJSON)
   return encodeAbiParameters(webAuthnSignatureParameters, [
-    bytesToHex(base64UrlToBytes(parameters.credentialId)),
+    credentialIdHash(credential.id),
+    credential.publicKey.x,
+    credential.publicKey.y,
     numberToHex(r, { size: 32 }),
     numberToHex(s, { size: 32 }),
-    BigInt(challengeIndex),
     BigInt(typeIndex),
-    assertion.authenticatorData,
-    assertion.clientDataJSON,
+    BigInt(challengeIndex),
+    BigInt(originIndex),
+    BigInt(originLength),
+    authenticatorData,
+    stringToHex(clientDataJSON),
   ])
 }
 
-const webAuthnSignatureParameters = [
-  { name: 'credentialId', type: 'bytes' },
-  { name: 'r', type: 'bytes32' },
-  { name: 's', type: 'bytes32' },
-  { name: 'challengeIndex', type: 'uint256' },
-  { name: 'typeIndex', type: 'uint256' },
-  { name: 'authenticatorData', type: 'bytes' },
-  { name: 'clientDataJSON', type: 'string' },
-] as const
+/** `keccak256` of the raw credential id (the validator's storage key). `id` is base64url. */
+export function credentialIdHash(id: string): Hex {
+  return keccak256(base64UrlToBytes(id))
+}
+
+/** Byte offset of `"origin":"` in clientDataJSON and the byte length of the origin value. */
+function findOrigin(clientDataJSON: string): { originIndex: number; originLength: number } {
+  const bytes = new TextEncoder().encode(clientDataJSON)
+  const marker = new TextEncoder().encode('"origin":"')
+  for (let i = 0; i + marker.length <= bytes.length; i++) {
+    if (!marker.every((byte, j) => bytes[i + j] === byte)) continue
+    const start = i + marker.length
+    const end = bytes.indexOf(0x22, start) // the closing quote: inside a JSON string every quote is escaped
+    if (end < 0) break
+    return { originIndex: i, originLength: end - start }
+  }
+  throw new InvalidWebAuthnDataError('clientDataJSON has no "origin" member.')
+}
 
 /**
- * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}).
+ * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}); `clientDataJSON` as text.
  *
  * @example
  * ```ts
@@ -245,48 +294,55 @@ const webAuthnSignatureParameters = [
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex) {
-  const [credentialId, r, s, challengeIndex, typeIndex, authenticatorData, clientDataJSON] =
-    decodeAbiParameters(webAuthnSignatureParameters, signature)
-  return { credentialId, r, s, challengeIndex, typeIndex, authenticatorData, clientDataJSON }
+  const [
+    credentialIdHash,
+    x,
+    y,
+    r,
+    s,
+    typeIndex,
+    challengeIndex,
+    originIndex,
+    originLength,
+    authenticatorData,
+    clientDataJSON,
+  ] = decodeAbiParameters(webAuthnSignatureParameters, signature)
+  return {
+    credentialIdHash,
+    x,
+    y,
+    r,
+    s,
+    typeIndex,
+    challengeIndex,
+    originIndex,
+    originLength,
+    authenticatorData,
+    clientDataJSON: hexToString(clientDataJSON),
+  }
 }
 
 /**
- * A dummy signature for gas estimation that runs the same validation path as a real one (real credential id,
- * authenticatorData with UP+UV, a full-size clientDataJSON with the right origin, in-range low-s r/s) and then
- * fails the P-256 check: the validator returns SIG_VALIDATION_FAILED without reverting.
+ * A dummy signature for gas estimation that runs the same validation path as a real one: the real credential
+ * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a full-size clientDataJSON with
+ * the right origin and a 43-character challenge, in-range low-s r/s. Every check of the validator runs (it
+ * evaluates all of them, then the P-256 precompile) and the signature fails cleanly (SIG_VALIDATION_FAILED).
  *
  * @example
  * ```ts
  * const stub = dummySignature(credential)
  * ```
  */
-export function dummySignature(
-  credential: Pick<SsoCredential, 'id' | 'origin'>,
-  rpId = new URL(credential.origin).hostname,
-): Hex {
-  const rpIdHash = hashRpId(rpId)
-  const authenticatorData = concatHex([rpIdHash, '0x05', '0x00000001'])
-  // 43 base64url chars = 32 bytes, like a real challenge.
+export function dummySignature(credential: SignatureCredential & Pick<SsoCredential, 'origin' | 'rpId'>): Hex {
+  const rpId = credential.rpId ?? new URL(credential.origin).hostname
+  const authenticatorData = concatHex([sha256(stringToHex(rpId)), '0x05', '0x00000001'])
   const clientDataJSON = JSON.stringify({
     type: 'webauthn.get',
     challenge: 'A'.repeat(43),
     origin: credential.origin,
     crossOrigin: false,
   })
-  const { challengeIndex, typeIndex } = findClientDataIndices(clientDataJSON)
-  return encodeAbiParameters(webAuthnSignatureParameters, [
-    bytesToHex(base64UrlToBytes(credential.id)),
-    `0x${'7f'.repeat(32)}`,
-    `0x${'3f'.repeat(32)}`,
-    BigInt(challengeIndex),
-    BigInt(typeIndex),
-    authenticatorData,
-    clientDataJSON,
-  ])
-}
-
-function hashRpId(rpId: string): Hex {
-  return sha256(stringToHex(rpId))
+  return encodeWebAuthnFields(credential, BigInt(`0x${'7f'.repeat(32)}`), BigInt(`0x${'3f'.repeat(32)}`), authenticatorData, clientDataJSON)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -317,6 +373,7 @@ export async function toSsoAccount(parameters: ToSsoAccountParameters): Promise<
     bytesToHex(base64UrlToBytes(credential.id)),
     credential.publicKey.x,
     credential.publicKey.y,
+    credential.rpId ?? new URL(credential.origin).hostname,
     credential.origin,
   ] as const
 
@@ -333,7 +390,7 @@ export async function toSsoAccount(parameters: ToSsoAccountParameters): Promise<
   const verifierDomain = { ...accountDomain, chainId, verifyingContract: address, salt: zeroHash }
   const prefix = (inner: Hex) => concatHex([contracts.webAuthnValidator, inner])
   const signChallenge = async (challenge: Hex) =>
-    encodeWebAuthnSignature({ credentialId: credential.id, assertion: await sign(challenge) })
+    encodeWebAuthnSignature({ credential, assertion: await sign(challenge) })
 
   return toSmartAccount({
     client,
