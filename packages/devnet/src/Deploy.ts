@@ -1,0 +1,165 @@
+import { createRequire } from 'node:module'
+import {
+  create2Address,
+  deterministicDeployer,
+  devnetOwner,
+  entryPoint08,
+  deployments as manifest,
+} from '@sso/contracts-abi'
+import {
+  ensureContractsBuilt,
+  type ResolvedDeployment,
+  resolveDeployments,
+} from '@sso/contracts-abi/artifacts'
+import {
+  type Address,
+  concatHex,
+  encodeFunctionData,
+  type Hex,
+  type PublicClient,
+  parseEther,
+  type WalletClient,
+} from 'viem'
+import { entryPoint08Abi } from 'viem/account-abstraction'
+import { DeploymentMismatchError, DevnetError } from './Errors.js'
+
+const require = createRequire(import.meta.url)
+
+type Clients = { public: PublicClient; wallet: WalletClient }
+
+async function hasCode(client: PublicClient, address: Address): Promise<boolean> {
+  const code = await client.getCode({ address })
+  return code !== undefined && code !== '0x'
+}
+
+async function send(clients: Clients, request: { to: Address; data?: Hex; value?: bigint }, what: string) {
+  const hash = await clients.wallet.sendTransaction({
+    account: devnetOwner,
+    chain: null,
+    to: request.to,
+    ...(request.data ? { data: request.data } : {}),
+    ...(request.value ? { value: request.value } : {}),
+  })
+  const receipt = await clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  if (receipt.status !== 'success') throw new DevnetError(`Transaction failed: ${what} (${hash}).`)
+  return receipt
+}
+
+/** Installs the deterministic deployer the standard way (fund its signer, broadcast the presigned tx) if absent. */
+export async function ensureDeterministicDeployer(clients: Clients): Promise<void> {
+  if (await hasCode(clients.public, deterministicDeployer.address)) return
+  await send(
+    clients,
+    { to: deterministicDeployer.signer, value: deterministicDeployer.cost },
+    'fund the deployer signer',
+  )
+  const hash = await clients.public.request({
+    method: 'eth_sendRawTransaction',
+    params: [deterministicDeployer.rawTransaction],
+  })
+  await clients.public.waitForTransactionReceipt({ hash, pollingInterval: 20 })
+  if (!(await hasCode(clients.public, deterministicDeployer.address))) {
+    throw new DevnetError(`Could not install the deterministic deployer at ${deterministicDeployer.address}.`)
+  }
+}
+
+/** CREATE2-deploys `initCode` through the deterministic deployer unless code already sits at its address. */
+export async function deployCreate2(
+  clients: Clients,
+  parameters: { name: string; salt: Hex; initCode: Hex },
+): Promise<Address> {
+  const address = create2Address(parameters)
+  if (await hasCode(clients.public, address)) return address
+  await send(
+    clients,
+    { to: deterministicDeployer.address, data: concatHex([parameters.salt, parameters.initCode]) },
+    `deploy ${parameters.name}`,
+  )
+  if (!(await hasCode(clients.public, address))) {
+    throw new DevnetError(`${parameters.name} has no code at ${address} after its CREATE2 deployment.`)
+  }
+  return address
+}
+
+/** EntryPoint v0.8 at its canonical address (CREATE2 with the canonical salt and the npm artifact's bytecode). */
+export async function deployEntryPoint(clients: Clients): Promise<Address> {
+  const artifact = require('@account-abstraction/contracts/artifacts/EntryPoint.json') as { bytecode: Hex }
+  const address = create2Address({ salt: entryPoint08.salt, initCode: artifact.bytecode })
+  if (address.toLowerCase() !== entryPoint08.address.toLowerCase()) {
+    throw new DeploymentMismatchError(
+      `The EntryPoint artifact would deploy to ${address}, not the canonical ${entryPoint08.address}: wrong @account-abstraction/contracts version?`,
+    )
+  }
+  return deployCreate2(clients, { name: 'EntryPoint', salt: entryPoint08.salt, initCode: artifact.bytecode })
+}
+
+/**
+ * Our contracts, planned from forge's artifacts (built first when stale). Fails with DeploymentMismatchError
+ * when the addresses differ from the committed @sso/contracts-abi manifest of `chainId`.
+ */
+export async function planContracts(
+  chainId: number,
+  log: (line: string) => void = () => {},
+): Promise<ResolvedDeployment[]> {
+  await ensureContractsBuilt({ log })
+  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
+  const expected = (manifest as Record<number, Record<string, Address>>)[chainId]
+  if (!expected) {
+    throw new DeploymentMismatchError(`The @sso/contracts-abi manifest has no chain ${chainId}.`)
+  }
+  const problems: string[] = []
+  for (const deployment of planned) {
+    const address = expected[deployment.key]
+    if (!address)
+      problems.push(`${deployment.name}: not in the manifest (would deploy at ${deployment.address})`)
+    else if (address.toLowerCase() !== deployment.address.toLowerCase()) {
+      problems.push(`${deployment.name}: manifest ${address}, artifacts give ${deployment.address}`)
+    }
+  }
+  for (const key of Object.keys(expected)) {
+    if (key !== 'entryPoint' && !planned.some((deployment) => deployment.key === key)) {
+      problems.push(`${key}: in the manifest but not a contract of packages/contracts/src`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new DeploymentMismatchError(
+      'The contract addresses differ from the @sso/contracts-abi manifest: run `pnpm --filter @sso/contracts-abi generate` and commit the result.',
+      { details: problems.join('\n') },
+    )
+  }
+  return planned
+}
+
+/** Deploys the planned contracts (in dependency order) and funds the SponsorPaymaster's EntryPoint deposit. */
+export async function deployContracts(
+  clients: Clients,
+  planned: readonly ResolvedDeployment[],
+  options: { paymasterDeposit?: bigint } = {},
+): Promise<Record<string, Address>> {
+  const addresses: Record<string, Address> = {}
+  for (const deployment of planned) {
+    addresses[deployment.key] = await deployCreate2(clients, deployment)
+  }
+  const paymaster = addresses.sponsorPaymaster
+  if (paymaster) {
+    const deposit = options.paymasterDeposit ?? parseEther('1000')
+    const balance = await clients.public.readContract({
+      address: entryPoint08.address,
+      abi: entryPoint08Abi,
+      functionName: 'balanceOf',
+      args: [paymaster],
+    })
+    if (balance < deposit) {
+      await send(
+        clients,
+        {
+          to: entryPoint08.address,
+          data: encodeFunctionData({ abi: entryPoint08Abi, functionName: 'depositTo', args: [paymaster] }),
+          value: deposit - balance,
+        },
+        'fund the SponsorPaymaster deposit',
+      )
+    }
+  }
+  return addresses
+}

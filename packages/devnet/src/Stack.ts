@@ -1,0 +1,328 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { entryPoint08 } from '@sso/contracts-abi'
+import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
+import { type Address, createPublicClient, createWalletClient, http } from 'viem'
+import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
+import { ChildProcessError, DevnetError } from './Errors.js'
+import { altoCommand, anvilCommand } from './internal/binaries.js'
+import { type Child, spawnChild, waitHealthy } from './internal/Child.js'
+import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
+import { type StaticServer, startStaticServer } from './StaticServer.js'
+import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
+
+/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's executor, #2 its utility wallet. */
+export const anvilKeys = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+] as const
+
+/** A port number, or `'auto'` for a free one chosen by the OS. */
+export type PortOption = number | 'auto'
+
+/** The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, second chain 8546 / 4338. */
+export type Ports = {
+  rpc: number
+  bundler: number
+  demo: number
+  authServer: number
+  rpc2: number
+  bundler2: number
+}
+
+export type StartStackOptions = {
+  /** Each port, or `'auto'` for all of them. */
+  ports?: 'auto' | { [key in keyof Ports]?: PortOption }
+  /** Added to every default port (ignored for explicit and `'auto'` ports). */
+  portOffset?: number
+  /** `'static'` (default): build the web apps when stale and serve them; `'none'`: chain and bundler only. */
+  web?: 'static' | 'none'
+  /** No progress lines on stderr. Default false. */
+  quiet?: boolean
+  /** Also start a second chain (anvil, chain id 31338, same contracts) with its own Alto. Default false. */
+  secondChain?: boolean
+  /**
+   * Deploy our contracts (default true). `false` gives a chain with only the EntryPoint: for tooling that must
+   * keep working while packages/contracts does not compile.
+   */
+  contracts?: boolean
+}
+
+/** Addresses of the EntryPoint and of every contract we deploy (camelCase contract names). */
+export type StackContracts = {
+  entryPoint: Address
+  accountFactory?: Address
+  webAuthnValidator?: Address
+  sponsorPaymaster?: Address
+  [name: string]: Address | undefined
+}
+
+/** One chain of `/sso-config.json`. */
+export type SsoConfigChain = {
+  id: number
+  name: string
+  rpcUrl: string
+  bundlerUrl: string
+  contracts: StackContracts
+}
+
+/** The `/sso-config.json` object (docs/interfaces.md). */
+export type SsoConfig = { authServerUrl: string; chains: SsoConfigChain[] }
+
+/** A running local stack. */
+export type Stack = {
+  chainId: number
+  rpcUrl: string
+  bundlerUrl: string
+  /** `http://localhost:<port>`; with `web: 'none'` nothing serves it. */
+  authServerUrl: string
+  /** `http://localhost:<port>`; with `web: 'none'` nothing serves it. */
+  demoUrl: string
+  contracts: StackContracts
+  config: SsoConfig
+  /** Every chain (the second one only with `secondChain`). */
+  chains: SsoConfigChain[]
+  ports: Ports
+  /** Directory with one log file per child process (removed by stop()). */
+  logDir: string
+  /** Stops every process and server of the stack; nothing listens on its ports afterwards. */
+  stop: () => Promise<void>
+}
+
+const defaultPorts: Ports = {
+  rpc: 8545,
+  bundler: 4337,
+  demo: 3001,
+  authServer: 3002,
+  rpc2: 8546,
+  bundler2: 4338,
+}
+
+const services: Record<keyof Ports, string> = {
+  rpc: 'anvil',
+  bundler: 'Alto bundler',
+  demo: 'demo app',
+  authServer: 'auth server',
+  rpc2: 'second anvil',
+  bundler2: 'second Alto bundler',
+}
+
+async function resolvePorts(options: StartStackOptions, needed: readonly (keyof Ports)[]): Promise<Ports> {
+  const offset = options.portOffset ?? 0
+  const requested = (key: keyof Ports): PortOption =>
+    options.ports === 'auto' ? 'auto' : (options.ports?.[key] ?? defaultPorts[key] + offset)
+  const auto = needed.filter((key) => requested(key) === 'auto')
+  const fixed = needed.filter((key) => requested(key) !== 'auto')
+  await assertPortsFree(fixed.map((key) => ({ port: requested(key) as number, service: services[key] })))
+  const free = await freePorts(auto.length)
+  const ports = { ...defaultPorts }
+  for (const key of fixed) ports[key] = requested(key) as number
+  auto.forEach((key, index) => {
+    ports[key] = free[index]!
+  })
+  return ports
+}
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(2000),
+  })
+  const json = (await response.json()) as { result?: unknown; error?: { message: string } }
+  if (json.error) throw new Error(json.error.message)
+  return json.result
+}
+
+/**
+ * Starts the local stack: anvil (osaka) -> EntryPoint v0.8 -> our contracts (CREATE2, checked against the
+ * @sso/contracts-abi manifest) -> paymaster deposit -> Alto -> the static web apps with `/sso-config.json`.
+ * Any failure stops what was started and throws (child failures carry their log tail).
+ *
+ * @example
+ * const stack = await startStack({ ports: 'auto', web: 'none', quiet: true })
+ * // … use stack.rpcUrl, stack.bundlerUrl, stack.contracts
+ * await stack.stop()
+ */
+export async function startStack(options: StartStackOptions = {}): Promise<Stack> {
+  const web = options.web ?? 'static'
+  const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[devnet] ${line}\n`)
+  const needed: (keyof Ports)[] = ['rpc', 'bundler']
+  if (web === 'static') needed.push('demo', 'authServer')
+  if (options.secondChain) needed.push('rpc2', 'bundler2')
+  const ports = await resolvePorts(options, needed)
+
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-devnet-'))
+  const children: Child[] = []
+  const servers: StaticServer[] = []
+  let stopped = false
+  let failed = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    await Promise.all([...servers.map((server) => server.close()), ...children.map((child) => child.stop())])
+    // Wait until the ports are actually released so a caller can immediately reuse them.
+    const deadline = Date.now() + 5000
+    for (const port of needed.map((key) => ports[key])) {
+      while ((await isListening(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    }
+    // Logs of a failed start stay for the error message that points at them.
+    if (!failed) fs.rmSync(logDir, { recursive: true, force: true })
+  }
+
+  try {
+    // Builds run while the chain starts (the contracts first: the deployments depend on them).
+    const plannedPromise = options.contracts === false ? Promise.resolve([]) : planContracts(31337, log)
+    const builds =
+      web === 'static'
+        ? (async () => {
+            // One at a time: two bundlers at once on two cores are slower than in sequence.
+            await ensureBuilt(webApps.demo, { logDir, log })
+            await ensureBuilt(webApps.authServer, { logDir, log })
+          })()
+        : Promise.resolve()
+    // Avoid an unhandled rejection while we are busy elsewhere; awaited below.
+    builds.catch(() => {})
+    plannedPromise.catch(() => {})
+
+    const startChain = async (chainId: number, rpcPort: number, bundlerPort: number, suffix: string) => {
+      const anvil = anvilCommand()
+      const anvilChild = spawnChild({
+        name: `anvil${suffix}`,
+        command: anvil.command,
+        args: [
+          ...anvil.args,
+          '--hardfork',
+          'osaka',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(rpcPort),
+          '--chain-id',
+          String(chainId),
+        ],
+        logDir,
+      })
+      children.push(anvilChild)
+      const rpcUrl = `http://127.0.0.1:${rpcPort}`
+      await waitHealthy(
+        anvilChild,
+        async () => (await rpc(rpcUrl, 'eth_chainId')) === `0x${chainId.toString(16)}`,
+        {
+          timeoutMs: 15_000,
+          what: `eth_chainId on ${rpcUrl}`,
+        },
+      )
+      log(`anvil up on ${rpcUrl} (chain ${chainId})`)
+
+      const transport = http(rpcUrl, { batch: false, retryCount: 0 })
+      const clients = {
+        public: createPublicClient({ transport, pollingInterval: 20 }),
+        wallet: createWalletClient({ transport }),
+      }
+      await ensureDeterministicDeployer(clients)
+      await deployEntryPoint(clients)
+      let planned: ResolvedDeployment[]
+      try {
+        planned = await plannedPromise
+      } catch (error) {
+        throw error instanceof DevnetError || (error as Error).name === 'ArtifactError'
+          ? error
+          : new DevnetError('Could not plan the contract deployments.', { cause: error })
+      }
+      const deployed = await deployContracts(clients, planned)
+      const contracts: StackContracts = { entryPoint: entryPoint08.address, ...deployed }
+      log(`contracts deployed: ${Object.keys(contracts).join(', ')}`)
+
+      const alto = altoCommand()
+      const altoChild = spawnChild({
+        name: `alto${suffix}`,
+        command: alto.command,
+        args: [
+          ...alto.args,
+          '--entrypoints',
+          entryPoint08.address,
+          '--executor-private-keys',
+          anvilKeys[1],
+          '--utility-private-key',
+          anvilKeys[2],
+          '--rpc-url',
+          rpcUrl,
+          '--port',
+          String(bundlerPort),
+          '--safe-mode',
+          'false',
+          '--min-bundle-interval',
+          '10',
+          '--max-bundle-interval',
+          '50',
+          '--block-time',
+          '100',
+          // The web apps call the bundler from their own origins.
+          '--enable-cors',
+          'true',
+          '--log-level',
+          'warn',
+        ],
+        logDir,
+      })
+      children.push(altoChild)
+      const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
+      await waitHealthy(
+        altoChild,
+        async () => {
+          const entryPoints = (await rpc(bundlerUrl, 'eth_supportedEntryPoints')) as string[]
+          return entryPoints.some((address) => address.toLowerCase() === entryPoint08.address.toLowerCase())
+        },
+        { timeoutMs: 60_000, what: `eth_supportedEntryPoints on ${bundlerUrl}` },
+      )
+      log(`Alto up on ${bundlerUrl}`)
+      return { rpcUrl, bundlerUrl, contracts }
+    }
+
+    const chainPromises = [startChain(31337, ports.rpc, ports.bundler, '')]
+    if (options.secondChain) chainPromises.push(startChain(31338, ports.rpc2, ports.bundler2, '-2'))
+    const [first, second] = await Promise.all(chainPromises)
+    const chains: SsoConfigChain[] = [{ id: 31337, name: 'SSO Devnet', ...first! }]
+    if (second) chains.push({ id: 31338, name: 'SSO Devnet 2', ...second })
+
+    const authServerUrl = `http://localhost:${ports.authServer}`
+    const demoUrl = `http://localhost:${ports.demo}`
+    const config: SsoConfig = { authServerUrl, chains }
+
+    if (web === 'static') {
+      await builds
+      const serve = async (app: WebApp, port: number) => {
+        const server = await startStaticServer({ root: outputDir(app), port, config })
+        servers.push(server)
+        const response = await fetch(`http://127.0.0.1:${server.port}/`)
+        if (response.status !== 200) {
+          throw new ChildProcessError(app.name, `GET / on ${server.url} answered ${response.status}.`)
+        }
+        log(`${app.name} served on ${server.url}`)
+      }
+      await Promise.all([serve(webApps.demo, ports.demo), serve(webApps.authServer, ports.authServer)])
+    }
+
+    return {
+      chainId: 31337,
+      rpcUrl: first!.rpcUrl,
+      bundlerUrl: first!.bundlerUrl,
+      authServerUrl,
+      demoUrl,
+      contracts: first!.contracts,
+      config,
+      chains,
+      ports,
+      logDir,
+      stop,
+    }
+  } catch (error) {
+    failed = true
+    await stop()
+    throw error
+  }
+}

@@ -1,0 +1,127 @@
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import * as path from 'node:path'
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+  '.webmanifest': 'application/manifest+json',
+}
+
+/** A running static server. */
+export type StaticServer = {
+  port: number
+  /** `http://localhost:<port>` (the server binds 127.0.0.1; WebAuthn wants the `localhost` host name). */
+  url: string
+  close: () => Promise<void>
+}
+
+/**
+ * Serves a static build (a SPA) on 127.0.0.1: files from `root`, `GET /sso-config.json` answering `config`,
+ * and for unknown paths without an extension the SPA entry (`200.html`, else `index.html`) with status 200.
+ *
+ * @example
+ * const server = await startStaticServer({ root: 'apps/demo/dist', port: 3001, config })
+ */
+export async function startStaticServer(parameters: {
+  root: string
+  port: number
+  config?: unknown
+}): Promise<StaticServer> {
+  const root = path.resolve(parameters.root)
+  const fallback = ['200.html', 'index.html']
+    .map((file) => path.join(root, file))
+    .find((file) => fs.existsSync(file))
+  const configBody = parameters.config === undefined ? undefined : JSON.stringify(parameters.config, null, 2)
+
+  const resolveFile = (pathname: string): string | undefined => {
+    const file = path.join(root, pathname)
+    // Never outside the root (`..` segments are normalised by URL, this guards encoded ones).
+    if (file !== root && !file.startsWith(root + path.sep)) return undefined
+    for (const candidate of [file, path.join(file, 'index.html'), `${file}.html`]) {
+      try {
+        if (fs.statSync(candidate).isFile()) return candidate
+      } catch {
+        // Try the next form.
+      }
+    }
+    return undefined
+  }
+
+  const server = http.createServer((request, response) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end()
+      return
+    }
+    let pathname: string
+    try {
+      pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname)
+    } catch {
+      response.writeHead(400).end()
+      return
+    }
+    if (pathname === '/sso-config.json' && configBody !== undefined) {
+      response.writeHead(200, {
+        'content-type': contentTypes['.json'],
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*',
+      })
+      response.end(request.method === 'HEAD' ? undefined : configBody)
+      return
+    }
+    let file = resolveFile(pathname)
+    if (!file && path.extname(pathname) === '' && fallback) file = fallback
+    if (!file) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found')
+      return
+    }
+    const type = contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
+    // Hashed assets can be cached; HTML must be revalidated so a rebuild shows up.
+    const cache =
+      pathname.includes('/_nuxt/') || pathname.includes('/assets/')
+        ? 'max-age=31536000, immutable'
+        : 'no-cache'
+    response.writeHead(200, {
+      'content-type': type,
+      'cache-control': cache,
+      'content-length': fs.statSync(file).size,
+    })
+    if (request.method === 'HEAD') {
+      response.end()
+      return
+    }
+    fs.createReadStream(file).pipe(response)
+  })
+  // Let stop() finish promptly even with keep-alive connections from a browser.
+  server.keepAliveTimeout = 1000
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ port: parameters.port, host: '127.0.0.1' }, () => resolve())
+  })
+  const port = (server.address() as { port: number }).port
+  return {
+    port,
+    url: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}

@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { ChildProcessError } from '../Errors.js'
+
+/** A long-running child process in its own process group, its output appended to a log file. */
+export type Child = {
+  name: string
+  pid: number
+  logFile: string
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<number | NodeJS.Signals | null>
+  hasExited: () => boolean
+  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once it has exited. */
+  stop: (graceMs?: number) => Promise<void>
+}
+
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+
+/** Last resort: if this process exits without stop(), don't leave groups running (synchronous SIGKILL). */
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const child of live) {
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL')
+    }
+  })
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Last `lines` lines of a log file (empty when it does not exist). */
+export function tail(file: string, lines = 40): string {
+  if (!fs.existsSync(file)) return ''
+  const text = fs.readFileSync(file, 'utf8').trimEnd()
+  return text.split('\n').slice(-lines).join('\n')
+}
+
+/** Spawns `command` detached (own process group) with stdout+stderr appended to `<logDir>/<name>.log`. */
+export function spawnChild(parameters: {
+  name: string
+  command: string
+  args: readonly string[]
+  logDir: string
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}): Child {
+  installExitHook()
+  const logFile = path.join(parameters.logDir, `${parameters.name}.log`)
+  const fd = fs.openSync(logFile, 'a')
+  const child = spawn(parameters.command, parameters.args, {
+    cwd: parameters.cwd,
+    env: parameters.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  })
+  fs.closeSync(fd)
+  let exitedFlag = false
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exitedFlag = true
+      live.delete(child)
+      resolve(code ?? signal)
+    })
+    child.on('error', (error) => {
+      exitedFlag = true
+      live.delete(child)
+      fs.appendFileSync(logFile, `\n[devnet] could not start ${parameters.command}: ${error.message}\n`)
+      resolve(null)
+    })
+  })
+  if (child.pid === undefined) {
+    throw new ChildProcessError(
+      parameters.name,
+      `Could not start ${parameters.name} (${parameters.command}).`,
+    )
+  }
+  live.add(child)
+  const pid = child.pid
+
+  const stop = async (graceMs = 3000): Promise<void> => {
+    if (exitedFlag) {
+      // The leader may be gone while others in its group still run.
+      killGroup(pid, 'SIGKILL')
+      return
+    }
+    killGroup(pid, 'SIGTERM')
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref())
+    if ((await Promise.race([exited, timer])) === 'timeout') {
+      killGroup(pid, 'SIGKILL')
+      await exited
+    }
+    killGroup(pid, 'SIGKILL')
+  }
+
+  return { name: parameters.name, pid, logFile, exited, hasExited: () => exitedFlag, stop }
+}
+
+/** Runs a command to completion (a build); throws with its output when it fails. */
+export async function runToCompletion(parameters: {
+  name: string
+  command: string
+  args: readonly string[]
+  cwd: string
+  logDir: string
+}): Promise<void> {
+  const child = spawnChild(parameters)
+  const code = await child.exited
+  if (code !== 0) {
+    throw new ChildProcessError(
+      parameters.name,
+      `${parameters.name} failed (\`${parameters.command} ${parameters.args.join(' ')}\` in ${parameters.cwd}, exit ${code}).`,
+      { logFile: child.logFile, logTail: tail(child.logFile, 80) },
+    )
+  }
+}
+
+/**
+ * Polls `check` until it returns true; fails early when `child` exits, and after `timeoutMs` with the log tail.
+ */
+export async function waitHealthy(
+  child: Child,
+  check: () => Promise<boolean>,
+  options: { timeoutMs: number; what: string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    if (child.hasExited()) {
+      const code = await child.exited
+      throw new ChildProcessError(child.name, `${child.name} exited (${code}) before it was healthy.`, {
+        logFile: child.logFile,
+        logTail: tail(child.logFile),
+      })
+    }
+    try {
+      if (await check()) return
+    } catch {
+      // Not up yet.
+    }
+    if (Date.now() > deadline) {
+      throw new ChildProcessError(
+        child.name,
+        `${child.name} was not healthy (${options.what}) within ${options.timeoutMs} ms.`,
+        { logFile: child.logFile, logTail: tail(child.logFile) },
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
