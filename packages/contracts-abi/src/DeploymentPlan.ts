@@ -8,6 +8,8 @@ export type DeploymentContext = {
   owner: Address
   /** Address of another of our contracts (by contract name), resolved first. Throws when it is not deployable. */
   address: (contractName: string) => Address
+  /** Whether packages/contracts/src has this concrete contract (for optional dependencies). */
+  has: (contractName: string) => boolean
 }
 
 /** How one of our contracts is deployed: its constructor arguments. The salt is `deploymentSalt(name)`. */
@@ -27,6 +29,25 @@ export const devnetOwner: Address = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
  * Dependencies between contracts are resolved through `context.address`, so order does not matter here.
  */
 export const deploymentPlan: readonly PlannedContract[] = [
+  {
+    name: 'AccountFactory',
+    // (implementation, webAuthnValidator, defaultModuleTypeIds, defaultModuleAddresses): every new account gets
+    // the SessionKeyValidator (type 1) and the GuardianExecutor (type 2) besides its first passkey.
+    args: ({ address, has }) => {
+      const defaults = (
+        [
+          [1n, 'SessionKeyValidator'],
+          [2n, 'GuardianExecutor'],
+        ] as const
+      ).filter(([, name]) => has(name))
+      return [
+        address('SsoAccount'),
+        address('WebAuthnValidator'),
+        defaults.map(([typeId]) => typeId),
+        defaults.map(([, name]) => address(name)),
+      ]
+    },
+  },
   {
     name: 'SponsorPaymaster',
     // (owner, verifyingSigner): address(0) as signer sponsors every userOp, which is what a devnet wants.

@@ -166,7 +166,9 @@ export function readArtifact(contract: ContractSource): { abi: Abi; bytecode: He
  * @example
  * resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
  */
-export function resolveDeployments(context: Omit<DeploymentContext, 'address'>): ResolvedDeployment[] {
+export function resolveDeployments(
+  context: Omit<DeploymentContext, 'address' | 'has'>,
+): ResolvedDeployment[] {
   const contracts = new Map(findContracts().map((contract) => [contract.name, contract]))
   const resolved = new Map<string, ResolvedDeployment>()
   const resolving = new Set<string>()
@@ -184,7 +186,11 @@ export function resolveDeployments(context: Omit<DeploymentContext, 'address'>):
     const constructorItem = abi.find((item) => item.type === 'constructor')
     const inputs = constructorItem && 'inputs' in constructorItem ? constructorItem.inputs : []
     const args = planned
-      ? planned.args({ ...context, address: (dependency) => resolve(dependency).address })
+      ? planned.args({
+          ...context,
+          address: (dependency) => resolve(dependency).address,
+          has: (dependency) => contracts.has(dependency),
+        })
       : []
     if (args.length !== inputs.length) {
       throw new ArtifactError(

@@ -3,12 +3,43 @@
 /** Addresses of the contracts per chain id (CREATE2 through the deterministic deployer: the same everywhere). */
 export const deployments = {
   31337: {
-    "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108"
+    "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+    "ssoAccount": "0x0818bB602C97715B538361d7956faaE42fd89Ee5",
+    "webAuthnValidator": "0xf0c192422124C0a4469073aC85c20B47Fdc89069",
+    "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
+    "accountFactory": "0x9ADF096169f0eEa7CFCF87564CF593E86Dbd5091",
+    "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
-    "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108"
+    "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
+    "ssoAccount": "0x0818bB602C97715B538361d7956faaE42fd89Ee5",
+    "webAuthnValidator": "0xf0c192422124C0a4469073aC85c20B47Fdc89069",
+    "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
+    "accountFactory": "0x9ADF096169f0eEa7CFCF87564CF593E86Dbd5091",
+    "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
 
 /** CREATE2 salt and keccak256(init code) of each of our contracts, to tell why an address moved. */
-export const deploymentInputs = {} as const
+export const deploymentInputs = {
+  "ssoAccount": {
+    "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
+    "initCodeHash": "0x576eb1e69d2b0a84a36529173f33a120ad8eb9420e76199529636aad327ee29b"
+  },
+  "webAuthnValidator": {
+    "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
+    "initCodeHash": "0xcd47e6071dafbd4daede7fe98f571a3f30db6cc33ff6ae01e82471cd9bdd9461"
+  },
+  "sessionKeyValidator": {
+    "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
+    "initCodeHash": "0x21e7ce61ad7b526902950fb6379d4f2b9fe6aa89829c89c3aaa12854463a38b6"
+  },
+  "accountFactory": {
+    "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
+    "initCodeHash": "0x948ad8ad0f32b55c993b0d95b4a26423d54136c9af8aab26cad4e1c5a611b32e"
+  },
+  "sponsorPaymaster": {
+    "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
+    "initCodeHash": "0xae2dc7671f752b6077aaa9d9413097b62adab35c8db084671fd3a968ea4a7b78"
+  }
+} as const

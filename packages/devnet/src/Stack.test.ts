@@ -1,0 +1,140 @@
+import * as net from 'node:net'
+import { entryPoint08 } from '@sso/contracts-abi'
+import { type Address, createPublicClient, http } from 'viem'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { PortInUseError } from './Errors.js'
+import { isListening } from './internal/ports.js'
+import { type Stack, startStack } from './Stack.js'
+
+async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  const json = (await response.json()) as { result?: unknown; error?: unknown }
+  if (json.error) throw new Error(JSON.stringify(json.error))
+  return json.result
+}
+
+describe('chain and bundler only', () => {
+  let stack: Stack
+  beforeAll(async () => {
+    stack = await startStack({ ports: 'auto', web: 'none', quiet: true })
+  })
+  afterAll(async () => {
+    await stack?.stop()
+  })
+
+  test('behavior: anvil answers with chain id 31337', async () => {
+    expect(stack.chainId).toBe(31337)
+    expect(await rpc(stack.rpcUrl, 'eth_chainId')).toBe('0x7a69')
+  })
+
+  test('behavior: the EntryPoint v0.8 has code at its canonical address', async () => {
+    const client = createPublicClient({ transport: http(stack.rpcUrl) })
+    expect(stack.contracts.entryPoint).toBe(entryPoint08.address)
+    const code = await client.getCode({ address: entryPoint08.address })
+    expect(code?.length ?? 0).toBeGreaterThan(1000)
+  })
+
+  test('behavior: Alto supports the EntryPoint', async () => {
+    const entryPoints = (await rpc(stack.bundlerUrl, 'eth_supportedEntryPoints')) as string[]
+    expect(entryPoints.map((address) => address.toLowerCase())).toContain(entryPoint08.address.toLowerCase())
+  })
+
+  test('behavior: every deployed contract has code and the sponsor paymaster has a deposit', async () => {
+    const client = createPublicClient({ transport: http(stack.rpcUrl) })
+    const entries = Object.entries(stack.contracts) as [string, Address][]
+    expect(entries.length).toBeGreaterThan(1)
+    for (const [, address] of entries) {
+      const code = await client.getCode({ address })
+      expect(code && code !== '0x').toBe(true)
+    }
+    if (stack.contracts.sponsorPaymaster) {
+      const deposit = (await rpc(stack.rpcUrl, 'eth_call', [
+        {
+          to: entryPoint08.address,
+          // balanceOf(address)
+          data: `0x70a08231${stack.contracts.sponsorPaymaster.slice(2).toLowerCase().padStart(64, '0')}`,
+        },
+        'latest',
+      ])) as string
+      expect(BigInt(deposit)).toBeGreaterThan(0n)
+    }
+  })
+
+  test('behavior: the config lists the chain with its URLs and contracts', () => {
+    expect(stack.config.chains).toEqual([
+      {
+        id: 31337,
+        name: 'SSO Devnet',
+        rpcUrl: stack.rpcUrl,
+        bundlerUrl: stack.bundlerUrl,
+        contracts: stack.contracts,
+      },
+    ])
+    expect(stack.config.authServerUrl).toBe(stack.authServerUrl)
+  })
+
+  test('behavior: Alto listens on the loopback interface only', async () => {
+    const { port } = new URL(stack.bundlerUrl)
+    // 127.0.0.2 is loopback too but not the address Alto was told to bind.
+    const reachable = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ port: Number(port), host: '127.0.0.2' })
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
+      socket.once('error', () => resolve(false))
+    })
+    expect(reachable).toBe(false)
+  })
+})
+
+test('behavior: after stop() nothing listens on the ports', async () => {
+  const stack = await startStack({ ports: 'auto', web: 'none', quiet: true, contracts: false })
+  const ports = [stack.ports.rpc, stack.ports.bundler]
+  for (const port of ports) expect(await isListening(port)).toBe(true)
+  await stack.stop()
+  for (const port of ports) expect(await isListening(port)).toBe(false)
+})
+
+test('error: a port in use is named before anything starts', async () => {
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen({ port: 0, host: '127.0.0.1' }, resolve))
+  const port = (blocker.address() as net.AddressInfo).port
+  try {
+    const started = Date.now()
+    const error = await startStack({ ports: { rpc: 'auto', bundler: port }, web: 'none', quiet: true }).catch(
+      (error: unknown) => error,
+    )
+    expect(error).toBeInstanceOf(PortInUseError)
+    expect((error as PortInUseError).port).toBe(port)
+    expect((error as Error).message).toContain(String(port))
+    expect((error as Error).message).toContain('Alto bundler')
+    // Failing before any child starts is fast.
+    expect(Date.now() - started).toBeLessThan(1000)
+  } finally {
+    blocker.close()
+  }
+})
+
+test('behavior: with web apps, both are served with /sso-config.json', async () => {
+  const stack = await startStack({ ports: 'auto', web: 'static', quiet: true })
+  try {
+    for (const url of [stack.demoUrl, stack.authServerUrl]) {
+      const page = await fetch(`${url}/`)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toContain('text/html')
+      const config = await fetch(`${url}/sso-config.json`)
+      expect(await config.json()).toEqual(stack.config)
+    }
+    // The popup route is a client-side route: the SPA entry answers it.
+    expect((await fetch(`${stack.authServerUrl}/confirm`)).status).toBe(200)
+  } finally {
+    await stack.stop()
+  }
+  expect(await isListening(stack.ports.demo)).toBe(false)
+  expect(await isListening(stack.ports.authServer)).toBe(false)
+})

@@ -1,0 +1,63 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { type StaticServer, startStaticServer } from './StaticServer.js'
+
+let root: string
+let server: StaticServer
+const config = { authServerUrl: 'http://localhost:3002', chains: [] }
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-static-'))
+  fs.mkdirSync(path.join(root, 'assets'))
+  fs.writeFileSync(path.join(root, 'index.html'), '<p>index</p>')
+  fs.writeFileSync(path.join(root, '200.html'), '<p>spa</p>')
+  fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'console.log(1)')
+  fs.writeFileSync(path.join(root, 'assets', 'app.css'), 'p{}')
+  fs.writeFileSync(path.join(os.tmpdir(), 'sso-static-secret.txt'), 'secret')
+  server = await startStaticServer({ root, port: 0, config })
+})
+
+afterAll(async () => {
+  await server.close()
+  fs.rmSync(root, { recursive: true, force: true })
+})
+
+test('behavior: serves files with their content types', async () => {
+  expect(server.url).toBe(`http://localhost:${server.port}`)
+  const index = await fetch(`${server.url}/`)
+  expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8')
+  expect(await index.text()).toBe('<p>index</p>')
+  const js = await fetch(`${server.url}/assets/app.js`)
+  expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+  expect((await fetch(`${server.url}/assets/app.css`)).headers.get('content-type')).toBe(
+    'text/css; charset=utf-8',
+  )
+})
+
+test('behavior: client-side routes fall back to 200.html with status 200', async () => {
+  const response = await fetch(`${server.url}/confirm?x=1`)
+  expect(response.status).toBe(200)
+  expect(await response.text()).toBe('<p>spa</p>')
+})
+
+test('behavior: /sso-config.json answers the config', async () => {
+  const response = await fetch(`${server.url}/sso-config.json`)
+  expect(response.headers.get('content-type')).toContain('application/json')
+  expect(await response.json()).toEqual(config)
+})
+
+test('error: a missing asset is 404, not the SPA entry', async () => {
+  expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404)
+})
+
+test('error: paths outside the root are not served', async () => {
+  const response = await fetch(`${server.url}/%2e%2e/sso-static-secret.txt`)
+  expect(response.status).toBe(404)
+  expect(await response.text()).not.toContain('secret')
+})
+
+test('error: other methods are refused', async () => {
+  expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405)
+})
