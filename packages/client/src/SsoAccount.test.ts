@@ -6,8 +6,8 @@ import {
   defineChain,
   encodeAbiParameters,
   getAddress,
-  keccak256,
   type Hex,
+  keccak256,
   parseErc6492Signature,
   sha256,
   sliceHex,
@@ -122,7 +122,9 @@ describe('SsoAccount', () => {
       const start = Number(decoded.originIndex)
       const json = decoded.clientDataJSON
       expect(json.slice(start, start + 10)).toBe('"origin":"')
-      expect(json.slice(start + 10, start + 10 + Number(decoded.originLength))).toBe(passkey.credential.origin)
+      expect(json.slice(start + 10, start + 10 + Number(decoded.originLength))).toBe(
+        passkey.credential.origin,
+      )
       // flat encoding: the bytes offsets are the 10th and 11th head words (no tuple offset word in front)
       expect(BigInt(sliceHex(encoded, 0x120, 0x140))).toBe(0x160n)
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)

@@ -11,9 +11,9 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   getAddress,
+  type Hex,
   hexToString,
   keccak256,
-  type Hex,
   numberToHex,
   padHex,
   parseAbi,
@@ -333,7 +333,9 @@ export function decodeWebAuthnSignature(signature: Hex) {
  * const stub = dummySignature(credential)
  * ```
  */
-export function dummySignature(credential: SignatureCredential & Pick<SsoCredential, 'origin' | 'rpId'>): Hex {
+export function dummySignature(
+  credential: SignatureCredential & Pick<SsoCredential, 'origin' | 'rpId'>,
+): Hex {
   const rpId = credential.rpId ?? new URL(credential.origin).hostname
   const authenticatorData = concatHex([sha256(stringToHex(rpId)), '0x05', '0x00000001'])
   const clientDataJSON = JSON.stringify({
@@ -342,7 +344,13 @@ export function dummySignature(credential: SignatureCredential & Pick<SsoCredent
     origin: credential.origin,
     crossOrigin: false,
   })
-  return encodeWebAuthnFields(credential, BigInt(`0x${'7f'.repeat(32)}`), BigInt(`0x${'3f'.repeat(32)}`), authenticatorData, clientDataJSON)
+  return encodeWebAuthnFields(
+    credential,
+    BigInt(`0x${'7f'.repeat(32)}`),
+    BigInt(`0x${'3f'.repeat(32)}`),
+    authenticatorData,
+    clientDataJSON,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,244 @@
+// @vitest-environment node
+/**
+ * SsoAccount against the real contracts on a real anvil (osaka: P-256 precompile): the signatures and
+ * encodings this package produces are checked by the WebAuthnValidator, the AccountFactory and viem's
+ * ERC-6492 / ERC-1271 verification. No bundler here: the devnet and e2e suites cover userOps end to end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { ensureContractsBuilt, findContracts, readArtifact } from '@sso/contracts-abi/artifacts'
+import {
+  type Address,
+  createTestClient,
+  defineChain,
+  type Hex,
+  http,
+  publicActions,
+  walletActions,
+  zeroAddress,
+} from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { dummySignature, encodeCalls, nonceKey, toSsoAccount } from './SsoAccount.js'
+import { createTestPasskey } from './testing/index.js'
+
+// anvil account #0 (well-known test key)
+const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+
+let anvil: ChildProcess | undefined
+let client: ReturnType<typeof makeClient>
+let contracts: { accountFactory: Address; webAuthnValidator: Address }
+let validatorAbi: ReturnType<typeof readArtifact>['abi']
+
+function makeClient(port: number) {
+  const chain = defineChain({
+    id: 31337,
+    name: 'anvil',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [`http://127.0.0.1:${port}`] } },
+  })
+  return createTestClient({ chain, mode: 'anvil', transport: http(), account: deployer })
+    .extend(publicActions)
+    .extend(walletActions)
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+async function deploy(name: string, args: readonly unknown[] = []): Promise<Address> {
+  const contract = findContracts().find((c) => c.name === name)
+  if (!contract) throw new Error(`${name} not found in packages/contracts/src`)
+  const { abi, bytecode } = readArtifact(contract)
+  const hash = await client.deployContract({ abi, bytecode, args, chain: client.chain })
+  const receipt = await client.waitForTransactionReceipt({ hash })
+  if (!receipt.contractAddress) throw new Error(`${name} deployment failed`)
+  return receipt.contractAddress
+}
+
+beforeAll(async () => {
+  await ensureContractsBuilt()
+  const port = await freePort()
+  const bin = createRequire(import.meta.url).resolve('@foundry-rs/anvil/bin.mjs')
+  anvil = spawn(
+    process.execPath,
+    [bin, '--host', '127.0.0.1', '--port', String(port), '--hardfork', 'osaka', '--silent'],
+    {
+      stdio: 'ignore',
+    },
+  )
+  client = makeClient(port)
+  for (let i = 0; ; i++) {
+    try {
+      await client.getChainId()
+      break
+    } catch (error) {
+      if (i > 100) throw error
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  const implementation = await deploy('SsoAccount')
+  const webAuthnValidator = await deploy('WebAuthnValidator')
+  const accountFactory = await deploy('AccountFactory', [implementation, webAuthnValidator, [], []])
+  contracts = { accountFactory, webAuthnValidator }
+  validatorAbi = readArtifact({ name: 'WebAuthnValidator', file: 'WebAuthnValidator.sol' }).abi
+}, 240_000)
+
+afterAll(() => {
+  anvil?.kill()
+})
+
+const typedData = {
+  domain: {
+    name: 'Mail',
+    version: '1',
+    chainId: 31337,
+    verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC',
+  },
+  types: {
+    Person: [
+      { name: 'name', type: 'string' },
+      { name: 'wallet', type: 'address' },
+    ],
+    Mail: [
+      { name: 'from', type: 'Person' },
+      { name: 'contents', type: 'string' },
+    ],
+  },
+  primaryType: 'Mail',
+  message: { from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' }, contents: 'Hello' },
+} as const
+
+describe('SsoAccount on chain', () => {
+  test('behavior: signatures verify through ERC-6492 before deployment and ERC-1271 after', async () => {
+    const passkey = createTestPasskey()
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts,
+    })
+    expect(await client.getCode({ address: account.address })).toBeUndefined()
+
+    const message = await account.signMessage({ message: 'hello' })
+    expect(
+      await client.verifyMessage({ address: account.address, message: 'hello', signature: message }),
+    ).toBe(true)
+    expect(
+      await client.verifyMessage({ address: account.address, message: 'other', signature: message }),
+    ).toBe(false)
+    const typed = await account.signTypedData(typedData)
+    expect(await client.verifyTypedData({ address: account.address, ...typedData, signature: typed })).toBe(
+      true,
+    )
+
+    // deploy through the factory data the account gives (what the first userOp does)
+    const { factory, factoryData } = await account.getFactoryArgs()
+    const hash = await client.sendTransaction({
+      to: factory as Address,
+      data: factoryData as Hex,
+      chain: client.chain,
+    })
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success')
+    expect(await client.getCode({ address: account.address })).toBeDefined()
+
+    const deployed = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts,
+    })
+    expect(await deployed.getFactoryArgs()).toEqual({ factory: undefined, factoryData: undefined })
+    const message2 = await deployed.signMessage({ message: 'hello again' })
+    expect(
+      await client.verifyMessage({ address: account.address, message: 'hello again', signature: message2 }),
+    ).toBe(true)
+    const typed2 = await deployed.signTypedData(typedData)
+    expect(await client.verifyTypedData({ address: account.address, ...typedData, signature: typed2 })).toBe(
+      true,
+    )
+
+    // another passkey's signature is refused by the deployed account
+    const stranger = createTestPasskey()
+    const forged = await toSsoAccount({
+      client,
+      credential: stranger.credential,
+      sign: stranger.sign,
+      contracts,
+      address: account.address,
+    })
+    const bad = await forged.signMessage({ message: 'hello' })
+    expect(await client.verifyMessage({ address: account.address, message: 'hello', signature: bad })).toBe(
+      false,
+    )
+  })
+
+  test('behavior: userOp signatures validate; the dummy signature fails cleanly at the same gas', async () => {
+    const passkey = createTestPasskey()
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts,
+    })
+    const { factory, factoryData } = await account.getFactoryArgs()
+    await client.waitForTransactionReceipt({
+      hash: await client.sendTransaction({
+        to: factory as Address,
+        data: factoryData as Hex,
+        chain: client.chain,
+      }),
+    })
+    const userOperation = {
+      sender: account.address,
+      nonce: nonceKey(contracts.webAuthnValidator) << 64n, // no EntryPoint on this chain: sequence 0
+      callData: encodeCalls([{ to: zeroAddress, value: 0n }]),
+      callGasLimit: 100_000n,
+      verificationGasLimit: 500_000n,
+      preVerificationGas: 50_000n,
+      maxFeePerGas: 1n,
+      maxPriorityFeePerGas: 1n,
+      signature: '0x' as Hex,
+    }
+    const signature = await account.signUserOperation(userOperation)
+    const { getUserOperationHash } = await import('viem/account-abstraction')
+    const userOpHash = getUserOperationHash({
+      chainId: 31337,
+      entryPointAddress: account.entryPoint.address,
+      entryPointVersion: '0.8',
+      userOperation,
+    })
+    const verify = (sig: Hex) =>
+      client.readContract({
+        address: contracts.webAuthnValidator,
+        abi: validatorAbi,
+        functionName: 'verify',
+        args: [account.address, userOpHash, sig],
+      })
+    expect(await verify(signature)).toBe(true)
+    const dummy = dummySignature(passkey.credential)
+    expect(await verify(dummy)).toBe(false)
+    expect(await verify('0x1234')).toBe(false) // garbage: false, no revert
+
+    const gas = (sig: Hex) =>
+      client.estimateContractGas({
+        address: contracts.webAuthnValidator,
+        abi: validatorAbi,
+        functionName: 'verify',
+        args: [account.address, userOpHash, sig],
+        account: deployer,
+      })
+    const [real, stub] = await Promise.all([gas(signature), gas(dummy)])
+    // the stub must not under-estimate: it runs the same checks and the P-256 precompile
+    expect(Number(stub)).toBeGreaterThanOrEqual(Number(real) * 0.95)
+  })
+})
