@@ -4,6 +4,7 @@ import * as index from './index.js'
 import * as schema from './RpcSchema.js'
 import * as account from './SsoAccount.js'
 import * as testing from './testing/index.js'
+import * as webauthn from './WebAuthn.js'
 import * as wagmi from './wagmi.js'
 
 // A change of the public API shows up here in review.
@@ -15,5 +16,6 @@ test('behavior: public export lists', () => {
     schema: Object.keys(schema).sort(),
     testing: Object.keys(testing).sort(),
     wagmi: Object.keys(wagmi).sort(),
+    webauthn: Object.keys(webauthn).sort(),
   }).toMatchSnapshot()
 })
