@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { PopupBlockedError, TimeoutError, UserRejectedRequestError } from './Errors.js'
 import { authOrigin, installFakeAuthServer } from './internal/fakeAuthServer.js'
-import { tick } from './internal/fakeWindows.js'
+import { type FakePopup, tick } from './internal/fakeWindows.js'
+import { createPopupMessenger } from './Messenger.js'
 import { createPopup } from './Popup.js'
 
 const address = '0x1111111111111111111111111111111111111111'
@@ -79,6 +80,26 @@ describe('Popup', () => {
     server.popups[0]?.close() // pagehide -> { type: 'closing' }
     await expect(a).rejects.toMatchObject({ code: 4001 })
     expect(Date.now() - started).toBeLessThan(300)
+  })
+
+  test('behavior: a reloaded popup (closing, then ready again) gets the pending requests again', async () => {
+    const { server, popup } = setup(() => 'hang')
+    const a = popup.request('personal_sign', ['0x68', address], 31337)
+    await tick(10)
+    const window = server.popups[0] as FakePopup
+    window.dispatchEvent(new Event('pagehide')) // the page unloads but the window stays open
+    await tick(1_100)
+    expect(popup.pendingCount).toBe(1)
+    // the reloaded page: a new messenger in the same window
+    const reloaded = createPopupMessenger({ window })
+    const seen: string[] = []
+    reloaded.onRequest((request) => {
+      seen.push(request.method)
+      reloaded.respond(request as { id: string; method: 'personal_sign' }, '0x99')
+    })
+    await expect(a).resolves.toBe('0x99')
+    expect(seen).toEqual(['personal_sign'])
+    reloaded.destroy()
   })
 
   test('error: a request times out', async () => {
