@@ -390,6 +390,38 @@ describe('Provider', () => {
     expect(pending.status).toBe(200)
   })
 
+  test('behavior: a dapp-chosen batch id maps to the userOp hash; reusing it is 5720', async () => {
+    const bundlerCalls: unknown[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string, init: { body: string }) => {
+        const { id, method, params } = JSON.parse(init.body)
+        bundlerCalls.push([method, params])
+        return new Response(JSON.stringify({ jsonrpc: '2.0', id, result: null }))
+      }),
+    )
+    await connect()
+    const batch = {
+      version: '2.0.0',
+      id: 'my-batch',
+      chainId: '0x7a69',
+      atomicRequired: true,
+      calls: [{ to: other }],
+    }
+    expect(await provider.request({ method: 'wallet_sendCalls', params: [batch] })).toEqual({
+      id: 'my-batch',
+    })
+    const status = (await provider.request({ method: 'wallet_getCallsStatus', params: ['my-batch'] })) as {
+      id: string
+      status: number
+    }
+    expect(status).toMatchObject({ id: 'my-batch', status: 100 })
+    expect(bundlerCalls).toEqual([['eth_getUserOperationReceipt', [opHash]]])
+    await expect(provider.request({ method: 'wallet_sendCalls', params: [batch] })).rejects.toMatchObject({
+      code: 5720,
+    })
+  })
+
   test('error: an unreachable node gives 4901', async () => {
     vi.stubGlobal(
       'fetch',

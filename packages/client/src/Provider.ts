@@ -6,6 +6,7 @@ import * as v from 'valibot'
 import {
   BaseError,
   DisconnectedError,
+  DuplicateIdError,
   InvalidParamsError,
   InvalidRequestError,
   type RpcError,
@@ -142,7 +143,9 @@ const OptionsSchema = v.object({
 
 const Connection = v.object({ address: v.optional(Address), chainId: v.number() })
 type Connection = v.InferOutput<typeof Connection>
-const CallsIndex = v.record(v.string(), v.number())
+// batch id -> chain and userOp hash (the id is the userOp hash unless the dapp chose its own, EIP-5792 `id`)
+const CallsIndex = v.record(v.string(), v.object({ chainId: v.number(), hash: v.string() }))
+type CallsEntry = { chainId: number; hash: string }
 
 const supportedCapabilities = new Set(['paymasterService', 'atomic'])
 
@@ -224,7 +227,7 @@ export function createProvider(options: ProviderOptions): Provider {
         throw new UnsupportedNonOptionalCapabilityError(`The capability "${name}" is not supported.`)
   }
 
-  function readCalls(): Record<string, number> {
+  function readCalls(): Record<string, CallsEntry> {
     try {
       const parsed = v.safeParse(CallsIndex, JSON.parse(storage.getItem(callsKey) ?? '{}'))
       return parsed.success ? parsed.output : {}
@@ -233,9 +236,9 @@ export function createProvider(options: ProviderOptions): Provider {
     }
   }
 
-  function rememberCalls(id: string, chainId: number) {
-    const entries = Object.entries(readCalls()).slice(-49)
-    entries.push([id, chainId])
+  function rememberCalls(id: string, entry: CallsEntry) {
+    const entries = Object.entries(readCalls()).slice(-99)
+    entries.push([id, entry])
     try {
       storage.setItem(callsKey, JSON.stringify(Object.fromEntries(entries)))
     } catch {
@@ -293,17 +296,25 @@ export function createProvider(options: ProviderOptions): Provider {
           throw new UnsupportedChainIdError(`Chain ${chainId} is not configured in the SSO provider.`)
         checkCapabilities(request.capabilities)
         for (const call of request.calls) checkCapabilities(call.capabilities)
+        if (request.id !== undefined && Object.hasOwn(readCalls(), request.id))
+          throw new DuplicateIdError(`A batch with id ${request.id} was already sent.`)
         const capabilities = withPaymaster(request.capabilities)
         const out = capabilities ? { ...request, capabilities } : request
         return popup.request('wallet_sendCalls', [out], chainId).then((result) => {
-          rememberCalls(result.id, chainId)
-          return result
+          const id = request.id ?? result.id
+          rememberCalls(id, { chainId, hash: result.id })
+          return { ...result, id }
         })
       }
       case 'wallet_showCallsStatus': {
         requireAccount()
         const [id] = valid as PopupParams<'wallet_showCallsStatus'>
-        return popup.request('wallet_showCallsStatus', [id], readCalls()[id] ?? connection.chainId)
+        const known = readCalls()[id]
+        return popup.request(
+          'wallet_showCallsStatus',
+          [known?.hash ?? id],
+          known?.chainId ?? connection.chainId,
+        )
       }
       case 'personal_sign': {
         const [message, address] = valid as PopupParams<'personal_sign'>
@@ -383,15 +394,16 @@ export function createProvider(options: ProviderOptions): Provider {
 
   async function getCallsStatus(id: string) {
     const known = readCalls()[id]
-    const chainId = known ?? connection.chainId
+    const chainId = known?.chainId ?? connection.chainId
+    const hash = known?.hash ?? id
     const { bundlerUrl } = chain(chainId)
     const receipt = (await rpcRequest(bundlerUrl, 'eth_getUserOperationReceipt', [
-      id,
+      hash,
     ])) as UserOperationReceipt | null
     const base = { version: '2.0.0', id, chainId: toQuantity(chainId), atomic: true }
     if (!receipt) {
       if (known === undefined) {
-        const op = await rpcRequest(bundlerUrl, 'eth_getUserOperationByHash', [id]).catch(() => null)
+        const op = await rpcRequest(bundlerUrl, 'eth_getUserOperationByHash', [hash]).catch(() => null)
         if (!op) throw new UnknownBundleIdError(`No batch with id ${id} is known.`)
       }
       return { ...base, status: CallsStatus.pending }
