@@ -192,19 +192,6 @@ export const ssoAccountAbi = [
   },
   {
     "type": "function",
-    "name": "hook",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "address",
-        "internalType": "address"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
     "name": "initialize",
     "inputs": [
       {
@@ -582,7 +569,7 @@ export const ssoAccountAbi = [
         ]
       },
       {
-        "name": "userOpHash",
+        "name": "",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -594,7 +581,7 @@ export const ssoAccountAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "validationData",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -820,17 +807,6 @@ export const ssoAccountAbi = [
     "type": "error",
     "name": "FailedCall",
     "inputs": []
-  },
-  {
-    "type": "error",
-    "name": "HookAlreadyInstalled",
-    "inputs": [
-      {
-        "name": "installedHook",
-        "type": "address",
-        "internalType": "address"
-      }
-    ]
   },
   {
     "type": "error",

@@ -4,18 +4,18 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "ssoAccount": "0x0818bB602C97715B538361d7956faaE42fd89Ee5",
-    "webAuthnValidator": "0xf0c192422124C0a4469073aC85c20B47Fdc89069",
+    "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
+    "webAuthnValidator": "0x61f027B4b27310D94ccca72B4314A440E60c5e87",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x9ADF096169f0eEa7CFCF87564CF593E86Dbd5091",
+    "accountFactory": "0x0C70aD9d6247c55B5a44B7d5D261cCFA184EA053",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "ssoAccount": "0x0818bB602C97715B538361d7956faaE42fd89Ee5",
-    "webAuthnValidator": "0xf0c192422124C0a4469073aC85c20B47Fdc89069",
+    "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
+    "webAuthnValidator": "0x61f027B4b27310D94ccca72B4314A440E60c5e87",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x9ADF096169f0eEa7CFCF87564CF593E86Dbd5091",
+    "accountFactory": "0x0C70aD9d6247c55B5a44B7d5D261cCFA184EA053",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -24,11 +24,11 @@ export const deployments = {
 export const deploymentInputs = {
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x576eb1e69d2b0a84a36529173f33a120ad8eb9420e76199529636aad327ee29b"
+    "initCodeHash": "0x8c84c92e897576355a6f99053bbeff355d5798334693586f04feb65d10339d45"
   },
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xcd47e6071dafbd4daede7fe98f571a3f30db6cc33ff6ae01e82471cd9bdd9461"
+    "initCodeHash": "0xead17ddf9eb9c95c50cc204013c9180ccf45aa901d9abb3b5ce17d35682ad0ca"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -36,7 +36,7 @@ export const deploymentInputs = {
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x948ad8ad0f32b55c993b0d95b4a26423d54136c9af8aab26cad4e1c5a611b32e"
+    "initCodeHash": "0x455d68ee4ec8169451cd5c8782d4bc03205df07f3f9e0facb473dc6bc4ba8e42"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
