@@ -20,7 +20,14 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { dummySignature, encodeCalls, nonceKey, toSsoAccount } from './SsoAccount.js'
+import {
+  dummySignature,
+  encodeCalls,
+  findPasskeyAccounts,
+  getPasskey,
+  nonceKey,
+  toSsoAccount,
+} from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
 
 // anvil account #0 (well-known test key)

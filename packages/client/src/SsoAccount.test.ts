@@ -25,10 +25,11 @@ import {
   modeBatch,
   modeSingle,
   nonceKey,
+  splitClientData,
   toSsoAccount,
 } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
-import { base64UrlToBytes, bytesToHex, hexToBytes, P256_N } from './WebAuthn.js'
+import { base64UrlToBytes, bytesToHex, hexToBytes, InvalidWebAuthnDataError, P256_N } from './WebAuthn.js'
 
 const factory = getAddress('0xfac0000000000000000000000000000000000001')
 const validator = getAddress('0xa1d0000000000000000000000000000000000002')
@@ -40,20 +41,20 @@ const chain = defineChain({
   rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } },
 })
 
-function verifyAssertion(
-  publicKey: { x: Hex; y: Hex },
-  challenge: Hex,
-  decoded: ReturnType<typeof decodeWebAuthnSignature>,
-) {
-  const client = JSON.parse(decoded.clientDataJSON)
+// What the validator does: rebuild clientDataJSON from the challenge and the suffix, then verify P-256.
+function verifyAssertion(publicKey: { x: Hex; y: Hex }, challenge: Hex, signature: Hex) {
+  const decoded = decodeWebAuthnSignature(signature, challenge)
+  const clientDataJSON = decoded.clientDataJSON as string
+  const client = JSON.parse(clientDataJSON)
   expect(bytesToHex(base64UrlToBytes(client.challenge))).toBe(challenge)
+  expect(client.type).toBe('webauthn.get')
   const message = new Uint8Array([
     ...hexToBytes(decoded.authenticatorData),
-    ...viemHexToBytes(sha256(new TextEncoder().encode(decoded.clientDataJSON))),
+    ...viemHexToBytes(sha256(new TextEncoder().encode(clientDataJSON))),
   ])
-  const signature = hexToBytes(`0x${decoded.r.slice(2)}${decoded.s.slice(2)}`)
+  const rs = hexToBytes(`0x${decoded.r.slice(2)}${decoded.s.slice(2)}`)
   const key = hexToBytes(`0x04${publicKey.x.slice(2)}${publicKey.y.slice(2)}`)
-  return p256.verify(signature, message, key, { prehash: true, lowS: true })
+  return p256.verify(rs, message, key, { prehash: true, lowS: true })
 }
 
 function fakeChain(options: { deployed: boolean }) {
@@ -109,62 +110,74 @@ describe('SsoAccount', () => {
     expect(`0x${nonce.toString(16).padStart(64, '0').slice(0, 40)}`).toBe(validator)
   })
 
-  test('behavior: the WebAuthn signature encoder gives low-s r/s and the JSON indices', async () => {
+  test('behavior: the WebAuthn signature encoder gives low-s r/s, the key, the origin and the suffix', async () => {
     const passkey = createTestPasskey()
     const challenge = `0x${'11'.repeat(32)}` as Hex
     for (let i = 0; i < 8; i++) {
       const assertion = await passkey.sign(challenge)
-      const encoded = encodeWebAuthnSignature({ credential: passkey.credential, assertion })
-      const decoded = decodeWebAuthnSignature(encoded)
+      const encoded = encodeWebAuthnSignature({ credential: passkey.credential, assertion, challenge })
+      const decoded = decodeWebAuthnSignature(encoded, challenge)
       expect(decoded.credentialIdHash).toBe(keccak256(base64UrlToBytes(passkey.credential.id)))
       expect(decoded.x).toBe(passkey.credential.publicKey.x)
       expect(decoded.y).toBe(passkey.credential.publicKey.y)
-      const start = Number(decoded.originIndex)
-      const json = decoded.clientDataJSON
-      expect(json.slice(start, start + 10)).toBe('"origin":"')
-      expect(json.slice(start + 10, start + 10 + Number(decoded.originLength))).toBe(
-        passkey.credential.origin,
-      )
-      // flat encoding: the bytes offsets are the 10th and 11th head words (no tuple offset word in front)
-      expect(BigInt(sliceHex(encoded, 0x120, 0x140))).toBe(0x160n)
+      expect(decoded.clientDataSuffix).toBe(`,"origin":"${passkey.credential.origin}","crossOrigin":false}`)
+      expect(decoded.originLength).toBe(BigInt(passkey.credential.origin.length))
+      expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
+      // flat encoding: the two bytes offsets are head words 7 and 8 (no tuple offset word in front)
+      expect(BigInt(sliceHex(encoded, 0xc0, 0xe0))).toBe(0x100n)
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
-      expect(json.slice(Number(decoded.typeIndex)).startsWith('"type":"webauthn.get"')).toBe(true)
-      expect(json.slice(Number(decoded.challengeIndex)).startsWith('"challenge":"')).toBe(true)
-      expect(verifyAssertion(passkey.credential.publicKey, challenge, decoded)).toBe(true)
+      expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }
+  })
+
+  test('error: assertions of another challenge or with an unusual clientDataJSON are refused', async () => {
+    const passkey = createTestPasskey()
+    const assertion = await passkey.sign(`0x${'11'.repeat(32)}`)
+    expect(() =>
+      encodeWebAuthnSignature({
+        credential: passkey.credential,
+        assertion,
+        challenge: `0x${'12'.repeat(32)}`,
+      }),
+    ).toThrow(InvalidWebAuthnDataError)
+    for (const clientDataJSON of [
+      '{"challenge":"abc","type":"webauthn.get","origin":"http://x"}',
+      '{"type":"webauthn.get","challenge":"abc","crossOrigin":false}',
+      '{"type":"webauthn.get","challenge":"abc',
+    ])
+      expect(() =>
+        encodeWebAuthnSignature({
+          credential: passkey.credential,
+          assertion: { ...assertion, clientDataJSON },
+        }),
+      ).toThrow(InvalidWebAuthnDataError)
+    // UTF-8 origins are measured in bytes
+    expect(splitClientData('{"type":"webauthn.get","challenge":"q","origin":"https://é.x"}')).toEqual({
+      challenge: 'q',
+      suffix: ',"origin":"https://é.x"}',
+    })
   })
 
   test('behavior: the dummy signature has the shape of a real one and exercises the P-256 path', async () => {
     const passkey = createTestPasskey({ origin: 'http://localhost:3002' })
-    const dummy = decodeWebAuthnSignature(dummySignature(passkey.credential))
-    const real = decodeWebAuthnSignature(
-      encodeWebAuthnSignature({
-        credential: passkey.credential,
-        assertion: await passkey.sign(`0x${'22'.repeat(32)}`),
-      }),
-    )
+    const dummySig = dummySignature(passkey.credential)
+    const dummy = decodeWebAuthnSignature(dummySig)
+    const realSig = encodeWebAuthnSignature({
+      credential: passkey.credential,
+      assertion: await passkey.sign(`0x${'22'.repeat(32)}`),
+    })
+    const real = decodeWebAuthnSignature(realSig)
     expect(dummy.credentialIdHash).toBe(real.credentialIdHash)
-    expect([dummy.x, dummy.y]).toEqual([real.x, real.y])
-    expect([dummy.typeIndex, dummy.challengeIndex, dummy.originIndex, dummy.originLength]).toEqual([
-      real.typeIndex,
-      real.challengeIndex,
-      real.originIndex,
-      real.originLength,
-    ])
+    expect([dummy.x, dummy.y, dummy.originLength]).toEqual([real.x, real.y, real.originLength])
     expect(dummy.authenticatorData.length).toBe(real.authenticatorData.length)
     expect(dummy.authenticatorData.slice(0, 66)).toBe(real.authenticatorData.slice(0, 66)) // rpIdHash
     expect(hexToBytes(dummy.authenticatorData)[32]).toBe(0x05) // UP | UV, so flag checks pass
-    expect(dummy.clientDataJSON.length).toBe(real.clientDataJSON.length)
-    expect(JSON.parse(dummy.clientDataJSON).origin).toBe('http://localhost:3002')
+    expect(dummy.clientDataSuffix.startsWith(real.clientDataSuffix.slice(0, -1))).toBe(true) // same origin
+    expect(dummySig.length).toBeGreaterThanOrEqual(realSig.length + 100 * 2) // never under-estimates calldata
     const r = BigInt(dummy.r)
     const s = BigInt(dummy.s)
     expect(r > 0n && r < P256_N && s > 0n && s <= P256_N / 2n).toBe(true) // reaches the precompile
-    expect(
-      verifyAssertion(passkey.credential.publicKey, `0x${'00'.repeat(32)}`, {
-        ...dummy,
-        clientDataJSON: dummy.clientDataJSON.replace(/"challenge":"A+"/, `"challenge":"${'A'.repeat(43)}"`),
-      }),
-    ).toBe(false)
+    expect(verifyAssertion(passkey.credential.publicKey, `0x${'00'.repeat(32)}`, dummySig)).toBe(false)
   })
 
   test('behavior: toSsoAccount reads the factory address, uses the validator nonce key and signs userOps', async () => {
@@ -202,7 +215,7 @@ describe('SsoAccount', () => {
       entryPointVersion: '0.8',
       userOperation,
     })
-    expect(verifyAssertion(passkey.credential.publicKey, hash, decodeWebAuthnSignature(signature))).toBe(true)
+    expect(verifyAssertion(passkey.credential.publicKey, hash, signature)).toBe(true)
     expect(await account.getStubSignature()).toBe(dummySignature(passkey.credential))
   })
 
@@ -227,7 +240,7 @@ describe('SsoAccount', () => {
     const parsed = parseErc6492Signature(wrapped)
     expect(getAddress(parsed.address!)).toBe(factory)
     expect(getAddress(sliceHex(parsed.signature, 0, 20))).toBe(validator)
-    const inner = decodeWebAuthnSignature(sliceHex(parsed.signature, 20))
+    const inner = sliceHex(parsed.signature, 20)
     expect(
       verifyAssertion(
         passkey.credential.publicKey,
@@ -245,7 +258,7 @@ describe('SsoAccount', () => {
     const typedSignature = parseErc6492Signature(await account.signTypedData(typedData)).signature
     expect(getAddress(sliceHex(typedSignature, 0, 20))).toBe(validator)
     const innerLength = size7739Inner(typedSignature)
-    const typedInner = decodeWebAuthnSignature(sliceHex(typedSignature, 20, innerLength))
+    const typedInner = sliceHex(typedSignature, 20, innerLength)
     expect(
       verifyAssertion(
         passkey.credential.publicKey,

@@ -33,7 +33,7 @@ import {
   type SmartAccountImplementation,
   toSmartAccount,
 } from 'viem/account-abstraction'
-import { getCode, readContract } from 'viem/actions'
+import { getCode, getContractEvents, readContract } from 'viem/actions'
 import {
   hashMessage as hashMessage7739,
   hashTypedData as hashTypedData7739,
@@ -42,8 +42,9 @@ import {
 import { BaseError } from './Errors.js'
 import {
   base64UrlToBytes,
+  bytesToBase64Url,
   bytesToHex,
-  findClientDataIndices,
+  hexToBytes,
   InvalidWebAuthnDataError,
   type P256PublicKey,
   parseP256Signature,
@@ -98,6 +99,12 @@ export const accountDomain = { name: 'SsoAccount', version: '1' } as const
 export const accountFactoryAbi = parseAbi([
   'function createAccount(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) returns (address)',
   'function getAddress(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (address)',
+])
+
+export const webAuthnValidatorAbi = parseAbi([
+  'event PasskeyAdded(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)',
+  'function accountsOf(bytes credentialId) view returns (address[])',
+  'function hasPasskey(address account, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (bool)',
 ])
 
 export const accountAbi = parseAbi([
@@ -209,13 +216,13 @@ const webAuthnSignatureParameters = [
   { name: 'y', type: 'bytes32' },
   { name: 'r', type: 'bytes32' },
   { name: 's', type: 'bytes32' },
-  { name: 'typeIndex', type: 'uint256' },
-  { name: 'challengeIndex', type: 'uint256' },
-  { name: 'originIndex', type: 'uint256' },
   { name: 'originLength', type: 'uint256' },
   { name: 'authenticatorData', type: 'bytes' },
-  { name: 'clientDataJSON', type: 'bytes' },
+  { name: 'clientDataSuffix', type: 'bytes' },
 ] as const
+
+/** What every browser puts first in clientDataJSON for `navigator.credentials.get` (the validator rebuilds it). */
+export const clientDataPrefix = '{"type":"webauthn.get","challenge":"'
 
 /** The credential fields the signature carries. */
 export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
@@ -223,10 +230,11 @@ export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 /**
  * Encodes a passkey assertion as the WebAuthnValidator signature (the userOp signature, or the part after the
  * validator address in an ERC-1271 signature). Flat `abi.encode` (no tuple offset word):
- * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, uint256 typeIndex,
- * uint256 challengeIndex, uint256 originIndex, uint256 originLength, bytes authenticatorData,
- * bytes clientDataJSON)` with `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and byte offsets of
- * `"type":"`, `"challenge":"` and `"origin":"` in clientDataJSON (`originLength` = byte length of the origin).
+ * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, uint256 originLength,
+ * bytes authenticatorData, bytes clientDataSuffix)` with `credentialIdHash = keccak256(rawCredentialId)`,
+ * low-s `s`, and `clientDataJSON = '{"type":"webauthn.get","challenge":"' ‖ base64url(hash) ‖ '"' ‖
+ * clientDataSuffix` where the suffix starts with `,"origin":"<origin>"` and `originLength` is the byte length of
+ * `<origin>`. Throws {@link InvalidWebAuthnDataError} when clientDataJSON does not have that shape.
  *
  * @example
  * ```ts
@@ -236,10 +244,15 @@ export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 export function encodeWebAuthnSignature(parameters: {
   credential: SignatureCredential
   assertion: WebAuthnAssertion
+  /** When given, the challenge in clientDataJSON must be base64url(challenge). */
+  challenge?: Hex | undefined
 }): Hex {
   const { credential, assertion } = parameters
   const { r, s } = parseP256Signature(assertion.signature)
-  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, assertion.clientDataJSON)
+  const { challenge, suffix } = splitClientData(assertion.clientDataJSON)
+  if (parameters.challenge !== undefined && challenge !== bytesToBase64Url(hexToBytes(parameters.challenge)))
+    throw new InvalidWebAuthnDataError('The passkey signed another challenge than the one requested.')
+  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, suffix)
 }
 
 function encodeWebAuthnFields(
@@ -247,22 +260,17 @@ function encodeWebAuthnFields(
   r: bigint,
   s: bigint,
   authenticatorData: Hex,
-  clientDataJSON: string,
+  clientDataSuffix: string,
 ): Hex {
-  const { challengeIndex, typeIndex } = findClientDataIndices(clientDataJSON)
-  const { originIndex, originLength } = findOrigin(clientDataJSON)
   return encodeAbiParameters(webAuthnSignatureParameters, [
     credentialIdHash(credential.id),
     credential.publicKey.x,
     credential.publicKey.y,
     numberToHex(r, { size: 32 }),
     numberToHex(s, { size: 32 }),
-    BigInt(typeIndex),
-    BigInt(challengeIndex),
-    BigInt(originIndex),
-    BigInt(originLength),
+    BigInt(originLength(clientDataSuffix)),
     authenticatorData,
-    stringToHex(clientDataJSON),
+    stringToHex(clientDataSuffix),
   ])
 }
 
@@ -271,62 +279,63 @@ export function credentialIdHash(id: string): Hex {
   return keccak256(base64UrlToBytes(id))
 }
 
-/** Byte offset of `"origin":"` in clientDataJSON and the byte length of the origin value. */
-function findOrigin(clientDataJSON: string): { originIndex: number; originLength: number } {
-  const bytes = new TextEncoder().encode(clientDataJSON)
-  const marker = new TextEncoder().encode('"origin":"')
-  for (let i = 0; i + marker.length <= bytes.length; i++) {
-    if (!marker.every((byte, j) => bytes[i + j] === byte)) continue
-    const start = i + marker.length
-    const end = bytes.indexOf(0x22, start) // the closing quote: inside a JSON string every quote is escaped
-    if (end < 0) break
-    return { originIndex: i, originLength: end - start }
-  }
-  throw new InvalidWebAuthnDataError('clientDataJSON has no "origin" member.')
-}
-
 /**
- * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}); `clientDataJSON` as text.
+ * Splits clientDataJSON into the base64url challenge and the suffix after its closing quote.
  *
  * @example
  * ```ts
- * const { r, s, clientDataJSON } = decodeWebAuthnSignature(signature)
+ * splitClientData('{"type":"webauthn.get","challenge":"q83v","origin":"https://a.b"}')
+ * // { challenge: 'q83v', suffix: ',"origin":"https://a.b"}' }
  * ```
  */
-export function decodeWebAuthnSignature(signature: Hex) {
-  const [
-    credentialIdHash,
-    x,
-    y,
-    r,
-    s,
-    typeIndex,
-    challengeIndex,
-    originIndex,
-    originLength,
-    authenticatorData,
-    clientDataJSON,
-  ] = decodeAbiParameters(webAuthnSignatureParameters, signature)
-  return {
-    credentialIdHash,
-    x,
-    y,
-    r,
-    s,
-    typeIndex,
-    challengeIndex,
-    originIndex,
-    originLength,
-    authenticatorData,
-    clientDataJSON: hexToString(clientDataJSON),
-  }
+export function splitClientData(clientDataJSON: string): { challenge: string; suffix: string } {
+  if (!clientDataJSON.startsWith(clientDataPrefix))
+    throw new InvalidWebAuthnDataError(`clientDataJSON does not start with ${clientDataPrefix}`)
+  const end = clientDataJSON.indexOf('"', clientDataPrefix.length)
+  if (end < 0) throw new InvalidWebAuthnDataError('clientDataJSON has an unterminated challenge.')
+  const suffix = clientDataJSON.slice(end + 1)
+  originLength(suffix)
+  return { challenge: clientDataJSON.slice(clientDataPrefix.length, end), suffix }
+}
+
+/** Byte length of `<origin>` in a suffix that must start with `,"origin":"<origin>"`. */
+function originLength(suffix: string): number {
+  const marker = ',"origin":"'
+  if (!suffix.startsWith(marker))
+    throw new InvalidWebAuthnDataError('clientDataJSON has no "origin" after "challenge".')
+  const end = suffix.indexOf('"', marker.length) // inside a JSON string every quote is escaped
+  if (end < 0) throw new InvalidWebAuthnDataError('clientDataJSON has an unterminated origin.')
+  return new TextEncoder().encode(suffix.slice(marker.length, end)).length
+}
+
+/**
+ * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}). With `challenge`, also
+ * rebuilds the full clientDataJSON the passkey signed.
+ *
+ * @example
+ * ```ts
+ * const { r, s, clientDataJSON } = decodeWebAuthnSignature(signature, userOpHash)
+ * ```
+ */
+export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
+  const [credentialIdHash, x, y, r, s, originLength, authenticatorData, suffix] = decodeAbiParameters(
+    webAuthnSignatureParameters,
+    signature,
+  )
+  const clientDataSuffix = hexToString(suffix)
+  const clientDataJSON =
+    challenge === undefined
+      ? undefined
+      : `${clientDataPrefix}${bytesToBase64Url(hexToBytes(challenge))}"${clientDataSuffix}`
+  return { credentialIdHash, x, y, r, s, originLength, authenticatorData, clientDataSuffix, clientDataJSON }
 }
 
 /**
  * A dummy signature for gas estimation that runs the same validation path as a real one: the real credential
- * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a full-size clientDataJSON with
- * the right origin and a 43-character challenge, in-range low-s r/s. Every check of the validator runs (it
- * evaluates all of them, then the P-256 precompile) and the signature fails cleanly (SIG_VALIDATION_FAILED).
+ * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a clientDataJSON suffix with the
+ * right origin (padded like Chrome's occasional extra member, so the stub is never shorter than a real
+ * signature and preVerificationGas is not under-estimated), in-range low-s r/s. The validator runs every check
+ * and the P-256 precompile, then fails cleanly (SIG_VALIDATION_FAILED).
  *
  * @example
  * ```ts
@@ -338,18 +347,13 @@ export function dummySignature(
 ): Hex {
   const rpId = credential.rpId ?? new URL(credential.origin).hostname
   const authenticatorData = concatHex([sha256(stringToHex(rpId)), '0x05', '0x00000001'])
-  const clientDataJSON = JSON.stringify({
-    type: 'webauthn.get',
-    challenge: 'A'.repeat(43),
-    origin: credential.origin,
-    crossOrigin: false,
-  })
+  const suffix = `,"origin":${JSON.stringify(credential.origin)},"crossOrigin":false,"other_keys_can_be_added_here":"do not compare clientDataJSON against a template. See https://goo.gl/yabPex"}`
   return encodeWebAuthnFields(
     credential,
     BigInt(`0x${'7f'.repeat(32)}`),
     BigInt(`0x${'3f'.repeat(32)}`),
     authenticatorData,
-    clientDataJSON,
+    suffix,
   )
 }
 
@@ -398,7 +402,7 @@ export async function toSsoAccount(parameters: ToSsoAccountParameters): Promise<
   const verifierDomain = { ...accountDomain, chainId, verifyingContract: address, salt: zeroHash }
   const prefix = (inner: Hex) => concatHex([contracts.webAuthnValidator, inner])
   const signChallenge = async (challenge: Hex) =>
-    encodeWebAuthnSignature({ credential, assertion: await sign(challenge) })
+    encodeWebAuthnSignature({ credential, assertion: await sign(challenge), challenge })
 
   return toSmartAccount({
     client,
@@ -470,6 +474,71 @@ const zeroNonceKeys = {
   get: async () => 0,
   increment: () => {},
   reset: () => {},
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Login on a new device: from a credential id to the account and its key
+
+/**
+ * The accounts that currently hold a passkey (`WebAuthnValidator.accountsOf`), oldest first. Only deployed
+ * accounts are found: an account that never sent a userOp is not on chain yet.
+ *
+ * @example
+ * ```ts
+ * const [address] = await findPasskeyAccounts({ client, webAuthnValidator, credentialId: assertion.id })
+ * ```
+ */
+export async function findPasskeyAccounts(parameters: {
+  client: SmartAccountImplementation['client']
+  webAuthnValidator: Address
+  /** base64url credential id. */
+  credentialId: string
+}): Promise<readonly Address[]> {
+  return readContract(parameters.client, {
+    address: parameters.webAuthnValidator,
+    abi: webAuthnValidatorAbi,
+    functionName: 'accountsOf',
+    args: [bytesToHex(base64UrlToBytes(parameters.credentialId))],
+  })
+}
+
+/**
+ * The registered passkey of `account` under `credentialId` (public key, rpId, origin) from the validator's
+ * `PasskeyAdded` events, checked against the current on-chain commitment; undefined when not registered.
+ * Reads logs from `fromBlock` (default: genesis — fine for devnets; pass the deployment block on long chains).
+ *
+ * @example
+ * ```ts
+ * const credential = await getPasskey({ client, webAuthnValidator, account, credentialId })
+ * const sso = await toSsoAccount({ client, credential, sign, contracts, address: account })
+ * ```
+ */
+export async function getPasskey(parameters: {
+  client: SmartAccountImplementation['client']
+  webAuthnValidator: Address
+  account: Address
+  credentialId: string
+  fromBlock?: bigint | undefined
+}): Promise<(SsoCredential & { rpId: string }) | undefined> {
+  const { client, webAuthnValidator, account, credentialId } = parameters
+  const logs = await getContractEvents(client, {
+    address: webAuthnValidator,
+    abi: webAuthnValidatorAbi,
+    eventName: 'PasskeyAdded',
+    args: { account, credentialIdHash: credentialIdHash(credentialId) },
+    fromBlock: parameters.fromBlock ?? 0n,
+    toBlock: 'latest',
+  })
+  const last = logs.at(-1)?.args
+  if (!last?.x || !last.y || last.rpId === undefined || last.origin === undefined) return undefined
+  const registered = await readContract(client, {
+    address: webAuthnValidator,
+    abi: webAuthnValidatorAbi,
+    functionName: 'hasPasskey',
+    args: [account, bytesToHex(base64UrlToBytes(credentialId)), last.x, last.y, last.rpId, last.origin],
+  })
+  if (!registered) return undefined
+  return { id: credentialId, publicKey: { x: last.x, y: last.y }, rpId: last.rpId, origin: last.origin }
 }
 
 /** Whether the account has code (is deployed). */
