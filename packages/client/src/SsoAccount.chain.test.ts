@@ -158,6 +158,30 @@ describe('SsoAccount on chain', () => {
     expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success')
     expect(await client.getCode({ address: account.address })).toBeDefined()
 
+    // login on a new device: from the credential id to the account and its key
+    const { webAuthnValidator } = contracts
+    expect(
+      await findPasskeyAccounts({ client, webAuthnValidator, credentialId: passkey.credential.id }),
+    ).toEqual([account.address])
+    expect(
+      await getPasskey({
+        client,
+        webAuthnValidator,
+        account: account.address,
+        credentialId: passkey.credential.id,
+      }),
+    ).toEqual({
+      id: passkey.credential.id,
+      publicKey: passkey.credential.publicKey,
+      rpId: 'localhost',
+      origin: 'http://localhost:3002',
+    })
+    const unknown = createTestPasskey().credential.id
+    expect(await findPasskeyAccounts({ client, webAuthnValidator, credentialId: unknown })).toEqual([])
+    expect(
+      await getPasskey({ client, webAuthnValidator, account: account.address, credentialId: unknown }),
+    ).toBe(undefined)
+
     const deployed = await toSsoAccount({
       client,
       credential: passkey.credential,
