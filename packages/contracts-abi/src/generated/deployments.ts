@@ -5,17 +5,17 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
-    "webAuthnValidator": "0x61f027B4b27310D94ccca72B4314A440E60c5e87",
+    "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x0C70aD9d6247c55B5a44B7d5D261cCFA184EA053",
+    "accountFactory": "0x950A34095dF69118Bd841258Af0f42C815A270E2",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
-    "webAuthnValidator": "0x61f027B4b27310D94ccca72B4314A440E60c5e87",
+    "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x0C70aD9d6247c55B5a44B7d5D261cCFA184EA053",
+    "accountFactory": "0x950A34095dF69118Bd841258Af0f42C815A270E2",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -28,7 +28,7 @@ export const deploymentInputs = {
   },
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xead17ddf9eb9c95c50cc204013c9180ccf45aa901d9abb3b5ce17d35682ad0ca"
+    "initCodeHash": "0x0bb2f80c6e37adf5183b46291a543fc5c8dd89e4fcaf04ef97b22c5eaa5e78fc"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -36,7 +36,7 @@ export const deploymentInputs = {
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x455d68ee4ec8169451cd5c8782d4bc03205df07f3f9e0facb473dc6bc4ba8e42"
+    "initCodeHash": "0x01b98f55070072e55975a82a4e6208bfcfe08e15b0dfaa0605dcc4355bc4a373"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
