@@ -7,17 +7,22 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
+import { deterministicDeployer, entryPoint08 } from '@sso/contracts-abi'
 import { ensureContractsBuilt, findContracts, readArtifact } from '@sso/contracts-abi/artifacts'
 import {
   type Address,
+  concatHex,
   createTestClient,
+  decodeEventLog,
   defineChain,
   type Hex,
   http,
+  parseEther,
   publicActions,
   walletActions,
   zeroAddress,
 } from 'viem'
+import { entryPoint08Abi, getUserOperationHash, toPackedUserOperation } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
@@ -97,6 +102,22 @@ beforeAll(async () => {
   const webAuthnValidator = await deploy('WebAuthnValidator')
   const accountFactory = await deploy('AccountFactory', [implementation, webAuthnValidator, [], []])
   contracts = { accountFactory, webAuthnValidator }
+  // EntryPoint v0.8 at its canonical address (the account trusts only that one): CREATE2 through the
+  // deterministic deployer that anvil ships.
+  const { bytecode } = createRequire(import.meta.url)(
+    '@account-abstraction/contracts/artifacts/EntryPoint.json',
+  ) as {
+    bytecode: Hex
+  }
+  await client.waitForTransactionReceipt({
+    hash: await client.sendTransaction({
+      to: deterministicDeployer.address,
+      data: concatHex([entryPoint08.salt, bytecode]),
+      chain: client.chain,
+    }),
+  })
+  if (!(await client.getCode({ address: entryPoint08.address })))
+    throw new Error('EntryPoint v0.8 did not land at its canonical address')
   validatorAbi = readArtifact({ name: 'WebAuthnValidator', file: 'WebAuthnValidator.sol' }).abi
 }, 240_000)
 
@@ -271,5 +292,117 @@ describe('SsoAccount on chain', () => {
     const [real, stub] = await Promise.all([gas(signature), gas(dummy)])
     // the stub must not under-estimate: it runs the same checks and the P-256 precompile
     expect(Number(stub)).toBeGreaterThanOrEqual(Number(real) * 0.95)
+  })
+
+  test('behavior: a first userOp deploys the account and runs a batch through EntryPoint v0.8 handleOps', async () => {
+    const passkey = createTestPasskey()
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts,
+    })
+    await client.waitForTransactionReceipt({
+      hash: await client.sendTransaction({
+        to: account.address,
+        value: parseEther('1'),
+        chain: client.chain,
+      }),
+    })
+    const [alice, bob] = [
+      '0x000000000000000000000000000000000000a11c',
+      '0x0000000000000000000000000000000000000b0b',
+    ] as const
+    const fees = { maxFeePerGas: (await client.getGasPrice()) * 2n, maxPriorityFeePerGas: 1_000_000n }
+    const limits = { callGasLimit: 300_000n, verificationGasLimit: 1_500_000n, preVerificationGas: 100_000n }
+
+    async function userOp(calls: { to: Address; value: bigint }[], sign: (op: never) => Promise<Hex>) {
+      const { factory, factoryData } = await account.getFactoryArgs()
+      const op = {
+        sender: account.address,
+        nonce: await account.getNonce(),
+        ...(factory ? { factory, factoryData } : {}),
+        callData: await account.encodeCalls(calls),
+        ...limits,
+        ...fees,
+        signature: '0x' as Hex,
+      }
+      op.signature = await sign(op as never)
+      return op
+    }
+    async function handleOps(op: Awaited<ReturnType<typeof userOp>>) {
+      const hash = await client.writeContract({
+        address: entryPoint08.address,
+        abi: entryPoint08Abi,
+        functionName: 'handleOps',
+        args: [[toPackedUserOperation(op)], deployer.address],
+        chain: client.chain,
+        gas: 3_000_000n,
+      })
+      const receipt = await client.waitForTransactionReceipt({ hash })
+      const events = receipt.logs
+        .filter((log) => log.address.toLowerCase() === entryPoint08.address.toLowerCase())
+        .map((log) => {
+          try {
+            return decodeEventLog({ abi: entryPoint08Abi, ...log })
+          } catch {
+            return undefined
+          }
+        })
+        .filter((event) => event?.eventName === 'UserOperationEvent')
+      return { receipt, events }
+    }
+
+    // 1. deploy + batch of two transfers, signed with the passkey
+    const first = await userOp(
+      [
+        { to: alice, value: 1_000n },
+        { to: bob, value: 2_000n },
+      ],
+      (op) => account.signUserOperation(op),
+    )
+    const { receipt, events } = await handleOps(first)
+    expect(receipt.status).toBe('success')
+    expect(events).toHaveLength(1)
+    expect((events[0]?.args as { success: boolean }).success).toBe(true)
+    expect(await client.getCode({ address: account.address })).toBeDefined()
+    expect(await client.getBalance({ address: alice })).toBe(1_000n)
+    expect(await client.getBalance({ address: bob })).toBe(2_000n)
+
+    // 2. deployed: single call, next nonce of the validator's key
+    const second = await userOp([{ to: alice, value: 5n }], (op) => account.signUserOperation(op))
+    expect(second.nonce).toBe((nonceKey(contracts.webAuthnValidator) << 64n) | 1n)
+    expect((await handleOps(second)).receipt.status).toBe('success')
+    expect(await client.getBalance({ address: alice })).toBe(1_005n)
+
+    // 3. the dummy signature and a stranger's passkey fail validation cleanly (AA24), never a revert (AA23)
+    const stranger = createTestPasskey()
+    for (const sign of [
+      async () => dummySignature(passkey.credential),
+      async (op: never) => {
+        const hash = getUserOperationHash({
+          chainId: 31337,
+          entryPointAddress: entryPoint08.address,
+          entryPointVersion: '0.8',
+          userOperation: op,
+        })
+        const { encodeWebAuthnSignature } = await import('./SsoAccount.js')
+        return encodeWebAuthnSignature({
+          credential: stranger.credential,
+          assertion: await stranger.sign(hash),
+        })
+      },
+    ]) {
+      const bad = await userOp([{ to: alice, value: 1n }], sign)
+      const error = await client
+        .simulateContract({
+          address: entryPoint08.address,
+          abi: entryPoint08Abi,
+          functionName: 'handleOps',
+          args: [[toPackedUserOperation(bad)], deployer.address],
+        })
+        .catch((e: Error) => e)
+      expect(String((error as Error).message)).toMatch(/AA24 signature error/)
+    }
   })
 })
