@@ -364,7 +364,7 @@ describe('SsoAccount on chain', () => {
     const { receipt, events } = await handleOps(first)
     expect(receipt.status).toBe('success')
     expect(events).toHaveLength(1)
-    expect((events[0]?.args as { success: boolean }).success).toBe(true)
+    expect(events[0]?.args).toMatchObject({ success: true })
     expect(await client.getCode({ address: account.address })).toBeDefined()
     expect(await client.getBalance({ address: alice })).toBe(1_000n)
     expect(await client.getBalance({ address: bob })).toBe(2_000n)
