@@ -44,14 +44,19 @@ interface Vm {
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
-    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
-        external;
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
     function expectCall(address callee, bytes calldata data) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function assume(bool condition) external pure;
 
+    // Files and JSON (fs_permissions in foundry.toml)
+    function readFile(string calldata path) external view returns (string memory data);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function projectRoot() external view returns (string memory path);
+
     // Gas
+    function cool(address target) external;
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function lastCallGas() external view returns (Gas memory gas);

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
+import {CallType, ERC7579Utils, ExecType, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {IAccount, IEntryPoint, PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {
+    IERC7579AccountConfig,
+    IERC7579Execution,
+    IERC7579Module,
+    IERC7579ModuleConfig,
+    IERC7579Validator,
+    MODULE_TYPE_EXECUTOR,
+    MODULE_TYPE_FALLBACK,
+    MODULE_TYPE_VALIDATOR
+} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
+import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
+import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {AbstractSigner} from "@openzeppelin/contracts/utils/cryptography/signers/AbstractSigner.sol";
+import {ERC7739} from "@openzeppelin/contracts/utils/cryptography/signers/draft-ERC7739.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
+/// @title SsoAccount
+/// @notice ERC-4337 (EntryPoint v0.8) + ERC-7579 modular smart account for passkey sign-on.
+/// @dev Meant to run behind an ERC-1967 proxy (see {AccountFactory}); upgrades go through UUPS and are
+/// authorised only by the account itself (a userOp or a self-call).
+///
+/// - userOps: the validator is the top 20 bytes of the userOp nonce (`nonceKey = uint192(validator) << 32 | k`).
+/// - ERC-1271: `signature = validator (20 bytes) ‖ validatorSignature`, wrapped as ERC-7739 (nested
+///   `TypedDataSign` or `PersonalSign`, see OpenZeppelin {ERC7739}); the validator checks the final ERC-7739 digest.
+/// - Modules: validators (1), executors (2), fallback handlers (3). No hooks (4): a global hook would cost a
+///   cold SLOAD on every execution, and the passkey transfer has a tight gas budget.
+///   The last validator can never be removed.
+///
+/// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable}, so that
+/// deployment writes a single fresh slot for the initialised flag and the validator count.
+contract SsoAccount is
+    Account,
+    EIP712,
+    ERC7739,
+    Initializable,
+    UUPSUpgradeable,
+    IERC7579Execution,
+    IERC7579AccountConfig,
+    IERC7579ModuleConfig,
+    IERC165,
+    IERC721Receiver,
+    IERC1155Receiver
+{
+    using ERC7579Utils for *;
+
+    /// @custom:storage-location erc7201:sso.storage.SsoAccount
+    struct AccountStorage {
+        // First 9 bytes: OpenZeppelin's `InitializableStorage` (uint64 _initialized, bool _initializing).
+        uint64 initializedVersion;
+        bool initializing;
+        uint16 validatorCount;
+        mapping(address module => uint256 moduleTypes) modules;
+        mapping(bytes4 selector => address handler) fallbacks;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _ACCOUNT_STORAGE_SLOT = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
+
+    /// @notice Thrown when a call reaches the fallback with a selector that has no installed handler.
+    error MissingFallbackHandler(bytes4 selector);
+
+    /// @notice Thrown when fallback init/deinit data is shorter than the 4-byte selector it must start with.
+    error InvalidFallbackData(uint256 length);
+
+    /// @notice Thrown when uninstalling `validator` would leave the account without any validator.
+    error LastValidator(address validator);
+
+    /// @notice Thrown when `initialize` would leave the account without any validator.
+    error NoValidator();
+
+    /// @notice Thrown when the module lists given to `initialize` have different lengths.
+    error ModuleListLengthMismatch(uint256 moduleTypeIds, uint256 modules, uint256 initData);
+
+    /// @notice Thrown when `execute` gets an execution mode the account does not support.
+    error UnsupportedExecutionMode(bytes32 mode);
+
+    /// @notice Locks the implementation; proxies are initialised through {initialize}.
+    constructor() EIP712("SsoAccount", "1") {
+        _disableInitializers();
+    }
+
+    /// @notice Installs the initial modules. Called once by the factory in the deployment transaction.
+    /// @param moduleTypeIds ERC-7579 module type of each module.
+    /// @param modules Module addresses.
+    /// @param initData `onInstall` data of each module (fallback handlers: selector ‖ data).
+    function initialize(uint256[] calldata moduleTypeIds, address[] calldata modules, bytes[] calldata initData)
+        external
+        initializer
+    {
+        if (moduleTypeIds.length != modules.length || modules.length != initData.length) {
+            revert ModuleListLengthMismatch(moduleTypeIds.length, modules.length, initData.length);
+        }
+        for (uint256 i = 0; i < modules.length; ++i) {
+            _installModule(moduleTypeIds[i], modules[i], initData[i]);
+        }
+        if (_getAccountStorage().validatorCount == 0) revert NoValidator();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // ERC-4337
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @notice The ERC-4337 EntryPoint v0.8 this account trusts.
+    function entryPoint() public pure override returns (IEntryPoint) {
+        return ERC4337Utils.ENTRYPOINT_V08;
+    }
+
+    /// @notice ERC-4337 validation: the validator is the top 20 bytes of the nonce; an uninstalled one fails.
+    /// @dev Forwards this call's calldata to `IERC7579Validator.validateUserOp` with only the selector swapped:
+    /// `(userOp, userOpHash, missingAccountFunds)` decodes as `(userOp, userOpHash)` (the userOp offset points into
+    /// the same buffer), which saves re-encoding the userOp. A reverting validator reverts validation.
+    /// @param userOp The user operation.
+    /// @param missingAccountFunds The prefund to pay the EntryPoint.
+    /// @return validationData 0 (success), 1 (SIG_VALIDATION_FAILED) or packed validity window.
+    function validateUserOp(PackedUserOperation calldata userOp, bytes32, uint256 missingAccountFunds)
+        public
+        override
+        returns (uint256 validationData)
+    {
+        _checkEntryPoint();
+        address validator = address(bytes20(bytes32(userOp.nonce)));
+        if (!_isValidatorInstalled(validator)) {
+            validationData = ERC4337Utils.SIG_VALIDATION_FAILED;
+        } else {
+            bytes4 selector = IERC7579Validator.validateUserOp.selector;
+            assembly ("memory-safe") {
+                let ptr := mload(0x40)
+                calldatacopy(ptr, 0, calldatasize())
+                mstore(ptr, or(shr(32, shl(32, mload(ptr))), selector))
+                if iszero(call(gas(), validator, 0, ptr, calldatasize(), 0x00, 0x20)) {
+                    returndatacopy(ptr, 0, returndatasize())
+                    revert(ptr, returndatasize())
+                }
+                validationData := mload(0x00)
+                if lt(returndatasize(), 0x20) { validationData := 1 }
+            }
+        }
+        _payPrefund(missingAccountFunds);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // ERC-1271 / ERC-7739
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @dev Called by {ERC7739} with the final (nested, domain-bound) digest: `signature = validator ‖ inner`.
+    /// Never reverts: unknown validators or reverting ones give `false`.
+    function _rawSignatureValidation(bytes32 hash, bytes calldata signature)
+        internal
+        view
+        override(AbstractSigner)
+        returns (bool)
+    {
+        if (signature.length < 20) return false;
+        address validator = address(bytes20(signature[0:20]));
+        if (!_isValidatorInstalled(validator)) return false;
+        try IERC7579Validator(validator).isValidSignatureWithSender(msg.sender, hash, signature[20:]) returns (
+            bytes4 magic
+        ) {
+            return magic == IERC1271.isValidSignature.selector;
+        } catch {
+            return false;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // ERC-7579 execution
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @notice Executes calls on behalf of the account (single or batch, default or try).
+    /// @dev Only the EntryPoint (after validation) or the account itself.
+    /// @param mode ERC-7579 execution mode.
+    /// @param executionCalldata ERC-7579 encoded execution(s).
+    function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf {
+        _internalExecute(mode, executionCalldata);
+    }
+
+    /// @notice Executes calls on behalf of the account, for installed executor modules.
+    /// @param mode ERC-7579 execution mode.
+    /// @param executionCalldata ERC-7579 encoded execution(s).
+    /// @return returnData The return data of every call.
+    function executeFromExecutor(bytes32 mode, bytes calldata executionCalldata)
+        external
+        payable
+        returns (bytes[] memory returnData)
+    {
+        if (_getAccountStorage().modules[msg.sender] & (1 << MODULE_TYPE_EXECUTOR) == 0) {
+            revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_EXECUTOR, msg.sender);
+        }
+        return _internalExecute(mode, executionCalldata);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // ERC-7579 configuration
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @notice The account implementation id (`vendor.account.semver`).
+    function accountId() external pure returns (string memory) {
+        return "sso.SsoAccount.1.0.0";
+    }
+
+    /// @notice Whether `encodedMode` is supported: call type single or batch, exec type default or try.
+    /// @param encodedMode ERC-7579 execution mode.
+    function supportsExecutionMode(bytes32 encodedMode) public pure returns (bool) {
+        (CallType callType, ExecType execType,,) = Mode.wrap(encodedMode).decodeMode();
+        return (callType == ERC7579Utils.CALLTYPE_SINGLE || callType == ERC7579Utils.CALLTYPE_BATCH)
+            && (execType == ERC7579Utils.EXECTYPE_DEFAULT || execType == ERC7579Utils.EXECTYPE_TRY);
+    }
+
+    /// @notice Whether the account supports modules of `moduleTypeId` (1 validator, 2 executor, 3 fallback).
+    /// @dev Hooks (4) are not supported: a global hook costs a cold SLOAD on every execution.
+    /// @param moduleTypeId ERC-7579 module type.
+    function supportsModule(uint256 moduleTypeId) public pure returns (bool) {
+        return moduleTypeId >= MODULE_TYPE_VALIDATOR && moduleTypeId <= MODULE_TYPE_FALLBACK;
+    }
+
+    /// @notice Installs a module. Only the EntryPoint or the account itself.
+    /// @param moduleTypeId ERC-7579 module type.
+    /// @param module The module.
+    /// @param initData `onInstall` data (fallback handlers: 4-byte selector ‖ data).
+    function installModule(uint256 moduleTypeId, address module, bytes calldata initData)
+        external
+        onlyEntryPointOrSelf
+    {
+        _installModule(moduleTypeId, module, initData);
+    }
+
+    /// @notice Uninstalls a module. Only the EntryPoint or the account itself; never the last validator.
+    /// @param moduleTypeId ERC-7579 module type.
+    /// @param module The module.
+    /// @param deInitData `onUninstall` data (fallback handlers: 4-byte selector ‖ data).
+    function uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData)
+        external
+        onlyEntryPointOrSelf
+    {
+        _uninstallModule(moduleTypeId, module, deInitData);
+    }
+
+    /// @notice Whether `module` is installed as `moduleTypeId` (fallbacks: `additionalContext` starts with the selector).
+    /// @param moduleTypeId ERC-7579 module type.
+    /// @param module The module.
+    /// @param additionalContext For fallback handlers, the 4-byte selector.
+    function isModuleInstalled(uint256 moduleTypeId, address module, bytes calldata additionalContext)
+        public
+        view
+        returns (bool)
+    {
+        AccountStorage storage $ = _getAccountStorage();
+        if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
+            return $.modules[module] & (1 << moduleTypeId) != 0;
+        }
+        if (moduleTypeId == MODULE_TYPE_FALLBACK) {
+            return additionalContext.length >= 4 && module != address(0)
+                && $.fallbacks[bytes4(additionalContext[0:4])] == module;
+        }
+        return false;
+    }
+
+    /// @notice The number of installed validators (never 0 once initialised).
+    function validatorCount() external view returns (uint256) {
+        return _getAccountStorage().validatorCount;
+    }
+
+    /// @notice The fallback handler of `selector`, or address(0).
+    /// @param selector The function selector.
+    function fallbackHandler(bytes4 selector) external view returns (address) {
+        return _getAccountStorage().fallbacks[selector];
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Fallback, token receivers, ERC-165
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @notice Forwards unknown selectors to their fallback handler (ERC-2771: the caller is appended).
+    fallback() external payable {
+        address handler = _getAccountStorage().fallbacks[msg.sig];
+        if (handler == address(0)) revert MissingFallbackHandler(msg.sig);
+        if (LowLevelCall.callNoReturn(handler, msg.value, abi.encodePacked(msg.data, msg.sender))) {
+            bytes memory result = LowLevelCall.returnData();
+            assembly ("memory-safe") {
+                return(add(result, 0x20), mload(result))
+            }
+        }
+        LowLevelCall.bubbleRevert();
+    }
+
+    /// @notice Accepts ERC-721 safe transfers.
+    function onERC721Received(address, address, uint256, bytes calldata) external pure returns (bytes4) {
+        return IERC721Receiver.onERC721Received.selector;
+    }
+
+    /// @notice Accepts ERC-1155 safe transfers.
+    function onERC1155Received(address, address, uint256, uint256, bytes calldata) external pure returns (bytes4) {
+        return IERC1155Receiver.onERC1155Received.selector;
+    }
+
+    /// @notice Accepts ERC-1155 safe batch transfers.
+    function onERC1155BatchReceived(address, address, uint256[] calldata, uint256[] calldata, bytes calldata)
+        external
+        pure
+        returns (bytes4)
+    {
+        return IERC1155Receiver.onERC1155BatchReceived.selector;
+    }
+
+    /// @notice ERC-165 interface detection.
+    /// @param interfaceId The interface id.
+    function supportsInterface(bytes4 interfaceId) external pure returns (bool) {
+        return interfaceId == type(IERC165).interfaceId || interfaceId == type(IAccount).interfaceId
+            || interfaceId == type(IERC1271).interfaceId || interfaceId == type(IERC7579Execution).interfaceId
+            || interfaceId == type(IERC7579AccountConfig).interfaceId
+            || interfaceId == type(IERC7579ModuleConfig).interfaceId || interfaceId == type(IERC721Receiver).interfaceId
+            || interfaceId == type(IERC1155Receiver).interfaceId;
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @dev UUPS: only the account itself or the EntryPoint (i.e. a validated userOp) may upgrade.
+    function _authorizeUpgrade(address) internal view override onlyEntryPointOrSelf {}
+
+    /// @dev Share the first slot of our namespace with {Initializable} (see {AccountStorage}).
+    function _initializableStorageSlot() internal pure override returns (bytes32) {
+        return _ACCOUNT_STORAGE_SLOT;
+    }
+
+    function _getAccountStorage() private pure returns (AccountStorage storage $) {
+        assembly ("memory-safe") {
+            $.slot := _ACCOUNT_STORAGE_SLOT
+        }
+    }
+
+    function _isValidatorInstalled(address validator) internal view returns (bool) {
+        return _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+    }
+
+    function _internalExecute(bytes32 mode, bytes calldata executionCalldata)
+        internal
+        returns (bytes[] memory returnData)
+    {
+        (CallType callType, ExecType execType,,) = Mode.wrap(mode).decodeMode();
+        if (!(execType == ERC7579Utils.EXECTYPE_DEFAULT || execType == ERC7579Utils.EXECTYPE_TRY)) {
+            revert UnsupportedExecutionMode(mode);
+        }
+        if (callType == ERC7579Utils.CALLTYPE_SINGLE) return executionCalldata.execSingle(execType);
+        if (callType == ERC7579Utils.CALLTYPE_BATCH) return executionCalldata.execBatch(execType);
+        revert UnsupportedExecutionMode(mode);
+    }
+
+    function _installModule(uint256 moduleTypeId, address module, bytes calldata initData) internal {
+        if (!supportsModule(moduleTypeId)) revert ERC7579Utils.ERC7579UnsupportedModuleType(moduleTypeId);
+        if (!IERC7579Module(module).isModuleType(moduleTypeId)) {
+            revert ERC7579Utils.ERC7579MismatchedModuleTypeId(moduleTypeId, module);
+        }
+        AccountStorage storage $ = _getAccountStorage();
+        if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
+            uint256 types = $.modules[module];
+            if (types & (1 << moduleTypeId) != 0) {
+                revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
+            }
+            $.modules[module] = types | (1 << moduleTypeId);
+            if (moduleTypeId == MODULE_TYPE_VALIDATOR) ++$.validatorCount;
+        } else {
+            if (initData.length < 4) revert InvalidFallbackData(initData.length);
+            bytes4 selector = bytes4(initData[0:4]);
+            if ($.fallbacks[selector] != address(0)) {
+                revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
+            }
+            $.fallbacks[selector] = module;
+            initData = initData[4:];
+        }
+        IERC7579Module(module).onInstall(initData);
+        emit ModuleInstalled(moduleTypeId, module);
+    }
+
+    function _uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData) internal {
+        if (!supportsModule(moduleTypeId)) revert ERC7579Utils.ERC7579UnsupportedModuleType(moduleTypeId);
+        AccountStorage storage $ = _getAccountStorage();
+        if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
+            uint256 types = $.modules[module];
+            if (types & (1 << moduleTypeId) == 0) revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
+                if ($.validatorCount == 1) revert LastValidator(module);
+                --$.validatorCount;
+            }
+            $.modules[module] = types & ~(1 << moduleTypeId);
+        } else {
+            if (deInitData.length < 4) revert InvalidFallbackData(deInitData.length);
+            bytes4 selector = bytes4(deInitData[0:4]);
+            if (module == address(0) || $.fallbacks[selector] != module) {
+                revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            }
+            delete $.fallbacks[selector];
+            deInitData = deInitData[4:];
+        }
+        IERC7579Module(module).onUninstall(deInitData);
+        emit ModuleUninstalled(moduleTypeId, module);
+    }
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {AccountFactory} from "../../src/AccountFactory.sol";
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
+import {Test} from "./Test.sol";
+import {IEntryPoint, PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
+
+/// @notice EntryPoint v0.8 with the userOp hash view.
+interface IEntryPointV08 is IEntryPoint {
+    function getUserOpHash(PackedUserOperation calldata userOp) external view returns (bytes32);
+}
+
+/// @notice Shared base: canonical EntryPoint v0.8, our contracts, passkeys and userOp helpers.
+abstract contract SsoTest is Test {
+    address internal constant DETERMINISTIC_DEPLOYER = 0x4e59b44847b379578588920cA78FbF26c0B4956C;
+    bytes32 internal constant ENTRYPOINT_SALT = 0x0a59dbff790c23c976a548690c27297883cc66b4c67024f9117b0238995e35e9;
+    IEntryPointV08 internal constant ENTRYPOINT = IEntryPointV08(0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108);
+
+    string internal constant RP_ID = "localhost";
+    string internal constant ORIGIN = "http://localhost:3002";
+
+    struct Passkey {
+        uint256 privateKey;
+        bytes credentialId;
+        bytes32 x;
+        bytes32 y;
+        string rpId;
+        string origin;
+    }
+
+    /// @dev What the browser puts in a WebAuthn assertion; tests tweak it to build bad ones.
+    struct Assertion {
+        bytes1 flags;
+        string type_;
+        string origin;
+        bytes32 rpIdHash;
+        bytes32 challenge;
+        bool highS;
+    }
+
+    WebAuthnValidator internal validator;
+    SsoAccount internal implementation;
+    AccountFactory internal factory;
+    address payable internal bundler;
+
+    function setUp() public virtual {
+        deployEntryPoint();
+        validator = new WebAuthnValidator();
+        implementation = new SsoAccount();
+        factory = new AccountFactory(address(implementation), address(validator), new uint256[](0), new address[](0));
+        bundler = payable(makeAddr("bundler"));
+        vm.label(address(ENTRYPOINT), "EntryPoint");
+        vm.label(address(validator), "WebAuthnValidator");
+        vm.label(address(factory), "AccountFactory");
+    }
+
+    /// @dev CREATE2 through the deterministic deployer with the published artifact: the canonical address.
+    function deployEntryPoint() internal {
+        if (address(ENTRYPOINT).code.length != 0) return;
+        vm.etch(
+            DETERMINISTIC_DEPLOYER,
+            hex"7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+        );
+        string memory json = vm.readFile("node_modules/@account-abstraction/contracts/artifacts/EntryPoint.json");
+        bytes memory bytecode = vm.parseJsonBytes(json, ".bytecode");
+        (bool ok,) = DETERMINISTIC_DEPLOYER.call(abi.encodePacked(ENTRYPOINT_SALT, bytecode));
+        require(ok && address(ENTRYPOINT).code.length != 0, "EntryPoint deployment failed");
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+    // Passkeys
+    // --------------------------------------------------------------------------------------------------------
+
+    function makePasskey(string memory name) internal view returns (Passkey memory key) {
+        key.privateKey = bound(uint256(keccak256(bytes(name))), 1, P256_N - 1);
+        (uint256 x, uint256 y) = vm.publicKeyP256(key.privateKey);
+        key.x = bytes32(x);
+        key.y = bytes32(y);
+        key.credentialId = abi.encodePacked(bytes16(keccak256(abi.encodePacked("credential", name))));
+        key.rpId = RP_ID;
+        key.origin = ORIGIN;
+    }
+
+    function createAccount(Passkey memory key) internal returns (SsoAccount account) {
+        account = SsoAccount(payable(factory.createAccount(key.credentialId, key.x, key.y, key.rpId, key.origin)));
+        vm.deal(address(account), 10 ether);
+    }
+
+    function defaultAssertion(Passkey memory key, bytes32 challenge) internal pure returns (Assertion memory a) {
+        a.flags = 0x05; // UP | UV
+        a.type_ = "webauthn.get";
+        a.origin = key.origin;
+        a.rpIdHash = sha256(bytes(key.rpId));
+        a.challenge = challenge;
+    }
+
+    /// @dev A WebAuthn signature of `hash` in the flat encoding of the README.
+    function signWebAuthn(Passkey memory key, bytes32 hash) internal pure returns (bytes memory) {
+        return signAssertion(key, defaultAssertion(key, hash));
+    }
+
+    function signAssertion(Passkey memory key, Assertion memory a) internal pure returns (bytes memory) {
+        (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
+        bytes32 digest = sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON)));
+        (bytes32 r, bytes32 s) = signP256(key.privateKey, digest, a.highS);
+        return encodeSignature(
+            keccak256(key.credentialId),
+            key.x,
+            key.y,
+            r,
+            s,
+            bytes(a.origin).length,
+            authenticatorData,
+            clientDataSuffix(a)
+        );
+    }
+
+    /// @dev P-256 signature with the s value in the requested half.
+    function signP256(uint256 privateKey, bytes32 digest, bool highS) internal pure returns (bytes32 r, bytes32 s) {
+        (r, s) = vm.signP256(privateKey, digest);
+        if ((uint256(s) > P256_N / 2) != highS) s = bytes32(P256_N - uint256(s));
+    }
+
+    /// @dev What follows the challenge in clientDataJSON.
+    function clientDataSuffix(Assertion memory a) internal pure returns (bytes memory) {
+        return abi.encodePacked(',"origin":"', a.origin, '","crossOrigin":false}');
+    }
+
+    function assertionData(Assertion memory a)
+        internal
+        pure
+        returns (bytes memory authenticatorData, bytes memory clientDataJSON)
+    {
+        authenticatorData = abi.encodePacked(a.rpIdHash, a.flags, uint32(7));
+        // Same member order as browsers: type, challenge, origin, crossOrigin.
+        clientDataJSON = abi.encodePacked(
+            '{"type":"',
+            a.type_,
+            '","challenge":"',
+            Base64.encodeURL(abi.encodePacked(a.challenge)),
+            '"',
+            clientDataSuffix(a)
+        );
+    }
+
+    function encodeSignature(
+        bytes32 credentialIdHash,
+        bytes32 x,
+        bytes32 y,
+        bytes32 r,
+        bytes32 s,
+        uint256 originLength,
+        bytes memory authenticatorData,
+        bytes memory suffix
+    ) internal pure returns (bytes memory) {
+        return abi.encode(credentialIdHash, x, y, r, s, originLength, authenticatorData, suffix);
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+    // User operations
+    // --------------------------------------------------------------------------------------------------------
+
+    function nonceKey(address validator_) internal pure returns (uint192) {
+        return uint192(uint160(validator_)) << 32;
+    }
+
+    /// @dev ERC-7579 mode: call type (0x00 single, 0x01 batch) and exec type (0x00 default, 0x01 try).
+    function mode(bytes1 callType, bytes1 execType) internal pure returns (bytes32) {
+        return bytes32(abi.encodePacked(callType, execType, bytes30(0)));
+    }
+
+    function singleCall(address target, uint256 value, bytes memory data) internal pure returns (bytes memory) {
+        return abi.encodeCall(SsoAccount.execute, (mode(0x00, 0x00), abi.encodePacked(target, value, data)));
+    }
+
+    function batchCall(Execution[] memory calls) internal pure returns (bytes memory) {
+        return abi.encodeCall(SsoAccount.execute, (mode(0x01, 0x00), abi.encode(calls)));
+    }
+
+    function buildUserOp(address sender, address validator_, bytes memory callData)
+        internal
+        view
+        returns (PackedUserOperation memory op)
+    {
+        op.sender = sender;
+        op.nonce = ENTRYPOINT.getNonce(sender, nonceKey(validator_));
+        op.callData = callData;
+        op.accountGasLimits = bytes32(uint256(600_000) << 128 | uint256(200_000));
+        op.preVerificationGas = 60_000;
+        op.gasFees = bytes32(uint256(1 gwei) << 128 | uint256(1 gwei));
+    }
+
+    function handleOp(PackedUserOperation memory op) internal {
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.prank(bundler, bundler);
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+}
