@@ -422,6 +422,32 @@ describe('Provider', () => {
     })
   })
 
+  test('behavior: viem reads batch status through wallet_getCallsStatus', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string, init: { body: string }) => {
+        const { id } = JSON.parse(init.body)
+        const result = {
+          success: false,
+          actualGasUsed: '0x100',
+          logs: [],
+          receipt: { blockHash: txHash, blockNumber: '0x5', gasUsed: '0x200', transactionHash: txHash },
+        }
+        return new Response(JSON.stringify({ jsonrpc: '2.0', id, result }))
+      }),
+    )
+    await connect()
+    const client = createWalletClient({ account: address, chain: devnet, transport: custom(provider) })
+    const { id } = await client.sendCalls({ calls: [{ to: other, value: 1n }] })
+    const status = await client.getCallsStatus({ id })
+    expect(status).toMatchObject({ status: 'failure', statusCode: 500, atomic: true, chainId: 31337 })
+    expect(status.receipts?.[0]).toMatchObject({
+      status: 'reverted',
+      blockNumber: 5n,
+      transactionHash: txHash,
+    })
+  })
+
   test('error: an unreachable node gives 4901', async () => {
     vi.stubGlobal(
       'fetch',
