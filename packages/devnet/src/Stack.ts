@@ -7,7 +7,7 @@ import { type Address, createPublicClient, createWalletClient, http } from 'viem
 import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
 import { ChildProcessError, DevnetError } from './Errors.js'
 import { altoCommand, anvilCommand } from './internal/binaries.js'
-import { type Child, spawnChild, waitHealthy } from './internal/Child.js'
+import { type Child, spawnChild, tail, waitHealthy } from './internal/Child.js'
 import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
 import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
@@ -89,6 +89,11 @@ export type Stack = {
   logDir: string
   /** Stops every process and server of the stack; nothing listens on its ports afterwards. */
   stop: () => Promise<void>
+  /**
+   * Settles when a child process (anvil, Alto) exits on its own while the stack runs: resolves with an error
+   * that carries the tail of its log. Never settles otherwise.
+   */
+  died: Promise<ChildProcessError>
 }
 
 const defaultPorts: Ports = {
@@ -160,6 +165,22 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const servers: StaticServer[] = []
   let stopped = false
   let failed = false
+  let reportDeath: (error: ChildProcessError) => void = () => {}
+  const died = new Promise<ChildProcessError>((resolve) => {
+    reportDeath = resolve
+  })
+  const watch = (child: Child) => {
+    children.push(child)
+    void child.exited.then((code) => {
+      if (stopped) return
+      reportDeath(
+        new ChildProcessError(child.name, `${child.name} exited unexpectedly (${code}).`, {
+          logFile: child.logFile,
+          logTail: tail(child.logFile),
+        }),
+      )
+    })
+  }
   const stop = async () => {
     if (stopped) return
     stopped = true
@@ -206,7 +227,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         ],
         logDir,
       })
-      children.push(anvilChild)
+      watch(anvilChild)
       const rpcUrl = `http://127.0.0.1:${rpcPort}`
       await waitHealthy(
         anvilChild,
@@ -269,7 +290,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         ],
         logDir,
       })
-      children.push(altoChild)
+      watch(altoChild)
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
       await waitHealthy(
         altoChild,
@@ -319,6 +340,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       ports,
       logDir,
       stop,
+      died,
     }
   } catch (error) {
     failed = true

@@ -75,3 +75,8 @@ const lines = [
   `ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C to stop`,
 ]
 console.log(lines.join('\n'))
+
+const death = await stack.died
+console.error(`\n[devnet] ${death.message}`)
+await stack.stop()
+process.exit(1)
