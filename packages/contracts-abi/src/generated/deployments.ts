@@ -7,7 +7,7 @@ export const deployments = {
     "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
     "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x950A34095dF69118Bd841258Af0f42C815A270E2",
+    "accountFactory": "0x0A14B9b936A4002b3ADab7FB1B9d7264E9Fa7A38",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
@@ -15,7 +15,7 @@ export const deployments = {
     "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
     "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x950A34095dF69118Bd841258Af0f42C815A270E2",
+    "accountFactory": "0x0A14B9b936A4002b3ADab7FB1B9d7264E9Fa7A38",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -36,7 +36,7 @@ export const deploymentInputs = {
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x01b98f55070072e55975a82a4e6208bfcfe08e15b0dfaa0605dcc4355bc4a373"
+    "initCodeHash": "0xe2bc126017e38e491b709243f602f287a50cffc5af1a8c1f29b871ca8301e87a"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
