@@ -95,14 +95,19 @@ export async function deployEntryPoint(clients: Clients): Promise<Address> {
 
 /**
  * Our contracts, planned from forge's artifacts (built first when stale). Fails with DeploymentMismatchError
- * when the addresses differ from the committed @sso/contracts-abi manifest of `chainId`.
+ * when the addresses differ from the committed @sso/contracts-abi manifest of any of `chainIds`.
  */
 export async function planContracts(
-  chainId: number,
+  chainIds: number | readonly number[],
   log: (line: string) => void = () => {},
 ): Promise<ResolvedDeployment[]> {
   await ensureContractsBuilt({ log })
   const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
+  for (const chainId of typeof chainIds === 'number' ? [chainIds] : chainIds) checkManifest(chainId, planned)
+  return planned
+}
+
+function checkManifest(chainId: number, planned: readonly ResolvedDeployment[]): void {
   const expected = (manifest as Record<number, Record<string, Address>>)[chainId]
   if (!expected) {
     throw new DeploymentMismatchError(`The @sso/contracts-abi manifest has no chain ${chainId}.`)
@@ -127,7 +132,6 @@ export async function planContracts(
       { details: problems.join('\n') },
     )
   }
-  return planned
 }
 
 /** Deploys the planned contracts (in dependency order) and funds the SponsorPaymaster's EntryPoint deposit. */

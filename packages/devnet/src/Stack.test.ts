@@ -100,6 +100,24 @@ test('behavior: after stop() nothing listens on the ports', async () => {
   for (const port of ports) expect(await isListening(port)).toBe(false)
 })
 
+test('behavior: a second chain 31338 gets the same contracts at the same addresses', async () => {
+  const stack = await startStack({ ports: 'auto', web: 'none', quiet: true, secondChain: true })
+  try {
+    const [first, second] = stack.chains
+    expect(second?.id).toBe(31338)
+    expect(await rpc(second!.rpcUrl, 'eth_chainId')).toBe('0x7a6a')
+    expect(second!.contracts).toEqual(first!.contracts)
+    const client = createPublicClient({ transport: http(second!.rpcUrl) })
+    for (const address of Object.values(second!.contracts) as Address[]) {
+      const code = await client.getCode({ address })
+      expect(code && code !== '0x').toBe(true)
+    }
+    expect(await rpc(second!.bundlerUrl, 'eth_chainId')).toBe('0x7a6a')
+  } finally {
+    await stack.stop()
+  }
+})
+
 test('error: a port in use is named before anything starts', async () => {
   const blocker = net.createServer()
   await new Promise<void>((resolve) => blocker.listen({ port: 0, host: '127.0.0.1' }, resolve))

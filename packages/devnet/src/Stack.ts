@@ -196,7 +196,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
 
   try {
     // Builds run while the chain starts (the contracts first: the deployments depend on them).
-    const plannedPromise = options.contracts === false ? Promise.resolve([]) : planContracts(31337, log)
+    const plannedPromise =
+      options.contracts === false
+        ? Promise.resolve([])
+        : planContracts(options.secondChain ? [31337, 31338] : [31337], log)
     const builds =
       web === 'static'
         ? (async () => {
