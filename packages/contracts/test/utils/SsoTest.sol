@@ -75,7 +75,7 @@ abstract contract SsoTest is Test {
     // Passkeys
     // --------------------------------------------------------------------------------------------------------
 
-    function makePasskey(string memory name) internal view returns (Passkey memory key) {
+    function makePasskey(string memory name) internal pure returns (Passkey memory key) {
         key.privateKey = bound(uint256(keccak256(bytes(name))), 1, P256_N - 1);
         (uint256 x, uint256 y) = vm.publicKeyP256(key.privateKey);
         key.x = bytes32(x);
@@ -116,6 +116,20 @@ abstract contract SsoTest is Test {
             bytes(a.origin).length,
             authenticatorData,
             clientDataSuffix(a)
+        );
+    }
+
+    /// @dev Like {signAssertion} with a chosen `originLength` word.
+    function signWithOriginLength(Passkey memory key, Assertion memory a, uint256 originLength)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
+        (bytes32 r, bytes32 s) =
+            signP256(key.privateKey, sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON))), a.highS);
+        return encodeSignature(
+            keccak256(key.credentialId), key.x, key.y, r, s, originLength, authenticatorData, clientDataSuffix(a)
         );
     }
 

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {SsoTest} from "../utils/SsoTest.sol";
+
+contract WebAuthnValidatorValidateUserOpTest is SsoTest {
+    Passkey internal key;
+    SsoAccount internal account;
+    bytes32 internal constant HASH = keccak256("a userOp hash");
+
+    function setUp() public override {
+        super.setUp();
+        key = makePasskey("alice");
+        account = createAccount(key);
+    }
+
+    function _validate(bytes memory signature) internal returns (uint256) {
+        PackedUserOperation memory op;
+        op.sender = address(account);
+        op.signature = signature;
+        vm.prank(address(account));
+        return validator.validateUserOp(op, HASH);
+    }
+
+    function _isValid(bytes memory signature) internal returns (bool) {
+        vm.prank(address(account));
+        bytes4 magic = validator.isValidSignatureWithSender(address(this), HASH, signature);
+        bool viaUserOp = _validate(signature) == 0;
+        vm.assertEq(viaUserOp, magic == bytes4(0x1626ba7e), "userOp and ERC-1271 paths disagree");
+        vm.assertEq(viaUserOp, validator.verify(address(account), HASH, signature), "verify disagrees");
+        return viaUserOp;
+    }
+
+    function test_validSignature() public {
+        vm.assertTrue(_isValid(signWebAuthn(key, HASH)));
+        vm.assertEq(_validate(signWebAuthn(key, HASH)), 0);
+    }
+
+    function test_invalid_wrongKey() public {
+        Passkey memory mallory = makePasskey("mallory");
+        // Mallory's signature presented under Alice's credential and key.
+        bytes memory signature = signWebAuthn(mallory, HASH);
+        Assertion memory a = defaultAssertion(key, HASH);
+        (bytes memory authenticatorData,) = assertionData(a);
+        (, , , bytes32 r, bytes32 s,,,) =
+            abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, uint256, bytes, bytes));
+        bytes memory forged = encodeSignature(
+            keccak256(key.credentialId), key.x, key.y, r, s, bytes(key.origin).length, authenticatorData, clientDataSuffix(a)
+        );
+        vm.assertFalse(_isValid(forged));
+        // And with Mallory's own key under Alice's credential id: the commitment doesn't match.
+        mallory.credentialId = key.credentialId;
+        vm.assertFalse(_isValid(signWebAuthn(mallory, HASH)));
+    }
+
+    function test_invalid_wrongChallenge() public {
+        vm.assertFalse(_isValid(signWebAuthn(key, keccak256("another hash"))));
+    }
+
+    function test_invalid_userVerificationMissing() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.flags = 0x01; // UP only
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_userPresenceMissing() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.flags = 0x04; // UV only
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_backupStateWithoutEligibility() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.flags = 0x15; // UP | UV | BS
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+        a.flags = 0x1d; // UP | UV | BE | BS (a synced passkey)
+        vm.assertTrue(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_highS() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.highS = true;
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_wrongType() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.type_ = "webauthn.create";
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_wrongOrigin() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.origin = "http://localhost:3003";
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+        a.origin = "http://localhost:300";
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_originLengthLies() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        vm.assertTrue(_isValid(signWithOriginLength(key, a, bytes(key.origin).length)));
+        for (uint256 length = 0; length < 60; ++length) {
+            if (length == bytes(key.origin).length) continue;
+            vm.assertFalse(_isValid(signWithOriginLength(key, a, length)));
+        }
+        vm.assertFalse(_isValid(signWithOriginLength(key, a, type(uint256).max)));
+        vm.assertFalse(_isValid(signWithOriginLength(key, a, type(uint256).max - 10)));
+    }
+
+    function test_invalid_wrongRpId() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        a.rpIdHash = sha256("evil.example");
+        vm.assertFalse(_isValid(signAssertion(key, a)));
+    }
+
+    function test_invalid_unknownCredential() public {
+        Passkey memory other = key;
+        other.credentialId = hex"deadbeef";
+        vm.assertFalse(_isValid(signWebAuthn(other, HASH)));
+    }
+
+    function test_invalid_otherAccount() public {
+        // The same passkey registered on a second account: a signature checked for the first never validates
+        // another hash, and a key not registered for an account never validates for it.
+        SsoAccount stranger = createAccount(makePasskey("bob"));
+        bytes memory signature = signWebAuthn(key, HASH);
+        vm.assertFalse(validator.verify(address(stranger), HASH, signature));
+        vm.prank(address(stranger));
+        vm.assertEq(validator.isValidSignatureWithSender(address(this), HASH, signature), bytes4(0xffffffff));
+    }
+
+    function test_invalid_truncated() public {
+        bytes memory signature = signWebAuthn(key, HASH);
+        // The signature ends with the suffix and its ABI padding: cutting into data must fail.
+        uint256 dataEnd = signature.length - 64 + clientDataSuffix(defaultAssertion(key, HASH)).length;
+        for (uint256 length = 0; length < dataEnd; length += 3) {
+            bytes memory truncated = new bytes(length);
+            for (uint256 i = 0; i < length; ++i) {
+                truncated[i] = signature[i];
+            }
+            vm.assertFalse(_isValid(truncated), vm.toString(length));
+        }
+    }
+
+    function test_dummySignatureFailsCleanly() public {
+        Assertion memory a = defaultAssertion(key, HASH);
+        (bytes memory authenticatorData,) = assertionData(a);
+        bytes32 halfN = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8;
+        bytes memory dummy = encodeSignature(
+            keccak256(key.credentialId),
+            key.x,
+            key.y,
+            halfN,
+            halfN,
+            bytes(key.origin).length,
+            authenticatorData,
+            clientDataSuffix(a)
+        );
+        uint256 before = gasleft();
+        vm.assertEq(_validate(dummy), 1);
+        uint256 dummyGas = before - gasleft();
+        before = gasleft();
+        vm.assertEq(_validate(signWebAuthn(key, HASH)), 0);
+        uint256 realGas = before - gasleft();
+        vm.assertGe(dummyGas, realGas);
+    }
+
+    function testFuzz_garbageNeverReverts(bytes memory garbage) public {
+        vm.assertFalse(_isValid(garbage));
+    }
+
+    function testFuzz_corruptedOffsetsNeverRevert(uint256 authOffset, uint256 suffixOffset, uint256 originLength)
+        public
+    {
+        bytes memory signature = signWebAuthn(key, HASH);
+        assembly {
+            mstore(add(signature, 0xc0), originLength)
+            mstore(add(signature, 0xe0), authOffset)
+            mstore(add(signature, 0x100), suffixOffset)
+        }
+        bool valid = _isValid(signature);
+        if (valid) vm.assertTrue(originLength == 21 && authOffset == 0x100 && suffixOffset == 0x160);
+    }
+
+    function testFuzz_bitFlipInvalidates(uint256 position, uint8 bit) public {
+        bytes memory signature = signWebAuthn(key, HASH);
+        position = bound(position, 0, signature.length - 1);
+        signature[position] = signature[position] ^ bytes1(uint8(1) << (bit % 8));
+        // Flipping a bit anywhere breaks the signature, except in unused padding bytes.
+        uint256 authPaddingStart = 0x100 + 0x20 + 37;
+        uint256 authPaddingEnd = 0x100 + 0x20 + 64;
+        uint256 dataEnd = signature.length - 64 + clientDataSuffix(defaultAssertion(key, HASH)).length;
+        bool isPadding = (position >= authPaddingStart && position < authPaddingEnd) || position >= dataEnd;
+        if (!isPadding) vm.assertFalse(_isValid(signature));
+    }
+}

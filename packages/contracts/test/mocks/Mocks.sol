@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+/// @notice A module of any type that records its install/uninstall calls.
+contract MockModule {
+    uint256 public immutable moduleType;
+    bool public revertOnUninstall;
+    mapping(address account => bytes data) public installData;
+    mapping(address account => bool) public installed;
+    uint256 public validationResult;
+
+    constructor(uint256 moduleType_) {
+        moduleType = moduleType_;
+    }
+
+    function setValidationResult(uint256 result) external {
+        validationResult = result;
+    }
+
+    function setRevertOnUninstall(bool value) external {
+        revertOnUninstall = value;
+    }
+
+    function onInstall(bytes calldata data) external {
+        installed[msg.sender] = true;
+        installData[msg.sender] = data;
+    }
+
+    function onUninstall(bytes calldata) external {
+        require(!revertOnUninstall, "uninstall blocked");
+        installed[msg.sender] = false;
+    }
+
+    function isModuleType(uint256 typeId) external view returns (bool) {
+        return typeId == moduleType;
+    }
+
+    function validateUserOp(PackedUserOperation calldata, bytes32) external view returns (uint256) {
+        return validationResult;
+    }
+
+    function isValidSignatureWithSender(address, bytes32, bytes calldata signature) external pure returns (bytes4) {
+        return keccak256(signature) == keccak256("ok") ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+    }
+
+    /// @dev Executor: runs calls on `account`.
+    function run(address account, bytes32 mode, bytes calldata executionCalldata) external {
+        IERC7579Execution(account).executeFromExecutor(mode, executionCalldata);
+    }
+
+    /// @dev Fallback handler function: returns the ERC-2771 sender appended by the account.
+    function whoCalled() external pure returns (address sender) {
+        assembly {
+            sender := shr(96, calldataload(sub(calldatasize(), 20)))
+        }
+    }
+}
+
+/// @notice A call target that records calls and can revert.
+contract MockTarget {
+    uint256 public counter;
+    address public lastCaller;
+    uint256 public lastValue;
+
+    error Boom(uint256 code);
+
+    function hit(uint256 add) external payable returns (uint256) {
+        counter += add;
+        lastCaller = msg.sender;
+        lastValue = msg.value;
+        return counter;
+    }
+
+    function boom() external payable {
+        revert Boom(42);
+    }
+}
+
+contract MockERC20 is ERC20 {
+    constructor() ERC20("Mock", "MCK") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+}
