@@ -1,0 +1,43 @@
+/** viem clients for the configured chains (one public client and one bundler client per chain, cached). */
+import { type Chain, createPublicClient, defineChain, http, type PublicClient } from 'viem'
+import { type BundlerClient, createBundlerClient } from 'viem/account-abstraction'
+import type { SsoChainConfig } from './config'
+
+/** A viem `Chain` for a configured chain. */
+export function toViemChain(chain: SsoChainConfig): Chain {
+  return defineChain({
+    id: chain.id,
+    name: chain.name,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [chain.rpcUrl] } },
+  })
+}
+
+const publicClients = new Map<string, PublicClient>()
+const bundlerClients = new Map<string, BundlerClient>()
+
+/** The public client of `chain` (cached per chain id and URL). */
+export function getPublicClient(chain: SsoChainConfig): PublicClient {
+  const key = `${chain.id}:${chain.rpcUrl}`
+  let client = publicClients.get(key)
+  if (!client) {
+    client = createPublicClient({ chain: toViemChain(chain), transport: http(chain.rpcUrl), pollingInterval: 250 })
+    publicClients.set(key, client)
+  }
+  return client
+}
+
+/** The bundler client of `chain` (no account bound: pass it per call). */
+export function getBundlerClient(chain: SsoChainConfig): BundlerClient {
+  const key = `${chain.id}:${chain.bundlerUrl}`
+  let client = bundlerClients.get(key)
+  if (!client) {
+    client = createBundlerClient({
+      client: getPublicClient(chain),
+      transport: http(chain.bundlerUrl),
+      pollingInterval: 250,
+    })
+    bundlerClients.set(key, client)
+  }
+  return client
+}

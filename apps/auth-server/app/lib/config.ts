@@ -1,0 +1,90 @@
+/**
+ * Run-time configuration (`/sso-config.json`, docs/interfaces.md). Loaded once at start-up; when the file is
+ * missing the app falls back to the local devnet defaults and the `@sso/contracts-abi` manifest.
+ */
+import { deployments } from '@sso/contracts-abi'
+import * as v from 'valibot'
+import type { Address } from 'viem'
+
+const AddressSchema = v.custom<Address>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value),
+  'Expected a 20-byte 0x-prefixed address',
+)
+
+const ChainSchema = v.object({
+  id: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  name: v.string(),
+  rpcUrl: v.pipe(v.string(), v.url()),
+  bundlerUrl: v.pipe(v.string(), v.url()),
+  contracts: v.objectWithRest(
+    {
+      entryPoint: AddressSchema,
+      accountFactory: v.optional(AddressSchema),
+      webAuthnValidator: v.optional(AddressSchema),
+      sponsorPaymaster: v.optional(AddressSchema),
+    },
+    AddressSchema,
+  ),
+})
+
+export const SsoConfigSchema = v.object({
+  authServerUrl: v.pipe(v.string(), v.url()),
+  chains: v.pipe(v.array(ChainSchema), v.minLength(1)),
+})
+
+export type SsoConfig = v.InferOutput<typeof SsoConfigSchema>
+export type SsoChainConfig = SsoConfig['chains'][number]
+
+/** EntryPoint v0.8, the same address on every chain. */
+export const entryPointAddress: Address = '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108'
+
+/** The config used when `/sso-config.json` is missing: the local devnet on its default ports. */
+export function defaultConfig(): SsoConfig {
+  const manifest = deployments[31337]
+  return {
+    authServerUrl: 'http://localhost:3002',
+    chains: [
+      {
+        id: 31337,
+        name: 'SSO Devnet',
+        rpcUrl: 'http://127.0.0.1:8545',
+        bundlerUrl: 'http://127.0.0.1:4337',
+        contracts: { ...manifest },
+      },
+    ],
+  }
+}
+
+/** Where the config came from, for display. */
+export type ConfigSource = 'sso-config.json' | 'defaults'
+
+/** Thrown when `/sso-config.json` exists but does not have the documented shape. */
+export class InvalidConfigError extends Error {
+  override name = 'InvalidConfigError'
+}
+
+/**
+ * Loads `/sso-config.json`; a missing file (404 / network error / not JSON) gives {@link defaultConfig}, a file
+ * of the wrong shape throws {@link InvalidConfigError} (a broken deployment must not silently use devnet addresses).
+ *
+ * @example
+ * ```ts
+ * const { config, source } = await loadConfig()
+ * ```
+ */
+export async function loadConfig(
+  fetcher: typeof fetch = fetch,
+): Promise<{ config: SsoConfig; source: ConfigSource }> {
+  let body: unknown
+  try {
+    const response = await fetcher('/sso-config.json', { cache: 'no-store' })
+    if (!response.ok) return { config: defaultConfig(), source: 'defaults' }
+    body = await response.json()
+  } catch {
+    return { config: defaultConfig(), source: 'defaults' }
+  }
+  const parsed = v.safeParse(SsoConfigSchema, body)
+  if (!parsed.success)
+    throw new InvalidConfigError(`/sso-config.json is invalid: ${v.summarize(parsed.issues)}`)
+  return { config: parsed.output, source: 'sso-config.json' }
+}
