@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {MockModule, MockTarget} from "../mocks/Mocks.sol";
+import {SsoTest} from "../utils/SsoTest.sol";
+
+contract SsoAccountExecuteTest is SsoTest {
+    Passkey internal key;
+    SsoAccount internal account;
+    MockTarget internal target;
+
+    event UserOperationEvent(
+        bytes32 indexed userOpHash,
+        address indexed sender,
+        address indexed paymaster,
+        uint256 nonce,
+        bool success,
+        uint256 actualGasCost,
+        uint256 actualGasUsed
+    );
+
+    function setUp() public override {
+        super.setUp();
+        key = makePasskey("alice");
+        account = createAccount(key);
+        target = new MockTarget();
+    }
+
+    function _signed(bytes memory callData) internal view returns (PackedUserOperation memory op) {
+        op = buildUserOp(address(account), address(validator), callData);
+        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+    }
+
+    function test_userOp_single() public {
+        handleOp(_signed(singleCall(address(target), 1 ether, abi.encodeCall(MockTarget.hit, (5)))));
+        vm.assertEq(target.counter(), 5);
+        vm.assertEq(target.lastCaller(), address(account));
+        vm.assertEq(target.lastValue(), 1 ether);
+    }
+
+    function test_userOp_batch() public {
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (1)));
+        calls[1] = Execution(address(target), 2, abi.encodeCall(MockTarget.hit, (2)));
+        handleOp(_signed(batchCall(calls)));
+        vm.assertEq(target.counter(), 3);
+        vm.assertEq(address(target).balance, 2);
+    }
+
+    function test_userOp_batchRevertsAtomically() public {
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (1)));
+        calls[1] = Execution(address(target), 0, abi.encodeCall(MockTarget.boom, ()));
+        PackedUserOperation memory op = _signed(batchCall(calls));
+        vm.recordLogs();
+        handleOp(op);
+        vm.assertEq(target.counter(), 0);
+    }
+
+    function test_try_continuesAfterFailure() public {
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.boom, ()));
+        calls[1] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (7)));
+        vm.prank(address(ENTRYPOINT));
+        account.execute(mode(0x01, 0x01), abi.encode(calls));
+        vm.assertEq(target.counter(), 7);
+    }
+
+    function test_self_canExecute() public {
+        vm.prank(address(account));
+        account.execute(mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.hit, (1))));
+        vm.assertEq(target.counter(), 1);
+    }
+
+    function testFuzz_strangersCannotExecute(address stranger) public {
+        vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(Account.AccountUnauthorized.selector, stranger));
+        account.execute(mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), ""));
+    }
+
+    function test_unsupportedModesRevert() public {
+        vm.assertFalse(account.supportsExecutionMode(mode(0xff, 0x00)));
+        vm.assertFalse(account.supportsExecutionMode(mode(0x00, 0x02)));
+        vm.assertTrue(account.supportsExecutionMode(mode(0x01, 0x01)));
+        vm.prank(address(ENTRYPOINT));
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.UnsupportedExecutionMode.selector, mode(0xff, 0x00)));
+        account.execute(mode(0xff, 0x00), abi.encodePacked(address(target), ""));
+    }
+
+    function test_userOp_badSignatureIsRejected() public {
+        PackedUserOperation memory op = buildUserOp(address(account), address(validator), singleCall(address(target), 0, ""));
+        op.signature = signWebAuthn(key, keccak256("not this op"));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.prank(bundler, bundler);
+        vm.expectRevert(abi.encodeWithSignature("FailedOp(uint256,string)", 0, "AA24 signature error"));
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+
+    function test_userOp_uninstalledValidatorIsRejected() public {
+        MockModule rogue = new MockModule(1); // returns 0 (success) for everything, but is not installed
+        PackedUserOperation memory op = buildUserOp(address(account), address(rogue), singleCall(address(target), 0, ""));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.prank(bundler, bundler);
+        vm.expectRevert(abi.encodeWithSignature("FailedOp(uint256,string)", 0, "AA24 signature error"));
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+
+    function test_validateUserOp_onlyEntryPoint() public {
+        PackedUserOperation memory op;
+        vm.expectRevert(abi.encodeWithSelector(Account.AccountUnauthorized.selector, address(this)));
+        account.validateUserOp(op, bytes32(0), 0);
+    }
+
+    function test_userOp_replayOnOtherChainFails() public {
+        PackedUserOperation memory op = _signed(singleCall(address(target), 0, abi.encodeCall(MockTarget.hit, (1))));
+        vm.chainId(block.chainid + 1);
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.prank(bundler, bundler);
+        vm.expectRevert(abi.encodeWithSignature("FailedOp(uint256,string)", 0, "AA24 signature error"));
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+
+    function test_userOp_signatureForOtherAccountFails() public {
+        SsoAccount other = createAccount(makePasskey("bob"));
+        // Alice's passkey signs an op for Bob's account.
+        PackedUserOperation memory op = buildUserOp(address(other), address(validator), singleCall(address(target), 0, ""));
+        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.prank(bundler, bundler);
+        vm.expectRevert(abi.encodeWithSignature("FailedOp(uint256,string)", 0, "AA24 signature error"));
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+}

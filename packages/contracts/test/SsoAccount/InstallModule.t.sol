@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {ERC7579Utils} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {MockModule, MockTarget} from "../mocks/Mocks.sol";
+import {SsoTest} from "../utils/SsoTest.sol";
+
+contract SsoAccountInstallModuleTest is SsoTest {
+    Passkey internal key;
+    SsoAccount internal account;
+    MockModule internal otherValidator;
+    MockModule internal executor;
+    MockModule internal handler;
+
+    event ModuleInstalled(uint256 moduleTypeId, address module);
+    event ModuleUninstalled(uint256 moduleTypeId, address module);
+
+    function setUp() public override {
+        super.setUp();
+        key = makePasskey("alice");
+        account = createAccount(key);
+        otherValidator = new MockModule(1);
+        executor = new MockModule(2);
+        handler = new MockModule(3);
+    }
+
+    function test_installedByTheFactory() public view {
+        vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
+        vm.assertEq(account.validatorCount(), 1);
+        vm.assertEq(account.accountId(), "sso.SsoAccount.1.0.0");
+        vm.assertTrue(account.supportsModule(1) && account.supportsModule(2) && account.supportsModule(3));
+        vm.assertFalse(account.supportsModule(4));
+    }
+
+    function test_install_throughAUserOp() public {
+        PackedUserOperation memory op = buildUserOp(
+            address(account),
+            address(validator),
+            abi.encodeCall(SsoAccount.installModule, (2, address(executor), hex"1234"))
+        );
+        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+        vm.expectEmit(address(account));
+        emit ModuleInstalled(2, address(executor));
+        handleOp(op);
+        vm.assertTrue(account.isModuleInstalled(2, address(executor), ""));
+        vm.assertEq(executor.installData(address(account)), hex"1234");
+    }
+
+    function testFuzz_strangersCannotInstallOrUninstall(address stranger) public {
+        vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
+        vm.startPrank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(Account.AccountUnauthorized.selector, stranger));
+        account.installModule(1, address(otherValidator), "");
+        vm.expectRevert(abi.encodeWithSelector(Account.AccountUnauthorized.selector, stranger));
+        account.uninstallModule(1, address(validator), "");
+        vm.stopPrank();
+    }
+
+    function test_lastValidatorCannotBeRemoved() public {
+        vm.prank(address(account));
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastValidator.selector, address(validator)));
+        account.uninstallModule(1, address(validator), abi.encode(new bytes[](0)));
+
+        vm.startPrank(address(account));
+        account.installModule(1, address(otherValidator), "");
+        vm.assertEq(account.validatorCount(), 2);
+        bytes[] memory ids = new bytes[](1);
+        ids[0] = key.credentialId;
+        vm.expectEmit(address(account));
+        emit ModuleUninstalled(1, address(validator));
+        account.uninstallModule(1, address(validator), abi.encode(ids));
+        vm.assertEq(account.validatorCount(), 1);
+        vm.assertFalse(account.isModuleInstalled(1, address(validator), ""));
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastValidator.selector, address(otherValidator)));
+        account.uninstallModule(1, address(otherValidator), "");
+        vm.stopPrank();
+    }
+
+    function test_install_rejectsWrongTypeDuplicatesAndHooks() public {
+        MockModule hook = new MockModule(4);
+        vm.startPrank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(ERC7579Utils.ERC7579MismatchedModuleTypeId.selector, 1, address(executor))
+        );
+        account.installModule(1, address(executor), "");
+        vm.expectRevert(
+            abi.encodeWithSelector(ERC7579Utils.ERC7579AlreadyInstalledModule.selector, 1, address(validator))
+        );
+        account.installModule(1, address(validator), "");
+        vm.expectRevert(abi.encodeWithSelector(ERC7579Utils.ERC7579UnsupportedModuleType.selector, 4));
+        account.installModule(4, address(hook), "");
+        vm.expectRevert(abi.encodeWithSelector(ERC7579Utils.ERC7579UninstalledModule.selector, 2, address(executor)));
+        account.uninstallModule(2, address(executor), "");
+        vm.stopPrank();
+    }
+
+    function test_executor_executesOnlyWhileInstalled() public {
+        MockTarget target = new MockTarget();
+        bytes memory call = abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.hit, (3)));
+        vm.expectRevert(abi.encodeWithSelector(ERC7579Utils.ERC7579UninstalledModule.selector, 2, address(executor)));
+        executor.run(address(account), mode(0x00, 0x00), call);
+
+        vm.prank(address(account));
+        account.installModule(2, address(executor), "");
+        executor.run(address(account), mode(0x00, 0x00), call);
+        vm.assertEq(target.counter(), 3);
+        vm.assertEq(target.lastCaller(), address(account));
+
+        vm.prank(address(account));
+        account.uninstallModule(2, address(executor), "");
+        vm.expectRevert(abi.encodeWithSelector(ERC7579Utils.ERC7579UninstalledModule.selector, 2, address(executor)));
+        executor.run(address(account), mode(0x00, 0x00), call);
+    }
+
+    function test_fallbackHandler_routesWithSender() public {
+        bytes4 selector = MockModule.whoCalled.selector;
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.MissingFallbackHandler.selector, selector));
+        MockModule(address(account)).whoCalled();
+
+        vm.prank(address(account));
+        account.installModule(3, address(handler), abi.encodePacked(selector));
+        vm.assertTrue(account.isModuleInstalled(3, address(handler), abi.encodePacked(selector)));
+        vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
+        vm.assertEq(account.fallbackHandler(selector), address(handler));
+        vm.assertEq(MockModule(address(account)).whoCalled(), address(this));
+
+        vm.prank(address(account));
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.InvalidFallbackData.selector, 2));
+        account.installModule(3, address(handler), hex"1234");
+
+        vm.prank(address(account));
+        account.uninstallModule(3, address(handler), abi.encodePacked(selector));
+        vm.expectRevert(abi.encodeWithSelector(SsoAccount.MissingFallbackHandler.selector, selector));
+        MockModule(address(account)).whoCalled();
+    }
+
+    function test_initialize_onlyOnce() public {
+        uint256[] memory types = new uint256[](1);
+        address[] memory modules = new address[](1);
+        bytes[] memory data = new bytes[](1);
+        types[0] = 1;
+        modules[0] = address(otherValidator);
+        vm.expectRevert(abi.encodeWithSignature("InvalidInitialization()"));
+        account.initialize(types, modules, data);
+        vm.expectRevert(abi.encodeWithSignature("InvalidInitialization()"));
+        implementation.initialize(types, modules, data);
+    }
+
+    function test_supportsInterface() public view {
+        vm.assertTrue(account.supportsInterface(0x01ffc9a7)); // ERC-165
+        vm.assertTrue(account.supportsInterface(0x1626ba7e)); // ERC-1271
+        vm.assertTrue(account.supportsInterface(0x150b7a02)); // ERC-721 receiver
+        vm.assertFalse(account.supportsInterface(0xffffffff));
+    }
+}
