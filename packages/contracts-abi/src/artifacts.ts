@@ -4,7 +4,9 @@
  * Import it as `@sso/contracts-abi/artifacts`; browsers use the generated manifest instead.
  */
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Abi, type Address, encodeDeployData, type Hex, keccak256 } from 'viem'
@@ -105,6 +107,44 @@ function runBuild(): Promise<void> {
 }
 
 /**
+ * Runs `task` while holding a lock (a directory in the OS temp dir, named after `dir`), so two processes (say `pnpm dev` and the e2e
+ * setup) never build into the same output at once. A lock older than `staleMs` is taken over.
+ *
+ * @example
+ * await withBuildLock(appDir, async () => { if (isStale()) await build() })
+ */
+export async function withBuildLock<T>(
+  dir: string,
+  task: () => Promise<T>,
+  staleMs = 5 * 60_000,
+): Promise<T> {
+  const lock = path.join(
+    os.tmpdir(),
+    `sso-build-lock-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16)}`,
+  )
+  for (;;) {
+    try {
+      fs.mkdirSync(lock)
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > staleMs)
+          fs.rmSync(lock, { recursive: true, force: true })
+      } catch {
+        // Released meanwhile.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+  try {
+    return await task()
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true })
+  }
+}
+
+/**
  * Runs `forge build` (the contracts package's `build` script) when out/ is missing, older than the sources,
  * or lacks an artifact. Returns whether it built.
  *
@@ -114,6 +154,17 @@ function runBuild(): Promise<void> {
 export async function ensureContractsBuilt(options: { log?: (line: string) => void } = {}): Promise<boolean> {
   const contracts = findContracts()
   if (contracts.length === 0) return false
+  if (!isBuildStale(contracts)) return false
+  return withBuildLock(contractsDir, async () => {
+    // Another process may have built while we waited for the lock.
+    if (!isBuildStale(contracts)) return false
+    options.log?.('building contracts (forge build)…')
+    await runBuild()
+    return true
+  })
+}
+
+function isBuildStale(contracts: readonly ContractSource[]): boolean {
   const sources = [
     ...walk(path.join(contractsDir, 'src'), (f) => f.endsWith('.sol')),
     ...['foundry.toml', 'remappings.txt']
@@ -123,14 +174,11 @@ export async function ensureContractsBuilt(options: { log?: (line: string) => vo
   const outputs = walk(path.join(contractsDir, 'out'), (f) => f.endsWith('.json'))
   const cache = path.join(contractsDir, 'cache', 'solidity-files-cache.json')
   if (fs.existsSync(cache)) outputs.push(cache)
-  const stale =
+  return (
     outputs.length === 0 ||
     newestMtime(sources) > newestMtime(outputs) ||
     contracts.some((contract) => !fs.existsSync(artifactPath(contract)))
-  if (!stale) return false
-  options.log?.('building contracts (forge build)…')
-  await runBuild()
-  return true
+  )
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { withBuildLock } from '@sso/contracts-abi/artifacts'
 import { DevnetError } from './Errors.js'
 import { runToCompletion } from './internal/Child.js'
 
@@ -59,19 +60,23 @@ export async function ensureBuilt(app: WebApp, options: { logDir: string; log: (
     throw new DevnetError(`The ${app.name} app is missing (${dir}).`)
   }
   if (!isStale(app)) return false
-  options.log(`building ${app.name}…`)
-  await runToCompletion({
-    name: `build-${app.name}`,
-    command: 'pnpm',
-    args: ['run', 'build'],
-    cwd: dir,
-    logDir: options.logDir,
+  return withBuildLock(dir, async () => {
+    // Another process may have built it while we waited.
+    if (!isStale(app)) return false
+    options.log(`building ${app.name}…`)
+    await runToCompletion({
+      name: `build-${app.name}`,
+      command: 'pnpm',
+      args: ['run', 'build'],
+      cwd: dir,
+      logDir: options.logDir,
+    })
+    if (!fs.existsSync(path.join(outputDir(app), 'index.html'))) {
+      throw new DevnetError(`Building ${app.name} produced no ${path.join(outputDir(app), 'index.html')}.`)
+    }
+    // Mark the build fresh even when the tool kept an unchanged index.html.
+    const now = new Date()
+    fs.utimesSync(path.join(outputDir(app), 'index.html'), now, now)
+    return true
   })
-  if (!fs.existsSync(path.join(outputDir(app), 'index.html'))) {
-    throw new DevnetError(`Building ${app.name} produced no ${path.join(outputDir(app), 'index.html')}.`)
-  }
-  // Mark the build fresh even when the tool kept an unchanged index.html.
-  const now = new Date()
-  fs.utimesSync(path.join(outputDir(app), 'index.html'), now, now)
-  return true
 }
