@@ -39,7 +39,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 ///   The last validator can never be removed.
 ///
 /// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable}, so that
-/// deployment writes a single fresh slot for the initialised flag and the validator count.
+/// deployment writes a single fresh slot for the initialised flag, the validator count and the preset modules'
+/// installed flags.
 contract SsoAccount is
     Account,
     EIP712,
@@ -61,6 +62,8 @@ contract SsoAccount is
         uint64 initializedVersion;
         bool initializing;
         uint16 validatorCount;
+        // Bit i: preset module i is installed (see {presetModules}).
+        uint8 presetFlags;
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
     }
@@ -86,8 +89,49 @@ contract SsoAccount is
     /// @notice Thrown when `execute` gets an execution mode the account does not support.
     error UnsupportedExecutionMode(bytes32 mode);
 
+    /// @notice The maximum number of preset modules.
+    uint256 public constant MAX_PRESET_MODULES = 4;
+
+    uint256 private immutable _presetCount;
+    // Each: moduleTypeId << 160 | module.
+    uint256 private immutable _preset0;
+    uint256 private immutable _preset1;
+    uint256 private immutable _preset2;
+    uint256 private immutable _preset3;
+
+    /// @notice Thrown when a preset module is not a validator or executor, or the lists are malformed.
+    error InvalidPresetModule(uint256 moduleTypeId, address module);
+
     /// @notice Locks the implementation; proxies are initialised through {initialize}.
-    constructor() EIP712("SsoAccount", "1") {
+    /// @dev Preset modules (e.g. the WebAuthnValidator and the SessionKeyValidator) keep their "installed" flag in
+    /// the account's first storage slot instead of a mapping slot of their own: installing them at deployment
+    /// writes no extra slot. They are installed and uninstalled like any other module. An upgrade must keep the
+    /// same preset list (same order) or migrate the flags.
+    /// @param presetModuleTypeIds Module type of each preset module (1 validator or 2 executor).
+    /// @param presetModuleAddresses Up to {MAX_PRESET_MODULES} modules.
+    constructor(uint256[] memory presetModuleTypeIds, address[] memory presetModuleAddresses)
+        EIP712("SsoAccount", "1")
+    {
+        if (
+            presetModuleAddresses.length > MAX_PRESET_MODULES
+                || presetModuleTypeIds.length != presetModuleAddresses.length
+        ) {
+            revert InvalidPresetModule(presetModuleTypeIds.length, address(0));
+        }
+        uint256[MAX_PRESET_MODULES] memory packed;
+        for (uint256 i = 0; i < presetModuleAddresses.length; ++i) {
+            uint256 moduleTypeId = presetModuleTypeIds[i];
+            if (
+                presetModuleAddresses[i] == address(0)
+                    || (moduleTypeId != MODULE_TYPE_VALIDATOR && moduleTypeId != MODULE_TYPE_EXECUTOR)
+            ) revert InvalidPresetModule(moduleTypeId, presetModuleAddresses[i]);
+            packed[i] = (moduleTypeId << 160) | uint160(presetModuleAddresses[i]);
+        }
+        _presetCount = presetModuleAddresses.length;
+        _preset0 = packed[0];
+        _preset1 = packed[1];
+        _preset2 = packed[2];
+        _preset3 = packed[3];
         _disableInitializers();
     }
 
@@ -195,7 +239,7 @@ contract SsoAccount is
         payable
         returns (bytes[] memory returnData)
     {
-        if (_getAccountStorage().modules[msg.sender] & (1 << MODULE_TYPE_EXECUTOR) == 0) {
+        if (!_isInstalled(MODULE_TYPE_EXECUTOR, msg.sender)) {
             revert ERC7579Utils.ERC7579UninstalledModule(MODULE_TYPE_EXECUTOR, msg.sender);
         }
         return _internalExecute(mode, executionCalldata);
@@ -258,7 +302,7 @@ contract SsoAccount is
     {
         AccountStorage storage $ = _getAccountStorage();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
-            return $.modules[module] & (1 << moduleTypeId) != 0;
+            return _isInstalled(moduleTypeId, module);
         }
         if (moduleTypeId == MODULE_TYPE_FALLBACK) {
             return additionalContext.length >= 4 && module != address(0)
@@ -343,7 +387,40 @@ contract SsoAccount is
     }
 
     function _isValidatorInstalled(address validator) internal view returns (bool) {
-        return _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+        return _isInstalled(MODULE_TYPE_VALIDATOR, validator);
+    }
+
+    /// @dev Validators and executors: preset modules by their flag, others by their mapping slot.
+    function _isInstalled(uint256 moduleTypeId, address module) internal view returns (bool) {
+        AccountStorage storage $ = _getAccountStorage();
+        uint256 flag = _presetFlag(moduleTypeId, module);
+        if (flag != 0) return $.presetFlags & flag != 0;
+        return $.modules[module] & (1 << moduleTypeId) != 0;
+    }
+
+    /// @dev The flag bit of a preset module (0 if `module` is not preset with that type). No storage read.
+    function _presetFlag(uint256 moduleTypeId, address module) internal view returns (uint256) {
+        uint256 packed = (moduleTypeId << 160) | uint160(module);
+        uint256 count = _presetCount;
+        if (count > 0 && packed == _preset0) return 1;
+        if (count > 1 && packed == _preset1) return 2;
+        if (count > 2 && packed == _preset2) return 4;
+        if (count > 3 && packed == _preset3) return 8;
+        return 0;
+    }
+
+    /// @notice The preset modules (their installed flags live in the account's first slot).
+    /// @return moduleTypeIds Their module types.
+    /// @return modules Their addresses.
+    function presetModules() external view returns (uint256[] memory moduleTypeIds, address[] memory modules) {
+        uint256 count = _presetCount;
+        moduleTypeIds = new uint256[](count);
+        modules = new address[](count);
+        uint256[4] memory packed = [_preset0, _preset1, _preset2, _preset3];
+        for (uint256 i = 0; i < count; ++i) {
+            moduleTypeIds[i] = packed[i] >> 160;
+            modules[i] = address(uint160(packed[i]));
+        }
     }
 
     function _internalExecute(bytes32 mode, bytes calldata executionCalldata)
@@ -366,11 +443,15 @@ contract SsoAccount is
         }
         AccountStorage storage $ = _getAccountStorage();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
-            uint256 types = $.modules[module];
-            if (types & (1 << moduleTypeId) != 0) {
+            if (_isInstalled(moduleTypeId, module)) {
                 revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
             }
-            $.modules[module] = types | (1 << moduleTypeId);
+            uint256 flag = _presetFlag(moduleTypeId, module);
+            if (flag != 0) {
+                $.presetFlags = uint8($.presetFlags | flag);
+            } else {
+                $.modules[module] |= 1 << moduleTypeId;
+            }
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) ++$.validatorCount;
         } else {
             if (initData.length < 4) revert InvalidFallbackData(initData.length);
@@ -389,13 +470,19 @@ contract SsoAccount is
         if (!supportsModule(moduleTypeId)) revert ERC7579Utils.ERC7579UnsupportedModuleType(moduleTypeId);
         AccountStorage storage $ = _getAccountStorage();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
-            uint256 types = $.modules[module];
-            if (types & (1 << moduleTypeId) == 0) revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            if (!_isInstalled(moduleTypeId, module)) {
+                revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
+            }
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
                 if ($.validatorCount == 1) revert LastValidator(module);
                 --$.validatorCount;
             }
-            $.modules[module] = types & ~(1 << moduleTypeId);
+            uint256 flag = _presetFlag(moduleTypeId, module);
+            if (flag != 0) {
+                $.presetFlags = uint8($.presetFlags & ~flag);
+            } else {
+                $.modules[module] &= ~(1 << moduleTypeId);
+            }
         } else {
             if (deInitData.length < 4) revert InvalidFallbackData(deInitData.length);
             bytes4 selector = bytes4(deInitData[0:4]);

@@ -6,6 +6,7 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {
     IERC7579Module,
+    IERC7579ModuleConfig,
     IERC7579Validator,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
@@ -50,7 +51,8 @@ contract WebAuthnValidator is IERC7579Validator {
     }
 
     mapping(bytes32 credentialIdHash => mapping(address account => bytes32 commitment)) private _commitments;
-    mapping(address account => uint256 count) private _passkeyCounts;
+    // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
+    mapping(address account => uint256 count) private _extraPasskeys;
     mapping(bytes32 credentialIdHash => CredentialAccounts) private _credentialAccounts;
 
     /// @notice Emitted when `account` registered a passkey.
@@ -92,9 +94,6 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @notice Thrown when the account has not installed this validator (no passkey registered).
     error NotInstalled(address account);
 
-    /// @notice Thrown when installing for an account that already has passkeys.
-    error AlreadyInstalled(address account);
-
     /// @notice Thrown when uninstalling without listing every registered credential id.
     error PasskeysRemaining(address account, uint256 remaining);
 
@@ -103,9 +102,9 @@ contract WebAuthnValidator is IERC7579Validator {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice Registers the first passkey of the calling account.
+    /// @dev The account guarantees one install at a time; uninstalling clears every key.
     /// @param data `abi.encode(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)`.
     function onInstall(bytes calldata data) external {
-        if (_passkeyCounts[msg.sender] != 0) revert AlreadyInstalled(msg.sender);
         (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin) =
             abi.decode(data, (bytes, bytes32, bytes32, string, string));
         _addPasskey(msg.sender, credentialId, x, y, rpId, origin);
@@ -115,7 +114,7 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @param data `abi.encode(bytes[] credentialIds)`: all registered credential ids (events list them).
     function onUninstall(bytes calldata data) external {
         bytes[] memory credentialIds = abi.decode(data, (bytes[]));
-        uint256 count = _passkeyCounts[msg.sender];
+        uint256 count = _extraPasskeys[msg.sender] + 1;
         for (uint256 i = 0; i < credentialIds.length; ++i) {
             bytes32 credentialIdHash = keccak256(credentialIds[i]);
             if (_commitments[credentialIdHash][msg.sender] == 0) {
@@ -127,7 +126,7 @@ contract WebAuthnValidator is IERC7579Validator {
         }
         // Left-over keys would come back to life on a later re-install.
         if (count != 0) revert PasskeysRemaining(msg.sender, count);
-        _passkeyCounts[msg.sender] = 0;
+        _extraPasskeys[msg.sender] = 0;
     }
 
     /// @notice This is a validator (type 1) only.
@@ -149,8 +148,9 @@ contract WebAuthnValidator is IERC7579Validator {
     function addPasskey(bytes calldata credentialId, bytes32 x, bytes32 y, string calldata rpId, string calldata origin)
         external
     {
-        if (_passkeyCounts[msg.sender] == 0) revert NotInstalled(msg.sender);
+        if (!_isInstalledOn(msg.sender)) revert NotInstalled(msg.sender);
         _addPasskey(msg.sender, credentialId, x, y, rpId, origin);
+        ++_extraPasskeys[msg.sender];
     }
 
     /// @notice Removes a passkey of the calling account; the last one can't be removed.
@@ -158,10 +158,10 @@ contract WebAuthnValidator is IERC7579Validator {
     function removePasskey(bytes calldata credentialId) external {
         bytes32 credentialIdHash = keccak256(credentialId);
         if (_commitments[credentialIdHash][msg.sender] == 0) revert PasskeyNotRegistered(msg.sender, credentialId);
-        uint256 count = _passkeyCounts[msg.sender];
-        if (count == 1) revert LastPasskey(msg.sender, credentialId);
+        uint256 extra = _extraPasskeys[msg.sender];
+        if (extra == 0) revert LastPasskey(msg.sender, credentialId);
         delete _commitments[credentialIdHash][msg.sender];
-        _passkeyCounts[msg.sender] = count - 1;
+        _extraPasskeys[msg.sender] = extra - 1;
         emit PasskeyRemoved(msg.sender, credentialIdHash, credentialId);
     }
 
@@ -198,7 +198,7 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @notice The number of passkeys of `account` (0 when this validator is not installed).
     /// @param account The account.
     function passkeyCount(address account) external view returns (uint256) {
-        return _passkeyCounts[account];
+        return _isInstalledOn(account) ? _extraPasskeys[account] + 1 : 0;
     }
 
     /// @notice Accounts that currently hold `credentialId` (login on a new device).
@@ -290,7 +290,6 @@ contract WebAuthnValidator is IERC7579Validator {
         bytes32 credentialIdHash = keccak256(credentialId);
         if (_commitments[credentialIdHash][account] != 0) revert PasskeyAlreadyRegistered(account, credentialId);
         _commitments[credentialIdHash][account] = passkeyCommitmentOf(x, y, rpId, origin);
-        ++_passkeyCounts[account];
 
         CredentialAccounts storage list = _credentialAccounts[credentialIdHash];
         uint96 length = list.length;
@@ -302,6 +301,14 @@ contract WebAuthnValidator is IERC7579Validator {
         list.length = length + 1;
 
         emit PasskeyAdded(account, credentialIdHash, credentialId, x, y, rpId, origin);
+    }
+
+    /// @dev Whether `account` reports this validator as installed (false for non-accounts).
+    function _isInstalledOn(address account) private view returns (bool) {
+        (bool ok, bytes memory result) = account.staticcall(
+            abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (MODULE_TYPE_VALIDATOR, address(this), ""))
+        );
+        return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
     }
 
     /// @dev Never reverts on malformed input. Past the structural checks every check is evaluated (no early

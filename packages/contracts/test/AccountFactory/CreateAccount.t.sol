@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {AccountFactory} from "../../src/AccountFactory.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {MockModule, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract AccountFactoryCreateAccountTest is SsoTest {
     Passkey internal key;
@@ -50,9 +50,12 @@ contract AccountFactoryCreateAccountTest is SsoTest {
         MockTarget target = new MockTarget();
         address sender = _address(key);
         vm.deal(sender, 1 ether);
-        PackedUserOperation memory op = buildUserOp(sender, address(validator), singleCall(address(target), 0, abi.encodeCall(MockTarget.hit, (9))));
+        PackedUserOperation memory op = buildUserOp(
+            sender, address(validator), singleCall(address(target), 0, abi.encodeCall(MockTarget.hit, (9)))
+        );
         op.initCode = abi.encodePacked(
-            address(factory), abi.encodeCall(AccountFactory.createAccount, (key.credentialId, key.x, key.y, key.rpId, key.origin))
+            address(factory),
+            abi.encodeCall(AccountFactory.createAccount, (key.credentialId, key.x, key.y, key.rpId, key.origin))
         );
         op.accountGasLimits = bytes32(uint256(1_000_000) << 128 | uint256(200_000));
         op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));

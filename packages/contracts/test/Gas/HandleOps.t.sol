@@ -1,37 +1,76 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {AccountFactory} from "../../src/AccountFactory.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {MockERC20, MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
-/// @notice Approximates the bundle transaction gas (handleOps gasUsed) of the hot paths.
+/// @notice Approximates the bundle transaction gas (`handleOps` gasUsed) of the hot paths, with the real
+/// EntryPoint v0.8 bytecode. tx gas ≈ 21,000 + calldata + execution, where execution is measured from a fresh
+/// test transaction; accesses that are warm in a real bundle tx (the EntryPoint as tx target, the beneficiary as
+/// tx.origin) are cold here and subtracted (2 × 2,600). The end-to-end benchmark through Alto is the reference.
 contract HandleOpsGasTest is SsoTest {
+    uint256 internal constant WARM_IN_REAL_TX = 2 * 2600;
+
     Passkey internal key;
     SsoAccount internal account;
     address internal recipient;
+    MockERC20 internal token;
+    PackedUserOperation internal pendingTransfer;
+    PackedUserOperation internal pendingTokenTransfer;
+    PackedUserOperation internal pendingDeployment;
+
+    event log_named_uint(string key, uint256 val);
 
     function setUp() public override {
         super.setUp();
+        // As deployed: a second preset default validator (the SessionKeyValidator's place, empty onInstall).
+        MockModule sessions = new MockModule(1);
+        uint256[] memory types = new uint256[](2);
+        address[] memory modules = new address[](2);
+        (types[0], modules[0]) = (1, address(validator));
+        (types[1], modules[1]) = (1, address(sessions));
+        implementation = new SsoAccount(types, modules);
+        uint256[] memory defaultTypes = new uint256[](1);
+        address[] memory defaults = new address[](1);
+        (defaultTypes[0], defaults[0]) = (1, address(sessions));
+        factory = new AccountFactory(address(implementation), address(validator), defaultTypes, defaults);
         key = makePasskey("alice");
         account = createAccount(key);
         recipient = makeAddr("recipient");
         vm.deal(recipient, 1 ether);
-        // A first op so the nonce slot and the recipient are non-zero, as in steady state.
-        _send(_transferOp(1 wei));
-        // Built here so the measured test touches nothing before handleOps (cold accounts and slots).
-        _storeOp(_transferOp(1 ether));
+        token = new MockERC20();
+        token.mint(address(account), 1000 ether);
+        token.mint(recipient, 1 ether);
+        // A first op so the nonce slot and the bundler are non-zero, as in steady state.
+        _send(_signed(buildUserOp(address(account), address(validator), singleCall(recipient, 1 wei, ""))));
+        // Built here so the measured tests touch nothing before handleOps.
+        pendingTransfer = _signed(buildUserOp(address(account), address(validator), singleCall(recipient, 1 ether, "")));
+        pendingTokenTransfer = _signed(
+            buildUserOp(
+                address(account),
+                address(validator),
+                singleCall(address(token), 0, abi.encodeCall(token.transfer, (recipient, 1 ether)))
+            )
+        );
+        Passkey memory bob = makePasskey("bob");
+        address sender = factory.getAddress(bob.credentialId, bob.x, bob.y, bob.rpId, bob.origin);
+        vm.deal(sender, 1 ether);
+        PackedUserOperation memory deployment =
+            buildUserOp(sender, address(validator), singleCall(recipient, 1 ether, ""));
+        deployment.initCode = abi.encodePacked(
+            address(factory),
+            abi.encodeCall(AccountFactory.createAccount, (bob.credentialId, bob.x, bob.y, bob.rpId, bob.origin))
+        );
+        deployment.signature = signWebAuthn(bob, ENTRYPOINT.getUserOpHash(deployment));
+        pendingDeployment = deployment;
     }
 
-    PackedUserOperation internal pending;
-
-    function _storeOp(PackedUserOperation memory op) internal {
-        pending = op;
-    }
-
-    function _transferOp(uint256 value) internal view returns (PackedUserOperation memory op) {
-        op = buildUserOp(address(account), address(validator), singleCall(recipient, value, ""));
+    function _signed(PackedUserOperation memory op) internal view returns (PackedUserOperation memory) {
         op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+        return op;
     }
 
     function _send(PackedUserOperation memory op) internal returns (uint256 txGas) {
@@ -43,10 +82,7 @@ contract HandleOpsGasTest is SsoTest {
         (bool ok,) = address(ENTRYPOINT).call(data);
         uint256 used = before - gasleft();
         require(ok, "handleOps failed");
-        txGas = used + 21_000 + calldataGas(data);
-        emit log_named_uint("handleOps execution", used);
-        emit log_named_uint("calldata", calldataGas(data));
-        emit log_named_uint("calldata bytes", data.length);
+        txGas = used + 21_000 + calldataGas(data) - WARM_IN_REAL_TX;
     }
 
     function calldataGas(bytes memory data) internal pure returns (uint256 gas) {
@@ -56,11 +92,23 @@ contract HandleOpsGasTest is SsoTest {
     }
 
     function test_gas_ethTransfer() public {
-        uint256 gas = _send(pending);
+        uint256 gas = _send(pendingTransfer);
         vm.assertEq(recipient.balance, 2 ether + 1 wei);
-        emit log_named_uint("passkey ETH transfer (approx. tx gas)", gas);
-        vm.assertLe(gas, 100_000, "ETH transfer over budget");
+        emit log_named_uint("passkey ETH transfer, approx. tx gas", gas);
+        vm.assertLe(gas, 110_000, "ETH transfer regressed");
     }
 
-    event log_named_uint(string key, uint256 val);
+    function test_gas_erc20Transfer() public {
+        uint256 gas = _send(pendingTokenTransfer);
+        vm.assertEq(token.balanceOf(recipient), 2 ether);
+        emit log_named_uint("passkey ERC-20 transfer, approx. tx gas", gas);
+        vm.assertLe(gas, 117_000, "ERC-20 transfer regressed");
+    }
+
+    function test_gas_deploymentWithFirstUserOp() public {
+        uint256 gas = _send(pendingDeployment);
+        vm.assertGt(pendingDeployment.sender.code.length, 0);
+        emit log_named_uint("deployment via first userOp (ETH transfer), approx. tx gas", gas);
+        vm.assertLe(gas, 350_000, "deployment over budget");
+    }
 }

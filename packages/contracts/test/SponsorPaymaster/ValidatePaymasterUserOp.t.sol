@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {SponsorPaymaster} from "../../src/SponsorPaymaster.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract SponsorPaymasterTest is SsoTest {
     Passkey internal key;
@@ -31,9 +31,10 @@ contract SponsorPaymasterTest is SsoTest {
     }
 
     function _op(bytes memory paymasterData) internal view returns (PackedUserOperation memory op) {
-        op = buildUserOp(address(account), address(validator), singleCall(address(target), 0, abi.encodeCall(MockTarget.hit, (1))));
-        op.paymasterAndData =
-            abi.encodePacked(address(paymaster), uint128(100_000), uint128(50_000), paymasterData);
+        op = buildUserOp(
+            address(account), address(validator), singleCall(address(target), 0, abi.encodeCall(MockTarget.hit, (1)))
+        );
+        op.paymasterAndData = abi.encodePacked(address(paymaster), uint128(100_000), uint128(50_000), paymasterData);
     }
 
     function _sign(PackedUserOperation memory op) internal view returns (PackedUserOperation memory) {

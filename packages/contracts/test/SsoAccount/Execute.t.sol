@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Account} from "@openzeppelin/contracts/account/Account.sol";
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
-import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {MockModule, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
 contract SsoAccountExecuteTest is SsoTest {
     Passkey internal key;
@@ -72,7 +72,9 @@ contract SsoAccountExecuteTest is SsoTest {
 
     function test_self_canExecute() public {
         vm.prank(address(account));
-        account.execute(mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.hit, (1))));
+        account.execute(
+            mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.hit, (1)))
+        );
         vm.assertEq(target.counter(), 1);
     }
 
@@ -93,7 +95,8 @@ contract SsoAccountExecuteTest is SsoTest {
     }
 
     function test_userOp_badSignatureIsRejected() public {
-        PackedUserOperation memory op = buildUserOp(address(account), address(validator), singleCall(address(target), 0, ""));
+        PackedUserOperation memory op =
+            buildUserOp(address(account), address(validator), singleCall(address(target), 0, ""));
         op.signature = signWebAuthn(key, keccak256("not this op"));
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;
@@ -104,7 +107,8 @@ contract SsoAccountExecuteTest is SsoTest {
 
     function test_userOp_uninstalledValidatorIsRejected() public {
         MockModule rogue = new MockModule(1); // returns 0 (success) for everything, but is not installed
-        PackedUserOperation memory op = buildUserOp(address(account), address(rogue), singleCall(address(target), 0, ""));
+        PackedUserOperation memory op =
+            buildUserOp(address(account), address(rogue), singleCall(address(target), 0, ""));
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;
         vm.prank(bundler, bundler);
@@ -131,7 +135,8 @@ contract SsoAccountExecuteTest is SsoTest {
     function test_userOp_signatureForOtherAccountFails() public {
         SsoAccount other = createAccount(makePasskey("bob"));
         // Alice's passkey signs an op for Bob's account.
-        PackedUserOperation memory op = buildUserOp(address(other), address(validator), singleCall(address(target), 0, ""));
+        PackedUserOperation memory op =
+            buildUserOp(address(other), address(validator), singleCall(address(target), 0, ""));
         op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;

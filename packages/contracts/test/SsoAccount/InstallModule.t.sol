@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Account} from "@openzeppelin/contracts/account/Account.sol";
-import {ERC7579Utils} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {MockModule, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {ERC7579Utils} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract SsoAccountInstallModuleTest is SsoTest {
     Passkey internal key;

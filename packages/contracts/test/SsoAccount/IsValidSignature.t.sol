@@ -22,9 +22,7 @@ contract SsoAccountIsValidSignatureTest is SsoTest {
     }
 
     function _accountDomainSeparator(address account_) internal view returns (bytes32) {
-        return keccak256(
-            abi.encode(DOMAIN_TYPEHASH, keccak256("SsoAccount"), keccak256("1"), block.chainid, account_)
-        );
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("SsoAccount"), keccak256("1"), block.chainid, account_));
     }
 
     function _personalSignHash(address account_, bytes32 hash) internal view returns (bytes32) {
@@ -33,7 +31,8 @@ contract SsoAccountIsValidSignatureTest is SsoTest {
     }
 
     function _appDomainSeparator() internal view returns (bytes32) {
-        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Mail App"), keccak256("1"), block.chainid, address(0xA99)));
+        return
+            keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Mail App"), keccak256("1"), block.chainid, address(0xA99)));
     }
 
     function _typedDataSignHash(address account_, bytes32 contents) internal view returns (bytes32) {
@@ -44,17 +43,13 @@ contract SsoAccountIsValidSignatureTest is SsoTest {
             )
         );
         bytes32 structHash = keccak256(
-            abi.encode(
-                typehash, contents, keccak256("SsoAccount"), keccak256("1"), block.chainid, account_, bytes32(0)
-            )
+            abi.encode(typehash, contents, keccak256("SsoAccount"), keccak256("1"), block.chainid, account_, bytes32(0))
         );
         return keccak256(abi.encodePacked(hex"1901", _appDomainSeparator(), structHash));
     }
 
     function _mailContents() internal pure returns (bytes32) {
-        return keccak256(
-            abi.encode(keccak256(bytes(CONTENTS_TYPE)), address(0xB0B), keccak256("hello"))
-        );
+        return keccak256(abi.encode(keccak256(bytes(CONTENTS_TYPE)), address(0xB0B), keccak256("hello")));
     }
 
     function test_personalSign_roundTrip() public view {
@@ -120,8 +115,6 @@ contract SsoAccountIsValidSignatureTest is SsoTest {
 
     function testFuzz_garbageNeverValidates(bytes32 hash, bytes memory garbage) public view {
         vm.assertEq(account.isValidSignature(hash, garbage), bytes4(0xffffffff));
-        vm.assertEq(
-            account.isValidSignature(hash, abi.encodePacked(address(validator), garbage)), bytes4(0xffffffff)
-        );
+        vm.assertEq(account.isValidSignature(hash, abi.encodePacked(address(validator), garbage)), bytes4(0xffffffff));
     }
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {Account} from "@openzeppelin/contracts/account/Account.sol";
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {Account} from "@openzeppelin/contracts/account/Account.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract SsoAccountV2 is SsoAccount {
+    constructor(uint256[] memory types, address[] memory modules) SsoAccount(types, modules) {}
+
     function version() external pure returns (uint256) {
         return 2;
     }
@@ -21,7 +23,8 @@ contract SsoAccountUpgradeToAndCallTest is SsoTest {
         super.setUp();
         key = makePasskey("alice");
         account = createAccount(key);
-        v2 = new SsoAccountV2();
+        (uint256[] memory types, address[] memory modules) = implementation.presetModules();
+        v2 = new SsoAccountV2(types, modules);
     }
 
     function testFuzz_strangersCannotUpgrade(address stranger) public {

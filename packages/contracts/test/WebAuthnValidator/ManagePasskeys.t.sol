@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
+import {MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 
 contract WebAuthnValidatorManagePasskeysTest is SsoTest {
@@ -56,7 +57,9 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     function test_addPasskey_revertsWhenDuplicateOrInvalid() public {
         vm.prank(address(account));
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), key.credentialId)
+            abi.encodeWithSelector(
+                WebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), key.credentialId
+            )
         );
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN);
 
@@ -99,7 +102,9 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     function test_removePasskey_revertsWhenUnknown() public {
         vm.prank(address(account));
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId)
+            abi.encodeWithSelector(
+                WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
+            )
         );
         validator.removePasskey(laptop.credentialId);
     }
@@ -124,12 +129,6 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(accounts.length, 2);
     }
 
-    function test_onInstall_onlyOnce() public {
-        vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.AlreadyInstalled.selector, address(account)));
-        validator.onInstall(abi.encode(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN));
-    }
-
     function test_onUninstall_mustClearEveryKey() public {
         _add(laptop);
         bytes[] memory ids = new bytes[](1);
@@ -143,9 +142,24 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         ids[1] = laptop.credentialId;
         vm.prank(address(account));
         validator.onUninstall(abi.encode(ids));
-        vm.assertEq(validator.passkeyCount(address(account)), 0);
         bytes32 hash = keccak256("h");
         vm.assertFalse(validator.verify(address(account), hash, signWebAuthn(key, hash)));
+        vm.assertFalse(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
+    }
+
+    function test_passkeyCount_followsTheAccount() public {
+        vm.assertEq(validator.passkeyCount(address(account)), 1);
+        _add(laptop);
+        vm.assertEq(validator.passkeyCount(address(account)), 2);
+        vm.assertEq(validator.passkeyCount(makeAddr("nobody")), 0);
+        vm.startPrank(address(account));
+        account.installModule(1, address(new MockModule(1)), "");
+        bytes[] memory ids = new bytes[](2);
+        ids[0] = key.credentialId;
+        ids[1] = laptop.credentialId;
+        account.uninstallModule(1, address(validator), abi.encode(ids));
+        vm.stopPrank();
+        vm.assertEq(validator.passkeyCount(address(account)), 0);
     }
 
     function test_isModuleType() public view {

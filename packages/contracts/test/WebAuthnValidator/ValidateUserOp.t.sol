@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract WebAuthnValidatorValidateUserOpTest is SsoTest {
     Passkey internal key;
@@ -44,10 +44,17 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         bytes memory signature = signWebAuthn(mallory, HASH);
         Assertion memory a = defaultAssertion(key, HASH);
         (bytes memory authenticatorData,) = assertionData(a);
-        (, , , bytes32 r, bytes32 s,,,) =
+        (,,, bytes32 r, bytes32 s,,,) =
             abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, uint256, bytes, bytes));
         bytes memory forged = encodeSignature(
-            keccak256(key.credentialId), key.x, key.y, r, s, bytes(key.origin).length, authenticatorData, clientDataSuffix(a)
+            keccak256(key.credentialId),
+            key.x,
+            key.y,
+            r,
+            s,
+            bytes(key.origin).length,
+            authenticatorData,
+            clientDataSuffix(a)
         );
         vm.assertFalse(_isValid(forged));
         // And with Mallory's own key under Alice's credential id: the commitment doesn't match.

@@ -50,7 +50,10 @@ abstract contract SsoTest is Test {
     function setUp() public virtual {
         deployEntryPoint();
         validator = new WebAuthnValidator();
-        implementation = new SsoAccount();
+        uint256[] memory presetTypes = new uint256[](1);
+        address[] memory presets = new address[](1);
+        (presetTypes[0], presets[0]) = (1, address(validator));
+        implementation = new SsoAccount(presetTypes, presets);
         factory = new AccountFactory(address(implementation), address(validator), new uint256[](0), new address[](0));
         bundler = payable(makeAddr("bundler"));
         vm.label(address(ENTRYPOINT), "EntryPoint");
