@@ -1,4 +1,4 @@
-import type { Address } from 'viem'
+import type { AbiParameter, Address } from 'viem'
 
 /** What a constructor may depend on when the deployment plan is resolved. */
 export type DeploymentContext = {
@@ -10,6 +10,8 @@ export type DeploymentContext = {
   address: (contractName: string) => Address
   /** Whether packages/contracts/src has this concrete contract (for optional dependencies). */
   has: (contractName: string) => boolean
+  /** The constructor's parameters as compiled (lets an entry follow a constructor while it is being changed). */
+  inputs: readonly AbiParameter[]
 }
 
 /** How one of our contracts is deployed: its constructor arguments. The salt is `deploymentSalt(name)`. */
@@ -18,6 +20,16 @@ export type PlannedContract = {
   name: string
   /** Constructor arguments, in order (see packages/contracts/README.md). */
   args: (context: DeploymentContext) => readonly unknown[]
+}
+
+/** Modules every new account gets besides its first passkey's WebAuthnValidator: [ERC-7579 type, contract]. */
+const extraModules: readonly (readonly [bigint, string])[] = [
+  [1n, 'SessionKeyValidator'],
+  [2n, 'GuardianExecutor'],
+]
+
+function defaultModules(has: (name: string) => boolean, modules: readonly (readonly [bigint, string])[]) {
+  return modules.filter(([, name]) => has(name))
 }
 
 /** Anvil account #0, the owner of ownable contracts on the devnets. */
@@ -30,16 +42,21 @@ export const devnetOwner: Address = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
  */
 export const deploymentPlan: readonly PlannedContract[] = [
   {
+    name: 'SsoAccount',
+    // (presetModuleTypeIds, presetModuleAddresses): modules whose "installed" flag lives in the account's first
+    // slot. Older builds of the implementation take no arguments.
+    args: ({ address, has, inputs }) => {
+      if (inputs.length === 0) return []
+      const presets = defaultModules(has, [[1n, 'WebAuthnValidator'], ...extraModules])
+      return [presets.map(([typeId]) => typeId), presets.map(([, name]) => address(name))]
+    },
+  },
+  {
     name: 'AccountFactory',
     // (implementation, webAuthnValidator, defaultModuleTypeIds, defaultModuleAddresses): every new account gets
     // the SessionKeyValidator (type 1) and the GuardianExecutor (type 2) besides its first passkey.
     args: ({ address, has }) => {
-      const defaults = (
-        [
-          [1n, 'SessionKeyValidator'],
-          [2n, 'GuardianExecutor'],
-        ] as const
-      ).filter(([, name]) => has(name))
+      const defaults = defaultModules(has, extraModules)
       return [
         address('SsoAccount'),
         address('WebAuthnValidator'),

@@ -215,7 +215,7 @@ export function readArtifact(contract: ContractSource): { abi: Abi; bytecode: He
  * resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
  */
 export function resolveDeployments(
-  context: Omit<DeploymentContext, 'address' | 'has'>,
+  context: Omit<DeploymentContext, 'address' | 'has' | 'inputs'>,
 ): ResolvedDeployment[] {
   const contracts = new Map(findContracts().map((contract) => [contract.name, contract]))
   const resolved = new Map<string, ResolvedDeployment>()
@@ -238,6 +238,7 @@ export function resolveDeployments(
           ...context,
           address: (dependency) => resolve(dependency).address,
           has: (dependency) => contracts.has(dependency),
+          inputs,
         })
       : []
     if (args.length !== inputs.length) {

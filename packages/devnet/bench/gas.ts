@@ -15,12 +15,13 @@ import { type BenchEnv, createBenchEnv, errorMessage, recipients, table } from '
 const eoaKey: Hex = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
 const simpleOwnerKey: Hex = '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a'
 
-type Row = 'deploy' | 'eth' | 'erc20' | 'batch'
+type Row = 'deploy' | 'eth' | 'erc20' | 'batch' | 'sponsored'
 const rowLabels: Record<Row, string> = {
   deploy: 'first userOp: deploy + ETH transfer',
   eth: 'ETH transfer',
   erc20: 'ERC-20 transfer',
   batch: '3 ERC-20 transfers (EOA: 3 txs)',
+  sponsored: 'ETH transfer, SponsorPaymaster pays',
 }
 type Column = Partial<Record<Row, bigint>>
 
@@ -36,6 +37,8 @@ async function measureAccount(env: BenchEnv, account: SmartAccount): Promise<Col
         recipients.map((to) => env.transferCall(to)),
       )
     ).gasUsed,
+    sponsored: (await env.sendUserOperation(account, [{ to: first, value: 1n }], { sponsored: true }))
+      .gasUsed,
   }
 }
 
@@ -80,7 +83,7 @@ export async function runGasBench(stack: Stack, env?: BenchEnv): Promise<string>
     ratio(ssoColumn[row], eoaColumn[row]),
   ])
   const lines = [
-    'Gas used (handleOps tx for smart accounts, one self-funded userOp per bundle; plain tx for the EOA)',
+    'Gas used (handleOps tx for smart accounts, one userOp per bundle, self-funded unless noted; plain tx for the EOA)',
     '',
     table(['operation', 'EOA', 'SimpleAccount', 'Simple/EOA', 'SsoAccount', 'Sso/Simple', 'Sso/EOA'], rows),
     '',

@@ -4,39 +4,39 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
-    "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
+    "webAuthnValidator": "0xE75dcAB1E6E09FD4a54584595f0A38a09808455a",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x0A14B9b936A4002b3ADab7FB1B9d7264E9Fa7A38",
+    "ssoAccount": "0x611be8F5545191c445e3Fc65Ce47460323E2658a",
+    "accountFactory": "0x7b8B50Fff6EDbB3C6155C78576a37495D1820cea",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "ssoAccount": "0x8B08EED885Cd8d626b2aa80526921791AE901CFE",
-    "webAuthnValidator": "0xF1B8cB05610b6d141C915691aC46f61d13e5c7c3",
+    "webAuthnValidator": "0xE75dcAB1E6E09FD4a54584595f0A38a09808455a",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "accountFactory": "0x0A14B9b936A4002b3ADab7FB1B9d7264E9Fa7A38",
+    "ssoAccount": "0x611be8F5545191c445e3Fc65Ce47460323E2658a",
+    "accountFactory": "0x7b8B50Fff6EDbB3C6155C78576a37495D1820cea",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
 
 /** CREATE2 salt and keccak256(init code) of each of our contracts, to tell why an address moved. */
 export const deploymentInputs = {
-  "ssoAccount": {
-    "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x8c84c92e897576355a6f99053bbeff355d5798334693586f04feb65d10339d45"
-  },
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x0bb2f80c6e37adf5183b46291a543fc5c8dd89e4fcaf04ef97b22c5eaa5e78fc"
+    "initCodeHash": "0xc23baa878594293a07a67ddcfab698ad3088be7b0132d2e6076d20cc0e5293d5"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
     "initCodeHash": "0x21e7ce61ad7b526902950fb6379d4f2b9fe6aa89829c89c3aaa12854463a38b6"
   },
+  "ssoAccount": {
+    "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
+    "initCodeHash": "0x353f5bc22e41e7214e9902f065029c3b3c4d9c2b63fcebb9ae793dd97ddb823e"
+  },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xe2bc126017e38e491b709243f602f287a50cffc5af1a8c1f29b871ca8301e87a"
+    "initCodeHash": "0xcc272e3548cf58397d918a9039e4a027962a309b9da28f6602f280da80abdba7"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

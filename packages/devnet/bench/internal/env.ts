@@ -114,9 +114,26 @@ export async function createBenchEnv(stack: Stack) {
     },
   })
 
+  /** The devnet's SponsorPaymaster (no verifying signer: empty paymasterData; Alto estimates its gas limits). */
+  const sponsor = () => {
+    const paymaster = stack.contracts.sponsorPaymaster
+    if (!paymaster) throw new Error('SponsorPaymaster not deployed')
+    // No postOp (empty context), so its gas limit is 0; the verification limit is estimated.
+    const data = async () => ({ paymaster, paymasterData: '0x' as Hex, paymasterPostOpGasLimit: 0n })
+    return { getPaymasterStubData: data, getPaymasterData: data }
+  }
+
   /** Sends one userOp through Alto and waits for it; returns the handleOps tx receipt. */
-  const sendUserOperation = async (account: SmartAccount, calls: Call[]): Promise<TransactionReceipt> => {
-    const hash = await bundler.sendUserOperation({ account, calls })
+  const sendUserOperation = async (
+    account: SmartAccount,
+    calls: Call[],
+    options: { sponsored?: boolean } = {},
+  ): Promise<TransactionReceipt> => {
+    const hash = await bundler.sendUserOperation({
+      account,
+      calls,
+      ...(options.sponsored ? { paymaster: sponsor() } : {}),
+    })
     const receipt = await bundler.waitForUserOperationReceipt({ hash, pollingInterval: 20, timeout: 30_000 })
     if (!receipt.success) throw new Error(`userOp ${hash} failed: ${receipt.reason ?? 'reverted'}`)
     return receipt.receipt
