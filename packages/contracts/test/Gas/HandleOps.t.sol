@@ -3,7 +3,7 @@ pragma solidity ^0.8.30;
 
 import {AccountFactory} from "../../src/AccountFactory.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
-import {MockERC20, MockModule} from "../mocks/Mocks.sol";
+import {MockERC20, MockInertValidator} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
@@ -27,7 +27,7 @@ contract HandleOpsGasTest is SsoTest {
     function setUp() public override {
         super.setUp();
         // As deployed: a second preset default validator (the SessionKeyValidator's place, empty onInstall).
-        MockModule sessions = new MockModule(1);
+        MockInertValidator sessions = new MockInertValidator();
         uint256[] memory types = new uint256[](2);
         address[] memory modules = new address[](2);
         (types[0], modules[0]) = (1, address(validator));
@@ -57,7 +57,7 @@ contract HandleOpsGasTest is SsoTest {
         );
         Passkey memory bob = makePasskey("bob");
         address sender = factory.getAddress(bob.credentialId, bob.x, bob.y, bob.rpId, bob.origin);
-        vm.deal(sender, 1 ether);
+        vm.deal(sender, 2 ether);
         PackedUserOperation memory deployment =
             buildUserOp(sender, address(validator), singleCall(recipient, 1 ether, ""));
         deployment.initCode = abi.encodePacked(
@@ -108,6 +108,7 @@ contract HandleOpsGasTest is SsoTest {
     function test_gas_deploymentWithFirstUserOp() public {
         uint256 gas = _send(pendingDeployment);
         vm.assertGt(pendingDeployment.sender.code.length, 0);
+        vm.assertEq(recipient.balance, 2 ether + 1 wei, "the transfer ran");
         emit log_named_uint("deployment via first userOp (ETH transfer), approx. tx gas", gas);
         vm.assertLe(gas, 350_000, "deployment over budget");
     }

@@ -87,3 +87,14 @@ contract MockERC20 is ERC20 {
         _mint(to, amount);
     }
 }
+
+/// @notice A validator with empty install hooks, like the SessionKeyValidator (for gas measurements).
+contract MockInertValidator {
+    function onInstall(bytes calldata) external {}
+
+    function onUninstall(bytes calldata) external {}
+
+    function isModuleType(uint256 typeId) external pure returns (bool) {
+        return typeId == 1;
+    }
+}
