@@ -1,0 +1,107 @@
+import type { SsoAccount } from '@sso/client/account'
+import { defineStore } from 'pinia'
+import type { Address } from 'viem'
+import {
+  deployAccount,
+  getSsoAccount,
+  logInWithPasskey,
+  type StoredAccount,
+} from '~/lib/account'
+import type { SsoChainConfig } from '~/lib/config'
+import { createPasskey } from '~/lib/passkey'
+
+const storageKey = 'sso.auth.account'
+
+function isStoredAccount(value: unknown): value is StoredAccount {
+  const v = value as StoredAccount | undefined
+  return (
+    typeof v?.address === 'string' &&
+    /^0x[0-9a-fA-F]{40}$/.test(v.address) &&
+    typeof v.passkey?.id === 'string' &&
+    typeof v.passkey.origin === 'string' &&
+    typeof v.passkey.rpId === 'string' &&
+    typeof v.passkey.publicKey?.x === 'string' &&
+    typeof v.passkey.publicKey.y === 'string'
+  )
+}
+
+function read(): StoredAccount | undefined {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(storageKey) ?? 'null') as unknown
+    return isStoredAccount(parsed) ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The logged-in account (address + passkey), kept in localStorage (the popup and the dashboard share this
+ * origin). Sign-up creates a passkey and deploys the account; log-in finds it on chain from the passkey.
+ */
+export const useAccountStore = defineStore('account', {
+  state: () => ({
+    account: read() as StoredAccount | undefined,
+    /** What is running: 'signup' | 'deploy' | 'login' | '' (for the buttons). */
+    busy: '' as '' | 'signup' | 'deploy' | 'login',
+  }),
+  getters: {
+    address: (state): Address | undefined => state.account?.address,
+  },
+  actions: {
+    save(account: StoredAccount | undefined) {
+      this.account = account
+      if (account) localStorage.setItem(storageKey, JSON.stringify(account))
+      else localStorage.removeItem(storageKey)
+    },
+
+    /** Creates a passkey, derives the account address and deploys it on `chain` with a first user operation. */
+    async signUp(chain: SsoChainConfig): Promise<StoredAccount> {
+      this.busy = 'signup'
+      try {
+        const passkey = await createPasskey({ userName: `SSO account ${new Date().toISOString().slice(0, 16)}` })
+        const account = await getSsoAccount(chain, passkey)
+        // Saved before deploying: the passkey exists now, a failed deployment can be retried.
+        const stored = { address: account.address, passkey }
+        this.save(stored)
+        this.busy = 'deploy'
+        await deployAccount(chain, account)
+        return stored
+      } finally {
+        this.busy = ''
+      }
+    },
+
+    /** Deploys the stored account on `chain` if it has no code yet (retry after a failed sign-up). */
+    async ensureDeployed(chain: SsoChainConfig): Promise<void> {
+      if (!this.account) return
+      this.busy = 'deploy'
+      try {
+        await deployAccount(chain, await this.smartAccount(chain))
+      } finally {
+        this.busy = ''
+      }
+    },
+
+    /** Logs in with a discoverable passkey; the account comes from chain state. */
+    async logIn(chain: SsoChainConfig): Promise<StoredAccount> {
+      this.busy = 'login'
+      try {
+        const stored = await logInWithPasskey(chain)
+        this.save(stored)
+        return stored
+      } finally {
+        this.busy = ''
+      }
+    },
+
+    logOut() {
+      this.save(undefined)
+    },
+
+    /** The viem SmartAccount of the stored account on `chain`. */
+    async smartAccount(chain: SsoChainConfig): Promise<SsoAccount> {
+      if (!this.account) throw new Error('No account: sign up or log in first.')
+      return getSsoAccount(chain, this.account.passkey, this.account.address)
+    },
+  },
+})

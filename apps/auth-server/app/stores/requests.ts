@@ -1,0 +1,263 @@
+import { createPopupMessenger, Errors, type PopupMessenger, type RpcSchema } from '@sso/client/popup'
+import { defineStore } from 'pinia'
+import type { Hex, TypedDataDefinition } from 'viem'
+import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
+import type { SsoChainConfig } from '~/lib/config'
+import { useAccountStore } from './account'
+import { useConfigStore } from './config'
+
+type PopupRequest = RpcSchema.PopupRequest
+
+/** A request the popup holds until the user approves or rejects it. */
+export type PendingRequest = {
+  request: PopupRequest
+  /** `working` while the passkey / bundler step runs. */
+  state: 'pending' | 'working'
+  /** What the approval is doing now, for display. */
+  step: string
+  /** The last failure, shown to the user; the request stays pending (retry, reject or report it). */
+  error: { code: number; message: string } | undefined
+}
+
+// The messenger is not reactive state: one per popup window.
+let messenger: PopupMessenger | undefined
+
+const knownCapabilities = new Set(['paymasterService', 'atomic'])
+
+function errorOf(error: unknown): { code: number; message: string } {
+  const serialized = Errors.serializeError(error)
+  return { code: serialized.code, message: serialized.message }
+}
+
+function hexToBigInt(value: Hex | undefined): bigint {
+  return value === undefined ? 0n : BigInt(value)
+}
+
+/** The calls of a transaction request (`eth_sendTransaction` or `wallet_sendCalls`). */
+export function callsOf(request: PopupRequest): { to: `0x${string}`; data?: Hex; value: bigint }[] {
+  if (request.method === 'eth_sendTransaction') {
+    const [tx] = request.params
+    const data = tx.data ?? tx.input
+    return [{ to: tx.to, ...(data ? { data } : {}), value: hexToBigInt(tx.value) }]
+  }
+  if (request.method === 'wallet_sendCalls')
+    return request.params[0].calls.map((c) => ({ to: c.to, ...(c.data ? { data: c.data } : {}), value: hexToBigInt(c.value) }))
+  return []
+}
+
+/** The capabilities of a transaction request. */
+export function capabilitiesOf(request: PopupRequest): Record<string, unknown> | undefined {
+  if (request.method === 'eth_sendTransaction') return request.params[1]
+  if (request.method === 'wallet_sendCalls') return request.params[0].capabilities
+  return undefined
+}
+
+/** Typed data as viem takes it: `EIP712Domain` comes from `domain`, so a dapp-sent copy is dropped. */
+export function typedDataOf(typedData: RpcSchema.TypedData): TypedDataDefinition {
+  const { EIP712Domain: _, ...types } = typedData.types
+  return {
+    domain: typedData.domain as TypedDataDefinition['domain'],
+    types,
+    primaryType: typedData.primaryType,
+    message: typedData.message,
+  } as unknown as TypedDataDefinition
+}
+
+/**
+ * The popup's request pipeline (DESIGN.md §4): receives requests through the `@sso/client/popup` messenger,
+ * answers requests that can't be served with typed errors, and runs the approved ones (passkey signature,
+ * bundler) — one place for all of it; the pages only render `current` and call `approve` / `reject`.
+ */
+export const useRequestsStore = defineStore('requests', {
+  state: () => ({
+    /** The dapp origin, from `event.origin` of the first valid request (browser-provided). */
+    origin: undefined as string | undefined,
+    queue: [] as PendingRequest[],
+    started: false,
+    answered: 0,
+    /** Whether the page was opened by a dapp (`window.opener`). */
+    hasOpener: false,
+  }),
+  getters: {
+    current: (state): PendingRequest | undefined => state.queue[0],
+  },
+  actions: {
+    /** Starts listening (once per window) and tells the opener the popup is ready. */
+    start() {
+      if (this.started) return
+      this.started = true
+      this.hasOpener = Boolean(window.opener)
+      messenger = createPopupMessenger()
+      messenger.onRequest((request, { origin }) => {
+        this.origin = origin
+        const refused = this.check(request)
+        if (refused) {
+          messenger?.reject(request, refused)
+          this.answered++
+          return
+        }
+        this.queue.push({ request, state: 'pending', step: '', error: undefined })
+      })
+    },
+
+    /** The configured chain of a request. */
+    chainOf(request: PopupRequest): SsoChainConfig | undefined {
+      return useConfigStore().chain(request.chainId)
+    },
+
+    /** Requests that can't be served at all get a typed error right away (nothing to approve). */
+    check(request: PopupRequest): Errors.RpcError | undefined {
+      if (!this.chainOf(request))
+        return new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
+      if (request.method === 'eth_requestAccounts') return undefined
+      const account = useAccountStore().account
+      if (!account)
+        return new Errors.UnauthorizedError('No SSO account is logged in: connect (eth_requestAccounts) first.')
+      const signer =
+        request.method === 'personal_sign'
+          ? request.params[1]
+          : request.method === 'eth_signTypedData_v4'
+            ? request.params[0]
+            : request.method === 'eth_sendTransaction'
+              ? request.params[0].from
+              : request.method === 'wallet_sendCalls'
+                ? request.params[0].from
+                : undefined
+      if (signer !== undefined && !isAccount(account, signer))
+        return new Errors.UnauthorizedError(`${signer} is not the logged-in SSO account (${account.address}).`)
+      if (request.method === 'wallet_sendCalls') {
+        const chainId = Number(request.params[0].chainId)
+        if (!useConfigStore().chain(chainId))
+          return new Errors.UnsupportedChainIdError(`Chain ${chainId} is not configured on this SSO server.`)
+      }
+      const capabilities = [
+        capabilitiesOf(request),
+        ...(request.method === 'wallet_sendCalls' ? request.params[0].calls.map((c) => c.capabilities) : []),
+      ]
+      for (const set of capabilities)
+        for (const [name, value] of Object.entries(set ?? {}))
+          if (!knownCapabilities.has(name) && !(value as { optional?: boolean }).optional)
+            return new Errors.UnsupportedNonOptionalCapabilityError(`The capability "${name}" is not supported.`)
+      return undefined
+    },
+
+    find(id: string): PendingRequest | undefined {
+      return this.queue.find((entry) => entry.request.id === id)
+    },
+
+    remove(id: string) {
+      this.queue = this.queue.filter((entry) => entry.request.id !== id)
+      this.answered++
+    },
+
+    /** Rejects a request with 4001 (the user said no). */
+    reject(id: string) {
+      const entry = this.find(id)
+      if (!entry || entry.state === 'working') return
+      messenger?.reject(entry.request, new Errors.UserRejectedRequestError())
+      this.remove(id)
+    },
+
+    /** Answers a request with the error shown on screen (the user gives up after a failure). */
+    reportError(id: string) {
+      const entry = this.find(id)
+      if (!entry?.error || entry.state === 'working') return
+      messenger?.reject(entry.request, entry.error)
+      this.remove(id)
+    },
+
+    /**
+     * Runs `work` for a pending request with progress and error handling: success answers the dapp, failure
+     * is shown and the request stays pending.
+     */
+    async run(id: string, work: (entry: PendingRequest, chain: SsoChainConfig) => Promise<() => void>) {
+      const entry = this.find(id)
+      if (!entry || entry.state === 'working') return
+      const chain = this.chainOf(entry.request)
+      if (!chain) return
+      entry.state = 'working'
+      entry.error = undefined
+      try {
+        const answer = await work(entry, chain)
+        answer()
+        this.remove(id)
+      } catch (error) {
+        entry.error = errorOf(error)
+        entry.state = 'pending'
+        entry.step = ''
+      }
+    },
+
+    /** Signs up, then connects (the sign-up button says "and connect to <origin>"). */
+    signUpAndConnect(id: string) {
+      return this.run(id, async (entry, chain) => {
+        entry.step = 'Creating your passkey, then deploying your account…'
+        await useAccountStore().signUp(chain)
+        return this.connectAnswer(entry)
+      })
+    },
+
+    /** Logs in with a discoverable passkey, then connects. */
+    logInAndConnect(id: string) {
+      return this.run(id, async (entry, chain) => {
+        entry.step = 'Waiting for your passkey…'
+        await useAccountStore().logIn(chain)
+        return this.connectAnswer(entry)
+      })
+    },
+
+    connectAnswer(entry: PendingRequest): () => void {
+      const address = useAccountStore().address
+      if (!address || entry.request.method !== 'eth_requestAccounts') throw new Errors.InternalError('No account.')
+      const { request } = entry
+      return () => {
+        messenger?.respond(request, { accounts: [address], chainId: request.chainId })
+      }
+    },
+
+    /** Approves the current screen's request: signs with the passkey and answers. */
+    approve(id: string) {
+      return this.run(id, async (entry, chain) => {
+        const { request } = entry
+        const accountStore = useAccountStore()
+        switch (request.method) {
+          case 'eth_requestAccounts':
+            return this.connectAnswer(entry)
+          case 'wallet_showCallsStatus':
+            return () => messenger?.respond(request, null)
+          case 'personal_sign': {
+            entry.step = 'Waiting for your passkey…'
+            const account = await accountStore.smartAccount(chain)
+            const signature = await account.signMessage({ message: { raw: request.params[0] } })
+            return () => messenger?.respond(request, signature)
+          }
+          case 'eth_signTypedData_v4': {
+            entry.step = 'Waiting for your passkey…'
+            const account = await accountStore.smartAccount(chain)
+            const signature = await account.signTypedData(typedDataOf(request.params[1]))
+            return () => messenger?.respond(request, signature)
+          }
+          case 'eth_sendTransaction':
+          case 'wallet_sendCalls': {
+            const target =
+              request.method === 'wallet_sendCalls'
+                ? (useConfigStore().chain(Number(request.params[0].chainId)) ?? chain)
+                : chain
+            const account = await accountStore.smartAccount(target)
+            entry.step = 'Waiting for your passkey…'
+            const hash = await sendCalls({
+              chain: target,
+              account,
+              calls: callsOf(request),
+              payer: gasPayer(target, capabilitiesOf(request)),
+            })
+            if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
+            entry.step = 'Waiting for the transaction…'
+            const receipt = await waitForUserOperation(target, hash)
+            return () => messenger?.respond(request, receipt.receipt.transactionHash)
+          }
+        }
+      })
+    },
+  },
+})
