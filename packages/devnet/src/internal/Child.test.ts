@@ -91,3 +91,31 @@ test('error: a failed build throws with its output', async () => {
   expect(error.message).toContain('exit 1')
   expect(error.message).toContain('src/App.vue: Unexpected token')
 })
+
+test('behavior: when the parent is killed outright, the watchdog ends its children', async () => {
+  const pidFile = path.join(logDir, 'orphan.pid')
+  const script = path.join(logDir, 'parent.mts')
+  const childModule = new URL('./Child.ts', import.meta.url).href
+  fs.writeFileSync(
+    script,
+    `import { spawnChild } from ${JSON.stringify(childModule)}
+import * as fs from 'node:fs'
+const child = spawnChild({ name: 'orphan', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], logDir: ${JSON.stringify(logDir)} })
+fs.writeFileSync(${JSON.stringify(pidFile)}, String(child.pid))
+setInterval(() => {}, 1000)
+`,
+  )
+  const { spawn } = await import('node:child_process')
+  const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' })
+  const deadline = Date.now() + 15_000
+  while (!(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8'))) {
+    if (Date.now() > deadline) throw new Error('the parent never started its child')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const orphan = Number(fs.readFileSync(pidFile, 'utf8'))
+  expect(isAlive(orphan)).toBe(true)
+  parent.kill('SIGKILL')
+  const until = Date.now() + 6000
+  while (isAlive(orphan) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100))
+  expect(isAlive(orphan)).toBe(false)
+})

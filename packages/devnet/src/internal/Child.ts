@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
 import { ChildProcessError } from '../Errors.js'
 
@@ -26,7 +27,52 @@ function installExitHook(): void {
     for (const child of live) {
       if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL')
     }
+    stopWatchdog()
   })
+}
+
+// A process killed with SIGKILL (or a crashed test worker) runs no exit hook. A small detached watchdog polls
+// this process and, once it is gone, ends the process groups listed in its file.
+const watchdogScript = `
+const fs = require('node:fs')
+const [parent, file] = process.argv.slice(1)
+const alive = (pid) => { try { process.kill(pid, 0); return true } catch (e) { return e.code === 'EPERM' } }
+const kill = (pids, signal) => { for (const pid of pids) { try { process.kill(-pid, signal) } catch {} } }
+const timer = setInterval(() => {
+  if (alive(Number(parent))) return
+  clearInterval(timer)
+  let pids = []
+  try { pids = JSON.parse(fs.readFileSync(file, 'utf8')) } catch {}
+  kill(pids, 'SIGTERM')
+  setTimeout(() => { kill(pids, 'SIGKILL'); try { fs.rmSync(file) } catch {} process.exit(0) }, 2000)
+}, 500)
+`
+let watchdog: { file: string; process: ChildProcess } | undefined
+
+function stopWatchdog(): void {
+  if (!watchdog) return
+  watchdog.process.kill('SIGKILL')
+  fs.rmSync(watchdog.file, { force: true })
+  watchdog = undefined
+}
+
+/** Keeps the watchdog's list equal to the live children; starts it with the first, stops it after the last. */
+function syncWatchdog(): void {
+  if (live.size === 0) {
+    stopWatchdog()
+    return
+  }
+  if (!watchdog) {
+    const file = path.join(os.tmpdir(), `sso-devnet-watchdog-${process.pid}.json`)
+    fs.writeFileSync(file, '[]')
+    const child = spawn(process.execPath, ['-e', watchdogScript, String(process.pid), file], {
+      detached: true,
+      stdio: 'ignore',
+    })
+    child.unref()
+    watchdog = { file, process: child }
+  }
+  fs.writeFileSync(watchdog.file, JSON.stringify([...live].map((child) => child.pid)))
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -68,11 +114,13 @@ export function spawnChild(parameters: {
     child.on('exit', (code, signal) => {
       exitedFlag = true
       live.delete(child)
+      syncWatchdog()
       resolve(code ?? signal)
     })
     child.on('error', (error) => {
       exitedFlag = true
       live.delete(child)
+      syncWatchdog()
       fs.appendFileSync(logFile, `\n[devnet] could not start ${parameters.command}: ${error.message}\n`)
       resolve(null)
     })
@@ -84,6 +132,7 @@ export function spawnChild(parameters: {
     )
   }
   live.add(child)
+  syncWatchdog()
   const pid = child.pid
 
   const stop = async (graceMs = 3000): Promise<void> => {
