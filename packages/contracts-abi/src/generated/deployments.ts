@@ -4,18 +4,18 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xE75dcAB1E6E09FD4a54584595f0A38a09808455a",
+    "webAuthnValidator": "0x4eFe05C95e1439fe825BC15AE6d179454e10Cc56",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x611be8F5545191c445e3Fc65Ce47460323E2658a",
-    "accountFactory": "0x7b8B50Fff6EDbB3C6155C78576a37495D1820cea",
+    "ssoAccount": "0x86AA01c4d1D4E66910F7a22A4bb1fBddd4aE5B57",
+    "accountFactory": "0x817925cB86625017D4AC4136DCA309bdCb9C0908",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xE75dcAB1E6E09FD4a54584595f0A38a09808455a",
+    "webAuthnValidator": "0x4eFe05C95e1439fe825BC15AE6d179454e10Cc56",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x611be8F5545191c445e3Fc65Ce47460323E2658a",
-    "accountFactory": "0x7b8B50Fff6EDbB3C6155C78576a37495D1820cea",
+    "ssoAccount": "0x86AA01c4d1D4E66910F7a22A4bb1fBddd4aE5B57",
+    "accountFactory": "0x817925cB86625017D4AC4136DCA309bdCb9C0908",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -24,7 +24,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xc23baa878594293a07a67ddcfab698ad3088be7b0132d2e6076d20cc0e5293d5"
+    "initCodeHash": "0x07e5773354e0cc68023d888fefdb819f77208a622ae473d857a23e286406fde8"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -32,11 +32,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x353f5bc22e41e7214e9902f065029c3b3c4d9c2b63fcebb9ae793dd97ddb823e"
+    "initCodeHash": "0xdaa62ad74dcd3cec310b2e7f9279f9c08a7a2f367fb0cf3e3f46cff16f753bef"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xcc272e3548cf58397d918a9039e4a027962a309b9da28f6602f280da80abdba7"
+    "initCodeHash": "0x76a2254a072b827ea00e299ed6ad158d648ce51469e8ba686ba591d3dd48a23e"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
