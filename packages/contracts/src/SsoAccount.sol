@@ -227,7 +227,24 @@ contract SsoAccount is
     /// @param mode ERC-7579 execution mode.
     /// @param executionCalldata ERC-7579 encoded execution(s).
     function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf {
-        _internalExecute(mode, executionCalldata);
+        if (mode == bytes32(0)) {
+            // Hot path, single call with default exec type: same semantics as ERC7579Utils.execSingle (bubble the
+            // revert), without allocating the return data array.
+            if (executionCalldata.length < 52) revert ERC7579Utils.ERC7579DecodingError();
+            assembly ("memory-safe") {
+                let target := shr(96, calldataload(executionCalldata.offset))
+                let value := calldataload(add(executionCalldata.offset, 20))
+                let length := sub(executionCalldata.length, 52)
+                let m := mload(0x40)
+                calldatacopy(m, add(executionCalldata.offset, 52), length)
+                if iszero(call(gas(), target, value, m, length, 0x00, 0x00)) {
+                    returndatacopy(m, 0x00, returndatasize())
+                    revert(m, returndatasize())
+                }
+            }
+        } else {
+            _internalExecute(mode, executionCalldata);
+        }
     }
 
     /// @notice Executes calls on behalf of the account, for installed executor modules.

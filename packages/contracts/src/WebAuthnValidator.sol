@@ -369,7 +369,11 @@ contract WebAuthnValidator is IERC7579Validator {
         uint256 suffixPtr,
         uint256 suffixLength
     ) private view returns (bool ok) {
-        bytes32 commitment = _commitments[bytes32(signature[0x00:0x20])][account];
+        bytes32 credentialIdHash;
+        assembly ("memory-safe") {
+            credentialIdHash := calldataload(signature.offset)
+        }
+        bytes32 commitment = _commitments[credentialIdHash][account];
         assembly ("memory-safe") {
             let base := signature.offset
             let originLength := calldataload(add(base, 0xa0))
@@ -468,11 +472,16 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @dev P-256 with low-s. Tries the RIP-7212 precompile directly; anything but a clear success goes through
     /// OpenZeppelin {P256-verify}, which tells an invalid signature from a missing precompile (Solidity fallback).
     function _checkP256(bytes calldata signature, bytes32 digest) private view returns (bool valid) {
-        bytes32 r = bytes32(signature[0x60:0x80]);
-        bytes32 s = bytes32(signature[0x80:0xa0]);
-        bytes32 x = bytes32(signature[0x20:0x40]);
-        bytes32 y = bytes32(signature[0x40:0x60]);
+        bytes32 r;
+        bytes32 s;
+        bytes32 x;
+        bytes32 y;
         assembly ("memory-safe") {
+            // The head (0x100 bytes) was length-checked by the caller.
+            x := calldataload(add(signature.offset, 0x20))
+            y := calldataload(add(signature.offset, 0x40))
+            r := calldataload(add(signature.offset, 0x60))
+            s := calldataload(add(signature.offset, 0x80))
             let m := mload(0x40)
             mstore(m, digest)
             mstore(add(m, 0x20), r)

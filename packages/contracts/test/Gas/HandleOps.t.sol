@@ -95,14 +95,16 @@ contract HandleOpsGasTest is SsoTest {
         uint256 gas = _send(pendingTransfer);
         vm.assertEq(recipient.balance, 2 ether + 1 wei);
         emit log_named_uint("passkey ETH transfer, approx. tx gas", gas);
-        vm.assertLe(gas, 110_000, "ETH transfer regressed");
+        // Same harness, reference SimpleAccount v0.8: see SimpleAccountBaseline.t.sol (90,298 here, 83,273 through
+        // Alto). Target: ≤ 1.2x SimpleAccount and ≤ 100,000 in the real bundle transaction.
+        vm.assertLe(gas, 90_298 * 12 / 10, "ETH transfer over 1.2x SimpleAccount");
     }
 
     function test_gas_erc20Transfer() public {
         uint256 gas = _send(pendingTokenTransfer);
         vm.assertEq(token.balanceOf(recipient), 2 ether);
         emit log_named_uint("passkey ERC-20 transfer, approx. tx gas", gas);
-        vm.assertLe(gas, 117_000, "ERC-20 transfer regressed");
+        vm.assertLe(gas, 114_000, "ERC-20 transfer regressed");
     }
 
     function test_gas_deploymentWithFirstUserOp() public {

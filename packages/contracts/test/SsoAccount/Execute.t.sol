@@ -61,6 +61,17 @@ contract SsoAccountExecuteTest is SsoTest {
         vm.assertEq(target.counter(), 0);
     }
 
+    function test_single_bubblesTheRevert() public {
+        vm.prank(address(ENTRYPOINT));
+        vm.expectRevert(abi.encodeWithSelector(MockTarget.Boom.selector, 42));
+        account.execute(
+            mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.boom, ()))
+        );
+        vm.prank(address(ENTRYPOINT));
+        vm.expectRevert(abi.encodeWithSignature("ERC7579DecodingError()"));
+        account.execute(mode(0x00, 0x00), abi.encodePacked(address(target)));
+    }
+
     function test_try_continuesAfterFailure() public {
         Execution[] memory calls = new Execution[](2);
         calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.boom, ()));
