@@ -201,7 +201,9 @@ contract WebAuthnValidator is IERC7579Validator {
         return _isInstalledOn(account) ? _extraPasskeys[account] + 1 : 0;
     }
 
-    /// @notice Accounts that currently hold `credentialId` (login on a new device).
+    /// @notice Accounts that currently hold `credentialId` and have this validator installed (login on a new
+    /// device). A hint, not a proof: anyone can register any public credential for a contract of their own, so
+    /// check a candidate (e.g. it is a proxy of our implementation and `hasPasskey` matches the key) before use.
     /// @param credentialId The WebAuthn credential id (raw bytes).
     /// @return accounts Every account with this credential registered, oldest first, without duplicates.
     function accountsOf(bytes calldata credentialId) external view returns (address[] memory accounts) {
@@ -212,7 +214,7 @@ contract WebAuthnValidator is IERC7579Validator {
         uint256 found = 0;
         for (uint256 i = 0; i < length; ++i) {
             address account = i == 0 ? list.first : list.rest[i];
-            if (_commitments[credentialIdHash][account] == 0) continue;
+            if (_commitments[credentialIdHash][account] == 0 || !_isInstalledOn(account)) continue;
             bool duplicate = false;
             for (uint256 j = 0; j < found; ++j) {
                 if (accounts[j] == account) duplicate = true;

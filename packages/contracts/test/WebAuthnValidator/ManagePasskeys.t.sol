@@ -129,6 +129,15 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(accounts.length, 2);
     }
 
+    function test_accountsOf_ignoresCallersWithoutTheValidator() public {
+        address squatter = makeAddr("squatter");
+        vm.prank(squatter);
+        validator.onInstall(abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
+        address[] memory accounts = validator.accountsOf(key.credentialId);
+        vm.assertEq(accounts.length, 1);
+        vm.assertEq(accounts[0], address(account));
+    }
+
     function test_onUninstall_mustClearEveryKey() public {
         _add(laptop);
         bytes[] memory ids = new bytes[](1);
