@@ -74,6 +74,8 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   expect(syncedPasskeys.size).toBe(before + 1)
   expect(device.passkeys.events.filter((e) => e.kind === 'created')).toHaveLength(1)
   expect(device.passkeys.events[0]?.url).toContain(new URL(stack.authServerUrl).host)
+  // Sign-up deployed the account.
+  expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
 
   // The protocol ran over postMessage with the browser-given origins: ready -> request -> answer.
   const auth = new URL(stack.authServerUrl).origin
@@ -109,8 +111,6 @@ test('behavior: send ETH through the popup moves the balance on chain', async ({
   expect(await chain.getBalance({ address: to })).toBe(parseEther('0.0123'))
   const left = await chain.getBalance({ address: account })
   expect(left).toBeLessThanOrEqual(parseEther('1') - parseEther('0.0123'))
-  // The first userOp deployed the account.
-  expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
   // The demo shows the new balance.
   await expect(page.getByTestId('balance')).toContainText(/0\.98/)
 })
