@@ -8,6 +8,7 @@ import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
 import {MockERC20, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice Shared base for the SessionKeyValidator tests: a real SsoAccount (factory with the SessionKeyValidator
 /// as a preset default module), the canonical EntryPoint v0.8, session keys of both kinds and spec builders.
@@ -138,7 +139,7 @@ abstract contract SessionTest is SsoTest {
     /// @dev The token's `transfer` with a Lifetime limit on the amount (word 1) and the recipient pinned (word 0).
     function tokenSpec(uint256 amountLimit) internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
         spec = baseSpec();
-        uint256 p = addCall(spec, address(token), MockERC20.transfer.selector, 0, lifetime(0));
+        uint256 p = addCall(spec, address(token), IERC20.transfer.selector, 0, lifetime(0));
         addConstraint(
             spec,
             p,
@@ -168,7 +169,7 @@ abstract contract SessionTest is SsoTest {
     }
 
     function tokenOp(address to, uint256 amount) internal view returns (PackedUserOperation memory) {
-        return sessionOp(singleCall(address(token), 0, abi.encodeCall(MockERC20.transfer, (to, amount))));
+        return sessionOp(singleCall(address(token), 0, abi.encodeCall(IERC20.transfer, (to, amount))));
     }
 
     function digestOf(PackedUserOperation memory op, ISessionKeyValidator.SessionSpec memory spec)
