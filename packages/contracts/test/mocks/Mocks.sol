@@ -86,6 +86,11 @@ contract MockERC20 is ERC20 {
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
+
+    /// @dev Redeclared so that `MockERC20.transfer.selector` resolves.
+    function transfer(address to, uint256 value) public override returns (bool) {
+        return super.transfer(to, value);
+    }
 }
 
 /// @notice A validator with empty install hooks, like the SessionKeyValidator (for gas measurements).

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
+import {MockModule} from "../mocks/Mocks.sol";
+import {SsoTest} from "../utils/SsoTest.sol";
+import {Test} from "../utils/Test.sol";
+
+/// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account.
+contract CountsHandler is Test {
+    SsoAccount public account;
+    WebAuthnValidator public webAuthn;
+    MockModule[] public mocks;
+    bytes[] public credentialIds;
+    mapping(uint256 index => bool) public mockInstalled;
+    mapping(bytes32 credentialIdHash => bool) public registered;
+    bool public webAuthnInstalled = true;
+
+    constructor(SsoAccount account_, WebAuthnValidator webAuthn_, bytes memory firstCredentialId) {
+        account = account_;
+        webAuthn = webAuthn_;
+        for (uint256 i = 0; i < 3; ++i) {
+            mocks.push(new MockModule(1));
+        }
+        credentialIds.push(firstCredentialId);
+        registered[keccak256(firstCredentialId)] = true;
+    }
+
+    function installMock(uint256 seed) external {
+        uint256 i = seed % mocks.length;
+        vm.prank(address(account));
+        try account.installModule(1, address(mocks[i]), "") {
+            mockInstalled[i] = true;
+        } catch {}
+    }
+
+    function uninstallMock(uint256 seed) external {
+        uint256 i = seed % mocks.length;
+        vm.prank(address(account));
+        try account.uninstallModule(1, address(mocks[i]), "") {
+            mockInstalled[i] = false;
+        } catch {}
+    }
+
+    function addPasskey(uint256 seed) external {
+        uint256 privateKey = bound(uint256(keccak256(abi.encode(seed % 8))), 1, P256_N - 1);
+        (uint256 x, uint256 y) = vm.publicKeyP256(privateKey);
+        bytes memory credentialId = abi.encodePacked(bytes16(keccak256(abi.encode("credential", seed % 8))));
+        vm.prank(address(account));
+        try webAuthn.addPasskey(credentialId, bytes32(x), bytes32(y), "localhost", "http://localhost:3002") {
+            credentialIds.push(credentialId);
+            registered[keccak256(credentialId)] = true;
+        } catch {}
+    }
+
+    function removePasskey(uint256 seed) external {
+        bytes memory id = credentialIds[seed % credentialIds.length];
+        vm.prank(address(account));
+        try webAuthn.removePasskey(id) {
+            registered[keccak256(id)] = false;
+        } catch {}
+    }
+
+    function installedValidators() external view returns (uint256 count) {
+        if (webAuthnInstalled) ++count;
+        for (uint256 i = 0; i < mocks.length; ++i) {
+            if (mockInstalled[i]) ++count;
+        }
+    }
+
+    function registeredPasskeys() external view returns (uint256 count) {
+        for (uint256 i = 0; i < credentialIds.length; ++i) {
+            bytes32 h = keccak256(credentialIds[i]);
+            bool seen = false;
+            for (uint256 j = 0; j < i; ++j) {
+                if (keccak256(credentialIds[j]) == h) seen = true;
+            }
+            if (!seen && registered[h]) ++count;
+        }
+    }
+}
+
+contract CountsInvariantTest is SsoTest {
+    CountsHandler internal handler;
+    SsoAccount internal account;
+
+    function setUp() public override {
+        super.setUp();
+        Passkey memory key = makePasskey("alice");
+        account = createAccount(key);
+        handler = new CountsHandler(account, validator, key.credentialId);
+        targetContract(address(handler));
+    }
+
+    function targetContract(address target) internal {
+        _targetedContracts.push(target);
+    }
+
+    address[] internal _targetedContracts;
+
+    function targetContracts() public view returns (address[] memory) {
+        return _targetedContracts;
+    }
+
+    function invariant_validatorCountMatchesInstalledValidators() public view {
+        vm.assertEq(account.validatorCount(), handler.installedValidators());
+        vm.assertGe(account.validatorCount(), 1);
+    }
+
+    function invariant_passkeyCountMatchesRegisteredKeys() public view {
+        vm.assertEq(validator.passkeyCount(address(account)), handler.registeredPasskeys());
+        vm.assertGe(validator.passkeyCount(address(account)), 1);
+    }
+}
