@@ -42,6 +42,12 @@ const answers: FakeHandler = (request) => {
       return { result: '0x7171' }
     case 'wallet_showCallsStatus':
       return { result: null }
+    case 'wallet_grantPermissions':
+      return {
+        result: { sessionId: opHash, account: address, chainId: request.chainId, transactionHash: txHash },
+      }
+    case 'wallet_revokePermissions':
+      return { result: { transactionHash: txHash } }
   }
 }
 

@@ -34,6 +34,28 @@ const valid: { [method in keyof typeof popupMethods]: unknown } = {
   wallet_showCallsStatus: [hash],
   personal_sign: ['0x68656c6c6f', address],
   eth_signTypedData_v4: [address, JSON.stringify(typedData)],
+  wallet_grantPermissions: [
+    {
+      spec: {
+        signer: address,
+        expiresAt: 2_000_000_000,
+        feeLimit: { type: 'lifetime', limit: '0x1' },
+        callPolicies: [
+          {
+            target: address,
+            selector: '0xa9059cbb',
+            maxValuePerUse: '0x0',
+            valueLimit: { type: 'unlimited' },
+            constraints: [{ condition: 'equal', index: 0, refValue: hash, limit: { type: 'unlimited' } }],
+          },
+        ],
+        transferPolicies: [
+          { target: address, maxValuePerUse: '0x1', valueLimit: { type: 'allowance', limit: '0x2', period: 3600 } },
+        ],
+      },
+    },
+  ],
+  wallet_revokePermissions: [{ id: hash }],
 }
 
 const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
@@ -52,6 +74,13 @@ const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
     [address, { types: {} }],
     ['nope', JSON.stringify(typedData)],
   ],
+  wallet_grantPermissions: [
+    [],
+    [{ spec: {} }],
+    [{ spec: { signer: address, expiresAt: -1, feeLimit: { type: 'unlimited' }, callPolicies: [], transferPolicies: [] } }],
+    [{ spec: { signer: address, expiresAt: 1, feeLimit: { type: 'allowance', limit: '0x1' }, callPolicies: [], transferPolicies: [] } }],
+  ],
+  wallet_revokePermissions: [[], [{ id: '0x12' }], [{ all: false }]],
 }
 
 describe('RpcSchema', () => {

@@ -132,6 +132,62 @@ export const CallReceipt = v.object({
 export type CallReceipt = v.InferOutput<typeof CallReceipt>
 
 // ---------------------------------------------------------------------------------------------------------------
+// Sessions (SessionKeyValidator), as they cross postMessage: amounts are JSON-RPC quantities (no bigints on the
+// wire). The semantic rules (expiry, signer, banned targets, fee limit) are `validateSessionSpec` in
+// `@sso/client/session`, run by the client before sending and again by the popup.
+
+const Uint48 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 48 - 1))
+/** 4-byte function selector. */
+export const Selector = v.custom<`0x${string}`>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{8}$/.test(value),
+  'Expected a 4-byte 0x-prefixed selector',
+)
+/** How an amount is capped: not at all, over the session's life, or per period of `period` seconds. */
+export const SessionUsageLimit = v.variant('type', [
+  v.object({ type: v.literal('unlimited') }),
+  v.object({ type: v.literal('lifetime'), limit: Quantity }),
+  v.object({ type: v.literal('allowance'), limit: Quantity, period: v.pipe(Uint48, v.minValue(1)) }),
+])
+/** Comparison of a calldata word with `refValue` (SessionKeyValidator `Condition`). */
+export const SessionCondition = v.picklist([
+  'unconstrained',
+  'equal',
+  'notEqual',
+  'greater',
+  'greaterOrEqual',
+  'less',
+  'lessOrEqual',
+])
+export const SessionConstraint = v.object({
+  condition: SessionCondition,
+  /** The calldata word at byte offset `4 + 32 * index`. */
+  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
+  refValue: Hash,
+  limit: SessionUsageLimit,
+})
+export const SessionCallPolicy = v.object({
+  target: Address,
+  selector: Selector,
+  maxValuePerUse: Quantity,
+  valueLimit: SessionUsageLimit,
+  constraints: v.pipe(v.array(SessionConstraint), v.maxLength(16)),
+})
+export const SessionTransferPolicy = v.object({
+  target: Address,
+  maxValuePerUse: Quantity,
+  valueLimit: SessionUsageLimit,
+})
+/** A session spec on the wire; `signer` is a 20-byte address (secp256k1) or a 64-byte P-256 key `x ‖ y`. */
+export const SessionSpec = v.object({
+  signer: Hex,
+  expiresAt: Uint48,
+  feeLimit: SessionUsageLimit,
+  callPolicies: v.pipe(v.array(SessionCallPolicy), v.maxLength(32)),
+  transferPolicies: v.pipe(v.array(SessionTransferPolicy), v.maxLength(32)),
+})
+export type SessionSpecWire = v.InferOutput<typeof SessionSpec>
+
+// ---------------------------------------------------------------------------------------------------------------
 // Methods handled by the popup: one schema for params, one for the result.
 
 /**
@@ -148,7 +204,12 @@ export type CallReceipt = v.InferOutput<typeof CallReceipt>
  * - `personal_sign`: Params `[message, address]`. Result: ERC-1271 signature (ERC-6492-wrapped when undeployed).
  * - `eth_signTypedData_v4`: Params `[address, typedData]`. Result: same as `personal_sign`.
  *
- * Sessions (`wallet_grantPermissions`, `wallet_revokePermissions`) will be added here with their own schemas.
+ * - `wallet_grantPermissions`: create a session (ERC-7715-style). Params `[{ spec, address? }]` with a complete
+ *   {@link SessionSpec} (the dapp's session public key in `spec.signer`; never a private key). The popup shows the
+ *   summary, and on approval sends a passkey-signed userOp calling `SessionKeyValidator.createSession(spec)`
+ *   (deploying the account if needed). Result `{ sessionId, account, chainId, transactionHash }` once included.
+ * - `wallet_revokePermissions`: Params `[{ id }]` (one session) or `[{ all: true }]`. Passkey-signed userOp calling
+ *   `revokeSession(id)` / `revokeAllSessions()`. Result `{ transactionHash }` once included.
  */
 export const popupMethods = {
   eth_requestAccounts: {
@@ -180,6 +241,14 @@ export const popupMethods = {
   eth_signTypedData_v4: {
     params: v.tuple([Address, TypedDataInput]),
     result: Hex,
+  },
+  wallet_grantPermissions: {
+    params: v.tuple([v.object({ spec: SessionSpec, address: v.optional(Address) })]),
+    result: v.object({ sessionId: Hash, account: Address, chainId: ChainId, transactionHash: Hash }),
+  },
+  wallet_revokePermissions: {
+    params: v.tuple([v.union([v.object({ id: Hash }), v.object({ all: v.literal(true) })])]),
+    result: v.object({ transactionHash: Hash }),
   },
 } as const
 
