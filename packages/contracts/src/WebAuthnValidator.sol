@@ -411,55 +411,52 @@ contract WebAuthnValidator is IERC7579Validator {
             // {"type":"webauthn.get","challenge":"   (36 bytes)
             mstore(m, '{"type":"webauthn.get","challeng')
             mstore(add(m, 0x20), 'e":"')
-            // base64url(hash): 43 characters, no padding. The alphabet sits at tb + 31 so that the low byte of
-            // mload(tb + v) is alphabet[v]; unrolled with constant shifts (a loop costs 4x more).
-            let tb := add(m, 0x80)
-            mstore(add(tb, 31), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef")
-            mstore(add(tb, 63), "ghijklmnopqrstuvwxyz0123456789-_")
+            // base64url(hash): 43 characters, no padding, computed 32 characters per word (SWAR):
+            // 24-bit groups go to 32-bit lanes, each lane is spread to four 6-bit indices (one per byte),
+            // and the indices map to ASCII with per-byte range flags.
+            function chars(w) -> r {
+                let v :=
+                    or(
+                        or(
+                            and(shl(6, w), 0x3f0000003f0000003f0000003f0000003f0000003f0000003f0000003f000000),
+                            and(shl(4, w), 0x003f0000003f0000003f0000003f0000003f0000003f0000003f0000003f0000)
+                        ),
+                        or(
+                            and(shl(2, w), 0x00003f0000003f0000003f0000003f0000003f0000003f0000003f0000003f00),
+                            and(w, 0x0000003f0000003f0000003f0000003f0000003f0000003f0000003f0000003f)
+                        )
+                    )
+                let hi := 0x8080808080808080808080808080808080808080808080808080808080808080
+                // 1 in each byte whose index is >= 26, >= 52, >= 62, >= 63 (v + 128 - t never carries)
+                let ge26 := shr(7, and(add(v, 0x6666666666666666666666666666666666666666666666666666666666666666), hi))
+                let ge52 := shr(7, and(add(v, 0x4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c), hi))
+                let ge62 := shr(7, and(add(v, 0x4242424242424242424242424242424242424242424242424242424242424242), hi))
+                let ge63 := shr(7, and(add(v, 0x4141414141414141414141414141414141414141414141414141414141414141), hi))
+                // 'A' + v, then +6 ('a' - 26), -75 ('0' - 52), -13 ('-'), +49 ('_'); no byte borrows or carries
+                r := sub(
+                    add(
+                        add(add(v, 0x4141414141414141414141414141414141414141414141414141414141414141), mul(6, ge26)),
+                        mul(49, ge63)
+                    ),
+                    add(mul(75, ge52), mul(13, ge62))
+                )
+            }
             let out := add(m, 36)
-            mstore8(add(out, 0), mload(add(tb, and(shr(250, hash), 63))))
-            mstore8(add(out, 1), mload(add(tb, and(shr(244, hash), 63))))
-            mstore8(add(out, 2), mload(add(tb, and(shr(238, hash), 63))))
-            mstore8(add(out, 3), mload(add(tb, and(shr(232, hash), 63))))
-            mstore8(add(out, 4), mload(add(tb, and(shr(226, hash), 63))))
-            mstore8(add(out, 5), mload(add(tb, and(shr(220, hash), 63))))
-            mstore8(add(out, 6), mload(add(tb, and(shr(214, hash), 63))))
-            mstore8(add(out, 7), mload(add(tb, and(shr(208, hash), 63))))
-            mstore8(add(out, 8), mload(add(tb, and(shr(202, hash), 63))))
-            mstore8(add(out, 9), mload(add(tb, and(shr(196, hash), 63))))
-            mstore8(add(out, 10), mload(add(tb, and(shr(190, hash), 63))))
-            mstore8(add(out, 11), mload(add(tb, and(shr(184, hash), 63))))
-            mstore8(add(out, 12), mload(add(tb, and(shr(178, hash), 63))))
-            mstore8(add(out, 13), mload(add(tb, and(shr(172, hash), 63))))
-            mstore8(add(out, 14), mload(add(tb, and(shr(166, hash), 63))))
-            mstore8(add(out, 15), mload(add(tb, and(shr(160, hash), 63))))
-            mstore8(add(out, 16), mload(add(tb, and(shr(154, hash), 63))))
-            mstore8(add(out, 17), mload(add(tb, and(shr(148, hash), 63))))
-            mstore8(add(out, 18), mload(add(tb, and(shr(142, hash), 63))))
-            mstore8(add(out, 19), mload(add(tb, and(shr(136, hash), 63))))
-            mstore8(add(out, 20), mload(add(tb, and(shr(130, hash), 63))))
-            mstore8(add(out, 21), mload(add(tb, and(shr(124, hash), 63))))
-            mstore8(add(out, 22), mload(add(tb, and(shr(118, hash), 63))))
-            mstore8(add(out, 23), mload(add(tb, and(shr(112, hash), 63))))
-            mstore8(add(out, 24), mload(add(tb, and(shr(106, hash), 63))))
-            mstore8(add(out, 25), mload(add(tb, and(shr(100, hash), 63))))
-            mstore8(add(out, 26), mload(add(tb, and(shr(94, hash), 63))))
-            mstore8(add(out, 27), mload(add(tb, and(shr(88, hash), 63))))
-            mstore8(add(out, 28), mload(add(tb, and(shr(82, hash), 63))))
-            mstore8(add(out, 29), mload(add(tb, and(shr(76, hash), 63))))
-            mstore8(add(out, 30), mload(add(tb, and(shr(70, hash), 63))))
-            mstore8(add(out, 31), mload(add(tb, and(shr(64, hash), 63))))
-            mstore8(add(out, 32), mload(add(tb, and(shr(58, hash), 63))))
-            mstore8(add(out, 33), mload(add(tb, and(shr(52, hash), 63))))
-            mstore8(add(out, 34), mload(add(tb, and(shr(46, hash), 63))))
-            mstore8(add(out, 35), mload(add(tb, and(shr(40, hash), 63))))
-            mstore8(add(out, 36), mload(add(tb, and(shr(34, hash), 63))))
-            mstore8(add(out, 37), mload(add(tb, and(shr(28, hash), 63))))
-            mstore8(add(out, 38), mload(add(tb, and(shr(22, hash), 63))))
-            mstore8(add(out, 39), mload(add(tb, and(shr(16, hash), 63))))
-            mstore8(add(out, 40), mload(add(tb, and(shr(10, hash), 63))))
-            mstore8(add(out, 41), mload(add(tb, and(shr(4, hash), 63))))
-            mstore8(add(out, 42), mload(add(tb, and(shl(2, hash), 63))))
+            // Groups 0..7 (bytes 0..23): group j to lane j, i.e. shift right by 8 + 8j.
+            let w := and(shr(8, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
+            w := or(w, and(shr(16, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
+            w := or(w, and(shr(24, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
+            w := or(w, and(shr(32, hash), 0x00000000000000000000000000ffffff00000000000000000000000000000000))
+            w := or(w, and(shr(40, hash), 0x0000000000000000000000000000000000ffffff000000000000000000000000))
+            w := or(w, and(shr(48, hash), 0x000000000000000000000000000000000000000000ffffff0000000000000000))
+            w := or(w, and(shr(56, hash), 0x00000000000000000000000000000000000000000000000000ffffff00000000))
+            w := or(w, and(shr(64, hash), 0x0000000000000000000000000000000000000000000000000000000000ffffff))
+            mstore(out, chars(w))
+            // Groups 8, 9 (bytes 24..29) and bytes 30..31 padded with a zero byte: 11 characters used.
+            w := and(shl(184, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
+            w := or(w, and(shl(176, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
+            w := or(w, and(shl(168, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
+            mstore(add(out, 32), chars(w))
             mstore8(add(m, 79), 0x22)
             calldatacopy(add(m, 80), suffixPtr, suffixLength)
             if iszero(staticcall(gas(), 0x02, m, add(80, suffixLength), 0x00, 0x20)) { invalid() }

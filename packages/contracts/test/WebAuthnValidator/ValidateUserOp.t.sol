@@ -175,6 +175,20 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         vm.assertGe(dummyGas, realGas);
     }
 
+    /// @dev The contract's base64url of the challenge agrees with OpenZeppelin's (used by the signer here).
+    function testFuzz_anyHashRoundTrips(bytes32 hash) public view {
+        vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(key, hash)));
+        vm.assertFalse(validator.verify(address(account), hash ^ bytes32(uint256(1)), signWebAuthn(key, hash)));
+    }
+
+    function test_edgeHashesRoundTrip() public view {
+        bytes32[4] memory hashes =
+            [bytes32(0), bytes32(type(uint256).max), bytes32(uint256(0xfbff)), bytes32(~uint256(0xfbff))];
+        for (uint256 i = 0; i < hashes.length; ++i) {
+            vm.assertTrue(validator.verify(address(account), hashes[i], signWebAuthn(key, hashes[i])));
+        }
+    }
+
     function testFuzz_garbageNeverReverts(bytes memory garbage) public {
         vm.assertFalse(_isValid(garbage));
     }
