@@ -108,7 +108,7 @@ function runBuild(): Promise<void> {
 
 /**
  * Runs `task` while holding a lock (a directory in the OS temp dir, named after `dir`), so two processes (say `pnpm dev` and the e2e
- * setup) never build into the same output at once. A lock older than `staleMs` is taken over.
+ * setup) never build into the same output at once. A lock whose owner died, or older than `staleMs`, is taken over.
  *
  * @example
  * await withBuildLock(appDir, async () => { if (isStale()) await build() })
@@ -116,31 +116,52 @@ function runBuild(): Promise<void> {
 export async function withBuildLock<T>(
   dir: string,
   task: () => Promise<T>,
-  staleMs = 5 * 60_000,
+  staleMs = 10 * 60_000,
 ): Promise<T> {
   const lock = path.join(
     os.tmpdir(),
     `sso-build-lock-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16)}`,
   )
+  const owner = path.join(lock, 'owner')
   for (;;) {
     try {
       fs.mkdirSync(lock)
+      fs.writeFileSync(owner, String(process.pid))
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      try {
-        if (Date.now() - fs.statSync(lock).mtimeMs > staleMs)
-          fs.rmSync(lock, { recursive: true, force: true })
-      } catch {
-        // Released meanwhile.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      if (isAbandoned(lock, owner, staleMs)) fs.rmSync(lock, { recursive: true, force: true })
+      else await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }
   try {
     return await task()
   } finally {
     fs.rmSync(lock, { recursive: true, force: true })
+  }
+}
+
+/** A lock whose owner process is gone (killed mid-build), or older than `staleMs`. */
+function isAbandoned(lock: string, owner: string, staleMs: number): boolean {
+  let age: number
+  try {
+    age = Date.now() - fs.statSync(lock).mtimeMs
+  } catch {
+    return false // Released meanwhile.
+  }
+  if (age > staleMs) return true
+  let pid = 0
+  try {
+    pid = Number(fs.readFileSync(owner, 'utf8'))
+  } catch {
+    // Not written yet, or its writer died right after mkdir.
+  }
+  if (!pid) return age > 5000
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
   }
 }
 

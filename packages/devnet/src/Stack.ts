@@ -162,6 +162,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-devnet-'))
   const children: Child[] = []
+  // Builds still running when the start fails are stopped too (they hold the build lock).
+  const buildChildren: Child[] = []
+  let builds: Promise<void> = Promise.resolve()
   const servers: StaticServer[] = []
   let stopped = false
   let failed = false
@@ -184,7 +187,13 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const stop = async () => {
     if (stopped) return
     stopped = true
-    await Promise.all([...servers.map((server) => server.close()), ...children.map((child) => child.stop())])
+    await Promise.all([
+      ...servers.map((server) => server.close()),
+      ...children.map((child) => child.stop()),
+      ...buildChildren.filter((child) => !child.hasExited()).map((child) => child.stop()),
+    ])
+    // A killed build releases its build lock once its promise settles.
+    await builds.catch(() => {})
     // Wait until the ports are actually released so a caller can immediately reuse them.
     const deadline = Date.now() + 5000
     for (const port of needed.map((key) => ports[key])) {
@@ -200,12 +209,14 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       options.contracts === false
         ? Promise.resolve([])
         : planContracts(options.secondChain ? [31337, 31338] : [31337], log)
-    const builds =
+    builds =
       web === 'static'
         ? (async () => {
             // One at a time: two bundlers at once on two cores are slower than in sequence.
-            await ensureBuilt(webApps.demo, { logDir, log })
-            await ensureBuilt(webApps.authServer, { logDir, log })
+            for (const app of [webApps.demo, webApps.authServer]) {
+              if (stopped) throw new DevnetError('The stack was stopped while building the web apps.')
+              await ensureBuilt(app, { logDir, log, onSpawn: (child) => buildChildren.push(child) })
+            }
           })()
         : Promise.resolve()
     // Avoid an unhandled rejection while we are busy elsewhere; awaited below.

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { withBuildLock } from '@sso/contracts-abi/artifacts'
 import { DevnetError } from './Errors.js'
-import { runToCompletion } from './internal/Child.js'
+import { type Child, runToCompletion } from './internal/Child.js'
 
 /** Root of the monorepo. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -54,7 +54,10 @@ export function isStale(app: WebApp): boolean {
  * Builds the app (`pnpm run build` in its directory) when its static build is stale. A failed build throws
  * with the build output.
  */
-export async function ensureBuilt(app: WebApp, options: { logDir: string; log: (line: string) => void }) {
+export async function ensureBuilt(
+  app: WebApp,
+  options: { logDir: string; log: (line: string) => void; onSpawn?: (child: Child) => void },
+) {
   const dir = path.join(repoRoot, app.dir)
   if (!fs.existsSync(path.join(dir, 'package.json'))) {
     throw new DevnetError(`The ${app.name} app is missing (${dir}).`)
@@ -70,6 +73,7 @@ export async function ensureBuilt(app: WebApp, options: { logDir: string; log: (
       args: ['run', 'build'],
       cwd: dir,
       logDir: options.logDir,
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
     })
     if (!fs.existsSync(path.join(outputDir(app), 'index.html'))) {
       throw new DevnetError(`Building ${app.name} produced no ${path.join(outputDir(app), 'index.html')}.`)

@@ -4,18 +4,18 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x4eFe05C95e1439fe825BC15AE6d179454e10Cc56",
+    "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x86AA01c4d1D4E66910F7a22A4bb1fBddd4aE5B57",
-    "accountFactory": "0x817925cB86625017D4AC4136DCA309bdCb9C0908",
+    "ssoAccount": "0x4b13F0849a7EfCd8C4e00767b706180768073220",
+    "accountFactory": "0x9B6E4B5F1be22B8ffaE98E93b6Bb258A6c05c570",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x4eFe05C95e1439fe825BC15AE6d179454e10Cc56",
+    "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
     "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x86AA01c4d1D4E66910F7a22A4bb1fBddd4aE5B57",
-    "accountFactory": "0x817925cB86625017D4AC4136DCA309bdCb9C0908",
+    "ssoAccount": "0x4b13F0849a7EfCd8C4e00767b706180768073220",
+    "accountFactory": "0x9B6E4B5F1be22B8ffaE98E93b6Bb258A6c05c570",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -24,7 +24,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x07e5773354e0cc68023d888fefdb819f77208a622ae473d857a23e286406fde8"
+    "initCodeHash": "0x053e86f878d31f936e7e6fc2e6e9eaac8bda8d058e9a2189d09dc2d331e87acf"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -32,11 +32,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xdaa62ad74dcd3cec310b2e7f9279f9c08a7a2f367fb0cf3e3f46cff16f753bef"
+    "initCodeHash": "0x21b551a7d9c62b4dffc42e638197478f02be7c0c3f066e6be53c9ff5fe05f0fd"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x76a2254a072b827ea00e299ed6ad158d648ce51469e8ba686ba591d3dd48a23e"
+    "initCodeHash": "0x480289a7375d53fa9f1335af27f2491b7e63357e59f30ed9c481b86841524dce"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

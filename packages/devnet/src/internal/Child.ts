@@ -160,8 +160,11 @@ export async function runToCompletion(parameters: {
   args: readonly string[]
   cwd: string
   logDir: string
+  /** Called with the running process, so an owner can stop it early. */
+  onSpawn?: (child: Child) => void
 }): Promise<void> {
   const child = spawnChild(parameters)
+  parameters.onSpawn?.(child)
   const code = await child.exited
   if (code !== 0) {
     throw new ChildProcessError(
