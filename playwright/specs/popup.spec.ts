@@ -61,6 +61,7 @@ function answerTo(dappOrigin: string, id: string) {
 
 test('behavior: sign up in the popup creates a passkey and connects the demo', async ({
   stack,
+  chain,
   syncedPasskeys,
 }) => {
   await openDemo(page, stack)
