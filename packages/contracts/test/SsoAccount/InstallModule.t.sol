@@ -149,6 +149,17 @@ contract SsoAccountInstallModuleTest is SsoTest {
         implementation.initialize(types, modules, data);
     }
 
+    function test_receivesEthAndTokens() public {
+        (bool ok,) = address(account).call{value: 1 ether}("");
+        vm.assertTrue(ok);
+        vm.assertEq(account.onERC721Received(address(0), address(0), 1, ""), bytes4(0x150b7a02));
+        vm.assertEq(account.onERC1155Received(address(0), address(0), 1, 1, ""), bytes4(0xf23a6e61));
+        vm.assertEq(
+            account.onERC1155BatchReceived(address(0), address(0), new uint256[](0), new uint256[](0), ""),
+            bytes4(0xbc197c81)
+        );
+    }
+
     function test_supportsInterface() public view {
         vm.assertTrue(account.supportsInterface(0x01ffc9a7)); // ERC-165
         vm.assertTrue(account.supportsInterface(0x1626ba7e)); // ERC-1271
