@@ -11,6 +11,11 @@ export class DevnetError extends Error {
   }
 }
 
+/** An option of `startStack` has a value it does not accept. */
+export class InvalidOptionError extends DevnetError {
+  override name = 'InvalidOptionError'
+}
+
 /** A port the stack needs is already taken. Thrown before anything is started. */
 export class PortInUseError extends DevnetError {
   override name = 'PortInUseError'

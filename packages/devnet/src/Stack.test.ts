@@ -2,7 +2,7 @@ import * as net from 'node:net'
 import { entryPoint08 } from '@sso/contracts-abi'
 import { type Address, createPublicClient, http } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { PortInUseError } from './Errors.js'
+import { InvalidOptionError, PortInUseError } from './Errors.js'
 import { isListening } from './internal/ports.js'
 import { type Stack, startStack } from './Stack.js'
 
@@ -136,6 +136,20 @@ test('error: a port in use is named before anything starts', async () => {
   } finally {
     blocker.close()
   }
+})
+
+test('error: bad options are refused with InvalidOptionError before anything starts', async () => {
+  const bad = [
+    { ports: { rpc: 70_000 } },
+    { ports: { rpc: -1 } },
+    { ports: { bundlr: 4337 } },
+    { portOffset: 1.5 },
+    { web: 'dev' },
+  ] as unknown as Parameters<typeof startStack>[0][]
+  for (const options of bad) {
+    await expect(startStack(options)).rejects.toBeInstanceOf(InvalidOptionError)
+  }
+  await expect(startStack({ ports: { rpc: 70_000 } })).rejects.toThrow('ports.rpc must be')
 })
 
 test('behavior: with web apps, both are served with /sso-config.json', async () => {

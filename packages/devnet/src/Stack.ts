@@ -5,7 +5,7 @@ import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
 import { type Address, createPublicClient, createWalletClient, http } from 'viem'
 import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
-import { ChildProcessError, DevnetError } from './Errors.js'
+import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
 import { altoCommand, anvilCommand } from './internal/binaries.js'
 import { type Child, spawnChild, tail, waitHealthy } from './internal/Child.js'
 import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
@@ -114,6 +114,40 @@ const services: Record<keyof Ports, string> = {
   bundler2: 'second Alto bundler',
 }
 
+function validateOptions(options: StartStackOptions): void {
+  const offset = options.portOffset ?? 0
+  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) {
+    throw new InvalidOptionError(
+      `portOffset must be an integer from 0 to 60000, got ${String(options.portOffset)}.`,
+    )
+  }
+  if (options.web !== undefined && options.web !== 'static' && options.web !== 'none') {
+    throw new InvalidOptionError(`web must be 'static' or 'none', got ${JSON.stringify(options.web)}.`)
+  }
+  if (options.ports === undefined || options.ports === 'auto') return
+  if (typeof options.ports !== 'object' || options.ports === null) {
+    throw new InvalidOptionError(
+      `ports must be 'auto' or an object of ports, got ${JSON.stringify(options.ports)}.`,
+    )
+  }
+  for (const [key, value] of Object.entries(options.ports)) {
+    if (!(key in defaultPorts)) {
+      throw new InvalidOptionError(
+        `Unknown port ${JSON.stringify(key)} (known: ${Object.keys(defaultPorts).join(', ')}).`,
+      )
+    }
+    if (
+      value !== undefined &&
+      value !== 'auto' &&
+      !(Number.isInteger(value) && value >= 1 && value <= 65_535)
+    ) {
+      throw new InvalidOptionError(
+        `ports.${key} must be 'auto' or an integer from 1 to 65535, got ${JSON.stringify(value)}.`,
+      )
+    }
+  }
+}
+
 async function resolvePorts(options: StartStackOptions, needed: readonly (keyof Ports)[]): Promise<Ports> {
   const offset = options.portOffset ?? 0
   const requested = (key: keyof Ports): PortOption =>
@@ -153,6 +187,7 @@ async function rpc(url: string, method: string, params: unknown[] = []): Promise
  * await stack.stop()
  */
 export async function startStack(options: StartStackOptions = {}): Promise<Stack> {
+  validateOptions(options)
   const web = options.web ?? 'static'
   const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[devnet] ${line}\n`)
   const needed: (keyof Ports)[] = ['rpc', 'bundler']

@@ -7,6 +7,7 @@ test('behavior: the public exports', () => {
       "ChildProcessError",
       "DeploymentMismatchError",
       "DevnetError",
+      "InvalidOptionError",
       "PortInUseError",
       "anvilKeys",
       "startStack",

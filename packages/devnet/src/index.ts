@@ -2,6 +2,7 @@ export {
   ChildProcessError,
   DeploymentMismatchError,
   DevnetError,
+  InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
 export {
