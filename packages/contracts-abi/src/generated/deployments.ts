@@ -5,17 +5,17 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
-    "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x4b13F0849a7EfCd8C4e00767b706180768073220",
-    "accountFactory": "0x9B6E4B5F1be22B8ffaE98E93b6Bb258A6c05c570",
+    "sessionKeyValidator": "0x5BfEEEAD98e85CB3Ac6b1921E1359E75a3DbE673",
+    "ssoAccount": "0x3b17D5D7Ed66093288933c6C21D314e4197F9781",
+    "accountFactory": "0xEF2f5724A89422Bf48aD9AD562B49bdC8F1cf3b9",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
-    "sessionKeyValidator": "0x614fB6F950D6508d5fA7FAEF32286e11682C1D74",
-    "ssoAccount": "0x4b13F0849a7EfCd8C4e00767b706180768073220",
-    "accountFactory": "0x9B6E4B5F1be22B8ffaE98E93b6Bb258A6c05c570",
+    "sessionKeyValidator": "0x5BfEEEAD98e85CB3Ac6b1921E1359E75a3DbE673",
+    "ssoAccount": "0x3b17D5D7Ed66093288933c6C21D314e4197F9781",
+    "accountFactory": "0xEF2f5724A89422Bf48aD9AD562B49bdC8F1cf3b9",
     "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
   },
 } as const
@@ -28,15 +28,15 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x21e7ce61ad7b526902950fb6379d4f2b9fe6aa89829c89c3aaa12854463a38b6"
+    "initCodeHash": "0x154790ccd0b0bc2f2beaa65971ca27d10da9312b3ff8f5304b4af06f3c207a64"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x21b551a7d9c62b4dffc42e638197478f02be7c0c3f066e6be53c9ff5fe05f0fd"
+    "initCodeHash": "0xbc48223a3f8b8bec6844c3d6e04ada50bfc4053c4fd0f5657820af641797deca"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x480289a7375d53fa9f1335af27f2491b7e63357e59f30ed9c481b86841524dce"
+    "initCodeHash": "0x08c01479a526877eaf3264ba7ca0f9411b6daf61b3cef24e425c2901cc61068d"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
