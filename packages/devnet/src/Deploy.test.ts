@@ -30,3 +30,13 @@ test('error: a chain without a manifest is refused', async () => {
   await expect(planContracts(1)).rejects.toBeInstanceOf(DeploymentMismatchError)
   await expect(planContracts(1)).rejects.toThrow('no chain 1')
 })
+
+test('behavior: only concrete contracts of packages/contracts/src are planned', async () => {
+  const { findContracts } = await import('@sso/contracts-abi/artifacts')
+  const names = findContracts().map((contract) => contract.name)
+  expect(names).toEqual(
+    expect.arrayContaining(['AccountFactory', 'SponsorPaymaster', 'SsoAccount', 'WebAuthnValidator']),
+  )
+  // Interfaces (ISessionKeyValidator), libraries and abstract contracts have no deployment.
+  expect(names.filter((name) => /^I[A-Z]/.test(name))).toEqual([])
+})
