@@ -46,10 +46,26 @@ export const deploymentInputs = ${JSON.stringify(
 )} as const
 `
 
-const files = { 'abis.ts': abis, 'deployments.ts': manifest }
+// src/index.ts names every ABI explicitly; this keeps its `export { … } from './generated/abis.js'` in step.
+const indexFile = path.resolve(outDir, '../index.ts')
+const abiNames = deployments.map((d) => `${d.key}Abi`).sort((a, b) => a.localeCompare(b))
+const oneLine = `export { ${abiNames.join(', ')} } from './generated/abis.js'`
+const abiExport =
+  oneLine.length <= 110 ? oneLine : `export {\n${abiNames.map((name) => `  ${name},\n`).join('')}} from './generated/abis.js'`
+const abiExportPattern = /^export \{[^}]*\} from '\.\/generated\/abis\.js'$/m
+const index = fs.readFileSync(indexFile, 'utf8')
+if (!abiExportPattern.test(index)) {
+  console.error(`${indexFile} has no \`export { … } from './generated/abis.js'\` to keep in step.`)
+  process.exit(1)
+}
+
+const files = {
+  [path.join(outDir, 'abis.ts')]: abis,
+  [path.join(outDir, 'deployments.ts')]: manifest,
+  [indexFile]: index.replace(abiExportPattern, abiExport),
+}
 let stale = false
-for (const [name, content] of Object.entries(files)) {
-  const file = path.join(outDir, name)
+for (const [file, content] of Object.entries(files)) {
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined
   if (current === content) continue
   if (check) {

@@ -1,5 +1,3 @@
-// The ABIs are generated: one `<contractName>Abi` per concrete contract of packages/contracts/src.
-
 export { create2Address, deploymentSalt, deterministicDeployer, entryPoint08 } from './Create2.js'
 export {
   type DeploymentContext,
@@ -8,5 +6,12 @@ export {
   type PlannedContract,
 } from './DeploymentPlan.js'
 export { type DeployedChainId, getDeployment, UnknownChainError } from './Deployments.js'
-export * from './generated/abis.js'
+// One `<contractName>Abi` per concrete contract of packages/contracts/src (list kept by scripts/generate.ts).
+export {
+  accountFactoryAbi,
+  sessionKeyValidatorAbi,
+  sponsorPaymasterAbi,
+  ssoAccountAbi,
+  webAuthnValidatorAbi,
+} from './generated/abis.js'
 export { deploymentInputs, deployments } from './generated/deployments.js'
