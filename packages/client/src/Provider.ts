@@ -21,6 +21,7 @@ import { createEmitter } from './internal/emitter.js'
 import { fromQuantity, sameAddress, toQuantity } from './internal/hex.js'
 import { rpcRequest } from './internal/rpc.js'
 import { createPopup, type Popup, type PopupHostWindow } from './Popup.js'
+import type { SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
   Address,
   CallsStatus,
@@ -68,6 +69,12 @@ export type ProviderOptions = {
   storageKey?: string | undefined
   /** The dapp window (defaults to the global `window`). */
   window?: PopupHostWindow | undefined
+  /**
+   * Sessions (`createSessionManager()` from `@sso/client/session`): enables `wallet_grantPermissions`,
+   * `wallet_revokePermissions`, `eth_requestAccounts` with `[{ session }]`, and sends in-policy transactions with
+   * the session key (no popup).
+   */
+  session?: SessionHandler | undefined
 }
 
 /** EIP-1193 provider events. */
@@ -76,7 +83,7 @@ export type ProviderEvents = {
   disconnect: (error: RpcError) => void
   accountsChanged: (accounts: readonly `0x${string}`[]) => void
   chainChanged: (chainId: `0x${string}`) => void
-}
+} & SessionEvents
 
 /** EIP-1193 request arguments. */
 export type RequestArguments = {
@@ -184,6 +191,8 @@ export function createProvider(options: ProviderOptions): Provider {
   })
 
   let connection: Connection = restore()
+  const session = options.session
+  session?.attach({ emit: emitter.emit, chain: (id) => chains.find((c) => c.id === id) })
 
   function restore(): Connection {
     try {
@@ -282,11 +291,17 @@ export function createProvider(options: ProviderOptions): Provider {
         checkCapabilities(capabilities)
         const paymaster = withPaymaster(capabilities)
         const out = paymaster ? [tx, paymaster] : [tx]
-        return popup.request(
-          'eth_sendTransaction',
-          out as PopupParams<'eth_sendTransaction'>,
-          connection.chainId,
-        )
+        const viaPopup = () =>
+          popup.request('eth_sendTransaction', out as PopupParams<'eth_sendTransaction'>, connection.chainId)
+        const account = requireAccount()
+        if (session?.has(account, connection.chainId)) {
+          const data = tx.data ?? tx.input
+          const call = { to: tx.to, ...(data ? { data } : {}), value: tx.value ? BigInt(tx.value) : 0n }
+          const sent = session.send({ account, chainId: connection.chainId, calls: [call], wait: true }, viaPopup)
+          if ('popup' in sent) return sent.popup
+          return sent.session.then((r) => ('fallback' in r ? r.fallback : r.transactionHash))
+        }
+        return viaPopup()
       }
       case 'wallet_sendCalls': {
         const [request] = valid as PopupParams<'wallet_sendCalls'>
@@ -300,11 +315,24 @@ export function createProvider(options: ProviderOptions): Provider {
           throw new DuplicateIdError(`A batch with id ${request.id} was already sent.`)
         const capabilities = withPaymaster(request.capabilities)
         const out = capabilities ? { ...request, capabilities } : request
-        return popup.request('wallet_sendCalls', [out], chainId).then((result) => {
+        const remember = (result: { id: string }) => {
           const id = request.id ?? result.id
           rememberCalls(id, { chainId, hash: result.id })
           return { ...result, id }
-        })
+        }
+        const viaPopup = () => popup.request('wallet_sendCalls', [out], chainId).then(remember)
+        const account = requireAccount()
+        if (session?.has(account, chainId)) {
+          const calls = request.calls.map((c) => ({
+            to: c.to,
+            ...(c.data ? { data: c.data } : {}),
+            value: c.value ? BigInt(c.value) : 0n,
+          }))
+          const sent = session.send({ account, chainId, calls, wait: false }, viaPopup)
+          if ('popup' in sent) return sent.popup
+          return sent.session.then((r) => ('fallback' in r ? r.fallback : remember({ id: r.userOpHash })))
+        }
+        return viaPopup()
       }
       case 'wallet_showCallsStatus': {
         requireAccount()
@@ -331,6 +359,37 @@ export function createProvider(options: ProviderOptions): Provider {
       default:
         throw new UnsupportedMethodError(`The SSO provider does not support "${method}".`)
     }
+  }
+
+  // Sessions: the dapp's params are checked and completed (session public key) by the session manager.
+  function sessionRequest(method: string, params: unknown): Promise<unknown> {
+    if (!session)
+      throw new UnsupportedMethodError(
+        `"${method}" needs sessions: createProvider({ session: createSessionManager() }) from @sso/client/session.`,
+      )
+    const list = params === undefined ? [] : params
+    if (!Array.isArray(list)) throw new InvalidParamsError(`Params of "${method}" must be an array.`)
+    const chainId = connection.chainId
+    if (method === 'wallet_grantPermissions') {
+      const grant = session.prepareGrant(list[0], { account: connection.address, chainId })
+      return popup.request('wallet_grantPermissions', grant.params, chainId).then((result) => {
+        if (!sameAddress(result.account, connection.address)) setConnected(result.account, chainId)
+        return grant.finish(result)
+      })
+    }
+    if (method === 'wallet_revokePermissions') {
+      const revoke = session.prepareRevoke(list[0], { account: requireAccount(), chainId })
+      return popup.request('wallet_revokePermissions', revoke.params, chainId).then(revoke.finish)
+    }
+    // eth_requestAccounts with [{ session }]: connect and create the session in the same popup.
+    const [{ session: request }] = list as [{ session: unknown }]
+    const grant = session.prepareGrant(request, { account: connection.address, chainId })
+    const connected = popupRequest('eth_requestAccounts', [])
+    const granted = popup.request('wallet_grantPermissions', grant.params, chainId)
+    return Promise.all([connected, granted]).then(async ([accounts, result]) => {
+      await grant.finish(result)
+      return accounts
+    })
   }
 
   function providerRequest(method: ProviderMethod, params: unknown): Promise<unknown> {
@@ -383,6 +442,7 @@ export function createProvider(options: ProviderOptions): Provider {
           // ignore
         }
         popup.close()
+        session?.forget(undefined)
         if (wasConnected) {
           emitter.emit('accountsChanged', [])
           emitter.emit('disconnect', new DisconnectedError('The dapp disconnected the SSO account.'))
@@ -434,6 +494,16 @@ export function createProvider(options: ProviderOptions): Provider {
     const { method, params } = args
     if (params !== undefined && params !== null && typeof params !== 'object')
       throw new InvalidRequestError('params must be an array or an object.')
+    if (
+      method === 'wallet_grantPermissions' ||
+      method === 'wallet_revokePermissions' ||
+      (method === 'eth_requestAccounts' &&
+        Array.isArray(params) &&
+        typeof params[0] === 'object' &&
+        params[0] !== null &&
+        'session' in params[0])
+    )
+      return sessionRequest(method, params)
     if (isPopupMethod(method)) return popupRequest(method, params)
     if (Object.hasOwn(providerMethods, method)) return providerRequest(method as ProviderMethod, params)
     if ((forwardedMethods as readonly string[]).includes(method)) {

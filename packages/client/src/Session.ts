@@ -1,0 +1,529 @@
+/**
+ * The dapp's session manager (DESIGN.md §6): holds the session key, asks the popup to create / revoke sessions,
+ * and sends in-policy transactions straight to the bundler with no popup. Passed to `createProvider({ session })`.
+ */
+import { deployments } from '@sso/contracts-abi'
+import * as v from 'valibot'
+import { type Address, createPublicClient, defineChain, type Hex, http, type PublicClient } from 'viem'
+import {
+  type BundlerClient,
+  createBundlerClient,
+  createPaymasterClient,
+  type PaymasterClient,
+} from 'viem/account-abstraction'
+import { getBlock } from 'viem/actions'
+import { BaseError, InvalidParamsError, TransactionRejectedError, UnauthorizedError } from './Errors.js'
+import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
+import { getSessionState as readSessionState, toSessionAccount } from './SessionAccount.js'
+import type { SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
+import {
+  checkSessionCalls,
+  type SessionCall,
+  SessionPolicyError,
+  type SessionPolicyViolation,
+  type SessionSpec,
+  type SessionState,
+  sessionSpecFromWire,
+  sessionSpecToWire,
+  type UsageLimit,
+  validateSessionSpec,
+} from './SessionSpec.js'
+import {
+  canUseWebCryptoKeys,
+  createIdbKeyStore,
+  createMemoryKeyStore,
+  createP256SessionSigner,
+  createSecp256k1SessionSigner,
+  loadSessionSigner,
+  type SessionKeyStore,
+  type SessionSigner,
+} from './SessionSigner.js'
+
+export type SessionManagerOptions = {
+  /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */
+  onOutOfPolicy?: 'popup' | 'fail' | undefined
+  /** Key type: `p256` (WebCrypto, default in browsers) or `secp256k1` (default elsewhere). */
+  keyType?: 'p256' | 'secp256k1' | undefined
+  /** Where keys live: IndexedDB in browsers (default), memory elsewhere. */
+  keyStore?: SessionKeyStore | undefined
+  /** Where the session records (spec, account, key id; no key material) live. Default `localStorage`. */
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | undefined
+  storageKey?: string | undefined
+  /** SessionKeyValidator per chain id (default: the `@sso/contracts-abi` manifest address). */
+  validators?: Record<number, Address> | undefined
+  /** Other banned targets per chain (the account's modules): WebAuthnValidator, executors. */
+  bannedTargets?: Record<number, readonly Address[]> | undefined
+  /** Who pays session userOps: the account (default, counted against `feeLimit`) or a paymaster. */
+  paymaster?: { address: Address } | { url: string } | undefined
+  /** `sessionLimitNearlyUsed` fires when less than this share of a limit is left. Default 0.1. */
+  nearlyUsedThreshold?: number | undefined
+}
+
+/** One session this dapp holds (persisted without any key material: the key stays in its store). */
+export type SessionRecord = {
+  sessionId: Hex
+  account: Address
+  chainId: number
+  spec: SessionSpec
+  keyId: string
+}
+
+/** The session manager: a {@link SessionHandler} for the provider plus dapp-facing reads. */
+export type SessionManager = SessionHandler & {
+  /** Resolves once the next session key is created (the provider needs it synchronously on click). */
+  ready(): Promise<void>
+  /** The current session of the account on the chain (most recent), if any. */
+  current(account: Address, chainId: number): SessionRecord | undefined
+  /** Reads the validator: status and remaining limits in the current period; emits the session events. */
+  getSessionState(parameters?: { account?: Address; chainId?: number }): Promise<SessionState & { sessionId: Hex }>
+  /** The records this dapp holds. */
+  list(): readonly SessionRecord[]
+}
+
+// The dapp's request: a spec without signer; amounts may be bigints (the helpers) or quantities.
+const GrantRequest = v.object({
+  expiresAt: v.number(),
+  feeLimit: v.unknown(),
+  callPolicies: v.optional(v.array(v.unknown())),
+  transferPolicies: v.optional(v.array(v.unknown())),
+})
+
+const StoredRecord = v.object({
+  sessionId: v.string(),
+  account: v.string(),
+  chainId: v.number(),
+  spec: SessionSpecSchema,
+  keyId: v.string(),
+})
+
+function bigintToQuantity(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x)),
+  ) as unknown
+}
+
+/**
+ * Creates the session manager.
+ *
+ * @example
+ * ```ts
+ * import { createProvider } from '@sso/client'
+ * import { createSessionManager } from '@sso/client/session'
+ * const session = createSessionManager({ onOutOfPolicy: 'fail' })
+ * const provider = createProvider({ authServerUrl, chains, session })
+ * ```
+ */
+export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
+  const onOutOfPolicy = options.onOutOfPolicy ?? 'popup'
+  const keyType = options.keyType ?? (canUseWebCryptoKeys() ? 'p256' : 'secp256k1')
+  const keyStore =
+    options.keyStore ?? (keyType === 'p256' && canUseWebCryptoKeys() ? createIdbKeyStore() : createMemoryKeyStore())
+  const storage = options.storage ?? defaultStorage()
+  const storageKey = `${options.storageKey ?? 'sso'}.sessions`
+  const threshold = options.nearlyUsedThreshold ?? 0.1
+
+  let host: Parameters<SessionHandler['attach']>[0] | undefined
+  let next: SessionSigner | undefined
+  let preparing: Promise<void> | undefined
+  const signers = new Map<string, SessionSigner>()
+  const clients = new Map<number, { client: PublicClient; bundler: BundlerClient }>()
+  let records = restore()
+
+  function prepareKey(): Promise<void> {
+    preparing ??= (async () => {
+      next =
+        keyType === 'p256'
+          ? await createP256SessionSigner({ store: keyStore })
+          : await createSecp256k1SessionSigner({ store: keyStore })
+    })().finally(() => {
+      preparing = undefined
+    })
+    return preparing
+  }
+  void prepareKey().catch(() => {})
+
+  function restore(): SessionRecord[] {
+    try {
+      const raw = JSON.parse(storage.getItem(storageKey) ?? '[]') as unknown[]
+      return raw.flatMap((entry) => {
+        const parsed = v.safeParse(StoredRecord, entry)
+        if (!parsed.success) return []
+        const { spec, ...rest } = parsed.output
+        return [{ ...rest, sessionId: rest.sessionId as Hex, account: rest.account as Address, spec: sessionSpecFromWire(spec) }]
+      })
+    } catch {
+      return []
+    }
+  }
+
+  function persist() {
+    try {
+      storage.setItem(
+        storageKey,
+        JSON.stringify(records.map((r) => ({ ...r, spec: sessionSpecToWire(r.spec) }))),
+      )
+    } catch {
+      // Storage denied: sessions just won't survive a reload.
+    }
+  }
+
+  function validatorOf(chainId: number): Address {
+    const configured = options.validators?.[chainId]
+    if (configured) return configured
+    const known = manifestValidators[chainId]
+    if (known) return known
+    throw new BaseError(`No SessionKeyValidator is known for chain ${chainId}: pass validators in the session options.`)
+  }
+
+  function banned(chainId: number): Address[] {
+    return [validatorOf(chainId), ...(options.bannedTargets?.[chainId] ?? [])]
+  }
+
+  function chainOf(chainId: number): SessionChain {
+    const chain = host?.chain(chainId)
+    if (!chain) throw new BaseError(`Chain ${chainId} is not configured in the SSO provider.`)
+    return chain
+  }
+
+  function clientsOf(chainId: number) {
+    let entry = clients.get(chainId)
+    if (!entry) {
+      const chain = chainOf(chainId)
+      const viemChain = defineChain({
+        id: chain.id,
+        name: chain.name ?? `Chain ${chain.id}`,
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: [chain.rpcUrl] } },
+      })
+      const client = createPublicClient({ chain: viemChain, transport: http(chain.rpcUrl) }) as PublicClient
+      const bundler = createBundlerClient({ client, transport: http(chain.bundlerUrl) })
+      entry = { client, bundler }
+      clients.set(chainId, entry)
+    }
+    return entry
+  }
+
+  function current(account: Address, chainId: number): SessionRecord | undefined {
+    return records.filter((r) => r.chainId === chainId && r.account.toLowerCase() === account.toLowerCase()).at(-1)
+  }
+
+  function drop(record: SessionRecord, event: 'sessionExpired' | 'sessionRevoked' | undefined) {
+    records = records.filter((r) => r !== record)
+    persist()
+    void keyStore.delete(record.keyId).catch(() => {})
+    signers.delete(record.keyId)
+    if (event) host?.emit(event, { sessionId: record.sessionId, account: record.account, chainId: record.chainId })
+  }
+
+  async function signerOf(record: SessionRecord): Promise<SessionSigner> {
+    const cached = signers.get(record.keyId)
+    if (cached) return cached
+    const loaded = await loadSessionSigner({ store: keyStore, id: record.keyId })
+    if (!loaded) throw new UnauthorizedError('The session key is gone from this browser: request a new session.')
+    signers.set(record.keyId, loaded)
+    return loaded
+  }
+
+  function emitNearlyUsed(record: SessionRecord, state: SessionState) {
+    const check = (name: string, limit: UsageLimit, remaining: bigint | undefined) => {
+      if (limit.type === 'unlimited' || remaining === undefined || limit.limit === 0n) return
+      const share = Number((remaining * 10_000n) / limit.limit) / 10_000
+      if (share < threshold)
+        host?.emit('sessionLimitNearlyUsed', {
+          sessionId: record.sessionId,
+          account: record.account,
+          chainId: record.chainId,
+          limit: name,
+          remaining,
+          total: limit.limit,
+        })
+    }
+    check('feeLimit', record.spec.feeLimit, state.feeRemaining)
+    record.spec.transferPolicies.forEach((p, i) =>
+      check(`transferPolicies[${i}].valueLimit`, p.valueLimit, state.transferValueRemaining[i]),
+    )
+    record.spec.callPolicies.forEach((p, i) => {
+      check(`callPolicies[${i}].valueLimit`, p.valueLimit, state.callPolicies[i]?.valueRemaining)
+      p.constraints.forEach((c, j) =>
+        check(`callPolicies[${i}].constraints[${j}].limit`, c.limit, state.callPolicies[i]?.constraintRemaining[j]),
+      )
+    })
+  }
+
+  async function readState(record: SessionRecord): Promise<SessionState> {
+    const { client } = clientsOf(record.chainId)
+    const state = await readSessionState({
+      client,
+      validator: validatorOf(record.chainId),
+      account: record.account,
+      spec: record.spec,
+    })
+    if (state.status === 'expired') drop(record, 'sessionExpired')
+    else if (state.status === 'revoked') drop(record, 'sessionRevoked')
+    return state
+  }
+
+  function paymasterClient(): PaymasterClient | undefined {
+    const pm = options.paymaster
+    if (!pm) return undefined
+    if ('url' in pm) return createPaymasterClient({ transport: http(pm.url) })
+    const data = { paymaster: pm.address, paymasterData: '0x' as Hex }
+    return {
+      getPaymasterStubData: async () => ({ ...data }),
+      getPaymasterData: async () => ({ ...data }),
+    } as unknown as PaymasterClient
+  }
+
+  async function sendWithSession(
+    record: SessionRecord,
+    calls: readonly SessionCall[],
+    wait: boolean,
+    fallback: () => Promise<unknown>,
+  ): Promise<{ userOpHash: Hex; transactionHash?: Hex }> {
+    const { client, bundler } = clientsOf(record.chainId)
+    const [state, block] = await Promise.all([
+      readState(record),
+      getBlock(client, { blockTag: 'latest' }),
+    ])
+    const now = Number(block.timestamp)
+    const violation = checkSessionCalls(record.spec, calls, {
+      account: record.account,
+      state,
+      now,
+      bannedTargets: banned(record.chainId),
+    })
+    if (violation) return outOfPolicy(violation, fallback)
+
+    const signer = await signerOf(record)
+    const account = await toSessionAccount({
+      client,
+      address: record.account,
+      spec: record.spec,
+      signer,
+      validator: validatorOf(record.chainId),
+      timestamp: async () => now,
+    })
+    const paymaster = paymasterClient()
+    let prepared: Awaited<ReturnType<typeof bundler.prepareUserOperation>>
+    try {
+      prepared = await bundler.prepareUserOperation({
+        account,
+        calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
+        ...(paymaster ? { paymaster } : {}),
+      })
+    } catch (error) {
+      throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
+    }
+    if (!paymaster) {
+      const op = prepared as unknown as {
+        maxFeePerGas: bigint
+        verificationGasLimit: bigint
+        callGasLimit: bigint
+        preVerificationGas: bigint
+      }
+      const fee = op.maxFeePerGas * (op.verificationGasLimit + op.callGasLimit + op.preVerificationGas)
+      const feeViolation = checkSessionCalls(record.spec, [], { account: record.account, state, now, fee })
+      if (feeViolation) return outOfPolicy(feeViolation, fallback)
+    }
+    const signature = await account.signUserOperation(prepared as Parameters<typeof account.signUserOperation>[0])
+    let userOpHash: Hex
+    try {
+      userOpHash = await bundler.sendUserOperation({ ...(prepared as object), signature } as Parameters<
+        typeof bundler.sendUserOperation
+      >[0])
+    } catch (error) {
+      throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
+    }
+    const after = () =>
+      readState(record)
+        .then((s) => emitNearlyUsed(record, s))
+        .catch(() => {})
+    if (!wait) {
+      void bundler
+        .waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 })
+        .then(after, () => {})
+      return { userOpHash }
+    }
+    const receipt = await bundler.waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 })
+    void after()
+    if (!receipt.success)
+      throw new TransactionRejectedError(`The session transaction ${userOpHash} reverted on chain.`)
+    return { userOpHash, transactionHash: receipt.receipt.transactionHash }
+  }
+
+  async function outOfPolicy(
+    violation: SessionPolicyViolation,
+    fallback: () => Promise<unknown>,
+  ): Promise<never> {
+    if (onOutOfPolicy === 'popup' && !['session-expired', 'session-revoked', 'session-not-active'].includes(violation.rule))
+      throw new FallbackSignal(fallback())
+    throw new SessionPolicyError(violation)
+  }
+
+  const manager: SessionManager = {
+    attach(next) {
+      host = next
+    },
+
+    prepareGrant(request, { account, chainId }) {
+      const parsed = v.safeParse(GrantRequest, bigintToQuantity(request))
+      if (!parsed.success)
+        throw new InvalidParamsError('Invalid wallet_grantPermissions request.', {
+          details: v.summarize(parsed.issues),
+        })
+      const signer = next
+      if (!signer)
+        throw new BaseError('The session key is still being created: await session.ready() before requesting a session.')
+      const wire = v.safeParse(SessionSpecSchema, {
+        signer: signer.publicKey,
+        callPolicies: [],
+        transferPolicies: [],
+        ...parsed.output,
+      })
+      if (!wire.success)
+        throw new InvalidParamsError('Invalid session spec.', { details: v.summarize(wire.issues) })
+      const spec = sessionSpecFromWire(wire.output)
+      validateSessionSpec(spec, { account, bannedTargets: banned(chainId) })
+      // The key is taken now; the next request gets a fresh one.
+      next = undefined
+      void prepareKey().catch(() => {})
+      return {
+        params: [{ spec: wire.output, ...(account ? { address: account } : {}) }],
+        async finish(result) {
+          const record: SessionRecord = {
+            sessionId: result.sessionId,
+            account: result.account,
+            chainId: result.chainId,
+            spec,
+            keyId: signer.id,
+          }
+          records.push(record)
+          persist()
+          signers.set(signer.id, signer)
+          return {
+            sessionId: result.sessionId,
+            account: result.account,
+            chainId: result.chainId,
+            expiresAt: spec.expiresAt,
+            signer: { type: signer.kind, publicKey: signer.publicKey },
+            transactionHash: result.transactionHash,
+          }
+        },
+      }
+    },
+
+    prepareRevoke(request, { account, chainId }) {
+      const parsed = v.safeParse(
+        v.optional(v.union([v.object({ id: v.string() }), v.object({ all: v.literal(true) }), v.object({})])),
+        request,
+      )
+      if (!parsed.success)
+        throw new InvalidParamsError('Invalid wallet_revokePermissions request: pass { id }, { all: true } or nothing.')
+      const input = parsed.output ?? {}
+      const own = current(account, chainId)
+      const params: [{ id: Hex } | { all: true }] =
+        'all' in input
+          ? [{ all: true }]
+          : 'id' in input
+            ? [{ id: input.id as Hex }]
+            : own
+              ? [{ id: own.sessionId }]
+              : (() => {
+                  throw new InvalidParamsError('There is no session to revoke.')
+                })()
+      return {
+        params,
+        async finish(result) {
+          const which = params[0]
+          for (const record of [...records])
+            if (
+              record.account.toLowerCase() === account.toLowerCase() &&
+              record.chainId === chainId &&
+              ('all' in which || record.sessionId.toLowerCase() === which.id.toLowerCase())
+            )
+              drop(record, 'sessionRevoked')
+          return result
+        },
+      }
+    },
+
+    has(account, chainId) {
+      return current(account, chainId) !== undefined
+    },
+
+    send({ account, chainId, calls, wait }, fallback) {
+      const record = current(account, chainId)
+      if (!record) return { popup: fallback() }
+      // Plainly outside the spec: decide now, so the popup opens inside the click.
+      const violation = checkSessionCalls(record.spec, calls, { account, bannedTargets: banned(chainId) })
+      if (violation) {
+        if (onOutOfPolicy === 'popup' && violation.rule !== 'session-expired') return { popup: fallback() }
+        return { session: Promise.reject(new SessionPolicyError(violation)) }
+      }
+      return {
+        session: sendWithSession(record, calls, wait, fallback).catch(async (error: unknown) => {
+          if (error instanceof FallbackSignal) return { fallback: await error.result }
+          throw error
+        }),
+      }
+    },
+
+    forget(account) {
+      for (const record of [...records])
+        if (account === undefined || record.account.toLowerCase() === account.toLowerCase()) drop(record, undefined)
+    },
+
+    async ready() {
+      if (next) return
+      await prepareKey()
+    },
+
+    current,
+
+    async getSessionState(parameters = {}) {
+      const record = parameters.account
+        ? current(parameters.account, parameters.chainId ?? records.at(-1)?.chainId ?? 0)
+        : records.at(-1)
+      if (!record) throw new UnauthorizedError('There is no session: request one with wallet_grantPermissions.')
+      const state = await readState(record)
+      if (state.status === 'active') emitNearlyUsed(record, state)
+      return { ...state, sessionId: record.sessionId }
+    },
+
+    list() {
+      return [...records]
+    },
+  }
+  return manager
+}
+
+// The popup fallback result travels through the session promise (so the provider returns it as is).
+class FallbackSignal extends Error {
+  constructor(readonly result: Promise<unknown>) {
+    super('fallback')
+  }
+}
+
+export type { SessionEvents }
+
+function defaultStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> {
+  try {
+    if (typeof localStorage !== 'undefined') return localStorage
+  } catch {
+    // fall through
+  }
+  const memory = new Map<string, string>()
+  return {
+    getItem: (key) => memory.get(key) ?? null,
+    setItem: (key, value) => void memory.set(key, value),
+    removeItem: (key) => void memory.delete(key),
+  }
+}
+
+const manifestValidators: Record<number, Address> = Object.fromEntries(
+  Object.entries(deployments as Record<string, { sessionKeyValidator?: Address }>).flatMap(([id, d]) =>
+    d.sessionKeyValidator ? [[Number(id), d.sessionKeyValidator]] : [],
+  ),
+)
+
+export type { SessionSpecWire }

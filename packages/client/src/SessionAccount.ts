@@ -1,0 +1,221 @@
+/**
+ * Sending with a session: the SSO account as a viem `SmartAccount` whose userOps are validated by the
+ * SessionKeyValidator (nonce key = the validator) and signed by the dapp's session key, plus the on-chain state
+ * reads (`sessionState`, `sessionStatus`).
+ *
+ * userOp signature (SessionKeyValidator NatSpec): `abi.encode(SessionSpec spec, uint48 timestamp, bytes
+ * signerSignature)`; `timestamp` is the latest block time (it selects the allowance periods and must not be past
+ * `expiresAt`), `signerSignature` signs `keccak256(abi.encode(userOpHash, sessionId))` (see SessionSigner).
+ */
+import { type Address, encodeAbiParameters, type Hex, parseAbi } from 'viem'
+import {
+  entryPoint08Abi,
+  entryPoint08Address,
+  getUserOperationHash,
+  type SmartAccount,
+  type SmartAccountImplementation,
+  toSmartAccount,
+} from 'viem/account-abstraction'
+import { getBlock, readContract } from 'viem/actions'
+import { BaseError } from './Errors.js'
+import {
+  type SessionSpec,
+  type SessionState,
+  type SessionStatus,
+  sessionId as sessionIdOf,
+  sessionSpecAbiParameter,
+  toSpecStruct,
+} from './SessionSpec.js'
+import type { SessionSigner } from './SessionSigner.js'
+import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
+
+/** The SessionKeyValidator functions the client uses (the full ABI is `@sso/contracts-abi`). */
+export const sessionKeyValidatorAbi = [
+  {
+    type: 'function',
+    name: 'createSession',
+    stateMutability: 'nonpayable',
+    inputs: [sessionSpecAbiParameter],
+    outputs: [{ name: 'sessionId', type: 'bytes32' }],
+  },
+  {
+    type: 'function',
+    name: 'sessionState',
+    stateMutability: 'view',
+    inputs: [{ name: 'account', type: 'address' }, sessionSpecAbiParameter],
+    outputs: [
+      {
+        name: 'state',
+        type: 'tuple',
+        components: [
+          { name: 'status', type: 'uint8' },
+          { name: 'feeRemaining', type: 'uint256' },
+          {
+            name: 'callPolicies',
+            type: 'tuple[]',
+            components: [
+              { name: 'valueRemaining', type: 'uint256' },
+              { name: 'constraintRemaining', type: 'uint256[]' },
+            ],
+          },
+          { name: 'transferValueRemaining', type: 'uint256[]' },
+        ],
+      },
+    ],
+  },
+  ...parseAbi([
+    'function revokeSession(bytes32 sessionId)',
+    'function revokeAllSessions()',
+    'function sessionStatus(address account, bytes32 sessionId) view returns (uint8)',
+    'function sessionNonce(address account) view returns (uint256)',
+  ]),
+] as const
+
+const statuses: readonly SessionStatus[] = ['none', 'active', 'expired', 'revoked']
+
+/**
+ * Reads a session's status and remaining limits in the current period from the validator.
+ *
+ * @example
+ * ```ts
+ * const state = await getSessionState({ client, validator, account, spec })
+ * state.status // 'active' | 'expired' | 'revoked' | 'none'
+ * ```
+ */
+export async function getSessionState(parameters: {
+  client: SmartAccountImplementation['client']
+  validator: Address
+  account: Address
+  spec: SessionSpec
+}): Promise<SessionState> {
+  const { client, validator, account, spec } = parameters
+  const state = await readContract(client, {
+    address: validator,
+    abi: sessionKeyValidatorAbi,
+    functionName: 'sessionState',
+    args: [account, toSpecStruct(spec)],
+  })
+  return {
+    status: statuses[state.status] ?? 'none',
+    feeRemaining: state.feeRemaining,
+    callPolicies: state.callPolicies.map((p) => ({
+      valueRemaining: p.valueRemaining,
+      constraintRemaining: [...p.constraintRemaining],
+    })),
+    transferValueRemaining: [...state.transferValueRemaining],
+  }
+}
+
+/**
+ * The `userOp.signature` of a session userOp: `abi.encode(spec, timestamp, signerSignature)`.
+ *
+ * @example
+ * ```ts
+ * encodeSessionSignature({ spec, timestamp, signature: await signer.signUserOpHash(hash, sessionId(spec)) })
+ * ```
+ */
+export function encodeSessionSignature(parameters: { spec: SessionSpec; timestamp: number; signature: Hex }): Hex {
+  return encodeAbiParameters(
+    [sessionSpecAbiParameter, { name: 'timestamp', type: 'uint48' }, { name: 'signature', type: 'bytes' }],
+    [toSpecStruct(parameters.spec), parameters.timestamp, parameters.signature],
+  )
+}
+
+// In-range stub signatures: the validator runs the same path (P-256 precompile / ecrecover) and fails cleanly.
+const stubP256: Hex = `0x${'7f'.repeat(32)}${'3f'.repeat(32)}`
+const stubSecp256k1: Hex = `0x${'7f'.repeat(32)}${'3f'.repeat(32)}1b`
+
+export type SessionAccount = SmartAccount<SessionAccountImplementation>
+export type SessionAccountImplementation = SmartAccountImplementation<
+  typeof entryPoint08Abi,
+  '0.8',
+  { spec: SessionSpec; sessionId: Hex; validator: Address }
+>
+
+/**
+ * The SSO account driven by a session key: a viem `SmartAccount` (EntryPoint v0.8) for `createBundlerClient`.
+ * The account must be deployed (creating the session deploys it).
+ *
+ * @example
+ * ```ts
+ * const account = await toSessionAccount({ client, address, spec, signer, validator })
+ * const bundler = createBundlerClient({ account, client, transport: http(bundlerUrl) })
+ * await bundler.sendUserOperation({ calls: [{ to, value }] })
+ * ```
+ */
+export async function toSessionAccount(parameters: {
+  client: SmartAccountImplementation['client']
+  address: Address
+  spec: SessionSpec
+  signer: SessionSigner
+  /** SessionKeyValidator address. */
+  validator: Address
+  entryPoint?: Address | undefined
+  /** The time the signature claims (default: the latest block's timestamp, read at signing). */
+  timestamp?: (() => Promise<number>) | undefined
+}): Promise<SessionAccount> {
+  const { client, address, spec, signer, validator } = parameters
+  const entryPoint = parameters.entryPoint ?? entryPoint08Address
+  const chainId = client.chain?.id
+  if (chainId === undefined) throw new BaseError('toSessionAccount needs a client with a chain.')
+  if (signer.publicKey.toLowerCase() !== spec.signer.toLowerCase())
+    throw new BaseError('The session signer does not match the spec’s signer.')
+  const id = sessionIdOf(spec)
+  const now =
+    parameters.timestamp ??
+    (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
+
+  return toSmartAccount({
+    client,
+    entryPoint: { abi: entryPoint08Abi, address: entryPoint, version: '0.8' },
+    extend: { spec, sessionId: id, validator },
+    nonceKeyManager: { consume: async () => 0, get: async () => 0, increment: () => {}, reset: () => {} },
+    async getAddress() {
+      return address
+    },
+    async encodeCalls(calls) {
+      return encodeCalls(calls)
+    },
+    async decodeCalls(data) {
+      return decodeCalls(data)
+    },
+    async getFactoryArgs() {
+      return { factory: undefined, factoryData: undefined }
+    },
+    async getNonce() {
+      return readContract(client, {
+        address: entryPoint,
+        abi: entryPoint08Abi,
+        functionName: 'getNonce',
+        args: [address, nonceKey(validator)],
+      })
+    },
+    async getStubSignature() {
+      return encodeSessionSignature({
+        spec,
+        timestamp: await now(),
+        signature: signer.kind === 'p256' ? stubP256 : stubSecp256k1,
+      })
+    },
+    async signMessage() {
+      throw new BaseError('A session key does not sign messages (the SessionKeyValidator refuses them).')
+    },
+    async signTypedData() {
+      throw new BaseError('A session key does not sign typed data (the SessionKeyValidator refuses them).')
+    },
+    async signUserOperation(userOperation) {
+      const { chainId: opChainId = chainId, ...op } = userOperation
+      const hash = getUserOperationHash({
+        chainId: opChainId,
+        entryPointAddress: entryPoint,
+        entryPointVersion: '0.8',
+        userOperation: { ...op, sender: address } as Parameters<typeof getUserOperationHash>[0]['userOperation'],
+      })
+      return encodeSessionSignature({
+        spec,
+        timestamp: await now(),
+        signature: await signer.signUserOpHash(hash, id),
+      })
+    },
+  }) as Promise<SessionAccount>
+}

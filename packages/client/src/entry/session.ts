@@ -1,0 +1,79 @@
+/**
+ * `@sso/client/session`: session keys for dapps (DESIGN.md §6). Create the manager, pass it to `createProvider`,
+ * and build specs with the policy helpers.
+ *
+ * @example
+ * ```ts
+ * import { createProvider } from '@sso/client'
+ * import { allowance, callPolicy, createSessionManager, lifetime, transferPolicy } from '@sso/client/session'
+ * const session = createSessionManager({ onOutOfPolicy: 'popup' })
+ * const provider = createProvider({ authServerUrl, chains, session })
+ * button.onclick = () =>
+ *   provider.request({
+ *     method: 'wallet_grantPermissions',
+ *     params: [{ expiresAt, feeLimit: lifetime(parseEther('0.01')), transferPolicies: [transferPolicy({ … })] }],
+ *   })
+ * ```
+ */
+export {
+  createSessionManager,
+  type SessionManager,
+  type SessionManagerOptions,
+  type SessionRecord,
+} from '../Session.js'
+export {
+  encodeSessionSignature,
+  getSessionState,
+  type SessionAccount,
+  sessionKeyValidatorAbi,
+  toSessionAccount,
+} from '../SessionAccount.js'
+export type { SessionEventInfo, SessionEvents, SessionHandler } from '../SessionHandler.js'
+export {
+  canUseWebCryptoKeys,
+  createIdbKeyStore,
+  createMemoryKeyStore,
+  createP256SessionSigner,
+  createSecp256k1SessionSigner,
+  loadSessionSigner,
+  normalizeP256Signature,
+  type SessionKeyStore,
+  type SessionSigner,
+  sessionDigest,
+} from '../SessionSigner.js'
+export {
+  allowance,
+  type ArgConstraint,
+  type CallPolicy,
+  callPolicy,
+  checkSessionCalls,
+  type Condition,
+  type Constraint,
+  encodeSessionSpec,
+  forbiddenSelectors,
+  InvalidSessionSpecError,
+  lifetime,
+  type SessionCall,
+  SessionPolicyError,
+  type SessionPolicyRule,
+  type SessionPolicyViolation,
+  type SessionSpec,
+  type SessionSpecRule,
+  type SessionState,
+  type SessionStatus,
+  type SessionWarning,
+  type SpendLine,
+  sessionId,
+  sessionSpecAbiParameter,
+  sessionSpecFromWire,
+  sessionSpecToWire,
+  summarizeSession,
+  type TransferPolicy,
+  toSpecStruct,
+  tokenSelectors,
+  totalOverSession,
+  transferPolicy,
+  type UsageLimit,
+  unlimited,
+  validateSessionSpec,
+} from '../SessionSpec.js'
