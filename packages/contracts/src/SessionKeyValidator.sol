@@ -11,9 +11,6 @@ import {
     IERC7579Module,
     IERC7579ModuleConfig,
     IERC7579Validator,
-    MODULE_TYPE_EXECUTOR,
-    MODULE_TYPE_FALLBACK,
-    MODULE_TYPE_HOOK,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -143,9 +140,9 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         override
         returns (uint256 validationData)
     {
-        (SessionSpec calldata spec, uint48 timestamp, bytes calldata signerSignature) =
+        (SessionSpec calldata spec, bytes32 id, uint48 timestamp, bytes calldata signerSignature) =
             _decodeSignature(userOp.signature);
-        Context memory ctx = _loadActiveSession(msg.sender, spec);
+        Context memory ctx = _loadActiveSession(msg.sender, id, spec.expiresAt);
         if (timestamp > spec.expiresAt) revert SessionExpired(ctx.id, spec.expiresAt);
         ctx.timestamp = timestamp;
 
@@ -270,13 +267,16 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     // Internal: validation
     // ---------------------------------------------------------------------------------------------------------
 
-    /// @dev Decodes `abi.encode(SessionSpec spec, uint48 timestamp, bytes signerSignature)` in place (no copy).
-    /// Offsets inside `spec` are bounds-checked by the ABI decoder against calldata; whatever `spec` resolves to is
-    /// hashed and must equal an active session, so it cannot point at anything the account did not approve.
+    /// @dev Decodes `abi.encode(SessionSpec spec, uint48 timestamp, bytes signerSignature)` in place (no copy) and
+    /// returns the session id hashed from the raw spec bytes: `keccak256(0x20 ‖ signature[specOffset:sigOffset])`,
+    /// which equals `keccak256(abi.encode(spec))` for the canonical encoding (spec tail first, then the signature).
+    /// Any other encoding hashes to an id that was never created. When the id matches, the hashed bytes are the
+    /// canonical encoding of an approved spec, whose inner offsets all point inside those bytes, so `spec` reads
+    /// exactly what the account approved.
     function _decodeSignature(bytes calldata signature)
         internal
         pure
-        returns (SessionSpec calldata spec, uint48 timestamp, bytes calldata signerSignature)
+        returns (SessionSpec calldata spec, bytes32 id, uint48 timestamp, bytes calldata signerSignature)
     {
         if (signature.length < 0x60) revert InvalidSessionSignatureEncoding();
         uint256 specOffset = uint256(bytes32(signature[0x00:0x20]));
@@ -284,8 +284,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         uint256 sigOffset = uint256(bytes32(signature[0x40:0x60]));
         // A spec head is 7 words; a bytes head is its length word.
         if (
-            claimedTime > type(uint48).max || specOffset > signature.length || signature.length - specOffset < 0xe0
-                || sigOffset > signature.length || signature.length - sigOffset < 0x20
+            claimedTime > type(uint48).max || specOffset > signature.length || sigOffset > signature.length
+                || signature.length - sigOffset < 0x20 || sigOffset < specOffset || sigOffset - specOffset < 0xe0
         ) revert InvalidSessionSignatureEncoding();
         uint256 sigLength = uint256(bytes32(signature[sigOffset:sigOffset + 0x20]));
         if (sigLength > signature.length - sigOffset - 0x20) revert InvalidSessionSignatureEncoding();
@@ -293,16 +293,24 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         timestamp = uint48(claimedTime);
         assembly ("memory-safe") {
             spec := add(signature.offset, specOffset)
+            let m := mload(0x40)
+            let length := sub(sigOffset, specOffset)
+            mstore(m, 0x20)
+            calldatacopy(add(m, 0x20), spec, length)
+            id := keccak256(m, add(length, 0x20))
         }
     }
 
-    /// @dev Loads the session of `spec` for `account`; reverts unless it is active in the current nonce.
-    function _loadActiveSession(address account, SessionSpec calldata spec) internal view returns (Context memory ctx) {
-        bytes32 id = keccak256(abi.encode(spec));
+    /// @dev Loads the session `id` of `account`; reverts unless it is active in the current nonce.
+    function _loadActiveSession(address account, bytes32 id, uint48 expiresAt)
+        internal
+        view
+        returns (Context memory ctx)
+    {
         SessionRecord storage record = _sessions[id][account];
         uint48 nonce = _nonces[account];
         if (record.state != _STATE_ACTIVE || record.nonce != nonce) revert SessionNotActive(id);
-        ctx = Context({account: account, id: id, nonce: nonce, timestamp: 0, validAfter: 0, validUntil: spec.expiresAt});
+        ctx = Context({account: account, id: id, nonce: nonce, timestamp: 0, validAfter: 0, validUntil: expiresAt});
     }
 
     /// @dev Verifies the session signer's signature of `digest` (see the contract documentation).
@@ -379,11 +387,11 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         bytes calldata data
     ) internal {
         if (data.length == 0) {
-            _checkTarget(ctx.account, target, bytes4(0));
+            _checkTarget(ctx.account, target, bytes4(0), false);
             _checkTransfer(ctx, spec.transferPolicies, target, value);
         } else {
             if (data.length < 4) revert InvalidCallData(target);
-            _checkTarget(ctx.account, target, bytes4(data));
+            _checkTarget(ctx.account, target, bytes4(data), true);
             _checkFunctionCall(ctx, spec.callPolicies, target, value, data);
         }
     }
@@ -472,20 +480,46 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     }
 
     /// @dev Reverts when `target` / `selector` is forbidden for any session of `account`.
-    function _checkTarget(address account, address target, bytes4 selector) internal view {
+    function _checkTarget(address account, address target, bytes4 selector, bool isCall) internal view {
         if (target == account || target == address(this) || target == ENTRY_POINT) revert ForbiddenTarget(target);
         if (
             selector == _INSTALL_MODULE || selector == _UNINSTALL_MODULE || selector == _UPGRADE_TO_AND_CALL
                 || selector == _UPGRADE_TO
         ) revert ForbiddenSelector(target, selector);
-        IERC7579ModuleConfig config = IERC7579ModuleConfig(account);
-        bytes memory context = abi.encodePacked(selector);
-        if (
-            config.isModuleInstalled(MODULE_TYPE_VALIDATOR, target, context)
-                || config.isModuleInstalled(MODULE_TYPE_EXECUTOR, target, context)
-                || config.isModuleInstalled(MODULE_TYPE_FALLBACK, target, context)
-                || config.isModuleInstalled(MODULE_TYPE_HOOK, target, context)
-        ) revert ForbiddenTarget(target);
+        if (_isInstalledModule(account, target, selector, isCall)) revert ForbiddenTarget(target);
+    }
+
+    /// @dev Whether `target` is installed on `account` as a validator, executor, hook or (for a non-zero
+    /// call) the fallback handler of the call's `selector`. Plain `isModuleInstalled` static calls into the account
+    /// (ERC-7562: the sender's storage), written in assembly to reuse one buffer. A failing call counts as installed.
+    function _isInstalledModule(address account, address target, bytes4 selector, bool isCall)
+        internal
+        view
+        returns (bool installed)
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            // isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext = selector)
+            mstore(m, shl(224, 0x112d3a7d))
+            mstore(add(m, 0x24), target)
+            mstore(add(m, 0x44), 0x60)
+            mstore(add(m, 0x64), 4)
+            mstore(add(m, 0x84), selector)
+            for { let moduleType := 1 } lt(moduleType, 5) { moduleType := add(moduleType, 1) } {
+                // Without a selector there is no fallback handler to look up.
+                if and(eq(moduleType, 3), iszero(isCall)) { continue }
+                mstore(add(m, 0x04), moduleType)
+                let ok := staticcall(gas(), account, m, 0xa4, 0x00, 0x20)
+                if or(iszero(ok), lt(returndatasize(), 0x20)) {
+                    installed := 1
+                    break
+                }
+                if mload(0x00) {
+                    installed := 1
+                    break
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -593,7 +627,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         CallPolicy[] calldata calls = spec.callPolicies;
         for (uint256 i = 0; i < calls.length; ++i) {
             CallPolicy calldata policy = calls[i];
-            _checkTarget(account, policy.target, policy.selector);
+            _checkTarget(account, policy.target, policy.selector, true);
             for (uint256 k = 0; k < i; ++k) {
                 if (calls[k].target == policy.target && calls[k].selector == policy.selector) {
                     revert DuplicatePolicy(policy.target, policy.selector);
@@ -611,7 +645,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         TransferPolicy[] calldata transfers = spec.transferPolicies;
         for (uint256 i = 0; i < transfers.length; ++i) {
             address target = transfers[i].target;
-            _checkTarget(account, target, bytes4(0));
+            _checkTarget(account, target, bytes4(0), false);
             for (uint256 k = 0; k < i; ++k) {
                 if (transfers[k].target == target) revert DuplicatePolicy(target, bytes4(0));
             }

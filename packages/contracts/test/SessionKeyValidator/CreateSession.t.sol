@@ -18,7 +18,9 @@ contract CreateSessionTest is SessionTest {
         ISessionKeyValidator.SessionSpec memory spec = baseSpec();
         addTransfer(spec, recipient, 1 ether, lifetime(2 ether));
         bytes32 expectedId = keccak256(abi.encode(spec));
-        vm.assertEq(uint256(sessions.sessionStatus(address(account), expectedId)), uint256(ISessionKeyValidator.Status.None));
+        vm.assertEq(
+            uint256(sessions.sessionStatus(address(account), expectedId)), uint256(ISessionKeyValidator.Status.None)
+        );
 
         vm.expectEmit(address(sessions));
         emit ISessionKeyValidator.SessionCreated(address(account), expectedId, spec);

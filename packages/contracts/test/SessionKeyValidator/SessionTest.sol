@@ -45,7 +45,7 @@ abstract contract SessionTest is SsoTest {
         account = createAccount(owner);
         recipient = makeAddr("recipient");
         token = new MockERC20();
-        token.mint(address(account), 1_000 ether);
+        token.mint(address(account), 1000 ether);
         target = new MockTarget();
         (ecdsaSigner, ecdsaKey) = makeAddrAndKey("session key");
         p256Key = bound(uint256(keccak256("p256 session key")), 1, P256_N - 1);
@@ -141,12 +141,7 @@ abstract contract SessionTest is SsoTest {
         spec = baseSpec();
         uint256 p = addCall(spec, address(token), IERC20.transfer.selector, 0, lifetime(0));
         addConstraint(
-            spec,
-            p,
-            ISessionKeyValidator.Condition.Equal,
-            0,
-            bytes32(uint256(uint160(recipient))),
-            unlimited()
+            spec, p, ISessionKeyValidator.Condition.Equal, 0, bytes32(uint256(uint160(recipient))), unlimited()
         );
         addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, 1, bytes32(0), lifetime(amountLimit));
     }
@@ -222,8 +217,8 @@ abstract contract SessionTest is SsoTest {
     /// @dev The fee `buildUserOp` ops are charged without a paymaster.
     function feeOf(PackedUserOperation memory op) internal pure returns (uint256) {
         uint256 limits = uint256(op.accountGasLimits);
-        return uint256(uint128(uint256(op.gasFees)))
-            * ((limits >> 128) + uint256(uint128(limits)) + op.preVerificationGas);
+        return
+            uint256(uint128(uint256(op.gasFees))) * ((limits >> 128) + uint256(uint128(limits)) + op.preVerificationGas);
     }
 
     /// @dev A userOp the owner's passkey signs, validated by the WebAuthnValidator.

@@ -641,7 +641,9 @@ contract ValidateUserOpTest is SessionTest {
                 abi.encodeWithSelector(ISessionKeyValidator.ForbiddenTarget.selector, forbidden[i])
             );
             _expectValidateRevert(
-                sign(sessionOp(singleCall(forbidden[i], 0, abi.encodeWithSignature("depositTo(address)", account))), spec),
+                sign(
+                    sessionOp(singleCall(forbidden[i], 0, abi.encodeWithSignature("depositTo(address)", account))), spec
+                ),
                 abi.encodeWithSelector(ISessionKeyValidator.ForbiddenTarget.selector, forbidden[i])
             );
         }
@@ -662,7 +664,9 @@ contract ValidateUserOpTest is SessionTest {
         _expectValidateRevert(
             sign(sessionOp(singleCall(address(target), 0, upgrade)), spec),
             abi.encodeWithSelector(
-                ISessionKeyValidator.ForbiddenSelector.selector, address(target), bytes4(keccak256("upgradeToAndCall(address,bytes)"))
+                ISessionKeyValidator.ForbiddenSelector.selector,
+                address(target),
+                bytes4(keccak256("upgradeToAndCall(address,bytes)"))
             )
         );
     }
