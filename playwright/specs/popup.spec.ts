@@ -1,9 +1,9 @@
 import type { Page } from '@playwright/test'
-import { type Address, type Hex, parseEther, type TypedDataDefinition } from 'viem'
+import { webAuthnValidatorAbi } from '@sso/contracts-abi'
+import { type Address, bytesToHex, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import {
-  approveIn,
   expectClosed,
   expectRequest,
   fillSend,
@@ -44,6 +44,11 @@ function lastRequest(authOrigin: string, method: string) {
   return last.data as { id: string; method: string; params: unknown[]; chainId: number }
 }
 
+/** A CDP credential id (standard base64) as hex bytes. */
+function base64ToHex(base64: string): Hex {
+  return bytesToHex(Buffer.from(base64, 'base64'))
+}
+
 /** The (loaded) frame of `origin` inside `page`. */
 async function frameOf(page: Page, origin: string) {
   await expect
@@ -75,8 +80,25 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   expect(syncedPasskeys.size).toBe(before + 1)
   expect(device.passkeys.events.filter((e) => e.kind === 'created')).toHaveLength(1)
   expect(device.passkeys.events[0]?.url).toContain(new URL(stack.authServerUrl).host)
-  // Sign-up deployed the account.
+  // Sign-up deployed the account and registered the passkey with the WebAuthnValidator.
   expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
+  const validator = stack.contracts.webAuthnValidator!
+  const credentialId = base64ToHex(syncedPasskeys.list().at(-1)!.credentialId)
+  const holders = await chain.readContract({
+    address: validator,
+    abi: webAuthnValidatorAbi,
+    functionName: 'accountsOf',
+    args: [credentialId],
+  })
+  expect(holders).toEqual([account])
+  expect(
+    await chain.readContract({
+      address: validator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'passkeyCount',
+      args: [account],
+    }),
+  ).toBe(1n)
 
   // The protocol ran over postMessage with the browser-given origins: ready -> request -> answer.
   const auth = new URL(stack.authServerUrl).origin
@@ -91,6 +113,24 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   expect(answer.result.chainId).toBe(stack.chainId)
   // Nothing the popup sends lands anywhere but the dapp's origin.
   expect(device.messages.all.filter((m) => m.direction === 'posted' && m.origin === '*')).toEqual([])
+})
+
+test('behavior: disconnect, then connect again with the account the popup remembers', async ({
+  stack,
+  syncedPasskeys,
+}) => {
+  await page.getByTestId('disconnect').click()
+  await expect(page.getByTestId('address')).toHaveText(/not connected/i)
+  const ceremonies = device.passkeys.events.length
+  const popup = await clickForPopup(device, page, 'connect')
+  await expectRequest(popup, stack, 'eth_requestAccounts')
+  await expect(popup.getByTestId('account-address')).toHaveText(account)
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+  expect(await readAddress(page)).toBe(account)
+  // Connecting a known account needs no passkey ceremony and creates no passkey.
+  expect(device.passkeys.events.length).toBe(ceremonies)
+  expect(syncedPasskeys.size).toBe(1)
 })
 
 test('behavior: send ETH through the popup moves the balance on chain', async ({ stack, chain, anvil }) => {
@@ -124,7 +164,12 @@ const batchRecipients = [
 
 test('behavior: a batch (wallet_sendCalls) is confirmed on chain', async ({ stack, chain }) => {
   const before = await Promise.all(batchRecipients.map((address) => chain.getBalance({ address })))
-  await approveIn(device, page, stack, 'send-batch', 'wallet_sendCalls')
+  const popup = await clickForPopup(device, page, 'send-batch')
+  await expectRequest(popup, stack, 'wallet_sendCalls')
+  await expect(popup.getByTestId('tx-call')).toHaveCount(2)
+  await expect(popup.getByTestId('tx-target')).toHaveText(batchRecipients.map((a) => new RegExp(a, 'i')))
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
   const id = await readHex(page.getByTestId('batch-id'), hashPattern)
   await expect(page.getByTestId('batch-status')).toContainText(/confirmed/i, { timeout: 30_000 })
 
@@ -154,13 +199,14 @@ test('behavior: personal_sign gives a signature viem verifies against the chain'
 }) => {
   const popup = await clickForPopup(device, page, 'sign-message')
   await expectRequest(popup, stack, 'personal_sign')
-  await expect(popup.getByTestId('message-text')).not.toBeEmpty()
+  const request = lastRequest(new URL(stack.authServerUrl).origin, 'personal_sign')
+  // The popup shows exactly the text being signed.
+  await expect(popup.getByTestId('message-text')).toHaveText(hexToString(request.params[0] as Hex))
   await popup.getByTestId('approve').click()
   await expectClosed(popup)
 
   const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
   await expect(page.getByTestId('verify-result')).toContainText(/true|valid/i)
-  const request = lastRequest(new URL(stack.authServerUrl).origin, 'personal_sign')
   const message = { raw: request.params[0] as Hex }
   expect(await chain.verifyMessage({ address: account, message, signature })).toBe(true)
   // The same signature does not verify another message.
@@ -173,7 +219,8 @@ test('behavior: eth_signTypedData_v4 gives a signature viem verifies against the
 }) => {
   const popup = await clickForPopup(device, page, 'sign-typed-data')
   await expectRequest(popup, stack, 'eth_signTypedData_v4')
-  await expect(popup.getByTestId('typed-data')).not.toBeEmpty()
+  await expect(popup.getByTestId('typed-primary-type')).toHaveText('Mail')
+  await expect(popup.getByTestId('typed-domain')).toContainText('SSO Demo')
   await popup.getByTestId('approve').click()
   await expectClosed(popup)
 
@@ -309,6 +356,106 @@ test('error: a message posted to the popup from another origin changes nothing',
       await chain.verifyMessage({ address: account, message: { raw: pending.params[0] as Hex }, signature }),
     ).toBe(true)
   } finally {
+    await evil.close()
+  }
+})
+
+test('error: malformed and unknown requests from the dapp get -32602 / -32601 and change nothing', async ({
+  stack,
+  chain,
+}) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const popup = await clickForPopup(device, page, 'sign-message')
+  await expectRequest(popup, stack, 'personal_sign')
+  const pending = lastRequest(auth, 'personal_sign')
+  const shown = await popup.getByTestId('message-text').textContent()
+
+  // Straight from the dapp window (the popup's opener), bypassing the SDK's own validation.
+  await page.evaluate(
+    ({ auth, chainId, account }) => {
+      const popups = (window as unknown as { __ssoE2ePopups: Window[] }).__ssoE2ePopups
+      const target = popups[popups.length - 1]!
+      target.postMessage(
+        { id: 'bad-params', method: 'personal_sign', params: ['not hex', account], chainId },
+        auth,
+      )
+      target.postMessage({ id: 'bad-method', method: 'eth_exportPrivateKey', params: [], chainId }, auth)
+      target.postMessage('garbage', auth)
+      target.postMessage({ method: 'personal_sign', params: ['0x00', account], chainId }, auth)
+    },
+    { auth, chainId: stack.chainId, account },
+  )
+  await expect
+    .poll(() => (answerTo(dapp, 'bad-params') as { error?: { code: number } })?.error?.code)
+    .toBe(-32602)
+  await expect
+    .poll(() => (answerTo(dapp, 'bad-method') as { error?: { code: number } })?.error?.code)
+    .toBe(-32601)
+
+  // The pending request is untouched and still completes.
+  await expectRequest(popup, stack, 'personal_sign')
+  await expect(popup.getByTestId('message-text')).toHaveText(shown ?? '')
+  await expect(popup.getByTestId('queue-length')).toHaveCount(0)
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+  const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
+  expect(
+    await chain.verifyMessage({ address: account, message: { raw: pending.params[0] as Hex }, signature }),
+  ).toBe(true)
+})
+
+test('behavior: the popup names the real requester, not the origin its URL claims', async ({ stack }) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const evil = await startHostileOrigin()
+  const hostile = await device.context.newPage()
+  try {
+    await hostile.goto(evil.url)
+    // The attacker opens the popup claiming to be the demo (`?origin=<demo>`), from a real click.
+    await hostile.evaluate(
+      (url) => {
+        const button = document.createElement('button')
+        button.id = 'open'
+        button.textContent = 'open'
+        button.onclick = () => {
+          ;(window as unknown as { sso: Window | null }).sso = window.open(url, 'evil-sso', 'popup')
+        }
+        document.body.append(button)
+      },
+      `${auth}/confirm?origin=${encodeURIComponent(dapp)}`,
+    )
+    const opened = hostile.waitForEvent('popup')
+    await hostile.locator('#open').click()
+    const popup = await opened
+    await device.passkeys.ready(popup)
+    await expect(popup.getByTestId('waiting')).toBeVisible()
+    // The popup's `ready` went to the claimed origin, so the browser never delivered it to the attacker.
+    await popup.waitForTimeout(500)
+    expect(device.messages.receivedAt(evil.origin, auth)).toEqual([])
+
+    await hostile.evaluate(
+      ({ auth, chainId, account }) => {
+        const sso = (window as unknown as { sso: Window }).sso
+        const message = '0x5472616e736665722065766572797468696e67' // "Transfer everything"
+        sso.postMessage({ id: 'phish-1', method: 'personal_sign', params: [message, account], chainId }, auth)
+      },
+      { auth, chainId: stack.chainId, account },
+    )
+    // The popup shows who really asked (from event.origin), not the demo the URL named.
+    await expect(popup.getByTestId('request-origin')).toHaveText(evil.origin)
+    await expect(popup.getByTestId('request-method')).toHaveText('personal_sign')
+    await popup.getByTestId('reject').click()
+    await expect
+      .poll(() => device.messages.receivedAt(evil.origin, auth).map((m) => m.data))
+      .toContainEqual(
+        expect.objectContaining({ id: 'phish-1', error: expect.objectContaining({ code: 4001 }) }),
+      )
+    // Nothing reached the demo.
+    expect(answerTo(dapp, 'phish-1')).toBeUndefined()
+    await popup.close()
+  } finally {
+    await hostile.close()
     await evil.close()
   }
 })
