@@ -234,7 +234,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     for (const port of needed.map((key) => ports[key])) {
       while ((await isListening(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     }
-    // Logs of a failed start stay for the error message that points at them.
+    // Logs of a child that failed to start stay for the error message that points at them.
     if (!failed) fs.rmSync(logDir, { recursive: true, force: true })
   }
 
@@ -392,7 +392,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       died,
     }
   } catch (error) {
-    failed = true
+    // Keep the logs only when the error points at one of them.
+    failed = error instanceof ChildProcessError
     await stop()
     throw error
   }
