@@ -3,6 +3,7 @@ import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
+import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
 
@@ -41,7 +42,11 @@ export function callsOf(request: PopupRequest): { to: `0x${string}`; data?: Hex;
     return [{ to: tx.to, ...(data ? { data } : {}), value: hexToBigInt(tx.value) }]
   }
   if (request.method === 'wallet_sendCalls')
-    return request.params[0].calls.map((c) => ({ to: c.to, ...(c.data ? { data: c.data } : {}), value: hexToBigInt(c.value) }))
+    return request.params[0].calls.map((c) => ({
+      to: c.to,
+      ...(c.data ? { data: c.data } : {}),
+      value: hexToBigInt(c.value),
+    }))
   return []
 }
 
@@ -110,9 +115,24 @@ export const useRequestsStore = defineStore('requests', {
       if (!this.chainOf(request))
         return new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
       if (request.method === 'eth_requestAccounts') return undefined
+      if (request.method === 'wallet_grantPermissions') {
+        // Validated again here (never trust the dapp); the account may still be signing up in this popup.
+        try {
+          checkSpec(request.params[0].spec, {
+            chain: this.chainOf(request)!,
+            account: useAccountStore().address,
+            now: 0, // expiry is checked against the chain's time on the screen and again on approval
+          })
+        } catch (error) {
+          return error as Errors.RpcError
+        }
+        return undefined
+      }
       const account = useAccountStore().account
       if (!account)
-        return new Errors.UnauthorizedError('No SSO account is logged in: connect (eth_requestAccounts) first.')
+        return new Errors.UnauthorizedError(
+          'No SSO account is logged in: connect (eth_requestAccounts) first.',
+        )
       const signer =
         request.method === 'personal_sign'
           ? request.params[1]
@@ -124,7 +144,9 @@ export const useRequestsStore = defineStore('requests', {
                 ? request.params[0].from
                 : undefined
       if (signer !== undefined && !isAccount(account, signer))
-        return new Errors.UnauthorizedError(`${signer} is not the logged-in SSO account (${account.address}).`)
+        return new Errors.UnauthorizedError(
+          `${signer} is not the logged-in SSO account (${account.address}).`,
+        )
       if (request.method === 'wallet_sendCalls') {
         const chainId = Number(request.params[0].chainId)
         if (!useConfigStore().chain(chainId))
@@ -137,7 +159,9 @@ export const useRequestsStore = defineStore('requests', {
       for (const set of capabilities)
         for (const [name, value] of Object.entries(set ?? {}))
           if (!knownCapabilities.has(name) && !(value as { optional?: boolean }).optional)
-            return new Errors.UnsupportedNonOptionalCapabilityError(`The capability "${name}" is not supported.`)
+            return new Errors.UnsupportedNonOptionalCapabilityError(
+              `The capability "${name}" is not supported.`,
+            )
       return undefined
     },
 
@@ -208,7 +232,8 @@ export const useRequestsStore = defineStore('requests', {
 
     connectAnswer(entry: PendingRequest): () => void {
       const address = useAccountStore().address
-      if (!address || entry.request.method !== 'eth_requestAccounts') throw new Errors.InternalError('No account.')
+      if (!address || entry.request.method !== 'eth_requestAccounts')
+        throw new Errors.InternalError('No account.')
       const { request } = entry
       return () => {
         messenger?.respond(request, { accounts: [address], chainId: request.chainId })
@@ -237,6 +262,28 @@ export const useRequestsStore = defineStore('requests', {
             const signature = await account.signTypedData(typedDataOf(request.params[1]))
             return () => messenger?.respond(request, signature)
           }
+          case 'wallet_grantPermissions': {
+            if (!accountStore.account)
+              throw new Errors.UnauthorizedError('Sign up or log in first: no SSO account in this popup.')
+            if (sessionApproval.needsAck && !sessionApproval.ack)
+              throw new Errors.InvalidParamsError('Tick the acknowledgement box to allow this session.')
+            const spec = checkSpec(request.params[0].spec, {
+              chain,
+              account: accountStore.account.address,
+              now: await chainNow(chain),
+            })
+            const account = await accountStore.smartAccount(chain)
+            entry.step = 'Waiting for your passkey…'
+            const created = await createSession({ chain, account, spec })
+            const result = { ...created, account: account.address, chainId: chain.id }
+            return () => messenger?.respond(request, result)
+          }
+          case 'wallet_revokePermissions': {
+            const account = await accountStore.smartAccount(chain)
+            entry.step = 'Waiting for your passkey…'
+            const result = await revokeSession({ chain, account, which: request.params[0] })
+            return () => messenger?.respond(request, result)
+          }
           case 'eth_sendTransaction':
           case 'wallet_sendCalls': {
             const target =
@@ -257,6 +304,9 @@ export const useRequestsStore = defineStore('requests', {
             return () => messenger?.respond(request, receipt.receipt.transactionHash)
           }
         }
+        throw new Errors.MethodNotFoundError(
+          `The popup does not handle "${(request as { method: string }).method}".`,
+        )
       })
     },
   },

@@ -1,0 +1,126 @@
+/**
+ * Sessions in the popup (DESIGN.md §6): the dapp's spec is validated again here (never trust the dapp), summarised
+ * for the user, and created / revoked with a passkey-signed user operation on the SessionKeyValidator.
+ */
+import type { SsoAccount } from '@sso/client/account'
+import type { RpcSchema } from '@sso/client/popup'
+import {
+  type SessionSpec,
+  sessionId as sessionIdOf,
+  sessionKeyValidatorAbi,
+  sessionSpecFromWire,
+  toSpecStruct,
+  validateSessionSpec,
+} from '@sso/client/session'
+import { deployments } from '@sso/contracts-abi'
+import { type Address, encodeFunctionData, erc20Abi, type Hex } from 'viem'
+import { reactive } from 'vue'
+import { AccountError, gasPayer, sendCalls, waitForUserOperation } from './account'
+import { getPublicClient } from './chains'
+import type { SsoChainConfig } from './config'
+
+/** Whether the current session screen needs the acknowledgement box ticked before Approve is enabled. */
+export const sessionApproval = reactive({ needsAck: false, ack: false })
+
+/** The SessionKeyValidator of a chain: from `/sso-config.json`, else the `@sso/contracts-abi` manifest. */
+export function sessionValidatorOf(chain: SsoChainConfig): Address {
+  const configured = (chain.contracts as Record<string, Address | undefined>).sessionKeyValidator
+  const known = (deployments as Record<number, { sessionKeyValidator?: Address }>)[chain.id]
+    ?.sessionKeyValidator
+  const address = configured ?? known
+  if (!address) throw new AccountError(`Chain ${chain.id} has no sessionKeyValidator in its configuration.`)
+  return address
+}
+
+/** The targets a session may never call on this chain besides the account and the EntryPoint: our modules. */
+export function bannedTargetsOf(chain: SsoChainConfig): Address[] {
+  const c = chain.contracts as Record<string, Address | undefined>
+  return [sessionValidatorOf(chain), c.webAuthnValidator, c.guardianExecutor, c.accountFactory].filter(
+    (a): a is Address => typeof a === 'string',
+  )
+}
+
+/** The chain's latest block time (the contract compares expiry against it). */
+export async function chainNow(chain: SsoChainConfig): Promise<number> {
+  const block = await getPublicClient(chain).getBlock({ blockTag: 'latest' })
+  return Number(block.timestamp)
+}
+
+/** Validates a dapp's spec with the same rules as the client (throws `InvalidSessionSpecError`, -32602). */
+export function checkSpec(
+  wire: RpcSchema.SessionSpecWire,
+  context: { chain: SsoChainConfig; account: Address | undefined; now: number },
+): SessionSpec {
+  return validateSessionSpec(sessionSpecFromWire(wire), {
+    now: context.now,
+    account: context.account,
+    bannedTargets: bannedTargetsOf(context.chain),
+  })
+}
+
+/** Token facts for the summary (undefined when the target does not answer like an ERC-20). */
+export async function tokenInfo(
+  chain: SsoChainConfig,
+  address: Address,
+): Promise<{ symbol: string; decimals: number } | undefined> {
+  const client = getPublicClient(chain)
+  try {
+    const [symbol, decimals] = await Promise.all([
+      client.readContract({ address, abi: erc20Abi, functionName: 'symbol' }),
+      client.readContract({ address, abi: erc20Abi, functionName: 'decimals' }),
+    ])
+    return { symbol, decimals }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Creates the session: one passkey-signed user operation calling `createSession(spec)` on the SessionKeyValidator
+ * (the first user operation also deploys the account). Resolves once included.
+ */
+export async function createSession(parameters: {
+  chain: SsoChainConfig
+  account: SsoAccount
+  spec: SessionSpec
+}): Promise<{ sessionId: Hex; transactionHash: Hex }> {
+  const { chain, account, spec } = parameters
+  const hash = await sendCalls({
+    chain,
+    account,
+    calls: [
+      {
+        to: sessionValidatorOf(chain),
+        data: encodeFunctionData({
+          abi: sessionKeyValidatorAbi,
+          functionName: 'createSession',
+          args: [toSpecStruct(spec)],
+        }),
+      },
+    ],
+    payer: gasPayer(chain),
+  })
+  const receipt = await waitForUserOperation(chain, hash)
+  return { sessionId: sessionIdOf(spec), transactionHash: receipt.receipt.transactionHash }
+}
+
+/** Revokes one session (`revokeSession(id)`) or all (`revokeAllSessions()`) with a passkey-signed user operation. */
+export async function revokeSession(parameters: {
+  chain: SsoChainConfig
+  account: SsoAccount
+  which: { id: Hex } | { all: true }
+}): Promise<{ transactionHash: Hex }> {
+  const { chain, account, which } = parameters
+  const data =
+    'all' in which
+      ? encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeAllSessions' })
+      : encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeSession', args: [which.id] })
+  const hash = await sendCalls({
+    chain,
+    account,
+    calls: [{ to: sessionValidatorOf(chain), data }],
+    payer: gasPayer(chain),
+  })
+  const receipt = await waitForUserOperation(chain, hash)
+  return { transactionHash: receipt.receipt.transactionHash }
+}
