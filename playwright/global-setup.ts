@@ -19,12 +19,18 @@ export default async function globalSetup(): Promise<void> {
   }
   const started = Date.now()
   const stack = await startStack({ ports: 'auto', web: 'static' })
-  const dir = await mkdtemp(join(tmpdir(), 'sso-e2e-'))
-  ;(globalThis as Record<symbol, HeldStack>)[stackHandle] = { stop: () => stack.stop(), dir }
-  const info = toStackInfo(stack)
-  const file = join(dir, 'stack.json')
-  await writeFile(file, JSON.stringify(info, null, 2))
-  process.env[stackFileEnv] = file
+  let info: StackInfo
+  try {
+    const dir = await mkdtemp(join(tmpdir(), 'sso-e2e-'))
+    ;(globalThis as Record<symbol, HeldStack>)[stackHandle] = { stop: () => stack.stop(), dir }
+    info = toStackInfo(stack)
+    const file = join(dir, 'stack.json')
+    await writeFile(file, JSON.stringify(info, null, 2))
+    process.env[stackFileEnv] = file
+  } catch (error) {
+    await stack.stop()
+    throw error
+  }
   console.log(
     `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}, logs ${info.logDir}`,
   )

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
 import { type Address, type Hex, parseEther } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -128,5 +129,18 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     )
   }
   console.log(`\n${lines.join('\n')}\n`)
+  // Machine-readable copy for the root benchmark.
+  const summary = Object.fromEntries(
+    rows.map(([label, key]) => {
+      const values = samples.map((s) => s[key])
+      return [
+        label,
+        { medianMs: median(values), minMs: Math.min(...values), maxMs: Math.max(...values), runsMs: values },
+      ]
+    }),
+  )
+  const out = test.info().outputPath('flows.json')
+  await writeFile(out, `${JSON.stringify(summary, null, 2)}\n`)
+  console.log(`written to ${out}`)
   expect(samples).toHaveLength(runs)
 })
