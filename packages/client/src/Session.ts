@@ -17,6 +17,16 @@ import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSch
 import { getSessionState as readSessionState, toSessionAccount } from './SessionAccount.js'
 import type { SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
+  canUseWebCryptoKeys,
+  createIdbKeyStore,
+  createMemoryKeyStore,
+  createP256SessionSigner,
+  createSecp256k1SessionSigner,
+  loadSessionSigner,
+  type SessionKeyStore,
+  type SessionSigner,
+} from './SessionSigner.js'
+import {
   checkSessionCalls,
   type SessionCall,
   SessionPolicyError,
@@ -28,16 +38,6 @@ import {
   type UsageLimit,
   validateSessionSpec,
 } from './SessionSpec.js'
-import {
-  canUseWebCryptoKeys,
-  createIdbKeyStore,
-  createMemoryKeyStore,
-  createP256SessionSigner,
-  createSecp256k1SessionSigner,
-  loadSessionSigner,
-  type SessionKeyStore,
-  type SessionSigner,
-} from './SessionSigner.js'
 
 export type SessionManagerOptions = {
   /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */
@@ -75,7 +75,10 @@ export type SessionManager = SessionHandler & {
   /** The current session of the account on the chain (most recent), if any. */
   current(account: Address, chainId: number): SessionRecord | undefined
   /** Reads the validator: status and remaining limits in the current period; emits the session events. */
-  getSessionState(parameters?: { account?: Address; chainId?: number }): Promise<SessionState & { sessionId: Hex }>
+  getSessionState(parameters?: {
+    account?: Address
+    chainId?: number
+  }): Promise<SessionState & { sessionId: Hex }>
   /** The records this dapp holds. */
   list(): readonly SessionRecord[]
 }
@@ -117,7 +120,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   const onOutOfPolicy = options.onOutOfPolicy ?? 'popup'
   const keyType = options.keyType ?? (canUseWebCryptoKeys() ? 'p256' : 'secp256k1')
   const keyStore =
-    options.keyStore ?? (keyType === 'p256' && canUseWebCryptoKeys() ? createIdbKeyStore() : createMemoryKeyStore())
+    options.keyStore ??
+    (keyType === 'p256' && canUseWebCryptoKeys() ? createIdbKeyStore() : createMemoryKeyStore())
   const storage = options.storage ?? defaultStorage()
   const storageKey = `${options.storageKey ?? 'sso'}.sessions`
   const threshold = options.nearlyUsedThreshold ?? 0.1
@@ -149,7 +153,14 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         const parsed = v.safeParse(StoredRecord, entry)
         if (!parsed.success) return []
         const { spec, ...rest } = parsed.output
-        return [{ ...rest, sessionId: rest.sessionId as Hex, account: rest.account as Address, spec: sessionSpecFromWire(spec) }]
+        return [
+          {
+            ...rest,
+            sessionId: rest.sessionId as Hex,
+            account: rest.account as Address,
+            spec: sessionSpecFromWire(spec),
+          },
+        ]
       })
     } catch {
       return []
@@ -172,7 +183,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     if (configured) return configured
     const known = manifestValidators[chainId]
     if (known) return known
-    throw new BaseError(`No SessionKeyValidator is known for chain ${chainId}: pass validators in the session options.`)
+    throw new BaseError(
+      `No SessionKeyValidator is known for chain ${chainId}: pass validators in the session options.`,
+    )
   }
 
   function banned(chainId: number): Address[] {
@@ -204,7 +217,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   }
 
   function current(account: Address, chainId: number): SessionRecord | undefined {
-    return records.filter((r) => r.chainId === chainId && r.account.toLowerCase() === account.toLowerCase()).at(-1)
+    return records
+      .filter((r) => r.chainId === chainId && r.account.toLowerCase() === account.toLowerCase())
+      .at(-1)
   }
 
   function drop(record: SessionRecord, event: 'sessionExpired' | 'sessionRevoked' | undefined) {
@@ -212,14 +227,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     persist()
     void keyStore.delete(record.keyId).catch(() => {})
     signers.delete(record.keyId)
-    if (event) host?.emit(event, { sessionId: record.sessionId, account: record.account, chainId: record.chainId })
+    if (event)
+      host?.emit(event, { sessionId: record.sessionId, account: record.account, chainId: record.chainId })
   }
 
   async function signerOf(record: SessionRecord): Promise<SessionSigner> {
     const cached = signers.get(record.keyId)
     if (cached) return cached
     const loaded = await loadSessionSigner({ store: keyStore, id: record.keyId })
-    if (!loaded) throw new UnauthorizedError('The session key is gone from this browser: request a new session.')
+    if (!loaded)
+      throw new UnauthorizedError('The session key is gone from this browser: request a new session.')
     signers.set(record.keyId, loaded)
     return loaded
   }
@@ -239,15 +256,17 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         })
     }
     check('feeLimit', record.spec.feeLimit, state.feeRemaining)
-    record.spec.transferPolicies.forEach((p, i) =>
-      check(`transferPolicies[${i}].valueLimit`, p.valueLimit, state.transferValueRemaining[i]),
-    )
-    record.spec.callPolicies.forEach((p, i) => {
+    for (const [i, p] of record.spec.transferPolicies.entries())
+      check(`transferPolicies[${i}].valueLimit`, p.valueLimit, state.transferValueRemaining[i])
+    for (const [i, p] of record.spec.callPolicies.entries()) {
       check(`callPolicies[${i}].valueLimit`, p.valueLimit, state.callPolicies[i]?.valueRemaining)
-      p.constraints.forEach((c, j) =>
-        check(`callPolicies[${i}].constraints[${j}].limit`, c.limit, state.callPolicies[i]?.constraintRemaining[j]),
-      )
-    })
+      for (const [j, c] of p.constraints.entries())
+        check(
+          `callPolicies[${i}].constraints[${j}].limit`,
+          c.limit,
+          state.callPolicies[i]?.constraintRemaining[j],
+        )
+    }
   }
 
   async function readState(record: SessionRecord): Promise<SessionState> {
@@ -281,10 +300,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     fallback: () => Promise<unknown>,
   ): Promise<{ userOpHash: Hex; transactionHash?: Hex }> {
     const { client, bundler } = clientsOf(record.chainId)
-    const [state, block] = await Promise.all([
-      readState(record),
-      getBlock(client, { blockTag: 'latest' }),
-    ])
+    const [state, block] = await Promise.all([readState(record), getBlock(client, { blockTag: 'latest' })])
     const now = Number(block.timestamp)
     const violation = checkSessionCalls(record.spec, calls, {
       account: record.account,
@@ -325,7 +341,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const feeViolation = checkSessionCalls(record.spec, [], { account: record.account, state, now, fee })
       if (feeViolation) return outOfPolicy(feeViolation, fallback)
     }
-    const signature = await account.signUserOperation(prepared as Parameters<typeof account.signUserOperation>[0])
+    const signature = await account.signUserOperation(
+      prepared as Parameters<typeof account.signUserOperation>[0],
+    )
     let userOpHash: Hex
     try {
       userOpHash = await bundler.sendUserOperation({ ...(prepared as object), signature } as Parameters<
@@ -339,9 +357,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         .then((s) => emitNearlyUsed(record, s))
         .catch(() => {})
     if (!wait) {
-      void bundler
-        .waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 })
-        .then(after, () => {})
+      void bundler.waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 }).then(after, () => {})
       return { userOpHash }
     }
     const receipt = await bundler.waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 })
@@ -355,7 +371,10 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     violation: SessionPolicyViolation,
     fallback: () => Promise<unknown>,
   ): Promise<never> {
-    if (onOutOfPolicy === 'popup' && !['session-expired', 'session-revoked', 'session-not-active'].includes(violation.rule))
+    if (
+      onOutOfPolicy === 'popup' &&
+      !['session-expired', 'session-revoked', 'session-not-active'].includes(violation.rule)
+    )
       throw new FallbackSignal(fallback())
     throw new SessionPolicyError(violation)
   }
@@ -373,7 +392,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         })
       const signer = next
       if (!signer)
-        throw new BaseError('The session key is still being created: await session.ready() before requesting a session.')
+        throw new BaseError(
+          'The session key is still being created: await session.ready() before requesting a session.',
+        )
       const wire = v.safeParse(SessionSpecSchema, {
         signer: signer.publicKey,
         callPolicies: [],
@@ -418,7 +439,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         request,
       )
       if (!parsed.success)
-        throw new InvalidParamsError('Invalid wallet_revokePermissions request: pass { id }, { all: true } or nothing.')
+        throw new InvalidParamsError(
+          'Invalid wallet_revokePermissions request: pass { id }, { all: true } or nothing.',
+        )
       const input = parsed.output ?? {}
       const own = current(account, chainId)
       const params: [{ id: Hex } | { all: true }] =
@@ -470,7 +493,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
 
     forget(account) {
       for (const record of [...records])
-        if (account === undefined || record.account.toLowerCase() === account.toLowerCase()) drop(record, undefined)
+        if (account === undefined || record.account.toLowerCase() === account.toLowerCase())
+          drop(record, undefined)
     },
 
     async ready() {
@@ -484,7 +508,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       const record = parameters.account
         ? current(parameters.account, parameters.chainId ?? records.at(-1)?.chainId ?? 0)
         : records.at(-1)
-      if (!record) throw new UnauthorizedError('There is no session: request one with wallet_grantPermissions.')
+      if (!record)
+        throw new UnauthorizedError('There is no session: request one with wallet_grantPermissions.')
       const state = await readState(record)
       if (state.status === 'active') emitNearlyUsed(record, state)
       return { ...state, sessionId: record.sessionId }

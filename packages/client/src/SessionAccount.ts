@@ -18,6 +18,7 @@ import {
 } from 'viem/account-abstraction'
 import { getBlock, readContract } from 'viem/actions'
 import { BaseError } from './Errors.js'
+import type { SessionSigner } from './SessionSigner.js'
 import {
   type SessionSpec,
   type SessionState,
@@ -26,7 +27,6 @@ import {
   sessionSpecAbiParameter,
   toSpecStruct,
 } from './SessionSpec.js'
-import type { SessionSigner } from './SessionSigner.js'
 import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
 
 /** The SessionKeyValidator functions the client uses (the full ABI is `@sso/contracts-abi`). */
@@ -114,7 +114,11 @@ export async function getSessionState(parameters: {
  * encodeSessionSignature({ spec, timestamp, signature: await signer.signUserOpHash(hash, sessionId(spec)) })
  * ```
  */
-export function encodeSessionSignature(parameters: { spec: SessionSpec; timestamp: number; signature: Hex }): Hex {
+export function encodeSessionSignature(parameters: {
+  spec: SessionSpec
+  timestamp: number
+  signature: Hex
+}): Hex {
   return encodeAbiParameters(
     [sessionSpecAbiParameter, { name: 'timestamp', type: 'uint48' }, { name: 'signature', type: 'bytes' }],
     [toSpecStruct(parameters.spec), parameters.timestamp, parameters.signature],
@@ -162,8 +166,7 @@ export async function toSessionAccount(parameters: {
     throw new BaseError('The session signer does not match the spec’s signer.')
   const id = sessionIdOf(spec)
   const now =
-    parameters.timestamp ??
-    (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
+    parameters.timestamp ?? (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
 
   return toSmartAccount({
     client,
@@ -209,7 +212,9 @@ export async function toSessionAccount(parameters: {
         chainId: opChainId,
         entryPointAddress: entryPoint,
         entryPointVersion: '0.8',
-        userOperation: { ...op, sender: address } as Parameters<typeof getUserOperationHash>[0]['userOperation'],
+        userOperation: { ...op, sender: address } as Parameters<
+          typeof getUserOperationHash
+        >[0]['userOperation'],
       })
       return encodeSessionSignature({
         spec,

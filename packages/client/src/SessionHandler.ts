@@ -15,7 +15,9 @@ export type SessionEvents = {
   /** The session was revoked (from this dapp, the dashboard, or a revoke-all); it is forgotten. */
   sessionRevoked: (info: SessionEventInfo) => void
   /** A limit has less than `threshold` (default 10%) of its amount left in the current period. */
-  sessionLimitNearlyUsed: (info: SessionEventInfo & { limit: string; remaining: bigint; total: bigint }) => void
+  sessionLimitNearlyUsed: (
+    info: SessionEventInfo & { limit: string; remaining: bigint; total: bigint },
+  ) => void
 }
 export type SessionEventInfo = { sessionId: `0x${string}`; account: `0x${string}`; chainId: number }
 

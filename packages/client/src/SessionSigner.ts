@@ -67,8 +67,12 @@ export function createMemoryKeyStore(): SessionKeyStore & { size: () => number }
  * const store = createIdbKeyStore() // database `sso-session-keys`
  * ```
  */
-export function createIdbKeyStore(name = 'sso-session-keys', factory: IDBFactory = globalThis.indexedDB): SessionKeyStore {
-  if (!factory) throw new BaseError('IndexedDB is not available: pass a keyStore (e.g. createMemoryKeyStore()).')
+export function createIdbKeyStore(
+  name = 'sso-session-keys',
+  factory: IDBFactory = globalThis.indexedDB,
+): SessionKeyStore {
+  if (!factory)
+    throw new BaseError('IndexedDB is not available: pass a keyStore (e.g. createMemoryKeyStore()).')
   let db: Promise<IDBDatabase> | undefined
   const open = () => {
     db ??= new Promise<IDBDatabase>((resolve, reject) => {
@@ -114,7 +118,11 @@ function p256Signer(id: string, privateKey: CryptoKey, publicKey: Hex): SessionS
     publicKey,
     async signUserOpHash(userOpHash, sessionId) {
       const digest = new Uint8Array(hexToBytes(sessionDigest(userOpHash, sessionId)))
-      const raw = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, digest as Uint8Array<ArrayBuffer>)
+      const raw = await crypto.subtle.sign(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        privateKey,
+        digest as Uint8Array<ArrayBuffer>,
+      )
       return normalizeP256Signature(new Uint8Array(raw))
     },
   }
@@ -141,14 +149,20 @@ function secp256k1Signer(id: string, privateKey: Hex): SessionSigner {
  * signer.publicKey // 0x‖x‖y, goes into the spec
  * ```
  */
-export async function createP256SessionSigner(parameters: { store: SessionKeyStore }): Promise<SessionSigner> {
+export async function createP256SessionSigner(parameters: {
+  store: SessionKeyStore
+}): Promise<SessionSigner> {
   const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
   ])) as CryptoKeyPair
   const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey))
   const publicKey = bytesToHex(raw.slice(1)) // drop the 0x04 prefix: x ‖ y
   const id = randomId()
-  await parameters.store.set(id, { kind: 'p256', privateKey: pair.privateKey, publicKey } satisfies StoredP256)
+  await parameters.store.set(id, {
+    kind: 'p256',
+    privateKey: pair.privateKey,
+    publicKey,
+  } satisfies StoredP256)
   return p256Signer(id, pair.privateKey, publicKey)
 }
 
@@ -190,5 +204,8 @@ export async function loadSessionSigner(parameters: {
 
 /** Whether this runtime can make non-extractable WebCrypto P-256 keys and store them (a browser). */
 export function canUseWebCryptoKeys(): boolean {
-  return typeof globalThis.indexedDB !== 'undefined' && typeof globalThis.crypto?.subtle?.generateKey === 'function'
+  return (
+    typeof globalThis.indexedDB !== 'undefined' &&
+    typeof globalThis.crypto?.subtle?.generateKey === 'function'
+  )
 }

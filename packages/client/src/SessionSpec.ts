@@ -97,7 +97,9 @@ export class InvalidSessionSpecError extends InvalidParamsError {
   readonly rule: SessionSpecRule
   readonly path: string
   constructor(rule: SessionSpecRule, path: string, message: string) {
-    super(`Invalid session spec (${rule} at ${path}): ${message}`, { data: { reason: 'invalid_session_spec', rule, path } })
+    super(`Invalid session spec (${rule} at ${path}): ${message}`, {
+      data: { reason: 'invalid_session_spec', rule, path },
+    })
     this.rule = rule
     this.path = path
   }
@@ -121,7 +123,11 @@ export type SessionPolicyRule =
   | 'fee-limit-exceeded'
 
 /** A call the session may not make: the rule, a sentence naming it, and where (`callIndex`). */
-export type SessionPolicyViolation = { rule: SessionPolicyRule; message: string; callIndex?: number | undefined }
+export type SessionPolicyViolation = {
+  rule: SessionPolicyRule
+  message: string
+  callIndex?: number | undefined
+}
 
 /**
  * A transaction is outside the session's policy and the provider is configured with `onOutOfPolicy: 'fail'`
@@ -221,8 +227,7 @@ export function callPolicy(parameters: {
 }): CallPolicy {
   const { abi, functionName, target } = parameters
   const item = getAbiItem({ abi: abi as Abi, name: functionName }) as AbiFunction | undefined
-  if (!item || item.type !== 'function')
-    throw new BaseError(`callPolicy: the ABI has no function "${functionName}".`)
+  if (item?.type !== 'function') throw new BaseError(`callPolicy: the ABI has no function "${functionName}".`)
   const constraints: Constraint[] = []
   ;(parameters.args ?? []).forEach((arg, index) => {
     if (arg === undefined) return
@@ -455,7 +460,6 @@ export function sessionSpecFromWire(wire: SessionSpecWire): SessionSpec {
 const maxFeeLimit = (1n << 104n) - 1n
 const maxLimit = (1n << 208n) - 1n
 const maxUint256 = (1n << 256n) - 1n
-const p256N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n
 const p256P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn
 const p256B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn
 
@@ -485,7 +489,10 @@ export type ValidateSessionSpecOptions = {
  * validateSessionSpec(spec, { account, bannedTargets: [sessionKeyValidator, webAuthnValidator] })
  * ```
  */
-export function validateSessionSpec(spec: SessionSpec, options: ValidateSessionSpecOptions = {}): SessionSpec {
+export function validateSessionSpec(
+  spec: SessionSpec,
+  options: ValidateSessionSpecOptions = {},
+): SessionSpec {
   const fail = (rule: SessionSpecRule, path: string, message: string): never => {
     throw new InvalidSessionSpecError(rule, path, message)
   }
@@ -497,17 +504,23 @@ export function validateSessionSpec(spec: SessionSpec, options: ValidateSessionS
   if (spec.expiresAt <= now)
     fail('expiry-in-past', 'expiresAt', `${spec.expiresAt} is not after the current time ${now}`)
   if (spec.feeLimit?.type === 'unlimited')
-    fail('unlimited-fee-limit', 'feeLimit', 'the fee limit may not be unlimited (the key could burn the account’s ETH)')
+    fail(
+      'unlimited-fee-limit',
+      'feeLimit',
+      'the fee limit may not be unlimited (the key could burn the account’s ETH)',
+    )
   checkLimit(spec.feeLimit, maxFeeLimit, 'feeLimit', fail)
 
   const banned = new Map<string, string>()
   banned.set(entryPoint08Address.toLowerCase(), 'the EntryPoint')
   if (options.account) banned.set(options.account.toLowerCase(), 'the account itself')
-  for (const target of options.bannedTargets ?? []) banned.set(target.toLowerCase(), 'a module of the account')
+  for (const target of options.bannedTargets ?? [])
+    banned.set(target.toLowerCase(), 'a module of the account')
   const checkTarget = (target: Address, path: string) => {
     if (typeof target !== 'string' || !isAddress(target, { strict: false }))
       fail('malformed-policy', path, `${String(target)} is not an address`)
-    if (target.toLowerCase() === zeroAddress) fail('malformed-policy', path, 'the zero address is not a target')
+    if (target.toLowerCase() === zeroAddress)
+      fail('malformed-policy', path, 'the zero address is not a target')
     const what = banned.get(target.toLowerCase())
     if (what) fail('banned-target', path, `a session may not call ${what} (${target})`)
   }
@@ -524,16 +537,23 @@ export function validateSessionSpec(spec: SessionSpec, options: ValidateSessionS
     if (typeof policy.selector !== 'string' || !/^0x[0-9a-fA-F]{8}$/.test(policy.selector))
       fail('malformed-policy', `${path}.selector`, 'must be a 4-byte selector')
     if (forbiddenSelectors.includes(policy.selector.toLowerCase() as Hex))
-      fail('forbidden-selector', `${path}.selector`, `${policy.selector} installs/uninstalls modules or upgrades`)
+      fail(
+        'forbidden-selector',
+        `${path}.selector`,
+        `${policy.selector} installs/uninstalls modules or upgrades`,
+      )
     const key = `${policy.target.toLowerCase()}:${policy.selector.toLowerCase()}`
-    if (seenCalls.has(key)) fail('duplicate-policy', path, `a second policy for ${policy.target} ${policy.selector}`)
+    if (seenCalls.has(key))
+      fail('duplicate-policy', path, `a second policy for ${policy.target} ${policy.selector}`)
     seenCalls.add(key)
     checkAmount(policy.maxValuePerUse, maxUint256, `${path}.maxValuePerUse`, fail)
     checkLimit(policy.valueLimit, maxLimit, `${path}.valueLimit`, fail)
-    if (!Array.isArray(policy.constraints)) fail('malformed-policy', `${path}.constraints`, 'must be an array')
+    if (!Array.isArray(policy.constraints))
+      fail('malformed-policy', `${path}.constraints`, 'must be an array')
     policy.constraints.forEach((c, j) => {
       const cpath = `${path}.constraints[${j}]`
-      if (!conditions.includes(c.condition)) fail('malformed-policy', `${cpath}.condition`, `unknown "${c.condition}"`)
+      if (!conditions.includes(c.condition))
+        fail('malformed-policy', `${cpath}.condition`, `unknown "${c.condition}"`)
       if (!Number.isSafeInteger(c.index) || c.index < 0 || c.index > 1024)
         fail('malformed-policy', `${cpath}.index`, 'must be a calldata word index (0…1024)')
       if (typeof c.refValue !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.refValue))
@@ -564,13 +584,17 @@ function checkSigner(signer: Hex, fail: Fail) {
     const x = BigInt(signer.slice(0, 66))
     const y = BigInt(`0x${signer.slice(66)}`)
     const onCurve =
-      x < p256P && y < p256P && (y * y - (x * x * x - 3n * x + p256B)) % p256P === 0n && !(x === 0n && y === 0n)
+      x < p256P &&
+      y < p256P &&
+      (y * y - (x * x * x - 3n * x + p256B)) % p256P === 0n &&
+      !(x === 0n && y === 0n)
     if (!onCurve) fail('invalid-signer', 'signer', 'the P-256 public key is not on the curve')
   }
 }
 
 function checkAmount(value: bigint, max: bigint, path: string, fail: Fail) {
-  if (typeof value !== 'bigint' || value < 0n || value > max) fail('malformed-limit', path, 'must be a uint amount')
+  if (typeof value !== 'bigint' || value < 0n || value > max)
+    fail('malformed-limit', path, 'must be a uint amount')
 }
 
 function checkLimit(limit: UsageLimit, max: bigint, path: string, fail: Fail) {
@@ -580,7 +604,10 @@ function checkLimit(limit: UsageLimit, max: bigint, path: string, fail: Fail) {
     return fail('malformed-limit', path, `unknown limit type "${(limit as { type: string }).type}"`)
   if (typeof limit.limit !== 'bigint' || limit.limit < 0n || limit.limit > max)
     fail('malformed-limit', `${path}.limit`, `must be between 0 and ${max}`)
-  if (limit.type === 'allowance' && (!Number.isSafeInteger(limit.period) || limit.period < 1 || limit.period >= 2 ** 48))
+  if (
+    limit.type === 'allowance' &&
+    (!Number.isSafeInteger(limit.period) || limit.period < 1 || limit.period >= 2 ** 48)
+  )
     fail('malformed-limit', `${path}.period`, 'an allowance needs a period of at least one second')
 }
 
@@ -627,7 +654,8 @@ export function checkSessionCalls(
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const { state } = options
   if (state?.status === 'revoked') return { rule: 'session-revoked', message: 'the session was revoked' }
-  if (state?.status === 'none') return { rule: 'session-not-active', message: 'the session does not exist on chain' }
+  if (state?.status === 'none')
+    return { rule: 'session-not-active', message: 'the session does not exist on chain' }
   if (now > spec.expiresAt || state?.status === 'expired')
     return {
       rule: 'session-expired',
@@ -658,7 +686,11 @@ export function checkSessionCalls(
   for (const [callIndex, call] of calls.entries()) {
     const data = call.data ?? '0x'
     const value = call.value ?? 0n
-    const v = (rule: SessionPolicyRule, message: string): SessionPolicyViolation => ({ rule, message, callIndex })
+    const v = (rule: SessionPolicyRule, message: string): SessionPolicyViolation => ({
+      rule,
+      message,
+      callIndex,
+    })
     if (banned.has(call.to.toLowerCase())) return v('banned-target', `a session may not call ${call.to}`)
     const dataLength = (data.length - 2) / 2
     if (dataLength === 0) {
@@ -666,24 +698,35 @@ export function checkSessionCalls(
       const policy = spec.transferPolicies[index]
       if (!policy) return v('no-transfer-policy', `no transfer policy allows sending ETH to ${call.to}`)
       if (value > policy.maxValuePerUse)
-        return v('value-per-use-exceeded', `${value} wei to ${call.to} is more than ${policy.maxValuePerUse} per transfer`)
+        return v(
+          'value-per-use-exceeded',
+          `${value} wei to ${call.to} is more than ${policy.maxValuePerUse} per transfer`,
+        )
       const r = consume(`t${index}`, state?.transferValueRemaining[index], policy.valueLimit, value)
       if (!r.ok)
-        return v('value-limit-exceeded', `${value} wei to ${call.to} is more than the ${r.left} wei left of its limit`)
+        return v(
+          'value-limit-exceeded',
+          `${value} wei to ${call.to} is more than the ${r.left} wei left of its limit`,
+        )
       continue
     }
     if (dataLength < 4) return v('invalid-calldata', `calldata to ${call.to} is shorter than a selector`)
     const selector = data.slice(0, 10).toLowerCase()
-    if (forbiddenSelectors.includes(selector as Hex)) return v('forbidden-selector', `${selector} is forbidden`)
+    if (forbiddenSelectors.includes(selector as Hex))
+      return v('forbidden-selector', `${selector} is forbidden`)
     const index = spec.callPolicies.findIndex(
       (p) => p.target.toLowerCase() === call.to.toLowerCase() && p.selector.toLowerCase() === selector,
     )
     const policy = spec.callPolicies[index]
     if (!policy) return v('no-call-policy', `no call policy allows ${selector} on ${call.to}`)
     if (value > policy.maxValuePerUse)
-      return v('value-per-use-exceeded', `${value} wei is more than ${policy.maxValuePerUse} per call of ${selector}`)
+      return v(
+        'value-per-use-exceeded',
+        `${value} wei is more than ${policy.maxValuePerUse} per call of ${selector}`,
+      )
     const rv = consume(`c${index}`, state?.callPolicies[index]?.valueRemaining, policy.valueLimit, value)
-    if (!rv.ok) return v('value-limit-exceeded', `${value} wei is more than the ${rv.left} wei left for ${selector}`)
+    if (!rv.ok)
+      return v('value-limit-exceeded', `${value} wei is more than the ${rv.left} wei left for ${selector}`)
     for (const [j, c] of policy.constraints.entries()) {
       const start = 10 + 64 * c.index
       if (data.length < start + 64)
@@ -738,7 +781,10 @@ function holds(condition: Condition, word: bigint, ref: bigint): boolean {
  * totalOverSession(allowance(10n, 3600), { now: 0, expiresAt: 7200 }) // 30n (periods 0, 1 and 2)
  * ```
  */
-export function totalOverSession(limit: UsageLimit, window: { now: number; expiresAt: number }): bigint | undefined {
+export function totalOverSession(
+  limit: UsageLimit,
+  window: { now: number; expiresAt: number },
+): bigint | undefined {
   if (limit.type === 'unlimited') return undefined
   if (limit.type === 'lifetime') return limit.limit
   const first = Math.floor(window.now / limit.period)
@@ -798,7 +844,11 @@ export function summarizeSession(
     const total = totalOverSession(p.valueLimit, window)
     add(undefined, total, `ETH transfers to ${p.target}`)
     if (total === undefined)
-      warnings.push({ kind: 'unlimited', message: `ETH transfers to ${p.target} have no total limit.`, ack: true })
+      warnings.push({
+        kind: 'unlimited',
+        message: `ETH transfers to ${p.target} have no total limit.`,
+        ack: true,
+      })
   }
   for (const p of spec.callPolicies) {
     const sel = p.selector.toLowerCase()
@@ -806,14 +856,20 @@ export function summarizeSession(
       const total = totalOverSession(p.valueLimit, window)
       add(undefined, total, `ETH sent with ${sel} on ${p.target}`)
       if (total === undefined)
-        warnings.push({ kind: 'unlimited', message: `ETH sent with calls to ${p.target} has no total limit.`, ack: true })
+        warnings.push({
+          kind: 'unlimited',
+          message: `ETH sent with calls to ${p.target} has no total limit.`,
+          ack: true,
+        })
     }
     const token = Object.entries(tokenSelectors).find(([, t]) => t.selector === sel)
     if (token) {
       const [name, info] = token
       const amount = p.constraints.find((c) => c.index === info.amountIndex && c.limit.type !== 'unlimited')
       const capped = p.constraints.find(
-        (c) => c.index === info.amountIndex && (c.condition === 'lessOrEqual' || c.condition === 'less' || c.condition === 'equal'),
+        (c) =>
+          c.index === info.amountIndex &&
+          (c.condition === 'lessOrEqual' || c.condition === 'less' || c.condition === 'equal'),
       )
       const total = amount ? totalOverSession(amount.limit, window) : undefined
       if (!approveLike.has(sel) || name === 'permit') add(p.target, total, `${name} on ${p.target}`)
@@ -824,7 +880,11 @@ export function summarizeSession(
           ack: true,
         })
       else if (total === undefined && !capped)
-        warnings.push({ kind: 'unlimited', message: `${name} on ${p.target} has no limit on the amount.`, ack: true })
+        warnings.push({
+          kind: 'unlimited',
+          message: `${name} on ${p.target} has no limit on the amount.`,
+          ack: true,
+        })
     }
   }
   if (spec.expiresAt - options.now > 30 * 86_400)

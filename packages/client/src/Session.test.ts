@@ -1,0 +1,246 @@
+import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
+import { createProvider, type Provider } from './Provider.js'
+import { createSessionManager, type SessionManager } from './Session.js'
+import { createMemoryKeyStore } from './SessionSigner.js'
+import {
+  allowance,
+  callPolicy,
+  InvalidSessionSpecError,
+  lifetime,
+  SessionPolicyError,
+  sessionId,
+  sessionSpecFromWire,
+  transferPolicy,
+} from './SessionSpec.js'
+
+const account: Address = '0x1111111111111111111111111111111111111111'
+const token: Address = '0x2222222222222222222222222222222222222222'
+const shop: Address = '0x3333333333333333333333333333333333333333'
+const friend: Address = '0x4444444444444444444444444444444444444444'
+const validator: Address = '0x5555555555555555555555555555555555555555'
+const txHash: Hex = `0x${'aa'.repeat(32)}`
+const chains = [{ id: 31337, rpcUrl: 'http://127.0.0.1:8545', bundlerUrl: 'http://127.0.0.1:4337' }] as const
+
+const answers: FakeHandler = (request) => {
+  switch (request.method) {
+    case 'eth_requestAccounts':
+      return { result: { accounts: [account], chainId: 31337 } }
+    case 'wallet_grantPermissions': {
+      const spec = sessionSpecFromWire(request.params[0].spec)
+      return { result: { sessionId: sessionId(spec), account, chainId: 31337, transactionHash: txHash } }
+    }
+    case 'wallet_revokePermissions':
+      return { result: { transactionHash: txHash } }
+    case 'eth_sendTransaction':
+      return { result: txHash }
+    default:
+      return { error: { code: 4200, message: 'no' } }
+  }
+}
+
+function memoryStorage() {
+  const map = new Map<string, string>()
+  return {
+    map,
+    getItem: (k: string) => map.get(k) ?? null,
+    setItem: (k: string, v: string) => void map.set(k, v),
+    removeItem: (k: string) => void map.delete(k),
+  }
+}
+
+const request = () => ({
+  expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  feeLimit: lifetime(parseEther('0.01')),
+  callPolicies: [
+    callPolicy({
+      abi: erc20Abi,
+      functionName: 'transfer',
+      target: token,
+      args: [{ equal: shop }, { limit: allowance(100n, '1h') }],
+    }),
+  ],
+  transferPolicies: [
+    transferPolicy({
+      target: friend,
+      maxValuePerUse: parseEther('0.01'),
+      valueLimit: lifetime(parseEther('0.02')),
+    }),
+  ],
+})
+
+let server: ReturnType<typeof installFakeAuthServer>
+let storage: ReturnType<typeof memoryStorage>
+let keyStore: ReturnType<typeof createMemoryKeyStore>
+let provider: Provider
+let session: SessionManager
+
+function setup(onOutOfPolicy: 'popup' | 'fail') {
+  session = createSessionManager({
+    onOutOfPolicy,
+    keyType: 'secp256k1',
+    keyStore,
+    storage,
+    validators: { 31337: validator },
+  })
+  provider = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage, session })
+}
+
+beforeEach(() => {
+  server = installFakeAuthServer(answers)
+  storage = memoryStorage()
+  keyStore = createMemoryKeyStore()
+  setup('fail')
+})
+afterEach(() => {
+  server.restore()
+  vi.unstubAllGlobals()
+})
+
+async function grant() {
+  await session.ready()
+  return (await provider.request({ method: 'wallet_grantPermissions', params: [request()] })) as {
+    sessionId: Hex
+    signer: { type: string; publicKey: Hex }
+  }
+}
+
+describe('sessions through the provider', () => {
+  test('behavior: connect with a session asks the popup for both; only the public key is sent', async () => {
+    await session.ready()
+    const accounts = await provider.request({
+      method: 'eth_requestAccounts',
+      params: [{ session: request() }],
+    })
+    expect(accounts).toEqual([account])
+    expect(server.popups).toHaveLength(1)
+    expect(server.requests.map((r) => r.method)).toEqual(['eth_requestAccounts', 'wallet_grantPermissions'])
+    const [record] = session.list()
+    expect(record?.account).toBe(account)
+    const sent = server.requests[1]!
+    if (sent.method !== 'wallet_grantPermissions') throw new Error('unexpected')
+    expect(sent.params[0].spec.signer.length).toBe(42) // a secp256k1 address: the public part
+    // The private key is in the key store and appears in no message and no storage.
+    const stored = (await keyStore.get(record!.keyId)) as { privateKey: Hex }
+    const everything = JSON.stringify([server.requests, [...storage.map.values()]])
+    expect(everything).not.toContain(stored.privateKey.slice(2))
+    expect(everything.toLowerCase()).toContain(sent.params[0].spec.signer.slice(2).toLowerCase())
+  })
+
+  test('behavior: grant returns the session; a reload keeps it; revoke forgets it and emits sessionRevoked', async () => {
+    await provider.request({ method: 'eth_requestAccounts' })
+    const granted = await grant()
+    expect(granted).toMatchObject({
+      account,
+      chainId: 31337,
+      signer: { type: 'secp256k1' },
+      transactionHash: txHash,
+    })
+    expect(session.current(account, 31337)?.sessionId).toBe(granted.sessionId)
+
+    const keyId = session.current(account, 31337)!.keyId
+    setup('fail') // reload: a new manager and provider on the same storage and key store
+    expect(session.current(account, 31337)?.sessionId).toBe(granted.sessionId)
+    expect(await keyStore.get(keyId)).toBeDefined()
+    const revoked: unknown[] = []
+    provider.on('sessionRevoked', (info) => revoked.push(info))
+    await provider.request({ method: 'wallet_revokePermissions', params: [] })
+    const sent = server.requests.at(-1)!
+    expect(sent).toMatchObject({ method: 'wallet_revokePermissions', params: [{ id: granted.sessionId }] })
+    expect(revoked).toEqual([{ sessionId: granted.sessionId, account, chainId: 31337 }])
+    expect(session.current(account, 31337)).toBeUndefined()
+    expect(await keyStore.get(keyId)).toBeUndefined() // the session key is deleted
+  })
+
+  test('error: bad specs fail in the client before any popup opens', async () => {
+    await provider.request({ method: 'eth_requestAccounts' })
+    await session.ready()
+    const opened = server.popups.length
+    const bad: [Record<string, unknown>, string][] = [
+      [{ ...request(), expiresAt: 1 }, 'expiry-in-past'],
+      [{ ...request(), feeLimit: { type: 'unlimited' } }, 'unlimited-fee-limit'],
+      [
+        {
+          ...request(),
+          transferPolicies: [
+            transferPolicy({ target: account, maxValuePerUse: 1n, valueLimit: lifetime(1n) }),
+          ],
+        },
+        'banned-target',
+      ],
+      [
+        {
+          ...request(),
+          transferPolicies: [
+            transferPolicy({ target: validator, maxValuePerUse: 1n, valueLimit: lifetime(1n) }),
+          ],
+        },
+        'banned-target',
+      ],
+    ]
+    for (const [params, rule] of bad) {
+      const error = await provider
+        .request({ method: 'wallet_grantPermissions', params: [params] })
+        .catch((e) => e)
+      expect(error, rule).toBeInstanceOf(InvalidSessionSpecError)
+      expect((error as InvalidSessionSpecError).rule).toBe(rule)
+      expect((error as InvalidSessionSpecError).code).toBe(-32602)
+    }
+    const malformed = await provider
+      .request({ method: 'wallet_grantPermissions', params: [{ expiresAt: 'soon' }] })
+      .catch((e) => e)
+    expect((malformed as { code: number }).code).toBe(-32602)
+    expect(server.popups.length).toBe(opened)
+  })
+
+  test('error: out of policy with onOutOfPolicy "fail" names the rule and opens no popup', async () => {
+    await provider.request({ method: 'eth_requestAccounts' })
+    await grant()
+    const opened = server.popups.length
+    const approve = encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [shop, 1n] })
+    const cases: [Record<string, unknown>, string][] = [
+      [{ from: account, to: token, data: approve }, 'no-call-policy'],
+      [{ from: account, to: friend, value: '0x2386f26fc100000' }, 'value-per-use-exceeded'],
+      [
+        {
+          from: account,
+          to: token,
+          data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [friend, 1n] }),
+        },
+        'constraint-violated',
+      ],
+      [{ from: account, to: shop, value: '0x1' }, 'no-transfer-policy'],
+    ]
+    for (const [tx, rule] of cases) {
+      const error = await provider.request({ method: 'eth_sendTransaction', params: [tx] }).catch((e) => e)
+      expect(error, rule).toBeInstanceOf(SessionPolicyError)
+      expect((error as SessionPolicyError).rule).toBe(rule)
+      expect((error as SessionPolicyError).code).toBe(4100)
+    }
+    expect(server.popups.length).toBe(opened)
+  })
+
+  test('behavior: out of policy with onOutOfPolicy "popup" opens the popup synchronously for a passkey approval', async () => {
+    setup('popup')
+    await provider.request({ method: 'eth_requestAccounts' })
+    await grant()
+    const before = server.requests.length
+    const promise = provider.request({
+      method: 'eth_sendTransaction',
+      params: [{ from: account, to: shop, value: '0x1' }],
+    })
+    expect(server.popups.at(-1)?.closed).toBe(false) // opened inside request(), before any await
+    expect(await promise).toBe(txHash)
+    expect(server.requests.slice(before).map((r) => r.method)).toEqual(['eth_sendTransaction'])
+  })
+
+  test('error: session methods without a session manager are unsupported (4200)', async () => {
+    const plain = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
+    const error = await plain
+      .request({ method: 'wallet_grantPermissions', params: [request()] })
+      .catch((e) => e)
+    expect((error as { code: number }).code).toBe(4200)
+    expect((error as Error).message).toMatch(/createSessionManager/)
+  })
+})
