@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import { type Address, type Hex, parseEther } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -139,7 +140,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       ]
     }),
   )
-  const out = test.info().outputPath('flows.json')
+  const out = join(test.info().project.outputDir, 'flows.json')
   await writeFile(out, `${JSON.stringify(summary, null, 2)}\n`)
   console.log(`written to ${out}`)
   expect(samples).toHaveLength(runs)
