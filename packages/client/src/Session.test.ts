@@ -160,6 +160,7 @@ describe('sessions through the provider', () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ ...request(), expiresAt: 1 }, 'expiry-in-past'],
       [{ ...request(), feeLimit: { type: 'unlimited' } }, 'unlimited-fee-limit'],
+      [{ ...request(), signer: '0x0000000000000000000000000000000000000000' }, 'invalid-signer'],
       [
         {
           ...request(),

@@ -85,6 +85,8 @@ export type SessionManager = SessionHandler & {
 
 // The dapp's request: a spec without signer; amounts may be bigints (the helpers) or quantities.
 const GrantRequest = v.object({
+  /** Only for a key the dapp holds elsewhere (a backend): the manager then can't send with the session. */
+  signer: v.optional(v.string()),
   expiresAt: v.number(),
   feeLimit: v.unknown(),
   callPolicies: v.optional(v.array(v.unknown())),
@@ -390,27 +392,39 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         throw new InvalidParamsError('Invalid wallet_grantPermissions request.', {
           details: v.summarize(parsed.issues),
         })
-      const signer = next
-      if (!signer)
+      const external = parsed.output.signer
+      const signer = external === undefined ? next : undefined
+      if (!signer && external === undefined)
         throw new BaseError(
           'The session key is still being created: await session.ready() before requesting a session.',
         )
       const wire = v.safeParse(SessionSpecSchema, {
-        signer: signer.publicKey,
         callPolicies: [],
         transferPolicies: [],
         ...parsed.output,
+        signer: external ?? signer?.publicKey,
       })
       if (!wire.success)
         throw new InvalidParamsError('Invalid session spec.', { details: v.summarize(wire.issues) })
       const spec = sessionSpecFromWire(wire.output)
       validateSessionSpec(spec, { account, bannedTargets: banned(chainId) })
-      // The key is taken now; the next request gets a fresh one.
-      next = undefined
-      void prepareKey().catch(() => {})
+      if (signer) {
+        // The key is taken now; the next request gets a fresh one.
+        next = undefined
+        void prepareKey().catch(() => {})
+      }
       return {
         params: [{ spec: wire.output, ...(account ? { address: account } : {}) }],
         async finish(result) {
+          const answer = {
+            sessionId: result.sessionId,
+            account: result.account,
+            chainId: result.chainId,
+            expiresAt: spec.expiresAt,
+            signer: { type: signer?.kind ?? 'external', publicKey: spec.signer },
+            transactionHash: result.transactionHash,
+          }
+          if (!signer) return answer
           const record: SessionRecord = {
             sessionId: result.sessionId,
             account: result.account,
@@ -421,14 +435,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
           records.push(record)
           persist()
           signers.set(signer.id, signer)
-          return {
-            sessionId: result.sessionId,
-            account: result.account,
-            chainId: result.chainId,
-            expiresAt: spec.expiresAt,
-            signer: { type: signer.kind, publicKey: signer.publicKey },
-            transactionHash: result.transactionHash,
-          }
+          return answer
         },
       }
     },
