@@ -83,6 +83,38 @@ contract ValidateUserOpTest is SessionTest {
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
     }
 
+    /// @dev The README's dummy signatures run the same checks and cost as much as a real signature (P-256: more;
+    /// secp256k1: ecrecover runs either way, within a few hundred gas).
+    function test_dummySignatureCostsLikeAValidOne() public {
+        bytes memory ecdsaDummy = abi.encodePacked(
+            bytes32(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0),
+            bytes32(0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0),
+            uint8(27)
+        );
+        bytes32 half = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8;
+        bytes memory p256Dummy = abi.encodePacked(half, half);
+        for (uint256 i = 0; i < 2; ++i) {
+            ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, allowance(2 ether, DAY));
+            if (i == 1) spec.signer = p256SignerBytes();
+            create(spec);
+            PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
+            PackedUserOperation memory dummy = transferOp(recipient, 1 ether);
+            dummy.signature = abi.encode(spec, uint48(block.timestamp), i == 0 ? ecdsaDummy : p256Dummy);
+
+            uint256 snapshot = vm.snapshotState();
+            uint256 start = gasleft();
+            uint256 data = validate(op);
+            uint256 validGas = start - gasleft();
+            vm.assertEq(data & 1, 0);
+            vm.revertToState(snapshot);
+            start = gasleft();
+            data = validate(dummy);
+            uint256 dummyGas = start - gasleft();
+            vm.assertEq(data & 1, 1, "dummy validated");
+            vm.assertLe(validGas, dummyGas + (i == 0 ? 500 : 0), "dummy cheaper than a real signature");
+        }
+    }
+
     function testFuzz_garbageSignatureNeverValidates(bytes memory garbage) public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
         create(spec);
