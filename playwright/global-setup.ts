@@ -7,7 +7,7 @@ import type { Address } from 'viem'
 import { type HeldStack, type StackInfo, stackFileEnv, stackHandle } from './fixtures/stack.js'
 
 /**
- * Starts a private stack (anvil + contracts + Alto + static demo and auth server) on free ports and writes its
+ * Starts a private stack (two anvil chains with our contracts, an Alto per chain, the static demo and auth server) on free ports and writes its
  * description to a JSON file named by `SSO_E2E_STACK_FILE`, which the workers inherit.
  * If `SSO_E2E_STACK_FILE` already names an existing file, that stack is used as is (and not stopped).
  */
@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
     return
   }
   const started = Date.now()
-  const stack = await startStack({ ports: 'auto', web: 'static' })
+  const stack = await startStack({ ports: 'auto', web: 'static', secondChain: true })
   let info: StackInfo
   try {
     const dir = await mkdtemp(join(tmpdir(), 'sso-e2e-'))
@@ -43,9 +43,20 @@ function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
     bundlerUrl: stack.bundlerUrl,
     demoUrl: stack.demoUrl,
     authServerUrl: stack.authServerUrl,
-    contracts: Object.fromEntries(
-      Object.entries(stack.contracts).filter((entry): entry is [string, Address] => entry[1] !== undefined),
-    ),
+    contracts: definedAddresses(stack.contracts),
+    chains: stack.chains.map((chain) => ({
+      id: chain.id,
+      name: chain.name,
+      rpcUrl: chain.rpcUrl,
+      bundlerUrl: chain.bundlerUrl,
+      contracts: definedAddresses(chain.contracts),
+    })),
     logDir: stack.logDir,
   }
+}
+
+function definedAddresses(contracts: Record<string, Address | undefined>): Record<string, Address> {
+  return Object.fromEntries(
+    Object.entries(contracts).filter((entry): entry is [string, Address] => entry[1] !== undefined),
+  )
 }

@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test'
+import { publicClient } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
@@ -27,6 +28,17 @@ test.describe('stack', () => {
     for (const [name, address] of Object.entries(stack.contracts)) {
       const code = await chain.getCode({ address })
       expect(code?.length ?? 0, `${name} at ${address} has code`).toBeGreaterThan(2)
+    }
+    // Every chain of the stack has the same contracts at the same addresses (CREATE2, fixed salts).
+    expect(stack.chains.map((c) => c.id)).toEqual([stack.chainId, 31338])
+    for (const other of stack.chains) {
+      expect(other.contracts).toEqual(stack.contracts)
+      const client = publicClient(stack, other)
+      expect(await client.getChainId()).toBe(other.id)
+      for (const [name, address] of Object.entries(other.contracts)) {
+        const code = await client.getCode({ address })
+        expect(code?.length ?? 0, `${name} on chain ${other.id} has code`).toBeGreaterThan(2)
+      }
     }
     expect(stack.contracts.entryPoint?.toLowerCase()).toBe('0x4337084d9e255ff0702461cf8895ce9e3b5ff108')
     // The bundler serves the same chain and EntryPoint.
