@@ -121,3 +121,7 @@ test('behavior: switching back shows the first chain again', async ({ stack }) =
   await expect.poll(() => shownChainId(page)).toBe(stack.chainId)
   await expect(page.getByTestId('address')).toContainText(account)
 })
+
+test('behavior: no uncaught exception in the demo or the popups', async () => {
+  expect(device.pageErrors).toEqual([])
+})

@@ -460,3 +460,7 @@ test('behavior: the popup names the real requester, not the origin its URL claim
     await evil.close()
   }
 })
+
+test('behavior: no uncaught exception in the demo or the popups during the whole story', async () => {
+  expect(device.pageErrors).toEqual([])
+})

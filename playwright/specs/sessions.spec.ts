@@ -1,0 +1,353 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { Page } from '@playwright/test'
+import { type Address, createWalletClient, erc20Abi, type Hex, http, parseEther, parseUnits } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
+import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
+import { stackChain } from '../fixtures/stack.js'
+import { expect, test } from '../fixtures/test.js'
+
+/**
+ * Issue "Sessions: policy-limited session keys": the demo asks for a session (ERC-20 transfers to one shop,
+ * Allowance per hour, and ETH transfers to one friend), then pays without any popup; limits, time travel, revoke,
+ * expiry and bad specs, all against the real chain, bundler, popup and passkeys. Steps run in order.
+ */
+test.describe.configure({ mode: 'serial' })
+
+const shop: Address = '0x000000000000000000000000000000000000c0DE'
+const friend: Address = '0x000000000000000000000000000000000000F00D'
+// anvil's account #5 (accounts 0-2 are the deployer, Alto's executor and utility keys)
+const deployerKey: Hex = '0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba'
+const sessionKeyValidatorAbi = [
+  {
+    type: 'function',
+    name: 'sessionStatus',
+    stateMutability: 'view',
+    inputs: [
+      { name: 'account', type: 'address' },
+      { name: 'sessionId', type: 'bytes32' },
+    ],
+    outputs: [{ type: 'uint8' }],
+  },
+] as const
+
+let device: Device
+let page: Page
+let account: Address
+let token: Address
+let sessionId: Hex
+let popups = 0
+
+test.beforeAll(async ({ browser, syncedPasskeys, stack, anvil }) => {
+  device = await newDevice(browser, syncedPasskeys)
+  device.context.on('page', () => {
+    popups++
+  })
+  page = await device.context.newPage()
+  // Session userOps are valid inside an allowance period of chain time, and Alto refuses a validAfter later
+  // than its wall clock: run the chain two hours behind so that time travel stays in the past.
+  const now = Math.floor(Date.now() / 1000)
+  await anvil.request({ method: 'evm_setTime' as never, params: [now - 7200] as never })
+  await anvil.mine({ blocks: 1 })
+  // A test token: MockERC20 (OpenZeppelin ERC20, "MCK", 18 decimals) from the contracts' forge artifacts.
+  const artifact = JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../../packages/contracts/out/Mocks.sol/MockERC20.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as { bytecode: { object: Hex }; abi: unknown[] }
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(deployerKey),
+    chain: stackChain(stack),
+    transport: http(stack.rpcUrl),
+  })
+  const hash = await wallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode.object })
+  const receipt = await anvil.extend(() => ({})).request({
+    method: 'eth_getTransactionReceipt' as never,
+    params: [hash] as never,
+  })
+  token = (receipt as { contractAddress: Address }).contractAddress
+  expect(token).toMatch(/^0x[0-9a-fA-F]{40}$/)
+})
+
+test.afterAll(async () => {
+  await device?.context.close()
+})
+
+async function tokenBalance(chain: import('viem').PublicClient, owner: Address) {
+  return chain.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [owner] })
+}
+
+/** Clicks a demo button that must NOT open a popup, and waits for the demo to finish it. */
+async function clickNoPopup(target: Page, testId: string) {
+  const before = popups
+  await target.getByTestId(testId).click()
+  await expect(target.getByTestId('session-busy')).toHaveText('', { timeout: 30_000 })
+  expect(popups, `${testId} opened a window`).toBe(before)
+}
+
+test('behavior: sign up, fund the account with ETH and tokens', async ({ stack, anvil, chain }) => {
+  await openDemo(page, stack)
+  ;({ address: account } = await signUp(device, page, stack))
+  await anvil.setBalance({ address: account, value: parseEther('1') })
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(deployerKey),
+    chain: stackChain(stack),
+    transport: http(stack.rpcUrl),
+  })
+  const mint = await wallet.writeContract({
+    address: token,
+    abi: [
+      {
+        type: 'function',
+        name: 'mint',
+        stateMutability: 'nonpayable',
+        inputs: [
+          { name: 'to', type: 'address' },
+          { name: 'amount', type: 'uint256' },
+        ],
+        outputs: [],
+      },
+    ] as const,
+    functionName: 'mint',
+    args: [account, parseUnits('100', 18)],
+  })
+  await chain.waitForTransactionReceipt({ hash: mint })
+  expect(await tokenBalance(chain, account)).toBe(parseUnits('100', 18))
+})
+
+test('behavior: the popup summarises the session and creates it with the passkey; only the public key crosses', async ({
+  stack,
+  chain,
+}) => {
+  await page.getByTestId('session-token').fill(token)
+  const popup = await clickForPopup(device, page, 'session-request')
+  await expectRequest(popup, stack, 'wallet_grantPermissions')
+  const summary = popup.getByTestId('session-summary')
+  await expect(summary).toContainText('transfer(address,uint256)')
+  await expect(summary).toContainText(new RegExp(shop.slice(2), 'i'))
+  await expect(summary).toContainText(/10 MCK per hour/)
+  await expect(summary).toContainText(new RegExp(`Send ETH to ${friend}`, 'i'))
+  // 10 MCK per hour over a 2-hour session touches 3 hourly periods; ETH: 0.02 lifetime.
+  await expect(popup.getByTestId('session-spend')).toHaveText([/0\.02 ETH/, /30 MCK/])
+  await expect(popup.getByTestId('session-expiry')).toContainText(/UTC \(in 2\.0 hours\)/)
+  await expect(popup.getByTestId('session-fee')).toContainText('0.05 ETH')
+  await expect(popup.getByTestId('session-warning')).toHaveCount(0)
+  await expect(popup.getByTestId('approve')).toBeEnabled()
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup, 60_000)
+
+  sessionId = await readHex(page.getByTestId('session-id'), hashPattern)
+  const status = await chain.readContract({
+    address: stack.contracts.sessionKeyValidator!,
+    abi: sessionKeyValidatorAbi,
+    functionName: 'sessionStatus',
+    args: [account, sessionId],
+  })
+  expect(status).toBe(1) // Active
+
+  // The popup received the spec with a 64-byte P-256 public key, and nothing else about the key.
+  const auth = new URL(stack.authServerUrl).origin
+  const request = device.messages.requestsAt(auth).filter((m) => m.data.method === 'wallet_grantPermissions').at(-1)
+  const params = (request?.data as unknown as { params: [{ spec: { signer: Hex } }] }).params
+  expect(params[0].spec.signer).toMatch(/^0x[0-9a-f]{128}$/)
+  const everything = JSON.stringify(device.messages.all.map((m) => m.data))
+  expect(everything).not.toMatch(/privateKey|"d":|pkcs8|jwk/i)
+  // In the dapp the private key is a non-extractable CryptoKey in IndexedDB.
+  const extractable = await page.evaluate(
+    () =>
+      new Promise<boolean[]>((resolve, reject) => {
+        const open = indexedDB.open('sso-session-keys', 1)
+        open.onerror = () => reject(open.error)
+        open.onsuccess = () => {
+          const all = open.result.transaction('keys').objectStore('keys').getAll()
+          all.onsuccess = () =>
+            resolve((all.result as { privateKey: CryptoKey }[]).map((entry) => entry.privateKey.extractable))
+        }
+      }),
+  )
+  expect(extractable.length).toBeGreaterThan(0)
+  expect(extractable.every((e) => e === false)).toBe(true)
+})
+
+test('behavior: in-policy transactions go through with no popup at all', async ({ chain }) => {
+  const friendBefore = await chain.getBalance({ address: friend })
+  for (const amount of ['4', '4']) {
+    await page.getByTestId('session-pay-amount').fill(amount)
+    await clickNoPopup(page, 'session-pay-token')
+    await expect(page.getByTestId('session-error')).toHaveText('')
+    const hash = await readHex(page.getByTestId('session-result'), hashPattern)
+    expect((await chain.getTransactionReceipt({ hash })).status).toBe('success')
+  }
+  await page.getByTestId('session-send-amount').fill('0.01')
+  await clickNoPopup(page, 'session-send-eth')
+  await expect(page.getByTestId('session-error')).toHaveText('')
+  expect(await tokenBalance(chain, shop)).toBe(parseUnits('8', 18))
+  expect((await chain.getBalance({ address: friend })) - friendBefore).toBe(parseEther('0.01'))
+  await page.getByTestId('session-read-state').click()
+  await expect(page.getByTestId('session-state')).toContainText('active; token left this hour: 2; ETH left: 0.01')
+})
+
+test('behavior: over the hourly allowance the configured fallback runs: popup by default, an error naming the rule with session=fail', async ({
+  stack,
+  chain,
+}) => {
+  // Default: the popup asks for a passkey approval; the user rejects it.
+  await page.getByTestId('session-pay-amount').fill('4')
+  const popup = await clickForPopup(device, page, 'session-pay-token')
+  await expectRequest(popup, stack, 'eth_sendTransaction')
+  await popup.getByTestId('reject').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('session-error')).toContainText('4001')
+
+  // session=fail: the same transaction fails before anything is sent, naming the rule.
+  const strict = await device.context.newPage()
+  popups = 0
+  await strict.goto(`${stack.demoUrl}/?session=fail`)
+  await expect(strict.getByTestId('address')).toHaveText(account)
+  await strict.getByTestId('session-token').fill(token)
+  await strict.getByTestId('session-pay-amount').fill('4')
+  await clickNoPopup(strict, 'session-pay-token')
+  await expect(strict.getByTestId('session-error')).toContainText('[constraint-limit-exceeded]')
+  await expect(strict.getByTestId('session-error')).toContainText(/4100/)
+  expect(await tokenBalance(chain, shop)).toBe(parseUnits('8', 18))
+  await strict.close()
+})
+
+test('behavior: after anvil time travel into the next hour the allowance is available again', async ({
+  anvil,
+  chain,
+}) => {
+  await anvil.increaseTime({ seconds: 3600 })
+  await anvil.mine({ blocks: 1 })
+  await page.getByTestId('session-pay-amount').fill('10')
+  await clickNoPopup(page, 'session-pay-token')
+  await expect(page.getByTestId('session-error')).toHaveText('')
+  await readHex(page.getByTestId('session-result'), hashPattern)
+  expect(await tokenBalance(chain, shop)).toBe(parseUnits('18', 18))
+  // The whole allowance of this hour is used: the provider said so.
+  await expect(page.getByTestId('session-events')).toContainText('sessionLimitNearlyUsed')
+})
+
+test('behavior: after a revoke (passkey in the popup) the session key is refused with a clear error', async ({
+  stack,
+  chain,
+}) => {
+  // A second tab that still holds the session (loaded before the revoke).
+  const other = await device.context.newPage()
+  await other.goto(`${stack.demoUrl}/?session=fail`)
+  await expect(other.getByTestId('address')).toHaveText(account)
+
+  const popup = await clickForPopup(device, page, 'session-revoke')
+  await expectRequest(popup, stack, 'wallet_revokePermissions')
+  await expect(popup.getByTestId('session-summary')).toContainText(sessionId)
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup, 60_000)
+  await expect(page.getByTestId('session-events')).toContainText('sessionRevoked')
+  const status = await chain.readContract({
+    address: stack.contracts.sessionKeyValidator!,
+    abi: sessionKeyValidatorAbi,
+    functionName: 'sessionStatus',
+    args: [account, sessionId],
+  })
+  expect(status).toBe(3) // Revoked
+
+  popups = 0
+  await other.getByTestId('session-token').fill(token)
+  await other.getByTestId('session-send-amount').fill('0.001')
+  await clickNoPopup(other, 'session-send-eth')
+  await expect(other.getByTestId('session-error')).toContainText('[session-revoked]')
+  await expect(other.getByTestId('session-events')).toContainText('sessionRevoked')
+  await other.close()
+})
+
+test('behavior: an expired session is refused with a clear error', async ({ stack, anvil }) => {
+  await page.getByTestId('session-minutes').fill('10')
+  const popup = await clickForPopup(device, page, 'session-request')
+  await expectRequest(popup, stack, 'wallet_grantPermissions')
+  await expect(popup.getByTestId('session-expiry')).toContainText(/in 10 minutes/)
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup, 60_000)
+  await readHex(page.getByTestId('session-id'), hashPattern)
+
+  await anvil.increaseTime({ seconds: 11 * 60 })
+  await anvil.mine({ blocks: 1 })
+  popups = 0
+  await page.getByTestId('session-send-amount').fill('0.001')
+  await clickNoPopup(page, 'session-send-eth')
+  await expect(page.getByTestId('session-error')).toContainText('[session-expired]')
+  await expect(page.getByTestId('session-events')).toContainText('sessionExpired')
+})
+
+test('error: bad specs are refused by the client before any popup opens', async () => {
+  for (const [kind, rule] of [
+    ['expiry-in-past', 'expiry-in-past'],
+    ['zero-signer', 'invalid-signer'],
+    ['banned-target', 'banned-target'],
+    ['unlimited-fee', 'unlimited-fee-limit'],
+  ] as const) {
+    await page.getByTestId('session-bad-kind').selectOption(kind)
+    const before = popups
+    await page.getByTestId('session-bad').click()
+    await expect(page.getByTestId('session-error')).toContainText(`(${rule} at`)
+    await expect(page.getByTestId('session-error')).toContainText('-32602')
+    expect(popups).toBe(before)
+  }
+})
+
+test('error: bad specs sent straight to the popup (no client checks) are refused there too', async ({ stack }) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const now = Math.floor(Date.now() / 1000)
+  const good = {
+    signer: `0x${'11'.repeat(20)}`,
+    expiresAt: now + 3600,
+    feeLimit: { type: 'lifetime', limit: '0x1' },
+    callPolicies: [],
+    transferPolicies: [{ target: friend, maxValuePerUse: '0x1', valueLimit: { type: 'lifetime', limit: '0x1' } }],
+  }
+  const cases = [
+    [{ ...good, signer: `0x${'00'.repeat(20)}` }, 'invalid-signer'],
+    [{ ...good, feeLimit: { type: 'unlimited' } }, 'unlimited-fee-limit'],
+    [
+      { ...good, transferPolicies: [{ ...good.transferPolicies[0], target: account }] },
+      'banned-target',
+    ],
+    [
+      { ...good, transferPolicies: [{ ...good.transferPolicies[0], target: stack.contracts.sessionKeyValidator }] },
+      'banned-target',
+    ],
+  ] as const
+  // A hand-written dapp on the demo's origin: opens the popup and speaks the protocol without @sso/client.
+  const answers = await page.evaluate(
+    async ({ auth, cases, chainId }) => {
+      const popup = window.open(`${auth}/confirm?origin=${encodeURIComponent(location.origin)}`, 'raw-session')
+      if (!popup) throw new Error('popup blocked')
+      const results = await new Promise<unknown[]>((resolve) => {
+        const got: unknown[] = []
+        window.addEventListener('message', (event) => {
+          if (event.origin !== auth) return
+          const data = event.data as { type?: string; id?: string }
+          if (data.type === 'ready')
+            cases.forEach(([spec], i) =>
+              popup.postMessage({ id: `raw-${i}`, method: 'wallet_grantPermissions', params: [{ spec }], chainId }, auth),
+            )
+          if (typeof data.id === 'string' && data.id.startsWith('raw-')) {
+            got.push(data)
+            if (got.length === cases.length) resolve(got)
+          }
+        })
+      })
+      popup.close()
+      return results
+    },
+    { auth, cases: cases as unknown as [unknown, string][], chainId: stack.chainId },
+  )
+  for (const [i, [, rule]] of cases.entries()) {
+    const answer = answers.find((a) => (a as { id: string }).id === `raw-${i}`) as {
+      error?: { code: number; message: string; data?: { rule?: string } }
+    }
+    expect(answer.error?.code, rule).toBe(-32602)
+    expect(answer.error?.message).toContain(rule)
+  }
+})
