@@ -61,6 +61,9 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 ///
 /// **Storage** is ERC-7562-friendly: every slot read or written in validation is keyed by the account as the
 /// innermost mapping key (or the only key).
+// Casts below narrow values that are range-checked first (timestamps, bounded limits) or take the leading
+// bytes of calldata on purpose (selectors, addresses).
+// forge-lint: disable-start(unsafe-typecast)
 contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
@@ -217,6 +220,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         SessionRecord memory record = _sessions[id][account];
         if (record.state == _STATE_NONE) return Status.None;
         if (record.state == _STATE_REVOKED || record.nonce != _nonces[account]) return Status.Revoked;
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > record.expiresAt) return Status.Expired;
         return Status.Active;
     }
@@ -593,6 +597,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         if (limit.limitType == LimitType.Unlimited) return type(uint256).max;
         if (
             limit.limitType == LimitType.Allowance
+                // forge-lint: disable-next-line(block-timestamp)
                 && (limit.period == 0 || block.timestamp / limit.period != periodIndex)
         ) {
             return limit.limit;
@@ -620,6 +625,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
             !(signer.length == 20 && bytes20(signer) != bytes20(0))
                 && !(signer.length == 64 && P256.isValidPublicKey(bytes32(signer[0:32]), bytes32(signer[32:64])))
         ) revert InvalidSigner(signer);
+        // forge-lint: disable-next-line(block-timestamp)
         if (spec.expiresAt <= block.timestamp) revert InvalidExpiry(spec.expiresAt);
         if (spec.feeLimit.limitType == LimitType.Unlimited) revert UnlimitedFeeLimit();
         _validateLimit(spec.feeLimit, _MAX_FEE_LIMIT);
@@ -674,3 +680,4 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         emit AllSessionsRevoked(account, nonce);
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

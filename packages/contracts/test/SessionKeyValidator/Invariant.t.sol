@@ -9,6 +9,9 @@ import {Vm} from "../utils/Test.sol";
 import {SessionTest} from "./SessionTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
+// Tests drive time and pack/unpack words on purpose.
+// forge-lint: disable-start(block-timestamp, unsafe-typecast)
+
 /// @notice What the invariant handler needs from the test: the session spec and signed session userOps.
 interface ISessionOps {
     function spec() external view returns (ISessionKeyValidator.SessionSpec memory);
@@ -253,4 +256,4 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         if (handler.revoked()) vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Revoked));
     }
 }
-
+// forge-lint: disable-end(block-timestamp, unsafe-typecast)

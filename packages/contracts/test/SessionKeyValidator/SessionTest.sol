@@ -10,6 +10,9 @@ import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+// Tests drive time and pack/unpack words on purpose.
+// forge-lint: disable-start(block-timestamp, unsafe-typecast)
+
 /// @notice Shared base for the SessionKeyValidator tests: a real SsoAccount (factory with the SessionKeyValidator
 /// as a preset default module), the canonical EntryPoint v0.8, session keys of both kinds and spec builders.
 abstract contract SessionTest is SsoTest {
@@ -235,3 +238,4 @@ abstract contract SessionTest is SsoTest {
         return sessions.sessionState(address(account), spec);
     }
 }
+// forge-lint: disable-end(block-timestamp, unsafe-typecast)

@@ -8,6 +8,9 @@ import {SessionTest} from "./SessionTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 
+// Tests drive time and pack/unpack words on purpose.
+// forge-lint: disable-start(block-timestamp, unsafe-typecast)
+
 contract ValidateUserOpTest is SessionTest {
     function _expectValidateRevert(PackedUserOperation memory op, bytes memory err) internal {
         bytes32 hash = ENTRYPOINT.getUserOpHash(op);
@@ -714,3 +717,4 @@ contract ValidateUserOpTest is SessionTest {
         vm.assertTrue(account.isModuleInstalled(1, address(sessions), ""));
     }
 }
+// forge-lint: disable-end(block-timestamp, unsafe-typecast)
