@@ -1,5 +1,5 @@
-import type { SsoChainConfig } from '~/lib/config'
 import { getPublicClient } from '~/lib/chains'
+import type { SsoChainConfig } from '~/lib/config'
 
 export type ChainStatus = {
   chainId: number | undefined

@@ -10,9 +10,8 @@ import {
   type SsoAccount,
   toSsoAccount,
 } from '@sso/client/account'
-import { type Address, type Hex, isAddressEqual } from 'viem'
+import { type Address, type Hex, http, isAddressEqual } from 'viem'
 import { createPaymasterClient, type PaymasterClient } from 'viem/account-abstraction'
-import { http } from 'viem'
 import { getBundlerClient, getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { type Passkey, relyingParty, signChallenge, verifyAssertion } from './passkey'
@@ -35,14 +34,20 @@ export class AccountError extends Error {
 function contractsOf(chain: SsoChainConfig) {
   const { accountFactory, webAuthnValidator, entryPoint } = chain.contracts
   if (!accountFactory || !webAuthnValidator)
-    throw new AccountError(`Chain ${chain.id} has no accountFactory / webAuthnValidator in its configuration.`)
+    throw new AccountError(
+      `Chain ${chain.id} has no accountFactory / webAuthnValidator in its configuration.`,
+    )
   return { accountFactory, webAuthnValidator, entryPoint }
 }
 
 /**
  * The SmartAccount of `passkey` on `chain` (counterfactual address from the factory unless `address` is known).
  */
-export async function getSsoAccount(chain: SsoChainConfig, passkey: Passkey, address?: Address): Promise<SsoAccount> {
+export async function getSsoAccount(
+  chain: SsoChainConfig,
+  passkey: Passkey,
+  address?: Address,
+): Promise<SsoAccount> {
   return toSsoAccount({
     client: getPublicClient(chain),
     credential: passkey,
@@ -123,7 +128,8 @@ function asAccountError(error: unknown, what: string): Error {
   if (error instanceof AccountError) return error
   const code = (error as { code?: unknown })?.code
   if (code === 4001) return error as Error
-  const message = (error as { shortMessage?: string; message?: string })?.shortMessage ??
+  const message =
+    (error as { shortMessage?: string; message?: string })?.shortMessage ??
     (error as Error)?.message ??
     String(error)
   return new AccountError(`${what}: ${message}`, -32603, { cause: error })
@@ -152,23 +158,44 @@ export async function deployAccount(chain: SsoChainConfig, account: SsoAccount):
  */
 export async function logInWithPasskey(chain: SsoChainConfig): Promise<StoredAccount> {
   const { webAuthnValidator } = contractsOf(chain)
-  const { origin } = relyingParty()
-  const challenge = `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
+  const { origin, rpId } = relyingParty()
+  const challenge =
+    `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
   const assertion = await signChallenge(challenge)
   const client = getPublicClient(chain)
-  const accounts = await findPasskeyAccounts({ client, webAuthnValidator, credentialId: assertion.credentialId })
+  const accounts = await findPasskeyAccounts({
+    client,
+    webAuthnValidator,
+    credentialId: assertion.credentialId,
+  })
   if (accounts.length === 0)
     throw new AccountError(
       `No account on ${chain.name} holds this passkey. Sign up first, or use the passkey of an existing account.`,
       4100,
     )
   for (const address of accounts) {
-    const passkey = await getPasskey({ client, webAuthnValidator, account: address, credentialId: assertion.credentialId })
-    if (!passkey || passkey.origin !== origin) continue
-    if (await verifyAssertion({ assertion, publicKey: passkey.publicKey, challenge, origin }))
+    const passkey = await getPasskey({
+      client,
+      webAuthnValidator,
+      account: address,
+      credentialId: assertion.credentialId,
+    })
+    if (!passkey || passkey.origin !== origin || passkey.rpId !== rpId) continue
+    if (
+      await verifyAssertion({
+        assertion,
+        publicKey: passkey.publicKey,
+        challenge,
+        origin,
+        rpId: passkey.rpId,
+      })
+    )
       return { address, passkey: { ...passkey, rpId: passkey.rpId } }
   }
-  throw new AccountError('The passkey signature does not match the key registered on chain for this account.', 4100)
+  throw new AccountError(
+    'The passkey signature does not match the key registered on chain for this account.',
+    4100,
+  )
 }
 
 /** Whether `address` is this account (case-insensitive). */

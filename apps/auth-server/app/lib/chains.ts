@@ -21,7 +21,11 @@ export function getPublicClient(chain: SsoChainConfig): PublicClient {
   const key = `${chain.id}:${chain.rpcUrl}`
   let client = publicClients.get(key)
   if (!client) {
-    client = createPublicClient({ chain: toViemChain(chain), transport: http(chain.rpcUrl), pollingInterval: 250 })
+    client = createPublicClient({
+      chain: toViemChain(chain),
+      transport: http(chain.rpcUrl),
+      pollingInterval: 250,
+    })
     publicClients.set(key, client)
   }
   return client

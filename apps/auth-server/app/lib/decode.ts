@@ -32,13 +32,17 @@ export type DecodedCall = {
   abiName: string | undefined
   /** Named arguments, formatted. */
   args: { name: string; value: string }[]
+  /** ERC-20 `transfer` / `approve` / `transferFrom`: the raw token amount (formatted with the token's decimals). */
+  tokenAmount: bigint | undefined
 }
 
 /** Formats any decoded ABI value for display (bigints as decimal strings, nested values as JSON). */
 export function formatValue(value: unknown): string {
   if (typeof value === 'bigint') return value.toString()
   if (typeof value === 'string') return value
-  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) ?? String(value)
+  return (
+    JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) ?? String(value)
+  )
 }
 
 /** ETH amount for display: `0.0123 ETH`. */
@@ -47,27 +51,39 @@ export function formatEth(value: bigint): string {
 }
 
 /** Decodes a call: target, value, and function + args when some known ABI has the selector. */
-export function decodeCall(call: { to: Address; data?: Hex | undefined; value?: bigint | undefined }): DecodedCall {
+export function decodeCall(call: {
+  to: Address
+  data?: Hex | undefined
+  value?: bigint | undefined
+}): DecodedCall {
   const data = call.data ?? '0x'
   const value = call.value ?? 0n
   const base = { to: call.to, value, valueText: formatEth(value), data }
-  if (data === '0x') return { ...base, functionName: 'ETH transfer', abiName: undefined, args: [] }
+  if (data === '0x')
+    return { ...base, functionName: 'ETH transfer', abiName: undefined, args: [], tokenAmount: undefined }
   for (const { name, abi } of knownAbis) {
     try {
       const decoded = decodeFunctionData({ abi, data })
-      const item = abi.find(
-        (entry) => entry.type === 'function' && entry.name === decoded.functionName,
-      ) as { inputs?: readonly { name?: string; type: string }[] } | undefined
+      const item = abi.find((entry) => entry.type === 'function' && entry.name === decoded.functionName) as
+        | { inputs?: readonly { name?: string; type: string }[] }
+        | undefined
       const args = (decoded.args ?? []).map((arg, index) => ({
         name: item?.inputs?.[index]?.name || `arg${index}`,
         value: formatValue(arg),
       }))
-      return { ...base, functionName: decoded.functionName, abiName: name, args }
+      const last = decoded.args?.at(-1)
+      const tokenAmount =
+        name === 'ERC-20' &&
+        ['transfer', 'approve', 'transferFrom'].includes(decoded.functionName) &&
+        typeof last === 'bigint'
+          ? last
+          : undefined
+      return { ...base, functionName: decoded.functionName, abiName: name, args, tokenAmount }
     } catch {
       // Not this ABI.
     }
   }
-  return { ...base, functionName: undefined, abiName: undefined, args: [] }
+  return { ...base, functionName: undefined, abiName: undefined, args: [], tokenAmount: undefined }
 }
 
 /** A `personal_sign` message as text when it is valid UTF-8 (without control characters), else undefined. */

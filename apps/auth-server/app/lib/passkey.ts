@@ -40,10 +40,13 @@ function randomBytes(length: number): Uint8Array {
 function wrap(error: unknown, what: string): PasskeyError {
   if (error instanceof PasskeyError) return error
   // NotAllowedError: the user cancelled or the ceremony timed out.
-  const name = error instanceof WebAuthnError ? (error.cause as Error | undefined)?.name : (error as Error)?.name
+  const name =
+    error instanceof WebAuthnError ? (error.cause as Error | undefined)?.name : (error as Error)?.name
   if (name === 'NotAllowedError' || name === 'AbortError')
     return new PasskeyError(`${what} was cancelled.`, 4001, { cause: error })
-  return new PasskeyError(`${what} failed: ${(error as Error)?.message ?? String(error)}`, -32603, { cause: error })
+  return new PasskeyError(`${what} failed: ${(error as Error)?.message ?? String(error)}`, -32603, {
+    cause: error,
+  })
 }
 
 /** This page's relying party: host name and origin. */
@@ -69,9 +72,17 @@ export async function createPasskey(parameters: { userName: string }): Promise<P
       optionsJSON: {
         challenge,
         rp: { id: rpId, name: 'SSO' },
-        user: { id: bytesToBase64Url(randomBytes(32)), name: parameters.userName, displayName: parameters.userName },
+        user: {
+          id: bytesToBase64Url(randomBytes(32)),
+          name: parameters.userName,
+          displayName: parameters.userName,
+        },
         pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-        authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
+        authenticatorSelection: {
+          residentKey: 'required',
+          requireResidentKey: true,
+          userVerification: 'required',
+        },
         attestation: 'none',
         timeout,
       },
@@ -79,16 +90,25 @@ export async function createPasskey(parameters: { userName: string }): Promise<P
   } catch (error) {
     throw wrap(error, 'Creating the passkey')
   }
-  const clientData = JSON.parse(new TextDecoder().decode(base64UrlToBytes(response.response.clientDataJSON))) as {
+  const clientData = JSON.parse(
+    new TextDecoder().decode(base64UrlToBytes(response.response.clientDataJSON)),
+  ) as {
     type?: string
     challenge?: string
     origin?: string
   }
-  if (clientData.type !== 'webauthn.create' || clientData.challenge !== challenge || clientData.origin !== origin)
+  if (
+    clientData.type !== 'webauthn.create' ||
+    clientData.challenge !== challenge ||
+    clientData.origin !== origin
+  )
     throw new PasskeyError('The authenticator answered another registration than the one requested.')
   if (response.response.publicKeyAlgorithm !== undefined && response.response.publicKeyAlgorithm !== -7)
-    throw new PasskeyError(`The passkey uses algorithm ${response.response.publicKeyAlgorithm}, not ES256 (-7).`)
-  if (!response.response.publicKey) throw new PasskeyError('The browser did not return the passkey public key.')
+    throw new PasskeyError(
+      `The passkey uses algorithm ${response.response.publicKeyAlgorithm}, not ES256 (-7).`,
+    )
+  if (!response.response.publicKey)
+    throw new PasskeyError('The browser did not return the passkey public key.')
   const publicKey = parseP256PublicKey(base64UrlToBytes(response.response.publicKey))
   return { id: response.id, publicKey, origin, rpId }
 }
@@ -135,20 +155,28 @@ export async function signChallenge(challenge: Hex, credentialId?: string): Prom
 /**
  * Verifies a WebAuthn assertion against a public key (WebCrypto ECDSA P-256 / SHA-256 over
  * `authenticatorData ‖ sha256(clientDataJSON)`), and that it is a `webauthn.get` over `challenge` from `origin`
- * with the UP and UV flags. Used at log-in: the key comes from the chain, the signature from the authenticator.
+ * for `rpId` with the UP and UV flags. Used at log-in: the key comes from the chain, the signature from the authenticator.
  */
 export async function verifyAssertion(parameters: {
   assertion: WebAuthnAssertion
   publicKey: P256PublicKey
   challenge: Hex
   origin: string
+  rpId: string
 }): Promise<boolean> {
-  const { assertion, publicKey, challenge, origin } = parameters
-  const clientData = JSON.parse(assertion.clientDataJSON) as { type?: string; challenge?: string; origin?: string }
+  const { assertion, publicKey, challenge, origin, rpId } = parameters
+  const clientData = JSON.parse(assertion.clientDataJSON) as {
+    type?: string
+    challenge?: string
+    origin?: string
+  }
   if (clientData.type !== 'webauthn.get') return false
   if (clientData.challenge !== bytesToBase64Url(hexToBytes(challenge))) return false
   if (clientData.origin !== origin) return false
   const authenticatorData = hexToBytes(assertion.authenticatorData)
+  if (authenticatorData.length < 37) return false
+  const rpIdHash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(rpId)))
+  if (rpIdHash.some((byte, i) => authenticatorData[i] !== byte)) return false
   const flags = authenticatorData[32] ?? 0
   if ((flags & 0x01) === 0 || (flags & 0x04) === 0) return false
 
@@ -160,7 +188,9 @@ export async function verifyAssertion(parameters: {
     ['verify'],
   )
   const { r, s } = parseP256Signature(assertion.signature)
-  const raw = new Uint8Array(hexToBytes(`0x${r.toString(16).padStart(64, "0")}${s.toString(16).padStart(64, "0")}`))
+  const raw = new Uint8Array(
+    hexToBytes(`0x${r.toString(16).padStart(64, '0')}${s.toString(16).padStart(64, '0')}`),
+  )
   const clientDataHash = new Uint8Array(
     await crypto.subtle.digest('SHA-256', new TextEncoder().encode(assertion.clientDataJSON)),
   )

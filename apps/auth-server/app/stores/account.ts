@@ -1,12 +1,7 @@
 import type { SsoAccount } from '@sso/client/account'
 import { defineStore } from 'pinia'
 import type { Address } from 'viem'
-import {
-  deployAccount,
-  getSsoAccount,
-  logInWithPasskey,
-  type StoredAccount,
-} from '~/lib/account'
+import { deployAccount, getSsoAccount, logInWithPasskey, type StoredAccount } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
 import { createPasskey } from '~/lib/passkey'
 
@@ -58,7 +53,9 @@ export const useAccountStore = defineStore('account', {
     async signUp(chain: SsoChainConfig): Promise<StoredAccount> {
       this.busy = 'signup'
       try {
-        const passkey = await createPasskey({ userName: `SSO account ${new Date().toISOString().slice(0, 16)}` })
+        const passkey = await createPasskey({
+          userName: `SSO account ${new Date().toISOString().slice(0, 16)}`,
+        })
         const account = await getSsoAccount(chain, passkey)
         // Saved before deploying: the passkey exists now, a failed deployment can be retried.
         const stored = { address: account.address, passkey }

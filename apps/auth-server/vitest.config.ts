@@ -1,0 +1,9 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+// Unit tests of app/lib and the pure parts of the stores (node + WebCrypto); the popup itself is covered by the
+// Playwright specs.
+export default defineConfig({
+  resolve: { alias: { '~': fileURLToPath(new URL('./app', import.meta.url)) } },
+  test: { include: ['app/**/*.test.ts'], environment: 'node' },
+})
