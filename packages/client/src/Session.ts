@@ -55,6 +55,11 @@ export type SessionManagerOptions = {
   bannedTargets?: Record<number, readonly Address[]> | undefined
   /** Who pays session userOps: the account (default, counted against `feeLimit`) or a paymaster. */
   paymaster?: { address: Address } | { url: string } | undefined
+  /**
+   * The chain's current time in unix seconds for validating a new spec's expiry before the popup opens (it must
+   * be synchronous). Default: the system clock. A devnet with time travel passes its latest block time.
+   */
+  clock?: (() => number | undefined) | undefined
   /** `sessionLimitNearlyUsed` fires when less than this share of a limit is left. Default 0.1. */
   nearlyUsedThreshold?: number | undefined
 }
@@ -407,7 +412,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       if (!wire.success)
         throw new InvalidParamsError('Invalid session spec.', { details: v.summarize(wire.issues) })
       const spec = sessionSpecFromWire(wire.output)
-      validateSessionSpec(spec, { account, bannedTargets: banned(chainId) })
+      validateSessionSpec(spec, { now: options.clock?.(), account, bannedTargets: banned(chainId) })
       if (signer) {
         // The key is taken now; the next request gets a fresh one.
         next = undefined
@@ -484,8 +489,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     send({ account, chainId, calls, wait }, fallback) {
       const record = current(account, chainId)
       if (!record) return { popup: fallback() }
-      // Plainly outside the spec: decide now, so the popup opens inside the click.
-      const violation = checkSessionCalls(record.spec, calls, { account, bannedTargets: banned(chainId) })
+      // Plainly outside the spec: decide now, so the popup opens inside the click. Expiry needs the chain's
+      // time: checked after reading it.
+      const violation = checkSessionCalls(record.spec, calls, { account, now: 0, bannedTargets: banned(chainId) })
       if (violation) {
         if (onOutOfPolicy === 'popup' && violation.rule !== 'session-expired') return { popup: fallback() }
         return { session: Promise.reject(new SessionPolicyError(violation)) }
