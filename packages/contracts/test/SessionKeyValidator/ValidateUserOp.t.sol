@@ -144,6 +144,44 @@ contract ValidateUserOpTest is SessionTest {
         _expectValidateRevert(op, err);
     }
 
+    /// @dev The id is hashed from the raw spec bytes: any encoding but the canonical one names no session.
+    function test_revert_nonCanonicalSpecEncoding() public {
+        ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
+        create(spec);
+        PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
+        (, uint48 timestamp, bytes memory signerSignature) =
+            abi.decode(op.signature, (ISessionKeyValidator.SessionSpec, uint48, bytes));
+        bytes memory specTail = _slice(op.signature, 0x60, op.signature.length - 0x60 - 0x20 - 0x60);
+        bytes memory sigTail = abi.encodePacked(uint256(signerSignature.length), signerSignature, bytes31(0));
+
+        // A padding word between the spec and the signature: same spec fields, different bytes.
+        op.signature = abi.encodePacked(
+            uint256(0x60), uint256(timestamp), uint256(0x60 + specTail.length + 0x20), specTail, bytes32(0), sigTail
+        );
+        _expectValidateRevert(
+            op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, _rawId(specTail, 0x20))
+        );
+        // The signature tail first: refused.
+        op.signature =
+            abi.encodePacked(uint256(0x60 + sigTail.length), uint256(timestamp), uint256(0x60), sigTail, specTail);
+        _expectValidateRevert(op, abi.encodeWithSelector(ISessionKeyValidator.InvalidSessionSignatureEncoding.selector));
+        // The canonical layout rebuilt by hand validates.
+        op.signature =
+            abi.encodePacked(uint256(0x60), uint256(timestamp), uint256(0x60 + specTail.length), specTail, sigTail);
+        vm.assertEq(validate(op), window(0, spec.expiresAt));
+    }
+
+    function _slice(bytes memory data, uint256 start, uint256 length) internal pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            out[i] = data[start + i];
+        }
+    }
+
+    function _rawId(bytes memory specTail, uint256 padding) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(uint256(0x20), specTail, new bytes(padding)));
+    }
+
     // --------------------------------------------------------------------------------------------------------
     // Session state
     // --------------------------------------------------------------------------------------------------------
