@@ -16,6 +16,9 @@ import {
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
+// Casts below narrow values that are range-checked first (timestamps, bounded limits) or take the leading
+// bytes of calldata on purpose (selectors, addresses).
+// forge-lint: disable-start(unsafe-typecast)
 /// @title SessionKeyValidator
 /// @notice ERC-7579 validator (module type 1) that lets a key held by a dapp send userOps for an account within
 /// an on-chain policy: expiry, a fee limit, call policies (target, selector, value, calldata constraints) and
@@ -61,9 +64,6 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 ///
 /// **Storage** is ERC-7562-friendly: every slot read or written in validation is keyed by the account as the
 /// innermost mapping key (or the only key).
-// Casts below narrow values that are range-checked first (timestamps, bounded limits) or take the leading
-// bytes of calldata on purpose (selectors, addresses).
-// forge-lint: disable-start(unsafe-typecast)
 contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
