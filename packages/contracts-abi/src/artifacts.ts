@@ -167,7 +167,7 @@ function isAbandoned(lock: string, owner: string, staleMs: number): boolean {
 
 /**
  * Runs `forge build` (the contracts package's `build` script) when out/ is missing, older than the sources,
- * or lacks an artifact. Returns whether it built.
+ * or lacks an artifact with bytecode. Returns whether it built.
  *
  * @example
  * await ensureContractsBuilt({ log: console.log })
@@ -198,8 +198,18 @@ function isBuildStale(contracts: readonly ContractSource[]): boolean {
   return (
     outputs.length === 0 ||
     newestMtime(sources) > newestMtime(outputs) ||
-    contracts.some((contract) => !fs.existsSync(artifactPath(contract)))
+    contracts.some((contract) => !hasBytecode(artifactPath(contract)))
   )
+}
+
+/** False for a missing artifact or one without creation bytecode (forge's sparse test builds write ABI only). */
+function hasBytecode(file: string): boolean {
+  try {
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { bytecode?: { object?: string } }
+    return (json.bytecode?.object?.length ?? 0) > 2
+  } catch {
+    return false
+  }
 }
 
 /**
