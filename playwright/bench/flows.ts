@@ -20,12 +20,21 @@ import { expect, test } from '../fixtures/test.js'
  * with a fresh passkey and account:
  * - popup open -> ready: the dapp's click until the popup's `{ type: 'ready' }` reaches the dapp;
  * - sign-up click -> account deployed: the popup's sign-up click until the account has code on chain;
- * - send click -> receipt: the dapp's send click (popup approval included) until the transaction receipt.
+ * - send click -> receipt: the dapp's send click (popup approval included) until the transaction receipt;
+ * - sign-message click -> signature: the dapp's click (popup approval included) until the demo shows it;
+ * - log-in click -> connected: on a new device with the synced passkey, the popup's log-in click until the
+ *   demo shows the (same) address.
  * Reports; the numbers never fail the run.
  */
 const runs = Number(process.env.SSO_BENCH_RUNS ?? 5)
 
-type Sample = { popupReady: number; signUpDeployed: number; sendReceipt: number }
+type Sample = {
+  popupReady: number
+  signUpDeployed: number
+  sendReceipt: number
+  signSignature: number
+  logInConnected: number
+}
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeout = 60_000, interval = 25): Promise<T> {
   const deadline = Date.now() + timeout
@@ -97,11 +106,45 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       await waitFor(() => chain.getTransactionReceipt({ hash }))
       const receiptAt = Date.now()
       expect(await chain.getBalance({ address: to })).toBe(parseEther('0.001'))
+      await expectClosed(send.popup)
+
+      // sign-message click -> signature (passkey approval included)
+      const sign = await openPopup(device, page, 'sign-message')
+      await expectRequest(sign.popup, stack, 'personal_sign')
+      await sign.popup.getByTestId('approve').click()
+      await waitFor(async () => {
+        const text = await page.getByTestId('signature').textContent()
+        return text?.match(/0x[0-9a-fA-F]{130,}/)?.[0]
+      })
+      const signedAt = Date.now()
+      await expectClosed(sign.popup)
+
+      // log-in click on a new device with the synced passkey -> connected
+      const other = await newDevice(browser, device.passkeys.store)
+      let logInConnected: number
+      try {
+        const fresh = await other.context.newPage()
+        await openDemo(fresh, stack)
+        const login = await openPopup(other, fresh, 'connect')
+        await expectRequest(login.popup, stack, 'eth_requestAccounts')
+        const logInAt = Date.now()
+        await login.popup.getByTestId('login').click()
+        const again = await waitFor(async () => {
+          const text = await fresh.getByTestId('address').textContent()
+          return text?.match(addressPattern)?.[0]
+        })
+        logInConnected = Date.now() - logInAt
+        expect(again.toLowerCase()).toBe(address.toLowerCase())
+      } finally {
+        await other.context.close()
+      }
 
       samples.push({
         popupReady: ready.time - connect.clickedAt,
         signUpDeployed: deployedAt - signUpAt,
         sendReceipt: receiptAt - send.clickedAt,
+        signSignature: signedAt - sign.clickedAt,
+        logInConnected,
       })
     } finally {
       await device.context.close()
@@ -112,6 +155,8 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['popup open -> ready', 'popupReady'],
     ['sign-up click -> account deployed', 'signUpDeployed'],
     ['send click -> receipt', 'sendReceipt'],
+    ['sign-message click -> signature', 'signSignature'],
+    ['log-in click (new device) -> connected', 'logInConnected'],
   ]
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b)
@@ -121,12 +166,12 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
   const pad = (text: string, width: number) => text.padEnd(width)
   const lines = [
     `Flow latencies (ms), ${samples.length} runs, Chromium headless, anvil + Alto on ${stack.rpcUrl}`,
-    `${pad('flow', 36)}${pad('median', 10)}${pad('min', 10)}${pad('max', 10)}runs`,
+    `${pad('flow', 42)}${pad('median', 10)}${pad('min', 10)}${pad('max', 10)}runs`,
   ]
   for (const [label, key] of rows) {
     const values = samples.map((s) => s[key])
     lines.push(
-      `${pad(label, 36)}${pad(median(values).toFixed(0), 10)}${pad(Math.min(...values).toFixed(0), 10)}${pad(Math.max(...values).toFixed(0), 10)}${values.map((v) => v.toFixed(0)).join(' ')}`,
+      `${pad(label, 42)}${pad(median(values).toFixed(0), 10)}${pad(Math.min(...values).toFixed(0), 10)}${pad(Math.max(...values).toFixed(0), 10)}${values.map((v) => v.toFixed(0)).join(' ')}`,
     )
   }
   console.log(`\n${lines.join('\n')}\n`)
