@@ -325,10 +325,6 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           String(bundlerPort),
           '--safe-mode',
           'false',
-          // Session userOps are valid only inside an allowance period of chain time (validAfter/validUntil);
-          // Alto compares validUntil with its wall clock, which anvil time travel (tests) leaves behind.
-          '--expiration-check',
-          'false',
           '--min-bundle-interval',
           '10',
           '--max-bundle-interval',
