@@ -7,6 +7,10 @@ import { browserUse } from './fixtures/browser.js'
  *
  * One worker: the machine has 2 cores and every spec shares the one stack (chain state is global).
  */
+// `SSO_E2E_RESULTS` moves the run's output (traces, screenshots, results.json) away from `test-results/`, so two
+// runs in one checkout don't delete each other's artifacts.
+const results = process.env.SSO_E2E_RESULTS ?? 'test-results'
+
 export default defineConfig({
   testDir: './specs',
   testMatch: '**/*.spec.ts',
@@ -23,10 +27,10 @@ export default defineConfig({
   // `list` for humans, `json` so CI can read the figures (passed/failed/duration) from one file.
   reporter: [
     ['list'],
-    ['json', { outputFile: 'test-results/results.json' }],
+    ['json', { outputFile: `${results}/results.json` }],
     ['./fixtures/summary-reporter.ts'],
   ],
-  outputDir: 'test-results/artifacts',
+  outputDir: `${results}/artifacts`,
   use: {
     ...browserUse,
     actionTimeout: 15_000,

@@ -15,6 +15,6 @@ export default defineConfig({
   timeout: 8 * 60_000,
   expect: { timeout: 30_000 },
   reporter: [['list']],
-  outputDir: '../test-results/bench',
+  outputDir: process.env.SSO_E2E_RESULTS ? `${process.env.SSO_E2E_RESULTS}/bench` : '../test-results/bench',
   use: { ...browserUse, actionTimeout: 20_000, navigationTimeout: 30_000 },
 })
