@@ -156,23 +156,26 @@ export async function deployAccount(chain: SsoChainConfig, account: SsoAccount):
  * read from chain state, and the assertion must verify against that key. Nothing the authenticator returns is
  * trusted without that check.
  */
-export async function logInWithPasskey(chain: SsoChainConfig): Promise<StoredAccount> {
+export async function logInWithPasskey(
+  chain: SsoChainConfig,
+  /** Accounts signed up on this device, by user handle (the only way to find one that is not deployed yet). */
+  known: Record<string, StoredAccount> = {},
+): Promise<StoredAccount> {
   const { webAuthnValidator } = contractsOf(chain)
   const { origin, rpId } = relyingParty()
   const challenge =
     `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
   const assertion = await signChallenge(challenge)
+  const verify = (publicKey: Passkey['publicKey']) =>
+    verifyAssertion({ assertion, publicKey, challenge, origin, rpId })
   const client = getPublicClient(chain)
+
+  // 1. Deployed accounts: the validator's reverse lookup, the key as registered on chain.
   const accounts = await findPasskeyAccounts({
     client,
     webAuthnValidator,
     credentialId: assertion.credentialId,
   })
-  if (accounts.length === 0)
-    throw new AccountError(
-      `No account on ${chain.name} holds this passkey. Sign up first, or use the passkey of an existing account.`,
-      4100,
-    )
   for (const address of accounts) {
     const passkey = await getPasskey({
       client,
@@ -181,19 +184,22 @@ export async function logInWithPasskey(chain: SsoChainConfig): Promise<StoredAcc
       credentialId: assertion.credentialId,
     })
     if (!passkey || passkey.origin !== origin || passkey.rpId !== rpId) continue
-    if (
-      await verifyAssertion({
-        assertion,
-        publicKey: passkey.publicKey,
-        challenge,
-        origin,
-        rpId: passkey.rpId,
-      })
-    )
-      return { address, passkey: { ...passkey, rpId: passkey.rpId } }
+    if (await verify(passkey.publicKey))
+      return { address, passkey: { ...passkey, userHandle: assertion.userHandle } }
   }
+
+  // 2. Not deployed yet (sign-up on this device whose deployment failed): the user handle names the local record,
+  //    whose address must be the factory's counterfactual address for that very key.
+  const local = assertion.userHandle ? known[assertion.userHandle] : undefined
+  if (local && local.passkey.id === assertion.credentialId && (await verify(local.passkey.publicKey))) {
+    const account = await getSsoAccount(chain, local.passkey)
+    if (isAddressEqual(account.address, local.address)) return local
+  }
+
   throw new AccountError(
-    'The passkey signature does not match the key registered on chain for this account.',
+    accounts.length === 0
+      ? `No account on ${chain.name} holds this passkey. Sign up first, or use the passkey of an existing account.`
+      : 'The passkey signature does not match the key registered on chain for this account.',
     4100,
   )
 }

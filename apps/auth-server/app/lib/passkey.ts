@@ -29,7 +29,14 @@ export class PasskeyError extends Error {
 }
 
 /** A passkey as the account knows it. */
-export type Passkey = { id: string; publicKey: P256PublicKey; origin: string; rpId: string }
+export type Passkey = {
+  id: string
+  publicKey: P256PublicKey
+  origin: string
+  rpId: string
+  /** WebAuthn user handle (base64url, random), returned by the authenticator at log-in. */
+  userHandle?: string | undefined
+}
 
 const timeout = 120_000
 
@@ -66,6 +73,7 @@ export function relyingParty(): { rpId: string; origin: string } {
 export async function createPasskey(parameters: { userName: string }): Promise<Passkey> {
   const { rpId, origin } = relyingParty()
   const challenge = bytesToBase64Url(randomBytes(32))
+  const userHandle = bytesToBase64Url(randomBytes(32))
   let response: Awaited<ReturnType<typeof startRegistration>>
   try {
     response = await startRegistration({
@@ -73,7 +81,7 @@ export async function createPasskey(parameters: { userName: string }): Promise<P
         challenge,
         rp: { id: rpId, name: 'SSO' },
         user: {
-          id: bytesToBase64Url(randomBytes(32)),
+          id: userHandle,
           name: parameters.userName,
           displayName: parameters.userName,
         },
@@ -110,7 +118,7 @@ export async function createPasskey(parameters: { userName: string }): Promise<P
   if (!response.response.publicKey)
     throw new PasskeyError('The browser did not return the passkey public key.')
   const publicKey = parseP256PublicKey(base64UrlToBytes(response.response.publicKey))
-  return { id: response.id, publicKey, origin, rpId }
+  return { id: response.id, publicKey, origin, rpId, userHandle }
 }
 
 /** Assertion in the shape `@sso/client/account` wants, plus the credential that made it. */

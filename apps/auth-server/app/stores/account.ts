@@ -1,11 +1,19 @@
 import type { SsoAccount } from '@sso/client/account'
 import { defineStore } from 'pinia'
 import type { Address } from 'viem'
-import { deployAccount, getSsoAccount, logInWithPasskey, type StoredAccount } from '~/lib/account'
+import {
+  AccountError,
+  deployAccount,
+  getSsoAccount,
+  logInWithPasskey,
+  type StoredAccount,
+} from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
 import { createPasskey } from '~/lib/passkey'
 
 const storageKey = 'sso.auth.account'
+/** Accounts signed up on this device, by passkey user handle (log-in finds undeployed ones through it). */
+const knownKey = 'sso.auth.known'
 
 function isStoredAccount(value: unknown): value is StoredAccount {
   const v = value as StoredAccount | undefined
@@ -18,6 +26,17 @@ function isStoredAccount(value: unknown): value is StoredAccount {
     typeof v.passkey.publicKey?.x === 'string' &&
     typeof v.passkey.publicKey.y === 'string'
   )
+}
+
+function readKnown(): Record<string, StoredAccount> {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(knownKey) ?? '{}') as Record<string, unknown>
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, StoredAccount] => isStoredAccount(entry[1])),
+    )
+  } catch {
+    return {}
+  }
 }
 
 function read(): StoredAccount | undefined {
@@ -60,8 +79,19 @@ export const useAccountStore = defineStore('account', {
         // Saved before deploying: the passkey exists now, a failed deployment can be retried.
         const stored = { address: account.address, passkey }
         this.save(stored)
+        if (passkey.userHandle)
+          localStorage.setItem(knownKey, JSON.stringify({ ...readKnown(), [passkey.userHandle]: stored }))
         this.busy = 'deploy'
-        await deployAccount(chain, account)
+        try {
+          await deployAccount(chain, account)
+        } catch (error) {
+          const { message, code } = error as { message?: string; code?: number }
+          throw new AccountError(
+            `Your passkey and account are created, but deploying the account failed (it will be deployed with its first transaction; you can connect now or try again): ${message ?? String(error)}`,
+            typeof code === 'number' ? code : -32603,
+            { cause: error },
+          )
+        }
         return stored
       } finally {
         this.busy = ''
@@ -83,7 +113,7 @@ export const useAccountStore = defineStore('account', {
     async logIn(chain: SsoChainConfig): Promise<StoredAccount> {
       this.busy = 'login'
       try {
-        const stored = await logInWithPasskey(chain)
+        const stored = await logInWithPasskey(chain, readKnown())
         this.save(stored)
         return stored
       } finally {
