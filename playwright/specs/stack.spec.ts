@@ -79,6 +79,30 @@ test.describe('stack', () => {
     })
   }
 
+  test('behavior: the EntryPoint indicator reads the chain (missing while its code is gone)', async ({
+    page,
+    anvil,
+    chain,
+    stack,
+  }) => {
+    const entryPoint = stack.contracts.entryPoint!
+    const code = (await chain.getCode({ address: entryPoint }))!
+    for (const url of [stack.demoUrl, stack.authServerUrl]) {
+      await page.goto(url)
+      await expect(page.getByTestId('entrypoint-status')).toHaveText(/present/i)
+    }
+    try {
+      await anvil.setCode({ address: entryPoint, bytecode: '0x' })
+      for (const url of [stack.demoUrl, stack.authServerUrl]) {
+        await page.goto(url)
+        await expect(page.getByTestId('entrypoint-status')).toHaveText(/missing/i)
+      }
+    } finally {
+      await anvil.setCode({ address: entryPoint, bytecode: code })
+    }
+    expect(await chain.getCode({ address: entryPoint })).toBe(code)
+  })
+
   test('behavior: the shown block number follows the chain', async ({ page, anvil, chain, stack }) => {
     await page.goto(stack.demoUrl)
     const first = await readHome(page)
