@@ -247,7 +247,8 @@ test('behavior: in the next allowance period the allowance is available again (n
   await strict.getByTestId('session-token').fill(token)
   // Start right after a period boundary so that the two payments below fall in the same period.
   const wait = async () => {
-    const t = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
+    await anvil.mine({ blocks: 1 })
+    const t = Math.max(Number((await chain.getBlock({ blockTag: 'latest' })).timestamp), Date.now() / 1000)
     const next = (Math.floor(t / 20) + 1) * 20
     await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now() / 1000 + 1) * 1000))
     await anvil.mine({ blocks: 1 })

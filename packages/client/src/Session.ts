@@ -215,8 +215,12 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
         rpcUrls: { default: { http: [chain.rpcUrl] } },
       })
-      const client = createPublicClient({ chain: viemChain, transport: http(chain.rpcUrl) }) as PublicClient
-      const bundler = createBundlerClient({ client, transport: http(chain.bundlerUrl) })
+      const client = createPublicClient({
+        chain: viemChain,
+        transport: http(chain.rpcUrl),
+        pollingInterval: 250,
+      }) as PublicClient
+      const bundler = createBundlerClient({ client, transport: http(chain.bundlerUrl), pollingInterval: 250 })
       entry = { client, bundler }
       clients.set(chainId, entry)
     }
@@ -308,7 +312,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   ): Promise<{ userOpHash: Hex; transactionHash?: Hex }> {
     const { client, bundler } = clientsOf(record.chainId)
     const [state, block] = await Promise.all([readState(record), getBlock(client, { blockTag: 'latest' })])
-    const now = Number(block.timestamp)
+    // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
+    // an idle chain (anvil) mines it at the wall clock, later than its latest block.
+    const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
     const violation = checkSessionCalls(record.spec, calls, {
       account: record.account,
       state,
@@ -491,7 +497,11 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       if (!record) return { popup: fallback() }
       // Plainly outside the spec: decide now, so the popup opens inside the click. Expiry needs the chain's
       // time: checked after reading it.
-      const violation = checkSessionCalls(record.spec, calls, { account, now: 0, bannedTargets: banned(chainId) })
+      const violation = checkSessionCalls(record.spec, calls, {
+        account,
+        now: 0,
+        bannedTargets: banned(chainId),
+      })
       if (violation) {
         if (onOutOfPolicy === 'popup' && violation.rule !== 'session-expired') return { popup: fallback() }
         return { session: Promise.reject(new SessionPolicyError(violation)) }
