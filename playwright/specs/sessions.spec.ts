@@ -155,7 +155,8 @@ test('behavior: the popup summarises the session and creates it with the passkey
     .requestsAt(auth)
     .filter((m) => m.data.method === 'wallet_grantPermissions')
     .at(-1)
-  const params = (request?.data as unknown as { params: [{ spec: { signer: Hex } }] }).params
+  expect(request).toBeDefined()
+  const params = (request!.data as unknown as { params: [{ spec: { signer: Hex } }] }).params
   expect(params[0].spec.signer).toMatch(/^0x[0-9a-f]{128}$/)
   const everything = JSON.stringify(device.messages.all.map((m) => m.data))
   expect(everything).not.toMatch(/privateKey|"d":|pkcs8|jwk/i)
@@ -378,12 +379,11 @@ test('error: bad specs sent straight to the popup (no client checks) are refused
           if (event.origin !== auth) return
           const data = event.data as { type?: string; id?: string }
           if (data.type === 'ready')
-            cases.forEach(([spec], i) =>
+            for (const [i, [spec]] of cases.entries())
               popup.postMessage(
                 { id: `raw-${i}`, method: 'wallet_grantPermissions', params: [{ spec }], chainId },
                 auth,
-              ),
-            )
+              )
           if (typeof data.id === 'string' && data.id.startsWith('raw-')) {
             got.push(data)
             if (got.length === cases.length) resolve(got)

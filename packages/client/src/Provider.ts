@@ -21,7 +21,6 @@ import { createEmitter } from './internal/emitter.js'
 import { fromQuantity, sameAddress, toQuantity } from './internal/hex.js'
 import { rpcRequest } from './internal/rpc.js'
 import { createPopup, type Popup, type PopupHostWindow } from './Popup.js'
-import type { SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
   Address,
   CallsStatus,
@@ -34,6 +33,7 @@ import {
   parseParams,
   providerMethods,
 } from './RpcSchema.js'
+import type { SessionEvents, SessionHandler } from './SessionHandler.js'
 
 /** A chain the provider can use. The first chain of the list is the default. */
 export type ChainConfig = {
@@ -297,7 +297,10 @@ export function createProvider(options: ProviderOptions): Provider {
         if (session?.has(account, connection.chainId)) {
           const data = tx.data ?? tx.input
           const call = { to: tx.to, ...(data ? { data } : {}), value: tx.value ? BigInt(tx.value) : 0n }
-          const sent = session.send({ account, chainId: connection.chainId, calls: [call], wait: true }, viaPopup)
+          const sent = session.send(
+            { account, chainId: connection.chainId, calls: [call], wait: true },
+            viaPopup,
+          )
           if ('popup' in sent) return sent.popup
           return sent.session.then((r) => ('fallback' in r ? r.fallback : r.transactionHash))
         }

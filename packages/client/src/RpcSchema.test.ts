@@ -50,7 +50,11 @@ const valid: { [method in keyof typeof popupMethods]: unknown } = {
           },
         ],
         transferPolicies: [
-          { target: address, maxValuePerUse: '0x1', valueLimit: { type: 'allowance', limit: '0x2', period: 3600 } },
+          {
+            target: address,
+            maxValuePerUse: '0x1',
+            valueLimit: { type: 'allowance', limit: '0x2', period: 3600 },
+          },
         ],
       },
     },
@@ -77,8 +81,28 @@ const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
   wallet_grantPermissions: [
     [],
     [{ spec: {} }],
-    [{ spec: { signer: address, expiresAt: -1, feeLimit: { type: 'unlimited' }, callPolicies: [], transferPolicies: [] } }],
-    [{ spec: { signer: address, expiresAt: 1, feeLimit: { type: 'allowance', limit: '0x1' }, callPolicies: [], transferPolicies: [] } }],
+    [
+      {
+        spec: {
+          signer: address,
+          expiresAt: -1,
+          feeLimit: { type: 'unlimited' },
+          callPolicies: [],
+          transferPolicies: [],
+        },
+      },
+    ],
+    [
+      {
+        spec: {
+          signer: address,
+          expiresAt: 1,
+          feeLimit: { type: 'allowance', limit: '0x1' },
+          callPolicies: [],
+          transferPolicies: [],
+        },
+      },
+    ],
   ],
   wallet_revokePermissions: [[], [{ id: '0x12' }], [{ all: false }]],
 }
