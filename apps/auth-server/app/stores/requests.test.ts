@@ -102,6 +102,17 @@ test('error: an unconfigured chain gets 4902, a signer that is not the account 4
   expect(requests.queue).toHaveLength(0)
 })
 
+test('error: with a broken /sso-config.json every request is refused with -32603', () => {
+  useConfigStore().error = '/sso-config.json is invalid: chains'
+  const requests = useRequestsStore()
+  requests.start()
+  send({ id: 'a', method: 'eth_requestAccounts', params: [], chainId: 31337 })
+  expect(answers()).toEqual([
+    { message: { id: 'a', error: expect.objectContaining({ code: -32603 }) }, targetOrigin: dapp },
+  ])
+  expect(requests.queue).toHaveLength(0)
+})
+
 test('behavior: connect with a logged-in account answers the address and the chain', async () => {
   loggedIn()
   const requests = useRequestsStore()

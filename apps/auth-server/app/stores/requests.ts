@@ -112,6 +112,9 @@ export const useRequestsStore = defineStore('requests', {
 
     /** Requests that can't be served at all get a typed error right away (nothing to approve). */
     check(request: PopupRequest): Errors.RpcError | undefined {
+      // A broken /sso-config.json must not make the popup act on fallback (devnet) addresses.
+      const configError = useConfigStore().error
+      if (configError) return new Errors.InternalError(`The SSO server is misconfigured: ${configError}`)
       if (!this.chainOf(request))
         return new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
       if (request.method === 'eth_requestAccounts') return undefined
