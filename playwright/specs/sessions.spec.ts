@@ -1,7 +1,32 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
-import { type Address, createWalletClient, erc20Abi, type Hex, http, parseEther, parseUnits } from 'viem'
+import { toSsoAccount } from '@sso/client/account'
+import {
+  checkSessionCalls,
+  sessionKeyValidatorAbi as clientSessionAbi,
+  createMemoryKeyStore,
+  createSecp256k1SessionSigner,
+  getSessionState,
+  lifetime,
+  type SessionSpec,
+  toSessionAccount,
+  toSpecStruct,
+  transferPolicy,
+  validateSessionSpec,
+} from '@sso/client/session'
+import { createTestPasskey } from '@sso/client/testing'
+import {
+  type Address,
+  createWalletClient,
+  encodeFunctionData,
+  erc20Abi,
+  type Hex,
+  http,
+  parseEther,
+  parseUnits,
+} from 'viem'
+import { createBundlerClient, type PaymasterClient } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
@@ -402,4 +427,94 @@ test('error: bad specs sent straight to the popup (no client checks) are refused
     expect(answer.error?.code, rule).toBe(-32602)
     expect(answer.error?.message).toContain(rule)
   }
+})
+
+test('behavior: a Node session (secp256k1 key) sends through the same contracts; the contract agrees with the local check', async ({
+  stack,
+  chain,
+  anvil,
+}) => {
+  await syncChainClock(anvil)
+  const passkey = createTestPasskey()
+  const c = stack.contracts
+  const owner = await toSsoAccount({
+    client: chain,
+    credential: passkey.credential,
+    sign: passkey.sign,
+    contracts: { accountFactory: c.accountFactory!, webAuthnValidator: c.webAuthnValidator! },
+  })
+  await anvil.setBalance({ address: owner.address, value: parseEther('1') })
+  const bundler = createBundlerClient({
+    client: chain,
+    transport: http(stack.bundlerUrl),
+    pollingInterval: 100,
+  })
+  const sponsor = { paymaster: c.sponsorPaymaster!, paymasterData: '0x' as Hex }
+  const paymaster = {
+    getPaymasterStubData: async () => ({ ...sponsor }),
+    getPaymasterData: async () => ({ ...sponsor }),
+  } as unknown as PaymasterClient
+  const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
+  const now = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
+  const spec: SessionSpec = {
+    signer: signer.publicKey,
+    expiresAt: now + 3600,
+    feeLimit: lifetime(parseEther('0.05')),
+    callPolicies: [],
+    transferPolicies: [
+      transferPolicy({
+        target: friend,
+        maxValuePerUse: parseEther('0.01'),
+        valueLimit: lifetime(parseEther('0.015')),
+      }),
+    ],
+  }
+  validateSessionSpec(spec, { now, account: owner.address, bannedTargets: [c.sessionKeyValidator!] })
+  // The first (passkey) userOp deploys the account and creates the session.
+  const created = await bundler.sendUserOperation({
+    account: owner,
+    calls: [
+      {
+        to: c.sessionKeyValidator!,
+        data: encodeFunctionData({
+          abi: clientSessionAbi,
+          functionName: 'createSession',
+          args: [toSpecStruct(spec)],
+        }),
+      },
+    ],
+    paymaster,
+  })
+  expect((await bundler.waitForUserOperationReceipt({ hash: created })).success).toBe(true)
+
+  const session = await toSessionAccount({
+    client: chain,
+    address: owner.address,
+    spec,
+    signer,
+    validator: c.sessionKeyValidator!,
+  })
+  const hash = await bundler.sendUserOperation({
+    account: session,
+    calls: [{ to: friend, value: parseEther('0.01') }],
+  })
+  expect((await bundler.waitForUserOperationReceipt({ hash })).success).toBe(true)
+  const state = await getSessionState({
+    client: chain,
+    validator: c.sessionKeyValidator!,
+    account: owner.address,
+    spec,
+  })
+  expect(state.status).toBe('active')
+  expect(state.transferValueRemaining).toEqual([parseEther('0.005')])
+  expect(state.feeRemaining).toBeLessThan(parseEther('0.05')) // the account paid the gas: counted
+
+  // Over the limit: the local check names the rule, and the contract refuses the same userOp.
+  const over = [{ to: friend, value: parseEther('0.01') }]
+  expect(checkSessionCalls(spec, over, { account: owner.address, state })?.rule).toBe('value-limit-exceeded')
+  await expect(bundler.sendUserOperation({ account: session, calls: over })).rejects.toThrow()
+  // Another target: no policy, locally and on chain.
+  const other = [{ to: shop, value: 1n }]
+  expect(checkSessionCalls(spec, other, { account: owner.address, state })?.rule).toBe('no-transfer-policy')
+  await expect(bundler.sendUserOperation({ account: session, calls: other })).rejects.toThrow()
 })
