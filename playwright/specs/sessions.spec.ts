@@ -348,6 +348,24 @@ test('behavior: an expired session is refused with a clear error', async ({ stac
   await expect(page.getByTestId('session-events')).toContainText('sessionExpired')
 })
 
+test('behavior: an approve policy shows a warning and Approve waits for the acknowledgement', async ({
+  stack,
+}) => {
+  await page.getByTestId('session-minutes').fill('30')
+  await page.getByTestId('session-with-approve').check()
+  const popup = await clickForPopup(device, page, 'session-request')
+  await expectRequest(popup, stack, 'wallet_grantPermissions')
+  await expect(popup.getByTestId('session-warning')).toContainText(/approve on/)
+  await expect(popup.getByTestId('session-summary')).toContainText('approve(address,uint256)')
+  await expect(popup.getByTestId('approve')).toBeDisabled()
+  await popup.getByTestId('session-ack').check()
+  await expect(popup.getByTestId('approve')).toBeEnabled()
+  await popup.getByTestId('reject').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('session-error')).toContainText('4001')
+  await page.getByTestId('session-with-approve').uncheck()
+})
+
 test('error: bad specs are refused by the client before any popup opens', async () => {
   for (const [kind, rule] of [
     ['expiry-in-past', 'expiry-in-past'],
