@@ -7,8 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
-import { deterministicDeployer, entryPoint08 } from '@sso/contracts-abi'
-import { ensureContractsBuilt, findContracts, readArtifact } from '@sso/contracts-abi/artifacts'
+import { deterministicDeployer, devnetOwner, entryPoint08 } from '@sso/contracts-abi'
+import { ensureContractsBuilt, readArtifact, resolveDeployments } from '@sso/contracts-abi/artifacts'
 import {
   type Address,
   concatHex,
@@ -67,16 +67,6 @@ function freePort(): Promise<number> {
   })
 }
 
-async function deploy(name: string, args: readonly unknown[] = []): Promise<Address> {
-  const contract = findContracts().find((c) => c.name === name)
-  if (!contract) throw new Error(`${name} not found in packages/contracts/src`)
-  const { abi, bytecode } = readArtifact(contract)
-  const hash = await client.deployContract({ abi, bytecode, args, chain: client.chain })
-  const receipt = await client.waitForTransactionReceipt({ hash })
-  if (!receipt.contractAddress) throw new Error(`${name} deployment failed`)
-  return receipt.contractAddress
-}
-
 beforeAll(async () => {
   await ensureContractsBuilt()
   const port = await freePort()
@@ -98,10 +88,24 @@ beforeAll(async () => {
       await new Promise((r) => setTimeout(r, 100))
     }
   }
-  const implementation = await deploy('SsoAccount')
-  const webAuthnValidator = await deploy('WebAuthnValidator')
-  const accountFactory = await deploy('AccountFactory', [implementation, webAuthnValidator, [], []])
-  contracts = { accountFactory, webAuthnValidator }
+  // Our contracts exactly as the devnet deploys them: the shared CREATE2 plan, through the deterministic
+  // deployer that anvil ships.
+  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
+  for (const { salt, initCode } of planned) {
+    await client.waitForTransactionReceipt({
+      hash: await client.sendTransaction({
+        to: deterministicDeployer.address,
+        data: concatHex([salt, initCode]),
+        chain: client.chain,
+      }),
+    })
+  }
+  const at = (name: string): Address => {
+    const deployment = planned.find((entry) => entry.name === name)
+    if (!deployment) throw new Error(`${name} is not in the deployment plan`)
+    return deployment.address
+  }
+  contracts = { accountFactory: at('AccountFactory'), webAuthnValidator: at('WebAuthnValidator') }
   // EntryPoint v0.8 at its canonical address (the account trusts only that one): CREATE2 through the
   // deterministic deployer that anvil ships.
   const { bytecode } = createRequire(import.meta.url)(
