@@ -447,6 +447,54 @@ test('error: bad specs sent straight to the popup (no client checks) are refused
   }
 })
 
+test('error: an expired spec sent straight to the popup is shown as invalid (chain time) and reported as -32602', async ({
+  stack,
+  chain,
+}) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const chainNow = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
+  const spec = {
+    signer: `0x${'11'.repeat(20)}`,
+    expiresAt: chainNow - 60,
+    feeLimit: { type: 'lifetime', limit: '0x1' },
+    callPolicies: [],
+    transferPolicies: [
+      { target: friend, maxValuePerUse: '0x1', valueLimit: { type: 'lifetime', limit: '0x1' } },
+    ],
+  }
+  const opened = page.waitForEvent('popup')
+  const answer = page.evaluate(
+    ({ auth, spec, chainId }) => {
+      const popup = window.open(
+        `${auth}/confirm?origin=${encodeURIComponent(location.origin)}`,
+        'raw-expired',
+      )
+      if (!popup) throw new Error('popup blocked')
+      return new Promise<unknown>((resolve) => {
+        window.addEventListener('message', (event) => {
+          if (event.origin !== auth) return
+          const data = event.data as { type?: string; id?: string }
+          if (data.type === 'ready')
+            popup.postMessage(
+              { id: 'raw-expired', method: 'wallet_grantPermissions', params: [{ spec }], chainId },
+              auth,
+            )
+          if (data.id === 'raw-expired') resolve(data)
+        })
+      })
+    },
+    { auth, spec, chainId: stack.chainId },
+  )
+  const popup = await opened
+  await expect(popup.getByTestId('session-invalid')).toContainText('expiry-in-past')
+  await expect(popup.getByTestId('approve')).toBeDisabled()
+  await popup.getByTestId('report-error').click()
+  const result = (await answer) as { error?: { code: number; message: string } }
+  expect(result.error?.code).toBe(-32602)
+  expect(result.error?.message).toContain('expiry-in-past')
+  await popup.close() // a hand-written dapp: nobody closes it for us
+})
+
 test('behavior: a Node session (secp256k1 key) sends through the same contracts; the contract agrees with the local check', async ({
   stack,
   chain,
