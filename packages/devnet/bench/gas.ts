@@ -9,37 +9,40 @@ import type { Hex } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type Stack, startStack } from '../src/index.js'
-import { type BenchEnv, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
+import { type BenchEnv, type Call, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
 
 // More anvil dev keys (mnemonic "test test … junk"), #3 and #4: the EOA and the SimpleAccount owner.
 const eoaKey: Hex = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
 const simpleOwnerKey: Hex = '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a'
 
-type Row = 'deploy' | 'eth' | 'erc20' | 'batch' | 'sponsored'
+type Row = 'deploy' | 'eth' | 'erc20' | 'batch' | 'sponsored' | 'ethPrepaid' | 'erc20Prepaid'
 const rowLabels: Record<Row, string> = {
   deploy: 'first userOp: deploy + ETH transfer',
   eth: 'ETH transfer',
   erc20: 'ERC-20 transfer',
   batch: '3 ERC-20 transfers (EOA: 3 txs)',
   sponsored: 'ETH transfer, SponsorPaymaster pays',
+  ethPrepaid: 'ETH transfer, prepaid EntryPoint deposit',
+  erc20Prepaid: 'ERC-20 transfer, prepaid EntryPoint deposit',
 }
 type Column = Partial<Record<Row, bigint>>
 
 async function measureAccount(env: BenchEnv, account: SmartAccount): Promise<Column> {
   const [first] = recipients as [`0x${string}`]
-  return {
-    deploy: (await env.sendUserOperation(account, [{ to: first, value: 1n }])).gasUsed,
-    eth: (await env.sendUserOperation(account, [{ to: first, value: 1n }])).gasUsed,
-    erc20: (await env.sendUserOperation(account, [env.transferCall(first)])).gasUsed,
-    batch: (
-      await env.sendUserOperation(
-        account,
-        recipients.map((to) => env.transferCall(to)),
-      )
-    ).gasUsed,
-    sponsored: (await env.sendUserOperation(account, [{ to: first, value: 1n }], { sponsored: true }))
-      .gasUsed,
-  }
+  const send = async (calls: Call[], options?: { sponsored?: boolean }) =>
+    (await env.sendUserOperation(account, calls, options)).gasUsed
+  const column: Column = {}
+  column.deploy = await send([{ to: first, value: 1n }])
+  column.eth = await send([{ to: first, value: 1n }])
+  column.erc20 = await send([env.transferCall(first)])
+  column.batch = await send(recipients.map((to) => env.transferCall(to)))
+  column.sponsored = await send([{ to: first, value: 1n }], { sponsored: true })
+  // With a deposit that covers the prefund, the account makes no payment call to the EntryPoint: the cheapest
+  // self-paid shape, and the one reference figures are often taken with.
+  await env.deposit(account.address)
+  column.ethPrepaid = await send([{ to: first, value: 1n }])
+  column.erc20Prepaid = await send([env.transferCall(first)])
+  return column
 }
 
 /** Runs the gas benchmark on a running stack and returns the report (a markdown table and notes). */
@@ -90,17 +93,23 @@ export async function runGasBench(stack: Stack, env?: BenchEnv): Promise<string>
   ]
   if (ssoError) lines.push(`SsoAccount: not measured (${ssoError})`)
   else {
-    const { eth, erc20, deploy } = ssoColumn
+    const { eth, erc20, deploy, ethPrepaid, erc20Prepaid } = ssoColumn
+    const atMost = (value: bigint | undefined, limit: bigint) => value !== undefined && value <= limit
+    const withinRatio = (value: bigint | undefined, base: bigint | undefined) =>
+      value !== undefined && base !== undefined && value * 10n <= base * 12n
     const targets: [string, boolean][] = [
-      ['passkey ETH transfer ≤ 100,000', eth !== undefined && eth <= 100_000n],
+      ['passkey ETH transfer ≤ 100,000 (self-funded)', atMost(eth, 100_000n)],
+      ['passkey ETH transfer ≤ 100,000 (prepaid deposit)', atMost(ethPrepaid, 100_000n)],
+      ['passkey ETH transfer ≤ 1.2× SimpleAccount (self-funded)', withinRatio(eth, simpleColumn.eth)],
       [
-        'passkey ETH transfer ≤ 1.2× SimpleAccount',
-        eth !== undefined && simpleColumn.eth !== undefined && eth * 10n <= simpleColumn.eth * 12n,
+        'passkey ETH transfer ≤ 1.2× SimpleAccount (prepaid deposit)',
+        withinRatio(ethPrepaid, simpleColumn.ethPrepaid),
       ],
-      ['passkey ERC-20 transfer ≤ 107,000', erc20 !== undefined && erc20 <= 107_000n],
-      ['deployment via first userOp ≤ 350,000', deploy !== undefined && deploy <= 350_000n],
+      ['passkey ERC-20 transfer ≤ 107,000 (self-funded)', atMost(erc20, 107_000n)],
+      ['passkey ERC-20 transfer ≤ 107,000 (prepaid deposit)', atMost(erc20Prepaid, 107_000n)],
+      ['deployment via first userOp ≤ 350,000', atMost(deploy, 350_000n)],
     ]
-    lines.push(`Targets: ${targets.map(([name, met]) => `${met ? 'met' : 'MISSED'} ${name}`).join('; ')}`)
+    lines.push('Targets:', ...targets.map(([name, met]) => `- ${met ? 'met' : 'MISSED'}: ${name}`))
   }
   return lines.join('\n')
 }

@@ -94,6 +94,18 @@ export async function createBenchEnv(stack: Stack) {
     await sendTransaction(funder, transferCall(address, parseEther('1000')))
   }
   for (const recipient of recipients) await fund(recipient)
+  /** 1 ETH of EntryPoint deposit for `address`: its userOps then pay no prefund (no call to the EntryPoint). */
+  const deposit = async (address: Address) => {
+    await sendTransaction(funder, {
+      to: stack.contracts.entryPoint,
+      value: parseEther('1'),
+      data: encodeFunctionData({
+        abi: parseAbi(['function depositTo(address account) payable']),
+        functionName: 'depositTo',
+        args: [address],
+      }),
+    })
+  }
 
   const bundler = createBundlerClient({
     client,
@@ -173,6 +185,7 @@ export async function createBenchEnv(stack: Stack) {
     simpleAccountFactory,
     transferCall,
     fund,
+    deposit,
     sendTransaction,
     sendUserOperation,
     newSimpleAccount,
