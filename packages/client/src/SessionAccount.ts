@@ -125,9 +125,12 @@ export function encodeSessionSignature(parameters: {
   )
 }
 
-// In-range stub signatures: the validator runs the same path (P-256 precompile / ecrecover) and fails cleanly.
-const stubP256: Hex = `0x${'7f'.repeat(32)}${'3f'.repeat(32)}`
-const stubSecp256k1: Hex = `0x${'7f'.repeat(32)}${'3f'.repeat(32)}1b`
+// The documented dummies (packages/contracts/README.md): in range, so the validator runs the same path (P-256
+// precompile / ecrecover) and every policy check, then fails cleanly with SIG_VALIDATION_FAILED.
+const halfP256 = '7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8'
+const halfSecp256k1 = '7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0'
+const stubP256: Hex = `0x${halfP256}${halfP256}`
+const stubSecp256k1: Hex = `0x${halfSecp256k1}${halfSecp256k1}1b`
 
 export type SessionAccount = SmartAccount<SessionAccountImplementation>
 export type SessionAccountImplementation = SmartAccountImplementation<
