@@ -51,7 +51,9 @@ const indexFile = path.resolve(outDir, '../index.ts')
 const abiNames = deployments.map((d) => `${d.key}Abi`).sort((a, b) => a.localeCompare(b))
 const oneLine = `export { ${abiNames.join(', ')} } from './generated/abis.js'`
 const abiExport =
-  oneLine.length <= 110 ? oneLine : `export {\n${abiNames.map((name) => `  ${name},\n`).join('')}} from './generated/abis.js'`
+  oneLine.length <= 110
+    ? oneLine
+    : `export {\n${abiNames.map((name) => `  ${name},\n`).join('')}} from './generated/abis.js'`
 const abiExportPattern = /^export \{[^}]*\} from '\.\/generated\/abis\.js'$/m
 const index = fs.readFileSync(indexFile, 'utf8')
 if (!abiExportPattern.test(index)) {
