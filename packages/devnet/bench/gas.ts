@@ -10,6 +10,7 @@ import type { SmartAccount } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type Stack, startStack } from '../src/index.js'
 import { type BenchEnv, type Call, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
+import { runSessionsBench } from './internal/sessions.js'
 
 // More anvil dev keys (mnemonic "test test … junk"), #3 and #4: the EOA and the SimpleAccount owner.
 const eoaKey: Hex = '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6'
@@ -111,6 +112,7 @@ export async function runGasBench(stack: Stack, env?: BenchEnv): Promise<string>
     ]
     lines.push('Targets:', ...targets.map(([name, met]) => `- ${met ? 'met' : 'MISSED'}: ${name}`))
   }
+  lines.push('', await runSessionsBench(stack, env))
   return lines.join('\n')
 }
 

@@ -1,0 +1,213 @@
+import {
+  allowance,
+  callPolicy,
+  createMemoryKeyStore,
+  createSecp256k1SessionSigner,
+  lifetime,
+  type SessionSpec,
+  sessionKeyValidatorAbi,
+  toSessionAccount,
+  toSpecStruct,
+  transferPolicy,
+} from '@sso/client/session'
+import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
+import type { SmartAccount } from 'viem/account-abstraction'
+import type { Stack } from '../../src/index.js'
+import { type BenchEnv, errorMessage, recipients, table } from './env.js'
+
+/** Gas of the handleOps tx for each session operation on one account. */
+export type SessionColumn = {
+  /** Passkey userOps `execute(single, SessionKeyValidator, createSession(spec))` on a deployed account. */
+  createErc20: bigint
+  createEth: bigint
+  createBoth: bigint
+  /** Session-signed transfers, 2nd use of the limit onwards (one per run). */
+  eth: bigint[]
+  erc20: bigint[]
+  ethBoth: bigint[]
+  erc20Both: bigint[]
+}
+
+/** Waits for the next `period` boundary when less than `margin` seconds of the current period are left. */
+async function awayFromBoundary(env: BenchEnv, period: number, margin = 90) {
+  const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
+  const wall = Math.floor(Date.now() / 1000)
+  const left = period - (Math.max(now, wall) % period)
+  if (left < margin) await new Promise((resolve) => setTimeout(resolve, (left + 2) * 1000))
+}
+
+type Call = { to: Address; data?: Hex; value?: bigint }
+
+/**
+ * Measures sessions on a fresh SsoAccount (deployed by a first passkey userOp), with secp256k1 session keys and
+ * three specs: an ERC-20 `transfer` policy (recipient Equal `recipients[0]`, amount under a daily Allowance), an
+ * ETH transfer policy (to `recipients[0]`, lifetime limit), and both policies in one spec. Each spec is created by
+ * a passkey userOp, then each session sends `runs` transfers after one unmeasured use (the first use of a limit
+ * writes a fresh slot). With `prepaid` the account has an EntryPoint deposit before the first session is
+ * created (no prefund payment in any measured op).
+ */
+export async function measureSessionAccount(
+  stack: Stack,
+  env: BenchEnv,
+  options: { prepaid: boolean; runs: number },
+): Promise<SessionColumn> {
+  const validator = stack.contracts.sessionKeyValidator
+  if (!validator) throw new Error('SessionKeyValidator not deployed')
+  const [to] = recipients as [Address]
+  const owner: SmartAccount = await env.newSsoAccount()
+  await env.sendUserOperation(owner, [{ to, value: 1n }]) // deploys the account
+  if (options.prepaid) await env.deposit(owner.address)
+
+  // An allowance-consuming op is valid only inside its period, and Alto checks that window on the wall clock.
+  await awayFromBoundary(env, 86_400)
+  const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
+  const erc20Policy = callPolicy({
+    abi: erc20Abi,
+    functionName: 'transfer',
+    target: env.tokenAddress,
+    args: [{ equal: to }, { limit: allowance(parseEther('100'), '1d') }],
+  })
+  const ethPolicy = transferPolicy({
+    target: to,
+    maxValuePerUse: parseEther('0.01'),
+    valueLimit: lifetime(parseEther('1')),
+  })
+
+  /** Creates a session for `policies` with a new key (passkey userOp); returns its gas and the session account. */
+  const createSession = async (policies: Pick<SessionSpec, 'callPolicies' | 'transferPolicies'>) => {
+    const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
+    const spec: SessionSpec = {
+      signer: signer.publicKey,
+      expiresAt: now + 3600,
+      feeLimit: lifetime(parseEther('1')),
+      ...policies,
+    }
+    const call = {
+      to: validator,
+      data: encodeFunctionData({
+        abi: sessionKeyValidatorAbi,
+        functionName: 'createSession',
+        args: [toSpecStruct(spec)],
+      }),
+    }
+    const gas = (await env.sendUserOperation(owner, [call])).gasUsed
+    const session = await toSessionAccount({
+      client: env.client,
+      address: owner.address,
+      spec,
+      signer,
+      validator,
+    })
+    return { gas, session }
+  }
+  const repeat = async (session: SmartAccount, call: Call) => {
+    await env.sendUserOperation(session, [call])
+    const gas: bigint[] = []
+    for (let run = 0; run < options.runs; run++)
+      gas.push((await env.sendUserOperation(session, [call])).gasUsed)
+    return gas
+  }
+
+  const erc20Only = await createSession({ callPolicies: [erc20Policy], transferPolicies: [] })
+  const ethOnly = await createSession({ callPolicies: [], transferPolicies: [ethPolicy] })
+  const both = await createSession({ callPolicies: [erc20Policy], transferPolicies: [ethPolicy] })
+  const ethCall: Call = { to, value: 1n }
+  const erc20Call: Call = env.transferCall(to)
+  return {
+    createErc20: erc20Only.gas,
+    createEth: ethOnly.gas,
+    createBoth: both.gas,
+    eth: await repeat(ethOnly.session, ethCall),
+    erc20: await repeat(erc20Only.session, erc20Call),
+    ethBoth: await repeat(both.session, ethCall),
+    erc20Both: await repeat(both.session, erc20Call),
+  }
+}
+
+/** Median of the values (the lower middle for an even count: a measured figure, not an average). */
+export function medianGas(values: bigint[]): bigint | undefined {
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
+type SessionRow = keyof SessionColumn
+const sessionRows: [SessionRow, string, bigint, bigint][] = [
+  // [row, label, target, the reference implementation's figure]
+  ['createErc20', 'create session: ERC-20 policy (passkey userOp)', 180_000n, 253_346n],
+  ['createEth', 'create session: ETH policy (passkey userOp)', 180_000n, 253_346n],
+  ['createBoth', 'create session: ERC-20 + ETH policies (passkey userOp)', 180_000n, 253_346n],
+  ['eth', 'session ETH transfer (spec: ETH policy)', 100_000n, 138_519n],
+  [
+    'erc20',
+    'session ERC-20 transfer, recipient Equal + amount Allowance (spec: ERC-20 policy)',
+    115_000n,
+    153_437n,
+  ],
+  ['ethBoth', 'session ETH transfer (spec: both policies)', 100_000n, 138_519n],
+  ['erc20Both', 'session ERC-20 transfer, same constraints (spec: both policies)', 115_000n, 153_437n],
+]
+
+/**
+ * The "Sessions" part of `pnpm bench:gas`: {@link measureSessionAccount} self-funded and with a prepaid
+ * EntryPoint deposit, as a markdown table (medians of the repeated rows), every run, and the targets.
+ */
+export async function runSessionsBench(stack: Stack, env: BenchEnv, runs = 5): Promise<string> {
+  const columns: Partial<Record<'selfFunded' | 'prepaid', SessionColumn>> = {}
+  const errors: string[] = []
+  for (const [key, prepaid] of [
+    ['selfFunded', false],
+    ['prepaid', true],
+  ] as const) {
+    try {
+      columns[key] = await measureSessionAccount(stack, env, { prepaid, runs })
+    } catch (error) {
+      if (process.env.BENCH_DEBUG) console.error(error)
+      errors.push(`${prepaid ? 'prepaid deposit' : 'self-funded'}: not measured (${errorMessage(error)})`)
+    }
+  }
+  const figure = (column: SessionColumn | undefined, row: SessionRow) => {
+    const value = column?.[row]
+    return value === undefined ? undefined : typeof value === 'bigint' ? value : medianGas(value)
+  }
+  const format = (value: bigint | undefined) => (value === undefined ? '—' : value.toLocaleString('en-US'))
+  const rows = sessionRows.map(([row, label, target, reference]) => [
+    row.startsWith('create') ? label : `${label}, median of ${runs}`,
+    format(figure(columns.selfFunded, row)),
+    format(figure(columns.prepaid, row)),
+    `≤ ${format(target)}`,
+    format(reference),
+  ])
+  const lines = [
+    'Sessions (SessionKeyValidator, secp256k1 session keys from @sso/client/session; handleOps tx gas through Alto,',
+    `one userOp per bundle; transfers: uses 2 to ${runs + 1} of each limit, the first use writes a fresh slot).`,
+    'ERC-20 policy: transfer(to Equal recipient, amount under a daily Allowance); ETH policy: one target,',
+    'max per use + lifetime limit. The spec travels in every session signature, so its size counts.',
+    '',
+    table(['operation', 'self-funded', 'prepaid deposit', 'target', 'reference impl.'], rows),
+    '',
+  ]
+  for (const [key, name] of [
+    ['selfFunded', 'self-funded'],
+    ['prepaid', 'prepaid deposit'],
+  ] as const) {
+    const column = columns[key]
+    if (!column) continue
+    const runsOf = (values: bigint[]) => values.map(format).join(', ')
+    lines.push(
+      `Runs, ${name}: ETH ${runsOf(column.eth)}; ERC-20 ${runsOf(column.erc20)}; both policies: ETH ${runsOf(column.ethBoth)}; ERC-20 ${runsOf(column.erc20Both)}`,
+    )
+  }
+  lines.push(...errors)
+  const targets: string[] = []
+  for (const [row, label, target] of sessionRows)
+    for (const [key, name] of [
+      ['selfFunded', 'self-funded'],
+      ['prepaid', 'prepaid deposit'],
+    ] as const) {
+      const value = figure(columns[key], row)
+      const met = value !== undefined && value <= target
+      targets.push(`- ${met ? 'met' : 'MISSED'}: ${label} ≤ ${format(target)} (${name})`)
+    }
+  lines.push('Targets:', ...targets)
+  return lines.join('\n')
+}
