@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
 import { type Address, createPublicClient, createWalletClient, http } from 'viem'
+import { type ChainClock, clockFileEnv, increaseTime, resetTime } from './Clock.js'
 import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
 import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
 import { altoCommand, anvilCommand } from './internal/binaries.js'
@@ -87,6 +88,17 @@ export type Stack = {
   ports: Ports
   /** Directory with one log file per child process (removed by stop()). */
   logDir: string
+  /** The default chain's clock, for {@link increaseTime} / {@link resetTime} from another process. */
+  clock: ChainClock
+  /** Every chain's clock, in the order of `chains`. */
+  clocks: ChainClock[]
+  /**
+   * Time travel that the bundler follows: moves a chain's time (default: the first chain) `seconds` forward,
+   * anvil and its Alto together. Resolves with the mined block's timestamp.
+   */
+  increaseTime: (seconds: number, chainId?: number) => Promise<number>
+  /** Puts a chain's time (default: the first chain) back on the wall clock, anvil and its Alto together. */
+  resetTime: (chainId?: number) => Promise<number>
   /** Stops every process and server of the stack; nothing listens on its ports afterwards. */
   stop: () => Promise<void>
   /**
@@ -308,6 +320,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       log(`contracts deployed: ${Object.keys(contracts).join(', ')}`)
 
       const alto = altoCommand()
+      // Alto's preload reads the chain's time offset from here (written by increaseTime / resetTime).
+      const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
       const altoChild = spawnChild({
         name: `alto${suffix}`,
         command: alto.command,
@@ -338,6 +352,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           'warn',
         ],
         logDir,
+        env: { ...process.env, [clockFileEnv]: clock.clockFile },
       })
       watch(altoChild)
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
@@ -350,14 +365,24 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         { timeoutMs: 60_000, what: `eth_supportedEntryPoints on ${bundlerUrl}` },
       )
       log(`Alto up on ${bundlerUrl}`)
-      return { rpcUrl, bundlerUrl, contracts }
+      return { chain: { rpcUrl, bundlerUrl, contracts }, clock }
     }
 
     const chainPromises = [startChain(31337, ports.rpc, ports.bundler, '')]
     if (options.secondChain) chainPromises.push(startChain(31338, ports.rpc2, ports.bundler2, '-2'))
     const [first, second] = await Promise.all(chainPromises)
-    const chains: SsoConfigChain[] = [{ id: 31337, name: 'SSO Devnet', ...first! }]
-    if (second) chains.push({ id: 31338, name: 'SSO Devnet 2', ...second })
+    const chains: SsoConfigChain[] = [{ id: 31337, name: 'SSO Devnet', ...first!.chain }]
+    if (second) chains.push({ id: 31338, name: 'SSO Devnet 2', ...second.chain })
+    const clocks = [first!.clock, ...(second ? [second.clock] : [])]
+    const clockOf = (chainId = 31337): ChainClock => {
+      const index = chains.findIndex((chain) => chain.id === chainId)
+      if (index < 0) {
+        throw new InvalidOptionError(
+          `No chain ${chainId} in this stack (chains: ${chains.map((chain) => chain.id).join(', ')}).`,
+        )
+      }
+      return clocks[index]!
+    }
 
     const authServerUrl = `http://localhost:${ports.authServer}`
     const demoUrl = `http://localhost:${ports.demo}`
@@ -379,15 +404,19 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
 
     return {
       chainId: 31337,
-      rpcUrl: first!.rpcUrl,
-      bundlerUrl: first!.bundlerUrl,
+      rpcUrl: first!.chain.rpcUrl,
+      bundlerUrl: first!.chain.bundlerUrl,
       authServerUrl,
       demoUrl,
-      contracts: first!.contracts,
+      contracts: first!.chain.contracts,
       config,
       chains,
       ports,
       logDir,
+      clock: first!.clock,
+      clocks,
+      increaseTime: async (seconds, chainId) => increaseTime(clockOf(chainId), seconds),
+      resetTime: async (chainId) => resetTime(clockOf(chainId)),
       stop,
       died,
     }

@@ -10,6 +10,8 @@ test('behavior: the public exports', () => {
       "InvalidOptionError",
       "PortInUseError",
       "anvilKeys",
+      "increaseTime",
+      "resetTime",
       "startStack",
       "startStaticServer",
     ]

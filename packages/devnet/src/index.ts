@@ -1,3 +1,4 @@
+export { type ChainClock, increaseTime, resetTime } from './Clock.js'
 export {
   ChildProcessError,
   DeploymentMismatchError,

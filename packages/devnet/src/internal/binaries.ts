@@ -49,9 +49,13 @@ export function altoCommand(): Command {
   const { bin } = JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { bin: string | Record<string, string> }
   const script = typeof bin === 'string' ? bin : bin.alto
   if (!script) throw new Error('@pimlico/alto has no `alto` bin')
-  const loopbackOnly = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loopback-only.mjs')
+  // Preloads: listen on loopback only; a clock that follows the chain's (see chain-clock.mjs).
+  const preloads = ['loopback-only.mjs', 'chain-clock.mjs'].flatMap((name) => [
+    '--import',
+    pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), name)).href,
+  ])
   return {
     command: process.execPath,
-    args: ['--import', pathToFileURL(loopbackOnly).href, path.join(path.dirname(packageJson), script)],
+    args: [...preloads, path.join(path.dirname(packageJson), script)],
   }
 }
