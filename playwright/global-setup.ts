@@ -44,12 +44,13 @@ function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
     demoUrl: stack.demoUrl,
     authServerUrl: stack.authServerUrl,
     contracts: definedAddresses(stack.contracts),
-    chains: stack.chains.map((chain) => ({
+    chains: stack.chains.map((chain, index) => ({
       id: chain.id,
       name: chain.name,
       rpcUrl: chain.rpcUrl,
       bundlerUrl: chain.bundlerUrl,
       contracts: definedAddresses(chain.contracts),
+      clockFile: stack.clocks[index]!.clockFile,
     })),
     logDir: stack.logDir,
   }

@@ -30,7 +30,7 @@ import { createBundlerClient, type PaymasterClient } from 'viem/account-abstract
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
-import { stackChain } from '../fixtures/stack.js'
+import { resetClock, stackChain, travel } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
@@ -64,16 +64,16 @@ let token: Address
 let sessionId: Hex
 let popups = 0
 
-test.beforeAll(async ({ browser, syncedPasskeys, stack, anvil, chain }) => {
+test.beforeAll(async ({ browser, syncedPasskeys, stack, chain }) => {
   device = await newDevice(browser, syncedPasskeys)
   device.context.on('page', () => {
     popups++
   })
   page = await device.context.newPage()
-  // A session userOp that consumes an allowance is valid only inside the allowance period (chain time), and Alto
-  // checks validAfter / validUntil against its wall clock: start with the chain's clock on the wall clock (an
-  // earlier spec may have travelled in time).
-  await syncChainClock(anvil)
+  // A session userOp that consumes an allowance is valid only inside the allowance period (chain time): start
+  // with the chain (and Alto, which judges that window by its clock) on the wall clock, as the demo's session
+  // steps below count on (an earlier spec may have travelled in time).
+  await resetClock(stack)
   // A test token: MockERC20 (OpenZeppelin ERC20, "MCK", 18 decimals) from the contracts' forge artifacts.
   const artifact = JSON.parse(
     readFileSync(
@@ -92,15 +92,10 @@ test.beforeAll(async ({ browser, syncedPasskeys, stack, anvil, chain }) => {
   expect(token).toMatch(/^0x[0-9a-fA-F]{40}$/)
 })
 
-test.afterAll(async ({ anvil }) => {
+test.afterAll(async ({ stack }) => {
   await device?.context.close()
-  await syncChainClock(anvil)
+  await resetClock(stack)
 })
-
-async function syncChainClock(anvil: import('viem').TestClient<'anvil'>) {
-  await anvil.request({ method: 'evm_setTime' as never, params: [Math.floor(Date.now() / 1000)] as never })
-  await anvil.mine({ blocks: 1 })
-}
 
 async function tokenBalance(chain: import('viem').PublicClient, owner: Address) {
   return chain.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [owner] })
@@ -254,16 +249,15 @@ test('behavior: over the hourly allowance the configured fallback runs: popup by
 test('behavior: in the next allowance period the allowance is available again (no popup)', async ({
   stack,
   chain,
-  anvil,
 }) => {
-  // Alto compares a userOp's validity window with its own wall clock, so anvil time travel can not move into the
-  // next allowance period here: a 20-second allowance and the real clock do it instead (time travel is used for
-  // expiry below, where the client refuses before anything reaches the bundler).
-  await page.getByTestId('session-period').fill('20')
-  await page.getByTestId('session-minutes').fill('10')
+  // A fresh hourly session, long enough for two hours of time travel. The travel goes through @sso/devnet's
+  // increaseTime, which moves Alto's clock with anvil's: Alto judges a userOp's validity window (the allowance
+  // period, chain time) by its own clock.
+  await page.getByTestId('session-period').fill('3600')
+  await page.getByTestId('session-minutes').fill('240')
   const popup = await clickForPopup(device, page, 'session-request')
   await expectRequest(popup, stack, 'wallet_grantPermissions')
-  await expect(popup.getByTestId('session-summary')).toContainText(/10 MCK per 20 seconds/)
+  await expect(popup.getByTestId('session-summary')).toContainText(/10 MCK per hour/)
   await popup.getByTestId('approve').click()
   await expectClosed(popup, 60_000)
   const renewed = await readHex(page.getByTestId('session-id'), hashPattern)
@@ -274,15 +268,13 @@ test('behavior: in the next allowance period the allowance is available again (n
   await strict.goto(`${stack.demoUrl}/?session=fail`)
   await expect(strict.getByTestId('address')).toHaveText(new RegExp(account, 'i'))
   await strict.getByTestId('session-token').fill(token)
-  // Start right after a period boundary so that the two payments below fall in the same period.
-  const wait = async () => {
-    await anvil.mine({ blocks: 1 })
-    const t = Math.max(Number((await chain.getBlock({ blockTag: 'latest' })).timestamp), Date.now() / 1000)
-    const next = (Math.floor(t / 20) + 1) * 20
-    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now() / 1000 + 1) * 1000))
-    await anvil.mine({ blocks: 1 })
+  // Travel to just after the next hour boundary: the two payments below fall in the same (new) period.
+  const nextPeriod = async () => {
+    const now = await travel(0, stack) // mines a block: the chain's present
+    const reached = await travel(Math.floor(now / 3600) * 3600 + 3600 + 1 - now, stack)
+    expect(reached % 3600).toBeLessThan(60)
   }
-  await wait()
+  await nextPeriod()
   const before = await tokenBalance(chain, shop)
   await strict.getByTestId('session-pay-amount').fill('10')
   await clickNoPopup(strict, 'session-pay-token')
@@ -293,12 +285,16 @@ test('behavior: in the next allowance period the allowance is available again (n
   // The whole allowance of the period is used: the provider said so.
   await expect(strict.getByTestId('session-events')).toContainText('sessionLimitNearlyUsed')
 
-  await wait()
+  await nextPeriod()
   await clickNoPopup(strict, 'session-pay-token')
   await expect(strict.getByTestId('session-error')).toHaveText('')
   await readHex(strict.getByTestId('session-result'), hashPattern)
   expect((await tokenBalance(chain, shop)) - before).toBe(parseUnits('14', 18))
   await strict.close()
+  // Back on the wall clock for the next steps. The demo builds session specs from its view of chain time, which
+  // it reads every second: let it see the reset before the next session request.
+  await resetClock(stack)
+  await page.waitForTimeout(1_200)
 })
 
 test('behavior: after a revoke (passkey in the popup) the session key is refused with a clear error', async ({
@@ -333,7 +329,7 @@ test('behavior: after a revoke (passkey in the popup) the session key is refused
   await other.close()
 })
 
-test('behavior: an expired session is refused with a clear error', async ({ stack, anvil }) => {
+test('behavior: an expired session is refused with a clear error', async ({ stack }) => {
   await page.getByTestId('session-minutes').fill('10')
   const popup = await clickForPopup(device, page, 'session-request')
   await expectRequest(popup, stack, 'wallet_grantPermissions')
@@ -342,8 +338,7 @@ test('behavior: an expired session is refused with a clear error', async ({ stac
   await expectClosed(popup, 60_000)
   await readHex(page.getByTestId('session-id'), hashPattern)
 
-  await anvil.increaseTime({ seconds: 11 * 60 })
-  await anvil.mine({ blocks: 1 })
+  await travel(11 * 60, stack)
   popups = 0
   await page.getByTestId('session-send-amount').fill('0.001')
   await clickNoPopup(page, 'session-send-eth')
@@ -503,7 +498,7 @@ test('behavior: a Node session (secp256k1 key) sends through the same contracts;
   chain,
   anvil,
 }) => {
-  await syncChainClock(anvil)
+  await resetClock(stack)
   const passkey = createTestPasskey()
   const c = stack.contracts
   const owner = await toSsoAccount({
