@@ -97,7 +97,7 @@ describe('time travel on a running stack', () => {
 
   const rpc = (method: string, params: unknown[]) => client.request({ method, params } as never)
 
-  test('behavior: after increaseTime(3600) Alto accepts and bundles a userOp whose validity starts after the wall clock', async () => {
+  test('behavior: after increaseTime Alto accepts and bundles userOps whose validity window starts hours after the wall clock', async () => {
     const { accountFactory, webAuthnValidator, sessionKeyValidator } = stack.contracts
     if (!accountFactory || !webAuthnValidator || !sessionKeyValidator) throw new Error('contracts missing')
     const bundler = createBundlerClient({ client, transport: http(stack.bundlerUrl), pollingInterval: 50 })
@@ -144,17 +144,23 @@ describe('time travel on a running stack', () => {
       validator: sessionKeyValidator,
     })
 
-    // anvil alone an hour ahead: the op's window starts after Alto's (wall) clock, so Alto refuses it.
-    await rpc('evm_increaseTime', [3600])
+    // anvil alone into the hour after next (10 minutes in): the op's window starts at least an hour after Alto's
+    // wall clock, so Alto refuses it.
+    const hour = Math.floor(Date.now() / 1000 / 3600) * 3600
+    const seconds = hour + 2 * 3600 + 600 - Number((await client.getBlock({ blockTag: 'latest' })).timestamp)
+    expect(seconds).toBeGreaterThanOrEqual(3600)
+    await rpc('evm_increaseTime', [seconds])
     await rpc('evm_mine', [])
     const chainNow = Number((await client.getBlock({ blockTag: 'latest' })).timestamp)
     const validAfter = Math.floor(chainNow / 3600) * 3600
-    expect(validAfter).toBeGreaterThan(Date.now() / 1000 + 60)
+    expect(validAfter).toBeGreaterThan(Date.now() / 1000 + 3000)
     await expect(send(session, [{ to: friend, value: 1n }])).rejects.toThrow(/not valid yet/)
 
-    // increaseTime brings Alto's clock along (0 more seconds: it syncs with anvil's offset, here 3600).
+    // increaseTime brings Alto's clock along (0 more seconds: it syncs with anvil's offset).
     expect(await stack.increaseTime(0)).toBeGreaterThanOrEqual(chainNow)
-    expect(JSON.parse(fs.readFileSync(stack.clock.clockFile, 'utf8'))).toEqual({ offsetMs: 3_600_000 })
+    expect(JSON.parse(fs.readFileSync(stack.clock.clockFile, 'utf8'))).toEqual({
+      offsetMs: Number(await rpc('evm_increaseTime', [0])) * 1000,
+    })
     const receipt = await send(session, [{ to: friend, value: 1n }])
     expect(receipt.success).toBe(true)
     expect(
@@ -164,7 +170,7 @@ describe('time travel on a running stack', () => {
     // Another hour: the next period's window, again after the wall clock.
     const later = await stack.increaseTime(3600)
     expect(later).toBeGreaterThanOrEqual(chainNow + 3600)
-    expect(Math.floor(later / 3600) * 3600).toBeGreaterThan(Date.now() / 1000 + 3600)
+    expect(Math.floor(later / 3600) * 3600).toBeGreaterThan(Date.now() / 1000 + 6600)
     expect((await send(session, [{ to: friend, value: 1000n }])).success).toBe(true)
     expect(await client.getBalance({ address: friend })).toBe(1001n)
 
