@@ -1,7 +1,8 @@
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
-import { type Address, type Hex, parseEther } from 'viem'
+import { type Address, createWalletClient, type Hex, http, parseEther } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type Device, newDevice } from '../fixtures/device.js'
 import {
@@ -11,8 +12,10 @@ import {
   fillSend,
   hashPattern,
   openDemo,
+  readHex,
 } from '../fixtures/flows.js'
 import { PasskeyStore } from '../fixtures/passkeys.js'
+import { stackChain } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
@@ -22,6 +25,8 @@ import { expect, test } from '../fixtures/test.js'
  * - sign-up click -> account deployed: the popup's sign-up click until the account has code on chain;
  * - send click -> receipt: the dapp's send click (popup approval included) until the transaction receipt;
  * - sign-message click -> signature: the dapp's click (popup approval included) until the demo shows it;
+ * - session tx click -> receipt: with a session granted in the demo (ETH to one friend; granting is not timed),
+ *   the dapp's send click (no popup: signed by the session key, straight to the bundler) until the receipt;
  * - log-in click -> connected: on a new device with the synced passkey, the popup's log-in click until the
  *   demo shows the (same) address.
  * Reports; the numbers never fail the run.
@@ -33,8 +38,14 @@ type Sample = {
   signUpDeployed: number
   sendReceipt: number
   signSignature: number
+  sessionReceipt: number
   logInConnected: number
 }
+
+// The demo's session spec (apps/demo SessionPanel): ETH to this friend, 0.01 per use.
+const friend: Address = '0x000000000000000000000000000000000000F00D'
+// anvil's account #6: deploys the token the demo's session spec names (accounts 0-2 are the stack's own keys).
+const deployerKey: Hex = '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e'
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeout = 60_000, interval = 25): Promise<T> {
   const deadline = Date.now() + timeout
@@ -61,7 +72,27 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
   const dapp = new URL(stack.demoUrl).origin
   const samples: Sample[] = []
 
+  // The demo's session request names an ERC-20: MockERC20 from the contracts' forge artifacts.
+  const artifact = JSON.parse(
+    await readFile(
+      fileURLToPath(new URL('../../packages/contracts/out/Mocks.sol/MockERC20.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as { bytecode: { object: Hex }; abi: unknown[] }
+  const deployer = createWalletClient({
+    account: privateKeyToAccount(deployerKey),
+    chain: stackChain(stack),
+    transport: http(stack.rpcUrl),
+  })
+  const deployment = await deployer.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode.object })
+  const token = (await chain.waitForTransactionReceipt({ hash: deployment })).contractAddress!
+
   for (let run = 0; run < runs; run++) {
+    // anvil suggests the lowest tip of the latest block as eth_maxPriorityFeePerGas, and each userOp's bundle
+    // pays about twice the tip it was priced with: the devnet's suggested fee doubles with every userOp. An empty
+    // block resets it, so every run starts from the same price (and a session's fee limit is not exhausted by
+    // the devnet's runaway price after a few runs).
+    await anvil.mine({ blocks: 1 })
     const device = await newDevice(browser, new PasskeyStore())
     try {
       const page = await device.context.newPage()
@@ -119,6 +150,30 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       const signedAt = Date.now()
       await expectClosed(sign.popup)
 
+      // session tx click -> receipt: grant a session (popup, passkey), then send with it (no popup)
+      await page.getByTestId('session-token').fill(token)
+      const grant = await openPopup(device, page, 'session-request')
+      await expectRequest(grant.popup, stack, 'wallet_grantPermissions')
+      await grant.popup.getByTestId('approve').click()
+      await expectClosed(grant.popup, 60_000)
+      await readHex(page.getByTestId('session-id'))
+      await page.getByTestId('session-send-amount').fill('0.01')
+      const friendBefore = await chain.getBalance({ address: friend })
+      const pagesBefore = device.context.pages().length
+      const sessionAt = Date.now()
+      await page.getByTestId('session-send-eth').click()
+      const sent = await waitFor(async () => {
+        const hash = (await page.getByTestId('session-result').textContent())?.match(hashPattern)?.[0]
+        const error = await page.getByTestId('session-error').textContent()
+        return hash ? { hash: hash as Hex } : error ? { error } : undefined
+      })
+      expect(sent.error, 'the session send failed').toBeUndefined()
+      const sessionHash = sent.hash!
+      await waitFor(() => chain.getTransactionReceipt({ hash: sessionHash }))
+      const sessionReceiptAt = Date.now()
+      expect(device.context.pages(), 'the session send opened a window').toHaveLength(pagesBefore)
+      expect((await chain.getBalance({ address: friend })) - friendBefore).toBe(parseEther('0.01'))
+
       // log-in click on a new device with the synced passkey -> connected
       const other = await newDevice(browser, device.passkeys.store)
       let logInConnected: number
@@ -144,6 +199,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
         signUpDeployed: deployedAt - signUpAt,
         sendReceipt: receiptAt - send.clickedAt,
         signSignature: signedAt - sign.clickedAt,
+        sessionReceipt: sessionReceiptAt - sessionAt,
         logInConnected,
       })
     } finally {
@@ -156,6 +212,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['sign-up click -> account deployed', 'signUpDeployed'],
     ['send click -> receipt', 'sendReceipt'],
     ['sign-message click -> signature', 'signSignature'],
+    ['session tx click -> receipt (no popup)', 'sessionReceipt'],
     ['log-in click (new device) -> connected', 'logInConnected'],
   ]
   const median = (values: number[]) => {
