@@ -4,11 +4,13 @@
  * Reports; asserts nothing. `--no-flows` skips the browser part.
  */
 import { spawn } from 'node:child_process'
-import type { Hex } from 'viem'
+import { lifetime, transferPolicy } from '@sso/client/session'
+import { type Hex, parseEther } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { startStack } from '../src/index.js'
 import { runGasBench } from './gas.js'
 import { type BenchEnv, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
+import { createBenchSession } from './internal/sessions.js'
 
 const runs = 10
 const median = (values: number[]) => {
@@ -19,7 +21,7 @@ const median = (values: number[]) => {
 const ms = (value: number) => `${value.toFixed(0)} ms`
 
 async function userOpLatencies(env: BenchEnv, account: SmartAccount): Promise<number[]> {
-  // Deploy first so every measured op is the same kind.
+  // Deploy first so every measured op is the same kind (for a session: the first use writes its limit's slot).
   await env.sendUserOperation(account, [{ to: recipients[0]!, value: 1n }])
   const latencies: number[] = []
   for (let i = 0; i < runs; i++) {
@@ -68,6 +70,23 @@ try {
     ])
   } catch (error) {
     rows.push(['SsoAccount userOp: sign + send -> receipt (Alto)', 'n/a', errorMessage(error)])
+  }
+  const sessionLabel = 'session userOp (secp256k1 key): sign + send -> receipt (Alto)'
+  try {
+    const owner = await env.newSsoAccount()
+    await env.sendUserOperation(owner, [{ to: recipients[0]!, value: 1n }]) // deploys it
+    const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
+    const { session } = await createBenchSession(stack, env, owner, {
+      expiresAt: now + 3600,
+      callPolicies: [],
+      transferPolicies: [
+        transferPolicy({ target: recipients[0]!, maxValuePerUse: 1n, valueLimit: lifetime(parseEther('1')) }),
+      ],
+    })
+    const times = await userOpLatencies(env, session)
+    rows.push([sessionLabel, ms(median(times)), `median of ${runs}, max ${ms(Math.max(...times))}`])
+  } catch (error) {
+    rows.push([sessionLabel, 'n/a', errorMessage(error)])
   }
 } finally {
   await stack.stop()

@@ -39,6 +39,39 @@ async function awayFromBoundary(env: BenchEnv, period: number, margin = 90) {
 type Call = { to: Address; data?: Hex; value?: bigint }
 
 /**
+ * Creates a session with a new secp256k1 key on the deployed `owner` (one passkey userOp calling `createSession`,
+ * fee limit 1 ETH); returns the gas of that userOp and the session as a viem SmartAccount (`toSessionAccount`).
+ */
+export async function createBenchSession(
+  stack: Stack,
+  env: BenchEnv,
+  owner: SmartAccount,
+  policies: Pick<SessionSpec, 'callPolicies' | 'transferPolicies' | 'expiresAt'>,
+): Promise<{ gas: bigint; session: SmartAccount }> {
+  const validator = stack.contracts.sessionKeyValidator
+  if (!validator) throw new Error('SessionKeyValidator not deployed')
+  const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
+  const spec: SessionSpec = { signer: signer.publicKey, feeLimit: lifetime(parseEther('1')), ...policies }
+  const call = {
+    to: validator,
+    data: encodeFunctionData({
+      abi: sessionKeyValidatorAbi,
+      functionName: 'createSession',
+      args: [toSpecStruct(spec)],
+    }),
+  }
+  const gas = (await env.sendUserOperation(owner, [call])).gasUsed
+  const session = await toSessionAccount({
+    client: env.client,
+    address: owner.address,
+    spec,
+    signer,
+    validator,
+  })
+  return { gas, session }
+}
+
+/**
  * Measures sessions on a fresh SsoAccount (deployed by a first passkey userOp), with secp256k1 session keys and
  * three specs: an ERC-20 `transfer` policy (recipient Equal `recipients[0]`, amount under a daily Allowance), an
  * ETH transfer policy (to `recipients[0]`, lifetime limit), and both policies in one spec. Each spec is created by
@@ -51,8 +84,7 @@ export async function measureSessionAccount(
   env: BenchEnv,
   options: { prepaid: boolean; runs: number },
 ): Promise<SessionColumn> {
-  const validator = stack.contracts.sessionKeyValidator
-  if (!validator) throw new Error('SessionKeyValidator not deployed')
+  if (!stack.contracts.sessionKeyValidator) throw new Error('SessionKeyValidator not deployed')
   const [to] = recipients as [Address]
   const owner: SmartAccount = await env.newSsoAccount()
   await env.sendUserOperation(owner, [{ to, value: 1n }]) // deploys the account
@@ -73,33 +105,8 @@ export async function measureSessionAccount(
     valueLimit: lifetime(parseEther('1')),
   })
 
-  /** Creates a session for `policies` with a new key (passkey userOp); returns its gas and the session account. */
-  const createSession = async (policies: Pick<SessionSpec, 'callPolicies' | 'transferPolicies'>) => {
-    const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
-    const spec: SessionSpec = {
-      signer: signer.publicKey,
-      expiresAt: now + 3600,
-      feeLimit: lifetime(parseEther('1')),
-      ...policies,
-    }
-    const call = {
-      to: validator,
-      data: encodeFunctionData({
-        abi: sessionKeyValidatorAbi,
-        functionName: 'createSession',
-        args: [toSpecStruct(spec)],
-      }),
-    }
-    const gas = (await env.sendUserOperation(owner, [call])).gasUsed
-    const session = await toSessionAccount({
-      client: env.client,
-      address: owner.address,
-      spec,
-      signer,
-      validator,
-    })
-    return { gas, session }
-  }
+  const createSession = (policies: Pick<SessionSpec, 'callPolicies' | 'transferPolicies'>) =>
+    createBenchSession(stack, env, owner, { ...policies, expiresAt: now + 3600 })
   const repeat = async (session: SmartAccount, call: Call) => {
     await env.sendUserOperation(session, [call])
     const gas: bigint[] = []
