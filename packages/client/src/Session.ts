@@ -38,6 +38,7 @@ import {
   type UsageLimit,
   validateSessionSpec,
 } from './SessionSpec.js'
+import { estimateUserOperationFees } from './SsoAccount.js'
 
 export type SessionManagerOptions = {
   /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */
@@ -220,7 +221,12 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         transport: http(chain.rpcUrl),
         pollingInterval: 250,
       }) as PublicClient
-      const bundler = createBundlerClient({ client, transport: http(chain.bundlerUrl), pollingInterval: 250 })
+      const bundler = createBundlerClient({
+        client,
+        transport: http(chain.bundlerUrl),
+        pollingInterval: 250,
+        userOperation: { estimateFeesPerGas: estimateUserOperationFees },
+      })
       entry = { client, bundler }
       clients.set(chainId, entry)
     }

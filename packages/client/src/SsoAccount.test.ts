@@ -22,6 +22,7 @@ import {
   dummySignature,
   encodeCalls,
   encodeWebAuthnSignature,
+  estimateUserOperationFees,
   modeBatch,
   modeSingle,
   nonceKey,
@@ -285,3 +286,57 @@ function size7739Inner(signature: Hex): number {
   const descrLength = (bytes[bytes.length - 2]! << 8) | bytes[bytes.length - 1]!
   return bytes.length - 2 - descrLength - 64
 }
+
+describe('estimateUserOperationFees', () => {
+  const chain = defineChain({
+    id: 31337,
+    name: 'devnet',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } },
+  })
+
+  test('behavior: takes the bundler price when the bundler has pimlico_getUserOperationGasPrice', async () => {
+    const bundlerClient = createClient({
+      chain,
+      transport: custom({
+        async request({ method }) {
+          if (method !== 'pimlico_getUserOperationGasPrice') throw new Error(`unexpected ${method}`)
+          const price = { maxFeePerGas: '0x77359400', maxPriorityFeePerGas: '0x3b9aca00' }
+          return { slow: price, standard: price, fast: price }
+        },
+      }),
+    })
+    await expect(estimateUserOperationFees({ bundlerClient })).resolves.toEqual({
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    })
+  })
+
+  test('behavior: falls back to the chain estimate when the bundler lacks the method', async () => {
+    const chainClient = createClient({
+      chain,
+      transport: custom({
+        async request({ method }) {
+          if (method === 'eth_getBlockByNumber') return { baseFeePerGas: '0x64', number: '0x1' }
+          if (method === 'eth_maxPriorityFeePerGas') return '0xa'
+          throw new Error(`unexpected ${method}`)
+        },
+      }),
+    })
+    const bundlerClient = Object.assign(
+      createClient({
+        chain,
+        transport: custom({
+          async request() {
+            throw new Error('Method not found')
+          },
+        }),
+      }),
+      { client: chainClient },
+    )
+    const fees = await estimateUserOperationFees({ bundlerClient })
+    expect(fees.maxPriorityFeePerGas).toBe(10n)
+    // viem's default: base fee × 1.2 + tip.
+    expect(fees.maxFeePerGas).toBe(130n)
+  })
+})

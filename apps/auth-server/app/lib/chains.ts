@@ -1,4 +1,6 @@
 /** viem clients for the configured chains (one public client and one bundler client per chain, cached). */
+
+import { estimateUserOperationFees } from '@sso/client/account'
 import { type Chain, createPublicClient, defineChain, http, type PublicClient } from 'viem'
 import { type BundlerClient, createBundlerClient } from 'viem/account-abstraction'
 import type { SsoChainConfig } from './config'
@@ -40,6 +42,7 @@ export function getBundlerClient(chain: SsoChainConfig): BundlerClient {
       client: getPublicClient(chain),
       transport: http(chain.bundlerUrl),
       pollingInterval: 250,
+      userOperation: { estimateFeesPerGas: estimateUserOperationFees },
     })
     bundlerClients.set(key, client)
   }
