@@ -27,7 +27,9 @@ for (let i = 0; i < args.length; i++) {
 roots.push(process.cwd())
 
 function findImport(importPath) {
-  const candidates = path.isAbsolute(importPath) ? [importPath] : roots.map((root) => path.join(root, importPath))
+  const candidates = path.isAbsolute(importPath)
+    ? [importPath]
+    : roots.map((root) => path.join(root, importPath))
   for (const candidate of candidates) {
     try {
       return { contents: fs.readFileSync(candidate, 'utf8') }
