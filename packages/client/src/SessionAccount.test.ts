@@ -2,21 +2,22 @@ import {
   type Address,
   createPublicClient,
   custom,
-  decodeAbiParameters,
   defineChain,
+  encodeFunctionData,
+  type Hex,
   parseEther,
+  size,
   sliceHex,
+  toFunctionSelector,
 } from 'viem'
 import { describe, expect, test } from 'vitest'
-import { encodeSessionSignature, toSessionAccount } from './SessionAccount.js'
-import { createMemoryKeyStore, createSecp256k1SessionSigner } from './SessionSigner.js'
+import { encodeSessionSignature, sessionKeyValidatorAbi, toSessionAccount } from './SessionAccount.js'
 import {
-  lifetime,
-  type SessionSpec,
-  sessionSpecAbiParameter,
-  toSpecStruct,
-  transferPolicy,
-} from './SessionSpec.js'
+  createMemoryKeyStore,
+  createP256SessionSigner,
+  createSecp256k1SessionSigner,
+} from './SessionSigner.js'
+import { encodeSessionSpec, lifetime, type SessionSpec, transferPolicy } from './SessionSpec.js'
 
 const friend: Address = '0x4444444444444444444444444444444444444444'
 const validator: Address = '0x5555555555555555555555555555555555555555'
@@ -32,30 +33,84 @@ function spec(signer: `0x${string}`): SessionSpec {
   }
 }
 
+const chain = defineChain({
+  id: 31337,
+  name: 'x',
+  nativeCurrency: { name: 'E', symbol: 'E', decimals: 18 },
+  rpcUrls: { default: { http: ['http://127.0.0.1:1'] } },
+})
+
+/** Splits `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature`. */
+function split(signature: Hex) {
+  const specLength = Number(BigInt(sliceHex(signature, 0, 2)))
+  return {
+    specLength,
+    spec: sliceHex(signature, 2, 2 + specLength),
+    timestamp: Number(BigInt(sliceHex(signature, 2 + specLength, 8 + specLength))),
+    signerSignature: sliceHex(signature, 8 + specLength),
+  }
+}
+
 describe('SessionAccount', () => {
-  test('behavior: the userOp signature is abi.encode(spec, uint48 timestamp, bytes signature) (head: 3 words)', () => {
+  test('behavior: the userOp signature is uint16 specLength ‖ packed spec ‖ uint48 timestamp ‖ signature', () => {
     const s = spec('0x6666666666666666666666666666666666666666')
     const signature = `0x${'ab'.repeat(65)}` as const
     const encoded = encodeSessionSignature({ spec: s, timestamp: 1_700_000_000, signature })
-    expect(BigInt(sliceHex(encoded, 0, 32))).toBe(0x60n) // spec offset right after the 3-word head
-    expect(BigInt(sliceHex(encoded, 32, 64))).toBe(1_700_000_000n)
-    const [decoded, timestamp, inner] = decodeAbiParameters(
-      [sessionSpecAbiParameter, { type: 'uint48' }, { type: 'bytes' }],
-      encoded,
-    )
-    expect(timestamp).toBe(1_700_000_000)
-    expect(inner).toBe(signature)
-    expect(decoded).toEqual(toSpecStruct(s))
+    const packed = encodeSessionSpec(s)
+    // 1 + 20 + 6 + 18 + 1 + 1 + 51 = 98 bytes of spec
+    expect(size(packed)).toBe(98)
+    expect(sliceHex(encoded, 0, 2)).toBe('0x0062')
+    expect(size(encoded)).toBe(2 + 98 + 6 + 65)
+    expect(split(encoded)).toEqual({
+      specLength: 98,
+      spec: packed,
+      timestamp: 1_700_000_000,
+      signerSignature: signature,
+    })
+    expect(sliceHex(encoded, 100, 106)).toBe('0x00006553f100') // 1_700_000_000, 6 bytes big-endian
+    expect(() => encodeSessionSignature({ spec: s, timestamp: 2 ** 48, signature })).toThrow(/uint48/)
+  })
+
+  test('behavior: the stub signatures have the real layout and lengths (65 bytes secp256k1, 64 bytes P-256)', async () => {
+    const client = createPublicClient({ chain, transport: custom({ request: async () => null }) })
+    const signers = [
+      await createSecp256k1SessionSigner({ store: createMemoryKeyStore() }),
+      await createP256SessionSigner({ store: createMemoryKeyStore() }),
+    ]
+    for (const [signer, length] of [
+      [signers[0]!, 65],
+      [signers[1]!, 64],
+    ] as const) {
+      const s = spec(signer.publicKey)
+      const session = await toSessionAccount({
+        client,
+        address: account,
+        spec: s,
+        signer,
+        validator,
+        timestamp: async () => 1_800_000_000,
+      })
+      const parts = split(await session.getStubSignature())
+      expect(parts.spec, signer.kind).toBe(encodeSessionSpec(s))
+      expect(parts.timestamp).toBe(1_800_000_000)
+      expect(size(parts.signerSignature), signer.kind).toBe(length)
+    }
+  })
+
+  test('behavior: the ABI takes the packed spec as bytes', () => {
+    const s = spec('0x6666666666666666666666666666666666666666')
+    const data = encodeFunctionData({
+      abi: sessionKeyValidatorAbi,
+      functionName: 'createSession',
+      args: [encodeSessionSpec(s)],
+    })
+    expect(sliceHex(data, 0, 4)).toBe(toFunctionSelector('function createSession(bytes)'))
+    const names = sessionKeyValidatorAbi.map((item) => `${item.type} ${item.name}`)
+    expect(names).toContain('event SessionCreated')
   })
 
   test('error: the signer must be the spec’s signer, and the client needs a chain', async () => {
     const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
-    const chain = defineChain({
-      id: 31337,
-      name: 'x',
-      nativeCurrency: { name: 'E', symbol: 'E', decimals: 18 },
-      rpcUrls: { default: { http: ['http://127.0.0.1:1'] } },
-    })
     const transport = custom({ request: async () => null })
     const client = createPublicClient({ chain, transport })
     await expect(

@@ -3,11 +3,13 @@
  * SessionKeyValidator (nonce key = the validator) and signed by the dapp's session key, plus the on-chain state
  * reads (`sessionState`, `sessionStatus`).
  *
- * userOp signature (SessionKeyValidator NatSpec): `abi.encode(SessionSpec spec, uint48 timestamp, bytes
- * signerSignature)`; `timestamp` is the latest block time (it selects the allowance periods and must not be past
- * `expiresAt`), `signerSignature` signs `keccak256(abi.encode(userOpHash, sessionId))` (see SessionSigner).
+ * userOp signature (SessionKeyValidator NatSpec): `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature`
+ * (encodePacked, `spec` = the packed spec of {@link encodeSessionSpec}); `timestamp` is the latest block time (it
+ * selects the allowance periods and must not be past `expiresAt`), `signerSignature` signs
+ * `keccak256(abi.encode(userOpHash, sessionId))` (see SessionSigner): 65 bytes r ‖ s ‖ v for secp256k1, 64 bytes
+ * r ‖ s for P-256.
  */
-import { type Address, encodeAbiParameters, type Hex, parseAbi } from 'viem'
+import { type Address, encodePacked, type Hex, parseAbi, size } from 'viem'
 import {
   entryPoint08Abi,
   entryPoint08Address,
@@ -20,29 +22,40 @@ import { getBlock, readContract } from 'viem/actions'
 import { BaseError } from './Errors.js'
 import type { SessionSigner } from './SessionSigner.js'
 import {
+  encodeSessionSpec,
   type SessionSpec,
   type SessionState,
   type SessionStatus,
   sessionId as sessionIdOf,
-  sessionSpecAbiParameter,
-  toSpecStruct,
 } from './SessionSpec.js'
 import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
 
-/** The SessionKeyValidator functions the client uses (the full ABI is `@sso/contracts-abi`). */
+/**
+ * The SessionKeyValidator functions and events the client uses (the full ABI is `@sso/contracts-abi`). Specs are
+ * the packed bytes of {@link encodeSessionSpec}; `sessionStatus` answers 0 None, 1 Active or 3 Revoked (expiry is
+ * in the spec: `sessionState` reports 2 Expired).
+ *
+ * @example
+ * ```ts
+ * encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'createSession', args: [encodeSessionSpec(spec)] })
+ * ```
+ */
 export const sessionKeyValidatorAbi = [
   {
     type: 'function',
     name: 'createSession',
     stateMutability: 'nonpayable',
-    inputs: [sessionSpecAbiParameter],
+    inputs: [{ name: 'spec', type: 'bytes' }],
     outputs: [{ name: 'sessionId', type: 'bytes32' }],
   },
   {
     type: 'function',
     name: 'sessionState',
     stateMutability: 'view',
-    inputs: [{ name: 'account', type: 'address' }, sessionSpecAbiParameter],
+    inputs: [
+      { name: 'account', type: 'address' },
+      { name: 'spec', type: 'bytes' },
+    ],
     outputs: [
       {
         name: 'state',
@@ -65,9 +78,14 @@ export const sessionKeyValidatorAbi = [
   },
   ...parseAbi([
     'function revokeSession(bytes32 sessionId)',
+    'function revokeSessions(bytes32[] sessionIds)',
     'function revokeAllSessions()',
+    'function sessionId(bytes spec) pure returns (bytes32)',
     'function sessionStatus(address account, bytes32 sessionId) view returns (uint8)',
     'function sessionNonce(address account) view returns (uint256)',
+    'event SessionCreated(address indexed account, bytes32 indexed sessionId, bytes spec)',
+    'event SessionRevoked(address indexed account, bytes32 indexed sessionId)',
+    'event AllSessionsRevoked(address indexed account, uint256 nonce)',
   ]),
 ] as const
 
@@ -93,7 +111,7 @@ export async function getSessionState(parameters: {
     address: validator,
     abi: sessionKeyValidatorAbi,
     functionName: 'sessionState',
-    args: [account, toSpecStruct(spec)],
+    args: [account, encodeSessionSpec(spec)],
   })
   return {
     status: statuses[state.status] ?? 'none',
@@ -107,7 +125,8 @@ export async function getSessionState(parameters: {
 }
 
 /**
- * The `userOp.signature` of a session userOp: `abi.encode(spec, timestamp, signerSignature)`.
+ * The `userOp.signature` of a session userOp: `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature`
+ * (packed, no padding).
  *
  * @example
  * ```ts
@@ -119,13 +138,26 @@ export function encodeSessionSignature(parameters: {
   timestamp: number
   signature: Hex
 }): Hex {
-  return encodeAbiParameters(
-    [sessionSpecAbiParameter, { name: 'timestamp', type: 'uint48' }, { name: 'signature', type: 'bytes' }],
-    [toSpecStruct(parameters.spec), parameters.timestamp, parameters.signature],
+  const spec = encodeSessionSpec(parameters.spec)
+  const specLength = size(spec)
+  if (specLength > 0xffff)
+    throw new BaseError(
+      `The packed session spec is ${specLength} bytes; a session signature holds at most 65535.`,
+    )
+  if (
+    !Number.isSafeInteger(parameters.timestamp) ||
+    parameters.timestamp < 0 ||
+    parameters.timestamp >= 2 ** 48
+  )
+    throw new BaseError(`Invalid session signature timestamp ${parameters.timestamp}: must be a uint48.`)
+  return encodePacked(
+    ['uint16', 'bytes', 'uint48', 'bytes'],
+    [specLength, spec, parameters.timestamp, parameters.signature],
   )
 }
 
-// The documented dummies (packages/contracts/README.md): in range, so the validator runs the same path (P-256
+// The documented dummies (packages/contracts/README.md): in range and of the real lengths (64 bytes r ‖ s for
+// P-256, 65 bytes r ‖ s ‖ v for secp256k1) inside the real layout, so the validator runs the same path (P-256
 // precompile / ecrecover) and every policy check, then fails cleanly with SIG_VALIDATION_FAILED.
 const halfP256 = '7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8'
 const halfSecp256k1 = '7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0'
