@@ -7,11 +7,11 @@ import {
   sessionKeyValidatorAbi as clientSessionAbi,
   createMemoryKeyStore,
   createSecp256k1SessionSigner,
+  encodeSessionSpec,
   getSessionState,
   lifetime,
   type SessionSpec,
   toSessionAccount,
-  toSpecStruct,
   transferPolicy,
   validateSessionSpec,
 } from '@sso/client/session'
@@ -543,7 +543,7 @@ test('behavior: a Node session (secp256k1 key) sends through the same contracts;
         data: encodeFunctionData({
           abi: clientSessionAbi,
           functionName: 'createSession',
-          args: [toSpecStruct(spec)],
+          args: [encodeSessionSpec(spec)],
         }),
       },
     ],

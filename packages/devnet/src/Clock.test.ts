@@ -8,11 +8,11 @@ import {
   allowance,
   createMemoryKeyStore,
   createSecp256k1SessionSigner,
+  encodeSessionSpec,
   lifetime,
   type SessionSpec,
   sessionKeyValidatorAbi,
   toSessionAccount,
-  toSpecStruct,
   transferPolicy,
 } from '@sso/client/session'
 import { createTestPasskey } from '@sso/client/testing'
@@ -133,7 +133,7 @@ describe('time travel on a running stack', () => {
     const create = encodeFunctionData({
       abi: sessionKeyValidatorAbi,
       functionName: 'createSession',
-      args: [toSpecStruct(spec)],
+      args: [encodeSessionSpec(spec)],
     })
     expect((await send(owner, [{ to: sessionKeyValidator, data: create }])).success).toBe(true)
     const session = await toSessionAccount({

@@ -1,3 +1,10 @@
+import {
+  encodeSessionSpec,
+  lifetime,
+  type SessionSpec,
+  sessionKeyValidatorAbi,
+  transferPolicy,
+} from '@sso/client/session'
 import { sponsorPaymasterAbi } from '@sso/contracts-abi'
 import { encodeFunctionData, erc20Abi, parseEther, stringToHex } from 'viem'
 import { expect, test } from 'vitest'
@@ -51,4 +58,31 @@ test('behavior: messages are text when printable UTF-8, else undefined (shown as
 test('behavior: formatValue prints bigints and nested values', () => {
   expect(formatValue(10n ** 30n)).toBe('1000000000000000000000000000000')
   expect(formatValue({ a: 1n, b: ['x'] })).toContain('"a": "1"')
+})
+
+test('behavior: createSession(bytes) shows the unpacked spec; malformed bytes are named, not hidden', () => {
+  const spec: SessionSpec = {
+    signer: '0x6666666666666666666666666666666666666666',
+    expiresAt: 2_000_000_000,
+    feeLimit: lifetime(parseEther('0.01')),
+    callPolicies: [],
+    transferPolicies: [transferPolicy({ target: bob, maxValuePerUse: 7n, valueLimit: lifetime(9n) })],
+  }
+  const create = (packed: `0x${string}`) =>
+    encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'createSession', args: [packed] })
+  const call = decodeCall({ to, data: create(encodeSessionSpec(spec)) })
+  expect(call.functionName).toBe('createSession')
+  expect(call.abiName).toBe('SessionKeyValidator')
+  expect(call.sessionSpec).toEqual(spec)
+  expect(call.args).toHaveLength(1)
+  expect(call.args[0]?.name).toBe('spec')
+  expect(call.args[0]?.value).toContain('"maxValuePerUse": "7"')
+  expect(call.args[0]?.value).toContain(bob)
+
+  const bad = decodeCall({ to, data: create(`${encodeSessionSpec(spec)}00`) })
+  expect(bad.functionName).toBe('createSession')
+  expect(bad.sessionSpec).toBeUndefined()
+  expect(bad.args[0]?.value).toMatch(
+    /^malformed packed spec \(Invalid packed session spec at byte 98: 1 trailing/,
+  )
 })

@@ -1,7 +1,14 @@
 /**
  * Human-readable views of what the popup is asked to sign: calls decoded against known ABIs (ERC-20 and our
- * contracts), ETH values, messages as text or hex, typed data as domain + message.
+ * contracts; the packed spec of a `createSession` call is unpacked), ETH values, messages as text or hex, typed
+ * data as domain + message.
  */
+import {
+  decodeSessionSpec,
+  InvalidSessionSpecEncodingError,
+  type SessionSpec,
+  sessionKeyValidatorAbi as sessionAbi,
+} from '@sso/client/session'
 import {
   accountFactoryAbi,
   sessionKeyValidatorAbi,
@@ -15,7 +22,8 @@ const knownAbis: readonly { name: string; abi: Abi }[] = [
   { name: 'ERC-20', abi: erc20Abi },
   { name: 'SsoAccount', abi: ssoAccountAbi as Abi },
   { name: 'WebAuthnValidator', abi: webAuthnValidatorAbi as Abi },
-  { name: 'SessionKeyValidator', abi: sessionKeyValidatorAbi as Abi },
+  // The client's subset first: it speaks the packed spec (createSession(bytes)) whatever the generated ABI's age.
+  { name: 'SessionKeyValidator', abi: [...sessionAbi, ...sessionKeyValidatorAbi] as Abi },
   { name: 'AccountFactory', abi: accountFactoryAbi as Abi },
   { name: 'SponsorPaymaster', abi: sponsorPaymasterAbi as Abi },
 ]
@@ -34,6 +42,8 @@ export type DecodedCall = {
   args: { name: string; value: string }[]
   /** ERC-20 `transfer` / `approve` / `transferFrom`: the raw token amount (formatted with the token's decimals). */
   tokenAmount: bigint | undefined
+  /** `createSession(bytes spec)` on the SessionKeyValidator: the unpacked spec (undefined when malformed). */
+  sessionSpec?: SessionSpec | undefined
 }
 
 /** Formats any decoded ABI value for display (bigints as decimal strings, nested values as JSON). */
@@ -71,6 +81,23 @@ export function decodeCall(call: {
         name: item?.inputs?.[index]?.name || `arg${index}`,
         value: formatValue(arg),
       }))
+      const first = decoded.args?.[0]
+      if (
+        name === 'SessionKeyValidator' &&
+        decoded.functionName === 'createSession' &&
+        typeof first === 'string'
+      ) {
+        const session = unpackSpec(first as Hex)
+        args[0] = { name: 'spec', value: session.text }
+        return {
+          ...base,
+          functionName: decoded.functionName,
+          abiName: name,
+          args,
+          tokenAmount: undefined,
+          sessionSpec: session.spec,
+        }
+      }
       const last = decoded.args?.at(-1)
       const tokenAmount =
         name === 'ERC-20' &&
@@ -84,6 +111,17 @@ export function decodeCall(call: {
     }
   }
   return { ...base, functionName: undefined, abiName: undefined, args: [], tokenAmount: undefined }
+}
+
+/** The packed spec of `createSession` as readable JSON, or why it is malformed (the raw bytes are still shown). */
+function unpackSpec(packed: Hex): { spec: SessionSpec | undefined; text: string } {
+  try {
+    const spec = decodeSessionSpec(packed)
+    return { spec, text: formatValue(spec) }
+  } catch (error) {
+    if (!(error instanceof InvalidSessionSpecEncodingError)) throw error
+    return { spec: undefined, text: `malformed packed spec (${error.shortMessage}): ${packed}` }
+  }
 }
 
 /** A `personal_sign` message as text when it is valid UTF-8 (without control characters), else undefined. */

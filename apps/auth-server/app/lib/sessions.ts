@@ -5,11 +5,11 @@
 import type { SsoAccount } from '@sso/client/account'
 import type { RpcSchema } from '@sso/client/popup'
 import {
+  encodeSessionSpec,
   type SessionSpec,
   sessionId as sessionIdOf,
   sessionKeyValidatorAbi,
   sessionSpecFromWire,
-  toSpecStruct,
   validateSessionSpec,
 } from '@sso/client/session'
 import { deployments } from '@sso/contracts-abi'
@@ -94,7 +94,7 @@ export async function createSession(parameters: {
         data: encodeFunctionData({
           abi: sessionKeyValidatorAbi,
           functionName: 'createSession',
-          args: [toSpecStruct(spec)],
+          args: [encodeSessionSpec(spec)],
         }),
       },
     ],

@@ -3,11 +3,11 @@ import {
   callPolicy,
   createMemoryKeyStore,
   createSecp256k1SessionSigner,
+  encodeSessionSpec,
   lifetime,
   type SessionSpec,
   sessionKeyValidatorAbi,
   toSessionAccount,
-  toSpecStruct,
   transferPolicy,
 } from '@sso/client/session'
 import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
@@ -57,7 +57,7 @@ export async function createBenchSession(
     data: encodeFunctionData({
       abi: sessionKeyValidatorAbi,
       functionName: 'createSession',
-      args: [toSpecStruct(spec)],
+      args: [encodeSessionSpec(spec)],
     }),
   }
   const gas = (await env.sendUserOperation(owner, [call])).gasUsed
