@@ -8,7 +8,6 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 import {
     Execution,
     IERC7579Execution,
-    IERC7579Module,
     IERC7579ModuleConfig,
     IERC7579Validator,
     MODULE_TYPE_VALIDATOR
@@ -24,27 +23,27 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// an on-chain policy: expiry, a fee limit, call policies (target, selector, value, calldata constraints) and
 /// transfer policies, each amount capped by a usage limit (unlimited, lifetime or per-period allowance).
 ///
-/// @dev **Sessions.** The account creates a session by calling {createSession} itself (`msg.sender` is the
-/// account). Only `keccak256(abi.encode(spec))` (the session id) and one packed slot of state are stored; the spec
-/// travels in every session userOp signature and in the {SessionCreated} event. Limits are tracked per session per
-/// account, one storage slot per limit (`spent`, `periodIndex`); the fee counter shares the session's slot.
+/// @dev **Specs.** A spec travels packed (see {SessionSpecLib} and docs/interfaces.md): fixed-width big-endian
+/// fields, no padding. The session id is `keccak256(spec)`. The account creates a session by calling
+/// {createSession} itself (`msg.sender` is the account), which checks every rule and the exact layout; only the id
+/// and one slot of state are stored, the spec travels in every session userOp signature and in {SessionCreated}.
+/// Since an id is only ever active for bytes that passed those checks, validation reads the spec without bounds
+/// checks.
 ///
 /// **UserOp signature** (`userOp.signature`, the validator is selected through the nonce key as usual):
-/// `abi.encode(SessionSpec spec, uint48 timestamp, bytes signerSignature)` where
-/// - `spec` is the full session spec (its hash must be an active session of the account);
+/// `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature` where
 /// - `timestamp` is the current time claimed by the signer (the latest block time): it selects the period of every
 ///   `Allowance` limit the userOp consumes (`periodIndex = timestamp / period`) and must not be past `expiresAt`;
 /// - `signerSignature` signs `digest = keccak256(abi.encode(userOpHash, sessionId))`:
-///   * secp256k1 signer (20-byte `signer`): a 65-byte `r ‖ s ‖ v` ECDSA signature over `digest` itself (no prefix);
-///   * P-256 signer (64-byte `signer` = `x ‖ y`): a 64-byte `r ‖ s` signature over `sha256(digest)`, i.e. what
-///     WebCrypto's `sign({ name: 'ECDSA', hash: 'SHA-256' }, key, digest)` returns for the 32 digest bytes. High-s
-///     signatures are accepted (normalised here), so WebCrypto output needs no post-processing.
+///   * secp256k1 signer (kind 1): a 65-byte `r ‖ s ‖ v` ECDSA signature over `digest` itself (no prefix);
+///   * P-256 signer (kind 2, `x ‖ y`): a 64-byte `r ‖ s` signature over `sha256(digest)`, i.e. what WebCrypto's
+///     `sign({ name: 'ECDSA', hash: 'SHA-256' }, key, digest)` returns for the 32 digest bytes. High-s signatures
+///     are accepted (normalised here), so WebCrypto output needs no post-processing.
 ///
 /// **Time.** Validation cannot read TIMESTAMP (ERC-7562), so time is carried by the returned validation data: the
 /// userOp is valid from `validAfter` = the latest start of the allowance periods it consumed, until `validUntil` =
 /// the earliest of `expiresAt` and the ends of those periods. The EntryPoint rejects the userOp outside that
-/// window, so a wrong claimed period can never be charged on chain. A userOp that consumes no allowance is valid
-/// from 0 to `expiresAt`.
+/// window, so a wrong claimed period can never be charged on chain.
 ///
 /// **Fee.** When the userOp has no paymaster, `fee = maxFeePerGas × (verificationGasLimit + callGasLimit +
 /// preVerificationGas)` (the most the account can pay the EntryPoint) is counted against `feeLimit`. With a paymaster
@@ -55,65 +54,72 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// calldata -> the transfer policy of `target`; otherwise the call policy of (`target`, selector). A session may
 /// never call the account itself, this validator, the EntryPoint (deposits, stake, withdrawals) or any module
 /// installed on the account (`isModuleInstalled` of every type; fallback handlers are checked for the called
-/// selector), nor use the install/uninstall/upgrade selectors: checked at creation and again at every use, since
-/// modules can be installed later.
+/// selector), nor use the install/uninstall/upgrade selectors. Checked at creation and again at every use: the
+/// session records the account's `modulesVersion()` (SsoAccount bumps it on every install and uninstall) and a use
+/// repeats the `isModuleInstalled` calls only when it changed, or when the account has no such counter.
+///
+/// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per account:
+/// the session nonce (bumped by revoke-all). Per session and nonce: one slot with the state, the account's modules
+/// version at creation, the fee counter and the first limit's counter; limits 2k and 2k+1 share one more slot each.
+/// A counter is `spent` plus a 24-bit period tag `(timestamp / period) mod 2^24`; a new tag resets `spent`.
 ///
 /// **Errors.** A bad signer signature returns `SIG_VALIDATION_FAILED` (so gas estimation with a dummy signature
 /// works); every policy violation reverts with a custom error naming the rule, which the bundler returns to the
 /// client during simulation.
-///
-/// **Storage** is ERC-7562-friendly: every slot read or written in validation is keyed by the account as the
-/// innermost mapping key (or the only key).
 contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
 
-    uint8 private constant _STATE_NONE = 0;
-    uint8 private constant _STATE_ACTIVE = 1;
-    uint8 private constant _STATE_REVOKED = 2;
+    /// @dev Session slot layout (low to high bits): tag (16) ‖ fee spent (88) ‖ fee period tag (24) ‖ counter 1
+    /// spent (104) ‖ counter 1 period tag (24). Tag 0: none, 1: revoked, 2: active (modules version unknown),
+    /// 3 + v: active, created when the account's modules version was v.
+    uint256 private constant _TAG_REVOKED = 1;
+    uint256 private constant _TAG_ACTIVE_UNVERSIONED = 2;
+    uint256 private constant _TAG_VERSION_BASE = 3;
+    uint256 private constant _TAG_MASK = 0xffff;
+    uint256 private constant _FEE_SHIFT = 16;
+    uint256 private constant _FEE_BITS = 88;
+    uint256 private constant _COUNTER_BITS = 104;
+    uint256 private constant _PERIOD_TAG_MASK = 0xffffff;
 
-    uint256 private constant _KIND_TRANSFER = 1;
-    uint256 private constant _KIND_CALL_VALUE = 2;
-    uint256 private constant _KIND_CONSTRAINT = 3;
+    uint256 private constant _MAX_FEE_LIMIT = (1 << _FEE_BITS) - 1;
+    uint256 private constant _MAX_LIMIT = (1 << _COUNTER_BITS) - 1;
+
+    uint256 private constant _SIGNER_SECP256K1 = 1;
+    uint256 private constant _SIGNER_P256 = 2;
+
+    // Packed sizes.
+    uint256 private constant _LIMIT_SIZE = 18;
+    uint256 private constant _CALL_POLICY_SIZE = 56;
+    uint256 private constant _CONSTRAINT_SIZE = 53;
+    uint256 private constant _TRANSFER_POLICY_SIZE = 51;
 
     /// @dev Selectors a session may never call on any target.
     bytes4 private constant _INSTALL_MODULE = IERC7579ModuleConfig.installModule.selector;
     bytes4 private constant _UNINSTALL_MODULE = IERC7579ModuleConfig.uninstallModule.selector;
     bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
     bytes4 private constant _UPGRADE_TO = bytes4(keccak256("upgradeTo(address)"));
+    /// @dev `modulesVersion()` of SsoAccount.
+    bytes4 private constant _MODULES_VERSION = bytes4(keccak256("modulesVersion()"));
 
-    uint256 private constant _MAX_FEE_LIMIT = type(uint104).max;
-    uint256 private constant _MAX_LIMIT = type(uint208).max;
-
-    /// @dev One slot per session per account. `nonce` is the account's session nonce at creation; the fee
-    /// counter lives here so a session userOp touches one slot less.
-    struct SessionRecord {
-        uint8 state;
-        uint48 nonce;
-        uint48 expiresAt;
-        uint104 feeSpent;
-        uint48 feePeriod;
-    }
-
-    /// @dev One slot per limit per session per account.
-    struct Usage {
-        uint208 spent;
-        uint48 period;
-    }
-
-    /// @dev Per-userOp validation context; `validAfter` / `validUntil` narrow as allowances are consumed.
+    /// @dev Per-userOp validation state. `word` is the session slot, written back once at the end.
     struct Context {
         address account;
         bytes32 id;
-        uint48 nonce;
-        uint48 timestamp;
-        uint48 validAfter;
-        uint48 validUntil;
+        uint256 nonce;
+        bytes32 sessionKey;
+        uint256 word;
+        uint256 tag;
+        uint256 header;
+        uint256 timestamp;
+        uint256 validAfter;
+        uint256 validUntil;
+        bool modulesUnchanged;
     }
 
-    mapping(address account => uint48) private _nonces;
-    mapping(bytes32 sessionId => mapping(address account => SessionRecord)) private _sessions;
-    mapping(bytes32 usageKey => mapping(address account => Usage)) private _usage;
+    mapping(address account => uint256) private _nonces;
+    mapping(bytes32 sessionKey => mapping(address account => uint256)) private _sessions;
+    mapping(bytes32 counterKey => mapping(address account => uint256)) private _counters;
 
     // ---------------------------------------------------------------------------------------------------------
     // ERC-7579 module
@@ -135,7 +141,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @notice Validates a session userOp of the calling account (see the contract documentation for the
     /// signature encoding). Returns `SIG_VALIDATION_FAILED` for a bad signer signature and reverts with a custom
     /// error for any policy violation.
-    /// @param userOp The user operation; `userOp.signature` is `abi.encode(SessionSpec, uint48, bytes)`.
+    /// @param userOp The user operation; `userOp.signature` is `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ sig`.
     /// @param userOpHash The hash the account asks to validate.
     /// @return validationData Packed signature result and the `validAfter` / `validUntil` window.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash)
@@ -143,24 +149,15 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         override
         returns (uint256 validationData)
     {
-        (SessionSpec calldata spec, bytes32 id, uint48 timestamp, bytes calldata signerSignature) =
-            _decodeSignature(userOp.signature);
-        Context memory ctx = _loadActiveSession(msg.sender, id, spec.expiresAt);
-        if (timestamp > spec.expiresAt) revert SessionExpired(ctx.id, spec.expiresAt);
-        ctx.timestamp = timestamp;
-
-        bool signatureValid = _verifySigner(spec.signer, keccak256(abi.encode(userOpHash, ctx.id)), signerSignature);
-
-        if (userOp.paymasterAndData.length == 0) {
-            uint256 fee = ERC4337Utils.maxFeePerGas(userOp)
-                * (ERC4337Utils.verificationGasLimit(userOp)
-                    + ERC4337Utils.callGasLimit(userOp)
-                    + userOp.preVerificationGas);
-            _consumeFee(ctx, spec.feeLimit, fee);
-        }
+        (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature) = _splitSignature(userOp.signature);
+        Context memory ctx = _loadActiveSession(spec, timestamp);
+        bool signatureValid = _verifySigner(spec, _digest(userOpHash, ctx.id), signerSignature);
+        if (userOp.paymasterAndData.length == 0) _consumeFee(ctx, spec, userOp);
+        ctx.modulesUnchanged =
+            ctx.tag >= _TAG_VERSION_BASE && _modulesVersion(msg.sender) == ctx.tag - _TAG_VERSION_BASE;
         _checkExecution(ctx, spec, userOp.callData);
-
-        return ERC4337Utils.packValidationData(signatureValid, ctx.validAfter, ctx.validUntil);
+        _sessions[ctx.sessionKey][msg.sender] = ctx.word;
+        return ERC4337Utils.packValidationData(signatureValid, uint48(ctx.validAfter), uint48(ctx.validUntil));
     }
 
     /// @notice Sessions do not sign messages: always returns `0xffffffff`.
@@ -173,19 +170,20 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc ISessionKeyValidator
-    function createSession(SessionSpec calldata spec) external returns (bytes32 id) {
+    function createSession(bytes calldata spec) external returns (bytes32 id) {
         address account = msg.sender;
         if (!IERC7579ModuleConfig(account).isModuleInstalled(MODULE_TYPE_VALIDATOR, address(this), "")) {
             revert SessionValidatorNotInstalled(account);
         }
         _validateSpec(account, spec);
 
-        id = keccak256(abi.encode(spec));
-        uint48 nonce = _nonces[account];
-        SessionRecord storage record = _sessions[id][account];
-        if (record.state != _STATE_NONE && record.nonce == nonce) revert SessionAlreadyExists(id);
-        _sessions[id][account] =
-            SessionRecord({state: _STATE_ACTIVE, nonce: nonce, expiresAt: spec.expiresAt, feeSpent: 0, feePeriod: 0});
+        id = _hash(spec);
+        bytes32 sessionKey = _sessionKey(id, _nonces[account]);
+        if (_sessions[sessionKey][account] != 0) revert SessionAlreadyExists(id);
+        (bool versioned, uint256 version) = _tryModulesVersion(account);
+        _sessions[sessionKey][account] = versioned && version <= _TAG_MASK - _TAG_VERSION_BASE
+            ? _TAG_VERSION_BASE + version
+            : _TAG_ACTIVE_UNVERSIONED;
         emit SessionCreated(account, id, spec);
     }
 
@@ -211,54 +209,57 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     // ---------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc ISessionKeyValidator
-    function sessionId(SessionSpec calldata spec) external pure returns (bytes32) {
-        return keccak256(abi.encode(spec));
+    function sessionId(bytes calldata spec) external pure returns (bytes32) {
+        return keccak256(spec);
     }
 
     /// @inheritdoc ISessionKeyValidator
+    /// @dev A session created before a revoke-all is found in the previous nonces (up to 256 of them).
     function sessionStatus(address account, bytes32 id) public view returns (Status) {
-        SessionRecord memory record = _sessions[id][account];
-        if (record.state == _STATE_NONE) return Status.None;
-        if (record.state == _STATE_REVOKED || record.nonce != _nonces[account]) return Status.Revoked;
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > record.expiresAt) return Status.Expired;
-        return Status.Active;
+        uint256 nonce = _nonces[account];
+        uint256 tag = _sessions[_sessionKey(id, nonce)][account] & _TAG_MASK;
+        if (tag >= _TAG_ACTIVE_UNVERSIONED) return Status.Active;
+        if (tag == _TAG_REVOKED) return Status.Revoked;
+        for (uint256 n = nonce; n > 0 && nonce - n < 256; --n) {
+            if (_sessions[_sessionKey(id, n - 1)][account] != 0) return Status.Revoked;
+        }
+        return Status.None;
     }
 
     /// @inheritdoc ISessionKeyValidator
-    function sessionState(address account, SessionSpec calldata spec)
-        external
-        view
-        returns (SessionState memory state)
-    {
-        bytes32 id = keccak256(abi.encode(spec));
-        SessionRecord memory record = _sessions[id][account];
-        Context memory ctx = Context({
-            account: account,
-            id: id,
-            nonce: record.nonce,
-            timestamp: uint48(block.timestamp),
-            validAfter: 0,
-            validUntil: type(uint48).max
-        });
-        state.status = sessionStatus(account, id);
-        state.feeRemaining = _remaining(spec.feeLimit, record.feeSpent, record.feePeriod);
+    function sessionState(address account, bytes calldata spec) external view returns (SessionState memory state) {
+        _validateLayout(spec);
+        Context memory ctx;
+        ctx.account = account;
+        ctx.id = keccak256(spec);
+        ctx.nonce = _nonces[account];
+        ctx.word = _sessions[_sessionKey(ctx.id, ctx.nonce)][account];
+        ctx.timestamp = block.timestamp;
 
-        state.callPolicies = new CallPolicyState[](spec.callPolicies.length);
-        for (uint256 i = 0; i < spec.callPolicies.length; ++i) {
-            CallPolicy calldata policy = spec.callPolicies[i];
-            state.callPolicies[i].valueRemaining = _remainingOf(ctx, _KIND_CALL_VALUE, i, 0, policy.valueLimit);
-            uint256[] memory constraintRemaining = new uint256[](policy.constraints.length);
-            for (uint256 j = 0; j < policy.constraints.length; ++j) {
-                constraintRemaining[j] = _remainingOf(ctx, _KIND_CONSTRAINT, i, j, policy.constraints[j].limit);
+        uint256 header = 1 + (_u8(spec, 0) == _SIGNER_SECP256K1 ? 20 : 64);
+        state.status = sessionStatus(account, ctx.id);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (state.status == Status.Active && block.timestamp > _u48(spec, header)) state.status = Status.Expired;
+        state.feeRemaining = _remainingIn(ctx, ctx.word, _FEE_SHIFT, _FEE_BITS, spec, header + 6);
+
+        uint256 p = header + 25;
+        uint256 counter = 1;
+        state.callPolicies = new CallPolicyState[](_u8(spec, p - 1));
+        for (uint256 i = 0; i < state.callPolicies.length; ++i) {
+            (state.callPolicies[i].valueRemaining, counter) = _remainingOf(ctx, counter, spec, p + 37);
+            uint256 constraints = _u8(spec, p + 55);
+            state.callPolicies[i].constraintRemaining = new uint256[](constraints);
+            for (uint256 j = 0; j < constraints; ++j) {
+                (state.callPolicies[i].constraintRemaining[j], counter) =
+                    _remainingOf(ctx, counter, spec, p + _CALL_POLICY_SIZE + j * _CONSTRAINT_SIZE + 35);
             }
-            state.callPolicies[i].constraintRemaining = constraintRemaining;
+            p += _CALL_POLICY_SIZE + constraints * _CONSTRAINT_SIZE;
         }
-
-        state.transferValueRemaining = new uint256[](spec.transferPolicies.length);
-        for (uint256 i = 0; i < spec.transferPolicies.length; ++i) {
-            state.transferValueRemaining[i] =
-                _remainingOf(ctx, _KIND_TRANSFER, i, 0, spec.transferPolicies[i].valueLimit);
+        state.transferValueRemaining = new uint256[](_u8(spec, p));
+        p += 1;
+        for (uint256 i = 0; i < state.transferValueRemaining.length; ++i) {
+            (state.transferValueRemaining[i], counter) = _remainingOf(ctx, counter, spec, p + 33);
+            p += _TRANSFER_POLICY_SIZE;
         }
     }
 
@@ -271,76 +272,81 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     // Internal: validation
     // ---------------------------------------------------------------------------------------------------------
 
-    /// @dev Decodes `abi.encode(SessionSpec spec, uint48 timestamp, bytes signerSignature)` in place (no copy) and
-    /// returns the session id hashed from the raw spec bytes: `keccak256(0x20 ‖ signature[specOffset:sigOffset])`,
-    /// which equals `keccak256(abi.encode(spec))` for the canonical encoding (spec tail first, then the signature).
-    /// Any other encoding hashes to an id that was never created. When the id matches, the hashed bytes are the
-    /// canonical encoding of an approved spec, whose inner offsets all point inside those bytes, so `spec` reads
-    /// exactly what the account approved.
-    function _decodeSignature(bytes calldata signature)
+    /// @dev Splits `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature`.
+    function _splitSignature(bytes calldata signature)
         internal
         pure
-        returns (SessionSpec calldata spec, bytes32 id, uint48 timestamp, bytes calldata signerSignature)
+        returns (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature)
     {
-        if (signature.length < 0x60) revert InvalidSessionSignatureEncoding();
-        uint256 specOffset = uint256(bytes32(signature[0x00:0x20]));
-        uint256 claimedTime = uint256(bytes32(signature[0x20:0x40]));
-        uint256 sigOffset = uint256(bytes32(signature[0x40:0x60]));
-        // A spec head is 7 words; a bytes head is its length word.
-        if (
-            claimedTime > type(uint48).max || specOffset > signature.length || sigOffset > signature.length
-                || signature.length - sigOffset < 0x20 || sigOffset < specOffset || sigOffset - specOffset < 0xe0
-        ) revert InvalidSessionSignatureEncoding();
-        uint256 sigLength = uint256(bytes32(signature[sigOffset:sigOffset + 0x20]));
-        if (sigLength > signature.length - sigOffset - 0x20) revert InvalidSessionSignatureEncoding();
-        signerSignature = signature[sigOffset + 0x20:sigOffset + 0x20 + sigLength];
-        timestamp = uint48(claimedTime);
+        if (signature.length < 2) revert InvalidSessionSignatureEncoding();
+        uint256 specEnd = 2 + uint16(bytes2(signature[0:2]));
+        if (signature.length < specEnd + 6) revert InvalidSessionSignatureEncoding();
+        spec = signature[2:specEnd];
+        timestamp = uint48(bytes6(signature[specEnd:specEnd + 6]));
+        signerSignature = signature[specEnd + 6:];
+    }
+
+    /// @dev Loads the session of `spec` for the calling account; reverts unless it is active in the current nonce
+    /// and `timestamp` is not past its expiry.
+    function _loadActiveSession(bytes calldata spec, uint256 timestamp) internal view returns (Context memory ctx) {
+        ctx.account = msg.sender;
+        ctx.id = _hash(spec);
+        ctx.nonce = _nonces[msg.sender];
+        ctx.sessionKey = _sessionKey(ctx.id, ctx.nonce);
+        ctx.word = _sessions[ctx.sessionKey][msg.sender];
+        ctx.tag = ctx.word & _TAG_MASK;
+        if (ctx.tag < _TAG_ACTIVE_UNVERSIONED) revert SessionNotActive(ctx.id);
+        ctx.header = _u8(spec, 0) == _SIGNER_SECP256K1 ? 21 : 65;
+        uint256 expiresAt = _u48(spec, ctx.header);
+        if (timestamp > expiresAt) revert SessionExpired(ctx.id, uint48(expiresAt));
+        ctx.timestamp = timestamp;
+        ctx.validUntil = expiresAt;
+    }
+
+    /// @dev What the session signer signs: `keccak256(abi.encode(userOpHash, id))`.
+    function _digest(bytes32 userOpHash, bytes32 id) internal pure returns (bytes32 digest) {
         assembly ("memory-safe") {
-            spec := add(signature.offset, specOffset)
-            let m := mload(0x40)
-            let length := sub(sigOffset, specOffset)
-            mstore(m, 0x20)
-            calldatacopy(add(m, 0x20), spec, length)
-            id := keccak256(m, add(length, 0x20))
+            mstore(0x00, userOpHash)
+            mstore(0x20, id)
+            digest := keccak256(0x00, 0x40)
         }
     }
 
-    /// @dev Loads the session `id` of `account`; reverts unless it is active in the current nonce.
-    function _loadActiveSession(address account, bytes32 id, uint48 expiresAt)
-        internal
-        view
-        returns (Context memory ctx)
-    {
-        SessionRecord storage record = _sessions[id][account];
-        uint48 nonce = _nonces[account];
-        if (record.state != _STATE_ACTIVE || record.nonce != nonce) revert SessionNotActive(id);
-        ctx = Context({account: account, id: id, nonce: nonce, timestamp: 0, validAfter: 0, validUntil: expiresAt});
+    /// @dev Counts the most the account can pay for `userOp` against the fee limit (its counter is in the word).
+    function _consumeFee(Context memory ctx, bytes calldata spec, PackedUserOperation calldata userOp) internal pure {
+        uint256 fee = ERC4337Utils.maxFeePerGas(userOp)
+            * (ERC4337Utils.verificationGasLimit(userOp)
+                + ERC4337Utils.callGasLimit(userOp)
+                + userOp.preVerificationGas);
+        if (fee == 0) return;
+        uint256 remaining;
+        (ctx.word, remaining) = _consumeIn(ctx, ctx.word, _FEE_SHIFT, _FEE_BITS, spec, ctx.header + 6, fee);
+        if (fee > remaining) revert FeeLimitExceeded(fee, remaining);
     }
 
     /// @dev Verifies the session signer's signature of `digest` (see the contract documentation).
-    function _verifySigner(bytes calldata signer, bytes32 digest, bytes calldata signature)
-        internal
-        view
-        returns (bool)
-    {
-        if (signer.length == 20) {
+    function _verifySigner(bytes calldata spec, bytes32 digest, bytes calldata signature) internal view returns (bool) {
+        if (_u8(spec, 0) == _SIGNER_SECP256K1) {
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-            return err == ECDSA.RecoverError.NoError && recovered == address(bytes20(signer));
+            return err == ECDSA.RecoverError.NoError && recovered == address(bytes20(spec[1:21]));
         }
-        if (signer.length == 64 && signature.length == 64) {
-            bytes32 r = bytes32(signature[0x00:0x20]);
-            uint256 s = uint256(bytes32(signature[0x20:0x40]));
-            // WebCrypto does not normalise s; (r, N - s) is the same signature.
-            if (s > P256.N / 2 && s < P256.N) s = P256.N - s;
-            return P256.verify(
-                sha256(abi.encodePacked(digest)), r, bytes32(s), bytes32(signer[0x00:0x20]), bytes32(signer[0x20:0x40])
-            );
+        if (signature.length != 64) return false;
+        bytes32 r = bytes32(signature[0x00:0x20]);
+        uint256 s = uint256(bytes32(signature[0x20:0x40]));
+        // WebCrypto does not normalise s; (r, N - s) is the same signature.
+        if (s > P256.N / 2 && s < P256.N) s = P256.N - s;
+        bytes32 message;
+        assembly ("memory-safe") {
+            mstore(0x00, digest)
+            if iszero(staticcall(gas(), 0x02, 0x00, 0x20, 0x00, 0x20)) { revert(0, 0) }
+            message := mload(0x00)
         }
-        return false;
+        return P256.verify(message, r, bytes32(s), bytes32(spec[1:33]), bytes32(spec[33:65]));
     }
 
     /// @dev Checks every call of the account's `execute(bytes32,bytes)` calldata against the session's policies.
-    function _checkExecution(Context memory ctx, SessionSpec calldata spec, bytes calldata callData) internal {
+    function _checkExecution(Context memory ctx, bytes calldata spec, bytes calldata callData) internal {
+        uint256 policies = ctx.header + 25; // the first call policy, after the call policy count
         (bytes32 mode, bytes calldata executionCalldata) = _decodeExecute(callData);
         bytes1 callType = mode[0];
         bytes1 execType = mode[1];
@@ -351,12 +357,12 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
 
         if (callType == CallType.unwrap(ERC7579Utils.CALLTYPE_SINGLE)) {
             (address target, uint256 value, bytes calldata data) = ERC7579Utils.decodeSingle(executionCalldata);
-            _checkCall(ctx, spec, target, value, data);
+            _checkCall(ctx, spec, policies, target, value, data);
         } else if (callType == CallType.unwrap(ERC7579Utils.CALLTYPE_BATCH)) {
             Execution[] calldata batch = ERC7579Utils.decodeBatch(executionCalldata);
             for (uint256 i = 0; i < batch.length; ++i) {
                 Execution calldata execution = batch[i];
-                _checkCall(ctx, spec, execution.target, execution.value, execution.callData);
+                _checkCall(ctx, spec, policies, execution.target, execution.value, execution.callData);
             }
         } else {
             revert UnsupportedExecutionMode(mode);
@@ -382,115 +388,154 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         executionCalldata = callData[lengthAt + 0x20:lengthAt + 0x20 + length];
     }
 
-    /// @dev Checks one call (target, value, data) of the userOp and counts it against its policy's limits.
+    /// @dev Checks one call (target, value, data) of the userOp against its policy and counts it against the
+    /// policy's limits. Walks the policies in spec order, numbering the limited counters on the way.
     function _checkCall(
         Context memory ctx,
-        SessionSpec calldata spec,
+        bytes calldata spec,
+        uint256 p,
         address target,
         uint256 value,
         bytes calldata data
     ) internal {
-        if (data.length == 0) {
-            _checkTarget(ctx.account, target, bytes4(0), false);
-            _checkTransfer(ctx, spec.transferPolicies, target, value);
-        } else {
-            if (data.length < 4) revert InvalidCallData(target);
-            _checkTarget(ctx.account, target, bytes4(data), true);
-            _checkFunctionCall(ctx, spec.callPolicies, target, value, data);
+        bool isCall = data.length != 0;
+        if (isCall && data.length < 4) revert InvalidCallData(target);
+        bytes4 selector = isCall ? bytes4(data) : bytes4(0);
+        _checkTarget(ctx.account, target, selector, isCall, !ctx.modulesUnchanged);
+
+        uint256 counter = 1;
+        uint256 count = _u8(spec, p - 1);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 constraints = _u8(spec, p + 55);
+            if (isCall && _address(spec, p) == target && bytes4(bytes32(_word(spec, p + 20))) == selector) {
+                _checkFunctionCall(ctx, spec, p, counter, target, value, data);
+                return;
+            }
+            counter += _limitedCounters(spec, p, constraints);
+            p += _CALL_POLICY_SIZE + constraints * _CONSTRAINT_SIZE;
         }
+        if (isCall) revert NoCallPolicy(target, selector);
+        _checkTransfer(ctx, spec, p, counter, target, value);
     }
 
-    function _checkTransfer(Context memory ctx, TransferPolicy[] calldata policies, address target, uint256 value)
-        internal
-    {
-        for (uint256 i = 0; i < policies.length; ++i) {
-            TransferPolicy calldata policy = policies[i];
-            if (policy.target != target) continue;
-            if (value > policy.maxValuePerUse) {
-                revert TransferValuePerUseExceeded(target, value, policy.maxValuePerUse);
+    /// @dev Checks a plain transfer against the transfer policies, which start at `p` (their count), and counts
+    /// it; `counter` is the number of the first counter after the call policies'.
+    function _checkTransfer(
+        Context memory ctx,
+        bytes calldata spec,
+        uint256 p,
+        uint256 counter,
+        address target,
+        uint256 value
+    ) internal {
+        uint256 count = _u8(spec, p);
+        p += 1;
+        for (uint256 i = 0; i < count; ++i) {
+            if (_address(spec, p) == target) {
+                uint256 maxValuePerUse = _u104(spec, p + 20);
+                if (value > maxValuePerUse) revert TransferValuePerUseExceeded(target, value, maxValuePerUse);
+                (bool ok, uint256 remaining) = _consume(ctx, counter, spec, p + 33, value);
+                if (!ok) revert TransferValueLimitExceeded(target, value, remaining);
+                return;
             }
-            (bool ok, uint256 remaining) = _consume(ctx, _usageKey(ctx, _KIND_TRANSFER, i, 0), policy.valueLimit, value);
-            if (!ok) revert TransferValueLimitExceeded(target, value, remaining);
-            return;
+            if (_u8(spec, p + 33) != 0) ++counter;
+            p += _TRANSFER_POLICY_SIZE;
         }
         revert NoTransferPolicy(target);
     }
 
+    /// @dev How many limits of the call policy at `p` (value limit and constraints) are not Unlimited.
+    function _limitedCounters(bytes calldata spec, uint256 p, uint256 constraints) internal pure returns (uint256 n) {
+        if (_u8(spec, p + 37) != 0) ++n;
+        for (
+            uint256 c = p + _CALL_POLICY_SIZE + 35;
+            c < p + _CALL_POLICY_SIZE + constraints * _CONSTRAINT_SIZE;
+            c += _CONSTRAINT_SIZE
+        ) {
+            if (_u8(spec, c) != 0) ++n;
+        }
+    }
+
+    /// @dev Checks a call against the call policy at `p` whose first limited counter is `counter`.
     function _checkFunctionCall(
         Context memory ctx,
-        CallPolicy[] calldata policies,
+        bytes calldata spec,
+        uint256 p,
+        uint256 counter,
         address target,
         uint256 value,
         bytes calldata data
     ) internal {
         bytes4 selector = bytes4(data);
-        for (uint256 i = 0; i < policies.length; ++i) {
-            CallPolicy calldata policy = policies[i];
-            if (policy.target != target || policy.selector != selector) continue;
-            if (value > policy.maxValuePerUse) {
-                revert CallValuePerUseExceeded(target, selector, value, policy.maxValuePerUse);
-            }
-            (bool ok, uint256 remaining) =
-                _consume(ctx, _usageKey(ctx, _KIND_CALL_VALUE, i, 0), policy.valueLimit, value);
+        uint256 maxValuePerUse = _u104(spec, p + 24);
+        if (value > maxValuePerUse) revert CallValuePerUseExceeded(target, selector, value, maxValuePerUse);
+        if (_u8(spec, p + 37) != 0) {
+            (bool ok, uint256 remaining) = _consume(ctx, counter, spec, p + 37, value);
             if (!ok) revert CallValueLimitExceeded(target, selector, value, remaining);
-            for (uint256 j = 0; j < policy.constraints.length; ++j) {
-                _checkConstraint(ctx, policy.constraints[j], i, j, target, data);
-            }
-            return;
+            ++counter;
         }
-        revert NoCallPolicy(target, selector);
+        uint256 constraints = _u8(spec, p + 55);
+        for (uint256 j = 0; j < constraints; ++j) {
+            counter =
+                _checkConstraint(ctx, spec, p + _CALL_POLICY_SIZE + j * _CONSTRAINT_SIZE, j, counter, target, data);
+        }
     }
 
+    /// @dev Checks the constraint at `c` (number `j` of its policy) on `data` and counts the constrained word if
+    /// its limit is not Unlimited; returns the next counter number.
     function _checkConstraint(
         Context memory ctx,
-        Constraint calldata constraint,
-        uint256 policyIndex,
-        uint256 constraintIndex,
+        bytes calldata spec,
+        uint256 c,
+        uint256 j,
+        uint256 counter,
         address target,
         bytes calldata data
-    ) internal {
-        bytes32 word = _constrainedWord(constraint, constraintIndex, target, data);
-        if (!_holds(constraint.condition, word, constraint.refValue)) {
-            revert ConstraintViolated(
-                target, bytes4(data), constraintIndex, constraint.condition, word, constraint.refValue
-            );
+    ) internal returns (uint256) {
+        bytes32 word;
+        {
+            uint256 index = _u16(spec, c + 1);
+            uint256 start = 4 + 32 * index;
+            if (data.length < start + 32) revert ConstraintOutOfBounds(target, bytes4(data), j, index);
+            word = bytes32(data[start:start + 32]);
         }
-        bytes32 key = _usageKey(ctx, _KIND_CONSTRAINT, policyIndex, constraintIndex);
-        (bool ok, uint256 remaining) = _consume(ctx, key, constraint.limit, uint256(word));
-        if (!ok) revert ConstraintLimitExceeded(target, bytes4(data), constraintIndex, uint256(word), remaining);
+        {
+            bytes32 refValue = bytes32(_word(spec, c + 3));
+            uint256 condition = _u8(spec, c);
+            if (!_holds(condition, word, refValue)) {
+                revert ConstraintViolated(target, bytes4(data), j, Condition(condition), word, refValue);
+            }
+        }
+        if (_u8(spec, c + 35) == 0) return counter;
+        (bool ok, uint256 remaining) = _consume(ctx, counter, spec, c + 35, uint256(word));
+        if (!ok) revert ConstraintLimitExceeded(target, bytes4(data), j, uint256(word), remaining);
+        return counter + 1;
     }
 
-    /// @dev The calldata word a constraint applies to: bytes `[4 + 32 * index, 36 + 32 * index)`.
-    function _constrainedWord(
-        Constraint calldata constraint,
-        uint256 constraintIndex,
-        address target,
-        bytes calldata data
-    ) internal pure returns (bytes32) {
-        uint64 index = constraint.index;
-        uint256 start = 4 + 32 * uint256(index);
-        if (data.length < start + 32) revert ConstraintOutOfBounds(target, bytes4(data), constraintIndex, index);
-        return bytes32(data[start:start + 32]);
-    }
-
-    function _holds(Condition condition, bytes32 word, bytes32 refValue) internal pure returns (bool) {
-        if (condition == Condition.Unconstrained) return true;
-        if (condition == Condition.Equal) return word == refValue;
-        if (condition == Condition.NotEqual) return word != refValue;
-        if (condition == Condition.Greater) return uint256(word) > uint256(refValue);
-        if (condition == Condition.GreaterOrEqual) return uint256(word) >= uint256(refValue);
-        if (condition == Condition.Less) return uint256(word) < uint256(refValue);
+    function _holds(uint256 condition, bytes32 word, bytes32 refValue) internal pure returns (bool) {
+        if (condition == uint256(Condition.Unconstrained)) return true;
+        if (condition == uint256(Condition.Equal)) return word == refValue;
+        if (condition == uint256(Condition.NotEqual)) return word != refValue;
+        if (condition == uint256(Condition.Greater)) return uint256(word) > uint256(refValue);
+        if (condition == uint256(Condition.GreaterOrEqual)) return uint256(word) >= uint256(refValue);
+        if (condition == uint256(Condition.Less)) return uint256(word) < uint256(refValue);
         return uint256(word) <= uint256(refValue); // LessOrEqual
     }
 
-    /// @dev Reverts when `target` / `selector` is forbidden for any session of `account`.
-    function _checkTarget(address account, address target, bytes4 selector, bool isCall) internal view {
-        if (target == account || target == address(this) || target == ENTRY_POINT) revert ForbiddenTarget(target);
+    /// @dev Reverts when `target` / `selector` is forbidden for any session of `account`; `checkModules` asks the
+    /// account whether `target` is one of its modules.
+    function _checkTarget(address account, address target, bytes4 selector, bool isCall, bool checkModules)
+        internal
+        view
+    {
+        if (target == account || target == address(this) || target == ENTRY_POINT) {
+            revert ForbiddenTarget(target);
+        }
         if (
             selector == _INSTALL_MODULE || selector == _UNINSTALL_MODULE || selector == _UPGRADE_TO_AND_CALL
                 || selector == _UPGRADE_TO
         ) revert ForbiddenSelector(target, selector);
-        if (_isInstalledModule(account, target, selector, isCall)) revert ForbiddenTarget(target);
+        if (checkModules && _isInstalledModule(account, target, selector, isCall)) revert ForbiddenTarget(target);
     }
 
     /// @dev Whether `target` is installed on `account` as a validator, executor, hook or (for a non-zero
@@ -526,158 +571,271 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         }
     }
 
+    /// @dev The account's `modulesVersion()`, or `type(uint256).max` when it has none.
+    function _modulesVersion(address account) internal view returns (uint256) {
+        (bool ok, uint256 version) = _tryModulesVersion(account);
+        return ok ? version : type(uint256).max;
+    }
+
+    function _tryModulesVersion(address account) internal view returns (bool ok, uint256 version) {
+        bytes4 selector = _MODULES_VERSION;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            ok := and(staticcall(gas(), account, 0x00, 0x04, 0x00, 0x20), gt(returndatasize(), 0x1f))
+            version := mload(0x00)
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Internal: limits
     // ---------------------------------------------------------------------------------------------------------
 
-    /// @dev Counts `fee` against the fee limit, whose counter lives in the session record.
-    function _consumeFee(Context memory ctx, UsageLimit calldata limit, uint256 fee) internal {
-        if (fee == 0) return; // feeLimit is never Unlimited
-        SessionRecord storage record = _sessions[ctx.id][ctx.account];
-        uint256 spent = record.feeSpent;
-        uint256 periodIndex = record.feePeriod;
-        if (limit.limitType == LimitType.Allowance) {
-            (spent, periodIndex) = _enterPeriod(ctx, limit.period, spent, periodIndex);
-        }
-        uint256 remaining = limit.limit - spent;
-        if (fee > remaining) revert FeeLimitExceeded(fee, remaining);
-        record.feeSpent = uint104(spent + fee);
-        record.feePeriod = uint48(periodIndex);
-    }
-
-    /// @dev Counts `amount` against `limit`; returns false and the remaining amount when it does not fit.
-    function _consume(Context memory ctx, bytes32 key, UsageLimit calldata limit, uint256 amount)
+    /// @dev Counts `amount` against counter `counter` whose limit is at `limitAt` in `spec`; returns false and the
+    /// remaining amount when it does not fit. Counter 1 lives in the session word, counters 2k and 2k+1 in slot k.
+    function _consume(Context memory ctx, uint256 counter, bytes calldata spec, uint256 limitAt, uint256 amount)
         internal
         returns (bool ok, uint256 remaining)
     {
-        LimitType limitType = limit.limitType;
-        if (limitType == LimitType.Unlimited || amount == 0) return (true, type(uint256).max);
-        Usage storage usage = _usage[key][ctx.account];
-        uint256 spent = usage.spent;
-        uint256 periodIndex = usage.period;
-        if (limitType == LimitType.Allowance) {
-            (spent, periodIndex) = _enterPeriod(ctx, limit.period, spent, periodIndex);
+        if (amount == 0) return (true, _u104(spec, limitAt + 1));
+        if (counter == 1) {
+            (ctx.word, remaining) = _consumeIn(ctx, ctx.word, 128, _COUNTER_BITS, spec, limitAt, amount);
+        } else {
+            mapping(address => uint256) storage slots = _counters[_counterKey(ctx.id, ctx.nonce, counter >> 1)];
+            uint256 word;
+            (word, remaining) =
+                _consumeIn(ctx, slots[ctx.account], (counter & 1) * 128, _COUNTER_BITS, spec, limitAt, amount);
+            if (amount <= remaining) slots[ctx.account] = word;
         }
-        remaining = limit.limit - spent;
-        if (amount > remaining) return (false, remaining);
-        usage.spent = uint208(spent + amount);
-        usage.period = uint48(periodIndex);
-        return (true, remaining);
+        return (amount <= remaining, remaining);
     }
 
-    /// @dev Moves an allowance counter to the period of the claimed time and narrows the validity window to it.
-    function _enterPeriod(Context memory ctx, uint48 period, uint256 spent, uint256 lastPeriodIndex)
-        internal
-        pure
-        returns (uint256, uint256 periodIndex)
-    {
-        periodIndex = ctx.timestamp / period;
-        if (periodIndex < lastPeriodIndex) revert StalePeriod(ctx.timestamp, period, lastPeriodIndex);
-        if (periodIndex > lastPeriodIndex) spent = 0;
+    /// @dev Counts `amount` against the counter at bit `shift` of `word` (`bits` of spent, then a 24-bit period
+    /// tag) under the limit at `limitAt`; returns the updated word (unchanged when it does not fit) and what
+    /// remained before. Moves an allowance to the claimed period and narrows the validity window to it.
+    function _consumeIn(
+        Context memory ctx,
+        uint256 word,
+        uint256 shift,
+        uint256 bits,
+        bytes calldata spec,
+        uint256 limitAt,
+        uint256 amount
+    ) internal pure returns (uint256, uint256 remaining) {
+        uint256 spent = (word >> shift) & ((1 << bits) - 1);
+        uint256 periodTag = (word >> (shift + bits)) & _PERIOD_TAG_MASK;
+        if (_u8(spec, limitAt) == uint256(LimitType.Allowance)) {
+            uint256 newTag = _enterPeriod(ctx, _u32(spec, limitAt + 14));
+            if (newTag != periodTag) (periodTag, spent) = (newTag, 0);
+        }
+        remaining = _u104(spec, limitAt + 1) - spent;
+        if (amount > remaining) return (word, remaining);
+        uint256 mask = ((1 << (bits + 24)) - 1) << shift;
+        word = (word & ~mask) | (((periodTag << bits) | (spent + amount)) << shift);
+        return (word, remaining);
+    }
+
+    /// @dev Narrows the validity window to the period of the claimed time; returns that period's tag.
+    function _enterPeriod(Context memory ctx, uint256 period) internal pure returns (uint256) {
+        uint256 periodIndex = ctx.timestamp / period;
         uint256 start = periodIndex * period;
         uint256 end = start + period - 1;
-        if (start > ctx.validAfter) ctx.validAfter = uint48(start);
-        if (end < ctx.validUntil) ctx.validUntil = uint48(end);
-        return (spent, periodIndex);
+        if (start > ctx.validAfter) ctx.validAfter = start;
+        if (end < ctx.validUntil) ctx.validUntil = end;
+        return periodIndex & _PERIOD_TAG_MASK;
     }
 
-    /// @dev The remaining amount of `limit` at the context's time.
-    function _remainingOf(
-        Context memory ctx,
-        uint256 kind,
-        uint256 policyIndex,
-        uint256 constraintIndex,
-        UsageLimit calldata limit
-    ) internal view returns (uint256) {
-        Usage memory usage = _usage[_usageKey(ctx, kind, policyIndex, constraintIndex)][ctx.account];
-        return _remaining(limit, usage.spent, usage.period);
-    }
-
-    function _remaining(UsageLimit calldata limit, uint256 spent, uint256 periodIndex) internal view returns (uint256) {
-        if (limit.limitType == LimitType.Unlimited) return type(uint256).max;
-        if (
-            limit.limitType == LimitType.Allowance
-                // forge-lint: disable-next-line(block-timestamp)
-                && (limit.period == 0 || block.timestamp / limit.period != periodIndex)
-        ) {
-            return limit.limit;
-        }
-        return limit.limit - spent;
-    }
-
-    /// @dev The storage key of one limit of a session: fresh for every (session, nonce) so a session re-created
-    /// after a revoke-all starts with clean counters.
-    function _usageKey(Context memory ctx, uint256 kind, uint256 policyIndex, uint256 constraintIndex)
+    /// @dev The remaining amount of counter `counter` (if its limit at `limitAt` is not Unlimited) at the
+    /// context's time, and the next counter number.
+    function _remainingOf(Context memory ctx, uint256 counter, bytes calldata spec, uint256 limitAt)
         internal
-        pure
-        returns (bytes32)
+        view
+        returns (uint256 remaining, uint256 next)
     {
-        return keccak256(abi.encode(ctx.id, ctx.nonce, kind, policyIndex, constraintIndex));
+        if (_u8(spec, limitAt) == uint256(LimitType.Unlimited)) return (type(uint256).max, counter);
+        uint256 word = counter == 1 ? ctx.word : _counters[_counterKey(ctx.id, ctx.nonce, counter >> 1)][ctx.account];
+        uint256 shift = counter == 1 ? 128 : (counter & 1) * 128;
+        return (_remainingIn(ctx, word, shift, _COUNTER_BITS, spec, limitAt), counter + 1);
+    }
+
+    function _remainingIn(
+        Context memory ctx,
+        uint256 word,
+        uint256 shift,
+        uint256 bits,
+        bytes calldata spec,
+        uint256 limitAt
+    ) internal pure returns (uint256) {
+        uint256 limitType = _u8(spec, limitAt);
+        if (limitType == uint256(LimitType.Unlimited)) return type(uint256).max;
+        uint256 limit = _u104(spec, limitAt + 1);
+        uint256 spent = (word >> shift) & ((1 << bits) - 1);
+        if (limitType == uint256(LimitType.Allowance)) {
+            uint256 periodTag = (word >> (shift + bits)) & _PERIOD_TAG_MASK;
+            if ((ctx.timestamp / _u32(spec, limitAt + 14)) & _PERIOD_TAG_MASK != periodTag) return limit;
+        }
+        return limit - spent;
+    }
+
+    function _sessionKey(bytes32 id, uint256 nonce) internal pure returns (bytes32 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, id)
+            mstore(0x20, nonce)
+            key := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _counterKey(bytes32 id, uint256 nonce, uint256 slot) internal pure returns (bytes32) {
+        return keccak256(abi.encode(id, nonce, slot));
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Internal: creation and revocation
     // ---------------------------------------------------------------------------------------------------------
 
-    function _validateSpec(address account, SessionSpec calldata spec) internal view {
-        bytes calldata signer = spec.signer;
-        if (
-            !(signer.length == 20 && bytes20(signer) != bytes20(0))
-                && !(signer.length == 64 && P256.isValidPublicKey(bytes32(signer[0:32]), bytes32(signer[32:64])))
-        ) revert InvalidSigner(signer);
+    /// @dev Checks the exact layout and every rule of a packed spec for `account`.
+    function _validateSpec(address account, bytes calldata spec) internal view {
+        _validateLayout(spec);
+        uint256 signerKind = _u8(spec, 0);
+        if (signerKind == _SIGNER_SECP256K1) {
+            if (_address(spec, 1) == address(0)) revert InvalidSigner(spec[1:21]);
+        } else if (!P256.isValidPublicKey(bytes32(spec[1:33]), bytes32(spec[33:65]))) {
+            revert InvalidSigner(spec[1:65]);
+        }
+        uint256 header = signerKind == _SIGNER_SECP256K1 ? 21 : 65;
+        uint256 expiresAt = _u48(spec, header);
         // forge-lint: disable-next-line(block-timestamp)
-        if (spec.expiresAt <= block.timestamp) revert InvalidExpiry(spec.expiresAt);
-        if (spec.feeLimit.limitType == LimitType.Unlimited) revert UnlimitedFeeLimit();
-        _validateLimit(spec.feeLimit, _MAX_FEE_LIMIT);
+        if (expiresAt <= block.timestamp) revert InvalidExpiry(uint48(expiresAt));
+        if (_u8(spec, header + 6) == uint256(LimitType.Unlimited)) revert UnlimitedFeeLimit();
+        _validateLimit(spec, header + 6, _MAX_FEE_LIMIT);
 
-        CallPolicy[] calldata calls = spec.callPolicies;
-        for (uint256 i = 0; i < calls.length; ++i) {
-            CallPolicy calldata policy = calls[i];
-            _checkTarget(account, policy.target, policy.selector, true);
+        uint256 p = header + 25;
+        uint256 count = _u8(spec, p - 1);
+        uint256[] memory seen = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            address target = _address(spec, p);
+            bytes4 selector = bytes4(bytes32(_word(spec, p + 20)));
+            _checkTarget(account, target, selector, true, true);
+            seen[i] = p;
             for (uint256 k = 0; k < i; ++k) {
-                if (calls[k].target == policy.target && calls[k].selector == policy.selector) {
-                    revert DuplicatePolicy(policy.target, policy.selector);
+                if (_address(spec, seen[k]) == target && bytes4(bytes32(_word(spec, seen[k] + 20))) == selector) {
+                    revert DuplicatePolicy(target, selector);
                 }
             }
-            _validateLimit(policy.valueLimit, _MAX_LIMIT);
-            for (uint256 j = 0; j < policy.constraints.length; ++j) {
-                // Reading the condition validates the enum range.
-                Condition condition = policy.constraints[j].condition;
-                condition;
-                _validateLimit(policy.constraints[j].limit, _MAX_LIMIT);
+            _validateLimit(spec, p + 37, _MAX_LIMIT);
+            uint256 constraints = _u8(spec, p + 55);
+            for (uint256 j = 0; j < constraints; ++j) {
+                uint256 c = p + _CALL_POLICY_SIZE + j * _CONSTRAINT_SIZE;
+                _validateLimit(spec, c + 35, _MAX_LIMIT);
             }
+            p += _CALL_POLICY_SIZE + constraints * _CONSTRAINT_SIZE;
         }
 
-        TransferPolicy[] calldata transfers = spec.transferPolicies;
-        for (uint256 i = 0; i < transfers.length; ++i) {
-            address target = transfers[i].target;
-            _checkTarget(account, target, bytes4(0), false);
+        count = _u8(spec, p);
+        p += 1;
+        seen = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            address target = _address(spec, p);
+            _checkTarget(account, target, bytes4(0), false, true);
+            seen[i] = p;
             for (uint256 k = 0; k < i; ++k) {
-                if (transfers[k].target == target) revert DuplicatePolicy(target, bytes4(0));
+                if (_address(spec, seen[k]) == target) revert DuplicatePolicy(target, bytes4(0));
             }
-            _validateLimit(transfers[i].valueLimit, _MAX_LIMIT);
+            _validateLimit(spec, p + 33, _MAX_LIMIT);
+            p += _TRANSFER_POLICY_SIZE;
         }
     }
 
-    function _validateLimit(UsageLimit calldata limit, uint256 maxLimit) internal pure {
-        LimitType limitType = limit.limitType;
-        bool valid = limitType == LimitType.Unlimited
-            ? limit.limit == 0 && limit.period == 0
-            : limit.limit <= maxLimit && (limitType == LimitType.Lifetime ? limit.period == 0 : limit.period != 0);
-        if (!valid) revert InvalidUsageLimit(limitType, limit.limit, limit.period, maxLimit);
+    /// @dev Checks that `spec` is exactly one packed spec (every count and enum in range, no trailing bytes).
+    function _validateLayout(bytes calldata spec) internal pure {
+        uint256 length = spec.length;
+        if (length == 0) revert InvalidSpecEncoding(0);
+        uint256 signerKind = _u8(spec, 0);
+        if (signerKind != _SIGNER_SECP256K1 && signerKind != _SIGNER_P256) revert InvalidSigner(spec[0:1]);
+        uint256 p = (signerKind == _SIGNER_SECP256K1 ? 21 : 65) + 25;
+        if (length < p) revert InvalidSpecEncoding(length);
+        uint256 count = _u8(spec, p - 1);
+        for (uint256 i = 0; i < count; ++i) {
+            if (length < p + _CALL_POLICY_SIZE) revert InvalidSpecEncoding(length);
+            uint256 constraints = _u8(spec, p + 55);
+            uint256 end = p + _CALL_POLICY_SIZE + constraints * _CONSTRAINT_SIZE;
+            if (length < end) revert InvalidSpecEncoding(length);
+            for (uint256 c = p + _CALL_POLICY_SIZE; c < end; c += _CONSTRAINT_SIZE) {
+                if (_u8(spec, c) > uint256(Condition.LessOrEqual)) revert InvalidSpecEncoding(c);
+            }
+            p = end;
+        }
+        if (length < p + 1) revert InvalidSpecEncoding(length);
+        p += 1 + _u8(spec, p) * _TRANSFER_POLICY_SIZE;
+        if (length != p) revert InvalidSpecEncoding(length < p ? length : p);
+    }
+
+    /// @dev Unlimited: no limit and no period; Lifetime: no period; Allowance: a period; the limit within `maxLimit`.
+    function _validateLimit(bytes calldata spec, uint256 at, uint256 maxLimit) internal pure {
+        uint256 limitType = _u8(spec, at);
+        uint256 limit = _u104(spec, at + 1);
+        uint256 period = _u32(spec, at + 14);
+        bool valid = limitType == uint256(LimitType.Unlimited)
+            ? limit == 0 && period == 0
+            : limitType <= uint256(LimitType.Allowance) && limit <= maxLimit
+                && (limitType == uint256(LimitType.Lifetime) ? period == 0 : period != 0);
+        if (!valid) revert InvalidUsageLimit(limitType, limit, period, maxLimit);
     }
 
     function _revoke(address account, bytes32 id) internal {
-        SessionRecord storage record = _sessions[id][account];
-        if (record.state != _STATE_ACTIVE || record.nonce != _nonces[account]) revert SessionNotActive(id);
-        record.state = _STATE_REVOKED;
+        mapping(address => uint256) storage slots = _sessions[_sessionKey(id, _nonces[account])];
+        uint256 word = slots[account];
+        if (word & _TAG_MASK < _TAG_ACTIVE_UNVERSIONED) revert SessionNotActive(id);
+        slots[account] = (word & ~_TAG_MASK) | _TAG_REVOKED;
         emit SessionRevoked(account, id);
     }
 
     function _revokeAll(address account) internal {
-        uint48 nonce = _nonces[account] + 1;
+        uint256 nonce = _nonces[account] + 1;
         _nonces[account] = nonce;
         emit AllSessionsRevoked(account, nonce);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Internal: packed reads (offsets inside `spec`; reading past its end yields the next calldata bytes, which
+    // only happens for layouts {_validateLayout} rejects)
+    // ---------------------------------------------------------------------------------------------------------
+
+    function _hash(bytes calldata data) internal pure returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            digest := keccak256(m, data.length)
+        }
+    }
+
+    function _word(bytes calldata spec, uint256 at) internal pure returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := calldataload(add(spec.offset, at))
+        }
+    }
+
+    function _u8(bytes calldata spec, uint256 at) internal pure returns (uint256) {
+        return _word(spec, at) >> 248;
+    }
+
+    function _u16(bytes calldata spec, uint256 at) internal pure returns (uint256) {
+        return _word(spec, at) >> 240;
+    }
+
+    function _u32(bytes calldata spec, uint256 at) internal pure returns (uint256) {
+        return _word(spec, at) >> 224;
+    }
+
+    function _u48(bytes calldata spec, uint256 at) internal pure returns (uint256) {
+        return _word(spec, at) >> 208;
+    }
+
+    function _u104(bytes calldata spec, uint256 at) internal pure returns (uint256) {
+        return _word(spec, at) >> 152;
+    }
+
+    function _address(bytes calldata spec, uint256 at) internal pure returns (address) {
+        return address(uint160(_word(spec, at) >> 96));
     }
 }
 // forge-lint: disable-end(unsafe-typecast)

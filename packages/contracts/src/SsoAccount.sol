@@ -64,6 +64,8 @@ contract SsoAccount is
         uint16 validatorCount;
         // Bit i: preset module i is installed (see {presetModules}).
         uint8 presetFlags;
+        // Bumped by every install and uninstall after initialisation (see {modulesVersion}).
+        uint32 modulesVersion;
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
     }
@@ -294,6 +296,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
+        ++_getAccountStorage().modulesVersion;
         _installModule(moduleTypeId, module, initData);
     }
 
@@ -305,6 +308,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
+        ++_getAccountStorage().modulesVersion;
         _uninstallModule(moduleTypeId, module, deInitData);
     }
 
@@ -326,6 +330,13 @@ contract SsoAccount is
                 && $.fallbacks[bytes4(additionalContext[0:4])] == module;
         }
         return false;
+    }
+
+    /// @notice A counter bumped by every module install and uninstall after initialisation: a module that checked
+    /// something about the account's modules (e.g. the SessionKeyValidator, that session targets are not modules)
+    /// knows its check still holds while this is unchanged.
+    function modulesVersion() external view returns (uint256) {
+        return _getAccountStorage().modulesVersion;
     }
 
     /// @notice The number of installed validators (never 0 once initialised).

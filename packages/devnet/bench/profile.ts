@@ -36,7 +36,12 @@ const CLASSES = ['SLOAD', 'SSTORE', 'CALL*', 'KECCAK256', 'COPY/MEM', 'LOG', 'ot
 function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
   const frames: string[] = [names.get(txTo.toLowerCase()) ?? txTo]
   const totals = new Map<string, Record<string, number>>()
-  const add = (frame: string, cls: string, gas: number) => {
+  const ops = new Map<string, Map<string, number>>()
+  const pcs = new Map<number, number>()
+  const add = (frame: string, cls: string, gas: number, op = cls) => {
+    const byOp = ops.get(frame) ?? new Map<string, number>()
+    byOp.set(op, (byOp.get(op) ?? 0) + gas)
+    ops.set(frame, byOp)
     const row = totals.get(frame) ?? Object.fromEntries(CLASSES.map((c) => [c, 0]))
     row[cls] = (row[cls] ?? 0) + gas
     totals.set(frame, row)
@@ -44,6 +49,7 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
   for (let i = 0; i < logs.length; i++) {
     const step = logs[i]!
     const frame = frames[step.depth - 1] ?? '?'
+    if (process.env.PROFILE_PCS && frame.includes(process.env.PROFILE_PCS)) pcs.set(step.pc, (pcs.get(step.pc) ?? 0) + 1)
     const next = logs[i + 1]
     if (CALLS.has(step.op) && next && next.depth > step.depth) {
       const stack = step.stack ?? []
@@ -65,11 +71,15 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
       const inclusive = after ? step.gas - after.gas : step.gasCost
       add(frame, 'CALL*', inclusive - (calleeStart - calleeEnd))
     } else if (next && next.depth === step.depth) {
-      add(frame, classOf(step.op), step.gas - next.gas)
+      add(frame, classOf(step.op), step.gas - next.gas, step.op)
     } else {
-      add(frame, classOf(step.op), step.gasCost)
+      add(frame, classOf(step.op), step.gasCost, step.op)
     }
   }
+  if (process.env.PROFILE_PCS) console.error('steps', [...pcs.values()].reduce((a, b) => a + b, 0), 'hot pcs', [...pcs].filter(([, n]) => n > 2).sort((a, b) => b[1] - a[1]).slice(0, 20).map(([pc, n]) => `${pc}x${n}`).join(' '))
+  if (process.env.PROFILE_OPS)
+    for (const [frame, byOp] of ops)
+      console.error(frame.trim(), [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([o, g]) => `${o} ${g}`).join(', '))
   return totals
 }
 

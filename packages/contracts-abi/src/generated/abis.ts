@@ -532,169 +532,8 @@ export const sessionKeyValidatorAbi = [
     "inputs": [
       {
         "name": "spec",
-        "type": "tuple",
-        "internalType": "struct ISessionKeyValidator.SessionSpec",
-        "components": [
-          {
-            "name": "signer",
-            "type": "bytes",
-            "internalType": "bytes"
-          },
-          {
-            "name": "expiresAt",
-            "type": "uint48",
-            "internalType": "uint48"
-          },
-          {
-            "name": "feeLimit",
-            "type": "tuple",
-            "internalType": "struct ISessionKeyValidator.UsageLimit",
-            "components": [
-              {
-                "name": "limitType",
-                "type": "uint8",
-                "internalType": "enum ISessionKeyValidator.LimitType"
-              },
-              {
-                "name": "limit",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "period",
-                "type": "uint48",
-                "internalType": "uint48"
-              }
-            ]
-          },
-          {
-            "name": "callPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.CallPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "selector",
-                "type": "bytes4",
-                "internalType": "bytes4"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              },
-              {
-                "name": "constraints",
-                "type": "tuple[]",
-                "internalType": "struct ISessionKeyValidator.Constraint[]",
-                "components": [
-                  {
-                    "name": "condition",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.Condition"
-                  },
-                  {
-                    "name": "index",
-                    "type": "uint64",
-                    "internalType": "uint64"
-                  },
-                  {
-                    "name": "refValue",
-                    "type": "bytes32",
-                    "internalType": "bytes32"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "tuple",
-                    "internalType": "struct ISessionKeyValidator.UsageLimit",
-                    "components": [
-                      {
-                        "name": "limitType",
-                        "type": "uint8",
-                        "internalType": "enum ISessionKeyValidator.LimitType"
-                      },
-                      {
-                        "name": "limit",
-                        "type": "uint256",
-                        "internalType": "uint256"
-                      },
-                      {
-                        "name": "period",
-                        "type": "uint48",
-                        "internalType": "uint48"
-                      }
-                    ]
-                  }
-                ]
-              }
-            ]
-          },
-          {
-            "name": "transferPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.TransferPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              }
-            ]
-          }
-        ]
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ],
     "outputs": [
@@ -819,169 +658,8 @@ export const sessionKeyValidatorAbi = [
     "inputs": [
       {
         "name": "spec",
-        "type": "tuple",
-        "internalType": "struct ISessionKeyValidator.SessionSpec",
-        "components": [
-          {
-            "name": "signer",
-            "type": "bytes",
-            "internalType": "bytes"
-          },
-          {
-            "name": "expiresAt",
-            "type": "uint48",
-            "internalType": "uint48"
-          },
-          {
-            "name": "feeLimit",
-            "type": "tuple",
-            "internalType": "struct ISessionKeyValidator.UsageLimit",
-            "components": [
-              {
-                "name": "limitType",
-                "type": "uint8",
-                "internalType": "enum ISessionKeyValidator.LimitType"
-              },
-              {
-                "name": "limit",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "period",
-                "type": "uint48",
-                "internalType": "uint48"
-              }
-            ]
-          },
-          {
-            "name": "callPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.CallPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "selector",
-                "type": "bytes4",
-                "internalType": "bytes4"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              },
-              {
-                "name": "constraints",
-                "type": "tuple[]",
-                "internalType": "struct ISessionKeyValidator.Constraint[]",
-                "components": [
-                  {
-                    "name": "condition",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.Condition"
-                  },
-                  {
-                    "name": "index",
-                    "type": "uint64",
-                    "internalType": "uint64"
-                  },
-                  {
-                    "name": "refValue",
-                    "type": "bytes32",
-                    "internalType": "bytes32"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "tuple",
-                    "internalType": "struct ISessionKeyValidator.UsageLimit",
-                    "components": [
-                      {
-                        "name": "limitType",
-                        "type": "uint8",
-                        "internalType": "enum ISessionKeyValidator.LimitType"
-                      },
-                      {
-                        "name": "limit",
-                        "type": "uint256",
-                        "internalType": "uint256"
-                      },
-                      {
-                        "name": "period",
-                        "type": "uint48",
-                        "internalType": "uint48"
-                      }
-                    ]
-                  }
-                ]
-              }
-            ]
-          },
-          {
-            "name": "transferPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.TransferPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              }
-            ]
-          }
-        ]
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ],
     "outputs": [
@@ -1023,169 +701,8 @@ export const sessionKeyValidatorAbi = [
       },
       {
         "name": "spec",
-        "type": "tuple",
-        "internalType": "struct ISessionKeyValidator.SessionSpec",
-        "components": [
-          {
-            "name": "signer",
-            "type": "bytes",
-            "internalType": "bytes"
-          },
-          {
-            "name": "expiresAt",
-            "type": "uint48",
-            "internalType": "uint48"
-          },
-          {
-            "name": "feeLimit",
-            "type": "tuple",
-            "internalType": "struct ISessionKeyValidator.UsageLimit",
-            "components": [
-              {
-                "name": "limitType",
-                "type": "uint8",
-                "internalType": "enum ISessionKeyValidator.LimitType"
-              },
-              {
-                "name": "limit",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "period",
-                "type": "uint48",
-                "internalType": "uint48"
-              }
-            ]
-          },
-          {
-            "name": "callPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.CallPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "selector",
-                "type": "bytes4",
-                "internalType": "bytes4"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              },
-              {
-                "name": "constraints",
-                "type": "tuple[]",
-                "internalType": "struct ISessionKeyValidator.Constraint[]",
-                "components": [
-                  {
-                    "name": "condition",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.Condition"
-                  },
-                  {
-                    "name": "index",
-                    "type": "uint64",
-                    "internalType": "uint64"
-                  },
-                  {
-                    "name": "refValue",
-                    "type": "bytes32",
-                    "internalType": "bytes32"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "tuple",
-                    "internalType": "struct ISessionKeyValidator.UsageLimit",
-                    "components": [
-                      {
-                        "name": "limitType",
-                        "type": "uint8",
-                        "internalType": "enum ISessionKeyValidator.LimitType"
-                      },
-                      {
-                        "name": "limit",
-                        "type": "uint256",
-                        "internalType": "uint256"
-                      },
-                      {
-                        "name": "period",
-                        "type": "uint48",
-                        "internalType": "uint48"
-                      }
-                    ]
-                  }
-                ]
-              }
-            ]
-          },
-          {
-            "name": "transferPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.TransferPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              }
-            ]
-          }
-        ]
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ],
     "outputs": [
@@ -1363,170 +880,9 @@ export const sessionKeyValidatorAbi = [
       },
       {
         "name": "spec",
-        "type": "tuple",
+        "type": "bytes",
         "indexed": false,
-        "internalType": "struct ISessionKeyValidator.SessionSpec",
-        "components": [
-          {
-            "name": "signer",
-            "type": "bytes",
-            "internalType": "bytes"
-          },
-          {
-            "name": "expiresAt",
-            "type": "uint48",
-            "internalType": "uint48"
-          },
-          {
-            "name": "feeLimit",
-            "type": "tuple",
-            "internalType": "struct ISessionKeyValidator.UsageLimit",
-            "components": [
-              {
-                "name": "limitType",
-                "type": "uint8",
-                "internalType": "enum ISessionKeyValidator.LimitType"
-              },
-              {
-                "name": "limit",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "period",
-                "type": "uint48",
-                "internalType": "uint48"
-              }
-            ]
-          },
-          {
-            "name": "callPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.CallPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "selector",
-                "type": "bytes4",
-                "internalType": "bytes4"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              },
-              {
-                "name": "constraints",
-                "type": "tuple[]",
-                "internalType": "struct ISessionKeyValidator.Constraint[]",
-                "components": [
-                  {
-                    "name": "condition",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.Condition"
-                  },
-                  {
-                    "name": "index",
-                    "type": "uint64",
-                    "internalType": "uint64"
-                  },
-                  {
-                    "name": "refValue",
-                    "type": "bytes32",
-                    "internalType": "bytes32"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "tuple",
-                    "internalType": "struct ISessionKeyValidator.UsageLimit",
-                    "components": [
-                      {
-                        "name": "limitType",
-                        "type": "uint8",
-                        "internalType": "enum ISessionKeyValidator.LimitType"
-                      },
-                      {
-                        "name": "limit",
-                        "type": "uint256",
-                        "internalType": "uint256"
-                      },
-                      {
-                        "name": "period",
-                        "type": "uint48",
-                        "internalType": "uint48"
-                      }
-                    ]
-                  }
-                ]
-              }
-            ]
-          },
-          {
-            "name": "transferPolicies",
-            "type": "tuple[]",
-            "internalType": "struct ISessionKeyValidator.TransferPolicy[]",
-            "components": [
-              {
-                "name": "target",
-                "type": "address",
-                "internalType": "address"
-              },
-              {
-                "name": "maxValuePerUse",
-                "type": "uint256",
-                "internalType": "uint256"
-              },
-              {
-                "name": "valueLimit",
-                "type": "tuple",
-                "internalType": "struct ISessionKeyValidator.UsageLimit",
-                "components": [
-                  {
-                    "name": "limitType",
-                    "type": "uint8",
-                    "internalType": "enum ISessionKeyValidator.LimitType"
-                  },
-                  {
-                    "name": "limit",
-                    "type": "uint256",
-                    "internalType": "uint256"
-                  },
-                  {
-                    "name": "period",
-                    "type": "uint48",
-                    "internalType": "uint48"
-                  }
-                ]
-              }
-            ]
-          }
-        ]
+        "internalType": "bytes"
       }
     ],
     "anonymous": false
@@ -1654,8 +1010,8 @@ export const sessionKeyValidatorAbi = [
       },
       {
         "name": "index",
-        "type": "uint64",
-        "internalType": "uint64"
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -1799,12 +1155,23 @@ export const sessionKeyValidatorAbi = [
   },
   {
     "type": "error",
+    "name": "InvalidSpecEncoding",
+    "inputs": [
+      {
+        "name": "offset",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InvalidUsageLimit",
     "inputs": [
       {
         "name": "limitType",
-        "type": "uint8",
-        "internalType": "enum ISessionKeyValidator.LimitType"
+        "type": "uint256",
+        "internalType": "uint256"
       },
       {
         "name": "limit",
@@ -1813,8 +1180,8 @@ export const sessionKeyValidatorAbi = [
       },
       {
         "name": "period",
-        "type": "uint48",
-        "internalType": "uint48"
+        "type": "uint256",
+        "internalType": "uint256"
       },
       {
         "name": "maxLimit",
@@ -1901,27 +1268,6 @@ export const sessionKeyValidatorAbi = [
         "name": "account",
         "type": "address",
         "internalType": "address"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "StalePeriod",
-    "inputs": [
-      {
-        "name": "timestamp",
-        "type": "uint48",
-        "internalType": "uint48"
-      },
-      {
-        "name": "period",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "lastPeriodIndex",
-        "type": "uint256",
-        "internalType": "uint256"
       }
     ]
   },
@@ -2305,6 +1651,19 @@ export const ssoAccountAbi = [
         "name": "result",
         "type": "bytes4",
         "internalType": "bytes4"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "modulesVersion",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"

@@ -4,19 +4,19 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
-    "sessionKeyValidator": "0x5BfEEEAD98e85CB3Ac6b1921E1359E75a3DbE673",
-    "ssoAccount": "0x3b17D5D7Ed66093288933c6C21D314e4197F9781",
-    "accountFactory": "0xEF2f5724A89422Bf48aD9AD562B49bdC8F1cf3b9",
-    "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
+    "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
+    "sessionKeyValidator": "0x95787a35127DEDFBB5B61cc5e7479452e2F7Ae4D",
+    "ssoAccount": "0x07Ca2FdfCed6ba9F57a6Db3741d2546b4507eBc8",
+    "accountFactory": "0x580c726Fc2b05696524C87aAde5a9D3731716b22",
+    "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x6bAdc8465Bcde3B08443D045A43d705Cb47fb553",
-    "sessionKeyValidator": "0x5BfEEEAD98e85CB3Ac6b1921E1359E75a3DbE673",
-    "ssoAccount": "0x3b17D5D7Ed66093288933c6C21D314e4197F9781",
-    "accountFactory": "0xEF2f5724A89422Bf48aD9AD562B49bdC8F1cf3b9",
-    "sponsorPaymaster": "0xaB058541Fa3345A417fBEfa016067bf841417e5a"
+    "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
+    "sessionKeyValidator": "0x95787a35127DEDFBB5B61cc5e7479452e2F7Ae4D",
+    "ssoAccount": "0x07Ca2FdfCed6ba9F57a6Db3741d2546b4507eBc8",
+    "accountFactory": "0x580c726Fc2b05696524C87aAde5a9D3731716b22",
+    "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
 
@@ -24,22 +24,22 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x053e86f878d31f936e7e6fc2e6e9eaac8bda8d058e9a2189d09dc2d331e87acf"
+    "initCodeHash": "0x9b461b2a387ab9dd926b3df6a2a1aef89d38b725fab4f96d59daea9f97d25eba"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x154790ccd0b0bc2f2beaa65971ca27d10da9312b3ff8f5304b4af06f3c207a64"
+    "initCodeHash": "0x88dd6bc4afdededb83c5db6f20e63a2ef2efdcc03bb40e091dd523f2f1c99026"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xbc48223a3f8b8bec6844c3d6e04ada50bfc4053c4fd0f5657820af641797deca"
+    "initCodeHash": "0xb7b0b91cae01f6cb1fe82f41b049e11ff86230f41df84d1b3c1c759a5f37a2a8"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x08c01479a526877eaf3264ba7ca0f9411b6daf61b3cef24e425c2901cc61068d"
+    "initCodeHash": "0x598736d1d0bb4ac26cf844a11b7a52b1572c6a8f800347a061d329b46aa6fd40"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
-    "initCodeHash": "0xae2dc7671f752b6077aaa9d9413097b62adab35c8db084671fd3a968ea4a7b78"
+    "initCodeHash": "0x2aa796548b9d41bf1d5e53968a8532d7f79d1475f213699166779fab9652acd6"
   }
 } as const

@@ -3,8 +3,8 @@ pragma solidity ^0.8.28;
 
 /// @title ISessionKeyValidator
 /// @notice Types, events, errors and the external surface of the {SessionKeyValidator} module.
-/// @dev The structs are the ABI of a session: the client encodes `SessionSpec` with
-/// `abi.encode(spec)` and the session id is `keccak256(abi.encode(spec))`.
+/// @dev The structs describe a session; on chain a spec travels as its packed encoding (see {SessionSpecLib} and
+/// docs/interfaces.md: fixed-width big-endian fields, no padding), and the session id is `keccak256(packedSpec)`.
 interface ISessionKeyValidator {
     /// @notice How a usage limit accumulates.
     /// @dev `Unlimited`: nothing is counted (`limit` and `period` must be 0).
@@ -20,8 +20,8 @@ interface ISessionKeyValidator {
     /// @notice A limit on the sum of an amount (wei, token units, fee) spent by a session.
     struct UsageLimit {
         LimitType limitType;
-        uint256 limit;
-        uint48 period;
+        uint104 limit;
+        uint32 period;
     }
 
     /// @notice Comparison applied to a calldata word: `word <op> refValue`, as unsigned 256-bit integers
@@ -40,7 +40,7 @@ interface ISessionKeyValidator {
     /// @dev `limit` caps the sum of the word's values over the session (e.g. the amount of an ERC-20 transfer).
     struct Constraint {
         Condition condition;
-        uint64 index;
+        uint16 index;
         bytes32 refValue;
         UsageLimit limit;
     }
@@ -50,7 +50,7 @@ interface ISessionKeyValidator {
     struct CallPolicy {
         address target;
         bytes4 selector;
-        uint256 maxValuePerUse;
+        uint104 maxValuePerUse;
         UsageLimit valueLimit;
         Constraint[] constraints;
     }
@@ -58,7 +58,7 @@ interface ISessionKeyValidator {
     /// @notice Allows plain value transfers (empty calldata) to `target`.
     struct TransferPolicy {
         address target;
-        uint256 maxValuePerUse;
+        uint104 maxValuePerUse;
         UsageLimit valueLimit;
     }
 
@@ -95,8 +95,8 @@ interface ISessionKeyValidator {
         uint256[] transferValueRemaining;
     }
 
-    /// @notice Emitted when `account` created the session `sessionId` (the full spec is logged, as it is not stored).
-    event SessionCreated(address indexed account, bytes32 indexed sessionId, SessionSpec spec);
+    /// @notice Emitted when `account` created the session `sessionId`; `spec` is the packed spec (it is not stored).
+    event SessionCreated(address indexed account, bytes32 indexed sessionId, bytes spec);
 
     /// @notice Emitted when `account` revoked the session `sessionId`.
     event SessionRevoked(address indexed account, bytes32 indexed sessionId);
@@ -124,8 +124,13 @@ interface ISessionKeyValidator {
     /// @notice Thrown at creation when the signer is neither a non-zero address nor a valid P-256 public key.
     error InvalidSigner(bytes signer);
 
-    /// @notice Thrown at creation when a usage limit is malformed or too large (`maxLimit`).
-    error InvalidUsageLimit(LimitType limitType, uint256 limit, uint48 period, uint256 maxLimit);
+    /// @notice Thrown at creation when a usage limit is malformed (unknown type, Unlimited with a limit or period,
+    /// Lifetime with a period, Allowance without one) or too large (`maxLimit`).
+    error InvalidUsageLimit(uint256 limitType, uint256 limit, uint256 period, uint256 maxLimit);
+
+    /// @notice Thrown at creation when the packed spec is malformed at byte `offset` (truncated, trailing bytes,
+    /// unknown enum value).
+    error InvalidSpecEncoding(uint256 offset);
 
     /// @notice Thrown at creation when the fee limit is `Unlimited` (a session key could burn the account's ETH).
     error UnlimitedFeeLimit();
@@ -181,19 +186,16 @@ interface ISessionKeyValidator {
     );
 
     /// @notice Thrown when the calldata is too short to hold the constrained word.
-    error ConstraintOutOfBounds(address target, bytes4 selector, uint256 constraintIndex, uint64 index);
+    error ConstraintOutOfBounds(address target, bytes4 selector, uint256 constraintIndex, uint256 index);
 
-    /// @notice Thrown when the signature's claimed time is in an allowance period older than one already used.
-    error StalePeriod(uint48 timestamp, uint256 period, uint256 lastPeriodIndex);
-
-    /// @notice Thrown when the userOp signature is not `abi.encode(SessionSpec, uint48, bytes)`.
+    /// @notice Thrown when the userOp signature is not `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signature`.
     error InvalidSessionSignatureEncoding();
 
     /// @notice Creates a session for the calling account. Only the account itself (msg.sender) can create its
     /// sessions, and only when this module is installed on it as a validator.
-    /// @param spec The session spec.
-    /// @return sessionId `keccak256(abi.encode(spec))`.
-    function createSession(SessionSpec calldata spec) external returns (bytes32 sessionId);
+    /// @param spec The packed session spec.
+    /// @return sessionId `keccak256(spec)`.
+    function createSession(bytes calldata spec) external returns (bytes32 sessionId);
 
     /// @notice Revokes one active session of the calling account.
     /// @param sessionId The id of the session.
@@ -206,19 +208,20 @@ interface ISessionKeyValidator {
     /// @notice Revokes every session of the calling account in O(1) by bumping its session nonce.
     function revokeAllSessions() external;
 
-    /// @notice The id of a session spec: `keccak256(abi.encode(spec))`.
-    /// @param spec The session spec.
-    function sessionId(SessionSpec calldata spec) external pure returns (bytes32);
+    /// @notice The id of a packed session spec: `keccak256(spec)`.
+    /// @param spec The packed session spec.
+    function sessionId(bytes calldata spec) external pure returns (bytes32);
 
-    /// @notice The status of a session of `account` at the current block time.
+    /// @notice Whether a session of `account` is `None`, `Active` or `Revoked` (individually or by a revoke-all);
+    /// expiry is part of the spec: {sessionState} reports `Expired`.
     /// @param account The smart account.
     /// @param sessionId_ The id of the session.
     function sessionStatus(address account, bytes32 sessionId_) external view returns (Status);
 
     /// @notice The status and the remaining amount of every limit of a session in the current period.
     /// @param account The smart account.
-    /// @param spec The session spec.
-    function sessionState(address account, SessionSpec calldata spec) external view returns (SessionState memory);
+    /// @param spec The packed session spec.
+    function sessionState(address account, bytes calldata spec) external view returns (SessionState memory);
 
     /// @notice The session nonce of `account` (bumped by revoke-all and uninstall).
     /// @param account The smart account.

@@ -112,7 +112,7 @@ contract SessionHandleOpsTest is SessionTest {
         );
         // The first passkey op pays for the nonce slot: make it non-zero first, as in steady state.
         _send(ownerOp(singleCall(recipient, 1, "")));
-        uint256 gas = _send(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (spec)))));
+        uint256 gas = _send(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (packed(spec))))));
         vm.assertEq(
             uint256(sessions.sessionStatus(address(account), keccak256(abi.encode(spec)))),
             uint256(ISessionKeyValidator.Status.Active)

@@ -243,7 +243,7 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
     }
 
     function invariant_remainingMatchesTheLedger() public view {
-        ISessionKeyValidator.SessionState memory s = sessions.sessionState(address(account), spec());
+        ISessionKeyValidator.SessionState memory s = sessions.sessionState(address(account), packed(spec()));
         vm.assertEq(s.transferValueRemaining[0], 2 ether - handler.currentTransferSpent());
         vm.assertEq(s.transferValueRemaining[1], 3 ether - handler.lifetimeSpent());
         vm.assertEq(s.callPolicies[0].constraintRemaining[1], 50 ether - handler.currentTokenSpent());

@@ -5,6 +5,7 @@ import {AccountFactory} from "../../src/AccountFactory.sol";
 import {SessionKeyValidator} from "../../src/SessionKeyValidator.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
+import {SessionSpecLib} from "../../src/session/SessionSpecLib.sol";
 import {MockERC20, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -63,11 +64,13 @@ abstract contract SessionTest is SsoTest {
     }
 
     function lifetime(uint256 amount) internal pure returns (ISessionKeyValidator.UsageLimit memory) {
-        return ISessionKeyValidator.UsageLimit(ISessionKeyValidator.LimitType.Lifetime, amount, 0);
+        return ISessionKeyValidator.UsageLimit(ISessionKeyValidator.LimitType.Lifetime, uint104(amount), 0);
     }
 
     function allowance(uint256 amount, uint48 period) internal pure returns (ISessionKeyValidator.UsageLimit memory) {
-        return ISessionKeyValidator.UsageLimit(ISessionKeyValidator.LimitType.Allowance, amount, period);
+        return ISessionKeyValidator.UsageLimit(
+            ISessionKeyValidator.LimitType.Allowance, uint104(amount), uint32(period)
+        );
     }
 
     function ecdsaSignerBytes() internal view returns (bytes memory) {
@@ -97,7 +100,7 @@ abstract contract SessionTest is SsoTest {
         for (uint256 i = 0; i < n; ++i) {
             policies[i] = spec.transferPolicies[i];
         }
-        policies[n] = ISessionKeyValidator.TransferPolicy(to, maxValuePerUse, valueLimit);
+        policies[n] = ISessionKeyValidator.TransferPolicy(to, uint104(maxValuePerUse), valueLimit);
         spec.transferPolicies = policies;
     }
 
@@ -116,7 +119,7 @@ abstract contract SessionTest is SsoTest {
         }
         policies[index].target = to;
         policies[index].selector = selector;
-        policies[index].maxValuePerUse = maxValuePerUse;
+        policies[index].maxValuePerUse = uint104(maxValuePerUse);
         policies[index].valueLimit = valueLimit;
         spec.callPolicies = policies;
     }
@@ -135,7 +138,7 @@ abstract contract SessionTest is SsoTest {
         for (uint256 i = 0; i < n; ++i) {
             constraints[i] = policy.constraints[i];
         }
-        constraints[n] = ISessionKeyValidator.Constraint(condition, index, refValue, limit);
+        constraints[n] = ISessionKeyValidator.Constraint(condition, uint16(index), refValue, limit);
         policy.constraints = constraints;
     }
 
@@ -149,9 +152,18 @@ abstract contract SessionTest is SsoTest {
         addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, 1, bytes32(0), lifetime(amountLimit));
     }
 
+    /// @dev The packed spec the validator takes (SessionSpecLib).
+    function packed(ISessionKeyValidator.SessionSpec memory spec) internal pure returns (bytes memory) {
+        return SessionSpecLib.encode(spec);
+    }
+
+    function idOf(ISessionKeyValidator.SessionSpec memory spec) internal pure returns (bytes32) {
+        return keccak256(SessionSpecLib.encode(spec));
+    }
+
     function create(ISessionKeyValidator.SessionSpec memory spec) internal returns (bytes32 id) {
         vm.prank(address(account));
-        id = sessions.createSession(spec);
+        id = sessions.createSession(packed(spec));
     }
 
     // --------------------------------------------------------------------------------------------------------
@@ -175,7 +187,7 @@ abstract contract SessionTest is SsoTest {
         view
         returns (bytes32)
     {
-        return keccak256(abi.encode(ENTRYPOINT.getUserOpHash(op), keccak256(abi.encode(spec))));
+        return keccak256(abi.encode(ENTRYPOINT.getUserOpHash(op), idOf(spec)));
     }
 
     /// @dev Signs with the key matching `spec.signer` (secp256k1 or P-256) at the current block time.
@@ -201,7 +213,8 @@ abstract contract SessionTest is SsoTest {
             (bytes32 r, bytes32 s) = vm.signP256(p256Key, sha256(abi.encodePacked(digest)));
             signature = abi.encodePacked(r, s);
         }
-        op.signature = abi.encode(spec, timestamp, signature);
+        bytes memory specBytes = packed(spec);
+        op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, timestamp, signature);
         return op;
     }
 
@@ -235,7 +248,7 @@ abstract contract SessionTest is SsoTest {
         view
         returns (ISessionKeyValidator.SessionState memory)
     {
-        return sessions.sessionState(address(account), spec);
+        return sessions.sessionState(address(account), packed(spec));
     }
 }
 // forge-lint: disable-end(block-timestamp, unsafe-typecast)
