@@ -12,7 +12,6 @@ import {
     IERC7579Validator,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 // Casts below narrow values that are range-checked first (timestamps, bounded limits) or take the leading
@@ -70,15 +69,17 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
 
-    /// @dev Session slot layout (low to high bits): tag (16) ‖ fee spent (88) ‖ fee period tag (24) ‖ counter 1
-    /// spent (104) ‖ counter 1 period tag (24). Tag 0: none, 1: revoked, 2: active (modules version unknown),
-    /// 3 + v: active, created when the account's modules version was v.
-    uint256 private constant _TAG_REVOKED = 1;
-    uint256 private constant _TAG_ACTIVE_UNVERSIONED = 2;
-    uint256 private constant _TAG_VERSION_BASE = 3;
-    uint256 private constant _TAG_MASK = 0xffff;
-    uint256 private constant _FEE_SHIFT = 16;
-    uint256 private constant _FEE_BITS = 88;
+    /// @dev Session slot layout (low to high bits): tag (24) ‖ fee spent (80) ‖ fee period tag (24) ‖ counter 1
+    /// spent (104) ‖ counter 1 period tag (24). The tag: bit 20 set once created, bit 21 set when `epoch` (bits
+    /// 0..19) is the account's `modulesVersion()` at creation (otherwise it is the account's session nonce then),
+    /// bit 22 set when revoked one by one.
+    uint256 private constant _TAG_MASK = 0xffffff;
+    uint256 private constant _TAG_EXISTS = 1 << 20;
+    uint256 private constant _TAG_VERSIONED = 1 << 21;
+    uint256 private constant _TAG_REVOKED = 1 << 22;
+    uint256 private constant _EPOCH_MASK = (1 << 20) - 1;
+    uint256 private constant _FEE_SHIFT = 24;
+    uint256 private constant _FEE_BITS = 80;
     uint256 private constant _COUNTER_BITS = 104;
     uint256 private constant _PERIOD_TAG_MASK = 0xffffff;
 
@@ -99,15 +100,14 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     bytes4 private constant _UNINSTALL_MODULE = IERC7579ModuleConfig.uninstallModule.selector;
     bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
     bytes4 private constant _UPGRADE_TO = bytes4(keccak256("upgradeTo(address)"));
-    /// @dev `modulesVersion()` of SsoAccount.
+    /// @dev `modulesVersion()` and `bumpModulesVersion()` of SsoAccount.
     bytes4 private constant _MODULES_VERSION = bytes4(keccak256("modulesVersion()"));
+    bytes4 private constant _BUMP_MODULES_VERSION = bytes4(keccak256("bumpModulesVersion()"));
 
     /// @dev Per-userOp validation state. `word` is the session slot, written back once at the end.
     struct Context {
         address account;
         bytes32 id;
-        uint256 nonce;
-        bytes32 sessionKey;
         uint256 word;
         uint256 tag;
         uint256 header;
@@ -117,8 +117,15 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         bool modulesUnchanged;
     }
 
-    mapping(address account => uint256) private _nonces;
-    mapping(bytes32 sessionKey => mapping(address account => uint256)) private _sessions;
+    /// @dev What revoke-all moved: sessions of an unversioned epoch other than `nonce`, and versioned sessions of
+    /// an epoch below `revokedBeforeVersion`, are revoked.
+    struct AccountState {
+        uint32 nonce;
+        uint32 revokedBeforeVersion;
+    }
+
+    mapping(address account => AccountState) private _accounts;
+    mapping(bytes32 sessionId => mapping(address account => uint256)) private _sessions;
     mapping(bytes32 counterKey => mapping(address account => uint256)) private _counters;
 
     // ---------------------------------------------------------------------------------------------------------
@@ -153,10 +160,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         Context memory ctx = _loadActiveSession(spec, timestamp);
         bool signatureValid = _verifySigner(spec, _digest(userOpHash, ctx.id), signerSignature);
         if (userOp.paymasterAndData.length == 0) _consumeFee(ctx, spec, userOp);
-        ctx.modulesUnchanged =
-            ctx.tag >= _TAG_VERSION_BASE && _modulesVersion(msg.sender) == ctx.tag - _TAG_VERSION_BASE;
         _checkExecution(ctx, spec, userOp.callData);
-        _sessions[ctx.sessionKey][msg.sender] = ctx.word;
+        _sessions[ctx.id][msg.sender] = ctx.word;
         return ERC4337Utils.packValidationData(signatureValid, uint48(ctx.validAfter), uint48(ctx.validUntil));
     }
 
@@ -178,12 +183,18 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         _validateSpec(account, spec);
 
         id = _hash(spec);
-        bytes32 sessionKey = _sessionKey(id, _nonces[account]);
-        if (_sessions[sessionKey][account] != 0) revert SessionAlreadyExists(id);
-        (bool versioned, uint256 version) = _tryModulesVersion(account);
-        _sessions[sessionKey][account] = versioned && version <= _TAG_MASK - _TAG_VERSION_BASE
-            ? _TAG_VERSION_BASE + version
-            : _TAG_ACTIVE_UNVERSIONED;
+        uint256 tag = _sessions[id][account] & _TAG_MASK;
+        AccountState memory accountState = _accounts[account];
+        // A session revoked by a revoke-all may be created again (with fresh counters); one revoked alone may not.
+        if (tag != 0 && !_revokedByAll(accountState, tag)) revert SessionAlreadyExists(id);
+        (bool versioned, uint256 version) = _call(account, _MODULES_VERSION);
+        if (versioned && version >= accountState.revokedBeforeVersion && version <= _EPOCH_MASK) {
+            tag = _TAG_EXISTS | _TAG_VERSIONED | version;
+        } else {
+            if (accountState.nonce > _EPOCH_MASK) revert SessionNonceExhausted();
+            tag = _TAG_EXISTS | accountState.nonce;
+        }
+        _sessions[id][account] = tag;
         emit SessionCreated(account, id, spec);
     }
 
@@ -214,16 +225,11 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     }
 
     /// @inheritdoc ISessionKeyValidator
-    /// @dev A session created before a revoke-all is found in the previous nonces (up to 256 of them).
     function sessionStatus(address account, bytes32 id) public view returns (Status) {
-        uint256 nonce = _nonces[account];
-        uint256 tag = _sessions[_sessionKey(id, nonce)][account] & _TAG_MASK;
-        if (tag >= _TAG_ACTIVE_UNVERSIONED) return Status.Active;
-        if (tag == _TAG_REVOKED) return Status.Revoked;
-        for (uint256 n = nonce; n > 0 && nonce - n < 256; --n) {
-            if (_sessions[_sessionKey(id, n - 1)][account] != 0) return Status.Revoked;
-        }
-        return Status.None;
+        uint256 tag = _sessions[id][account] & _TAG_MASK;
+        if (tag == 0) return Status.None;
+        if (tag & _TAG_REVOKED != 0 || _revokedByAll(_accounts[account], tag)) return Status.Revoked;
+        return Status.Active;
     }
 
     /// @inheritdoc ISessionKeyValidator
@@ -232,8 +238,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         Context memory ctx;
         ctx.account = account;
         ctx.id = keccak256(spec);
-        ctx.nonce = _nonces[account];
-        ctx.word = _sessions[_sessionKey(ctx.id, ctx.nonce)][account];
+        ctx.word = _sessions[ctx.id][account];
+        ctx.tag = ctx.word & _TAG_MASK;
         ctx.timestamp = block.timestamp;
 
         uint256 header = 1 + (_u8(spec, 0) == _SIGNER_SECP256K1 ? 20 : 64);
@@ -265,7 +271,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
 
     /// @inheritdoc ISessionKeyValidator
     function sessionNonce(address account) external view returns (uint256) {
-        return _nonces[account];
+        return _accounts[account].nonce;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -276,26 +282,38 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     function _splitSignature(bytes calldata signature)
         internal
         pure
-        returns (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature)
+        returns (bytes calldata spec, uint256 claimedTime, bytes calldata signerSignature)
     {
-        if (signature.length < 2) revert InvalidSessionSignatureEncoding();
-        uint256 specEnd = 2 + uint16(bytes2(signature[0:2]));
-        if (signature.length < specEnd + 6) revert InvalidSessionSignatureEncoding();
-        spec = signature[2:specEnd];
-        timestamp = uint48(bytes6(signature[specEnd:specEnd + 6]));
-        signerSignature = signature[specEnd + 6:];
+        bool malformed;
+        assembly ("memory-safe") {
+            let length := signature.length
+            let head := calldataload(signature.offset)
+            let specEnd := add(2, shr(240, head))
+            malformed := or(lt(length, 2), lt(length, add(specEnd, 6)))
+            spec.offset := add(signature.offset, 2)
+            spec.length := sub(specEnd, 2)
+            claimedTime := shr(208, calldataload(add(signature.offset, specEnd)))
+            signerSignature.offset := add(signature.offset, add(specEnd, 6))
+            signerSignature.length := sub(length, add(specEnd, 6))
+        }
+        if (malformed) revert InvalidSessionSignatureEncoding();
     }
 
-    /// @dev Loads the session of `spec` for the calling account; reverts unless it is active in the current nonce
-    /// and `timestamp` is not past its expiry.
+    /// @dev Loads the session of `spec` for the calling account; reverts unless it is active (created, not revoked
+    /// alone nor by a revoke-all) and `timestamp` is not past its expiry. The account's state in this contract is
+    /// only read when its modules version moved since creation (or it has none).
     function _loadActiveSession(bytes calldata spec, uint256 timestamp) internal view returns (Context memory ctx) {
         ctx.account = msg.sender;
         ctx.id = _hash(spec);
-        ctx.nonce = _nonces[msg.sender];
-        ctx.sessionKey = _sessionKey(ctx.id, ctx.nonce);
-        ctx.word = _sessions[ctx.sessionKey][msg.sender];
+        ctx.word = _sessions[ctx.id][msg.sender];
         ctx.tag = ctx.word & _TAG_MASK;
-        if (ctx.tag < _TAG_ACTIVE_UNVERSIONED) revert SessionNotActive(ctx.id);
+        if (ctx.tag & (_TAG_EXISTS | _TAG_REVOKED) != _TAG_EXISTS) revert SessionNotActive(ctx.id);
+        if (ctx.tag & _TAG_VERSIONED != 0) {
+            // No module installed, uninstalled or revoke-all since creation: the creation checks still hold.
+            (bool ok, uint256 version) = _call(msg.sender, _MODULES_VERSION);
+            ctx.modulesUnchanged = ok && version == ctx.tag & _EPOCH_MASK;
+        }
+        if (!ctx.modulesUnchanged && _revokedByAll(_accounts[msg.sender], ctx.tag)) revert SessionNotActive(ctx.id);
         ctx.header = _u8(spec, 0) == _SIGNER_SECP256K1 ? 21 : 65;
         uint256 expiresAt = _u48(spec, ctx.header);
         if (timestamp > expiresAt) revert SessionExpired(ctx.id, uint48(expiresAt));
@@ -314,10 +332,25 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
 
     /// @dev Counts the most the account can pay for `userOp` against the fee limit (its counter is in the word).
     function _consumeFee(Context memory ctx, bytes calldata spec, PackedUserOperation calldata userOp) internal pure {
-        uint256 fee = ERC4337Utils.maxFeePerGas(userOp)
-            * (ERC4337Utils.verificationGasLimit(userOp)
-                + ERC4337Utils.callGasLimit(userOp)
-                + userOp.preVerificationGas);
+        uint256 fee;
+        assembly ("memory-safe") {
+            // accountGasLimits = verificationGasLimit ‖ callGasLimit; gasFees = maxPriorityFeePerGas ‖ maxFeePerGas
+            let gasLimits := calldataload(add(userOp, 0x80))
+            let gas_ :=
+                add(
+                    add(shr(128, gasLimits), and(gasLimits, 0xffffffffffffffffffffffffffffffff)),
+                    calldataload(add(userOp, 0xa0))
+                )
+            let maxFee := and(calldataload(add(userOp, 0xc0)), 0xffffffffffffffffffffffffffffffff)
+            fee := mul(maxFee, gas_)
+            // 128-bit fee × (two 128-bit limits + preVerificationGas): refuse what could wrap.
+            if or(
+                gt(calldataload(add(userOp, 0xa0)), 0xffffffffffffffffffffffffffffffff),
+                iszero(or(iszero(maxFee), eq(div(fee, maxFee), gas_)))
+            ) {
+                fee := not(0)
+            }
+        }
         if (fee == 0) return;
         uint256 remaining;
         (ctx.word, remaining) = _consumeIn(ctx, ctx.word, _FEE_SHIFT, _FEE_BITS, spec, ctx.header + 6, fee);
@@ -327,8 +360,30 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @dev Verifies the session signer's signature of `digest` (see the contract documentation).
     function _verifySigner(bytes calldata spec, bytes32 digest, bytes calldata signature) internal view returns (bool) {
         if (_u8(spec, 0) == _SIGNER_SECP256K1) {
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
-            return err == ECDSA.RecoverError.NoError && recovered == address(bytes20(spec[1:21]));
+            address signer = _address(spec, 1);
+            bool valid;
+            assembly ("memory-safe") {
+                // 65-byte r ‖ s ‖ v, low s (as OpenZeppelin's ECDSA), v 27 or 28.
+                let s_ := calldataload(add(signature.offset, 0x20))
+                let v := byte(0, calldataload(add(signature.offset, 0x40)))
+                if and(
+                    eq(signature.length, 65),
+                    and(
+                        lt(s_, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a1),
+                        or(eq(v, 27), eq(v, 28))
+                    )
+                ) {
+                    let m := mload(0x40)
+                    mstore(m, digest)
+                    mstore(add(m, 0x20), v)
+                    mstore(add(m, 0x40), calldataload(signature.offset))
+                    mstore(add(m, 0x60), s_)
+                    // ecrecover returns nothing for an invalid signature: the zero address never matches signer.
+                    mstore(0x00, 0)
+                    if staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20) { valid := eq(mload(0x00), signer) }
+                }
+            }
+            return valid;
         }
         if (signature.length != 64) return false;
         bytes32 r = bytes32(signature[0x00:0x20]);
@@ -571,19 +626,32 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         }
     }
 
-    /// @dev The account's `modulesVersion()`, or `type(uint256).max` when it has none.
-    function _modulesVersion(address account) internal view returns (uint256) {
-        (bool ok, uint256 version) = _tryModulesVersion(account);
-        return ok ? version : type(uint256).max;
-    }
-
-    function _tryModulesVersion(address account) internal view returns (bool ok, uint256 version) {
-        bytes4 selector = _MODULES_VERSION;
+    /// @dev Calls a parameterless function of `account` returning one word (`modulesVersion()` as a static call,
+    /// `bumpModulesVersion()` otherwise); `ok` is false when it reverts or returns less than a word.
+    function _call(address account, bytes4 selector) internal view returns (bool ok, uint256 result) {
         assembly ("memory-safe") {
             mstore(0x00, selector)
-            ok := and(staticcall(gas(), account, 0x00, 0x04, 0x00, 0x20), gt(returndatasize(), 0x1f))
+            // Yul evaluates arguments right to left: make the call before reading its return data size.
+            ok := staticcall(gas(), account, 0x00, 0x04, 0x00, 0x20)
+            ok := and(ok, gt(returndatasize(), 0x1f))
+            result := mload(0x00)
+        }
+    }
+
+    function _bumpModulesVersion(address account) internal returns (bool ok, uint256 version) {
+        bytes4 selector = _BUMP_MODULES_VERSION;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            ok := call(gas(), account, 0, 0x00, 0x04, 0x00, 0x20)
+            ok := and(ok, gt(returndatasize(), 0x1f))
             version := mload(0x00)
         }
+    }
+
+    /// @dev Whether a session with `tag` was revoked by a revoke-all of the account.
+    function _revokedByAll(AccountState memory accountState, uint256 tag) internal pure returns (bool) {
+        uint256 epoch = tag & _EPOCH_MASK;
+        return tag & _TAG_VERSIONED != 0 ? epoch < accountState.revokedBeforeVersion : epoch != accountState.nonce;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -600,7 +668,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         if (counter == 1) {
             (ctx.word, remaining) = _consumeIn(ctx, ctx.word, 128, _COUNTER_BITS, spec, limitAt, amount);
         } else {
-            mapping(address => uint256) storage slots = _counters[_counterKey(ctx.id, ctx.nonce, counter >> 1)];
+            mapping(address => uint256) storage slots = _counters[_counterKey(ctx.id, ctx.tag, counter >> 1)];
             uint256 word;
             (word, remaining) =
                 _consumeIn(ctx, slots[ctx.account], (counter & 1) * 128, _COUNTER_BITS, spec, limitAt, amount);
@@ -652,7 +720,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         returns (uint256 remaining, uint256 next)
     {
         if (_u8(spec, limitAt) == uint256(LimitType.Unlimited)) return (type(uint256).max, counter);
-        uint256 word = counter == 1 ? ctx.word : _counters[_counterKey(ctx.id, ctx.nonce, counter >> 1)][ctx.account];
+        uint256 word = counter == 1 ? ctx.word : _counters[_counterKey(ctx.id, ctx.tag, counter >> 1)][ctx.account];
         uint256 shift = counter == 1 ? 128 : (counter & 1) * 128;
         return (_remainingIn(ctx, word, shift, _COUNTER_BITS, spec, limitAt), counter + 1);
     }
@@ -676,16 +744,10 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         return limit - spent;
     }
 
-    function _sessionKey(bytes32 id, uint256 nonce) internal pure returns (bytes32 key) {
-        assembly ("memory-safe") {
-            mstore(0x00, id)
-            mstore(0x20, nonce)
-            key := keccak256(0x00, 0x40)
-        }
-    }
-
-    function _counterKey(bytes32 id, uint256 nonce, uint256 slot) internal pure returns (bytes32) {
-        return keccak256(abi.encode(id, nonce, slot));
+    /// @dev The key of extra counter slot `slot` of the session `id` created with `tag` (fresh when it is created
+    /// again after a revoke-all).
+    function _counterKey(bytes32 id, uint256 tag, uint256 slot) internal pure returns (bytes32) {
+        return keccak256(abi.encode(id, tag & (_TAG_VERSIONED | _EPOCH_MASK), slot));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -782,17 +844,29 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     }
 
     function _revoke(address account, bytes32 id) internal {
-        mapping(address => uint256) storage slots = _sessions[_sessionKey(id, _nonces[account])];
-        uint256 word = slots[account];
-        if (word & _TAG_MASK < _TAG_ACTIVE_UNVERSIONED) revert SessionNotActive(id);
-        slots[account] = (word & ~_TAG_MASK) | _TAG_REVOKED;
+        uint256 word = _sessions[id][account];
+        if (word & (_TAG_EXISTS | _TAG_REVOKED) != _TAG_EXISTS || _revokedByAll(_accounts[account], word & _TAG_MASK)) {
+            revert SessionNotActive(id);
+        }
+        _sessions[id][account] = word | _TAG_REVOKED;
         emit SessionRevoked(account, id);
     }
 
+    /// @dev Revokes every session of `account`: moves its nonce (unversioned sessions) and, for an account with a
+    /// modules version, revokes the sessions created before the version it bumps to now (or the one after its
+    /// current version when it cannot bump, e.g. while uninstalling this module).
     function _revokeAll(address account) internal {
-        uint256 nonce = _nonces[account] + 1;
-        _nonces[account] = nonce;
-        emit AllSessionsRevoked(account, nonce);
+        AccountState memory accountState = _accounts[account];
+        ++accountState.nonce;
+        (bool bumped, uint256 version) = _bumpModulesVersion(account);
+        if (!bumped) {
+            (bool versioned, uint256 current) = _call(account, _MODULES_VERSION);
+            version = versioned && current < type(uint32).max ? current + 1 : type(uint32).max;
+        }
+        if (version > type(uint32).max) version = type(uint32).max;
+        if (version > accountState.revokedBeforeVersion) accountState.revokedBeforeVersion = uint32(version);
+        _accounts[account] = accountState;
+        emit AllSessionsRevoked(account, accountState.nonce);
     }
 
     // ---------------------------------------------------------------------------------------------------------

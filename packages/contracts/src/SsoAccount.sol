@@ -88,6 +88,9 @@ contract SsoAccount is
     /// @notice Thrown when the module lists given to `initialize` have different lengths.
     error ModuleListLengthMismatch(uint256 moduleTypeIds, uint256 modules, uint256 initData);
 
+    /// @notice Thrown when {bumpModulesVersion} is called by anyone but the account, the EntryPoint or a module.
+    error UnauthorizedVersionBump(address caller);
+
     /// @notice Thrown when `execute` gets an execution mode the account does not support.
     error UnsupportedExecutionMode(bytes32 mode);
 
@@ -337,6 +340,18 @@ contract SsoAccount is
     /// knows its check still holds while this is unchanged.
     function modulesVersion() external view returns (uint256) {
         return _getAccountStorage().modulesVersion;
+    }
+
+    /// @notice Bumps {modulesVersion} without changing the modules: lets an installed validator or executor make
+    /// everything checked against the previous version be checked again (e.g. the SessionKeyValidator's
+    /// revoke-all). Callable by the account itself, the EntryPoint and installed validators and executors.
+    /// @return version The new version.
+    function bumpModulesVersion() external returns (uint256 version) {
+        if (
+            msg.sender != address(this) && msg.sender != address(entryPoint())
+                && !_isInstalled(MODULE_TYPE_VALIDATOR, msg.sender) && !_isInstalled(MODULE_TYPE_EXECUTOR, msg.sender)
+        ) revert UnauthorizedVersionBump(msg.sender);
+        version = ++_getAccountStorage().modulesVersion;
     }
 
     /// @notice The number of installed validators (never 0 once initialised).

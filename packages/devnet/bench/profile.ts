@@ -49,8 +49,9 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
   for (let i = 0; i < logs.length; i++) {
     const step = logs[i]!
     const frame = frames[step.depth - 1] ?? '?'
-    if (process.env.PROFILE_PCS && frame.includes(process.env.PROFILE_PCS)) pcs.set(step.pc, (pcs.get(step.pc) ?? 0) + 1)
     const next = logs[i + 1]
+    if (process.env.PROFILE_PCS && frame.includes(process.env.PROFILE_PCS) && next)
+      pcs.set(step.pc, (pcs.get(step.pc) ?? 0) + (next.depth === step.depth ? step.gas - next.gas : 0))
     if (CALLS.has(step.op) && next && next.depth > step.depth) {
       const stack = step.stack ?? []
       const to = `0x${BigInt(stack[stack.length - 2] ?? '0x0').toString(16).padStart(40, '0')}`
@@ -76,6 +77,7 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
       add(frame, classOf(step.op), step.gasCost, step.op)
     }
   }
+  if (process.env.PROFILE_PCS) console.error('pcgas', JSON.stringify(Object.fromEntries(pcs)))
   if (process.env.PROFILE_PCS) console.error('steps', [...pcs.values()].reduce((a, b) => a + b, 0), 'hot pcs', [...pcs].filter(([, n]) => n > 2).sort((a, b) => b[1] - a[1]).slice(0, 20).map(([pc, n]) => `${pc}x${n}`).join(' '))
   if (process.env.PROFILE_OPS)
     for (const [frame, byOp] of ops)

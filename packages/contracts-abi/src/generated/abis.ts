@@ -1219,11 +1219,6 @@ export const sessionKeyValidatorAbi = [
   },
   {
     "type": "error",
-    "name": "OutOfRangeAccess",
-    "inputs": []
-  },
-  {
-    "type": "error",
     "name": "SessionAlreadyExists",
     "inputs": [
       {
@@ -1248,6 +1243,11 @@ export const sessionKeyValidatorAbi = [
         "internalType": "uint48"
       }
     ]
+  },
+  {
+    "type": "error",
+    "name": "SessionNonceExhausted",
+    "inputs": []
   },
   {
     "type": "error",
@@ -1406,6 +1406,19 @@ export const ssoAccountAbi = [
       }
     ],
     "stateMutability": "pure"
+  },
+  {
+    "type": "function",
+    "name": "bumpModulesVersion",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "version",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -2324,6 +2337,17 @@ export const ssoAccountAbi = [
         "name": "slot",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnauthorizedVersionBump",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
       }
     ]
   },

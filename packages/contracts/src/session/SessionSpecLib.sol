@@ -40,9 +40,8 @@ library SessionSpecLib {
         packed = bytes.concat(packed, abi.encodePacked(uint8(spec.transferPolicies.length)));
         for (uint256 i = 0; i < spec.transferPolicies.length; ++i) {
             ISessionKeyValidator.TransferPolicy memory policy = spec.transferPolicies[i];
-            packed = bytes.concat(
-                packed, abi.encodePacked(policy.target, policy.maxValuePerUse, _limit(policy.valueLimit))
-            );
+            packed =
+                bytes.concat(packed, abi.encodePacked(policy.target, policy.maxValuePerUse, _limit(policy.valueLimit)));
         }
     }
 
