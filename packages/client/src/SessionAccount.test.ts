@@ -1,4 +1,6 @@
+import { sessionKeyValidatorAbi as generatedAbi } from '@sso/contracts-abi'
 import {
+  type AbiItem,
   type Address,
   createPublicClient,
   custom,
@@ -134,5 +136,20 @@ describe('SessionAccount', () => {
     })
     expect(ok.address).toBe(account)
     await expect(ok.signMessage({ message: 'hi' })).rejects.toThrow(/does not sign messages/)
+  })
+})
+
+describe('sessionKeyValidatorAbi', () => {
+  test('behavior: every item is in the generated contract ABI with the same inputs, outputs and indexing', () => {
+    type Param = { type: string; indexed?: boolean; components?: readonly Param[] }
+    const param = (p: Param): string =>
+      `${p.components ? `(${p.components.map(param).join(',')})${p.type.slice(5)}` : p.type}${p.indexed ? ' indexed' : ''}`
+    const key = (item: AbiItem) => {
+      const i = item as { type: string; name?: string; inputs?: readonly Param[]; outputs?: readonly Param[] }
+      return `${i.type} ${i.name}(${(i.inputs ?? []).map(param).join(',')}) -> (${(i.outputs ?? []).map(param).join(',')})`
+    }
+    const generated = new Set((generatedAbi as readonly AbiItem[]).map(key))
+    for (const item of sessionKeyValidatorAbi) expect(generated, item.name).toContain(key(item as AbiItem))
+    expect(key(sessionKeyValidatorAbi[0] as AbiItem)).toBe('function createSession(bytes) -> (bytes32)')
   })
 })
