@@ -3,12 +3,7 @@
  * contracts; the packed spec of a `createSession` call is unpacked), ETH values, messages as text or hex, typed
  * data as domain + message.
  */
-import {
-  decodeSessionSpec,
-  InvalidSessionSpecEncodingError,
-  type SessionSpec,
-  sessionKeyValidatorAbi as sessionAbi,
-} from '@sso/client/session'
+import { decodeSessionSpec, InvalidSessionSpecEncodingError, type SessionSpec } from '@sso/client/session'
 import {
   accountFactoryAbi,
   sessionKeyValidatorAbi,
@@ -22,8 +17,7 @@ const knownAbis: readonly { name: string; abi: Abi }[] = [
   { name: 'ERC-20', abi: erc20Abi },
   { name: 'SsoAccount', abi: ssoAccountAbi as Abi },
   { name: 'WebAuthnValidator', abi: webAuthnValidatorAbi as Abi },
-  // The client's subset first: it speaks the packed spec (createSession(bytes)) whatever the generated ABI's age.
-  { name: 'SessionKeyValidator', abi: [...sessionAbi, ...sessionKeyValidatorAbi] as Abi },
+  { name: 'SessionKeyValidator', abi: sessionKeyValidatorAbi as Abi },
   { name: 'AccountFactory', abi: accountFactoryAbi as Abi },
   { name: 'SponsorPaymaster', abi: sponsorPaymasterAbi as Abi },
 ]
