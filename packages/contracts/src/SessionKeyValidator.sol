@@ -489,7 +489,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
             if (_address(spec, p) == target) {
                 uint256 maxValuePerUse = _u104(spec, p + 20);
                 if (value > maxValuePerUse) revert TransferValuePerUseExceeded(target, value, maxValuePerUse);
-                (bool ok, uint256 remaining) = _consume(ctx, counter, spec, p + 33, value);
+                (bool ok, uint256 remaining) =
+                    _u8(spec, p + 33) == 0 ? (true, 0) : _consume(ctx, counter, spec, p + 33, value);
                 if (!ok) revert TransferValueLimitExceeded(target, value, remaining);
                 return;
             }
