@@ -57,10 +57,14 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// session records the account's `modulesVersion()` (SsoAccount bumps it on every install and uninstall) and a use
 /// repeats the `isModuleInstalled` calls only when it changed, or when the account has no such counter.
 ///
-/// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per account:
-/// the session nonce (bumped by revoke-all). Per session and nonce: one slot with the state, the account's modules
-/// version at creation, the fee counter and the first limit's counter; limits 2k and 2k+1 share one more slot each.
-/// A counter is `spent` plus a 24-bit period tag `(timestamp / period) mod 2^24`; a new tag resets `spent`.
+/// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per session:
+/// one slot with the state tag, the fee counter and the first limit's counter (so a session with one limit touches
+/// one slot per userOp); limits 2k and 2k+1 share one more slot each. A counter is `spent` plus a 24-bit period tag
+/// `(timestamp / period) mod 2^24`; a new tag resets `spent` (an older period cannot land: its window is past).
+/// Per account: what revoke-all moved (a nonce, and for accounts with `modulesVersion()` the version below which
+/// sessions are revoked: revoke-all bumps the account's version through `bumpModulesVersion()`). That slot is only
+/// read when the account's modules version moved since the session was created, or the account has none: an
+/// unchanged version means no module change and no revoke-all since creation.
 ///
 /// **Errors.** A bad signer signature returns `SIG_VALIDATION_FAILED` (so gas estimation with a dummy signature
 /// works); every policy violation reverts with a custom error naming the rule, which the bundler returns to the
