@@ -194,7 +194,7 @@ describe('packed encoding', () => {
     const many: SessionSpec = {
       signer: p256Signer,
       expiresAt: 2 ** 48 - 1,
-      feeLimit: allowance((1n << 88n) - 1n, 2 ** 32 - 1),
+      feeLimit: allowance((1n << 80n) - 1n, 2 ** 32 - 1),
       callPolicies: [
         callPolicy({
           abi: erc20Abi,
@@ -418,17 +418,17 @@ describe('validateSessionSpec', () => {
       ).toBe(rule)
   })
 
-  test('error: the packed format’s caps (13-byte limits, 11-byte fee limit, uint32 periods, uint16 indexes, 255 entries)', () => {
+  test('error: the packed format’s caps (13-byte limits, 80-bit fee limit, uint32 periods, uint16 indexes, 255 entries)', () => {
     const base = spec().callPolicies[0]!
     const c0 = base.constraints[0]!
     const max104 = (1n << 104n) - 1n
-    const max88 = (1n << 88n) - 1n
+    const maxFee = (1n << 80n) - 1n
     const transfer = (target: Address) =>
       transferPolicy({ target, maxValuePerUse: 1n, valueLimit: lifetime(1n) })
     const addr = (i: number) => pad(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address
     const ok: Partial<SessionSpec>[] = [
-      { feeLimit: lifetime(max88) },
-      { feeLimit: allowance(max88, 2 ** 32 - 1) },
+      { feeLimit: lifetime(maxFee) },
+      { feeLimit: allowance(maxFee, 2 ** 32 - 1) },
       { callPolicies: [{ ...base, maxValuePerUse: max104, valueLimit: lifetime(max104) }] },
       { callPolicies: [{ ...base, constraints: [{ ...c0, index: 65_535, limit: allowance(max104, 1) }] }] },
       {
@@ -447,8 +447,8 @@ describe('validateSessionSpec', () => {
       ).toBeUndefined()
 
     const bad: [Partial<SessionSpec>, string, string][] = [
-      [{ feeLimit: lifetime(max88 + 1n) }, 'malformed-limit', 'feeLimit.limit'],
-      [{ feeLimit: allowance(max88 + 1n, 60) }, 'malformed-limit', 'feeLimit.limit'],
+      [{ feeLimit: lifetime(maxFee + 1n) }, 'malformed-limit', 'feeLimit.limit'],
+      [{ feeLimit: allowance(maxFee + 1n, 60) }, 'malformed-limit', 'feeLimit.limit'],
       [{ feeLimit: allowance(1n, 2 ** 32) }, 'malformed-limit', 'feeLimit.period'],
       [
         { callPolicies: [{ ...base, maxValuePerUse: max104 + 1n }] },

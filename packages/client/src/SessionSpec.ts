@@ -284,8 +284,8 @@ export function transferPolicy(parameters: {
 
 /** Largest amount of a 13-byte field: every usage limit and `maxValuePerUse`. */
 export const maxUsageLimit = (1n << 104n) - 1n
-/** Largest fee limit (the fee counter is 88 bits wide on chain). */
-export const maxFeeLimit = (1n << 88n) - 1n
+/** Largest fee limit: the SessionKeyValidator keeps the fee spent in 80 bits of the session's slot (`_MAX_FEE_LIMIT`). */
+export const maxFeeLimit = (1n << 80n) - 1n
 /** Largest allowance period in seconds (uint32). */
 export const maxAllowancePeriod = 2 ** 32 - 1
 /** Largest number of call policies, of transfer policies, and of constraints per call policy (1-byte counts). */
