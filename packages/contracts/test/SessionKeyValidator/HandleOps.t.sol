@@ -20,7 +20,7 @@ contract SessionHandleOpsTest is SessionTest {
         super.setUp();
         vm.deal(recipient, 1 ether);
         token.mint(recipient, 1 ether);
-        createdAt = uint48(block.timestamp);
+        createdAt = uint48(vm.getBlockTimestamp());
         create(_ethSpec());
         create(_p256Spec());
         create(_erc20Spec());
@@ -114,7 +114,7 @@ contract SessionHandleOpsTest is SessionTest {
         _send(ownerOp(singleCall(recipient, 1, "")));
         uint256 gas = _send(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (packed(spec))))));
         vm.assertEq(
-            uint256(sessions.sessionStatus(address(account), keccak256(abi.encode(spec)))),
+            uint256(sessions.sessionStatus(address(account), idOf(spec))),
             uint256(ISessionKeyValidator.Status.Active)
         );
         emit log_named_uint("create session (passkey userOp, ERC-20 policy + 1 constraint), approx. tx gas", gas);
@@ -175,12 +175,32 @@ contract SessionHandleOpsTest is SessionTest {
 
     function test_wrongPeriodRejectedByTheEntryPoint() public {
         // Claiming yesterday's period to dodge today's allowance: the window is yesterday, so the op is expired.
-        PackedUserOperation memory op = signAt(transferOp(recipient, 1), _ethSpec(), uint48(block.timestamp) - DAY);
+        PackedUserOperation memory op = signAt(transferOp(recipient, 1), _ethSpec(), uint48(vm.getBlockTimestamp()) - DAY);
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;
         vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
         vm.prank(bundler, bundler);
         ENTRYPOINT.handleOps(ops, bundler);
+    }
+
+    /// @dev Today's allowance spent, an op claiming yesterday's (empty) period validates only within yesterday:
+    /// the EntryPoint refuses it and nothing is counted.
+    function test_olderPeriodCannotLand() public {
+        vm.deal(address(account), 100 ether);
+        _send(sign(transferOp(recipient, 1 ether), _ethSpec()));
+        for (uint256 i = 0; i < 9; ++i) {
+            _send(sign(transferOp(recipient, 1 ether), _ethSpec()));
+        }
+        vm.assertEq(state(_ethSpec()).transferValueRemaining[0], 0);
+        uint48 yesterday = uint48(vm.getBlockTimestamp()) - DAY;
+        PackedUserOperation memory op = signAt(transferOp(recipient, 1 ether), _ethSpec(), yesterday);
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = op;
+        vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));
+        vm.prank(bundler, bundler);
+        ENTRYPOINT.handleOps(ops, bundler);
+        vm.assertEq(state(_ethSpec()).transferValueRemaining[0], 0);
+        vm.assertEq(recipient.balance, 11 ether);
     }
 
     function test_badSignatureRejectedByTheEntryPoint() public {

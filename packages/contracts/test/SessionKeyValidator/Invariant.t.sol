@@ -15,11 +15,16 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 /// @notice What the invariant handler needs from the test: the session spec and signed session userOps.
 interface ISessionOps {
     function spec() external view returns (ISessionKeyValidator.SessionSpec memory);
+    function packedSpec() external view returns (bytes memory);
     function signedTransfer(address to, uint256 value, uint48 claimedTime)
         external
         view
         returns (PackedUserOperation memory);
     function signedTokenTransfer(uint256 amount, uint48 claimedTime) external view returns (PackedUserOperation memory);
+    function signedTransferFrom(address sender, address to, uint256 value, uint48 claimedTime)
+        external
+        view
+        returns (PackedUserOperation memory);
 }
 
 /// @notice Drives one session through random transfers, token transfers, time jumps, lies about the time and
@@ -36,6 +41,8 @@ contract SessionHandler {
     SessionKeyValidator internal immutable sessions;
     IEntryPointV08 internal immutable entryPoint;
     address internal immutable account;
+    /// @dev Another account with the same session (same spec, same key): its use must not touch ours.
+    address internal immutable other;
     address public immutable allowanceRecipient;
     address public immutable lifetimeRecipient;
 
@@ -51,12 +58,14 @@ contract SessionHandler {
     bool public revoked;
     uint256 public violations;
     uint256 public accepted;
+    uint256 public otherAccepted;
 
     constructor(
         ISessionOps ops_,
         SessionKeyValidator sessions_,
         IEntryPointV08 entryPoint_,
         address account_,
+        address other_,
         address allowanceRecipient_,
         address lifetimeRecipient_,
         uint256 feeLimit_
@@ -65,6 +74,7 @@ contract SessionHandler {
         sessions = sessions_;
         entryPoint = entryPoint_;
         account = account_;
+        other = other_;
         allowanceRecipient = allowanceRecipient_;
         lifetimeRecipient = lifetimeRecipient_;
         feeLimit = feeLimit_;
@@ -85,13 +95,34 @@ contract SessionHandler {
         _submit(ops.signedTokenTransfer(amount, _claimedTime(lie)), 2, amount);
     }
 
+    /// @dev The other account spends from its own copy of the session (not booked in our ledger).
+    function otherTransfer(uint256 value) external {
+        value = (value % 5) * 0.25 ether;
+        try this.validateNow(other, ops.signedTransferFrom(other, allowanceRecipient, value, uint48(vm.getBlockTimestamp()))) {
+            ++otherAccepted;
+        } catch {}
+    }
+
+    /// @dev Our signed userOp replayed as the other account's (same session id there): never valid.
+    function replayOnOther(bool toLifetime, uint256 value) external {
+        value = (value % 5) * 0.25 ether;
+        PackedUserOperation memory op =
+            ops.signedTransfer(toLifetime ? lifetimeRecipient : allowanceRecipient, value, uint48(vm.getBlockTimestamp()));
+        op.sender = other;
+        op.nonce = entryPoint.getNonce(other, uint192(uint160(address(sessions))) << 32);
+        try this.validateNow(other, op) {
+            ++violations;
+        } catch {}
+    }
+
+    /// @dev Mostly short steps (several per period), sometimes hours (towards and past the expiry).
     function warp(uint256 seconds_) external {
-        vm.warp(block.timestamp + seconds_ % 40 minutes);
+        vm.warp(vm.getBlockTimestamp() + (seconds_ % 8 == 0 ? seconds_ % 12 hours : seconds_ % 40 minutes));
     }
 
     function revoke(uint256 seed) external {
         if (revoked || seed % 32 != 0) return;
-        bytes32 id = keccak256(abi.encode(ops.spec()));
+        bytes32 id = keccak256(ops.packedSpec());
         vm.prank(account);
         sessions.revokeSession(id);
         revoked = true;
@@ -103,27 +134,27 @@ contract SessionHandler {
 
     /// @dev Mostly the true time; sometimes a claim from another hour or day.
     function _claimedTime(uint256 lie) internal view returns (uint48) {
-        if (lie % 4 != 0) return uint48(block.timestamp);
+        if (lie % 4 != 0) return uint48(vm.getBlockTimestamp());
         int256 shift = int256(lie % 2 days) - 1 days;
-        return uint48(uint256(int256(block.timestamp) + shift));
+        return uint48(uint256(int256(vm.getBlockTimestamp()) + shift));
     }
 
     /// @dev Validates and reverts (undoing the counters) unless the userOp is valid now, like handleOps.
-    function validateNow(PackedUserOperation calldata op) external returns (uint256 validationData) {
+    function validateNow(address sender, PackedUserOperation calldata op) external returns (uint256 validationData) {
         require(msg.sender == address(this));
         bytes32 hash = entryPoint.getUserOpHash(op);
-        vm.prank(account);
+        vm.prank(sender);
         validationData = sessions.validateUserOp(op, hash);
         uint256 validUntil = uint48(validationData >> 160);
         uint256 validAfter = uint48(validationData >> 208);
         require(validationData & 1 == 0, "signature");
-        require(validAfter <= block.timestamp && block.timestamp <= validUntil, "out of window");
+        require(validAfter <= vm.getBlockTimestamp() && vm.getBlockTimestamp() <= validUntil, "out of window");
     }
 
     function _submit(PackedUserOperation memory op, uint256 kind, uint256 amount) internal {
-        try this.validateNow(op) {
+        try this.validateNow(account, op) {
             ++accepted;
-            if (revoked || block.timestamp > ops.spec().expiresAt) ++violations;
+            if (revoked || vm.getBlockTimestamp() > ops.spec().expiresAt) ++violations;
             _book(kind, amount, _fee(op));
         } catch {}
     }
@@ -135,38 +166,39 @@ contract SessionHandler {
     }
 
     function _book(uint256 kind, uint256 amount, uint256 fee) internal {
-        if (block.timestamp / 1 hours != feePeriod) (feePeriod, feeSpent) = (block.timestamp / 1 hours, 0);
+        if (vm.getBlockTimestamp() / 1 hours != feePeriod) (feePeriod, feeSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
         feeSpent += fee;
         if (kind == 0) {
-            if (block.timestamp / 1 hours != transferPeriod) {
-                (transferPeriod, transferSpent) = (block.timestamp / 1 hours, 0);
+            if (vm.getBlockTimestamp() / 1 hours != transferPeriod) {
+                (transferPeriod, transferSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
             }
             transferSpent += amount;
         } else if (kind == 1) {
             lifetimeSpent += amount;
         } else {
-            if (block.timestamp / 1 days != tokenPeriod) (tokenPeriod, tokenSpent) = (block.timestamp / 1 days, 0);
+            if (vm.getBlockTimestamp() / 1 days != tokenPeriod) (tokenPeriod, tokenSpent) = (vm.getBlockTimestamp() / 1 days, 0);
             tokenSpent += amount;
         }
     }
 
     /// @dev What the ledger says is spent in the current period (0 once the period is over).
     function currentTransferSpent() external view returns (uint256) {
-        return block.timestamp / 1 hours == transferPeriod ? transferSpent : 0;
+        return vm.getBlockTimestamp() / 1 hours == transferPeriod ? transferSpent : 0;
     }
 
     function currentTokenSpent() external view returns (uint256) {
-        return block.timestamp / 1 days == tokenPeriod ? tokenSpent : 0;
+        return vm.getBlockTimestamp() / 1 days == tokenPeriod ? tokenSpent : 0;
     }
 
     function currentFeeSpent() external view returns (uint256) {
-        return block.timestamp / 1 hours == feePeriod ? feeSpent : 0;
+        return vm.getBlockTimestamp() / 1 hours == feePeriod ? feeSpent : 0;
     }
 }
 
-/// @notice Across random sequences of calls, time jumps (period rollovers), lies about the time and revocations:
-/// the sum spent never exceeds any limit, the on-chain remaining amounts match the ledger, and a revoked or
-/// expired session never validates.
+/// @notice Across random sequences of calls, time jumps (period rollovers), lies about the time (an older or newer
+/// period validates only within that period's window, which the EntryPoint rejects), revocations and uses of the
+/// same session by another account: the sum spent never exceeds any limit, the on-chain remaining amounts match
+/// the ledger, a revoked or expired session never validates, and nothing crosses accounts.
 /// forge-config: default.invariant.runs = 64
 /// forge-config: default.invariant.depth = 48
 contract SessionInvariantTest is SessionTest, ISessionOps {
@@ -177,12 +209,16 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
 
     function setUp() public override {
         super.setUp();
-        createdAt = uint48(block.timestamp);
+        createdAt = uint48(vm.getBlockTimestamp());
         lifetimeRecipient = makeAddr("lifetime recipient");
         feeLimit = 8 * feeOf(transferOp(recipient, 0)); // eight userOps per hour
         create(this.spec());
-        handler =
-            new SessionHandler(this, sessions, ENTRYPOINT, address(account), recipient, lifetimeRecipient, feeLimit);
+        SsoAccount other = createAccount(makePasskey("other"));
+        vm.prank(address(other));
+        sessions.createSession(packed(spec()));
+        handler = new SessionHandler(
+            this, sessions, ENTRYPOINT, address(account), address(other), recipient, lifetimeRecipient, feeLimit
+        );
     }
 
     struct FuzzSelector {
@@ -192,11 +228,13 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
 
     /// @dev forge reads this to fuzz only the handler's actions.
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](4);
+        bytes4[] memory selectors = new bytes4[](6);
         selectors[0] = SessionHandler.transfer.selector;
         selectors[1] = SessionHandler.tokenTransfer.selector;
         selectors[2] = SessionHandler.warp.selector;
         selectors[3] = SessionHandler.revoke.selector;
+        selectors[4] = SessionHandler.otherTransfer.selector;
+        selectors[5] = SessionHandler.replayOnOther.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), selectors);
     }
@@ -208,7 +246,7 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
 
     function spec() public view returns (ISessionKeyValidator.SessionSpec memory s) {
         s = baseSpec();
-        s.expiresAt = createdAt + 2 * DAY;
+        s.expiresAt = createdAt + DAY;
         s.feeLimit = allowance(feeLimit, 1 hours);
         addTransfer(s, recipient, 1 ether, allowance(2 ether, 1 hours));
         addTransfer(s, lifetimeRecipient, 1 ether, lifetime(3 ether));
@@ -219,12 +257,24 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         );
     }
 
+    function packedSpec() external view returns (bytes memory) {
+        return packed(spec());
+    }
+
     function signedTransfer(address to, uint256 value, uint48 claimedTime)
         external
         view
         returns (PackedUserOperation memory)
     {
         return signAt(transferOp(to, value), spec(), claimedTime);
+    }
+
+    function signedTransferFrom(address sender, address to, uint256 value, uint48 claimedTime)
+        external
+        view
+        returns (PackedUserOperation memory)
+    {
+        return signAt(buildUserOp(sender, address(sessions), singleCall(to, value, "")), spec(), claimedTime);
     }
 
     function signedTokenTransfer(uint256 amount, uint48 claimedTime)
@@ -252,8 +302,13 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
 
     function invariant_revokedOrExpiredNeverValidates() public view {
         vm.assertEq(handler.violations(), 0);
-        ISessionKeyValidator.Status status = sessions.sessionStatus(address(account), keccak256(abi.encode(spec())));
+        ISessionKeyValidator.Status status = sessions.sessionStatus(address(account), keccak256(packed(spec())));
         if (handler.revoked()) vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Revoked));
+        else vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Active));
+        ISessionKeyValidator.Status full = sessions.sessionState(address(account), packed(spec())).status;
+        if (handler.revoked()) vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Revoked));
+        else if (vm.getBlockTimestamp() > spec().expiresAt) vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Expired));
+        else vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Active));
     }
 }
 // forge-lint: disable-end(block-timestamp, unsafe-typecast)

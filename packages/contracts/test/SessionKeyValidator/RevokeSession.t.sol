@@ -13,7 +13,7 @@ contract RevokeSessionTest is SessionTest {
 
     function setUp() public override {
         super.setUp();
-        createdAt = uint48(block.timestamp);
+        createdAt = uint48(vm.getBlockTimestamp());
         idA = create(_specA());
         idB = create(_specB());
     }

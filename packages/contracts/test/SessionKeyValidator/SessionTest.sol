@@ -85,7 +85,7 @@ abstract contract SessionTest is SsoTest {
     /// @dev A session signed by the secp256k1 key, expiring in a day, 1 ether lifetime fee, no policies.
     function baseSpec() internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
         spec.signer = ecdsaSignerBytes();
-        spec.expiresAt = uint48(block.timestamp) + DAY;
+        spec.expiresAt = uint48(vm.getBlockTimestamp()) + DAY;
         spec.feeLimit = lifetime(1 ether);
     }
 
@@ -196,7 +196,7 @@ abstract contract SessionTest is SsoTest {
         view
         returns (PackedUserOperation memory)
     {
-        return signAt(op, spec, uint48(block.timestamp));
+        return signAt(op, spec, uint48(vm.getBlockTimestamp()));
     }
 
     function signAt(PackedUserOperation memory op, ISessionKeyValidator.SessionSpec memory spec, uint48 timestamp)
@@ -213,9 +213,35 @@ abstract contract SessionTest is SsoTest {
             (bytes32 r, bytes32 s) = vm.signP256(p256Key, sha256(abi.encodePacked(digest)));
             signature = abi.encodePacked(r, s);
         }
-        bytes memory specBytes = packed(spec);
-        op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, timestamp, signature);
+        op.signature = sessionSignature(packed(spec), timestamp, signature);
         return op;
+    }
+
+    /// @dev `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ signerSignature`.
+    function sessionSignature(bytes memory specBytes, uint48 timestamp, bytes memory signerSignature)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(uint16(specBytes.length), specBytes, timestamp, signerSignature);
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+    // Raw bytes (malformed specs and signatures)
+    // --------------------------------------------------------------------------------------------------------
+
+    /// @dev `data[start:end]` as a new array.
+    function slice(bytes memory data, uint256 start, uint256 end) internal pure returns (bytes memory out) {
+        out = new bytes(end - start);
+        for (uint256 i = start; i < end; ++i) {
+            out[i - start] = data[i];
+        }
+    }
+
+    /// @dev A copy of `data` with the byte at `at` set to `value`.
+    function withByte(bytes memory data, uint256 at, uint8 value) internal pure returns (bytes memory out) {
+        out = bytes.concat(data);
+        out[at] = bytes1(value);
     }
 
     /// @dev Calls the validator as the account does (msg.sender = account).

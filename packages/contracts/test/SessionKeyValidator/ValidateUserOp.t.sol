@@ -46,7 +46,7 @@ contract ValidateUserOpTest is SessionTest {
         bytes32 digest = sha256(abi.encodePacked(digestOf(op, spec)));
         for (uint256 i = 0; i < 2; ++i) {
             (bytes32 r, bytes32 s) = signP256(p256Key, digest, i == 1);
-            op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s));
+            op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s));
             vm.assertEq(validate(op), window(0, spec.expiresAt));
         }
     }
@@ -59,16 +59,16 @@ contract ValidateUserOpTest is SessionTest {
 
         // Another key.
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(uint256(keccak256("intruder")), digest);
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s, v));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s, v));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
         // The right key over the bare userOpHash (not bound to the session).
         (v, r, s) = vm.sign(ecdsaKey, ENTRYPOINT.getUserOpHash(op));
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s, v));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s, v));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
         // Wrong length and garbage.
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
-        op.signature = abi.encode(spec, uint48(block.timestamp), new bytes(65));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), new bytes(65));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
 
         // P-256: a signature by another key, and one over the digest without SHA-256.
@@ -77,12 +77,12 @@ contract ValidateUserOpTest is SessionTest {
         op = transferOp(recipient, 1 ether);
         digest = digestOf(op, spec);
         (r, s) = vm.signP256(p256Key + 1, sha256(abi.encodePacked(digest)));
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
         (r, s) = vm.signP256(p256Key, digest);
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
-        op.signature = abi.encode(spec, uint48(block.timestamp), abi.encodePacked(r, s, uint8(27)));
+        op.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), abi.encodePacked(r, s, uint8(27)));
         vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
     }
 
@@ -102,7 +102,7 @@ contract ValidateUserOpTest is SessionTest {
             create(spec);
             PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
             PackedUserOperation memory dummy = transferOp(recipient, 1 ether);
-            dummy.signature = abi.encode(spec, uint48(block.timestamp), i == 0 ? ecdsaDummy : p256Dummy);
+            dummy.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), i == 0 ? ecdsaDummy : p256Dummy);
 
             uint256 snapshot = vm.snapshotState();
             uint256 start = gasleft();
@@ -135,51 +135,77 @@ contract ValidateUserOpTest is SessionTest {
         create(spec);
         PackedUserOperation memory op = transferOp(recipient, 1 ether);
         bytes memory err = abi.encodeWithSelector(ISessionKeyValidator.InvalidSessionSignatureEncoding.selector);
+        bytes memory specBytes = packed(spec);
+        // Too short for the length prefix.
+        op.signature = "";
+        _expectValidateRevert(op, err);
         op.signature = hex"00";
         _expectValidateRevert(op, err);
-        op.signature = abi.encode(uint256(0x60), uint256(1), uint256(0x1000));
+        // specLength past the end, with or without the timestamp.
+        op.signature = abi.encodePacked(uint16(specBytes.length + 1), specBytes, uint40(0));
         _expectValidateRevert(op, err);
-        // Timestamp beyond uint48.
-        op.signature = abi.encode(spec, uint256(type(uint48).max) + 1, new bytes(65));
+        op.signature = abi.encodePacked(uint16(type(uint16).max), specBytes, uint48(vm.getBlockTimestamp()), new bytes(65));
         _expectValidateRevert(op, err);
+        // The spec and a truncated timestamp.
+        op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, uint40(vm.getBlockTimestamp()));
+        _expectValidateRevert(op, err);
+        // A zero-length spec with a timestamp parses, and names no session.
+        op.signature = abi.encodePacked(uint16(0), uint48(vm.getBlockTimestamp()));
+        _expectValidateRevert(
+            op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, keccak256(""))
+        );
     }
 
-    /// @dev The id is hashed from the raw spec bytes: any encoding but the canonical one names no session.
+    /// @dev Every prefix of a valid signature is refused: too short to parse -> InvalidSessionSignatureEncoding,
+    /// a shortened signer signature -> SIG_VALIDATION_FAILED.
+    function test_truncatedSignatureNeverValidates() public {
+        ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
+        create(spec);
+        PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
+        bytes memory full = op.signature;
+        uint256 signerAt = 2 + packed(spec).length + 6;
+        vm.assertEq(full.length, signerAt + 65);
+        for (uint256 length = 0; length < full.length; ++length) {
+            op.signature = slice(full, 0, length);
+            if (length < signerAt) {
+                _expectValidateRevert(
+                    op, abi.encodeWithSelector(ISessionKeyValidator.InvalidSessionSignatureEncoding.selector)
+                );
+            } else {
+                vm.assertEq(validate(op), window(0, spec.expiresAt) | 1);
+            }
+        }
+        op.signature = full;
+        vm.assertEq(validate(op), window(0, spec.expiresAt));
+    }
+
+    /// @dev The id is hashed from the raw spec bytes: any other bytes name no session.
     function test_revert_nonCanonicalSpecEncoding() public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
         create(spec);
         PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
-        (, uint48 timestamp, bytes memory signerSignature) =
-            abi.decode(op.signature, (ISessionKeyValidator.SessionSpec, uint48, bytes));
-        bytes memory specTail = _slice(op.signature, 0x60, op.signature.length - 0x60 - 0x20 - 0x60);
-        bytes memory sigTail = abi.encodePacked(uint256(signerSignature.length), signerSignature, bytes31(0));
+        bytes memory specBytes = packed(spec);
+        bytes memory signerSignature = slice(op.signature, 2 + specBytes.length + 6, op.signature.length);
 
-        // A padding word between the spec and the signature: same spec fields, different bytes.
+        // A trailing byte inside specLength: same policies, different bytes.
+        bytes memory padded = bytes.concat(specBytes, hex"00");
+        op.signature = sessionSignature(padded, uint48(vm.getBlockTimestamp()), signerSignature);
+        _expectValidateRevert(
+            op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, keccak256(padded))
+        );
+        // specLength one short: the last spec byte becomes part of the timestamp.
         op.signature = abi.encodePacked(
-            uint256(0x60), uint256(timestamp), uint256(0x60 + specTail.length + 0x20), specTail, bytes32(0), sigTail
+            uint16(specBytes.length - 1), specBytes, uint48(vm.getBlockTimestamp()), signerSignature
         );
         _expectValidateRevert(
-            op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, _rawId(specTail, 0x20))
+            op,
+            abi.encodeWithSelector(
+                ISessionKeyValidator.SessionNotActive.selector, keccak256(slice(specBytes, 0, specBytes.length - 1))
+            )
         );
-        // The signature tail first: refused.
-        op.signature =
-            abi.encodePacked(uint256(0x60 + sigTail.length), uint256(timestamp), uint256(0x60), sigTail, specTail);
-        _expectValidateRevert(op, abi.encodeWithSelector(ISessionKeyValidator.InvalidSessionSignatureEncoding.selector));
         // The canonical layout rebuilt by hand validates.
-        op.signature =
-            abi.encodePacked(uint256(0x60), uint256(timestamp), uint256(0x60 + specTail.length), specTail, sigTail);
+        op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, uint48(vm.getBlockTimestamp()), signerSignature);
         vm.assertEq(validate(op), window(0, spec.expiresAt));
-    }
-
-    function _slice(bytes memory data, uint256 start, uint256 length) internal pure returns (bytes memory out) {
-        out = new bytes(length);
-        for (uint256 i = 0; i < length; ++i) {
-            out[i] = data[start + i];
-        }
-    }
-
-    function _rawId(bytes memory specTail, uint256 padding) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(uint256(0x20), specTail, new bytes(padding)));
     }
 
     // --------------------------------------------------------------------------------------------------------
@@ -188,7 +214,7 @@ contract ValidateUserOpTest is SessionTest {
 
     function test_revert_unknownRevokedAndOtherAccount() public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
-        bytes32 id = keccak256(abi.encode(spec));
+        bytes32 id = idOf(spec);
         PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
         bytes memory err = abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, id);
         _expectValidateRevert(op, err);
@@ -219,7 +245,7 @@ contract ValidateUserOpTest is SessionTest {
         _expectValidateRevert(
             signAt(transferOp(recipient, 1), spec, spec.expiresAt + 1),
             abi.encodeWithSelector(
-                ISessionKeyValidator.SessionExpired.selector, keccak256(abi.encode(spec)), spec.expiresAt
+                ISessionKeyValidator.SessionExpired.selector, idOf(spec), spec.expiresAt
             )
         );
     }
@@ -249,7 +275,7 @@ contract ValidateUserOpTest is SessionTest {
         validate(sign(transferOp(recipient, 0.5 ether), spec));
         vm.assertEq(state(spec).transferValueRemaining[0], 0);
         // Lifetime never resets.
-        vm.warp(block.timestamp + DAY - 1);
+        vm.warp(vm.getBlockTimestamp() + DAY - 1);
         _expectValidateRevert(
             sign(transferOp(recipient, 1), spec),
             abi.encodeWithSelector(ISessionKeyValidator.TransferValueLimitExceeded.selector, recipient, 1, 0)
@@ -279,7 +305,7 @@ contract ValidateUserOpTest is SessionTest {
         uint48 period = 1 hours;
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, allowance(1 ether, period));
         create(spec);
-        uint48 start = uint48(block.timestamp / period * period);
+        uint48 start = uint48(vm.getBlockTimestamp() / period * period);
 
         vm.assertEq(validate(sign(transferOp(recipient, 0.7 ether), spec)), window(start, start + period - 1));
         _expectValidateRevert(
@@ -297,17 +323,33 @@ contract ValidateUserOpTest is SessionTest {
         );
         vm.assertEq(state(spec).transferValueRemaining[0], 0);
 
-        // An op claiming the previous period after the next one was used is refused.
-        _expectValidateRevert(
-            signAt(transferOp(recipient, 1), spec, start),
-            abi.encodeWithSelector(ISessionKeyValidator.StalePeriod.selector, start, period, (start + period) / period)
+        // An op claiming the previous period validates only within that past window (the EntryPoint rejects it:
+        // AA22, see SessionHandleOpsTest), whatever the previous period's counters say.
+        vm.assertEq(validate(signAt(transferOp(recipient, 1), spec, start)), window(start, start + period - 1));
+        vm.assertLt(start + period - 1, vm.getBlockTimestamp());
+    }
+
+    /// @dev The window of several allowances is the intersection of their periods (and the expiry).
+    function test_allowance_windowIsTheIntersection() public {
+        ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, allowance(1 ether, 1 hours));
+        spec.feeLimit = allowance(1 ether, DAY);
+        spec.expiresAt = uint48(vm.getBlockTimestamp() / 1 hours * 1 hours + 30 minutes);
+        vm.assertGt(spec.expiresAt, vm.getBlockTimestamp());
+        create(spec);
+        uint48 hourStart = uint48(vm.getBlockTimestamp() / 1 hours * 1 hours);
+        vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), window(hourStart, spec.expiresAt));
+        // Claiming yesterday: yesterday's day and hour.
+        uint48 yesterday = uint48(vm.getBlockTimestamp()) - DAY;
+        vm.assertEq(
+            validate(signAt(transferOp(recipient, 1), spec, yesterday)),
+            window(yesterday / 1 hours * 1 hours, yesterday / 1 hours * 1 hours + 1 hours - 1)
         );
     }
 
     function test_allowance_windowNeverExceedsExpiry() public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, allowance(1 ether, 30 days));
         create(spec);
-        uint48 start = uint48(block.timestamp / 30 days * 30 days);
+        uint48 start = uint48(vm.getBlockTimestamp() / 30 days * 30 days);
         vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), window(start, spec.expiresAt));
     }
 
@@ -315,14 +357,14 @@ contract ValidateUserOpTest is SessionTest {
         uint48 period = 1 hours;
         uint256 limit = 1 ether;
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(limit, allowance(limit, period));
-        spec.expiresAt = uint48(block.timestamp + 30 days);
+        spec.expiresAt = uint48(vm.getBlockTimestamp() + 30 days);
         create(spec);
         uint256 spentInPeriod;
-        uint256 currentPeriod = block.timestamp / period;
+        uint256 currentPeriod = vm.getBlockTimestamp() / period;
         for (uint256 i = 0; i < amounts.length; ++i) {
-            vm.warp(block.timestamp + bound(jumps[i], 0, 2 hours));
-            if (block.timestamp / period != currentPeriod) {
-                currentPeriod = block.timestamp / period;
+            vm.warp(vm.getBlockTimestamp() + bound(jumps[i], 0, 2 hours));
+            if (vm.getBlockTimestamp() / period != currentPeriod) {
+                currentPeriod = vm.getBlockTimestamp() / period;
                 spentInPeriod = 0;
             }
             uint256 amount = bound(amounts[i], 0, limit);
@@ -500,7 +542,7 @@ contract ValidateUserOpTest is SessionTest {
     function test_constraint_allowanceRollsOver() public {
         (ISessionKeyValidator.SessionSpec memory spec, uint256 p) = _hitSpec();
         addConstraint(spec, p, ISessionKeyValidator.Condition.LessOrEqual, 0, bytes32(uint256(50)), allowance(100, DAY));
-        spec.expiresAt = uint48(block.timestamp) + 7 * DAY;
+        spec.expiresAt = uint48(vm.getBlockTimestamp()) + 7 * DAY;
         create(spec);
         validate(sign(_hitOp(0, 50), spec));
         validate(sign(_hitOp(0, 50), spec));
@@ -510,7 +552,7 @@ contract ValidateUserOpTest is SessionTest {
                 ISessionKeyValidator.ConstraintLimitExceeded.selector, address(target), MockTarget.hit.selector, 0, 1, 0
             )
         );
-        vm.warp(block.timestamp + DAY);
+        vm.warp(vm.getBlockTimestamp() + DAY);
         vm.assertEq(state(spec).callPolicies[0].constraintRemaining[0], 100);
         validate(sign(_hitOp(0, 50), spec));
         vm.assertEq(state(spec).callPolicies[0].constraintRemaining[0], 50);
@@ -527,7 +569,7 @@ contract ValidateUserOpTest is SessionTest {
                 address(target),
                 MockTarget.hit.selector,
                 0,
-                uint64(1)
+                uint256(1)
             )
         );
     }
@@ -660,7 +702,7 @@ contract ValidateUserOpTest is SessionTest {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
         spec.feeLimit = allowance(fee, 1 hours);
         create(spec);
-        uint48 start = uint48(block.timestamp / 1 hours * 1 hours);
+        uint48 start = uint48(vm.getBlockTimestamp() / 1 hours * 1 hours);
         vm.assertEq(validate(sign(op, spec)), window(start, start + 1 hours - 1));
         _expectValidateRevert(
             sign(op, spec), abi.encodeWithSelector(ISessionKeyValidator.FeeLimitExceeded.selector, fee, 0)
@@ -707,7 +749,7 @@ contract ValidateUserOpTest is SessionTest {
     function test_revert_forbiddenTargetsAtUse() public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
         create(spec);
-        address[4] memory forbidden = [address(account), address(sessions), address(validator), address(ENTRYPOINT)];
+        address[3] memory forbidden = [address(account), address(sessions), address(ENTRYPOINT)];
         for (uint256 i = 0; i < forbidden.length; ++i) {
             _expectValidateRevert(
                 sign(transferOp(forbidden[i], 1), spec),
@@ -720,6 +762,12 @@ contract ValidateUserOpTest is SessionTest {
                 abi.encodeWithSelector(ISessionKeyValidator.ForbiddenTarget.selector, forbidden[i])
             );
         }
+        // A module installed before creation is not in the spec (creation refuses it): while the account's modules
+        // version is unchanged, no policy names it.
+        _expectValidateRevert(
+            sign(transferOp(address(validator), 1), spec),
+            abi.encodeWithSelector(ISessionKeyValidator.NoTransferPolicy.selector, address(validator))
+        );
         // A fallback handler installed later, called with its selector.
         MockModule handler = new MockModule(3);
         vm.prank(address(account));

@@ -49,6 +49,26 @@ contract SsoAccountInstallModuleTest is SsoTest {
         vm.assertEq(executor.installData(address(account)), hex"1234");
     }
 
+    /// @dev Every install and uninstall after initialisation moves `modulesVersion()`; the factory's modules do not.
+    function test_modulesVersion_countsInstallsAndUninstalls() public {
+        vm.assertEq(account.modulesVersion(), 0);
+        vm.startPrank(address(ENTRYPOINT));
+        account.installModule(2, address(executor), "");
+        vm.assertEq(account.modulesVersion(), 1);
+        account.installModule(1, address(otherValidator), "");
+        vm.assertEq(account.modulesVersion(), 2);
+        account.uninstallModule(2, address(executor), "");
+        vm.assertEq(account.modulesVersion(), 3);
+        // A refused install changes nothing.
+        vm.expectRevert();
+        account.installModule(1, address(otherValidator), "");
+        vm.assertEq(account.modulesVersion(), 3);
+        vm.stopPrank();
+        vm.prank(address(account));
+        account.installModule(3, address(handler), abi.encodePacked(handler.whoCalled.selector));
+        vm.assertEq(account.modulesVersion(), 4);
+    }
+
     function testFuzz_strangersCannotInstallOrUninstall(address stranger) public {
         vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
         vm.startPrank(stranger);

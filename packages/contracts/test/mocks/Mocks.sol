@@ -103,3 +103,26 @@ contract MockInertValidator {
         return typeId == 1;
     }
 }
+
+/// @notice The least of an ERC-7579 account a validator talks to: `isModuleInstalled` from a table the test sets.
+/// It has no `modulesVersion()` (calls to it revert).
+contract MockMinimalAccount {
+    mapping(uint256 moduleType => mapping(address module => bool)) public installedModules;
+
+    function setInstalled(uint256 moduleType, address module, bool installed) external {
+        installedModules[moduleType][module] = installed;
+    }
+
+    function isModuleInstalled(uint256 moduleType, address module, bytes calldata) external view returns (bool) {
+        return installedModules[moduleType][module];
+    }
+}
+
+/// @notice A minimal account with a `modulesVersion()` the test sets (it may lie: nothing bumps it on its own).
+contract MockVersionedAccount is MockMinimalAccount {
+    uint256 public modulesVersion;
+
+    function setModulesVersion(uint256 version) external {
+        modulesVersion = version;
+    }
+}

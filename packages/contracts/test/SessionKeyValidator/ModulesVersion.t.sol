@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {SsoAccount} from "../../src/SsoAccount.sol";
+import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
+import {MockMinimalAccount, MockModule, MockVersionedAccount} from "../mocks/Mocks.sol";
+import {SessionTest} from "./SessionTest.sol";
+import {IEntryPoint, PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+import {IERC7579ModuleConfig} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+
+/// @notice The modules-version fast path: a session checks its targets against the account's modules at creation
+/// and again at a use only when the account's `modulesVersion()` moved (or the account has none).
+contract SessionModulesVersionTest is SessionTest {
+    MockModule internal module;
+
+    function setUp() public override {
+        super.setUp();
+        module = new MockModule(2);
+    }
+
+    /// @dev Transfers to `module` (not installed yet) and calls of its `whoCalled`.
+    function _moduleSpec() internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
+        spec = baseSpec();
+        addTransfer(spec, address(module), 1 ether, unlimited());
+        addCall(spec, address(module), MockModule.whoCalled.selector, 0, unlimited());
+        addTransfer(spec, recipient, 1 ether, lifetime(10 ether));
+    }
+
+    function _moduleCallOp() internal view returns (PackedUserOperation memory) {
+        return sessionOp(singleCall(address(module), 0, abi.encodeCall(MockModule.whoCalled, ())));
+    }
+
+    function _expectValidateRevert(PackedUserOperation memory op, bytes memory err) internal {
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        vm.prank(address(account));
+        vm.expectRevert(err);
+        sessions.validateUserOp(op, hash);
+    }
+
+    function _forbidden(address what) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(ISessionKeyValidator.ForbiddenTarget.selector, what);
+    }
+
+    function _lookups() internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IERC7579ModuleConfig.isModuleInstalled.selector);
+    }
+
+    function test_noModuleLookupsWhileTheVersionIsUnchanged() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        vm.expectCall(address(account), _lookups(), 0);
+        validate(sign(transferOp(address(module), 1), spec));
+        validate(sign(_moduleCallOp(), spec));
+    }
+
+    /// @dev Any install moves the version: the next uses look the targets up again.
+    function test_lookupsAfterAnInstall() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        MockModule unrelated = new MockModule(2);
+        vm.prank(address(ENTRYPOINT));
+        account.installModule(2, address(unrelated), "");
+        vm.expectCall(address(account), _lookups());
+        validate(sign(transferOp(recipient, 1), spec));
+    }
+
+    function test_targetInstalledAsExecutorIsRefused() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        validate(sign(transferOp(address(module), 1), spec));
+        validate(sign(_moduleCallOp(), spec));
+
+        vm.prank(address(ENTRYPOINT));
+        account.installModule(2, address(module), "");
+        _expectValidateRevert(sign(transferOp(address(module), 1), spec), _forbidden(address(module)));
+        _expectValidateRevert(sign(_moduleCallOp(), spec), _forbidden(address(module)));
+        // Other targets still work.
+        validate(sign(transferOp(recipient, 1), spec));
+
+        // Uninstalled again: no longer a module, the policy applies again.
+        vm.prank(address(ENTRYPOINT));
+        account.uninstallModule(2, address(module), "");
+        validate(sign(transferOp(address(module), 1), spec));
+    }
+
+    /// @dev Installed as a validator by the owner's passkey userOp; the session userOp then fails in the
+    /// EntryPoint with the rule.
+    function test_targetInstalledAsValidatorThroughAnOwnerUserOp() public {
+        MockModule validatorModule = new MockModule(1);
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        addTransfer(spec, address(validatorModule), 1 ether, unlimited());
+        create(spec);
+        // Validates (MockModule takes no ETH, so the call itself fails without failing the bundle).
+        vm.recordLogs();
+        handleOp(sign(transferOp(address(validatorModule), 1), spec));
+        vm.assertGt(vm.getRecordedLogs().length, 0);
+        vm.assertEq(ENTRYPOINT.getNonce(address(account), nonceKey(address(sessions))) & type(uint64).max, 1);
+
+        handleOp(ownerOp(abi.encodeCall(SsoAccount.installModule, (1, address(validatorModule), ""))));
+        vm.assertTrue(account.isModuleInstalled(1, address(validatorModule), ""));
+
+        PackedUserOperation[] memory ops = new PackedUserOperation[](1);
+        ops[0] = sign(transferOp(address(validatorModule), 1), spec);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEntryPoint.FailedOpWithRevert.selector, 0, "AA23 reverted", _forbidden(address(validatorModule))
+            )
+        );
+        vm.prank(bundler, bundler);
+        ENTRYPOINT.handleOps(ops, bundler);
+    }
+
+    /// @dev A session created after the install records the new version: it cannot name the module at all.
+    function test_sessionCreatedAfterAnInstall() public {
+        vm.prank(address(ENTRYPOINT));
+        account.installModule(2, address(module), "");
+        vm.prank(address(account));
+        vm.expectRevert(_forbidden(address(module)));
+        sessions.createSession(packed(_moduleSpec()));
+
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        addTransfer(spec, recipient, 1 ether, unlimited());
+        create(spec);
+        vm.expectCall(address(account), _lookups(), 0);
+        validate(sign(transferOp(recipient, 1), spec));
+        // The installed module is refused at use whichever path runs.
+        _expectValidateRevert(
+            sign(transferOp(address(module), 1), spec),
+            abi.encodeWithSelector(ISessionKeyValidator.NoTransferPolicy.selector, address(module))
+        );
+    }
+
+    // --------------------------------------------------------------------------------------------------------
+    // Accounts without SsoAccount's counter
+    // --------------------------------------------------------------------------------------------------------
+
+    function _validateAs(address sender, PackedUserOperation memory op) internal returns (uint256) {
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        vm.prank(sender);
+        return sessions.validateUserOp(op, hash);
+    }
+
+    function _expectValidateRevertAs(address sender, PackedUserOperation memory op, bytes memory err) internal {
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        vm.prank(sender);
+        vm.expectRevert(err);
+        sessions.validateUserOp(op, hash);
+    }
+
+    function _opOf(address sender, PackedUserOperation memory op, ISessionKeyValidator.SessionSpec memory spec)
+        internal
+        view
+        returns (PackedUserOperation memory)
+    {
+        op.sender = sender;
+        op.nonce = 0;
+        return sign(op, spec);
+    }
+
+    /// @dev An ERC-7579 account with no `modulesVersion()`: every use asks `isModuleInstalled` for each type.
+    function test_accountWithoutModulesVersion() public {
+        MockMinimalAccount minimal = new MockMinimalAccount();
+        minimal.setInstalled(1, address(sessions), true);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(minimal));
+        sessions.createSession(packed(spec));
+
+        PackedUserOperation memory transfer = _opOf(address(minimal), transferOp(address(module), 1), spec);
+        PackedUserOperation memory call = _opOf(address(minimal), _moduleCallOp(), spec);
+        vm.expectCall(address(minimal), _lookups());
+        vm.assertEq(_validateAs(address(minimal), transfer), window(0, spec.expiresAt));
+        _validateAs(address(minimal), call);
+
+        // The target becomes a validator, an executor, a hook, then the fallback handler of the called selector.
+        uint256[4] memory types = [uint256(1), 2, 4, 3];
+        for (uint256 i = 0; i < types.length; ++i) {
+            minimal.setInstalled(types[i], address(module), true);
+            _expectValidateRevertAs(address(minimal), call, _forbidden(address(module)));
+            if (types[i] != 3) _expectValidateRevertAs(address(minimal), transfer, _forbidden(address(module)));
+            else _validateAs(address(minimal), transfer); // a fallback handler is matched by selector
+            minimal.setInstalled(types[i], address(module), false);
+            _validateAs(address(minimal), transfer);
+        }
+    }
+
+    /// @dev A versioned account is trusted while its version is unchanged; any move brings the lookups back, and
+    /// a version too large to record means lookups at every use.
+    function test_versionedMinimalAccount() public {
+        MockVersionedAccount versioned = new MockVersionedAccount();
+        versioned.setInstalled(1, address(sessions), true);
+        versioned.setModulesVersion(7);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(versioned));
+        sessions.createSession(packed(spec));
+        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+
+        _validateAs(address(versioned), transfer);
+
+        versioned.setInstalled(2, address(module), true);
+        versioned.setModulesVersion(8);
+        _expectValidateRevertAs(address(versioned), transfer, _forbidden(address(module)));
+        versioned.setInstalled(2, address(module), false);
+        _validateAs(address(versioned), transfer);
+    }
+
+    function test_versionedMinimalAccount_noLookupsWhileUnchanged() public {
+        MockVersionedAccount versioned = new MockVersionedAccount();
+        versioned.setInstalled(1, address(sessions), true);
+        versioned.setModulesVersion(7);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(versioned));
+        sessions.createSession(packed(spec));
+        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+        vm.expectCall(address(versioned), _lookups(), 0);
+        _validateAs(address(versioned), transfer);
+    }
+
+    /// @dev A version too large to record: the session cannot rely on it and looks up at every use.
+    function test_versionedMinimalAccount_hugeVersion() public {
+        MockVersionedAccount versioned = new MockVersionedAccount();
+        versioned.setInstalled(1, address(sessions), true);
+        versioned.setModulesVersion(type(uint256).max);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(versioned));
+        sessions.createSession(packed(spec));
+        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+        vm.expectCall(address(versioned), _lookups());
+        _validateAs(address(versioned), transfer);
+        versioned.setInstalled(2, address(module), true);
+        _expectValidateRevertAs(address(versioned), transfer, _forbidden(address(module)));
+    }
+}
