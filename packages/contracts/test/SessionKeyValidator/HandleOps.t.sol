@@ -77,8 +77,8 @@ contract SessionHandleOpsTest is SessionTest {
         uint256 gas = _send(sign(transferOp(recipient, 1 ether), _ethSpec()));
         vm.assertEq(recipient.balance, 2 ether + 1 wei);
         emit log_named_uint("session ETH transfer (secp256k1), approx. tx gas", gas);
-        // Target: 100,000 in the real bundle tx, missed (see the README's SessionKeyValidator gas section).
-        vm.assertLe(gas, 110_000, "session ETH transfer regressed");
+        // Target: 100,000 in the real bundle tx. Bound: 95,271 measured here (v2, via-IR) + ~3%.
+        vm.assertLe(gas, 98_200, "session ETH transfer regressed");
     }
 
     function test_ethTransfer_p256() public {
@@ -86,13 +86,16 @@ contract SessionHandleOpsTest is SessionTest {
         uint256 gas = _send(sign(transferOp(recipient, 1 ether), _p256Spec()));
         vm.assertEq(recipient.balance, 2 ether + 1 wei);
         emit log_named_uint("session ETH transfer (P-256), approx. tx gas", gas);
-        vm.assertLe(gas, 116_000, "session ETH transfer regressed");
+        // 100,572 measured (v2, via-IR) + ~3%.
+        vm.assertLe(gas, 103_600, "session ETH transfer regressed");
     }
 
     function test_ethTransfer_firstUse() public {
         uint256 gas = _send(sign(transferOp(recipient, 1 ether), _ethSpec()));
         vm.assertEq(recipient.balance, 2 ether);
         emit log_named_uint("session ETH transfer, first use (fresh counters), approx. tx gas", gas);
+        // 180,885 measured (v2, via-IR) + ~3%.
+        vm.assertLe(gas, 186_400, "session ETH transfer (first use) regressed");
     }
 
     function test_erc20Transfer_oneConstraint() public {
@@ -100,7 +103,8 @@ contract SessionHandleOpsTest is SessionTest {
         uint256 gas = _send(sign(tokenOp(recipient, 1 ether), _erc20Spec()));
         vm.assertEq(token.balanceOf(recipient), 2 ether + 1 wei);
         emit log_named_uint("session ERC-20 transfer (one constraint), approx. tx gas", gas);
-        vm.assertLe(gas, 115_000, "session ERC-20 transfer over budget");
+        // 94,411 measured (v2, via-IR) + ~3%.
+        vm.assertLe(gas, 97_300, "session ERC-20 transfer regressed");
     }
 
     function test_createSession() public {
@@ -118,7 +122,8 @@ contract SessionHandleOpsTest is SessionTest {
             uint256(ISessionKeyValidator.Status.Active)
         );
         emit log_named_uint("create session (passkey userOp, ERC-20 policy + 1 constraint), approx. tx gas", gas);
-        vm.assertLe(gas, 180_000, "create session over budget");
+        // 141,842 measured (v2, via-IR) + ~3%.
+        vm.assertLe(gas, 146_100, "create session regressed");
     }
 
     function test_batchThroughTheEntryPoint() public {

@@ -285,6 +285,27 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         return signAt(tokenOp(recipient, amount), spec(), claimedTime);
     }
 
+    /// @dev The handler's actions do what the invariants rely on: true-time ops land, lies and replays do not, the
+    /// other account's spending stays its own, and the session ends at its expiry.
+    function test_handlerIsNotVacuous() public {
+        handler.transfer(false, 2, 1); // 0.5 ether at the true time
+        handler.transfer(false, 2, 0); // claims yesterday: outside the window
+        handler.otherTransfer(4); // 1 ether from the other account's copy
+        handler.replayOnOther(false, 1);
+        vm.assertEq(handler.accepted(), 1);
+        vm.assertEq(handler.otherAccepted(), 1);
+        vm.assertEq(handler.violations(), 0);
+        vm.assertEq(sessions.sessionState(address(account), packed(spec())).transferValueRemaining[0], 1.5 ether);
+        for (uint256 i = 0; i < 3; ++i) {
+            handler.warp(43_192); // a multiple of 8: a long step of ~12 hours
+        }
+        vm.assertGt(vm.getBlockTimestamp(), spec().expiresAt);
+        handler.transfer(false, 1, 1);
+        handler.transfer(false, 1, 2);
+        vm.assertEq(handler.accepted(), 1);
+        vm.assertEq(uint256(sessions.sessionState(address(account), packed(spec())).status), 2); // Expired
+    }
+
     function invariant_spentNeverExceedsLimits() public view {
         vm.assertLe(handler.currentTransferSpent(), 2 ether);
         vm.assertLe(handler.lifetimeSpent(), 3 ether);
