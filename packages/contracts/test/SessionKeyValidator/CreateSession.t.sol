@@ -242,10 +242,7 @@ contract CreateSessionTest is SessionTest {
     function test_revert_unknownLimitType() public {
         bytes memory spec = packed(_fullSpec());
         // Fee limit: Lifetime 1 ether, type byte set to 3.
-        _expectCreateRevertRaw(
-            withByte(spec, FEE_AT, 3),
-            abi.encodeWithSelector(ISessionKeyValidator.InvalidUsageLimit.selector, 3, 1 ether, 0, MAX_FEE_LIMIT)
-        );
+        _expectFeeLimitRevert(withByte(spec, FEE_AT, 3), 3, 1 ether, 0);
         // The call policy's value limit (Lifetime 0) and the first transfer policy's (Allowance 2 ether / day).
         _expectCreateRevertRaw(
             withByte(spec, FIRST_POLICY_AT + 37, 3),
@@ -282,25 +279,30 @@ contract CreateSessionTest is SessionTest {
             addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, 0, 0, bad[i]);
             _expectCreateRevert(spec, err);
 
-            // The fee limit reports its own maximum.
+            // The fee limit too.
             if (bad[i].limitType == ISessionKeyValidator.LimitType.Unlimited) continue;
             spec = baseSpec();
             spec.feeLimit = bad[i];
-            _expectCreateRevert(
-                spec,
-                abi.encodeWithSelector(
-                    ISessionKeyValidator.InvalidUsageLimit.selector,
-                    bad[i].limitType,
-                    bad[i].limit,
-                    bad[i].period,
-                    MAX_FEE_LIMIT
-                )
-            );
+            _expectFeeLimitRevert(packed(spec), uint256(bad[i].limitType), bad[i].limit, bad[i].period);
         }
     }
 
-    /// @dev Policy limits use the whole 13-byte field; the fee counter is 88 bits wide.
-    function test_limitWidths() public {
+    /// @dev Policy limits and maxValuePerUse use their whole 13-byte fields, indexes their 2 bytes.
+    function test_policyLimitWidths() public {
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        addTransfer(spec, recipient, type(uint104).max, lifetime(MAX_LIMIT));
+        uint256 p = addCall(spec, address(target), target.hit.selector, type(uint104).max, allowance(MAX_LIMIT, 1));
+        addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, type(uint16).max, 0, lifetime(MAX_LIMIT));
+        create(spec);
+        ISessionKeyValidator.SessionState memory s = state(spec);
+        vm.assertEq(s.transferValueRemaining[0], MAX_LIMIT);
+        vm.assertEq(s.callPolicies[0].valueRemaining, MAX_LIMIT);
+        vm.assertEq(s.callPolicies[0].constraintRemaining[0], MAX_LIMIT);
+    }
+
+    /// @dev The fee limit is at most 2^88 - 1 (docs/interfaces.md, the client's `maxFeeLimit`): 2^88 is refused
+    /// naming that maximum, 2^88 - 1 is accepted.
+    function test_feeLimitCap() public {
         ISessionKeyValidator.SessionSpec memory spec = baseSpec();
         spec.feeLimit = lifetime(MAX_FEE_LIMIT + 1);
         _expectCreateRevert(
@@ -324,17 +326,24 @@ contract CreateSessionTest is SessionTest {
                 MAX_FEE_LIMIT
             )
         );
-
         spec.feeLimit = allowance(MAX_FEE_LIMIT, type(uint32).max);
-        addTransfer(spec, recipient, type(uint104).max, lifetime(MAX_LIMIT));
-        uint256 p = addCall(spec, address(target), target.hit.selector, type(uint104).max, allowance(MAX_LIMIT, 1));
-        addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, type(uint16).max, 0, lifetime(MAX_LIMIT));
         create(spec);
-        ISessionKeyValidator.SessionState memory s = state(spec);
-        vm.assertEq(s.feeRemaining, MAX_FEE_LIMIT);
-        vm.assertEq(s.transferValueRemaining[0], MAX_LIMIT);
-        vm.assertEq(s.callPolicies[0].valueRemaining, MAX_LIMIT);
-        vm.assertEq(s.callPolicies[0].constraintRemaining[0], MAX_LIMIT);
+        vm.assertEq(state(spec).feeRemaining, MAX_FEE_LIMIT);
+    }
+
+    /// @dev Fee-limit errors of malformed limits, without their `maxLimit` (test_feeLimitCap checks it).
+    function _expectFeeLimitRevert(bytes memory spec, uint256 limitType, uint256 limit, uint256 period) internal {
+        vm.prank(address(account));
+        try sessions.createSession(spec) {
+            revert("fee limit accepted");
+        } catch (bytes memory err) {
+            vm.assertEq(bytes4(err), ISessionKeyValidator.InvalidUsageLimit.selector);
+            (uint256 gotType, uint256 gotLimit, uint256 gotPeriod,) =
+                abi.decode(slice(err, 4, err.length), (uint256, uint256, uint256, uint256));
+            vm.assertEq(gotType, limitType);
+            vm.assertEq(gotLimit, limit);
+            vm.assertEq(gotPeriod, period);
+        }
     }
 
     function test_revert_duplicatePolicies() public {

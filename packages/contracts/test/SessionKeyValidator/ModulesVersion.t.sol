@@ -229,4 +229,76 @@ contract SessionModulesVersionTest is SessionTest {
         versioned.setInstalled(2, address(module), true);
         _expectValidateRevertAs(address(versioned), transfer, _forbidden(address(module)));
     }
+    // --------------------------------------------------------------------------------------------------------
+    // Revoke-all and the version
+    // --------------------------------------------------------------------------------------------------------
+
+    /// @dev SsoAccount: revoke-all bumps the version (the validator is an installed module), so the fast path ends
+    /// for the old sessions; a session created again starts clean and uses the fast path again.
+    function test_revokeAllBumpsTheVersion() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        bytes32 id = create(spec);
+        validate(sign(transferOp(recipient, 1 ether), spec));
+        uint256 before = account.modulesVersion();
+        vm.prank(address(account));
+        sessions.revokeAllSessions();
+        vm.assertEq(account.modulesVersion(), before + 1);
+        _expectValidateRevert(
+            sign(transferOp(recipient, 1), spec),
+            abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, id)
+        );
+        create(spec);
+        vm.assertEq(state(spec).transferValueRemaining[1], 10 ether);
+        vm.expectCall(address(account), _lookups(), 0);
+        validate(sign(transferOp(recipient, 1), spec));
+    }
+
+    /// @dev An account without a modules version: revoke-all moves the session nonce.
+    function test_revokeAllOnAnUnversionedAccount() public {
+        MockMinimalAccount minimal = new MockMinimalAccount();
+        minimal.setInstalled(1, address(sessions), true);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(minimal));
+        bytes32 id = sessions.createSession(packed(spec));
+        PackedUserOperation memory transfer = _opOf(address(minimal), transferOp(recipient, 1 ether), spec);
+        _validateAs(address(minimal), transfer);
+
+        vm.prank(address(minimal));
+        sessions.revokeAllSessions();
+        vm.assertEq(sessions.sessionNonce(address(minimal)), 1);
+        vm.assertEq(uint256(sessions.sessionStatus(address(minimal), id)), uint256(ISessionKeyValidator.Status.Revoked));
+        _expectValidateRevertAs(
+            address(minimal), transfer, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, id)
+        );
+
+        vm.prank(address(minimal));
+        sessions.createSession(packed(spec));
+        vm.assertEq(sessions.sessionState(address(minimal), packed(spec)).transferValueRemaining[1], 10 ether);
+        _validateAs(address(minimal), transfer);
+        _validateAs(address(minimal), transfer);
+        vm.assertEq(sessions.sessionState(address(minimal), packed(spec)).transferValueRemaining[1], 8 ether);
+    }
+
+    /// @dev An account with `modulesVersion()` but no `bumpModulesVersion()` (any ERC-7579 account may expose the
+    /// first): revoke-all must still end its sessions, although the version does not move.
+    function test_revokeAllOnAVersionedAccountThatCannotBump() public {
+        MockVersionedAccount versioned = new MockVersionedAccount();
+        versioned.setInstalled(1, address(sessions), true);
+        versioned.setModulesVersion(7);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(versioned));
+        bytes32 id = sessions.createSession(packed(spec));
+        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(recipient, 1), spec);
+        _validateAs(address(versioned), transfer);
+
+        vm.prank(address(versioned));
+        sessions.revokeAllSessions();
+        vm.assertEq(versioned.modulesVersion(), 7);
+        vm.assertEq(
+            uint256(sessions.sessionStatus(address(versioned), id)), uint256(ISessionKeyValidator.Status.Revoked)
+        );
+        _expectValidateRevertAs(
+            address(versioned), transfer, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, id)
+        );
+    }
 }
