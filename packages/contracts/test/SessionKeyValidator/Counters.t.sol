@@ -32,7 +32,9 @@ contract SessionCountersTest is SessionTest {
         spec.expiresAt = createdAt + 7 * DAY;
         // Counter 1: the value of `hit` calls; counter 2: the sum of their argument (at most 1000 each).
         uint256 p = addCall(spec, address(target), MockTarget.hit.selector, 1 ether, lifetime(1 ether));
-        addConstraint(spec, p, ISessionKeyValidator.Condition.LessOrEqual, 0, bytes32(uint256(1000)), allowance(100, DAY));
+        addConstraint(
+            spec, p, ISessionKeyValidator.Condition.LessOrEqual, 0, bytes32(uint256(1000)), allowance(100, DAY)
+        );
         // Counter 3: the token amount (the recipient pinned, not counted).
         p = addCall(spec, address(token), IERC20.transfer.selector, 0, unlimited());
         addConstraint(
@@ -130,7 +132,8 @@ contract SessionCountersTest is SessionTest {
         );
         _ok(transferOp(OTHER, 1 ether));
         _refused(
-            transferOp(OTHER, 1), abi.encodeWithSelector(ISessionKeyValidator.TransferValueLimitExceeded.selector, OTHER, 1, 0)
+            transferOp(OTHER, 1),
+            abi.encodeWithSelector(ISessionKeyValidator.TransferValueLimitExceeded.selector, OTHER, 1, 0)
         );
         _assertRemaining([uint256(0), 0, 0, 0, 0]);
 

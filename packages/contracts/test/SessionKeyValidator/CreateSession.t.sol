@@ -56,8 +56,7 @@ contract CreateSessionTest is SessionTest {
         ISessionKeyValidator.SessionSpec memory spec = tokenSpec(100 ether);
         handleOp(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (packed(spec))))));
         vm.assertEq(
-            uint256(sessions.sessionStatus(address(account), idOf(spec))),
-            uint256(ISessionKeyValidator.Status.Active)
+            uint256(sessions.sessionStatus(address(account), idOf(spec))), uint256(ISessionKeyValidator.Status.Active)
         );
     }
 
@@ -264,7 +263,11 @@ contract CreateSessionTest is SessionTest {
         ];
         for (uint256 i = 0; i < bad.length; ++i) {
             bytes memory err = abi.encodeWithSelector(
-                ISessionKeyValidator.InvalidUsageLimit.selector, bad[i].limitType, bad[i].limit, bad[i].period, MAX_LIMIT
+                ISessionKeyValidator.InvalidUsageLimit.selector,
+                bad[i].limitType,
+                bad[i].limit,
+                bad[i].period,
+                MAX_LIMIT
             );
             ISessionKeyValidator.SessionSpec memory spec = baseSpec();
             addTransfer(spec, recipient, 1, bad[i]);

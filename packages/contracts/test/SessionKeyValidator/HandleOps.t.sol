@@ -116,10 +116,10 @@ contract SessionHandleOpsTest is SessionTest {
         );
         // The first passkey op pays for the nonce slot: make it non-zero first, as in steady state.
         _send(ownerOp(singleCall(recipient, 1, "")));
-        uint256 gas = _send(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (packed(spec))))));
+        uint256 gas =
+            _send(ownerOp(singleCall(address(sessions), 0, abi.encodeCall(sessions.createSession, (packed(spec))))));
         vm.assertEq(
-            uint256(sessions.sessionStatus(address(account), idOf(spec))),
-            uint256(ISessionKeyValidator.Status.Active)
+            uint256(sessions.sessionStatus(address(account), idOf(spec))), uint256(ISessionKeyValidator.Status.Active)
         );
         emit log_named_uint("create session (passkey userOp, ERC-20 policy + 1 constraint), approx. tx gas", gas);
         // 141,842 measured (v2, via-IR) + ~3%.
@@ -180,7 +180,8 @@ contract SessionHandleOpsTest is SessionTest {
 
     function test_wrongPeriodRejectedByTheEntryPoint() public {
         // Claiming yesterday's period to dodge today's allowance: the window is yesterday, so the op is expired.
-        PackedUserOperation memory op = signAt(transferOp(recipient, 1), _ethSpec(), uint48(vm.getBlockTimestamp()) - DAY);
+        PackedUserOperation memory op =
+            signAt(transferOp(recipient, 1), _ethSpec(), uint48(vm.getBlockTimestamp()) - DAY);
         PackedUserOperation[] memory ops = new PackedUserOperation[](1);
         ops[0] = op;
         vm.expectRevert(abi.encodeWithSelector(IEntryPoint.FailedOp.selector, 0, "AA22 expired or not due"));

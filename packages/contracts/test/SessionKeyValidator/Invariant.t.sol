@@ -98,7 +98,9 @@ contract SessionHandler {
     /// @dev The other account spends from its own copy of the session (not booked in our ledger).
     function otherTransfer(uint256 value) external {
         value = (value % 5) * 0.25 ether;
-        try this.validateNow(other, ops.signedTransferFrom(other, allowanceRecipient, value, uint48(vm.getBlockTimestamp()))) {
+        try this.validateNow(
+            other, ops.signedTransferFrom(other, allowanceRecipient, value, uint48(vm.getBlockTimestamp()))
+        ) {
             ++otherAccepted;
         } catch {}
     }
@@ -106,8 +108,9 @@ contract SessionHandler {
     /// @dev Our signed userOp replayed as the other account's (same session id there): never valid.
     function replayOnOther(bool toLifetime, uint256 value) external {
         value = (value % 5) * 0.25 ether;
-        PackedUserOperation memory op =
-            ops.signedTransfer(toLifetime ? lifetimeRecipient : allowanceRecipient, value, uint48(vm.getBlockTimestamp()));
+        PackedUserOperation memory op = ops.signedTransfer(
+            toLifetime ? lifetimeRecipient : allowanceRecipient, value, uint48(vm.getBlockTimestamp())
+        );
         op.sender = other;
         op.nonce = entryPoint.getNonce(other, uint192(uint160(address(sessions))) << 32);
         try this.validateNow(other, op) {
@@ -166,7 +169,9 @@ contract SessionHandler {
     }
 
     function _book(uint256 kind, uint256 amount, uint256 fee) internal {
-        if (vm.getBlockTimestamp() / 1 hours != feePeriod) (feePeriod, feeSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
+        if (vm.getBlockTimestamp() / 1 hours != feePeriod) {
+            (feePeriod, feeSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
+        }
         feeSpent += fee;
         if (kind == 0) {
             if (vm.getBlockTimestamp() / 1 hours != transferPeriod) {
@@ -176,7 +181,9 @@ contract SessionHandler {
         } else if (kind == 1) {
             lifetimeSpent += amount;
         } else {
-            if (vm.getBlockTimestamp() / 1 days != tokenPeriod) (tokenPeriod, tokenSpent) = (vm.getBlockTimestamp() / 1 days, 0);
+            if (vm.getBlockTimestamp() / 1 days != tokenPeriod) {
+                (tokenPeriod, tokenSpent) = (vm.getBlockTimestamp() / 1 days, 0);
+            }
             tokenSpent += amount;
         }
     }
@@ -327,9 +334,13 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         if (handler.revoked()) vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Revoked));
         else vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Active));
         ISessionKeyValidator.Status full = sessions.sessionState(address(account), packed(spec())).status;
-        if (handler.revoked()) vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Revoked));
-        else if (vm.getBlockTimestamp() > spec().expiresAt) vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Expired));
-        else vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Active));
+        if (handler.revoked()) {
+            vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Revoked));
+        } else if (vm.getBlockTimestamp() > spec().expiresAt) {
+            vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Expired));
+        } else {
+            vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Active));
+        }
     }
 }
 // forge-lint: disable-end(block-timestamp, unsafe-typecast)

@@ -229,6 +229,7 @@ contract SessionModulesVersionTest is SessionTest {
         versioned.setInstalled(2, address(module), true);
         _expectValidateRevertAs(address(versioned), transfer, _forbidden(address(module)));
     }
+
     // --------------------------------------------------------------------------------------------------------
     // Revoke-all and the version
     // --------------------------------------------------------------------------------------------------------

@@ -68,9 +68,8 @@ abstract contract SessionTest is SsoTest {
     }
 
     function allowance(uint256 amount, uint48 period) internal pure returns (ISessionKeyValidator.UsageLimit memory) {
-        return ISessionKeyValidator.UsageLimit(
-            ISessionKeyValidator.LimitType.Allowance, uint104(amount), uint32(period)
-        );
+        return
+            ISessionKeyValidator.UsageLimit(ISessionKeyValidator.LimitType.Allowance, uint104(amount), uint32(period));
     }
 
     function ecdsaSignerBytes() internal view returns (bytes memory) {

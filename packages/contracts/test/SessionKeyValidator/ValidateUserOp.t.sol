@@ -102,7 +102,8 @@ contract ValidateUserOpTest is SessionTest {
             create(spec);
             PackedUserOperation memory op = sign(transferOp(recipient, 1 ether), spec);
             PackedUserOperation memory dummy = transferOp(recipient, 1 ether);
-            dummy.signature = sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), i == 0 ? ecdsaDummy : p256Dummy);
+            dummy.signature =
+                sessionSignature(packed(spec), uint48(vm.getBlockTimestamp()), i == 0 ? ecdsaDummy : p256Dummy);
 
             uint256 snapshot = vm.snapshotState();
             uint256 start = gasleft();
@@ -144,16 +145,15 @@ contract ValidateUserOpTest is SessionTest {
         // specLength past the end, with or without the timestamp.
         op.signature = abi.encodePacked(uint16(specBytes.length + 1), specBytes, uint40(0));
         _expectValidateRevert(op, err);
-        op.signature = abi.encodePacked(uint16(type(uint16).max), specBytes, uint48(vm.getBlockTimestamp()), new bytes(65));
+        op.signature =
+            abi.encodePacked(uint16(type(uint16).max), specBytes, uint48(vm.getBlockTimestamp()), new bytes(65));
         _expectValidateRevert(op, err);
         // The spec and a truncated timestamp.
         op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, uint40(vm.getBlockTimestamp()));
         _expectValidateRevert(op, err);
         // A zero-length spec with a timestamp parses, and names no session.
         op.signature = abi.encodePacked(uint16(0), uint48(vm.getBlockTimestamp()));
-        _expectValidateRevert(
-            op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, keccak256(""))
-        );
+        _expectValidateRevert(op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, keccak256("")));
     }
 
     /// @dev Every prefix of a valid signature is refused: too short to parse -> InvalidSessionSignatureEncoding,
@@ -194,9 +194,8 @@ contract ValidateUserOpTest is SessionTest {
             op, abi.encodeWithSelector(ISessionKeyValidator.SessionNotActive.selector, keccak256(padded))
         );
         // specLength one short: the last spec byte becomes part of the timestamp.
-        op.signature = abi.encodePacked(
-            uint16(specBytes.length - 1), specBytes, uint48(vm.getBlockTimestamp()), signerSignature
-        );
+        op.signature =
+            abi.encodePacked(uint16(specBytes.length - 1), specBytes, uint48(vm.getBlockTimestamp()), signerSignature);
         _expectValidateRevert(
             op,
             abi.encodeWithSelector(
@@ -204,7 +203,8 @@ contract ValidateUserOpTest is SessionTest {
             )
         );
         // The canonical layout rebuilt by hand validates.
-        op.signature = abi.encodePacked(uint16(specBytes.length), specBytes, uint48(vm.getBlockTimestamp()), signerSignature);
+        op.signature =
+            abi.encodePacked(uint16(specBytes.length), specBytes, uint48(vm.getBlockTimestamp()), signerSignature);
         vm.assertEq(validate(op), window(0, spec.expiresAt));
     }
 
@@ -244,9 +244,7 @@ contract ValidateUserOpTest is SessionTest {
         // A claimed time past expiry is refused outright.
         _expectValidateRevert(
             signAt(transferOp(recipient, 1), spec, spec.expiresAt + 1),
-            abi.encodeWithSelector(
-                ISessionKeyValidator.SessionExpired.selector, idOf(spec), spec.expiresAt
-            )
+            abi.encodeWithSelector(ISessionKeyValidator.SessionExpired.selector, idOf(spec), spec.expiresAt)
         );
     }
 
