@@ -96,7 +96,8 @@ contract HandleOpsGasTest is SsoTest {
         vm.assertEq(recipient.balance, 2 ether + 1 wei);
         emit log_named_uint("passkey ETH transfer, approx. tx gas", gas);
         // Same harness, reference SimpleAccount v0.8: see SimpleAccountBaseline.t.sol (90,298 here, 83,273 through
-        // Alto). Target: ≤ 1.2x SimpleAccount and ≤ 100,000 in the real bundle transaction.
+        // Alto). Target: ≤ 1.2x SimpleAccount and ≤ 100,000 in the real bundle transaction. 105,120 measured now
+        // (via-IR): the 1.2x bound is also the measured figure + ~3%.
         vm.assertLe(gas, 108_357, "ETH transfer over 1.2x SimpleAccount (90,298 x 1.2)");
     }
 
@@ -104,7 +105,8 @@ contract HandleOpsGasTest is SsoTest {
         uint256 gas = _send(pendingTokenTransfer);
         vm.assertEq(token.balanceOf(recipient), 2 ether);
         emit log_named_uint("passkey ERC-20 transfer, approx. tx gas", gas);
-        vm.assertLe(gas, 114_000, "ERC-20 transfer regressed");
+        // 111,562 measured (SessionKeyValidator v2 tree, via-IR) + ~3%.
+        vm.assertLe(gas, 114_900, "ERC-20 transfer regressed");
     }
 
     function test_gas_deploymentWithFirstUserOp() public {
@@ -112,6 +114,7 @@ contract HandleOpsGasTest is SsoTest {
         vm.assertGt(pendingDeployment.sender.code.length, 0);
         vm.assertEq(recipient.balance, 2 ether + 1 wei, "the transfer ran");
         emit log_named_uint("deployment via first userOp (ETH transfer), approx. tx gas", gas);
-        vm.assertLe(gas, 350_000, "deployment over budget");
+        // 330,565 measured (SessionKeyValidator v2 tree, via-IR) + ~3%.
+        vm.assertLe(gas, 340_500, "deployment regressed");
     }
 }

@@ -221,5 +221,21 @@ contract SessionCountersTest is SessionTest {
             )
         );
     }
+
+    /// @dev An Unlimited transfer policy counts nothing, and in particular not the next policy's counter.
+    function test_unlimitedTransferBeforeALimitedOne() public {
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        addTransfer(spec, recipient, 5 ether, unlimited());
+        addTransfer(spec, OTHER, 1 ether, lifetime(1 ether));
+        create(spec);
+        validate(sign(transferOp(OTHER, 0.5 ether), spec));
+        validate(sign(transferOp(recipient, 5 ether), spec));
+        validate(sign(transferOp(recipient, 5 ether), spec));
+        ISessionKeyValidator.SessionState memory s = state(spec);
+        vm.assertEq(s.transferValueRemaining[0], type(uint256).max);
+        vm.assertEq(s.transferValueRemaining[1], 0.5 ether);
+        validate(sign(transferOp(OTHER, 0.5 ether), spec));
+        vm.assertEq(state(spec).transferValueRemaining[1], 0);
+    }
 }
 // forge-lint: disable-end(block-timestamp)
