@@ -15,7 +15,8 @@ contract CreateSessionTest is SessionTest {
     uint256 internal constant FIRST_POLICY_AT = 46;
 
     uint256 internal constant MAX_LIMIT = 2 ** 104 - 1;
-    uint256 internal constant MAX_FEE_LIMIT = 2 ** 88 - 1;
+    /// @dev docs/interfaces.md: the fee counter is 80 bits wide (the client's `maxFeeLimit` too).
+    uint256 internal constant MAX_FEE_LIMIT = 2 ** 80 - 1;
 
     function _expectCreateRevert(ISessionKeyValidator.SessionSpec memory spec, bytes memory err) internal {
         _expectCreateRevertRaw(packed(spec), err);
@@ -303,8 +304,8 @@ contract CreateSessionTest is SessionTest {
         vm.assertEq(s.callPolicies[0].constraintRemaining[0], MAX_LIMIT);
     }
 
-    /// @dev The fee limit is at most 2^88 - 1 (docs/interfaces.md, the client's `maxFeeLimit`): 2^88 is refused
-    /// naming that maximum, 2^88 - 1 is accepted.
+    /// @dev The fee limit is at most 2^80 - 1 (docs/interfaces.md, the client's `maxFeeLimit`): 2^80 and 2^88 are
+    /// refused naming that maximum, 2^80 - 1 is accepted.
     function test_feeLimitCap() public {
         ISessionKeyValidator.SessionSpec memory spec = baseSpec();
         spec.feeLimit = lifetime(MAX_FEE_LIMIT + 1);
@@ -314,6 +315,17 @@ contract CreateSessionTest is SessionTest {
                 ISessionKeyValidator.InvalidUsageLimit.selector,
                 ISessionKeyValidator.LimitType.Lifetime,
                 MAX_FEE_LIMIT + 1,
+                0,
+                MAX_FEE_LIMIT
+            )
+        );
+        spec.feeLimit = lifetime(2 ** 88);
+        _expectCreateRevert(
+            spec,
+            abi.encodeWithSelector(
+                ISessionKeyValidator.InvalidUsageLimit.selector,
+                ISessionKeyValidator.LimitType.Lifetime,
+                2 ** 88,
                 0,
                 MAX_FEE_LIMIT
             )
@@ -334,18 +346,19 @@ contract CreateSessionTest is SessionTest {
         vm.assertEq(state(spec).feeRemaining, MAX_FEE_LIMIT);
     }
 
-    /// @dev Fee-limit errors of malformed limits, without their `maxLimit` (test_feeLimitCap checks it).
+    /// @dev Fee-limit errors of malformed limits (their `maxLimit` is the fee cap).
     function _expectFeeLimitRevert(bytes memory spec, uint256 limitType, uint256 limit, uint256 period) internal {
         vm.prank(address(account));
         try sessions.createSession(spec) {
             revert("fee limit accepted");
         } catch (bytes memory err) {
             vm.assertEq(bytes4(err), ISessionKeyValidator.InvalidUsageLimit.selector);
-            (uint256 gotType, uint256 gotLimit, uint256 gotPeriod,) =
+            (uint256 gotType, uint256 gotLimit, uint256 gotPeriod, uint256 gotMax) =
                 abi.decode(slice(err, 4, err.length), (uint256, uint256, uint256, uint256));
             vm.assertEq(gotType, limitType);
             vm.assertEq(gotLimit, limit);
             vm.assertEq(gotPeriod, period);
+            vm.assertEq(gotMax, MAX_FEE_LIMIT);
         }
     }
 
