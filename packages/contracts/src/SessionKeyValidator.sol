@@ -141,7 +141,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
 
     /// @notice Called by the account when it uninstalls the module: revokes every session of the account.
     function onUninstall(bytes calldata) external override {
-        _revokeAll(msg.sender);
+        _revokeAll(msg.sender, true);
     }
 
     /// @notice This module is a validator (type 1) only.
@@ -216,7 +216,7 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
 
     /// @inheritdoc ISessionKeyValidator
     function revokeAllSessions() external {
-        _revokeAll(msg.sender);
+        _revokeAll(msg.sender, false);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -858,14 +858,17 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     }
 
     /// @dev Revokes every session of `account`: moves its nonce (unversioned sessions) and, for an account with a
-    /// modules version, revokes the sessions created before the version it bumps to now (or the one after its
-    /// current version when it cannot bump, e.g. while uninstalling this module).
-    function _revokeAll(address account) internal {
+    /// modules version, revokes the sessions created before the version it bumps to now. While this module is being
+    /// uninstalled it cannot bump (it is no longer installed), but the uninstall itself moved the version: sessions
+    /// up to the current version are revoked. A versioned account that cannot bump otherwise would keep its
+    /// sessions on the fast path (which trusts an unchanged version), so revoke-all refuses it.
+    function _revokeAll(address account, bool uninstalling) internal {
         AccountState memory accountState = _accounts[account];
         ++accountState.nonce;
         (bool bumped, uint256 version) = _bumpModulesVersion(account);
         if (!bumped) {
             (bool versioned, uint256 current) = _call(account, _MODULES_VERSION);
+            if (versioned && !uninstalling) revert ModulesVersionNotBumped(account);
             version = versioned && current < type(uint32).max ? current + 1 : type(uint32).max;
         }
         if (version > type(uint32).max) version = type(uint32).max;

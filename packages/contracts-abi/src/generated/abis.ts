@@ -1192,6 +1192,17 @@ export const sessionKeyValidatorAbi = [
   },
   {
     "type": "error",
+    "name": "ModulesVersionNotBumped",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NoCallPolicy",
     "inputs": [
       {

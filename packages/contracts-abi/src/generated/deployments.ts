@@ -5,17 +5,17 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
-    "sessionKeyValidator": "0x0c018b327f003FCa3C924b29798B8E18f4B222Ce",
-    "ssoAccount": "0xa40fB023E133a009355479975d39dc0D6266955b",
-    "accountFactory": "0xA3cFdE00C71317524b323C54DD01Dd02aD73d2E5",
+    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
+    "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
+    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
-    "sessionKeyValidator": "0x0c018b327f003FCa3C924b29798B8E18f4B222Ce",
-    "ssoAccount": "0xa40fB023E133a009355479975d39dc0D6266955b",
-    "accountFactory": "0xA3cFdE00C71317524b323C54DD01Dd02aD73d2E5",
+    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
+    "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
+    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -28,15 +28,15 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0xf0533333188b6233fd2a2218f66af01292f5632006a70ba0cb03fda53c24e53b"
+    "initCodeHash": "0x88cf409fc3935166b9ed4690dc10d8790573deb4ee7327d2b2a304909cfe4513"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x66b39e56776b3a5b26e046bfc5bd3bfe7dbda5d510e34a6769d83948217e6ba4"
+    "initCodeHash": "0x8a9c674be453a4cf9a48b86f0e5382cff342e554c7286127a13245d67b0e4237"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x371beacbfb208198af9ab00b7859a8f9291cb5e0b6f7d47a5d6ec7cc16f356dd"
+    "initCodeHash": "0x399f3549361113ad2e085b77d5b277f0cd55984a94152dc79040e8cae345e26d"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

@@ -111,6 +111,10 @@ interface ISessionKeyValidator {
     /// @notice Thrown when a session with the same spec is already active or was revoked in the current nonce.
     error SessionAlreadyExists(bytes32 sessionId);
 
+    /// @notice Thrown by revoke-all when the account has a `modulesVersion()` but `bumpModulesVersion()` failed: its
+    /// sessions could not be revoked (they are trusted while the version is unchanged).
+    error ModulesVersionNotBumped(address account);
+
     /// @notice Thrown at creation when the account's session nonce (moved by every revoke-all of an account
     /// without a modules version) no longer fits the session's 20-bit epoch.
     error SessionNonceExhausted();
