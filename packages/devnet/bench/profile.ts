@@ -2,13 +2,14 @@
  * `pnpm --filter @sso/devnet bench:profile`: where the gas of a session userOp and of a passkey userOp goes.
  * Sends each operation through Alto on a fresh devnet (prepaid deposit, warm recipient, 2nd use of every limit),
  * replays the handleOps transaction with anvil's struct-log tracer and prints the gas by call frame and by
- * opcode class (storage, calls, hashing, calldata copies, the rest). Reports; asserts nothing.
+ * opcode class (storage, calls, hashing, calldata copies, the rest). `PROFILE_OPS=1` also prints the costliest
+ * opcodes of every frame (on stderr). Reports; asserts nothing.
  */
 import { pathToFileURL } from 'node:url'
-import { allowance, callPolicy, transferPolicy, lifetime } from '@sso/client/session'
+import { allowance, callPolicy, lifetime, transferPolicy } from '@sso/client/session'
 import { type Address, erc20Abi, type Hex, parseEther } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
-import { type Stack, startStack } from '../src/index.js'
+import { startStack } from '../src/index.js'
 import { type BenchEnv, type Call, createBenchEnv, recipients, table } from './internal/env.js'
 import { createBenchSession } from './internal/sessions.js'
 
@@ -37,7 +38,6 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
   const frames: string[] = [names.get(txTo.toLowerCase()) ?? txTo]
   const totals = new Map<string, Record<string, number>>()
   const ops = new Map<string, Map<string, number>>()
-  const pcs = new Map<number, number>()
   const add = (frame: string, cls: string, gas: number, op = cls) => {
     const byOp = ops.get(frame) ?? new Map<string, number>()
     byOp.set(op, (byOp.get(op) ?? 0) + gas)
@@ -50,13 +50,14 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
     const step = logs[i]!
     const frame = frames[step.depth - 1] ?? '?'
     const next = logs[i + 1]
-    if (process.env.PROFILE_PCS && frame.includes(process.env.PROFILE_PCS) && next)
-      pcs.set(step.pc, (pcs.get(step.pc) ?? 0) + (next.depth === step.depth ? step.gas - next.gas : 0))
     if (CALLS.has(step.op) && next && next.depth > step.depth) {
       const stack = step.stack ?? []
-      const to = `0x${BigInt(stack[stack.length - 2] ?? '0x0').toString(16).padStart(40, '0')}`
+      const to = `0x${BigInt(stack[stack.length - 2] ?? '0x0')
+        .toString(16)
+        .padStart(40, '0')}`
       const label = names.get(to) ?? `${to.slice(0, 10)}…`
-      frames[step.depth] = `${'  '.repeat(step.depth)}${label}${step.op === 'DELEGATECALL' ? ' (delegate)' : ''}`
+      frames[step.depth] =
+        `${'  '.repeat(step.depth)}${label}${step.op === 'DELEGATECALL' ? ' (delegate)' : ''}`
       // Find the step after the callee returned: the call's inclusive cost minus the callee's usage.
       let j = i + 1
       while (j < logs.length && logs[j]!.depth > step.depth) j++
@@ -77,15 +78,20 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
       add(frame, classOf(step.op), step.gasCost, step.op)
     }
   }
-  if (process.env.PROFILE_PCS) console.error('pcgas', JSON.stringify(Object.fromEntries(pcs)))
-  if (process.env.PROFILE_PCS) console.error('steps', [...pcs.values()].reduce((a, b) => a + b, 0), 'hot pcs', [...pcs].filter(([, n]) => n > 2).sort((a, b) => b[1] - a[1]).slice(0, 20).map(([pc, n]) => `${pc}x${n}`).join(' '))
   if (process.env.PROFILE_OPS)
     for (const [frame, byOp] of ops)
-      console.error(frame.trim(), [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([o, g]) => `${o} ${g}`).join(', '))
+      console.error(
+        frame.trim(),
+        [...byOp]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 14)
+          .map(([o, g]) => `${o} ${g}`)
+          .join(', '),
+      )
   return totals
 }
 
-async function traceReport(env: BenchEnv, stack: Stack, label: string, hash: Hex, names: Map<string, string>) {
+async function traceReport(env: BenchEnv, label: string, hash: Hex, names: Map<string, string>) {
   const tx = await env.client.getTransaction({ hash })
   const receipt = await env.client.getTransactionReceipt({ hash })
   // anvil keeps no steps for mined transactions unless started with --steps-tracing: replay the call on the
@@ -110,7 +116,6 @@ async function traceReport(env: BenchEnv, stack: Stack, label: string, hash: Hex
       .toLocaleString('en-US'),
   ])
   const executed = trace.structLogs.length ? trace.structLogs[0]!.gas - trace.structLogs.at(-1)!.gas : 0
-  void stack
   return [
     `### ${label}`,
     `tx gas ${receipt.gasUsed.toLocaleString('en-US')} = 21,000 + calldata ${calldataGas.toLocaleString('en-US')} (${input.length} bytes, ${zeros} zero) + execution ~${executed.toLocaleString('en-US')} (+ refunds / floor)`,
@@ -146,7 +151,11 @@ async function main() {
       target: env.tokenAddress,
       args: [{ equal: to }, { limit: allowance(parseEther('100'), '1d') }],
     })
-    const eth = transferPolicy({ target: to, maxValuePerUse: parseEther('0.01'), valueLimit: lifetime(parseEther('1')) })
+    const eth = transferPolicy({
+      target: to,
+      maxValuePerUse: parseEther('0.01'),
+      valueLimit: lifetime(parseEther('1')),
+    })
     const ethSession = await createBenchSession(stack, env, owner, {
       callPolicies: [],
       transferPolicies: [eth],
@@ -162,9 +171,19 @@ async function main() {
       return (await env.sendUserOperation(account, [call])).transactionHash
     }
     const reports = [
-      await traceReport(env, stack, 'passkey ETH transfer (prepaid)', await twice(owner, { to, value: 1n }), names),
-      await traceReport(env, stack, 'session ETH transfer (prepaid)', await twice(ethSession.session, { to, value: 1n }), names),
-      await traceReport(env, stack, 'session ERC-20 transfer (prepaid)', await twice(erc20Session.session, env.transferCall(to)), names),
+      await traceReport(env, 'passkey ETH transfer (prepaid)', await twice(owner, { to, value: 1n }), names),
+      await traceReport(
+        env,
+        'session ETH transfer (prepaid)',
+        await twice(ethSession.session, { to, value: 1n }),
+        names,
+      ),
+      await traceReport(
+        env,
+        'session ERC-20 transfer (prepaid)',
+        await twice(erc20Session.session, env.transferCall(to)),
+        names,
+      ),
     ]
     console.log(reports.join('\n'))
   } finally {
