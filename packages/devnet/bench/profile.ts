@@ -6,12 +6,11 @@
  * opcodes of every frame (on stderr). Reports; asserts nothing.
  */
 import { pathToFileURL } from 'node:url'
-import { allowance, callPolicy, lifetime, transferPolicy } from '@sso/client/session'
-import { type Address, erc20Abi, type Hex, parseEther } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { SmartAccount } from 'viem/account-abstraction'
 import { startStack } from '../src/index.js'
 import { type BenchEnv, type Call, createBenchEnv, recipients, table } from './internal/env.js'
-import { createBenchSession } from './internal/sessions.js'
+import { benchPolicies, createBenchSession } from './internal/sessions.js'
 
 type StructLog = { pc: number; op: string; gas: number; gasCost: number; depth: number; stack?: Hex[] }
 
@@ -145,17 +144,7 @@ async function main() {
     if (implementation) names.set(`0x${implementation.slice(26)}`, 'SsoAccount')
 
     const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
-    const erc20 = callPolicy({
-      abi: erc20Abi,
-      functionName: 'transfer',
-      target: env.tokenAddress,
-      args: [{ equal: to }, { limit: allowance(parseEther('100'), '1d') }],
-    })
-    const eth = transferPolicy({
-      target: to,
-      maxValuePerUse: parseEther('0.01'),
-      valueLimit: lifetime(parseEther('1')),
-    })
+    const { erc20Policy: erc20, ethPolicy: eth } = benchPolicies(env, to)
     const ethSession = await createBenchSession(stack, env, owner, {
       callPolicies: [],
       transferPolicies: [eth],

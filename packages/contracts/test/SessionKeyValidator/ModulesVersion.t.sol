@@ -183,16 +183,25 @@ contract SessionModulesVersionTest is SessionTest {
         }
     }
 
+    /// @dev A MockVersionedAccount at `version` with the SessionKeyValidator installed, one session of
+    /// `_moduleSpec()` created, and a signed transfer of 1 wei to `to` under it.
+    function _versionedSession(uint256 version, address to)
+        internal
+        returns (MockVersionedAccount versioned, PackedUserOperation memory transfer, bytes32 id)
+    {
+        versioned = new MockVersionedAccount();
+        versioned.setInstalled(1, address(sessions), true);
+        versioned.setModulesVersion(version);
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        vm.prank(address(versioned));
+        id = sessions.createSession(packed(spec));
+        transfer = _opOf(address(versioned), transferOp(to, 1), spec);
+    }
+
     /// @dev A versioned account is trusted while its version is unchanged; any move brings the lookups back, and
     /// a version too large to record means lookups at every use.
     function test_versionedMinimalAccount() public {
-        MockVersionedAccount versioned = new MockVersionedAccount();
-        versioned.setInstalled(1, address(sessions), true);
-        versioned.setModulesVersion(7);
-        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
-        vm.prank(address(versioned));
-        sessions.createSession(packed(spec));
-        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+        (MockVersionedAccount versioned, PackedUserOperation memory transfer,) = _versionedSession(7, address(module));
 
         _validateAs(address(versioned), transfer);
 
@@ -204,26 +213,15 @@ contract SessionModulesVersionTest is SessionTest {
     }
 
     function test_versionedMinimalAccount_noLookupsWhileUnchanged() public {
-        MockVersionedAccount versioned = new MockVersionedAccount();
-        versioned.setInstalled(1, address(sessions), true);
-        versioned.setModulesVersion(7);
-        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
-        vm.prank(address(versioned));
-        sessions.createSession(packed(spec));
-        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+        (MockVersionedAccount versioned, PackedUserOperation memory transfer,) = _versionedSession(7, address(module));
         vm.expectCall(address(versioned), _lookups(), 0);
         _validateAs(address(versioned), transfer);
     }
 
     /// @dev A version too large to record: the session cannot rely on it and looks up at every use.
     function test_versionedMinimalAccount_hugeVersion() public {
-        MockVersionedAccount versioned = new MockVersionedAccount();
-        versioned.setInstalled(1, address(sessions), true);
-        versioned.setModulesVersion(type(uint256).max);
-        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
-        vm.prank(address(versioned));
-        sessions.createSession(packed(spec));
-        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(address(module), 1), spec);
+        (MockVersionedAccount versioned, PackedUserOperation memory transfer,) =
+            _versionedSession(type(uint256).max, address(module));
         vm.expectCall(address(versioned), _lookups());
         _validateAs(address(versioned), transfer);
         versioned.setInstalled(2, address(module), true);
@@ -283,13 +281,8 @@ contract SessionModulesVersionTest is SessionTest {
     /// @dev An account with `modulesVersion()` but no `bumpModulesVersion()` (any ERC-7579 account may expose the
     /// first): revoke-all cannot end its sessions (the version does not move), so it is refused with a clear error.
     function test_revokeAllOnAVersionedAccountThatCannotBump() public {
-        MockVersionedAccount versioned = new MockVersionedAccount();
-        versioned.setInstalled(1, address(sessions), true);
-        versioned.setModulesVersion(7);
-        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
-        vm.prank(address(versioned));
-        bytes32 id = sessions.createSession(packed(spec));
-        PackedUserOperation memory transfer = _opOf(address(versioned), transferOp(recipient, 1), spec);
+        (MockVersionedAccount versioned, PackedUserOperation memory transfer, bytes32 id) =
+            _versionedSession(7, recipient);
         _validateAs(address(versioned), transfer);
 
         // Revoke-all cannot be enforced without a bump (the fast path trusts an unchanged version): refused, and the

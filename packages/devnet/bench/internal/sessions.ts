@@ -1,5 +1,6 @@
 import {
   allowance,
+  type CallPolicy,
   callPolicy,
   createMemoryKeyStore,
   createSecp256k1SessionSigner,
@@ -7,6 +8,7 @@ import {
   lifetime,
   type SessionSpec,
   sessionKeyValidatorAbi,
+  type TransferPolicy,
   toSessionAccount,
   transferPolicy,
 } from '@sso/client/session'
@@ -72,6 +74,29 @@ export async function createBenchSession(
 }
 
 /**
+ * The benchmark's policies: the token's `transfer` (recipient Equal `to`, amount under a daily Allowance of 100) and
+ * ETH transfers to `to` (at most 0.01 per use, 1 over the session).
+ */
+export function benchPolicies(
+  env: BenchEnv,
+  to: Address,
+): { erc20Policy: CallPolicy; ethPolicy: TransferPolicy } {
+  return {
+    erc20Policy: callPolicy({
+      abi: erc20Abi,
+      functionName: 'transfer',
+      target: env.tokenAddress,
+      args: [{ equal: to }, { limit: allowance(parseEther('100'), '1d') }],
+    }),
+    ethPolicy: transferPolicy({
+      target: to,
+      maxValuePerUse: parseEther('0.01'),
+      valueLimit: lifetime(parseEther('1')),
+    }),
+  }
+}
+
+/**
  * Measures sessions on a fresh SsoAccount (deployed by a first passkey userOp), with secp256k1 session keys and
  * three specs: an ERC-20 `transfer` policy (recipient Equal `recipients[0]`, amount under a daily Allowance), an
  * ETH transfer policy (to `recipients[0]`, lifetime limit), and both policies in one spec. Each spec is created by
@@ -93,17 +118,7 @@ export async function measureSessionAccount(
   // An allowance-consuming op is valid only inside its period, and Alto checks that window on the wall clock.
   await awayFromBoundary(env, 86_400)
   const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
-  const erc20Policy = callPolicy({
-    abi: erc20Abi,
-    functionName: 'transfer',
-    target: env.tokenAddress,
-    args: [{ equal: to }, { limit: allowance(parseEther('100'), '1d') }],
-  })
-  const ethPolicy = transferPolicy({
-    target: to,
-    maxValuePerUse: parseEther('0.01'),
-    valueLimit: lifetime(parseEther('1')),
-  })
+  const { erc20Policy, ethPolicy } = benchPolicies(env, to)
 
   const createSession = (policies: Pick<SessionSpec, 'callPolicies' | 'transferPolicies'>) =>
     createBenchSession(stack, env, owner, { ...policies, expiresAt: now + 3600 })
