@@ -17,43 +17,59 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// @notice ERC-7579 validator (type 1): passkeys (WebAuthn, P-256) sign userOps and ERC-1271 digests.
 /// @dev Per account, any number of passkeys: credential id -> P-256 key bound to the rpId and origin it was
 /// registered for. Storage holds one 32-byte commitment per (credential, account),
-/// `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))`; the key itself travels in the signature
-/// and in the {PasskeyAdded} event. All storage read in validation is keyed by the account (ERC-7562).
+/// `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))` with its lowest bit replaced by the "proven" flag;
+/// the key itself travels in the signature and in the {PasskeyAdded} event. All storage read in validation is
+/// keyed by the account (ERC-7562); nothing keyed by a credential is written during validation.
 ///
-/// Signature (flat, `abi.encode`, see the README): `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r,
-/// bytes32 s, uint256 originLength, bytes authenticatorData, bytes clientDataSuffix)` where
-/// `clientDataJSON = '{"type":"webauthn.get","challenge":"' ‖ base64url(hash) ‖ '"' ‖ clientDataSuffix`
-/// (browsers serialise `type`, `challenge`, `origin` first, in this order) and `clientDataSuffix` starts with
-/// `,"origin":"<origin>"`.
+/// Proof of possession: a passkey joins an account with an assertion by that passkey over
+/// {registrationChallenge}`(account)` (chain-independent), so no one can attach someone else's public credential
+/// to an account of theirs. The only passkey registered without a proof is the first one of an account deployed
+/// by the AccountFactory, whose address derives from that very passkey. Only proven registrations enter the
+/// credential -> account index ({accountsOf}); log-in finds the first passkey's account by that derivation.
+///
+/// Signature (flat `abi.encode`, see docs/webauthn.md): `(bytes32 credentialIdHash, bytes32 x, bytes32 y,
+/// bytes32 r, bytes32 s, bytes authenticatorData, bytes clientData)`. `clientData` describes the clientDataJSON
+/// the browser produced as a list of members, from which the validator rebuilds the exact JSON text that was
+/// signed (members in the browser's order): `0x01` `"type":"webauthn.get"`; `0x02` `"challenge":"<base64url(hash)>"`;
+/// `0x03 len origin` `"origin":"<origin>"`; `0x04 len origin` the same with every `/` escaped as `\/` (Android);
+/// `0x05` `"crossOrigin":false`; `0x06 keyLen valueLen key value` any other string member (`androidPackageName`,
+/// Chrome's `other_keys_can_be_added_here`), whose key and value may not contain `"` or `\` and whose key may not
+/// be type, challenge, origin, crossOrigin or topOrigin. type, challenge and origin are required once each,
+/// crossOrigin at most once; `"crossOrigin":true` and `topOrigin` can't be expressed, so cross-origin (framed)
+/// assertions never verify.
 ///
 /// A signature is valid when: the key is registered for the account under `credentialIdHash`; the
 /// authenticator data's rpIdHash and the clientDataJSON `origin` are the ones the key was registered with;
-/// flags UP and UV are set (and BS implies BE); `type` is `webauthn.get` and `challenge` is base64url(hash)
-/// (both fixed by the reconstruction above); and the P-256 signature (low-s) verifies (RIP-7212 precompile at
-/// 0x100, OpenZeppelin's Solidity fallback otherwise).
-/// Invalid input never reverts: it returns SIG_VALIDATION_FAILED / 0xffffffff. Once the input is well formed,
-/// the P-256 check runs even if another check failed, so a dummy signature costs what a real one does.
+/// flags UP and UV are set (and BS implies BE); and the P-256 signature (low-s) over
+/// `sha256(authenticatorData ‖ sha256(clientDataJSON))` verifies (RIP-7212 precompile at 0x100, OpenZeppelin's
+/// Solidity fallback otherwise). Invalid input never reverts: it returns SIG_VALIDATION_FAILED / 0xffffffff.
+/// Once the input is well formed, the P-256 check runs even if another check failed, so a dummy signature costs
+/// what a real one does.
 contract WebAuthnValidator is IERC7579Validator {
-    /// @dev Static head of the signature: 6 words + 2 offsets.
-    uint256 private constant _HEAD_LENGTH = 0x100;
-    /// @dev clientDataJSON up to the challenge value (36 bytes).
-    bytes private constant _CLIENT_DATA_PREFIX = '{"type":"webauthn.get","challenge":"';
-    bytes1 private constant _FLAG_UP = 0x01;
-    bytes1 private constant _FLAG_UV = 0x04;
-    bytes1 private constant _FLAG_BE = 0x08;
-    bytes1 private constant _FLAG_BS = 0x10;
+    /// @dev Static head of the signature: 5 words + 2 offsets.
+    uint256 private constant _HEAD_LENGTH = 0xe0;
 
-    /// @dev Accounts that registered a credential (append-only; {accountsOf} filters the current ones).
-    struct CredentialAccounts {
-        address first;
-        uint96 length;
-        mapping(uint256 index => address account) rest;
+    /// @notice How many accounts one credential can join with a proof (bounds {accountsOf}).
+    uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
+
+    /// @notice The type hash of a passkey registration proof: the challenge the joining passkey signs.
+    bytes32 public constant REGISTRATION_TYPEHASH =
+        keccak256("SsoPasskeyRegistration(address validator,address account)");
+
+    /// @notice How a passkey is registered for an account.
+    enum PasskeyState {
+        None,
+        /// Registered without a proof of possession (an account's first passkey, installed by the factory).
+        Installed,
+        /// Registered with a proof of possession: the passkey signed {registrationChallenge} of the account.
+        Proven
     }
 
     mapping(bytes32 credentialIdHash => mapping(address account => bytes32 commitment)) private _commitments;
     // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
     mapping(address account => uint256 count) private _extraPasskeys;
-    mapping(bytes32 credentialIdHash => CredentialAccounts) private _credentialAccounts;
+    // Accounts a credential joined with a proof, written in execution only (never during validation).
+    mapping(bytes32 credentialIdHash => address[] accounts) private _provenAccounts;
 
     /// @notice Emitted when `account` registered a passkey.
     /// @param account The account.
@@ -63,6 +79,7 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @param y P-256 public key y.
     /// @param rpId The WebAuthn relying party id the key is bound to.
     /// @param origin The origin (e.g. `https://auth.example`) the key is bound to.
+    /// @param proven Whether the registration carried a proof of possession.
     event PasskeyAdded(
         address indexed account,
         bytes32 indexed credentialIdHash,
@@ -70,7 +87,8 @@ contract WebAuthnValidator is IERC7579Validator {
         bytes32 x,
         bytes32 y,
         string rpId,
-        string origin
+        string origin,
+        bool proven
     );
 
     /// @notice Emitted when `account` removed a passkey.
@@ -88,8 +106,16 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @notice Thrown when removing the account's last passkey.
     error LastPasskey(address account, bytes credentialId);
 
-    /// @notice Thrown when a passkey is malformed (empty credential id, rpId or origin, or a point off the curve).
+    /// @notice Thrown when a passkey is malformed (empty credential id, rpId or origin, an origin with `"`, `\` or
+    /// a control character, or a point off the curve).
     error InvalidPasskey(bytes credentialId);
+
+    /// @notice Thrown when the proof of possession is not an assertion by this passkey over
+    /// {registrationChallenge} of the account.
+    error InvalidPasskeyProof(address account, bytes credentialId);
+
+    /// @notice Thrown when a credential already joined {MAX_ACCOUNTS_PER_CREDENTIAL} accounts with a proof.
+    error TooManyAccounts(bytes credentialId);
 
     /// @notice Thrown when the account has not installed this validator (no passkey registered).
     error NotInstalled(address account);
@@ -102,12 +128,25 @@ contract WebAuthnValidator is IERC7579Validator {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice Registers the first passkey of the calling account.
-    /// @dev The account guarantees one install at a time; uninstalling clears every key.
-    /// @param data `abi.encode(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)`.
+    /// @dev The account guarantees one install at a time; uninstalling clears every key. Without a proof the
+    /// passkey is registered as {PasskeyState.Installed}: the factory's first passkey, which log-in trusts only
+    /// when the account's address derives from it.
+    /// @param data `abi.encode(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)`, or the same
+    /// with a sixth member `bytes proof` (a WebAuthn signature of {registrationChallenge}, as in validation).
     function onInstall(bytes calldata data) external {
-        (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin) =
-            abi.decode(data, (bytes, bytes32, bytes32, string, string));
-        _addPasskey(msg.sender, credentialId, x, y, rpId, origin);
+        // The first head word is the credential id's offset: 0xa0 with five members, 0xc0 with a proof.
+        if (data.length >= 0x20 && uint256(bytes32(data[0:0x20])) == 0xc0) {
+            (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin,) =
+                abi.decode(data, (bytes, bytes32, bytes32, string, string, bytes));
+            // The proof as a calldata slice (the verifier reads calldata); slicing reverts when out of bounds.
+            uint256 offset = uint256(bytes32(data[0xa0:0xc0]));
+            uint256 length = uint256(bytes32(data[offset:offset + 0x20]));
+            _addProvenPasskey(msg.sender, credentialId, x, y, rpId, origin, data[offset + 0x20:offset + 0x20 + length]);
+        } else {
+            (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin) =
+                abi.decode(data, (bytes, bytes32, bytes32, string, string));
+            _addPasskey(msg.sender, credentialId, x, y, rpId, origin, false);
+        }
     }
 
     /// @notice Removes every passkey of the calling account.
@@ -139,17 +178,24 @@ contract WebAuthnValidator is IERC7579Validator {
     // Passkey management (called by the account)
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice Registers another passkey for the calling account.
+    /// @notice Registers another passkey for the calling account, with its proof of possession.
     /// @param credentialId The WebAuthn credential id (raw bytes).
     /// @param x P-256 public key x.
     /// @param y P-256 public key y.
     /// @param rpId The relying party id (hashed with sha256 as in authenticator data).
     /// @param origin The exact `origin` of clientDataJSON (scheme://host[:port]).
-    function addPasskey(bytes calldata credentialId, bytes32 x, bytes32 y, string calldata rpId, string calldata origin)
-        external
-    {
+    /// @param proof A WebAuthn signature (the validation encoding) by this passkey of
+    /// `registrationChallenge(msg.sender)`.
+    function addPasskey(
+        bytes calldata credentialId,
+        bytes32 x,
+        bytes32 y,
+        string calldata rpId,
+        string calldata origin,
+        bytes calldata proof
+    ) external {
         if (!_isInstalledOn(msg.sender)) revert NotInstalled(msg.sender);
-        _addPasskey(msg.sender, credentialId, x, y, rpId, origin);
+        _addProvenPasskey(msg.sender, credentialId, x, y, rpId, origin, proof);
         ++_extraPasskeys[msg.sender];
     }
 
@@ -169,7 +215,15 @@ contract WebAuthnValidator is IERC7579Validator {
     // Views
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice The commitment `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))` of a passkey, or 0.
+    /// @notice The challenge a passkey signs to join `account`: `keccak256(abi.encode(REGISTRATION_TYPEHASH,
+    /// address(this), account))`. No chain id: the proof holds on every chain, where the account has the same
+    /// address.
+    /// @param account The account the passkey joins.
+    function registrationChallenge(address account) public view returns (bytes32) {
+        return keccak256(abi.encode(REGISTRATION_TYPEHASH, address(this), account));
+    }
+
+    /// @notice The stored commitment of a passkey (0 when not registered). Its lowest bit is the proven flag.
     /// @param account The account.
     /// @param credentialId The WebAuthn credential id (raw bytes).
     function passkeyCommitment(address account, bytes calldata credentialId) external view returns (bytes32) {
@@ -191,8 +245,31 @@ contract WebAuthnValidator is IERC7579Validator {
         string calldata rpId,
         string calldata origin
     ) external view returns (bool) {
-        bytes32 commitment = _commitments[keccak256(credentialId)][account];
-        return commitment != 0 && commitment == passkeyCommitmentOf(x, y, rpId, origin);
+        return passkeyState(account, credentialId, x, y, rpId, origin) != PasskeyState.None;
+    }
+
+    /// @notice How `account` holds exactly this passkey: not at all, installed without proof, or proven.
+    /// @param account The account.
+    /// @param credentialId The WebAuthn credential id (raw bytes).
+    /// @param x P-256 public key x.
+    /// @param y P-256 public key y.
+    /// @param rpId The relying party id.
+    /// @param origin The origin.
+    function passkeyState(
+        address account,
+        bytes calldata credentialId,
+        bytes32 x,
+        bytes32 y,
+        string calldata rpId,
+        string calldata origin
+    ) public view returns (PasskeyState) {
+        bytes32 stored = _commitments[keccak256(credentialId)][account];
+        if (
+            stored == 0 || stored | bytes32(uint256(1)) != passkeyCommitmentOf(x, y, rpId, origin) | bytes32(uint256(1))
+        ) {
+            return PasskeyState.None;
+        }
+        return uint256(stored) & 1 == 1 ? PasskeyState.Proven : PasskeyState.Installed;
     }
 
     /// @notice The number of passkeys of `account` (0 when this validator is not installed).
@@ -201,32 +278,31 @@ contract WebAuthnValidator is IERC7579Validator {
         return _isInstalledOn(account) ? _extraPasskeys[account] + 1 : 0;
     }
 
-    /// @notice Accounts that currently hold `credentialId` and have this validator installed (login on a new
-    /// device). A hint, not a proof: anyone can register any public credential for a contract of their own, so
-    /// check a candidate (e.g. it is a proxy of our implementation and `hasPasskey` matches the key) before use.
+    /// @notice Accounts that `credentialId` joined with a proof of possession and still holds, with this validator
+    /// installed (log-in on a new device). At most {MAX_ACCOUNTS_PER_CREDENTIAL}, oldest first, and only
+    /// accounts the passkey's owner signed for: outsiders can't add to this list. An account's first passkey is not
+    /// listed: its account is the factory's address for that passkey. Still check a candidate's code (a proxy of
+    /// the SSO implementation) before trusting it.
     /// @param credentialId The WebAuthn credential id (raw bytes).
-    /// @return accounts Every account with this credential registered, oldest first, without duplicates.
+    /// @return accounts The accounts, oldest first.
     function accountsOf(bytes calldata credentialId) external view returns (address[] memory accounts) {
         bytes32 credentialIdHash = keccak256(credentialId);
-        CredentialAccounts storage list = _credentialAccounts[credentialIdHash];
+        address[] storage list = _provenAccounts[credentialIdHash];
         uint256 length = list.length;
         accounts = new address[](length);
         uint256 found = 0;
         for (uint256 i = 0; i < length; ++i) {
-            address account = i == 0 ? list.first : list.rest[i];
-            if (_commitments[credentialIdHash][account] == 0 || !_isInstalledOn(account)) continue;
-            bool duplicate = false;
-            for (uint256 j = 0; j < found; ++j) {
-                if (accounts[j] == account) duplicate = true;
-            }
-            if (!duplicate) accounts[found++] = account;
+            address account = list[i];
+            if (uint256(_commitments[credentialIdHash][account]) & 1 == 0 || !_isInstalledOn(account)) continue;
+            accounts[found++] = account;
         }
         assembly ("memory-safe") {
             mstore(accounts, found)
         }
     }
 
-    /// @notice The commitment stored for a passkey: `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))`.
+    /// @notice The commitment of a passkey: `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))` (stored
+    /// with its lowest bit set to the proven flag).
     /// @param x P-256 public key x.
     /// @param y P-256 public key y.
     /// @param rpId The relying party id.
@@ -273,9 +349,57 @@ contract WebAuthnValidator is IERC7579Validator {
         return _internalVerify(account, hash, signature);
     }
 
+    /// @notice Checks a flat WebAuthn signature of `hash` by the given passkey, registered or not (e.g. a proof of
+    /// possession before it is sent, or a genuine assertion under test).
+    /// @param x P-256 public key x.
+    /// @param y P-256 public key y.
+    /// @param rpId The relying party id.
+    /// @param origin The origin.
+    /// @param hash The signed hash (challenge).
+    /// @param signature The flat WebAuthn signature (its key fields must be this key).
+    function verifyWithKey(
+        bytes32 x,
+        bytes32 y,
+        string calldata rpId,
+        string calldata origin,
+        bytes32 hash,
+        bytes calldata signature
+    ) external view returns (bool) {
+        return _verify(passkeyCommitmentOf(x, y, rpId, origin), hash, signature);
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Internals
     // ------------------------------------------------------------------------------------------------------------
+
+    function _addProvenPasskey(
+        address account,
+        bytes memory credentialId,
+        bytes32 x,
+        bytes32 y,
+        string memory rpId,
+        string memory origin,
+        bytes calldata proof
+    ) private {
+        if (!_verify(passkeyCommitmentOf(x, y, rpId, origin), registrationChallenge(account), proof)) {
+            revert InvalidPasskeyProof(account, credentialId);
+        }
+        bytes32 credentialIdHash = keccak256(credentialId);
+        bytes32 signedCredentialIdHash;
+        assembly ("memory-safe") {
+            signedCredentialIdHash := calldataload(proof.offset)
+        }
+        if (signedCredentialIdHash != credentialIdHash) revert InvalidPasskeyProof(account, credentialId);
+        _addPasskey(account, credentialId, x, y, rpId, origin, true);
+
+        address[] storage list = _provenAccounts[credentialIdHash];
+        uint256 length = list.length;
+        for (uint256 i = 0; i < length; ++i) {
+            if (list[i] == account) return;
+        }
+        if (length == MAX_ACCOUNTS_PER_CREDENTIAL) revert TooManyAccounts(credentialId);
+        list.push(account);
+    }
 
     function _addPasskey(
         address account,
@@ -283,26 +407,31 @@ contract WebAuthnValidator is IERC7579Validator {
         bytes32 x,
         bytes32 y,
         string memory rpId,
-        string memory origin
-    ) internal {
+        string memory origin,
+        bool proven
+    ) private {
         if (
-            credentialId.length == 0 || bytes(rpId).length == 0 || bytes(origin).length == 0
+            credentialId.length == 0 || bytes(rpId).length == 0 || !_isPlainOrigin(bytes(origin))
                 || !P256.isValidPublicKey(x, y)
         ) revert InvalidPasskey(credentialId);
         bytes32 credentialIdHash = keccak256(credentialId);
         if (_commitments[credentialIdHash][account] != 0) revert PasskeyAlreadyRegistered(account, credentialId);
-        _commitments[credentialIdHash][account] = passkeyCommitmentOf(x, y, rpId, origin);
+        bytes32 commitment = passkeyCommitmentOf(x, y, rpId, origin);
+        _commitments[credentialIdHash][account] =
+            proven ? commitment | bytes32(uint256(1)) : commitment & ~bytes32(uint256(1));
+        emit PasskeyAdded(account, credentialIdHash, credentialId, x, y, rpId, origin, proven);
+    }
 
-        CredentialAccounts storage list = _credentialAccounts[credentialIdHash];
-        uint96 length = list.length;
-        if (length == 0) {
-            list.first = account;
-        } else {
-            list.rest[length] = account;
+    /// @dev 1..255 bytes, printable ASCII without `"` and `\`: what a browser's serialised origin is, and what the
+    /// one-byte origin length of the signature's client data can carry.
+    function _isPlainOrigin(bytes memory origin) private pure returns (bool) {
+        uint256 length = origin.length;
+        if (length == 0 || length > 255) return false;
+        for (uint256 i = 0; i < length; ++i) {
+            bytes1 c = origin[i];
+            if (c < 0x21 || c > 0x7e || c == 0x22 || c == 0x5c) return false;
         }
-        list.length = length + 1;
-
-        emit PasskeyAdded(account, credentialIdHash, credentialId, x, y, rpId, origin);
+        return true;
     }
 
     /// @dev Whether `account` reports this validator as installed (false for non-accounts).
@@ -313,107 +442,73 @@ contract WebAuthnValidator is IERC7579Validator {
         return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
     }
 
+    function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {
+        bytes32 credentialIdHash;
+        if (signature.length >= 0x20) {
+            assembly ("memory-safe") {
+                credentialIdHash := calldataload(signature.offset)
+            }
+        }
+        return _verify(_commitments[credentialIdHash][account], hash, signature);
+    }
+
     /// @dev Never reverts on malformed input. Past the structural checks every check is evaluated (no early
     /// return), so that gas estimation with a dummy signature costs at least what a real one does.
     /// Written in assembly: calldata slices and memory copies in Solidity cost more than the P-256 check itself.
-    function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {
-        if (signature.length < _HEAD_LENGTH) return false;
-        uint256 authPtr;
-        uint256 authLength;
-        uint256 suffixPtr;
-        uint256 suffixLength;
-        bool wellFormed;
+    function _verify(bytes32 commitment, bytes32 hash, bytes calldata signature) internal view returns (bool) {
+        (bool wellFormed, uint256 authPtr, uint256 authLength, uint256 dataPtr, uint256 dataLength) =
+            _readSignature(signature);
+        if (!wellFormed) return false;
+        (bool built, uint256 json, uint256 jsonLength, bytes32 originHash) =
+            _buildClientDataJSON(hash, dataPtr, dataLength);
+        if (!built) return false;
+        bool ok = _checkKey(commitment, signature, authPtr, originHash) && _checkFlags(authPtr);
+        return _checkP256(signature, _digest(authPtr, authLength, json, jsonLength)) && ok;
+    }
+
+    /// @dev The two dynamic members' positions, checked to lie inside the signature; authenticatorData holds at
+    /// least the rpIdHash, the flags and the counter (37 bytes).
+    function _readSignature(bytes calldata signature)
+        private
+        pure
+        returns (bool wellFormed, uint256 authPtr, uint256 authLength, uint256 dataPtr, uint256 dataLength)
+    {
+        if (signature.length < _HEAD_LENGTH) return (false, 0, 0, 0, 0);
         assembly ("memory-safe") {
             let base := signature.offset
             let length := signature.length
-            let authOffset := calldataload(add(base, 0xc0))
-            let suffixOffset := calldataload(add(base, 0xe0))
-            // offset + 32 <= length (length >= 0x100, no underflow)
-            wellFormed := and(lt(authOffset, sub(length, 0x1f)), lt(suffixOffset, sub(length, 0x1f)))
+            let authOffset := calldataload(add(base, 0xa0))
+            let dataOffset := calldataload(add(base, 0xc0))
+            // offset + 32 <= length (length >= 0xe0, no underflow)
+            wellFormed := and(lt(authOffset, sub(length, 0x1f)), lt(dataOffset, sub(length, 0x1f)))
             if wellFormed {
                 authLength := calldataload(add(base, authOffset))
-                suffixLength := calldataload(add(base, suffixOffset))
+                dataLength := calldataload(add(base, dataOffset))
                 authPtr := add(base, add(authOffset, 0x20))
-                suffixPtr := add(base, add(suffixOffset, 0x20))
+                dataPtr := add(base, add(dataOffset, 0x20))
                 wellFormed := and(
                     and(
                         iszero(gt(authLength, sub(sub(length, authOffset), 0x20))),
-                        iszero(gt(suffixLength, sub(sub(length, suffixOffset), 0x20)))
+                        iszero(gt(dataLength, sub(sub(length, dataOffset), 0x20)))
                     ),
                     gt(authLength, 36)
                 )
             }
         }
-        if (!wellFormed) return false;
-
-        bool ok = _checkKey(account, signature, authPtr, suffixPtr, suffixLength);
-        assembly ("memory-safe") {
-            // flags: UP, UV, and BS only with BE
-            let flags := byte(0, calldataload(add(authPtr, 32)))
-            ok := and(
-                ok,
-                and(
-                    and(and(flags, 0x01), shr(2, and(flags, 0x04))),
-                    or(shr(3, and(flags, 0x08)), iszero(and(flags, 0x10)))
-                )
-            )
-        }
-        return _checkP256(signature, _digest(hash, authPtr, authLength, suffixPtr, suffixLength)) && ok;
     }
 
-    /// @dev The key, the rpIdHash and the origin match the commitment registered for the account. The suffix must
-    /// start with `,"origin":"<origin>"` where `<origin>` is `originLength` bytes long; the pattern can only be the
-    /// `origin` member since it follows the challenge's closing quote.
-    function _checkKey(
-        address account,
-        bytes calldata signature,
-        uint256 authPtr,
-        uint256 suffixPtr,
-        uint256 suffixLength
-    ) private view returns (bool ok) {
-        bytes32 credentialIdHash;
-        assembly ("memory-safe") {
-            credentialIdHash := calldataload(signature.offset)
-        }
-        bytes32 commitment = _commitments[credentialIdHash][account];
-        assembly ("memory-safe") {
-            let base := signature.offset
-            let originLength := calldataload(add(base, 0xa0))
-            ok := and(
-                and(lt(originLength, suffixLength), iszero(lt(sub(suffixLength, originLength), 12))),
-                // ,"origin":"
-                eq(shr(168, calldataload(suffixPtr)), 0x2c226f726967696e223a22)
-            )
-            ok := and(ok, eq(byte(0, calldataload(add(suffixPtr, add(11, originLength)))), 0x22))
-            if ok {
-                let m := mload(0x40)
-                calldatacopy(m, add(suffixPtr, 11), originLength)
-                let originHash := keccak256(m, originLength)
-                mstore(m, calldataload(add(base, 0x20))) // x
-                mstore(add(m, 0x20), calldataload(add(base, 0x40))) // y
-                mstore(add(m, 0x40), calldataload(authPtr)) // rpIdHash
-                mstore(add(m, 0x60), originHash)
-                ok := and(iszero(iszero(commitment)), eq(keccak256(m, 0x80), commitment))
-            }
-        }
-    }
-
-    /// @dev The message the passkey signed: sha256(authenticatorData ‖ sha256(clientDataJSON)), with
-    /// clientDataJSON = `{"type":"webauthn.get","challenge":"` ‖ base64url(hash) ‖ `"` ‖ suffix. Browsers
-    /// serialise type, challenge and origin first, in this order, so only what follows the challenge travels.
-    function _digest(bytes32 hash, uint256 authPtr, uint256 authLength, uint256 suffixPtr, uint256 suffixLength)
+    /// @dev Rebuilds the clientDataJSON text from the signature's member list (see the contract's NatSpec) into
+    /// free memory, and hashes the origin it names. `built` is false for a list that is malformed, repeats or lacks
+    /// a required member, or holds a member that is not allowed.
+    function _buildClientDataJSON(bytes32 hash, uint256 dataPtr, uint256 dataLength)
         private
-        view
-        returns (bytes32 digest)
+        pure
+        returns (bool built, uint256 json, uint256 jsonLength, bytes32 originHash)
     {
         assembly ("memory-safe") {
-            let m := mload(0x40)
-            // {"type":"webauthn.get","challenge":"   (36 bytes)
-            mstore(m, '{"type":"webauthn.get","challeng')
-            mstore(add(m, 0x20), 'e":"')
-            // base64url(hash): 43 characters, no padding, computed 32 characters per word (SWAR):
-            // 24-bit groups go to 32-bit lanes, each lane is spread to four 6-bit indices (one per byte),
-            // and the indices map to ASCII with per-byte range flags.
+            // base64url of the 32-byte hash, 32 characters per word (SWAR): 24-bit groups go to 32-bit lanes, each
+            // lane is spread to four 6-bit indices (one per byte), and the indices map to ASCII with per-byte range
+            // flags.
             function chars(w) -> r {
                 let v :=
                     or(
@@ -441,26 +536,184 @@ contract WebAuthnValidator is IERC7579Validator {
                     add(mul(75, ge52), mul(13, ge62))
                 )
             }
-            let out := add(m, 36)
-            // Groups 0..7 (bytes 0..23): group j to lane j, i.e. shift right by 8 + 8j.
-            let w := and(shr(8, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
-            w := or(w, and(shr(16, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
-            w := or(w, and(shr(24, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
-            w := or(w, and(shr(32, hash), 0x00000000000000000000000000ffffff00000000000000000000000000000000))
-            w := or(w, and(shr(40, hash), 0x0000000000000000000000000000000000ffffff000000000000000000000000))
-            w := or(w, and(shr(48, hash), 0x000000000000000000000000000000000000000000ffffff0000000000000000))
-            w := or(w, and(shr(56, hash), 0x00000000000000000000000000000000000000000000000000ffffff00000000))
-            w := or(w, and(shr(64, hash), 0x0000000000000000000000000000000000000000000000000000000000ffffff))
-            mstore(out, chars(w))
-            // Groups 8, 9 (bytes 24..29) and bytes 30..31 padded with a zero byte: 11 characters used.
-            w := and(shl(184, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
-            w := or(w, and(shl(176, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
-            w := or(w, and(shl(168, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
-            mstore(add(out, 32), chars(w))
-            mstore8(add(m, 79), 0x22)
-            calldatacopy(add(m, 80), suffixPtr, suffixLength)
-            if iszero(staticcall(gas(), 0x02, m, add(80, suffixLength), 0x00, 0x20)) { invalid() }
+            // Whether `length` bytes at calldata `ptr` contain a `"` or a `\` (per word: a zero byte of w ^ pattern;
+            // bytes past the end are zero in w, so non-zero after the xor).
+            function hasQuoteOrBackslash(ptr, length) -> found {
+                let lo := 0x0101010101010101010101010101010101010101010101010101010101010101
+                let hi := 0x8080808080808080808080808080808080808080808080808080808080808080
+                for { let i := 0 } lt(i, length) { i := add(i, 0x20) } {
+                    let w := calldataload(add(ptr, i))
+                    let rest := sub(length, i)
+                    if lt(rest, 0x20) { w := and(w, not(shr(shl(3, rest), not(0)))) }
+                    let q := xor(w, 0x2222222222222222222222222222222222222222222222222222222222222222)
+                    let b := xor(w, 0x5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c)
+                    found := or(found, and(and(sub(q, lo), not(q)), hi))
+                    found := or(found, and(and(sub(b, lo), not(b)), hi))
+                }
+                found := iszero(iszero(found))
+            }
+
+            json := mload(0x40)
+            let out := add(json, 1)
+            mstore8(json, 0x7b) // {
+            let end := add(dataPtr, dataLength)
+            let seen := 0 // 1 type, 2 challenge, 4 origin, 8 crossOrigin
+            built := 1
+            for { let p := dataPtr } lt(p, end) {} {
+                if gt(out, add(json, 1)) {
+                    mstore8(out, 0x2c) // ,
+                    out := add(out, 1)
+                }
+                let tag := byte(0, calldataload(p))
+                p := add(p, 1)
+                let bit := 0
+                switch tag
+                case 1 {
+                    bit := 1
+                    mstore(out, '"type":"webauthn.get"')
+                    out := add(out, 21)
+                }
+                case 2 {
+                    bit := 2
+                    mstore(out, '"challenge":"')
+                    out := add(out, 13)
+                    // Groups 0..7 (bytes 0..23): group j to lane j, i.e. shift right by 8 + 8j.
+                    let w := and(shr(8, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
+                    w := or(w, and(shr(16, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
+                    w := or(w, and(shr(24, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
+                    w := or(w, and(shr(32, hash), 0x00000000000000000000000000ffffff00000000000000000000000000000000))
+                    w := or(w, and(shr(40, hash), 0x0000000000000000000000000000000000ffffff000000000000000000000000))
+                    w := or(w, and(shr(48, hash), 0x000000000000000000000000000000000000000000ffffff0000000000000000))
+                    w := or(w, and(shr(56, hash), 0x00000000000000000000000000000000000000000000000000ffffff00000000))
+                    w := or(w, and(shr(64, hash), 0x0000000000000000000000000000000000000000000000000000000000ffffff))
+                    mstore(out, chars(w))
+                    // Groups 8, 9 (bytes 24..29) and bytes 30..31 padded with a zero byte: 11 characters used.
+                    w := and(shl(184, hash), 0x00ffffff00000000000000000000000000000000000000000000000000000000)
+                    w := or(w, and(shl(176, hash), 0x0000000000ffffff000000000000000000000000000000000000000000000000))
+                    w := or(w, and(shl(168, hash), 0x000000000000000000ffffff0000000000000000000000000000000000000000))
+                    mstore(add(out, 32), chars(w))
+                    mstore8(add(out, 43), 0x22)
+                    out := add(out, 44)
+                }
+                case 3 {
+                    bit := 4
+                    let length := byte(0, calldataload(p))
+                    p := add(p, 1)
+                    if gt(add(p, length), end) { built := 0 }
+                    mstore(out, '"origin":"')
+                    calldatacopy(add(out, 10), p, length)
+                    originHash := keccak256(add(out, 10), length)
+                    out := add(out, add(10, length))
+                    mstore8(out, 0x22)
+                    out := add(out, 1)
+                    p := add(p, length)
+                }
+                case 4 {
+                    // Android: the origin's slashes escaped (`https:\/\/host`).
+                    bit := 4
+                    let length := byte(0, calldataload(p))
+                    p := add(p, 1)
+                    if gt(add(p, length), end) { built := 0 }
+                    // Hash the origin as registered, then overwrite it with the escaped text (read from calldata).
+                    calldatacopy(out, p, length)
+                    originHash := keccak256(out, length)
+                    mstore(out, '"origin":"')
+                    out := add(out, 10)
+                    for { let i := 0 } lt(i, length) { i := add(i, 1) } {
+                        let c := byte(0, calldataload(add(p, i)))
+                        if eq(c, 0x2f) {
+                            mstore8(out, 0x5c)
+                            out := add(out, 1)
+                        }
+                        mstore8(out, c)
+                        out := add(out, 1)
+                    }
+                    mstore8(out, 0x22)
+                    out := add(out, 1)
+                    p := add(p, length)
+                }
+                case 5 {
+                    bit := 8
+                    mstore(out, '"crossOrigin":false')
+                    out := add(out, 19)
+                }
+                case 6 {
+                    let keyLength := byte(0, calldataload(p))
+                    let valueLength := byte(1, calldataload(p))
+                    p := add(p, 2)
+                    if gt(add(p, add(keyLength, valueLength)), end) { built := 0 }
+                    if hasQuoteOrBackslash(p, add(keyLength, valueLength)) { built := 0 }
+                    // Reserved keys: type, challenge, origin, crossOrigin, topOrigin.
+                    let key := calldataload(p)
+                    switch keyLength
+                    case 4 { if eq(shr(224, key), 0x74797065) { built := 0 } }
+                    case 6 { if eq(shr(208, key), 0x6f726967696e) { built := 0 } }
+                    case 9 {
+                        if or(eq(shr(184, key), 0x6368616c6c656e6765), eq(shr(184, key), 0x746f704f726967696e)) {
+                            built := 0
+                        }
+                    }
+                    case 11 { if eq(shr(168, key), 0x63726f73734f726967696e) { built := 0 } }
+                    mstore8(out, 0x22)
+                    calldatacopy(add(out, 1), p, keyLength)
+                    out := add(out, add(1, keyLength))
+                    mstore(out, '":"')
+                    calldatacopy(add(out, 3), add(p, keyLength), valueLength)
+                    out := add(out, add(3, valueLength))
+                    mstore8(out, 0x22)
+                    out := add(out, 1)
+                    p := add(p, add(keyLength, valueLength))
+                }
+                default { built := 0 }
+                if and(seen, bit) { built := 0 }
+                seen := or(seen, bit)
+                if iszero(built) { break }
+            }
+            mstore8(out, 0x7d) // }
+            jsonLength := sub(add(out, 1), json)
+            built := and(built, eq(and(seen, 7), 7))
+            // Keep the text: the digest is computed from it after other scratch use of free memory.
+            mstore(0x40, and(add(add(json, jsonLength), 0x3f), not(0x1f)))
+        }
+    }
+
+    /// @dev The key, the rpIdHash and the origin match `commitment` (ignoring its proven bit).
+    function _checkKey(bytes32 commitment, bytes calldata signature, uint256 authPtr, bytes32 originHash)
+        private
+        pure
+        returns (bool ok)
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, calldataload(add(signature.offset, 0x20))) // x
+            mstore(add(m, 0x20), calldataload(add(signature.offset, 0x40))) // y
+            mstore(add(m, 0x40), calldataload(authPtr)) // rpIdHash
+            mstore(add(m, 0x60), originHash)
+            ok := and(iszero(iszero(commitment)), eq(or(keccak256(m, 0x80), 1), or(commitment, 1)))
+        }
+    }
+
+    /// @dev Flags: UP, UV, and BS only with BE.
+    function _checkFlags(uint256 authPtr) private pure returns (bool ok) {
+        assembly ("memory-safe") {
+            let flags := byte(0, calldataload(add(authPtr, 32)))
+            ok := and(
+                and(and(flags, 0x01), shr(2, and(flags, 0x04))),
+                or(shr(3, and(flags, 0x08)), iszero(and(flags, 0x10)))
+            )
+        }
+    }
+
+    /// @dev The message the passkey signed: sha256(authenticatorData ‖ sha256(clientDataJSON)).
+    function _digest(uint256 authPtr, uint256 authLength, uint256 json, uint256 jsonLength)
+        private
+        view
+        returns (bytes32 digest)
+    {
+        assembly ("memory-safe") {
+            if iszero(staticcall(gas(), 0x02, json, jsonLength, 0x00, 0x20)) { invalid() }
             let clientDataHash := mload(0x00)
+            let m := mload(0x40)
             calldatacopy(m, authPtr, authLength)
             mstore(add(m, authLength), clientDataHash)
             if iszero(staticcall(gas(), 0x02, m, add(authLength, 0x20), 0x00, 0x20)) { invalid() }
@@ -476,7 +729,7 @@ contract WebAuthnValidator is IERC7579Validator {
         bytes32 x;
         bytes32 y;
         assembly ("memory-safe") {
-            // The head (0x100 bytes) was length-checked by the caller.
+            // The head was length-checked by the caller.
             x := calldataload(add(signature.offset, 0x20))
             y := calldataload(add(signature.offset, 0x40))
             r := calldataload(add(signature.offset, 0x60))

@@ -7,6 +7,14 @@ import {MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {Test} from "../utils/Test.sol";
 
+/// @notice Signs the proof of possession a passkey gives to join an account.
+interface IProofSigner {
+    function registrationProofOf(uint256 privateKey, bytes calldata credentialId, address account)
+        external
+        view
+        returns (bytes memory);
+}
+
 /// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account.
 contract CountsHandler is Test {
     SsoAccount public account;
@@ -17,7 +25,10 @@ contract CountsHandler is Test {
     mapping(bytes32 credentialIdHash => bool) public registered;
     bool public webAuthnInstalled = true;
 
+    IProofSigner internal immutable _signer;
+
     constructor(SsoAccount account_, WebAuthnValidator webAuthn_, bytes memory firstCredentialId) {
+        _signer = IProofSigner(msg.sender);
         account = account_;
         webAuthn = webAuthn_;
         for (uint256 i = 0; i < 3; ++i) {
@@ -47,8 +58,9 @@ contract CountsHandler is Test {
         uint256 privateKey = bound(uint256(keccak256(abi.encode(seed % 8))), 1, P256_N - 1);
         (uint256 x, uint256 y) = vm.publicKeyP256(privateKey);
         bytes memory credentialId = abi.encodePacked(bytes16(keccak256(abi.encode("credential", seed % 8))));
+        bytes memory proof = _signer.registrationProofOf(privateKey, credentialId, address(account));
         vm.prank(address(account));
-        try webAuthn.addPasskey(credentialId, bytes32(x), bytes32(y), "localhost", "http://localhost:3002") {
+        try webAuthn.addPasskey(credentialId, bytes32(x), bytes32(y), "localhost", "http://localhost:3002", proof) {
             credentialIds.push(credentialId);
             registered[keccak256(credentialId)] = true;
         } catch {}
@@ -81,7 +93,7 @@ contract CountsHandler is Test {
     }
 }
 
-contract CountsInvariantTest is SsoTest {
+contract CountsInvariantTest is SsoTest, IProofSigner {
     CountsHandler internal handler;
     SsoAccount internal account;
 
@@ -91,6 +103,16 @@ contract CountsInvariantTest is SsoTest {
         account = createAccount(key);
         handler = new CountsHandler(account, validator, key.credentialId);
         targetContract(address(handler));
+    }
+
+    function registrationProofOf(uint256 privateKey, bytes calldata credentialId, address account_)
+        external
+        view
+        returns (bytes memory)
+    {
+        (uint256 x, uint256 y) = vm.publicKeyP256(privateKey);
+        Passkey memory key = Passkey(privateKey, credentialId, bytes32(x), bytes32(y), RP_ID, ORIGIN);
+        return registrationProof(key, account_);
     }
 
     function targetContract(address target) internal {

@@ -18,7 +18,8 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes32 x,
         bytes32 y,
         string rpId,
-        string origin
+        string origin,
+        bool proven
     );
     event PasskeyRemoved(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId);
 
@@ -30,14 +31,22 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     }
 
     function _add(Passkey memory k) internal {
+        bytes memory proof0 = registrationProof(k, address(account));
         vm.prank(address(account));
-        validator.addPasskey(k.credentialId, k.x, k.y, k.rpId, k.origin);
+        validator.addPasskey(k.credentialId, k.x, k.y, k.rpId, k.origin, proof0);
     }
 
     function test_addPasskey_signsAndIsListed() public {
         vm.expectEmit(address(validator));
         emit PasskeyAdded(
-            address(account), keccak256(laptop.credentialId), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN
+            address(account),
+            keccak256(laptop.credentialId),
+            laptop.credentialId,
+            laptop.x,
+            laptop.y,
+            RP_ID,
+            ORIGIN,
+            true
         );
         _add(laptop);
         vm.assertEq(validator.passkeyCount(address(account)), 2);
@@ -45,7 +54,15 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, "x"));
         vm.assertEq(
             validator.passkeyCommitment(address(account), laptop.credentialId),
-            validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN)
+            validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN) | bytes32(uint256(1))
+        );
+        vm.assertEq(
+            uint8(validator.passkeyState(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN)),
+            uint8(WebAuthnValidator.PasskeyState.Proven)
+        );
+        vm.assertEq(
+            uint8(validator.passkeyState(address(account), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
+            uint8(WebAuthnValidator.PasskeyState.Installed)
         );
         bytes32 hash = keccak256("h");
         vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
@@ -55,28 +72,46 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     }
 
     function test_addPasskey_revertsWhenDuplicateOrInvalid() public {
+        bytes memory keyProof = registrationProof(key, address(account));
         vm.prank(address(account));
         vm.expectRevert(
             abi.encodeWithSelector(
                 WebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), key.credentialId
             )
         );
-        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN);
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, keyProof);
 
+        // A key off the curve, or an origin that is empty or not a plain origin: with a valid proof of each.
+        Passkey memory bad = laptop;
+        bad.origin = "";
+        _expectInvalidPasskey(bad);
+        bad.origin = 'https://a.example","crossOrigin":true,"x":"';
+        _expectInvalidPasskey(bad);
+        bad.origin = "https://a.example\\";
+        _expectInvalidPasskey(bad);
+        bad = laptop;
+        bad.y = bytes32(uint256(laptop.y) ^ 1);
+        bytes memory proof1 = registrationProof(laptop, address(account));
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.InvalidPasskey.selector, laptop.credentialId));
-        validator.addPasskey(laptop.credentialId, laptop.x, bytes32(uint256(laptop.y) ^ 1), RP_ID, ORIGIN);
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(account), bad.credentialId)
+        );
+        validator.addPasskey(bad.credentialId, bad.x, bad.y, RP_ID, ORIGIN, proof1);
+    }
 
+    function _expectInvalidPasskey(Passkey memory k) internal {
+        bytes memory proof2 = registrationProof(k, address(account));
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.InvalidPasskey.selector, laptop.credentialId));
-        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, "");
+        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.InvalidPasskey.selector, k.credentialId));
+        validator.addPasskey(k.credentialId, k.x, k.y, k.rpId, k.origin, proof2);
     }
 
     function test_addPasskey_revertsForAccountsWithoutTheValidator() public {
         address stranger = makeAddr("stranger");
+        bytes memory proof3 = registrationProof(laptop, stranger);
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, stranger));
-        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN);
+        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, proof3);
     }
 
     function test_removePasskey_neverTheLast() public {
@@ -109,33 +144,148 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         validator.removePasskey(laptop.credentialId);
     }
 
-    function test_accountsOf_listsEveryHolderOnce() public {
-        // The same credential on a second account (e.g. one passkey for two accounts).
-        Passkey memory shared = key;
-        shared.origin = "https://other.example";
-        SsoAccount second = createAccount(shared);
-        address[] memory accounts = validator.accountsOf(key.credentialId);
-        vm.assertEq(accounts.length, 2);
-        vm.assertEq(accounts[0], address(account));
-        vm.assertEq(accounts[1], address(second));
+    function test_accountsOf_listsProvenHoldersOnce() public {
+        // The first passkey is not listed: its account is the factory's address for it.
+        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
 
-        // Removed then re-added: still listed once.
-        _add(laptop);
-        vm.startPrank(address(account));
-        validator.removePasskey(key.credentialId);
-        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN);
-        vm.stopPrank();
-        accounts = validator.accountsOf(key.credentialId);
-        vm.assertEq(accounts.length, 2);
-    }
-
-    function test_accountsOf_ignoresCallersWithoutTheValidator() public {
-        address squatter = makeAddr("squatter");
-        vm.prank(squatter);
-        validator.onInstall(abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
+        // The same passkey joins a second account of its owner, with a proof: listed.
+        SsoAccount second = createAccount(makePasskey("alice work"));
+        bytes memory proof4 = registrationProof(key, address(second));
+        vm.prank(address(second));
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof4);
         address[] memory accounts = validator.accountsOf(key.credentialId);
         vm.assertEq(accounts.length, 1);
-        vm.assertEq(accounts[0], address(account));
+        vm.assertEq(accounts[0], address(second));
+
+        // Removed then re-added: still listed once; removed: not listed.
+        bytes memory again = registrationProof(key, address(second));
+        vm.startPrank(address(second));
+        validator.removePasskey(key.credentialId);
+        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, again);
+        vm.stopPrank();
+        vm.assertEq(validator.accountsOf(key.credentialId).length, 1);
+    }
+
+    /// @dev Attack: an attacker's own SSO account adds the victim's public credential (id and key are public
+    /// after one use) so that the victim's log-in lands on it. Without the victim's assertion it can't.
+    function test_attack_attackerAccountCannotAddVictimCredential() public {
+        Passkey memory mallory = makePasskey("mallory");
+        SsoAccount attacker = createAccount(mallory);
+        bytes memory ownProof = registrationProof(mallory, address(attacker));
+        bytes memory victimProofForItsAccount = registrationProof(key, address(account));
+        bytes memory victimProofForAttacker = registrationProof(key, address(attacker));
+        vm.startPrank(address(attacker));
+        // No proof, a proof by the attacker's own key, and the victim's proof for another account: all refused.
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+        );
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, "");
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+        );
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, ownProof);
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+        );
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, victimProofForItsAccount);
+        // The victim's proof presented under another credential id.
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), hex"beef")
+        );
+        validator.addPasskey(hex"beef", key.x, key.y, RP_ID, ORIGIN, victimProofForAttacker);
+        vm.stopPrank();
+        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertFalse(validator.hasPasskey(address(attacker), key.credentialId, key.x, key.y, RP_ID, ORIGIN));
+    }
+
+    /// @dev Attack: re-installing the validator with the victim's credential as init data (no proof): registered
+    /// as Installed only, never listed by accountsOf (log-in trusts Installed only at the factory's address).
+    function test_attack_reinstallWithVictimCredentialIsNotProven() public {
+        Passkey memory mallory = makePasskey("mallory");
+        SsoAccount attacker = createAccount(mallory);
+        bytes memory ownProof = registrationProof(mallory, address(attacker));
+        bytes memory victimProofForItsAccount = registrationProof(key, address(account));
+        bytes memory victimProofForAttacker = registrationProof(key, address(attacker));
+        vm.startPrank(address(attacker));
+        attacker.installModule(1, address(new MockModule(1)), "");
+        bytes[] memory ids = new bytes[](1);
+        ids[0] = mallory.credentialId;
+        attacker.uninstallModule(1, address(validator), abi.encode(ids));
+        attacker.installModule(1, address(validator), abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
+        vm.stopPrank();
+        vm.assertEq(
+            uint8(validator.passkeyState(address(attacker), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
+            uint8(WebAuthnValidator.PasskeyState.Installed)
+        );
+        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertTrue(factory.getAddress(key.credentialId, key.x, key.y, RP_ID, ORIGIN) != address(attacker));
+    }
+
+    /// @dev Installing with a proof (sixth init member) registers the passkey as Proven and lists the account.
+    function test_onInstall_withProof() public {
+        SsoAccount other = createAccount(makePasskey("bob"));
+        vm.startPrank(address(other));
+        other.installModule(1, address(new MockModule(1)), "");
+        bytes[] memory ids = new bytes[](1);
+        ids[0] = makePasskey("bob").credentialId;
+        other.uninstallModule(1, address(validator), abi.encode(ids));
+        bytes memory proof = registrationProof(key, address(other));
+        other.installModule(1, address(validator), abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof));
+        vm.stopPrank();
+        vm.assertEq(
+            uint8(validator.passkeyState(address(other), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
+            uint8(WebAuthnValidator.PasskeyState.Proven)
+        );
+        vm.assertEq(validator.accountsOf(key.credentialId)[0], address(other));
+    }
+
+    /// @dev Attack: 1,000 junk registrations of the victim's credential by contracts of the attacker (onInstall
+    /// needs no account): none is listed, and the lookup's cost does not move.
+    function test_attack_junkRegistrationsDoNotGrowTheLookup() public {
+        SsoAccount second = createAccount(makePasskey("alice work"));
+        bytes memory proof5 = registrationProof(key, address(second));
+        vm.prank(address(second));
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof5);
+        uint256 before = gasleft();
+        validator.accountsOf(key.credentialId);
+        uint256 cleanCost = before - gasleft();
+        for (uint256 i = 0; i < 1000; ++i) {
+            vm.prank(address(uint160(0xbad0000 + i)));
+            validator.onInstall(abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
+        }
+        before = gasleft();
+        address[] memory accounts = validator.accountsOf(key.credentialId);
+        uint256 junkCost = before - gasleft();
+        vm.assertEq(accounts.length, 1);
+        vm.assertEq(accounts[0], address(second));
+        // Equal but for warm/cold access accounting (~15 gas); one listed account costs ~5,500 gas to read.
+        vm.assertLe(junkCost, cleanCost + 100);
+        vm.assertLe(junkCost, 10_000);
+    }
+
+    function test_accountsOf_boundedPerCredential() public {
+        for (uint256 i = 0; i < validator.MAX_ACCOUNTS_PER_CREDENTIAL(); ++i) {
+            SsoAccount a = createAccount(makePasskey(string(abi.encode(i))));
+            bytes memory proof6 = registrationProof(key, address(a));
+            vm.prank(address(a));
+            validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof6);
+        }
+        SsoAccount last = createAccount(makePasskey("one too many"));
+        bytes memory proof7 = registrationProof(key, address(last));
+        vm.prank(address(last));
+        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.TooManyAccounts.selector, key.credentialId));
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof7);
+        vm.assertEq(validator.accountsOf(key.credentialId).length, validator.MAX_ACCOUNTS_PER_CREDENTIAL());
+    }
+
+    function test_registrationChallenge_isChainIndependent() public {
+        bytes32 challenge = validator.registrationChallenge(address(account));
+        vm.chainId(8453);
+        vm.assertEq(validator.registrationChallenge(address(account)), challenge);
+        vm.assertEq(
+            challenge, keccak256(abi.encode(validator.REGISTRATION_TYPEHASH(), address(validator), address(account)))
+        );
     }
 
     function test_onUninstall_mustClearEveryKey() public {

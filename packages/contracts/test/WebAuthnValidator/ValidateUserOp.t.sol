@@ -44,18 +44,10 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         bytes memory signature = signWebAuthn(mallory, HASH);
         Assertion memory a = defaultAssertion(key, HASH);
         (bytes memory authenticatorData,) = assertionData(a);
-        (,,, bytes32 r, bytes32 s,,,) =
-            abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, uint256, bytes, bytes));
-        bytes memory forged = encodeSignature(
-            keccak256(key.credentialId),
-            key.x,
-            key.y,
-            r,
-            s,
-            bytes(key.origin).length,
-            authenticatorData,
-            clientDataSuffix(a)
-        );
+        (,,, bytes32 r, bytes32 s,,) =
+            abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, bytes, bytes));
+        bytes memory forged =
+            encodeSignature(keccak256(key.credentialId), key.x, key.y, r, s, authenticatorData, clientDataMembers(a));
         vm.assertFalse(_isValid(forged));
         // And with Mallory's own key under Alice's credential id: the commitment doesn't match.
         mallory.credentialId = key.credentialId;
@@ -108,13 +100,16 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
 
     function test_invalid_originLengthLies() public {
         Assertion memory a = defaultAssertion(key, HASH);
-        vm.assertTrue(_isValid(signWithOriginLength(key, a, bytes(key.origin).length)));
-        for (uint256 length = 0; length < 60; ++length) {
-            if (length == bytes(key.origin).length) continue;
-            vm.assertFalse(_isValid(signWithOriginLength(key, a, length)));
+        (bytes memory authenticatorData, bytes memory json) = assertionData(a);
+        bytes memory origin = bytes(key.origin);
+        vm.assertTrue(_isValid(signClientData(key, authenticatorData, json, clientDataMembers(a), false)));
+        for (uint256 length = 0; length < 256; ++length) {
+            if (length == origin.length) continue;
+            bytes memory members = abi.encodePacked(
+                MEMBER_TYPE, MEMBER_CHALLENGE, bytes1(0x03), uint8(length), origin, MEMBER_CROSS_ORIGIN_FALSE
+            );
+            vm.assertFalse(_isValid(signClientData(key, authenticatorData, json, members, false)));
         }
-        vm.assertFalse(_isValid(signWithOriginLength(key, a, type(uint256).max)));
-        vm.assertFalse(_isValid(signWithOriginLength(key, a, type(uint256).max - 10)));
     }
 
     function test_invalid_wrongRpId() public {
@@ -142,7 +137,7 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
     function test_invalid_truncated() public {
         bytes memory signature = signWebAuthn(key, HASH);
         // The signature ends with the suffix and its ABI padding: cutting into data must fail.
-        uint256 dataEnd = signature.length - 64 + clientDataSuffix(defaultAssertion(key, HASH)).length;
+        uint256 dataEnd = _dataEnd(signature);
         for (uint256 length = 0; length < dataEnd; length += 3) {
             bytes memory truncated = new bytes(length);
             for (uint256 i = 0; i < length; ++i) {
@@ -157,14 +152,7 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         (bytes memory authenticatorData,) = assertionData(a);
         bytes32 halfN = 0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8;
         bytes memory dummy = encodeSignature(
-            keccak256(key.credentialId),
-            key.x,
-            key.y,
-            halfN,
-            halfN,
-            bytes(key.origin).length,
-            authenticatorData,
-            clientDataSuffix(a)
+            keccak256(key.credentialId), key.x, key.y, halfN, halfN, authenticatorData, clientDataMembers(a)
         );
         uint256 before = gasleft();
         vm.assertEq(_validate(dummy), 1);
@@ -193,17 +181,14 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         vm.assertFalse(_isValid(garbage));
     }
 
-    function testFuzz_corruptedOffsetsNeverRevert(uint256 authOffset, uint256 suffixOffset, uint256 originLength)
-        public
-    {
+    function testFuzz_corruptedOffsetsNeverRevert(uint256 authOffset, uint256 dataOffset) public {
         bytes memory signature = signWebAuthn(key, HASH);
         assembly {
-            mstore(add(signature, 0xc0), originLength)
-            mstore(add(signature, 0xe0), authOffset)
-            mstore(add(signature, 0x100), suffixOffset)
+            mstore(add(signature, 0xc0), authOffset)
+            mstore(add(signature, 0xe0), dataOffset)
         }
         bool valid = _isValid(signature);
-        if (valid) vm.assertTrue(originLength == 21 && authOffset == 0x100 && suffixOffset == 0x160);
+        if (valid) vm.assertTrue(authOffset == 0xe0 && dataOffset == 0x140);
     }
 
     function testFuzz_bitFlipInvalidates(uint256 position, uint8 bit) public {
@@ -211,10 +196,17 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
         position = bound(position, 0, signature.length - 1);
         signature[position] = signature[position] ^ bytes1(uint8(1) << (bit % 8));
         // Flipping a bit anywhere breaks the signature, except in unused padding bytes.
-        uint256 authPaddingStart = 0x100 + 0x20 + 37;
-        uint256 authPaddingEnd = 0x100 + 0x20 + 64;
-        uint256 dataEnd = signature.length - 64 + clientDataSuffix(defaultAssertion(key, HASH)).length;
-        bool isPadding = (position >= authPaddingStart && position < authPaddingEnd) || position >= dataEnd;
+        uint256 authPaddingStart = 0xe0 + 0x20 + 37;
+        uint256 authPaddingEnd = 0xe0 + 0x20 + 64;
+        bool isPadding = (position >= authPaddingStart && position < authPaddingEnd)
+            || position >= _dataEnd(signWebAuthn(key, HASH));
         if (!isPadding) vm.assertFalse(_isValid(signature));
+    }
+
+    /// @dev Where the member list ends (its ABI padding follows).
+    function _dataEnd(bytes memory signature) internal pure returns (uint256) {
+        (,,,,,, bytes memory members) =
+            abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, bytes, bytes));
+        return signature.length - ((members.length + 31) / 32) * 32 + members.length;
     }
 }

@@ -101,39 +101,30 @@ abstract contract SsoTest is Test {
         a.challenge = challenge;
     }
 
-    /// @dev A WebAuthn signature of `hash` in the flat encoding of the README.
+    /// @dev A WebAuthn signature of `hash` in the flat encoding of docs/webauthn.md.
     function signWebAuthn(Passkey memory key, bytes32 hash) internal pure returns (bytes memory) {
         return signAssertion(key, defaultAssertion(key, hash));
     }
 
+    /// @dev Signs the clientDataJSON a browser makes of `a` and sends the standard member list (type, challenge,
+    /// origin `a.origin`, crossOrigin false): a tweak of `a` that the list can't express breaks the signature.
     function signAssertion(Passkey memory key, Assertion memory a) internal pure returns (bytes memory) {
         (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
-        bytes32 digest = sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON)));
-        (bytes32 r, bytes32 s) = signP256(key.privateKey, digest, a.highS);
-        return encodeSignature(
-            keccak256(key.credentialId),
-            key.x,
-            key.y,
-            r,
-            s,
-            bytes(a.origin).length,
-            authenticatorData,
-            clientDataSuffix(a)
-        );
+        return signClientData(key, authenticatorData, clientDataJSON, clientDataMembers(a), a.highS);
     }
 
-    /// @dev Like {signAssertion} with a chosen `originLength` word.
-    function signWithOriginLength(Passkey memory key, Assertion memory a, uint256 originLength)
-        internal
-        pure
-        returns (bytes memory)
-    {
-        (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
-        (bytes32 r, bytes32 s) =
-            signP256(key.privateKey, sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON))), a.highS);
-        return encodeSignature(
-            keccak256(key.credentialId), key.x, key.y, r, s, originLength, authenticatorData, clientDataSuffix(a)
+    /// @dev Signs `clientDataJSON` and encodes the signature with the member list `members`.
+    function signClientData(
+        Passkey memory key,
+        bytes memory authenticatorData,
+        bytes memory clientDataJSON,
+        bytes memory members,
+        bool highS
+    ) internal pure returns (bytes memory) {
+        (bytes32 r, bytes32 s) = signP256(
+            key.privateKey, sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON))), highS
         );
+        return encodeSignature(keccak256(key.credentialId), key.x, key.y, r, s, authenticatorData, members);
     }
 
     /// @dev P-256 signature with the s value in the requested half.
@@ -142,9 +133,25 @@ abstract contract SsoTest is Test {
         if ((uint256(s) > P256_N / 2) != highS) s = bytes32(P256_N - uint256(s));
     }
 
-    /// @dev What follows the challenge in clientDataJSON.
-    function clientDataSuffix(Assertion memory a) internal pure returns (bytes memory) {
-        return abi.encodePacked(',"origin":"', a.origin, '","crossOrigin":false}');
+    /// @dev The standard member list: type, challenge, origin, crossOrigin false.
+    function clientDataMembers(Assertion memory a) internal pure returns (bytes memory) {
+        return abi.encodePacked(MEMBER_TYPE, MEMBER_CHALLENGE, memberOrigin(a.origin), MEMBER_CROSS_ORIGIN_FALSE);
+    }
+
+    bytes1 internal constant MEMBER_TYPE = 0x01;
+    bytes1 internal constant MEMBER_CHALLENGE = 0x02;
+    bytes1 internal constant MEMBER_CROSS_ORIGIN_FALSE = 0x05;
+
+    function memberOrigin(string memory origin) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes1(0x03), uint8(bytes(origin).length), origin);
+    }
+
+    function memberEscapedOrigin(string memory origin) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes1(0x04), uint8(bytes(origin).length), origin);
+    }
+
+    function memberString(string memory key, string memory value) internal pure returns (bytes memory) {
+        return abi.encodePacked(bytes1(0x06), uint8(bytes(key).length), uint8(bytes(value).length), key, value);
     }
 
     function assertionData(Assertion memory a)
@@ -159,8 +166,9 @@ abstract contract SsoTest is Test {
             a.type_,
             '","challenge":"',
             Base64.encodeURL(abi.encodePacked(a.challenge)),
-            '"',
-            clientDataSuffix(a)
+            '","origin":"',
+            a.origin,
+            '","crossOrigin":false}'
         );
     }
 
@@ -170,11 +178,18 @@ abstract contract SsoTest is Test {
         bytes32 y,
         bytes32 r,
         bytes32 s,
-        uint256 originLength,
         bytes memory authenticatorData,
-        bytes memory suffix
+        bytes memory members
     ) internal pure returns (bytes memory) {
-        return abi.encode(credentialIdHash, x, y, r, s, originLength, authenticatorData, suffix);
+        return abi.encode(credentialIdHash, x, y, r, s, authenticatorData, members);
+    }
+
+    /// @dev The proof of possession a passkey gives to join `account` (validator.addPasskey's last argument).
+    /// Computed here (no call, so a pending `vm.prank` stays for the call under test); a test pins it to
+    /// `registrationChallenge`.
+    function registrationProof(Passkey memory key, address account) internal view returns (bytes memory) {
+        bytes32 typeHash = keccak256("SsoPasskeyRegistration(address validator,address account)");
+        return signWebAuthn(key, keccak256(abi.encode(typeHash, address(validator), account)));
     }
 
     // --------------------------------------------------------------------------------------------------------

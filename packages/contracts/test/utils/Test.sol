@@ -18,6 +18,7 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function deal(address account, uint256 newBalance) external;
     function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function mockCall(address callee, bytes calldata data, bytes calldata returnData) external;
     function store(address target, bytes32 slot, bytes32 value) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
