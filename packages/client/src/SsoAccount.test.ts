@@ -26,7 +26,6 @@ import {
   modeBatch,
   modeSingle,
   nonceKey,
-  splitClientData,
   toSsoAccount,
 } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
@@ -121,11 +120,14 @@ describe('SsoAccount', () => {
       expect(decoded.credentialIdHash).toBe(keccak256(base64UrlToBytes(passkey.credential.id)))
       expect(decoded.x).toBe(passkey.credential.publicKey.x)
       expect(decoded.y).toBe(passkey.credential.publicKey.y)
-      expect(decoded.clientDataSuffix).toBe(`,"origin":"${passkey.credential.origin}","crossOrigin":false}`)
-      expect(decoded.originLength).toBe(BigInt(passkey.credential.origin.length))
+      expect(decoded.members).toContainEqual({
+        kind: 'origin',
+        origin: passkey.credential.origin,
+        escaped: false,
+      })
       expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
-      // flat encoding: the two bytes offsets are head words 7 and 8 (no tuple offset word in front)
-      expect(BigInt(sliceHex(encoded, 0xc0, 0xe0))).toBe(0x100n)
+      // flat encoding: the two bytes offsets are head words 6 and 7 (no tuple offset word in front)
+      expect(BigInt(sliceHex(encoded, 0xa0, 0xc0))).toBe(0xe0n)
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }
@@ -141,22 +143,28 @@ describe('SsoAccount', () => {
         challenge: `0x${'12'.repeat(32)}`,
       }),
     ).toThrow(InvalidWebAuthnDataError)
-    for (const clientDataJSON of [
-      '{"challenge":"abc","type":"webauthn.get","origin":"http://x"}',
-      '{"type":"webauthn.get","challenge":"abc","crossOrigin":false}',
-      '{"type":"webauthn.get","challenge":"abc',
-    ])
+    for (const [clientDataJSON, message] of [
+      ['{"type":"webauthn.get","challenge":"abc","crossOrigin":false}', /no "origin" member/],
+      ['{"type":"webauthn.get","challenge":"abc', /unterminated string/],
+      [
+        '{"type":"webauthn.get","challenge":"abc","origin":"http://x","crossOrigin":true}',
+        /crossOrigin: true/,
+      ],
+      ['{"type":"webauthn.get","challenge":"abc","origin":"http://x","topOrigin":"http://y"}', /topOrigin/],
+      ['{"type":"webauthn.create","challenge":"abc","origin":"http://x"}', /not "webauthn.get"/],
+      ['{"type": "webauthn.get","challenge":"abc","origin":"http://x"}', /is not a string/],
+    ] as const)
       expect(() =>
         encodeWebAuthnSignature({
           credential: passkey.credential,
           assertion: { ...assertion, clientDataJSON },
         }),
-      ).toThrow(InvalidWebAuthnDataError)
-    // UTF-8 origins are measured in bytes
-    expect(splitClientData('{"type":"webauthn.get","challenge":"q","origin":"https://é.x"}')).toEqual({
-      challenge: 'q',
-      suffix: ',"origin":"https://é.x"}',
-    })
+      ).toThrow(
+        expect.objectContaining({
+          name: 'InvalidWebAuthnDataError',
+          message: expect.stringMatching(message),
+        }),
+      )
   })
 
   test('behavior: the dummy signature has the shape of a real one and exercises the P-256 path', async () => {
@@ -169,11 +177,13 @@ describe('SsoAccount', () => {
     })
     const real = decodeWebAuthnSignature(realSig)
     expect(dummy.credentialIdHash).toBe(real.credentialIdHash)
-    expect([dummy.x, dummy.y, dummy.originLength]).toEqual([real.x, real.y, real.originLength])
+    expect([dummy.x, dummy.y]).toEqual([real.x, real.y])
     expect(dummy.authenticatorData.length).toBe(real.authenticatorData.length)
     expect(dummy.authenticatorData.slice(0, 66)).toBe(real.authenticatorData.slice(0, 66)) // rpIdHash
     expect(hexToBytes(dummy.authenticatorData)[32]).toBe(0x05) // UP | UV, so flag checks pass
-    expect(dummy.clientDataSuffix.startsWith(real.clientDataSuffix.slice(0, -1))).toBe(true) // same origin
+    expect(dummy.members.slice(0, real.members.length)).toEqual(
+      real.members.map((m) => (m.kind === 'challenge' ? { ...m, challenge: '' } : m)),
+    ) // same origin
     expect(dummySig.length).toBeGreaterThanOrEqual(realSig.length + 100 * 2) // never under-estimates calldata
     const r = BigInt(dummy.r)
     const s = BigInt(dummy.s)

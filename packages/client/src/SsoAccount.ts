@@ -39,6 +39,13 @@ import {
   hashTypedData as hashTypedData7739,
   wrapTypedDataSignature,
 } from 'viem/experimental/erc7739'
+import {
+  clientDataChallenge,
+  decodeClientDataMembers,
+  encodeClientDataMembers,
+  parseClientData,
+  serializeClientData,
+} from './ClientData.js'
 import { BaseError } from './Errors.js'
 import {
   base64UrlToBytes,
@@ -102,9 +109,12 @@ export const accountFactoryAbi = parseAbi([
 ])
 
 export const webAuthnValidatorAbi = parseAbi([
-  'event PasskeyAdded(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)',
+  'event PasskeyAdded(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin, bool proven)',
   'function accountsOf(bytes credentialId) view returns (address[])',
   'function hasPasskey(address account, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (bool)',
+  'function passkeyState(address account, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (uint8)',
+  'function addPasskey(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin, bytes proof)',
+  'function removePasskey(bytes credentialId)',
 ])
 
 export const accountAbi = parseAbi([
@@ -216,13 +226,9 @@ const webAuthnSignatureParameters = [
   { name: 'y', type: 'bytes32' },
   { name: 'r', type: 'bytes32' },
   { name: 's', type: 'bytes32' },
-  { name: 'originLength', type: 'uint256' },
   { name: 'authenticatorData', type: 'bytes' },
-  { name: 'clientDataSuffix', type: 'bytes' },
+  { name: 'clientData', type: 'bytes' },
 ] as const
-
-/** What every browser puts first in clientDataJSON for `navigator.credentials.get` (the validator rebuilds it). */
-export const clientDataPrefix = '{"type":"webauthn.get","challenge":"'
 
 /** The credential fields the signature carries. */
 export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
@@ -230,11 +236,11 @@ export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 /**
  * Encodes a passkey assertion as the WebAuthnValidator signature (the userOp signature, or the part after the
  * validator address in an ERC-1271 signature). Flat `abi.encode` (no tuple offset word):
- * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, uint256 originLength,
- * bytes authenticatorData, bytes clientDataSuffix)` with `credentialIdHash = keccak256(rawCredentialId)`,
- * low-s `s`, and `clientDataJSON = '{"type":"webauthn.get","challenge":"' ‖ base64url(hash) ‖ '"' ‖
- * clientDataSuffix` where the suffix starts with `,"origin":"<origin>"` and `originLength` is the byte length of
- * `<origin>`. Throws {@link InvalidWebAuthnDataError} when clientDataJSON does not have that shape.
+ * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, bytes authenticatorData,
+ * bytes clientData)` with `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and `clientData` the member
+ * list the contract rebuilds clientDataJSON from (docs/webauthn.md). Throws {@link InvalidWebAuthnDataError} when
+ * clientDataJSON can't be expressed (a cross-origin assertion, another type, unexpected members) or, with
+ * `challenge`, when it signs another challenge.
  *
  * @example
  * ```ts
@@ -249,10 +255,15 @@ export function encodeWebAuthnSignature(parameters: {
 }): Hex {
   const { credential, assertion } = parameters
   const { r, s } = parseP256Signature(assertion.signature)
-  const { challenge, suffix } = splitClientData(assertion.clientDataJSON)
-  if (parameters.challenge !== undefined && challenge !== bytesToBase64Url(hexToBytes(parameters.challenge)))
+  const members = parseClientData(assertion.clientDataJSON)
+  if (serializeClientData(members) !== assertion.clientDataJSON)
+    throw new InvalidWebAuthnDataError('clientDataJSON does not rebuild from its members.')
+  if (
+    parameters.challenge !== undefined &&
+    clientDataChallenge(members) !== bytesToBase64Url(hexToBytes(parameters.challenge))
+  )
     throw new InvalidWebAuthnDataError('The passkey signed another challenge than the one requested.')
-  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, suffix)
+  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, encodeClientDataMembers(members))
 }
 
 function encodeWebAuthnFields(
@@ -260,7 +271,7 @@ function encodeWebAuthnFields(
   r: bigint,
   s: bigint,
   authenticatorData: Hex,
-  clientDataSuffix: string,
+  clientData: Hex,
 ): Hex {
   return encodeAbiParameters(webAuthnSignatureParameters, [
     credentialIdHash(credential.id),
@@ -268,44 +279,14 @@ function encodeWebAuthnFields(
     credential.publicKey.y,
     numberToHex(r, { size: 32 }),
     numberToHex(s, { size: 32 }),
-    BigInt(originLength(clientDataSuffix)),
     authenticatorData,
-    stringToHex(clientDataSuffix),
+    clientData,
   ])
 }
 
 /** `keccak256` of the raw credential id (the validator's storage key). `id` is base64url. */
 export function credentialIdHash(id: string): Hex {
   return keccak256(base64UrlToBytes(id))
-}
-
-/**
- * Splits clientDataJSON into the base64url challenge and the suffix after its closing quote.
- *
- * @example
- * ```ts
- * splitClientData('{"type":"webauthn.get","challenge":"q83v","origin":"https://a.b"}')
- * // { challenge: 'q83v', suffix: ',"origin":"https://a.b"}' }
- * ```
- */
-export function splitClientData(clientDataJSON: string): { challenge: string; suffix: string } {
-  if (!clientDataJSON.startsWith(clientDataPrefix))
-    throw new InvalidWebAuthnDataError(`clientDataJSON does not start with ${clientDataPrefix}`)
-  const end = clientDataJSON.indexOf('"', clientDataPrefix.length)
-  if (end < 0) throw new InvalidWebAuthnDataError('clientDataJSON has an unterminated challenge.')
-  const suffix = clientDataJSON.slice(end + 1)
-  originLength(suffix)
-  return { challenge: clientDataJSON.slice(clientDataPrefix.length, end), suffix }
-}
-
-/** Byte length of `<origin>` in a suffix that must start with `,"origin":"<origin>"`. */
-function originLength(suffix: string): number {
-  const marker = ',"origin":"'
-  if (!suffix.startsWith(marker))
-    throw new InvalidWebAuthnDataError('clientDataJSON has no "origin" after "challenge".')
-  const end = suffix.indexOf('"', marker.length) // inside a JSON string every quote is escaped
-  if (end < 0) throw new InvalidWebAuthnDataError('clientDataJSON has an unterminated origin.')
-  return new TextEncoder().encode(suffix.slice(marker.length, end)).length
 }
 
 /**
@@ -318,24 +299,47 @@ function originLength(suffix: string): number {
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
-  const [credentialIdHash, x, y, r, s, originLength, authenticatorData, suffix] = decodeAbiParameters(
+  const [credentialIdHash, x, y, r, s, authenticatorData, clientData] = decodeAbiParameters(
     webAuthnSignatureParameters,
     signature,
   )
-  const clientDataSuffix = hexToString(suffix)
-  const clientDataJSON =
-    challenge === undefined
-      ? undefined
-      : `${clientDataPrefix}${bytesToBase64Url(hexToBytes(challenge))}"${clientDataSuffix}`
-  return { credentialIdHash, x, y, r, s, originLength, authenticatorData, clientDataSuffix, clientDataJSON }
+  const members = decodeClientDataMembers(
+    clientData,
+    challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge)),
+  )
+  const clientDataJSON = challenge === undefined ? undefined : serializeClientData(members)
+  return { credentialIdHash, x, y, r, s, authenticatorData, clientData, members, clientDataJSON }
+}
+
+/** Type hash of the proof of possession a passkey signs to join an account (WebAuthnValidator). */
+export const registrationTypeHash = keccak256(
+  stringToHex('SsoPasskeyRegistration(address validator,address account)'),
+)
+
+/**
+ * The challenge a passkey signs to join `account` (`WebAuthnValidator.registrationChallenge`): no chain id, so
+ * the same proof holds on every chain.
+ *
+ * @example
+ * ```ts
+ * const proof = encodeWebAuthnSignature({ credential, assertion: await sign(registrationChallenge({ webAuthnValidator, account })) })
+ * ```
+ */
+export function registrationChallenge(parameters: { webAuthnValidator: Address; account: Address }): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'address' }, { type: 'address' }],
+      [registrationTypeHash, parameters.webAuthnValidator, parameters.account],
+    ),
+  )
 }
 
 /**
  * A dummy signature for gas estimation that runs the same validation path as a real one: the real credential
- * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a clientDataJSON suffix with the
- * right origin (padded like Chrome's occasional extra member, so the stub is never shorter than a real
- * signature and preVerificationGas is not under-estimated), in-range low-s r/s. The validator runs every check
- * and the P-256 precompile, then fails cleanly (SIG_VALIDATION_FAILED).
+ * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a member list with the right
+ * origin and Chrome's occasional extra member (so the stub is never shorter than a real signature and
+ * preVerificationGas is not under-estimated), in-range low-s r/s. The validator runs every check and the P-256
+ * precompile, then fails cleanly (SIG_VALIDATION_FAILED).
  *
  * @example
  * ```ts
@@ -347,13 +351,23 @@ export function dummySignature(
 ): Hex {
   const rpId = credential.rpId ?? new URL(credential.origin).hostname
   const authenticatorData = concatHex([sha256(stringToHex(rpId)), '0x05', '0x00000001'])
-  const suffix = `,"origin":${JSON.stringify(credential.origin)},"crossOrigin":false,"other_keys_can_be_added_here":"do not compare clientDataJSON against a template. See https://goo.gl/yabPex"}`
+  const members = encodeClientDataMembers([
+    { kind: 'type' },
+    { kind: 'challenge', challenge: '' },
+    { kind: 'origin', origin: credential.origin, escaped: false },
+    { kind: 'crossOrigin' },
+    {
+      kind: 'string',
+      key: 'other_keys_can_be_added_here',
+      value: 'do not compare clientDataJSON against a template. See https://goo.gl/yabPex',
+    },
+  ])
   return encodeWebAuthnFields(
     credential,
     BigInt(`0x${'7f'.repeat(32)}`),
     BigInt(`0x${'3f'.repeat(32)}`),
     authenticatorData,
-    suffix,
+    members,
   )
 }
 

@@ -4,6 +4,8 @@
  * `clientDataJSON`. The exact byte layout the validator expects is in packages/contracts/README.md and is built by
  * {@link encodeWebAuthnSignature}.
  */
+import { p256 } from '@noble/curves/nist.js'
+import { sha256 } from 'viem'
 import { BaseError } from './Errors.js'
 
 export type Hex = `0x${string}`
@@ -63,6 +65,35 @@ export function parseP256Signature(signature: Hex | Uint8Array): { r: bigint; s:
  */
 export function normalizeS(s: bigint): bigint {
   return s > P256_N / 2n ? P256_N - s : s
+}
+
+/**
+ * The public keys an assertion's signature can come from (ECDSA public key recovery: two candidates, one of them
+ * the passkey's). Log-in uses it to find the account from one assertion: an account's address derives from its
+ * first passkey's key (see docs/webauthn.md). A second assertion tells the two apart where the chain can't.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = recoverP256PublicKeys(assertion)
+ * ```
+ */
+export function recoverP256PublicKeys(assertion: WebAuthnAssertion): P256PublicKey[] {
+  const { r, s } = parseP256Signature(assertion.signature)
+  const clientDataHash = sha256(new TextEncoder().encode(assertion.clientDataJSON), 'bytes')
+  const message = new Uint8Array([...hexToBytes(assertion.authenticatorData), ...clientDataHash])
+  const messageHash = sha256(message, 'bytes')
+  const keys: P256PublicKey[] = []
+  for (const bit of [0, 1]) {
+    try {
+      const point = new p256.Signature(r, s).addRecoveryBit(bit).recoverPublicKey(messageHash)
+      const bytes = point.toBytes(false)
+      keys.push({ x: bytesToHex(bytes.subarray(1, 33)), y: bytesToHex(bytes.subarray(33, 65)) })
+    } catch {
+      // No point with this x-coordinate parity: one candidate less.
+    }
+  }
+  if (keys.length === 0) throw new InvalidWebAuthnDataError('No public key matches this P-256 signature.')
+  return keys
 }
 
 /**

@@ -5,7 +5,13 @@
  * The steps share one account and run in order.
  */
 
-import { estimateUserOperationFees, type SsoAccount, toSsoAccount } from '@sso/client/account'
+import {
+  encodeWebAuthnSignature,
+  estimateUserOperationFees,
+  registrationChallenge,
+  type SsoAccount,
+  toSsoAccount,
+} from '@sso/client/account'
 import { createTestPasskey, type TestPasskey } from '@sso/client/testing'
 import { base64UrlToBytes, bytesToHex } from '@sso/client/webauthn'
 import { webAuthnValidatorAbi } from '@sso/contracts-abi'
@@ -168,12 +174,19 @@ describe('SsoAccount through Alto: deploy, batch, add / use / remove passkeys', 
     const { x, y } = passkey2.credential.publicKey
     const { rpId, origin } = passkey2.credential
     expect(await hasPasskey(passkey2)).toBe(false)
+    // Proof of possession: passkey 2 signs the account's registration challenge.
+    const proof = encodeWebAuthnSignature({
+      credential: passkey2.credential,
+      assertion: await passkey2.sign(
+        registrationChallenge({ webAuthnValidator: contracts.webAuthnValidator, account: account1.address }),
+      ),
+    })
     const receipt = await send(account1, [
       validatorCall(
         encodeFunctionData({
           abi: webAuthnValidatorAbi,
           functionName: 'addPasskey',
-          args: [credentialIdHex(passkey2), x, y, rpId, origin],
+          args: [credentialIdHex(passkey2), x, y, rpId, origin, proof],
         }),
       ),
     ])

@@ -4,6 +4,32 @@
 export const webAuthnValidatorAbi = [
   {
     "type": "function",
+    "name": "MAX_ACCOUNTS_PER_CREDENTIAL",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "REGISTRATION_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "accountsOf",
     "inputs": [
       {
@@ -49,6 +75,11 @@ export const webAuthnValidatorAbi = [
         "name": "origin",
         "type": "string",
         "internalType": "string"
+      },
+      {
+        "name": "proof",
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ],
     "outputs": [],
@@ -251,6 +282,69 @@ export const webAuthnValidatorAbi = [
   },
   {
     "type": "function",
+    "name": "passkeyState",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
+      },
+      {
+        "name": "x",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "y",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "rpId",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "origin",
+        "type": "string",
+        "internalType": "string"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8",
+        "internalType": "enum WebAuthnValidator.PasskeyState"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "registrationChallenge",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "removePasskey",
     "inputs": [
       {
@@ -363,6 +457,50 @@ export const webAuthnValidatorAbi = [
     "stateMutability": "view"
   },
   {
+    "type": "function",
+    "name": "verifyWithKey",
+    "inputs": [
+      {
+        "name": "x",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "y",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "rpId",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "origin",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "hash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
     "type": "event",
     "name": "PasskeyAdded",
     "inputs": [
@@ -407,6 +545,12 @@ export const webAuthnValidatorAbi = [
         "type": "string",
         "indexed": false,
         "internalType": "string"
+      },
+      {
+        "name": "proven",
+        "type": "bool",
+        "indexed": false,
+        "internalType": "bool"
       }
     ],
     "anonymous": false
@@ -440,6 +584,22 @@ export const webAuthnValidatorAbi = [
     "type": "error",
     "name": "InvalidPasskey",
     "inputs": [
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidPasskeyProof",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
       {
         "name": "credentialId",
         "type": "bytes",
@@ -519,6 +679,17 @@ export const webAuthnValidatorAbi = [
         "name": "remaining",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TooManyAccounts",
+    "inputs": [
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ]
   }
