@@ -90,7 +90,8 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
     functionName: 'accountsOf',
     args: [credentialId],
   })
-  expect(holders).toEqual([account])
+  // The first passkey is not in the proven index: log-in finds its account by the address derivation.
+  expect(holders).toEqual([])
   expect(
     await chain.readContract({
       address: validator,

@@ -106,6 +106,7 @@ export const accountDomain = { name: 'SsoAccount', version: '1' } as const
 export const accountFactoryAbi = parseAbi([
   'function createAccount(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) returns (address)',
   'function getAddress(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (address)',
+  'function implementation() view returns (address)',
 ])
 
 export const webAuthnValidatorAbi = parseAbi([

@@ -4,17 +4,18 @@
  * ERC-7677 paymaster service), and log-in from a credential id checked against chain state.
  */
 import {
-  findPasskeyAccounts,
-  getPasskey,
+  accountFactoryAbi,
   isDeployed,
   type SsoAccount,
   toSsoAccount,
+  webAuthnValidatorAbi,
 } from '@sso/client/account'
+import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
 import { type Address, type Hex, http, isAddressEqual } from 'viem'
 import { createPaymasterClient, type PaymasterClient } from 'viem/account-abstraction'
 import { getBundlerClient, getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
-import { type Passkey, relyingParty, signChallenge, verifyAssertion } from './passkey'
+import { type Passkey, relyingParty, type SignedChallenge, signChallenge, verifyAssertion } from './passkey'
 
 /** The logged-in account as kept in localStorage. */
 export type StoredAccount = { address: Address; passkey: Passkey }
@@ -150,58 +151,147 @@ export async function deployAccount(chain: SsoChainConfig, account: SsoAccount):
   await waitForUserOperation(chain, hash)
 }
 
+/** An account a log-in assertion may belong to, checked against chain state. */
+export type AccountCandidate = StoredAccount & {
+  /** Whether the account has code (false: the factory's counterfactual address of this passkey). */
+  deployed: boolean
+  /** How the passkey holds the account: its first passkey (the address derives from it) or joined with a proof. */
+  via: 'first passkey' | 'added passkey'
+}
+
+/** Passkey states of `WebAuthnValidator.passkeyState`. */
+const passkeyStates = { none: 0, installed: 1, proven: 2 } as const
+
 /**
- * Log-in with a discoverable passkey: the user picks a passkey and signs a random challenge; the account is
- * looked up on chain from the credential id (WebAuthnValidator reverse lookup), its registered public key is
- * read from chain state, and the assertion must verify against that key. Nothing the authenticator returns is
- * trusted without that check.
+ * The genuine accounts of a log-in assertion, never trusting what outsiders can write on chain:
+ * - the public key is recovered from the assertion (two candidates) and the assertion must verify for it as a
+ *   `webauthn.get` over `challenge` from this origin and rpId, with UP and UV;
+ * - the account whose address derives from the passkey (AccountFactory.getAddress: an account's first passkey),
+ *   deployed and still holding it, or counterfactual;
+ * - accounts the passkey joined with a proof of possession (`accountsOf`, at most 16), each a proxy of the
+ *   factory's implementation and holding the passkey as proven.
+ * Registrations by anyone else (a contract calling `onInstall`, an account re-installing the validator) never
+ * appear: they are neither at the derived address nor proven.
+ */
+export async function findAccountsOfAssertion(parameters: {
+  chain: SsoChainConfig
+  assertion: SignedChallenge
+  challenge: Hex
+}): Promise<AccountCandidate[]> {
+  const { chain, assertion, challenge } = parameters
+  const { webAuthnValidator, accountFactory } = contractsOf(chain)
+  const { origin, rpId } = relyingParty()
+  const client = getPublicClient(chain)
+  const credentialId = bytesToHex(base64UrlToBytes(assertion.credentialId))
+  const keys: P256PublicKey[] = []
+  for (const publicKey of recoverP256PublicKeys(assertion))
+    if (await verifyAssertion({ assertion, publicKey, challenge, origin, rpId })) keys.push(publicKey)
+  if (keys.length === 0)
+    throw new AccountError('The passkey’s answer is not a valid assertion for this page.', 4100)
+
+  const stateOf = (address: Address, key: P256PublicKey) =>
+    client.readContract({
+      address: webAuthnValidator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'passkeyState',
+      args: [address, credentialId, key.x, key.y, rpId, origin],
+    })
+  const passkeyOf = (key: P256PublicKey): Passkey => ({
+    id: assertion.credentialId,
+    publicKey: key,
+    origin,
+    rpId,
+    userHandle: assertion.userHandle,
+  })
+  const candidates: AccountCandidate[] = []
+
+  // 1. The account each candidate key would be the first passkey of.
+  for (const key of keys) {
+    const passkey = passkeyOf(key)
+    const address = (await getSsoAccount(chain, passkey)).address
+    const deployed = await isDeployed(client, address)
+    if (deployed && (await stateOf(address, key)) === passkeyStates.none) continue
+    candidates.push({ address, passkey, deployed, via: 'first passkey' })
+  }
+
+  // 2. Accounts the passkey joined with a proof of possession, if they are SSO accounts.
+  const implementation = await client.readContract({
+    address: accountFactory,
+    abi: accountFactoryAbi,
+    functionName: 'implementation',
+  })
+  const joined = await client.readContract({
+    address: webAuthnValidator,
+    abi: webAuthnValidatorAbi,
+    functionName: 'accountsOf',
+    args: [credentialId],
+  })
+  for (const address of joined) {
+    if (!(await isProxyOf(client, address, implementation))) continue
+    for (const key of keys)
+      if ((await stateOf(address, key)) === passkeyStates.proven)
+        candidates.push({ address, passkey: passkeyOf(key), deployed: true, via: 'added passkey' })
+  }
+
+  // Deployed accounts name the true key: drop what only the other recovered key would give.
+  const deployed = candidates.filter((c) => c.deployed)
+  const found = deployed.length > 0 ? deployed : candidates
+  return found.filter((c, i) => found.findIndex((d) => isAddressEqual(d.address, c.address)) === i)
+}
+
+/** ERC-1967 implementation slot. */
+const implementationSlot = '0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc'
+
+/** Whether `address` is an ERC-1967 proxy whose implementation is `implementation`. */
+async function isProxyOf(
+  client: ReturnType<typeof getPublicClient>,
+  address: Address,
+  implementation: Address,
+) {
+  const slot = await client.getStorageAt({ address, slot: implementationSlot })
+  return slot !== undefined && isAddressEqual(`0x${slot.slice(-40)}`, implementation)
+}
+
+function randomChallenge(): Hex {
+  return `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+}
+
+/**
+ * Log-in with a discoverable passkey: the user picks a passkey and signs a random challenge; the accounts it
+ * belongs to are found from chain state ({@link findAccountsOfAssertion}). When the chain can't tell the two
+ * recovered keys apart (an account never deployed, signed up on another device), a second assertion does, unless
+ * this device signed the account up (user handle). Returns every genuine account: the caller lets the user pick
+ * when there are several.
  */
 export async function logInWithPasskey(
   chain: SsoChainConfig,
-  /** Accounts signed up on this device, by user handle (the only way to find one that is not deployed yet). */
+  /** Accounts signed up on this device, by user handle. */
   known: Record<string, StoredAccount> = {},
-): Promise<StoredAccount> {
-  const { webAuthnValidator } = contractsOf(chain)
-  const { origin, rpId } = relyingParty()
-  const challenge =
-    `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}` as Hex
+): Promise<AccountCandidate[]> {
+  const challenge = randomChallenge()
   const assertion = await signChallenge(challenge)
-  const verify = (publicKey: Passkey['publicKey']) =>
-    verifyAssertion({ assertion, publicKey, challenge, origin, rpId })
-  const client = getPublicClient(chain)
-
-  // 1. Deployed accounts: the validator's reverse lookup, the key as registered on chain.
-  const accounts = await findPasskeyAccounts({
-    client,
-    webAuthnValidator,
-    credentialId: assertion.credentialId,
-  })
-  for (const address of accounts) {
-    const passkey = await getPasskey({
-      client,
-      webAuthnValidator,
-      account: address,
-      credentialId: assertion.credentialId,
-    })
-    if (!passkey || passkey.origin !== origin || passkey.rpId !== rpId) continue
-    if (await verify(passkey.publicKey))
-      return { address, passkey: { ...passkey, userHandle: assertion.userHandle } }
+  let candidates = await findAccountsOfAssertion({ chain, assertion, challenge })
+  if (candidates.length > 1 && candidates.every((c) => !c.deployed)) {
+    const local = assertion.userHandle ? known[assertion.userHandle] : undefined
+    const mine = local && candidates.find((c) => isAddressEqual(c.address, local.address))
+    if (mine) candidates = [mine]
+    else {
+      const second = randomChallenge()
+      const again = await signChallenge(second, assertion.credentialId)
+      const keys = (await findAccountsOfAssertion({ chain, assertion: again, challenge: second })).map(
+        (c) => c.passkey.publicKey,
+      )
+      candidates = candidates.filter((c) =>
+        keys.some((k) => k.x === c.passkey.publicKey.x && k.y === c.passkey.publicKey.y),
+      )
+    }
   }
-
-  // 2. Not deployed yet (sign-up on this device whose deployment failed): the user handle names the local record,
-  //    whose address must be the factory's counterfactual address for that very key.
-  const local = assertion.userHandle ? known[assertion.userHandle] : undefined
-  if (local && local.passkey.id === assertion.credentialId && (await verify(local.passkey.publicKey))) {
-    const account = await getSsoAccount(chain, local.passkey)
-    if (isAddressEqual(account.address, local.address)) return local
-  }
-
-  throw new AccountError(
-    accounts.length === 0
-      ? `No account on ${chain.name} holds this passkey. Sign up first, or use the passkey of an existing account.`
-      : 'The passkey signature does not match the key registered on chain for this account.',
-    4100,
-  )
+  if (candidates.length === 0)
+    throw new AccountError(
+      `No account on ${chain.name} holds this passkey. Sign up first, or use the passkey of an existing account.`,
+      4100,
+    )
+  return candidates
 }
 
 /** Whether `address` is this account (case-insensitive). */

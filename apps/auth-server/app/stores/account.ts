@@ -2,6 +2,7 @@ import type { SsoAccount } from '@sso/client/account'
 import { defineStore } from 'pinia'
 import type { Address } from 'viem'
 import {
+  type AccountCandidate,
   AccountError,
   deployAccount,
   getSsoAccount,
@@ -48,6 +49,9 @@ function read(): StoredAccount | undefined {
   }
 }
 
+/** The log-in waiting for the user to pick an account. */
+let pending: { resolve: (choice: AccountCandidate) => void; reject: (error: Error) => void } | undefined
+
 /**
  * The logged-in account (address + passkey), kept in localStorage (the popup and the dashboard share this
  * origin). Sign-up creates a passkey and deploys the account; log-in finds it on chain from the passkey.
@@ -57,6 +61,8 @@ export const useAccountStore = defineStore('account', {
     account: read() as StoredAccount | undefined,
     /** What is running: 'signup' | 'deploy' | 'login' | '' (for the buttons). */
     busy: '' as '' | 'signup' | 'deploy' | 'login',
+    /** Accounts a log-in passkey belongs to, while the user picks one (see AccountChooser). */
+    choices: [] as AccountCandidate[],
   }),
   getters: {
     address: (state): Address | undefined => state.account?.address,
@@ -109,16 +115,41 @@ export const useAccountStore = defineStore('account', {
       }
     },
 
-    /** Logs in with a discoverable passkey; the account comes from chain state. */
+    /**
+     * Logs in with a discoverable passkey; the account comes from chain state. When the passkey belongs to several
+     * accounts, `choices` lists them (with their addresses) until {@link choose} or {@link cancelChoice}.
+     */
     async logIn(chain: SsoChainConfig): Promise<StoredAccount> {
       this.busy = 'login'
       try {
-        const stored = await logInWithPasskey(chain, readKnown())
+        const candidates = await logInWithPasskey(chain, readKnown())
+        const picked =
+          candidates.length === 1
+            ? candidates[0]
+            : await new Promise<AccountCandidate>((resolve, reject) => {
+                pending = { resolve, reject }
+                this.choices = candidates
+              })
+        if (!picked) throw new AccountError('No account was picked.', 4001)
+        const stored = { address: picked.address, passkey: picked.passkey }
         this.save(stored)
         return stored
       } finally {
+        this.choices = []
+        pending = undefined
         this.busy = ''
       }
+    },
+
+    /** Picks one of `choices` (log-in with a passkey of several accounts). */
+    choose(address: Address) {
+      const choice = this.choices.find((c) => c.address === address)
+      if (choice) pending?.resolve(choice)
+    },
+
+    /** Gives up picking: the log-in ends with 4001. */
+    cancelChoice() {
+      pending?.reject(new AccountError('Log-in cancelled: no account was picked.', 4001))
     },
 
     logOut() {

@@ -1,0 +1,311 @@
+import { createPrivateKey, sign as nodeSign } from 'node:crypto'
+import type { Page } from '@playwright/test'
+import {
+  accountFactoryAbi,
+  encodeWebAuthnSignature,
+  registrationChallenge,
+  webAuthnValidatorAbi,
+} from '@sso/client/account'
+import { createTestPasskey } from '@sso/client/testing'
+import { bytesToBase64Url } from '@sso/client/webauthn'
+import {
+  type Address,
+  bytesToHex,
+  encodeAbiParameters,
+  encodeFunctionData,
+  type Hex,
+  parseAbi,
+  parseEther,
+  sha256,
+  stringToHex,
+} from 'viem'
+import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
+import { expectClosed, expectRequest, openDemo, readAddress, signUp } from '../fixtures/flows.js'
+import { PasskeyStore, type VirtualCredential } from '../fixtures/passkeys.js'
+import { expect, test } from '../fixtures/test.js'
+
+/**
+ * Log-in on a new device resolves only genuine accounts (issue "Trust hardening", section 1): a passkey's id and
+ * public key are public after one use, and anyone can register them on chain. The victim signs up in the popup;
+ * attackers then register the victim's credential for contracts and an SSO account of theirs; the victim's log-in
+ * on a fresh device still lands on the victim's account. A passkey really added (with its proof) to a second
+ * account of the victim makes the popup ask which account to use.
+ */
+test.describe.configure({ mode: 'serial' })
+
+const accountAbi = parseAbi([
+  'function installModule(uint256 moduleTypeId, address module, bytes initData)',
+  'function uninstallModule(uint256 moduleTypeId, address module, bytes deInitData)',
+])
+
+let victimDevice: Device
+/** This story's synced passkeys, apart from the other specs' (their log-ins must not meet the victim's passkey). */
+const synced = new PasskeyStore()
+let victim: Address
+let credential: VirtualCredential
+let key: { x: Hex; y: Hex }
+let rpId: string
+let origin: string
+
+function credentialHex(c: VirtualCredential): Hex {
+  return bytesToHex(Buffer.from(c.credentialId, 'base64'))
+}
+
+/** The P-256 public key of a CDP credential (its PKCS#8 private key). */
+function publicKeyOf(c: VirtualCredential): { x: Hex; y: Hex } {
+  const privateKey = createPrivateKey({
+    key: Buffer.from(c.privateKey, 'base64'),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  const jwk = privateKey.export({ format: 'jwk' })
+  return {
+    x: bytesToHex(Buffer.from(jwk.x as string, 'base64url')),
+    y: bytesToHex(Buffer.from(jwk.y as string, 'base64url')),
+  }
+}
+
+/** What the victim's authenticator would sign for `challenge` on the auth page (a genuine assertion). */
+function assertWith(c: VirtualCredential, challenge: Hex) {
+  const authenticatorData = `${sha256(stringToHex(rpId)).slice(0, 66)}0500000009` as Hex
+  const clientDataJSON = JSON.stringify({
+    type: 'webauthn.get',
+    challenge: bytesToBase64Url(Buffer.from(challenge.slice(2), 'hex')),
+    origin,
+    crossOrigin: false,
+  })
+  const message = Buffer.concat([
+    Buffer.from(authenticatorData.slice(2), 'hex'),
+    Buffer.from(sha256(stringToHex(clientDataJSON)).slice(2), 'hex'),
+  ])
+  const privateKey = createPrivateKey({
+    key: Buffer.from(c.privateKey, 'base64'),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  const signature = bytesToHex(nodeSign('sha256', message, { key: privateKey, dsaEncoding: 'der' }))
+  return { authenticatorData, clientDataJSON, signature }
+}
+
+/** Logs in on a fresh device through the demo's popup; returns the popup (still open when a choice is asked). */
+async function startLogIn(device: Device, page: Page, stack: Parameters<typeof openDemo>[1]) {
+  await openDemo(page, stack)
+  const popup = await clickForPopup(device, page, 'connect')
+  await expectRequest(popup, stack, 'eth_requestAccounts')
+  await popup.getByTestId('login').click()
+  return popup
+}
+
+test.beforeAll(async ({ browser, stack, chain }) => {
+  victimDevice = await newDevice(browser, synced)
+  const page = await victimDevice.context.newPage()
+  await openDemo(page, stack)
+  victim = (await signUp(victimDevice, page, stack)).address
+  credential = synced.list().at(-1)!
+  key = publicKeyOf(credential)
+  origin = new URL(stack.authServerUrl).origin
+  rpId = new URL(stack.authServerUrl).hostname
+  // The victim's passkey is the first passkey of its account: the address derives from it.
+  const derived = await chain.readContract({
+    address: stack.contracts.accountFactory!,
+    abi: accountFactoryAbi,
+    functionName: 'getAddress',
+    args: [credentialHex(credential), key.x, key.y, rpId, origin],
+  })
+  expect(derived).toBe(victim)
+})
+
+test.afterAll(async () => {
+  await victimDevice?.context.close()
+})
+
+test('attack: contracts and an SSO account of the attacker register the victim’s credential; log-in still finds the victim only', async ({
+  browser,
+  stack,
+  chain,
+  anvil,
+}) => {
+  const validator = stack.contracts.webAuthnValidator!
+  const factory = stack.contracts.accountFactory!
+  const initData = encodeAbiParameters(
+    [{ type: 'bytes' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'string' }, { type: 'string' }],
+    [credentialHex(credential), key.x, key.y, rpId, origin],
+  )
+  const impersonated = async (from: Address, to: Address, data: Hex) => {
+    await anvil.impersonateAccount({ address: from })
+    await anvil.setBalance({ address: from, value: parseEther('1') })
+    const hash = await anvil.request({
+      method: 'eth_sendTransaction',
+      params: [{ from, to, data, gas: '0x1e8480' }],
+    } as never)
+    await anvil.stopImpersonatingAccount({ address: from })
+    return chain.waitForTransactionReceipt({ hash: hash as Hex })
+  }
+
+  // 1. Twenty contracts of the attacker register the victim's credential straight with the validator.
+  for (let i = 0; i < 20; i++) {
+    const junk = `0x${(0xbad0000 + i).toString(16).padStart(40, '0')}` as Address
+    const receipt = await impersonated(
+      junk,
+      validator,
+      encodeFunctionData({
+        abi: parseAbi(['function onInstall(bytes)']),
+        functionName: 'onInstall',
+        args: [initData],
+      }),
+    )
+    expect(receipt.status).toBe('success')
+  }
+
+  // 2. An SSO account of the attacker (factory-made, genuine) re-installs the validator with the victim's
+  //    credential, and tries to add it without the victim's proof.
+  const attackerPasskey = createTestPasskey({ origin })
+  const attackerKey = attackerPasskey.credential.publicKey
+  const attackerId = bytesToHex(Buffer.from(attackerPasskey.credential.id, 'base64url'))
+  const createArgs = [attackerId, attackerKey.x, attackerKey.y, rpId, origin] as const
+  const attacker = await chain.readContract({
+    address: factory,
+    abi: accountFactoryAbi,
+    functionName: 'getAddress',
+    args: createArgs,
+  })
+  const created = await impersonated(
+    '0x00000000000000000000000000000000000a77ac',
+    factory,
+    encodeFunctionData({ abi: accountFactoryAbi, functionName: 'createAccount', args: createArgs }),
+  )
+  expect(created.status).toBe('success')
+  const refused = await impersonated(
+    attacker,
+    validator,
+    encodeFunctionData({
+      abi: webAuthnValidatorAbi,
+      functionName: 'addPasskey',
+      args: [credentialHex(credential), key.x, key.y, rpId, origin, '0x'],
+    }),
+  )
+  expect(refused.status).toBe('reverted')
+  const uninstall = await impersonated(
+    attacker,
+    attacker,
+    encodeFunctionData({
+      abi: accountAbi,
+      functionName: 'uninstallModule',
+      args: [1n, validator, encodeAbiParameters([{ type: 'bytes[]' }], [[attackerId]])],
+    }),
+  )
+  expect(uninstall.status).toBe('success')
+  const reinstall = await impersonated(
+    attacker,
+    attacker,
+    encodeFunctionData({ abi: accountAbi, functionName: 'installModule', args: [1n, validator, initData] }),
+  )
+  expect(reinstall.status).toBe('success')
+  expect(
+    await chain.readContract({
+      address: validator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'hasPasskey',
+      args: [attacker, credentialHex(credential), key.x, key.y, rpId, origin],
+    }),
+  ).toBe(true)
+  expect(
+    await chain.readContract({
+      address: validator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'accountsOf',
+      args: [credentialHex(credential)],
+    }),
+  ).toEqual([])
+
+  // 3. The victim logs in on a new device with the synced passkey: its own account, no choice asked.
+  const device = await newDevice(browser, synced)
+  try {
+    const page = await device.context.newPage()
+    const popup = await startLogIn(device, page, stack)
+    await expectClosed(popup)
+    expect(await readAddress(page)).toBe(victim)
+  } finally {
+    await device.context.close()
+  }
+})
+
+test('behavior: a passkey added with its proof to a second account of the user: the popup asks which account, showing both', async ({
+  browser,
+  stack,
+  chain,
+  anvil,
+}) => {
+  const validator = stack.contracts.webAuthnValidator!
+  const factory = stack.contracts.accountFactory!
+  // A second account of the user (made with another passkey), to which the victim's passkey is added with a
+  // proof signed by that passkey (what the dashboard's "add a passkey" does).
+  const other = createTestPasskey({ origin })
+  const otherId = bytesToHex(Buffer.from(other.credential.id, 'base64url'))
+  const args = [otherId, other.credential.publicKey.x, other.credential.publicKey.y, rpId, origin] as const
+  const second = await chain.readContract({
+    address: factory,
+    abi: accountFactoryAbi,
+    functionName: 'getAddress',
+    args,
+  })
+  const funder = '0x00000000000000000000000000000000000f0de1' as Address
+  await anvil.impersonateAccount({ address: funder })
+  await anvil.setBalance({ address: funder, value: parseEther('1') })
+  await chain.waitForTransactionReceipt({
+    hash: (await anvil.request({
+      method: 'eth_sendTransaction',
+      params: [
+        {
+          from: funder,
+          to: factory,
+          data: encodeFunctionData({ abi: accountFactoryAbi, functionName: 'createAccount', args }),
+        },
+      ],
+    } as never)) as Hex,
+  })
+  const proof = encodeWebAuthnSignature({
+    credential: { id: Buffer.from(credential.credentialId, 'base64').toString('base64url'), publicKey: key },
+    assertion: assertWith(
+      credential,
+      registrationChallenge({ webAuthnValidator: validator, account: second }),
+    ),
+  })
+  await anvil.impersonateAccount({ address: second })
+  await anvil.setBalance({ address: second, value: parseEther('1') })
+  const added = await chain.waitForTransactionReceipt({
+    hash: (await anvil.request({
+      method: 'eth_sendTransaction',
+      params: [
+        {
+          from: second,
+          to: validator,
+          gas: '0x1e8480',
+          data: encodeFunctionData({
+            abi: webAuthnValidatorAbi,
+            functionName: 'addPasskey',
+            args: [credentialHex(credential), key.x, key.y, rpId, origin, proof],
+          }),
+        },
+      ],
+    } as never)) as Hex,
+  })
+  await anvil.stopImpersonatingAccount({ address: second })
+  expect(added.status).toBe('success')
+
+  const device = await newDevice(browser, synced)
+  try {
+    const page = await device.context.newPage()
+    const popup = await startLogIn(device, page, stack)
+    const chooser = popup.getByTestId('account-chooser')
+    await expect(chooser).toBeVisible()
+    await expect(chooser).toContainText(victim)
+    await expect(chooser).toContainText(second)
+    await expect(chooser.getByRole('button', { name: /^Use account/ })).toHaveCount(2)
+    await popup.getByTestId(`choose-${second}`).click()
+    await expectClosed(popup)
+    expect(await readAddress(page)).toBe(second)
+  } finally {
+    await device.context.close()
+  }
+})
