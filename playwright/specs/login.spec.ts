@@ -302,6 +302,8 @@ test('behavior: a passkey added with its proof to a second account of the user: 
     await expect(chooser).toContainText(victim)
     await expect(chooser).toContainText(second)
     await expect(chooser.getByRole('button', { name: /^Use account/ })).toHaveCount(2)
+    await popup.setViewportSize({ width: 400, height: 640 })
+    await popup.screenshot({ path: test.info().outputPath('account-chooser-400.png') })
     await popup.getByTestId(`choose-${second}`).click()
     await expectClosed(popup)
     expect(await readAddress(page)).toBe(second)
