@@ -12,7 +12,6 @@ import {
   encodeFunctionData,
   getAddress,
   type Hex,
-  hexToString,
   keccak256,
   numberToHex,
   padHex,

@@ -206,4 +206,5 @@ function parseDer(bytes: Uint8Array): { r: bigint; s: bigint } {
   if (offset !== bytes.length) throw fail()
   return { r, s }
 }
+
 export * from './ClientData.js'

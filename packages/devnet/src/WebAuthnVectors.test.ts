@@ -21,10 +21,10 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { anvilKeys } from './Stack.js'
 import { anvilCommand } from './internal/binaries.js'
 import { type Child, spawnChild, waitHealthy } from './internal/Child.js'
 import { freePorts } from './internal/ports.js'
+import { anvilKeys } from './Stack.js'
 
 type Vector = {
   id: string
@@ -63,7 +63,11 @@ const base64Url = (hex: Hex) => Buffer.from(hex.slice(2), 'hex').toString('base6
 function encode(v: Vector): Hex {
   return encodeWebAuthnSignature({
     credential: { id: base64Url(v.credentialId), publicKey: v.publicKey },
-    assertion: { authenticatorData: v.authenticatorData, clientDataJSON: v.clientDataJSON, signature: v.signature.der },
+    assertion: {
+      authenticatorData: v.authenticatorData,
+      clientDataJSON: v.clientDataJSON,
+      signature: v.signature.der,
+    },
   })
 }
 
@@ -74,12 +78,25 @@ async function startChain(hardfork: 'osaka' | 'prague') {
   const child = spawnChild({
     name: `anvil-${hardfork}`,
     command: anvil.command,
-    args: [...anvil.args, '--host', '127.0.0.1', '--port', String(port), '--hardfork', hardfork, '--chain-id', '31999'],
+    args: [
+      ...anvil.args,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--hardfork',
+      hardfork,
+      '--chain-id',
+      '31999',
+    ],
     logDir,
   })
   const rpcUrl = `http://127.0.0.1:${port}`
   const client = createPublicClient({ transport: http(rpcUrl) })
-  await waitHealthy(child, () => client.getChainId().then(() => true), { timeoutMs: 15_000, what: 'eth_chainId' })
+  await waitHealthy(child, () => client.getChainId().then(() => true), {
+    timeoutMs: 15_000,
+    what: 'eth_chainId',
+  })
   const contract = findContracts().find((c) => c.name === 'WebAuthnValidator')
   if (!contract) throw new Error('WebAuthnValidator is not among the contracts')
   const { abi, bytecode } = readArtifact(contract)
