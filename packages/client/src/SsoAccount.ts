@@ -494,8 +494,9 @@ const zeroNonceKeys = {
 // Login on a new device: from a credential id to the account and its key
 
 /**
- * The accounts that currently hold a passkey (`WebAuthnValidator.accountsOf`), oldest first. Only deployed
- * accounts are found: an account that never sent a userOp is not on chain yet.
+ * The accounts a passkey joined with a proof of possession and still holds (`WebAuthnValidator.accountsOf`,
+ * at most 16, oldest first). An account's first passkey is not listed: that account is the factory's address for
+ * the passkey (docs/webauthn.md). Still check each candidate's code before trusting it.
  *
  * @example
  * ```ts
