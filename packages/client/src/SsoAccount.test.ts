@@ -10,6 +10,7 @@ import {
   keccak256,
   parseErc6492Signature,
   sha256,
+  size,
   sliceHex,
   hexToBytes as viemHexToBytes,
 } from 'viem'
@@ -126,8 +127,9 @@ describe('SsoAccount', () => {
         escaped: false,
       })
       expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
-      // flat encoding: the two bytes offsets are head words 6 and 7 (no tuple offset word in front)
-      expect(BigInt(sliceHex(encoded, 0xa0, 0xc0))).toBe(0xe0n)
+      // packed: five words, the uint16 authenticatorData length, the data, the member list
+      expect(BigInt(sliceHex(encoded, 0xa0, 0xa2))).toBe(37n)
+      expect(size(encoded)).toBe(0xa2 + 37 + size(decoded.clientData))
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }

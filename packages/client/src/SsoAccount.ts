@@ -220,25 +220,15 @@ export function nonceKey(validator: Address, sequence = 0n): bigint {
 // ---------------------------------------------------------------------------------------------------------------
 // WebAuthn signature encoding (packages/contracts/src/WebAuthnValidator.sol, packages/contracts/README.md)
 
-const webAuthnSignatureParameters = [
-  { name: 'credentialIdHash', type: 'bytes32' },
-  { name: 'x', type: 'bytes32' },
-  { name: 'y', type: 'bytes32' },
-  { name: 'r', type: 'bytes32' },
-  { name: 's', type: 'bytes32' },
-  { name: 'authenticatorData', type: 'bytes' },
-  { name: 'clientData', type: 'bytes' },
-] as const
-
 /** The credential fields the signature carries. */
 export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 
 /**
  * Encodes a passkey assertion as the WebAuthnValidator signature (the userOp signature, or the part after the
- * validator address in an ERC-1271 signature). Flat `abi.encode` (no tuple offset word):
- * `(bytes32 credentialIdHash, bytes32 x, bytes32 y, bytes32 r, bytes32 s, bytes authenticatorData,
- * bytes clientData)` with `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and `clientData` the member
- * list the contract rebuilds clientDataJSON from (docs/webauthn.md). Throws {@link InvalidWebAuthnDataError} when
+ * validator address in an ERC-1271 signature), packed: `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖
+ * bytes32 r ‖ bytes32 s ‖ uint16 authenticatorData length ‖ authenticatorData ‖ clientData` with
+ * `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and `clientData` the member list the contract
+ * rebuilds clientDataJSON from (docs/webauthn.md). Throws {@link InvalidWebAuthnDataError} when
  * clientDataJSON can't be expressed (a cross-origin assertion, another type, unexpected members) or, with
  * `challenge`, when it signs another challenge.
  *
@@ -273,12 +263,13 @@ function encodeWebAuthnFields(
   authenticatorData: Hex,
   clientData: Hex,
 ): Hex {
-  return encodeAbiParameters(webAuthnSignatureParameters, [
+  return concatHex([
     credentialIdHash(credential.id),
     credential.publicKey.x,
     credential.publicKey.y,
     numberToHex(r, { size: 32 }),
     numberToHex(s, { size: 32 }),
+    numberToHex(size(authenticatorData), { size: 2 }),
     authenticatorData,
     clientData,
   ])
@@ -299,10 +290,16 @@ export function credentialIdHash(id: string): Hex {
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
-  const [credentialIdHash, x, y, r, s, authenticatorData, clientData] = decodeAbiParameters(
-    webAuthnSignatureParameters,
-    signature,
-  )
+  if (size(signature) < 0xa2 + 37)
+    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${0xa2 + 37} bytes.`)
+  const word = (index: number) => sliceHex(signature, index * 32, index * 32 + 32)
+  const [credentialIdHash, x, y, r, s] = [word(0), word(1), word(2), word(3), word(4)]
+  const authenticatorLength = Number(BigInt(sliceHex(signature, 0xa0, 0xa2)))
+  if (0xa2 + authenticatorLength > size(signature))
+    throw new InvalidWebAuthnDataError('The authenticatorData length runs past the signature.')
+  const authenticatorData = sliceHex(signature, 0xa2, 0xa2 + authenticatorLength)
+  const clientData =
+    0xa2 + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, 0xa2 + authenticatorLength)
   const members = decodeClientDataMembers(
     clientData,
     challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge)),

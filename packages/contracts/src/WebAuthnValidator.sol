@@ -27,8 +27,8 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// by the AccountFactory, whose address derives from that very passkey. Only proven registrations enter the
 /// credential -> account index ({accountsOf}); log-in finds the first passkey's account by that derivation.
 ///
-/// Signature (flat `abi.encode`, see docs/webauthn.md): `(bytes32 credentialIdHash, bytes32 x, bytes32 y,
-/// bytes32 r, bytes32 s, bytes authenticatorData, bytes clientData)`. `clientData` describes the clientDataJSON
+/// Signature (packed, see docs/webauthn.md): `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖ bytes32 r ‖
+/// bytes32 s ‖ uint16 authenticatorDataLength ‖ authenticatorData ‖ clientData`. `clientData` describes the clientDataJSON
 /// the browser produced as a list of members, from which the validator rebuilds the exact JSON text that was
 /// signed (members in the browser's order): `0x01` `"type":"webauthn.get"`; `0x02` `"challenge":"<base64url(hash)>"`;
 /// `0x03 len origin` `"origin":"<origin>"`; `0x04 len origin` the same with every `/` escaped as `\/` (Android);
@@ -46,8 +46,8 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// Once the input is well formed, the P-256 check runs even if another check failed, so a dummy signature costs
 /// what a real one does.
 contract WebAuthnValidator is IERC7579Validator {
-    /// @dev Static head of the signature: 5 words + 2 offsets.
-    uint256 private constant _HEAD_LENGTH = 0xe0;
+    /// @dev Fixed head of the signature: 5 words and the uint16 authenticatorData length.
+    uint256 private constant _HEAD_LENGTH = 0xa2;
 
     /// @notice How many accounts one credential can join with a proof (bounds {accountsOf}).
     uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
@@ -320,7 +320,7 @@ contract WebAuthnValidator is IERC7579Validator {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice ERC-4337 validation for the calling account: the passkey signs `userOpHash`.
-    /// @param userOp The user operation (its `signature` is the flat WebAuthn signature).
+    /// @param userOp The user operation (its `signature` is the packed WebAuthn signature).
     /// @param userOpHash The EntryPoint v0.8 userOp hash (the WebAuthn challenge).
     /// @return 0 on success, 1 (SIG_VALIDATION_FAILED) otherwise.
     function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash) external view returns (uint256) {
@@ -331,7 +331,7 @@ contract WebAuthnValidator is IERC7579Validator {
 
     /// @notice ERC-1271 for the calling account: the passkey signs `hash` (the account's ERC-7739 digest).
     /// @param hash The digest (the WebAuthn challenge).
-    /// @param signature The flat WebAuthn signature.
+    /// @param signature The packed WebAuthn signature.
     /// @return 0x1626ba7e on success, 0xffffffff otherwise.
     function isValidSignatureWithSender(address, bytes32 hash, bytes calldata signature)
         external
@@ -341,22 +341,22 @@ contract WebAuthnValidator is IERC7579Validator {
         return _internalVerify(msg.sender, hash, signature) ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
     }
 
-    /// @notice Checks a flat WebAuthn signature of `hash` by a passkey of `account` (same rules as validation).
+    /// @notice Checks a packed WebAuthn signature of `hash` by a passkey of `account` (same rules as validation).
     /// @param account The account.
     /// @param hash The signed hash (challenge).
-    /// @param signature The flat WebAuthn signature.
+    /// @param signature The packed WebAuthn signature.
     function verify(address account, bytes32 hash, bytes calldata signature) external view returns (bool) {
         return _internalVerify(account, hash, signature);
     }
 
-    /// @notice Checks a flat WebAuthn signature of `hash` by the given passkey, registered or not (e.g. a proof of
+    /// @notice Checks a packed WebAuthn signature of `hash` by the given passkey, registered or not (e.g. a proof of
     /// possession before it is sent, or a genuine assertion under test).
     /// @param x P-256 public key x.
     /// @param y P-256 public key y.
     /// @param rpId The relying party id.
     /// @param origin The origin.
     /// @param hash The signed hash (challenge).
-    /// @param signature The flat WebAuthn signature (its key fields must be this key).
+    /// @param signature The packed WebAuthn signature (its key fields must be this key).
     function verifyWithKey(
         bytes32 x,
         bytes32 y,
@@ -466,8 +466,9 @@ contract WebAuthnValidator is IERC7579Validator {
         return _checkP256(signature, _digest(authPtr, authLength, json, jsonLength)) && ok;
     }
 
-    /// @dev The two dynamic members' positions, checked to lie inside the signature; authenticatorData holds at
-    /// least the rpIdHash, the flags and the counter (37 bytes).
+    /// @dev Where authenticatorData and the member list lie: `uint16` authenticatorData length at 0xa0, the data
+    /// right after it, the member list to the end. authenticatorData holds at least the rpIdHash, the flags and the
+    /// counter (37 bytes).
     function _readSignature(bytes calldata signature)
         private
         pure
@@ -475,25 +476,12 @@ contract WebAuthnValidator is IERC7579Validator {
     {
         if (signature.length < _HEAD_LENGTH) return (false, 0, 0, 0, 0);
         assembly ("memory-safe") {
-            let base := signature.offset
-            let length := signature.length
-            let authOffset := calldataload(add(base, 0xa0))
-            let dataOffset := calldataload(add(base, 0xc0))
-            // offset + 32 <= length (length >= 0xe0, no underflow)
-            wellFormed := and(lt(authOffset, sub(length, 0x1f)), lt(dataOffset, sub(length, 0x1f)))
-            if wellFormed {
-                authLength := calldataload(add(base, authOffset))
-                dataLength := calldataload(add(base, dataOffset))
-                authPtr := add(base, add(authOffset, 0x20))
-                dataPtr := add(base, add(dataOffset, 0x20))
-                wellFormed := and(
-                    and(
-                        iszero(gt(authLength, sub(sub(length, authOffset), 0x20))),
-                        iszero(gt(dataLength, sub(sub(length, dataOffset), 0x20)))
-                    ),
-                    gt(authLength, 36)
-                )
-            }
+            authLength := shr(240, calldataload(add(signature.offset, 0xa0)))
+            authPtr := add(signature.offset, _HEAD_LENGTH)
+            let end := add(_HEAD_LENGTH, authLength)
+            wellFormed := and(gt(authLength, 36), iszero(gt(end, signature.length)))
+            dataPtr := add(authPtr, authLength)
+            dataLength := sub(signature.length, end)
         }
     }
 

@@ -4,18 +4,18 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xd1EB2e9D53809F3A56984fd80510039b863EcBF2",
+    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
     "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0xd72B2C41EE975034d9D366Bf0432180707a0D360",
-    "accountFactory": "0x54e1DF9B319ac5e768e6A281D27488975Fa4b4AC",
+    "ssoAccount": "0x43f5E74DB09ED5a86207AE0009E512C609Ca0986",
+    "accountFactory": "0x4BAF07204268234361d0903Af81253E2D3344e0B",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xd1EB2e9D53809F3A56984fd80510039b863EcBF2",
+    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
     "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0xd72B2C41EE975034d9D366Bf0432180707a0D360",
-    "accountFactory": "0x54e1DF9B319ac5e768e6A281D27488975Fa4b4AC",
+    "ssoAccount": "0x43f5E74DB09ED5a86207AE0009E512C609Ca0986",
+    "accountFactory": "0x4BAF07204268234361d0903Af81253E2D3344e0B",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -24,7 +24,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x67f6e7cd616d52dc20587e54c39cede055232411d71b4da0424c744e288e46b5"
+    "initCodeHash": "0xf502ce2fead5f07213db90fdf5e23d200e93826548243c7bc072b81f499903ff"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -32,11 +32,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x9b3a18215774a6a06cd5a5c734290c7223d0094335ad5736d91d8da095c7c0e9"
+    "initCodeHash": "0xc9bdc5fffaa09a8a8c4d64851c03d140c9e8a055763cb3461a95c7f0df352c4f"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x548a6233331e87ccf6ee8c2d80ae2ddd65b52749029ac3ab6d600e39adec9764"
+    "initCodeHash": "0x828d66818929857783173a1c63523a0fae4ae29dc0f2a9cf6aaf5fe817cc0288"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

@@ -258,8 +258,7 @@ contract WebAuthnValidatorClientDataTest is SsoTest {
         Case memory c = _case(hash, order, crossOriginMember, extraMember);
         bytes memory authenticatorData = _authenticatorData(bytes1(flags));
         bytes memory signature = signClientData(key, authenticatorData, c.json, c.members, highS);
-        (,,, bytes32 r, bytes32 s,,) =
-            abi.decode(signature, (bytes32, bytes32, bytes32, bytes32, bytes32, bytes, bytes));
+        (bytes32 r, bytes32 s) = signatureRS(signature);
 
         bool ours = validator.verifyWithKey(key.x, key.y, RP_ID, ORIGIN, claimedHash, signature);
         WebAuthn.WebAuthnAuth memory auth = WebAuthn.WebAuthnAuth({

@@ -101,7 +101,7 @@ abstract contract SsoTest is Test {
         a.challenge = challenge;
     }
 
-    /// @dev A WebAuthn signature of `hash` in the flat encoding of docs/webauthn.md.
+    /// @dev A WebAuthn signature of `hash` in the packed encoding of docs/webauthn.md.
     function signWebAuthn(Passkey memory key, bytes32 hash) internal pure returns (bytes memory) {
         return signAssertion(key, defaultAssertion(key, hash));
     }
@@ -181,7 +181,17 @@ abstract contract SsoTest is Test {
         bytes memory authenticatorData,
         bytes memory members
     ) internal pure returns (bytes memory) {
-        return abi.encode(credentialIdHash, x, y, r, s, authenticatorData, members);
+        return abi.encodePacked(
+            credentialIdHash, x, y, r, s, uint16(authenticatorData.length), authenticatorData, members
+        );
+    }
+
+    /// @dev The P-256 `r` and `s` of a packed WebAuthn signature.
+    function signatureRS(bytes memory signature) internal pure returns (bytes32 r, bytes32 s) {
+        assembly {
+            r := mload(add(signature, 0x80))
+            s := mload(add(signature, 0xa0))
+        }
     }
 
     /// @dev The proof of possession a passkey gives to join `account` (validator.addPasskey's last argument).
