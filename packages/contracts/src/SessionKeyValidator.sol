@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {ISessionKeyValidator} from "./session/ISessionKeyValidator.sol";
-import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {CallType, ERC7579Utils, ExecType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {
@@ -40,9 +39,11 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 ///     are accepted (normalised here), so WebCrypto output needs no post-processing.
 ///
 /// **Time.** Validation cannot read TIMESTAMP (ERC-7562), so time is carried by the returned validation data: the
-/// userOp is valid from `validAfter` = the latest start of the allowance periods it consumed, until `validUntil` =
-/// the earliest of `expiresAt` and the ends of those periods. The EntryPoint rejects the userOp outside that
-/// window, so a wrong claimed period can never be charged on chain.
+/// userOp is valid from the latest start of the allowance periods it consumed until `validUntil` = the earliest of
+/// `expiresAt` and the ends of those periods (EntryPoint v0.8 accepts `validAfter < block.timestamp <= validUntil`,
+/// so `validAfter` is that start - 1, or 0). The EntryPoint rejects the userOp outside that window, so a wrong
+/// claimed period can never be charged on chain. The window is never unbounded (`validUntil` is never 0: a claim
+/// whose period would end at time 0 reverts `InvalidTimestamp`) and never extends past `expiresAt`.
 ///
 /// **Fee.** When the userOp has no paymaster, `fee = maxFeePerGas × (verificationGasLimit + callGasLimit +
 /// preVerificationGas)` (the most the account can pay the EntryPoint) is counted against `feeLimit`. With a paymaster
@@ -166,7 +167,18 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         if (userOp.paymasterAndData.length == 0) _consumeFee(ctx, spec, userOp);
         _checkExecution(ctx, spec, userOp.callData);
         _sessions[ctx.id][msg.sender] = ctx.word;
-        return ERC4337Utils.packValidationData(signatureValid, uint48(ctx.validAfter), uint48(ctx.validUntil));
+        // The op is valid from ctx.validAfter to ctx.validUntil inclusive (every consumed period, the expiry);
+        // EntryPoint v0.8 accepts `validAfter < block.timestamp <= validUntil`, hence validAfter - 1 (0 stays 0).
+        // validUntil is at least the claimed time, so it is 0 only for a 1-second period claimed at time 0, which
+        // the EntryPoint would read as "forever".
+        uint256 validAfter = ctx.validAfter;
+        uint256 validUntil = ctx.validUntil;
+        if (validUntil == 0) revert InvalidTimestamp(uint48(timestamp));
+        // Both fit 48 bits: validAfter <= timestamp <= validUntil <= expiresAt (all uint48). Bit 0: signature failed.
+        assembly ("memory-safe") {
+            validAfter := sub(validAfter, iszero(iszero(validAfter)))
+            validationData := or(or(shl(208, validAfter), shl(160, validUntil)), iszero(signatureValid))
+        }
     }
 
     /// @notice Sessions do not sign messages: always returns `0xffffffff`.
@@ -707,7 +719,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         return (word, remaining);
     }
 
-    /// @dev Narrows the validity window to the period of the claimed time; returns that period's tag.
+    /// @dev Narrows the validity window (its first and last second) to the period of the claimed time; returns
+    /// that period's tag.
     function _enterPeriod(Context memory ctx, uint256 period) internal pure returns (uint256) {
         uint256 periodIndex = ctx.timestamp / period;
         uint256 start = periodIndex * period;

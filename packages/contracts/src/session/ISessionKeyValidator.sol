@@ -126,6 +126,11 @@ interface ISessionKeyValidator {
     /// @notice Thrown when the claimed time of a userOp is past the session's expiry.
     error SessionExpired(bytes32 sessionId, uint48 expiresAt);
 
+    /// @notice Thrown when the claimed time selects an allowance period that ends at time 0 (a 1-second period
+    /// claimed at time 0): its validity window cannot be expressed, `validUntil = 0` means "forever" to the
+    /// EntryPoint.
+    error InvalidTimestamp(uint48 timestamp);
+
     /// @notice Thrown at creation when `expiresAt` is not in the future.
     error InvalidExpiry(uint48 expiresAt);
 
