@@ -7,7 +7,8 @@ import {MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {Test} from "../utils/Test.sol";
 
-/// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account.
+/// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account, and
+/// counts those that succeeded.
 contract CountsHandler is Test {
     SsoAccount public account;
     WebAuthnValidator public webAuthn;
@@ -16,6 +17,12 @@ contract CountsHandler is Test {
     mapping(uint256 index => bool) public mockInstalled;
     mapping(bytes32 credentialIdHash => bool) public registered;
     bool public webAuthnInstalled = true;
+
+    // What succeeded.
+    uint256 public installs;
+    uint256 public uninstalls;
+    uint256 public passkeysAdded;
+    uint256 public passkeysRemoved;
 
     constructor(SsoAccount account_, WebAuthnValidator webAuthn_, bytes memory firstCredentialId) {
         account = account_;
@@ -32,14 +39,20 @@ contract CountsHandler is Test {
         vm.prank(address(account));
         try account.installModule(1, address(mocks[i]), "") {
             mockInstalled[i] = true;
+            ++installs;
         } catch {}
     }
 
+    /// @dev Uninstalls an installed mock when there is one (starting the search at `seed`), else tries one anyway.
     function uninstallMock(uint256 seed) external {
         uint256 i = seed % mocks.length;
+        for (uint256 k = 0; k < mocks.length && !mockInstalled[i]; ++k) {
+            i = (i + 1) % mocks.length;
+        }
         vm.prank(address(account));
         try account.uninstallModule(1, address(mocks[i]), "") {
             mockInstalled[i] = false;
+            ++uninstalls;
         } catch {}
     }
 
@@ -51,14 +64,21 @@ contract CountsHandler is Test {
         try webAuthn.addPasskey(credentialId, bytes32(x), bytes32(y), "localhost", "http://localhost:3002") {
             credentialIds.push(credentialId);
             registered[keccak256(credentialId)] = true;
+            ++passkeysAdded;
         } catch {}
     }
 
+    /// @dev Removes a registered passkey when there is one (starting the search at `seed`), else tries one anyway.
     function removePasskey(uint256 seed) external {
-        bytes memory id = credentialIds[seed % credentialIds.length];
+        uint256 i = seed % credentialIds.length;
+        for (uint256 k = 0; k < credentialIds.length && !registered[keccak256(credentialIds[i])]; ++k) {
+            i = (i + 1) % credentialIds.length;
+        }
+        bytes memory id = credentialIds[i];
         vm.prank(address(account));
         try webAuthn.removePasskey(id) {
             registered[keccak256(id)] = false;
+            ++passkeysRemoved;
         } catch {}
     }
 
@@ -81,6 +101,9 @@ contract CountsHandler is Test {
     }
 }
 
+/// @notice The account's validator count and the WebAuthnValidator's passkey count follow random installs,
+/// uninstalls, additions and removals; every run must have done each at least once ({afterInvariant}).
+/// forge-config: default.invariant.depth = 64
 contract CountsInvariantTest is SsoTest {
     CountsHandler internal handler;
     SsoAccount internal account;
@@ -101,6 +124,14 @@ contract CountsInvariantTest is SsoTest {
 
     function targetContracts() public view returns (address[] memory) {
         return _targetedContracts;
+    }
+
+    /// @dev A run in which every call reverted (or no install, uninstall, addition or removal succeeded) fails.
+    function afterInvariant() public view {
+        vm.assertGt(handler.installs(), 0, "no validator installed");
+        vm.assertGt(handler.uninstalls(), 0, "no validator uninstalled");
+        vm.assertGt(handler.passkeysAdded(), 0, "no passkey added");
+        vm.assertGt(handler.passkeysRemoved(), 0, "no passkey removed");
     }
 
     function invariant_validatorCountMatchesInstalledValidators() public view {
