@@ -5,17 +5,17 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
-    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
-    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
+    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
+    "ssoAccount": "0x0970f2c2b5Db966b54613C78a8677d7dE60B0334",
+    "accountFactory": "0x4EF47234E5dF5c5073D9A7ca7Acf62705f13102c",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
-    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
-    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
+    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
+    "ssoAccount": "0x0970f2c2b5Db966b54613C78a8677d7dE60B0334",
+    "accountFactory": "0x4EF47234E5dF5c5073D9A7ca7Acf62705f13102c",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -28,15 +28,15 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x88cf409fc3935166b9ed4690dc10d8790573deb4ee7327d2b2a304909cfe4513"
+    "initCodeHash": "0x39865fe3f876e78436002e95c01583a911d4e48ae7cbd2d7cea6f5dbacecf715"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x8a9c674be453a4cf9a48b86f0e5382cff342e554c7286127a13245d67b0e4237"
+    "initCodeHash": "0x3763002192fd3d51fa42a5f3d3e6b5fed49955aa302078af865c2003e51974b4"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x399f3549361113ad2e085b77d5b277f0cd55984a94152dc79040e8cae345e26d"
+    "initCodeHash": "0xa6fe07064685f961041c7c618fbb12fc96387c081bee83e183deb41ac89d0082"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
