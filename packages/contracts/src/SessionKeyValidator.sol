@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {ISessionKeyValidator} from "./session/ISessionKeyValidator.sol";
-import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {CallType, ERC7579Utils, ExecType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {
@@ -40,9 +39,11 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 ///     are accepted (normalised here), so WebCrypto output needs no post-processing.
 ///
 /// **Time.** Validation cannot read TIMESTAMP (ERC-7562), so time is carried by the returned validation data: the
-/// userOp is valid from `validAfter` = the latest start of the allowance periods it consumed, until `validUntil` =
-/// the earliest of `expiresAt` and the ends of those periods. The EntryPoint rejects the userOp outside that
-/// window, so a wrong claimed period can never be charged on chain.
+/// userOp is valid from the latest start of the allowance periods it consumed until `validUntil` = the earliest of
+/// `expiresAt` and the ends of those periods (EntryPoint v0.8 accepts `validAfter < block.timestamp <= validUntil`,
+/// so `validAfter` is that start - 1, or 0). The EntryPoint rejects the userOp outside that window, so a wrong
+/// claimed period can never be charged on chain. The window is never unbounded (`validUntil` is never 0: a claim
+/// whose period would end at time 0 reverts `InvalidTimestamp`) and never extends past `expiresAt`.
 ///
 /// **Fee.** When the userOp has no paymaster, `fee = maxFeePerGas × (verificationGasLimit + callGasLimit +
 /// preVerificationGas)` (the most the account can pay the EntryPoint) is counted against `feeLimit`. With a paymaster
@@ -51,11 +52,12 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// **Calls.** `userOp.callData` must be the account's ERC-7579 `execute(bytes32 mode, bytes executionCalldata)` with
 /// a single or batch call type (default or try exec type; no delegatecall). Every call must match a policy: empty
 /// calldata -> the transfer policy of `target`; otherwise the call policy of (`target`, selector). A session may
-/// never call the account itself, this validator, the EntryPoint (deposits, stake, withdrawals) or any module
-/// installed on the account (`isModuleInstalled` of every type; fallback handlers are checked for the called
-/// selector), nor use the install/uninstall/upgrade selectors. Checked at creation and again at every use: the
-/// session records the account's `modulesVersion()` (SsoAccount bumps it on every install and uninstall) and a use
-/// repeats the `isModuleInstalled` calls only when it changed, or when the account has no such counter.
+/// never call the targets of {forbiddenTargets} (the account itself, this validator, the EntryPoint: deposits,
+/// stake, withdrawals) or any module installed on the account (`isModuleInstalled` of every type; fallback handlers
+/// of any selector through `isModuleInstalled(3, target, "")`, which SsoAccount answers, and of the called
+/// selector), nor use the selectors of {forbiddenSelectors} on any target. Checked at creation and again at every
+/// use: the session records the account's `modulesVersion()` (SsoAccount bumps it on every install and uninstall)
+/// and a use repeats the `isModuleInstalled` calls only when it changed, or when the account has no such counter.
 ///
 /// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per session:
 /// one slot with the state tag, the fee counter and the first limit's counter (so a session with one limit touches
@@ -99,7 +101,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     uint256 private constant _CONSTRAINT_SIZE = 53;
     uint256 private constant _TRANSFER_POLICY_SIZE = 51;
 
-    /// @dev Selectors a session may never call on any target.
+    /// @dev Selectors a session may never call on any target: the one list, published by {forbiddenSelectors} and
+    /// checked by {_isForbiddenSelector} (keep the three in step; docs/interfaces.md describes it).
     bytes4 private constant _INSTALL_MODULE = IERC7579ModuleConfig.installModule.selector;
     bytes4 private constant _UNINSTALL_MODULE = IERC7579ModuleConfig.uninstallModule.selector;
     bytes4 private constant _UPGRADE_TO_AND_CALL = bytes4(keccak256("upgradeToAndCall(address,bytes)"));
@@ -166,7 +169,18 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         if (userOp.paymasterAndData.length == 0) _consumeFee(ctx, spec, userOp);
         _checkExecution(ctx, spec, userOp.callData);
         _sessions[ctx.id][msg.sender] = ctx.word;
-        return ERC4337Utils.packValidationData(signatureValid, uint48(ctx.validAfter), uint48(ctx.validUntil));
+        // The op is valid from ctx.validAfter to ctx.validUntil inclusive (every consumed period, the expiry);
+        // EntryPoint v0.8 accepts `validAfter < block.timestamp <= validUntil`, hence validAfter - 1 (0 stays 0).
+        // validUntil is at least the claimed time, so it is 0 only for a 1-second period claimed at time 0, which
+        // the EntryPoint would read as "forever".
+        uint256 validAfter = ctx.validAfter;
+        uint256 validUntil = ctx.validUntil;
+        if (validUntil == 0) revert InvalidTimestamp(uint48(timestamp));
+        // Both fit 48 bits: validAfter <= timestamp <= validUntil <= expiresAt (all uint48). Bit 0: signature failed.
+        assembly ("memory-safe") {
+            validAfter := sub(validAfter, iszero(iszero(validAfter)))
+            validationData := or(or(shl(208, validAfter), shl(160, validUntil)), iszero(signatureValid))
+        }
     }
 
     /// @notice Sessions do not sign messages: always returns `0xffffffff`.
@@ -276,6 +290,32 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @inheritdoc ISessionKeyValidator
     function sessionNonce(address account) external view returns (uint256) {
         return _accounts[account].nonce;
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function forbiddenSelectors() external pure returns (bytes4[] memory selectors) {
+        selectors = new bytes4[](4);
+        selectors[0] = _INSTALL_MODULE;
+        selectors[1] = _UNINSTALL_MODULE;
+        selectors[2] = _UPGRADE_TO_AND_CALL;
+        selectors[3] = _UPGRADE_TO;
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function forbiddenTargets(address account) external view returns (address[] memory targets) {
+        targets = new address[](3);
+        targets[0] = account;
+        targets[1] = address(this);
+        targets[2] = ENTRY_POINT;
+    }
+
+    /// @inheritdoc ISessionKeyValidator
+    function isForbiddenCall(address account, address target, bytes calldata data) external view returns (bool) {
+        bool isCall = data.length != 0;
+        if (isCall && data.length < 4) return true;
+        bytes4 selector = isCall ? bytes4(data) : bytes4(0);
+        return _isForbiddenTarget(account, target) || (isCall && _isForbiddenSelector(selector))
+            || _isInstalledModule(account, target, selector, isCall);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -582,52 +622,57 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         return uint256(word) <= uint256(refValue); // LessOrEqual
     }
 
-    /// @dev Reverts when `target` / `selector` is forbidden for any session of `account`; `checkModules` asks the
-    /// account whether `target` is one of its modules.
+    /// @dev Reverts when `target` / `selector` is forbidden for any session of `account` (`isCall`: a call with a
+    /// selector, not a plain transfer); `checkModules` asks the account whether `target` is one of its modules.
     function _checkTarget(address account, address target, bytes4 selector, bool isCall, bool checkModules)
         internal
         view
     {
-        if (target == account || target == address(this) || target == ENTRY_POINT) {
-            revert ForbiddenTarget(target);
-        }
-        if (
-            selector == _INSTALL_MODULE || selector == _UNINSTALL_MODULE || selector == _UPGRADE_TO_AND_CALL
-                || selector == _UPGRADE_TO
-        ) revert ForbiddenSelector(target, selector);
+        if (_isForbiddenTarget(account, target)) revert ForbiddenTarget(target);
+        if (isCall && _isForbiddenSelector(selector)) revert ForbiddenSelector(target, selector);
         if (checkModules && _isInstalledModule(account, target, selector, isCall)) revert ForbiddenTarget(target);
     }
 
-    /// @dev Whether `target` is installed on `account` as a validator, executor, hook or (for a non-zero
-    /// call) the fallback handler of the call's `selector`. Plain `isModuleInstalled` static calls into the account
-    /// (ERC-7562: the sender's storage), written in assembly to reuse one buffer. A failing call counts as installed.
+    /// @dev The targets of {forbiddenTargets}.
+    function _isForbiddenTarget(address account, address target) internal view returns (bool) {
+        return target == account || target == address(this) || target == ENTRY_POINT;
+    }
+
+    /// @dev The selectors of {forbiddenSelectors}.
+    function _isForbiddenSelector(bytes4 selector) internal pure returns (bool) {
+        return selector == _INSTALL_MODULE || selector == _UNINSTALL_MODULE || selector == _UPGRADE_TO_AND_CALL
+            || selector == _UPGRADE_TO;
+    }
+
+    /// @dev Whether `target` is installed on `account` as a validator, executor, hook or fallback handler: of any
+    /// selector (`isModuleInstalled(3, target, "")`, which SsoAccount answers; other ERC-7579 accounts return false)
+    /// and, for a call, of the call's `selector` (the standard lookup). Plain `isModuleInstalled` static calls into
+    /// the account (ERC-7562: the sender's storage), written in assembly to reuse one buffer. A failing call counts
+    /// as installed.
     function _isInstalledModule(address account, address target, bytes4 selector, bool isCall)
         internal
         view
         returns (bool installed)
     {
         assembly ("memory-safe") {
+            // isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext), additionalContext
+            // being empty or the 4-byte selector; true (or a failed call) means installed.
+            function query(m, acc, moduleType, contextLength) -> yes {
+                mstore(add(m, 0x04), moduleType)
+                mstore(add(m, 0x64), contextLength)
+                let ok := staticcall(gas(), acc, m, add(0x84, contextLength), 0x00, 0x20)
+                yes := or(or(iszero(ok), lt(returndatasize(), 0x20)), iszero(iszero(mload(0x00))))
+            }
             let m := mload(0x40)
-            // isModuleInstalled(uint256 moduleTypeId, address module, bytes additionalContext = selector)
             mstore(m, shl(224, 0x112d3a7d))
             mstore(add(m, 0x24), target)
             mstore(add(m, 0x44), 0x60)
-            mstore(add(m, 0x64), 4)
             mstore(add(m, 0x84), selector)
-            for { let moduleType := 1 } lt(moduleType, 5) { moduleType := add(moduleType, 1) } {
-                // Without a selector there is no fallback handler to look up.
-                if and(eq(moduleType, 3), iszero(isCall)) { continue }
-                mstore(add(m, 0x04), moduleType)
-                let ok := staticcall(gas(), account, m, 0xa4, 0x00, 0x20)
-                if or(iszero(ok), lt(returndatasize(), 0x20)) {
-                    installed := 1
-                    break
-                }
-                if mload(0x00) {
-                    installed := 1
-                    break
-                }
-            }
+            installed := query(m, account, 1, 4)
+            if iszero(installed) { installed := query(m, account, 2, 4) }
+            if iszero(installed) { installed := query(m, account, 3, 0) }
+            if and(iszero(installed), isCall) { installed := query(m, account, 3, 4) }
+            if iszero(installed) { installed := query(m, account, 4, 4) }
         }
     }
 
@@ -707,7 +752,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
         return (word, remaining);
     }
 
-    /// @dev Narrows the validity window to the period of the claimed time; returns that period's tag.
+    /// @dev Narrows the validity window (its first and last second) to the period of the claimed time; returns
+    /// that period's tag.
     function _enterPeriod(Context memory ctx, uint256 period) internal pure returns (uint256) {
         uint256 periodIndex = ctx.timestamp / period;
         uint256 start = periodIndex * period;

@@ -66,12 +66,17 @@ contract SsoAccount is
         uint8 presetFlags;
         // Bumped by every install and uninstall after initialisation (see {modulesVersion}).
         uint32 modulesVersion;
+        // Bit 1: validator, bit 2: executor (modules that are not presets); bits 8 and up: the number of selectors
+        // the module is the fallback handler of.
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
     }
 
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant _ACCOUNT_STORAGE_SLOT = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
+
+    /// @dev `modules[module] >> _FALLBACK_COUNT_SHIFT`: how many selectors `module` is the fallback handler of.
+    uint256 private constant _FALLBACK_COUNT_SHIFT = 8;
 
     /// @notice Thrown when a call reaches the fallback with a selector that has no installed handler.
     error MissingFallbackHandler(bytes4 selector);
@@ -315,10 +320,11 @@ contract SsoAccount is
         _uninstallModule(moduleTypeId, module, deInitData);
     }
 
-    /// @notice Whether `module` is installed as `moduleTypeId` (fallbacks: `additionalContext` starts with the selector).
+    /// @notice Whether `module` is installed as `moduleTypeId` (fallbacks: `additionalContext` starts with the
+    /// selector; empty, it asks whether `module` is the fallback handler of any selector).
     /// @param moduleTypeId ERC-7579 module type.
     /// @param module The module.
-    /// @param additionalContext For fallback handlers, the 4-byte selector.
+    /// @param additionalContext For fallback handlers, the 4-byte selector, or empty for any selector.
     function isModuleInstalled(uint256 moduleTypeId, address module, bytes calldata additionalContext)
         public
         view
@@ -329,6 +335,7 @@ contract SsoAccount is
             return _isInstalled(moduleTypeId, module);
         }
         if (moduleTypeId == MODULE_TYPE_FALLBACK) {
+            if (additionalContext.length == 0) return $.modules[module] >> _FALLBACK_COUNT_SHIFT != 0;
             return additionalContext.length >= 4 && module != address(0)
                 && $.fallbacks[bytes4(additionalContext[0:4])] == module;
         }
@@ -503,6 +510,7 @@ contract SsoAccount is
                 revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
             }
             $.fallbacks[selector] = module;
+            $.modules[module] += 1 << _FALLBACK_COUNT_SHIFT;
             initData = initData[4:];
         }
         IERC7579Module(module).onInstall(initData);
@@ -533,6 +541,8 @@ contract SsoAccount is
                 revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
             }
             delete $.fallbacks[selector];
+            // Never blocks an uninstall (a handler installed before this count existed was not counted).
+            if ($.modules[module] >> _FALLBACK_COUNT_SHIFT != 0) $.modules[module] -= 1 << _FALLBACK_COUNT_SHIFT;
             deInitData = deInitData[4:];
         }
         IERC7579Module(module).onUninstall(deInitData);

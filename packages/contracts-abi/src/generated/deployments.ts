@@ -5,17 +5,17 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
-    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0x43f5E74DB09ED5a86207AE0009E512C609Ca0986",
-    "accountFactory": "0x4BAF07204268234361d0903Af81253E2D3344e0B",
+    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
+    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
+    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
-    "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
-    "ssoAccount": "0x43f5E74DB09ED5a86207AE0009E512C609Ca0986",
-    "accountFactory": "0x4BAF07204268234361d0903Af81253E2D3344e0B",
+    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
+    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
+    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -28,15 +28,15 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x88cf409fc3935166b9ed4690dc10d8790573deb4ee7327d2b2a304909cfe4513"
+    "initCodeHash": "0x39865fe3f876e78436002e95c01583a911d4e48ae7cbd2d7cea6f5dbacecf715"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xc9bdc5fffaa09a8a8c4d64851c03d140c9e8a055763cb3461a95c7f0df352c4f"
+    "initCodeHash": "0xc8637c93107e2acb38a14f4ac62b2bb95a080701fb549385f57f638c46c0c26a"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x828d66818929857783173a1c63523a0fae4ae29dc0f2a9cf6aaf5fe817cc0288"
+    "initCodeHash": "0xf34af6fcccbebdff1950c55fbb6f055aeebbaa82f4287466a6459a8bebe8a0df"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

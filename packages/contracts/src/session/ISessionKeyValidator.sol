@@ -126,6 +126,11 @@ interface ISessionKeyValidator {
     /// @notice Thrown when the claimed time of a userOp is past the session's expiry.
     error SessionExpired(bytes32 sessionId, uint48 expiresAt);
 
+    /// @notice Thrown when the claimed time selects an allowance period that ends at time 0 (a 1-second period
+    /// claimed at time 0): its validity window cannot be expressed, `validUntil = 0` means "forever" to the
+    /// EntryPoint.
+    error InvalidTimestamp(uint48 timestamp);
+
     /// @notice Thrown at creation when `expiresAt` is not in the future.
     error InvalidExpiry(uint48 expiresAt);
 
@@ -146,11 +151,13 @@ interface ISessionKeyValidator {
     /// @notice Thrown at creation when two policies cover the same target (and selector).
     error DuplicatePolicy(address target, bytes4 selector);
 
-    /// @notice Thrown when a session would call a forbidden target: the account itself, this validator, the
-    /// EntryPoint, or any module installed on the account.
+    /// @notice Thrown when a session would call a forbidden target: one of {forbiddenTargets} (the account
+    /// itself, this validator, the EntryPoint) or any module installed on the account (validator, executor, hook,
+    /// fallback handler of any selector).
     error ForbiddenTarget(address target);
 
-    /// @notice Thrown when a call policy names a forbidden selector (module install/uninstall, upgrades).
+    /// @notice Thrown when a call names one of {forbiddenSelectors} (module install/uninstall, upgrades), on any
+    /// target.
     error ForbiddenSelector(address target, bytes4 selector);
 
     /// @notice Thrown when the userOp's callData is not `execute(bytes32,bytes)` on the account.
@@ -234,4 +241,23 @@ interface ISessionKeyValidator {
     /// @notice The session nonce of `account` (bumped by revoke-all and uninstall).
     /// @param account The smart account.
     function sessionNonce(address account) external view returns (uint256);
+
+    /// @notice The selectors no session may call, on any target (checked at creation and at every use):
+    /// `installModule`, `uninstallModule`, `upgradeToAndCall`, `upgradeTo`. The one list the contracts, the client
+    /// and the popup share (see docs/interfaces.md).
+    function forbiddenSelectors() external pure returns (bytes4[] memory selectors);
+
+    /// @notice The fixed targets no session of `account` may call: the account itself, this validator and the
+    /// EntryPoint. Every module installed on the account is forbidden too (see {isForbiddenCall}).
+    /// @param account The smart account.
+    function forbiddenTargets(address account) external view returns (address[] memory targets);
+
+    /// @notice Whether a session of `account` may never make a call of `data` to `target` now, whatever its
+    /// policies: a target of {forbiddenTargets}, a module installed on the account (validator, executor, hook, or
+    /// fallback handler of any selector on accounts that answer `isModuleInstalled(3, module, "")` as SsoAccount
+    /// does; of the called selector otherwise), one of {forbiddenSelectors}, or 1 to 3 bytes of calldata.
+    /// @param account The smart account.
+    /// @param target The called address.
+    /// @param data The calldata (empty for a plain transfer).
+    function isForbiddenCall(address account, address target, bytes calldata data) external view returns (bool);
 }

@@ -15,7 +15,8 @@ interface IProofSigner {
         returns (bytes memory);
 }
 
-/// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account.
+/// @notice Drives random installs/uninstalls of validators and adds/removes of passkeys through the account, and
+/// counts those that succeeded.
 contract CountsHandler is Test {
     SsoAccount public account;
     WebAuthnValidator public webAuthn;
@@ -26,6 +27,11 @@ contract CountsHandler is Test {
     bool public webAuthnInstalled = true;
 
     IProofSigner internal immutable _signer;
+    // What succeeded.
+    uint256 public installs;
+    uint256 public uninstalls;
+    uint256 public passkeysAdded;
+    uint256 public passkeysRemoved;
 
     constructor(SsoAccount account_, WebAuthnValidator webAuthn_, bytes memory firstCredentialId) {
         _signer = IProofSigner(msg.sender);
@@ -43,14 +49,20 @@ contract CountsHandler is Test {
         vm.prank(address(account));
         try account.installModule(1, address(mocks[i]), "") {
             mockInstalled[i] = true;
+            ++installs;
         } catch {}
     }
 
+    /// @dev Uninstalls an installed mock when there is one (starting the search at `seed`), else tries one anyway.
     function uninstallMock(uint256 seed) external {
         uint256 i = seed % mocks.length;
+        for (uint256 k = 0; k < mocks.length && !mockInstalled[i]; ++k) {
+            i = (i + 1) % mocks.length;
+        }
         vm.prank(address(account));
         try account.uninstallModule(1, address(mocks[i]), "") {
             mockInstalled[i] = false;
+            ++uninstalls;
         } catch {}
     }
 
@@ -63,14 +75,21 @@ contract CountsHandler is Test {
         try webAuthn.addPasskey(credentialId, bytes32(x), bytes32(y), "localhost", "http://localhost:3002", proof) {
             credentialIds.push(credentialId);
             registered[keccak256(credentialId)] = true;
+            ++passkeysAdded;
         } catch {}
     }
 
+    /// @dev Removes a registered passkey when there is one (starting the search at `seed`), else tries one anyway.
     function removePasskey(uint256 seed) external {
-        bytes memory id = credentialIds[seed % credentialIds.length];
+        uint256 i = seed % credentialIds.length;
+        for (uint256 k = 0; k < credentialIds.length && !registered[keccak256(credentialIds[i])]; ++k) {
+            i = (i + 1) % credentialIds.length;
+        }
+        bytes memory id = credentialIds[i];
         vm.prank(address(account));
         try webAuthn.removePasskey(id) {
             registered[keccak256(id)] = false;
+            ++passkeysRemoved;
         } catch {}
     }
 
@@ -93,6 +112,9 @@ contract CountsHandler is Test {
     }
 }
 
+/// @notice The account's validator count and the WebAuthnValidator's passkey count follow random installs,
+/// uninstalls, additions and removals; every run must have done each at least once ({afterInvariant}).
+/// forge-config: default.invariant.depth = 64
 contract CountsInvariantTest is SsoTest, IProofSigner {
     CountsHandler internal handler;
     SsoAccount internal account;
@@ -123,6 +145,14 @@ contract CountsInvariantTest is SsoTest, IProofSigner {
 
     function targetContracts() public view returns (address[] memory) {
         return _targetedContracts;
+    }
+
+    /// @dev A run in which every call reverted (or no install, uninstall, addition or removal succeeded) fails.
+    function afterInvariant() public view {
+        vm.assertGt(handler.installs(), 0, "no validator installed");
+        vm.assertGt(handler.uninstalls(), 0, "no validator uninstalled");
+        vm.assertGt(handler.passkeysAdded(), 0, "no passkey added");
+        vm.assertGt(handler.passkeysRemoved(), 0, "no passkey removed");
     }
 
     function invariant_validatorCountMatchesInstalledValidators() public view {

@@ -27,14 +27,18 @@ interface ISessionOps {
         returns (PackedUserOperation memory);
 }
 
-/// @notice Drives one session through random transfers, token transfers, time jumps, lies about the time and
-/// revocations, validating as the account would (a userOp outside its validity window is undone, as the
-/// EntryPoint reverts the bundle), and keeps a ghost ledger of what was accepted per period.
+/// @notice Drives one session through random honest transfers and token transfers, lies about the time, time jumps
+/// (some to the exact first second of an hour), revocations (one by one or all), re-creations and uses of the same
+/// session by another account, validating as the account would (a userOp outside its validity window is undone,
+/// as the EntryPoint reverts the bundle). It keeps a ghost ledger of what was accepted per period, counts what
+/// succeeded (the test requires every kind to have happened in every run) and counts what must never happen.
 contract SessionHandler {
     Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
 
+    uint256 internal constant MAX_PER_USE = 1 ether; // both transfer policies
     uint256 internal constant TRANSFER_LIMIT = 2 ether; // allowance per hour to `allowanceRecipient`
     uint256 internal constant LIFETIME_LIMIT = 3 ether; // lifetime to `lifetimeRecipient`
+    uint256 internal constant TOKEN_MAX = 20 ether; // LessOrEqual constraint on the token amount
     uint256 internal constant TOKEN_LIMIT = 50 ether; // allowance per day on the token amount
 
     ISessionOps internal immutable ops;
@@ -45,8 +49,10 @@ contract SessionHandler {
     address internal immutable other;
     address public immutable allowanceRecipient;
     address public immutable lifetimeRecipient;
+    uint256 public immutable feeLimit;
+    uint256 internal immutable expiresAt;
 
-    // Ghost ledger.
+    // Ghost ledger of the current session (reset when it is created again).
     uint256 public transferPeriod;
     uint256 public transferSpent;
     uint256 public lifetimeSpent;
@@ -54,11 +60,35 @@ contract SessionHandler {
     uint256 public tokenSpent;
     uint256 public feePeriod;
     uint256 public feeSpent;
-    uint256 public feeLimit;
-    bool public revoked;
+    bool public active = true;
+    /// @dev Revoked one by one: only a revoke-all lets the same spec be created again.
+    bool public revokedAlone;
+    /// @dev Accepted ops since the session was (re)created: it is only revoked once used, so that it spends a fair
+    /// share of every run active.
+    uint256 internal usesSinceCreation;
+    // The other account's fee counter (never revoked: its periods roll over even when ours is often revoked).
+    uint256 public otherFeePeriod;
+    uint256 public otherFeeSpent;
+
+    /// @dev Mixed into the fuzzed arguments: a value the fuzzer keeps repeating still picks varied amounts and steps.
+    uint256 internal nonce;
+    /// @dev Set by the unit test to drive exact amounts and steps (never by the fuzzer: not a target selector).
+    bool internal exactArguments;
+
+    // What succeeded.
+    uint256 public spends;
+    uint256 public rollovers;
+    uint256 public revocations;
+    uint256 public creations;
+    uint256 public otherSpends;
+    uint256 public refusedLies;
+    uint256 public refusedReplays;
+    uint256 public boundarySpends;
+
+    // What must never happen.
     uint256 public violations;
-    uint256 public accepted;
-    uint256 public otherAccepted;
+    uint256 public honestRefused;
+    uint256 public unexpectedFailures;
 
     constructor(
         ISessionOps ops_,
@@ -78,71 +108,140 @@ contract SessionHandler {
         allowanceRecipient = allowanceRecipient_;
         lifetimeRecipient = lifetimeRecipient_;
         feeLimit = feeLimit_;
+        expiresAt = ops_.spec().expiresAt;
     }
 
     // ------------------------------------------------------------------------------------------------------
     // Actions
     // ------------------------------------------------------------------------------------------------------
 
-    function transfer(bool toLifetime, uint256 value, uint256 lie) external {
-        value = (value % 6) * 0.25 ether; // coarse steps reach the limits; 1.25 ether > maxValuePerUse
+    /// @dev An honest transfer (signed at the current time).
+    function transfer(bool toLifetime, uint256 value) external {
+        value = (_mix(value) % 6) * 0.25 ether; // coarse steps reach the limits; 1.25 ether > maxValuePerUse
         address to = toLifetime ? lifetimeRecipient : allowanceRecipient;
-        _submit(ops.signedTransfer(to, value, _claimedTime(lie)), toLifetime ? 1 : 0, value);
+        _submit(ops.signedTransfer(to, value, _now()), toLifetime ? 1 : 0, value, true);
     }
 
-    function tokenTransfer(uint256 amount, uint256 lie) external {
-        amount = (amount % 5) * 6 ether; // 24 ether breaks the LessOrEqual 20 ether constraint
-        _submit(ops.signedTokenTransfer(amount, _claimedTime(lie)), 2, amount);
+    /// @dev An honest token transfer.
+    function tokenTransfer(uint256 amount) external {
+        amount = (_mix(amount) % 5) * 6 ether; // 24 ether breaks the LessOrEqual 20 ether constraint
+        _submit(ops.signedTokenTransfer(amount, _now()), 2, amount, true);
     }
 
-    /// @dev The other account spends from its own copy of the session (not booked in our ledger).
+    /// @dev A transfer claiming a time at least an hour away (another fee period): never valid now.
+    function lie(bool token, uint256 shift) external {
+        uint256 distance = 1 hours + shift % 2 days;
+        uint256 claimed = shift % 2 == 0 ? _now() + distance : (_now() > distance ? _now() - distance : 0);
+        PackedUserOperation memory op = token
+            ? ops.signedTokenTransfer(6 ether, uint48(claimed))
+            : ops.signedTransfer(allowanceRecipient, 0.25 ether, uint48(claimed));
+        _submit(op, token ? 2 : 0, token ? 6 ether : 0.25 ether, false);
+    }
+
+    /// @dev The other account spends from its own copy of the session (not booked in our ledger); its fee counter
+    /// rolls over on chain as its own ledger says.
     function otherTransfer(uint256 value) external {
-        value = (value % 5) * 0.25 ether;
-        try this.validateNow(
-            other, ops.signedTransferFrom(other, allowanceRecipient, value, uint48(vm.getBlockTimestamp()))
-        ) {
-            ++otherAccepted;
+        value = (_mix(value) % 5) * 0.25 ether;
+        PackedUserOperation memory op = ops.signedTransferFrom(other, allowanceRecipient, value, _now());
+        try this.validateNow(other, op) {
+            ++otherSpends;
+            uint256 hour = _now() / 1 hours;
+            if (hour != otherFeePeriod) {
+                if (otherFeeSpent != 0) ++rollovers;
+                (otherFeePeriod, otherFeeSpent) = (hour, 0);
+            }
+            otherFeeSpent += _fee(op);
+            if (sessions.sessionState(other, ops.packedSpec()).feeRemaining != feeLimit - otherFeeSpent) ++violations;
         } catch {}
     }
 
     /// @dev Our signed userOp replayed as the other account's (same session id there): never valid.
     function replayOnOther(bool toLifetime, uint256 value) external {
         value = (value % 5) * 0.25 ether;
-        PackedUserOperation memory op = ops.signedTransfer(
-            toLifetime ? lifetimeRecipient : allowanceRecipient, value, uint48(vm.getBlockTimestamp())
-        );
+        PackedUserOperation memory op =
+            ops.signedTransfer(toLifetime ? lifetimeRecipient : allowanceRecipient, value, _now());
         op.sender = other;
         op.nonce = entryPoint.getNonce(other, uint192(uint160(address(sessions))) << 32);
         try this.validateNow(other, op) {
             ++violations;
-        } catch {}
+        } catch {
+            ++refusedReplays;
+        }
     }
 
-    /// @dev Mostly short steps (several per period), sometimes hours (towards and past the expiry).
+    /// @dev Mostly short steps (several per period), sometimes hours, sometimes to the first second of the next
+    /// hour (where the window's exclusive validAfter matters). Time always moves (the fuzzer likes zeroes).
     function warp(uint256 seconds_) external {
-        vm.warp(vm.getBlockTimestamp() + (seconds_ % 8 == 0 ? seconds_ % 12 hours : seconds_ % 40 minutes));
+        seconds_ = _mix(seconds_);
+        uint256 mode = seconds_ % 8;
+        if (mode == 1) vm.warp((_now() / 1 hours + 1) * 1 hours);
+        else vm.warp(_now() + (mode == 0 ? 1 hours + seconds_ % 5 hours : 5 minutes + seconds_ % 40 minutes));
     }
 
-    function revoke(uint256 seed) external {
-        if (revoked || seed % 32 != 0) return;
+    /// @dev Revokes the active session once it has been used, one by one or with a revoke-all.
+    function revoke(bool all) external {
+        if (!active || usesSinceCreation == 0) return;
         bytes32 id = keccak256(ops.packedSpec());
         vm.prank(account);
-        sessions.revokeSession(id);
-        revoked = true;
+        if (all) {
+            try sessions.revokeAllSessions() {
+                (active, revokedAlone) = (false, false);
+                ++revocations;
+            } catch {
+                ++unexpectedFailures;
+            }
+        } else {
+            try sessions.revokeSession(id) {
+                (active, revokedAlone) = (false, true);
+                ++revocations;
+            } catch {
+                ++unexpectedFailures;
+            }
+        }
+    }
+
+    /// @dev Creates the revoked session again (after a revoke-all when it was revoked alone): fresh counters.
+    function recreate() external {
+        if (active || _now() >= expiresAt) return;
+        if (revokedAlone) {
+            vm.prank(account);
+            try sessions.revokeAllSessions() {
+                revokedAlone = false;
+                ++revocations;
+            } catch {
+                ++unexpectedFailures;
+                return;
+            }
+        }
+        bytes memory spec = ops.packedSpec();
+        vm.prank(account);
+        try sessions.createSession(spec) {
+            active = true;
+            (transferSpent, lifetimeSpent, tokenSpent, feeSpent, usesSinceCreation) = (0, 0, 0, 0, 0);
+            ++creations;
+        } catch {
+            ++unexpectedFailures;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------
     // Validation as the account and the EntryPoint see it
     // ------------------------------------------------------------------------------------------------------
 
-    /// @dev Mostly the true time; sometimes a claim from another hour or day.
-    function _claimedTime(uint256 lie) internal view returns (uint48) {
-        if (lie % 4 != 0) return uint48(vm.getBlockTimestamp());
-        int256 shift = int256(lie % 2 days) - 1 days;
-        return uint48(uint256(int256(vm.getBlockTimestamp()) + shift));
+    function useExactArguments() external {
+        exactArguments = true;
     }
 
-    /// @dev Validates and reverts (undoing the counters) unless the userOp is valid now, like handleOps.
+    function _mix(uint256 value) internal returns (uint256) {
+        return exactArguments ? value : uint256(keccak256(abi.encode(value, ++nonce)));
+    }
+
+    function _now() internal view returns (uint48) {
+        return uint48(vm.getBlockTimestamp());
+    }
+
+    /// @dev Validates and reverts (undoing the counters) unless the userOp is valid now, like handleOps: EntryPoint
+    /// v0.8 accepts `validAfter < block.timestamp <= validUntil`.
     function validateNow(address sender, PackedUserOperation calldata op) external returns (uint256 validationData) {
         require(msg.sender == address(this));
         bytes32 hash = entryPoint.getUserOpHash(op);
@@ -151,15 +250,33 @@ contract SessionHandler {
         uint256 validUntil = uint48(validationData >> 160);
         uint256 validAfter = uint48(validationData >> 208);
         require(validationData & 1 == 0, "signature");
-        require(validAfter <= vm.getBlockTimestamp() && vm.getBlockTimestamp() <= validUntil, "out of window");
+        require(validAfter < vm.getBlockTimestamp() && vm.getBlockTimestamp() <= validUntil, "out of window");
     }
 
-    function _submit(PackedUserOperation memory op, uint256 kind, uint256 amount) internal {
-        try this.validateNow(account, op) {
-            ++accepted;
-            if (revoked || vm.getBlockTimestamp() > ops.spec().expiresAt) ++violations;
-            _book(kind, amount, _fee(op));
-        } catch {}
+    /// @dev Whether the ledger allows `amount` of `kind` (0 hourly transfer, 1 lifetime transfer, 2 token) and the
+    /// fee now.
+    function _allowed(uint256 kind, uint256 amount, uint256 fee) internal view returns (bool) {
+        if (!active || _now() > expiresAt || currentFeeSpent() + fee > feeLimit) return false;
+        if (kind == 0) return amount <= MAX_PER_USE && currentTransferSpent() + amount <= TRANSFER_LIMIT;
+        if (kind == 1) return amount <= MAX_PER_USE && lifetimeSpent + amount <= LIFETIME_LIMIT;
+        return amount <= TOKEN_MAX && currentTokenSpent() + amount <= TOKEN_LIMIT;
+    }
+
+    function _submit(PackedUserOperation memory op, uint256 kind, uint256 amount, bool honest) internal {
+        uint256 fee = _fee(op);
+        bool allowed = _allowed(kind, amount, fee);
+        try this.validateNow(account, op) returns (uint256 validationData) {
+            uint256 validUntil = uint48(validationData >> 160);
+            // A lie is never valid now; nothing beyond the ledger's limits, the session's life or its expiry is.
+            if (!honest || !allowed || validUntil == 0 || validUntil > expiresAt) ++violations;
+            ++spends;
+            ++usesSinceCreation;
+            if (_now() % 1 hours == 0) ++boundarySpends;
+            _book(kind, amount, fee);
+        } catch {
+            if (honest && allowed) ++honestRefused;
+            if (!honest) ++refusedLies;
+        }
     }
 
     function _fee(PackedUserOperation memory op) internal pure returns (uint256) {
@@ -168,46 +285,54 @@ contract SessionHandler {
             uint256(uint128(uint256(op.gasFees))) * ((limits >> 128) + uint256(uint128(limits)) + op.preVerificationGas);
     }
 
+    /// @dev Books an accepted op in its periods; a new period of a limit used in an earlier one is a rollover.
     function _book(uint256 kind, uint256 amount, uint256 fee) internal {
-        if (vm.getBlockTimestamp() / 1 hours != feePeriod) {
-            (feePeriod, feeSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
+        uint256 hour = _now() / 1 hours;
+        if (hour != feePeriod) {
+            if (feeSpent != 0) ++rollovers;
+            (feePeriod, feeSpent) = (hour, 0);
         }
         feeSpent += fee;
         if (kind == 0) {
-            if (vm.getBlockTimestamp() / 1 hours != transferPeriod) {
-                (transferPeriod, transferSpent) = (vm.getBlockTimestamp() / 1 hours, 0);
+            if (hour != transferPeriod) {
+                if (transferSpent != 0) ++rollovers;
+                (transferPeriod, transferSpent) = (hour, 0);
             }
             transferSpent += amount;
         } else if (kind == 1) {
             lifetimeSpent += amount;
         } else {
-            if (vm.getBlockTimestamp() / 1 days != tokenPeriod) {
-                (tokenPeriod, tokenSpent) = (vm.getBlockTimestamp() / 1 days, 0);
+            uint256 day = _now() / 1 days;
+            if (day != tokenPeriod) {
+                if (tokenSpent != 0) ++rollovers;
+                (tokenPeriod, tokenSpent) = (day, 0);
             }
             tokenSpent += amount;
         }
     }
 
     /// @dev What the ledger says is spent in the current period (0 once the period is over).
-    function currentTransferSpent() external view returns (uint256) {
+    function currentTransferSpent() public view returns (uint256) {
         return vm.getBlockTimestamp() / 1 hours == transferPeriod ? transferSpent : 0;
     }
 
-    function currentTokenSpent() external view returns (uint256) {
+    function currentTokenSpent() public view returns (uint256) {
         return vm.getBlockTimestamp() / 1 days == tokenPeriod ? tokenSpent : 0;
     }
 
-    function currentFeeSpent() external view returns (uint256) {
+    function currentFeeSpent() public view returns (uint256) {
         return vm.getBlockTimestamp() / 1 hours == feePeriod ? feeSpent : 0;
     }
 }
 
-/// @notice Across random sequences of calls, time jumps (period rollovers), lies about the time (an older or newer
-/// period validates only within that period's window, which the EntryPoint rejects), revocations and uses of the
-/// same session by another account: the sum spent never exceeds any limit, the on-chain remaining amounts match
-/// the ledger, a revoked or expired session never validates, and nothing crosses accounts.
+/// @notice Across random sequences of honest spends, lies about the time (another period validates only within that
+/// period's window, which the EntryPoint rejects), time jumps (period rollovers), revocations, re-creations and uses
+/// of the same session by another account: the sum spent never exceeds any limit, the on-chain remaining amounts
+/// match the ledger, a revoked or expired session never validates, an honest op the ledger allows is never
+/// refused, and nothing crosses accounts. Every run must have done each of these things at least once
+/// ({afterInvariant}): a run in which every call reverted fails.
 /// forge-config: default.invariant.runs = 64
-/// forge-config: default.invariant.depth = 48
+/// forge-config: default.invariant.depth = 96
 contract SessionInvariantTest is SessionTest, ISessionOps {
     SessionHandler internal handler;
     uint48 internal createdAt;
@@ -235,13 +360,15 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
 
     /// @dev forge reads this to fuzz only the handler's actions.
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](6);
+        bytes4[] memory selectors = new bytes4[](8);
         selectors[0] = SessionHandler.transfer.selector;
         selectors[1] = SessionHandler.tokenTransfer.selector;
-        selectors[2] = SessionHandler.warp.selector;
-        selectors[3] = SessionHandler.revoke.selector;
-        selectors[4] = SessionHandler.otherTransfer.selector;
-        selectors[5] = SessionHandler.replayOnOther.selector;
+        selectors[2] = SessionHandler.lie.selector;
+        selectors[3] = SessionHandler.warp.selector;
+        selectors[4] = SessionHandler.revoke.selector;
+        selectors[5] = SessionHandler.recreate.selector;
+        selectors[6] = SessionHandler.otherTransfer.selector;
+        selectors[7] = SessionHandler.replayOnOther.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector(address(handler), selectors);
     }
@@ -292,25 +419,63 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         return signAt(tokenOp(recipient, amount), spec(), claimedTime);
     }
 
-    /// @dev The handler's actions do what the invariants rely on: true-time ops land, lies and replays do not, the
-    /// other account's spending stays its own, and the session ends at its expiry.
+    /// @dev Each action does what the invariants rely on and is counted: honest ops land (also at the first
+    /// second of an hour), lies and replays do not, the other account's spending stays its own, a revoked session
+    /// comes back with fresh counters, and the session ends at its expiry.
     function test_handlerIsNotVacuous() public {
-        handler.transfer(false, 2, 1); // 0.5 ether at the true time
-        handler.transfer(false, 2, 0); // claims yesterday: outside the window
+        handler.useExactArguments();
+        handler.transfer(false, 2); // 0.5 ether at the true time
+        handler.lie(false, 0); // claims an hour later
+        handler.lie(true, 1); // claims an hour earlier
         handler.otherTransfer(4); // 1 ether from the other account's copy
         handler.replayOnOther(false, 1);
-        vm.assertEq(handler.accepted(), 1);
-        vm.assertEq(handler.otherAccepted(), 1);
-        vm.assertEq(handler.violations(), 0);
+        vm.assertEq(handler.spends(), 1);
+        vm.assertEq(handler.refusedLies(), 2);
+        vm.assertEq(handler.otherSpends(), 1);
+        vm.assertEq(handler.refusedReplays(), 1);
         vm.assertEq(sessions.sessionState(address(account), packed(spec())).transferValueRemaining[0], 1.5 ether);
-        for (uint256 i = 0; i < 3; ++i) {
-            handler.warp(43_192); // a multiple of 8: a long step of ~12 hours
+
+        handler.warp(1); // to the first second of the next hour
+        vm.assertEq(vm.getBlockTimestamp() % 1 hours, 0);
+        handler.transfer(false, 4); // 1 ether in a new period: a rollover of the fee and the transfer allowance
+        vm.assertEq(handler.boundarySpends(), 1);
+        vm.assertEq(handler.rollovers(), 2);
+        vm.assertEq(sessions.sessionState(address(account), packed(spec())).transferValueRemaining[0], 1 ether);
+
+        handler.revoke(false);
+        handler.transfer(false, 1);
+        handler.recreate(); // revoke-all, then created again with fresh counters
+        vm.assertEq(handler.revocations(), 2);
+        vm.assertEq(handler.creations(), 1);
+        vm.assertEq(sessions.sessionState(address(account), packed(spec())).transferValueRemaining[1], 3 ether);
+        handler.transfer(true, 4);
+        vm.assertEq(handler.spends(), 3);
+
+        for (uint256 i = 0; i < 5; ++i) {
+            handler.warp(14_392); // a multiple of 8: a long step of 1 + ~4 hours
         }
         vm.assertGt(vm.getBlockTimestamp(), spec().expiresAt);
-        handler.transfer(false, 1, 1);
-        handler.transfer(false, 1, 2);
-        vm.assertEq(handler.accepted(), 1);
-        vm.assertEq(uint256(sessions.sessionState(address(account), packed(spec())).status), 2); // Expired
+        handler.transfer(false, 1);
+        handler.recreate(); // nothing to do: active
+        handler.revoke(true);
+        handler.recreate(); // too late: the spec has expired
+        vm.assertEq(handler.spends(), 3);
+        vm.assertEq(handler.creations(), 1);
+        vm.assertEq(handler.violations(), 0);
+        vm.assertEq(handler.honestRefused(), 0);
+        vm.assertEq(handler.unexpectedFailures(), 0);
+    }
+
+    /// @dev Every run must have exercised each kind of action: one in which every call reverted (or in which
+    /// nothing was ever accepted, rolled over, revoked or created again) proves nothing and fails.
+    function afterInvariant() public view {
+        vm.assertGt(handler.spends(), 0, "no session userOp accepted");
+        vm.assertGt(handler.rollovers(), 0, "no period rollover");
+        vm.assertGt(handler.revocations(), 0, "no revocation");
+        vm.assertGt(handler.creations(), 0, "no session created again");
+        vm.assertGt(handler.otherSpends(), 0, "no userOp of the other account accepted");
+        vm.assertGt(handler.refusedLies(), 0, "no lie refused");
+        vm.assertGt(handler.refusedReplays(), 0, "no replay refused");
     }
 
     function invariant_spentNeverExceedsLimits() public view {
@@ -331,16 +496,22 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
     function invariant_revokedOrExpiredNeverValidates() public view {
         vm.assertEq(handler.violations(), 0);
         ISessionKeyValidator.Status status = sessions.sessionStatus(address(account), keccak256(packed(spec())));
-        if (handler.revoked()) vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Revoked));
+        if (!handler.active()) vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Revoked));
         else vm.assertEq(uint256(status), uint256(ISessionKeyValidator.Status.Active));
         ISessionKeyValidator.Status full = sessions.sessionState(address(account), packed(spec())).status;
-        if (handler.revoked()) {
+        if (!handler.active()) {
             vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Revoked));
         } else if (vm.getBlockTimestamp() > spec().expiresAt) {
             vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Expired));
         } else {
             vm.assertEq(uint256(full), uint256(ISessionKeyValidator.Status.Active));
         }
+    }
+
+    /// @dev An honest op the ledger allows always lands, and a revocation or re-creation that must work works.
+    function invariant_honestOpsAndManagementSucceed() public view {
+        vm.assertEq(handler.honestRefused(), 0, "honest op refused");
+        vm.assertEq(handler.unexpectedFailures(), 0, "revocation or creation failed");
     }
 }
 // forge-lint: disable-end(block-timestamp, unsafe-typecast)

@@ -255,6 +255,12 @@ abstract contract SessionTest is SsoTest {
         return uint256(validUntil) << 160 | uint256(validAfter) << 208;
     }
 
+    /// @dev Validation data of a valid signature for the allowance periods [first, last]: EntryPoint v0.8 accepts
+    /// `validAfter < block.timestamp <= validUntil`, so validAfter is `first - 1` (0 stays 0).
+    function periodWindow(uint48 first, uint48 last) internal pure returns (uint256) {
+        return window(first == 0 ? 0 : first - 1, last);
+    }
+
     /// @dev The fee `buildUserOp` ops are charged without a paymaster.
     function feeOf(PackedUserOperation memory op) internal pure returns (uint256) {
         uint256 limits = uint256(op.accountGasLimits);

@@ -305,7 +305,7 @@ contract ValidateUserOpTest is SessionTest {
         create(spec);
         uint48 start = uint48(vm.getBlockTimestamp() / period * period);
 
-        vm.assertEq(validate(sign(transferOp(recipient, 0.7 ether), spec)), window(start, start + period - 1));
+        vm.assertEq(validate(sign(transferOp(recipient, 0.7 ether), spec)), periodWindow(start, start + period - 1));
         _expectValidateRevert(
             sign(transferOp(recipient, 0.4 ether), spec),
             abi.encodeWithSelector(
@@ -317,13 +317,13 @@ contract ValidateUserOpTest is SessionTest {
         vm.warp(start + period);
         vm.assertEq(state(spec).transferValueRemaining[0], 1 ether);
         vm.assertEq(
-            validate(sign(transferOp(recipient, 1 ether), spec)), window(start + period, start + 2 * period - 1)
+            validate(sign(transferOp(recipient, 1 ether), spec)), periodWindow(start + period, start + 2 * period - 1)
         );
         vm.assertEq(state(spec).transferValueRemaining[0], 0);
 
         // An op claiming the previous period validates only within that past window (the EntryPoint rejects it:
         // AA22, see SessionHandleOpsTest), whatever the previous period's counters say.
-        vm.assertEq(validate(signAt(transferOp(recipient, 1), spec, start)), window(start, start + period - 1));
+        vm.assertEq(validate(signAt(transferOp(recipient, 1), spec, start)), periodWindow(start, start + period - 1));
         vm.assertLt(start + period - 1, vm.getBlockTimestamp());
     }
 
@@ -335,12 +335,12 @@ contract ValidateUserOpTest is SessionTest {
         vm.assertGt(spec.expiresAt, vm.getBlockTimestamp());
         create(spec);
         uint48 hourStart = uint48(vm.getBlockTimestamp() / 1 hours * 1 hours);
-        vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), window(hourStart, spec.expiresAt));
+        vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), periodWindow(hourStart, spec.expiresAt));
         // Claiming yesterday: yesterday's day and hour.
         uint48 yesterday = uint48(vm.getBlockTimestamp()) - DAY;
         vm.assertEq(
             validate(signAt(transferOp(recipient, 1), spec, yesterday)),
-            window(yesterday / 1 hours * 1 hours, yesterday / 1 hours * 1 hours + 1 hours - 1)
+            periodWindow(yesterday / 1 hours * 1 hours, yesterday / 1 hours * 1 hours + 1 hours - 1)
         );
     }
 
@@ -348,7 +348,7 @@ contract ValidateUserOpTest is SessionTest {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, allowance(1 ether, 30 days));
         create(spec);
         uint48 start = uint48(vm.getBlockTimestamp() / 30 days * 30 days);
-        vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), window(start, spec.expiresAt));
+        vm.assertEq(validate(sign(transferOp(recipient, 1), spec)), periodWindow(start, spec.expiresAt));
     }
 
     function testFuzz_allowance_neverExceedsLimitPerPeriod(uint256[8] memory amounts, uint256[8] memory jumps) public {
@@ -701,7 +701,7 @@ contract ValidateUserOpTest is SessionTest {
         spec.feeLimit = allowance(fee, 1 hours);
         create(spec);
         uint48 start = uint48(vm.getBlockTimestamp() / 1 hours * 1 hours);
-        vm.assertEq(validate(sign(op, spec)), window(start, start + 1 hours - 1));
+        vm.assertEq(validate(sign(op, spec)), periodWindow(start, start + 1 hours - 1));
         _expectValidateRevert(
             sign(op, spec), abi.encodeWithSelector(ISessionKeyValidator.FeeLimitExceeded.selector, fee, 0)
         );

@@ -143,7 +143,9 @@ contract SsoAccountInstallModuleTest is SsoTest {
         vm.prank(address(account));
         account.installModule(3, address(handler), abi.encodePacked(selector));
         vm.assertTrue(account.isModuleInstalled(3, address(handler), abi.encodePacked(selector)));
-        vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
+        // Empty context: the fallback handler of any selector (what the SessionKeyValidator asks).
+        vm.assertTrue(account.isModuleInstalled(3, address(handler), ""));
+        vm.assertFalse(account.isModuleInstalled(3, address(handler), abi.encodePacked(bytes4(0x12345678))));
         vm.assertEq(account.fallbackHandler(selector), address(handler));
         vm.assertEq(MockModule(address(account)).whoCalled(), address(this));
 
@@ -155,6 +157,24 @@ contract SsoAccountInstallModuleTest is SsoTest {
         account.uninstallModule(3, address(handler), abi.encodePacked(selector));
         vm.expectRevert(abi.encodeWithSelector(SsoAccount.MissingFallbackHandler.selector, selector));
         MockModule(address(account)).whoCalled();
+        vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
+    }
+
+    /// @dev `isModuleInstalled(3, handler, "")` holds while the handler serves at least one selector.
+    function test_fallbackHandler_anySelector() public {
+        bytes4 first = MockModule.whoCalled.selector;
+        bytes4 second = MockModule.onInstall.selector;
+        vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
+        vm.startPrank(address(account));
+        account.installModule(3, address(handler), abi.encodePacked(first));
+        account.installModule(3, address(handler), abi.encodePacked(second));
+        vm.assertTrue(account.isModuleInstalled(3, address(handler), ""));
+        account.uninstallModule(3, address(handler), abi.encodePacked(first));
+        vm.assertTrue(account.isModuleInstalled(3, address(handler), ""));
+        account.uninstallModule(3, address(handler), abi.encodePacked(second));
+        vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
+        vm.assertFalse(account.isModuleInstalled(3, address(0), ""));
+        vm.stopPrank();
     }
 
     function test_initialize_onlyOnce() public {
