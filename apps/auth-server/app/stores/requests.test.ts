@@ -98,7 +98,8 @@ test('error: an unconfigured chain gets 4902, a signer that is not the account 4
       (a.message as { error: { code: number } }).error.code,
     ]),
   )
-  expect(codes).toEqual({ a: 4902, b: 4100, c: 4100, d: 5710, e: 5700 })
+  // d names chain 1 in its params but was sent for 31337: refused as inconsistent before anything else.
+  expect(codes).toEqual({ a: 4902, b: 4100, c: 4100, d: -32602, e: 5700 })
   expect(requests.queue).toHaveLength(0)
 })
 
@@ -170,4 +171,54 @@ test('behavior: callsOf and typedDataOf give viem-ready values', () => {
     message: { contents: 'hi' },
   })
   expect(Object.keys(typed.types)).toEqual(['Mail'])
+})
+
+test('error: a chain stated in the params that differs from the envelope is refused with -32602, nothing queued', () => {
+  const requests = useRequestsStore()
+  requests.start()
+  loggedIn()
+  const call = { to: other, value: '0x1' }
+  send({
+    id: 'calls',
+    method: 'wallet_sendCalls',
+    params: [{ version: '2.0.0', chainId: '0x7a6a', from: account, atomicRequired: true, calls: [call] }],
+    chainId: 31337,
+  })
+  send({
+    id: 'tx',
+    method: 'eth_sendTransaction',
+    params: [{ ...call, from: account, chainId: '0x1' }],
+    chainId: 31337,
+  })
+  const typed = {
+    types: { Mail: [{ name: 'a', type: 'uint256' }] },
+    primaryType: 'Mail',
+    domain: { name: 'x', chainId: 8453 },
+    message: { a: '1' },
+  }
+  send({
+    id: 'typed',
+    method: 'eth_signTypedData_v4',
+    params: [account, JSON.stringify(typed)],
+    chainId: 31337,
+  })
+  expect(requests.queue).toEqual([])
+  const errors = answers().map((a) => a.message as { id: string; error?: { code: number; message: string } })
+  expect(errors.map((e) => [e.id, e.error?.code])).toEqual([
+    ['calls', -32602],
+    ['tx', -32602],
+    ['typed', -32602],
+  ])
+  expect(errors[0]?.error?.message).toBe(
+    'The request names chain 31338 in its parameters but was sent for chain 31337: refused, nothing was signed.',
+  )
+  expect(errors[2]?.error?.message).toMatch(/names chain 8453/)
+  // The same requests with matching chains are queued for approval.
+  send({
+    id: 'ok',
+    method: 'wallet_sendCalls',
+    params: [{ version: '2.0.0', chainId: '0x7a69', from: account, atomicRequired: true, calls: [call] }],
+    chainId: 31337,
+  })
+  expect(requests.queue.map((q) => q.request.id)).toEqual(['ok'])
 })

@@ -35,6 +35,32 @@ function hexToBigInt(value: Hex | undefined): bigint {
 }
 
 /** The calls of a transaction request (`eth_sendTransaction` or `wallet_sendCalls`). */
+/**
+ * The chain id a request states in its parameters besides the envelope (`wallet_sendCalls` chainId,
+ * `eth_sendTransaction` chainId, typed data `domain.chainId`); undefined when it states none. NaN when unreadable.
+ */
+export function statedChainId(request: PopupRequest): number | undefined {
+  const read = (value: unknown) => (value === undefined || value === null ? undefined : Number(value))
+  if (request.method === 'wallet_sendCalls') return read(request.params[0].chainId)
+  if (request.method === 'eth_sendTransaction') return read(request.params[0].chainId)
+  if (request.method === 'eth_signTypedData_v4') {
+    const typed = request.params[1]
+    const domain = (typeof typed === 'string' ? safeParse(typed) : typed) as
+      | { domain?: { chainId?: unknown } }
+      | undefined
+    return read(domain?.domain?.chainId)
+  }
+  return undefined
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 export function callsOf(request: PopupRequest): { to: `0x${string}`; data?: Hex; value: bigint }[] {
   if (request.method === 'eth_sendTransaction') {
     const [tx] = request.params
@@ -150,11 +176,12 @@ export const useRequestsStore = defineStore('requests', {
         return new Errors.UnauthorizedError(
           `${signer} is not the logged-in SSO account (${account.address}).`,
         )
-      if (request.method === 'wallet_sendCalls') {
-        const chainId = Number(request.params[0].chainId)
-        if (!useConfigStore().chain(chainId))
-          return new Errors.UnsupportedChainIdError(`Chain ${chainId} is not configured on this SSO server.`)
-      }
+      // A chain stated twice must be the same: the screen shows the envelope's chain, which is the one signed for.
+      const stated = statedChainId(request)
+      if (stated !== undefined && stated !== request.chainId)
+        return new Errors.InvalidParamsError(
+          `The request names chain ${stated} in its parameters but was sent for chain ${request.chainId}: refused, nothing was signed.`,
+        )
       const capabilities = [
         capabilitiesOf(request),
         ...(request.method === 'wallet_sendCalls' ? request.params[0].calls.map((c) => c.capabilities) : []),
@@ -289,10 +316,8 @@ export const useRequestsStore = defineStore('requests', {
           }
           case 'eth_sendTransaction':
           case 'wallet_sendCalls': {
-            const target =
-              request.method === 'wallet_sendCalls'
-                ? (useConfigStore().chain(Number(request.params[0].chainId)) ?? chain)
-                : chain
+            // The chain on the screen (the envelope's): check() refused any other chain in the params.
+            const target = chain
             const account = await accountStore.smartAccount(target)
             entry.step = 'Waiting for your passkey…'
             const hash = await sendCalls({
