@@ -576,9 +576,19 @@ test('behavior: a Node session (secp256k1 key) sends through the same contracts;
   // Over the limit: the local check names the rule, and the contract refuses the same userOp.
   const over = [{ to: friend, value: parseEther('0.01') }]
   expect(checkSessionCalls(spec, over, { account: owner.address, state })?.rule).toBe('value-limit-exceeded')
-  await expect(bundler.sendUserOperation({ account: session, calls: over })).rejects.toThrow()
+  const overError = await bundler.sendUserOperation({ account: session, calls: over }).catch((e: Error) => e)
+  expect(overError).toMatchObject({
+    name: 'UserOperationExecutionError',
+    message: expect.stringContaining('The `validateUserOp` function on the Smart Account reverted.'),
+  })
   // Another target: no policy, locally and on chain.
   const other = [{ to: shop, value: 1n }]
   expect(checkSessionCalls(spec, other, { account: owner.address, state })?.rule).toBe('no-transfer-policy')
-  await expect(bundler.sendUserOperation({ account: session, calls: other })).rejects.toThrow()
+  const otherError = await bundler
+    .sendUserOperation({ account: session, calls: other })
+    .catch((e: Error) => e)
+  expect(otherError).toMatchObject({
+    name: 'UserOperationExecutionError',
+    message: expect.stringContaining('The `validateUserOp` function on the Smart Account reverted.'),
+  })
 })

@@ -47,7 +47,7 @@ describe('SessionSigner', () => {
     const stored = (await store.get(signer.id)) as { privateKey: CryptoKey; publicKey: Hex }
     expect(stored.privateKey.extractable).toBe(false)
     expect(Object.keys(stored).sort()).toEqual(['kind', 'privateKey', 'publicKey'])
-    await expect(crypto.subtle.exportKey('pkcs8', stored.privateKey)).rejects.toThrow()
+    await expect(crypto.subtle.exportKey('pkcs8', stored.privateKey)).rejects.toThrow(/not extractable/)
     const loaded = await loadSessionSigner({ store, id: signer.id })
     expect(loaded?.publicKey).toBe(signer.publicKey)
     const signature = await loaded!.signUserOpHash(userOpHash, id)
