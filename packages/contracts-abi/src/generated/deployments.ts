@@ -7,7 +7,7 @@ export const deployments = {
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
     "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
     "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
-    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
+    "accountFactory": "0xAcDF506C416D20a13C27D0FF3bc8d7Ac671D41E6",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
@@ -15,7 +15,7 @@ export const deployments = {
     "webAuthnValidator": "0x3CFbf60AadF38F2d9D20C9Cfa33c0220eaf201d9",
     "sessionKeyValidator": "0xB3952BDf985b9714a817dc98e690ec8d6a47D41b",
     "ssoAccount": "0x552b40D2694bd790A5A3AF715776b71Ef2b68893",
-    "accountFactory": "0x2052292c21Dd91E85D820D7E55aC2e59ae3edb75",
+    "accountFactory": "0xAcDF506C416D20a13C27D0FF3bc8d7Ac671D41E6",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -36,7 +36,7 @@ export const deploymentInputs = {
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x399f3549361113ad2e085b77d5b277f0cd55984a94152dc79040e8cae345e26d"
+    "initCodeHash": "0x906391c3610b3bf1bf1bf13453759ba74f0a2c0149f356b2514ca72419ddb314"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
