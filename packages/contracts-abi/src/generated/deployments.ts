@@ -7,7 +7,7 @@ export const deployments = {
     "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
     "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
+    "accountFactory": "0xf6f799c9e188Ebf46FbcD3dE92853664449AbA97",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
@@ -15,7 +15,7 @@ export const deployments = {
     "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
     "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
+    "accountFactory": "0xf6f799c9e188Ebf46FbcD3dE92853664449AbA97",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -36,7 +36,7 @@ export const deploymentInputs = {
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xf34af6fcccbebdff1950c55fbb6f055aeebbaa82f4287466a6459a8bebe8a0df"
+    "initCodeHash": "0x19c19b56ef387a13d7d706c4d24db8ac42cf704c7fa55cccc674b80385568263"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

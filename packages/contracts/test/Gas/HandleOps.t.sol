@@ -36,7 +36,7 @@ contract HandleOpsGasTest is SsoTest {
         uint256[] memory defaultTypes = new uint256[](1);
         address[] memory defaults = new address[](1);
         (defaultTypes[0], defaults[0]) = (1, address(sessions));
-        factory = new AccountFactory(address(implementation), address(validator), defaultTypes, defaults);
+        factory = new AccountFactory(address(this), address(implementation), address(validator), defaultTypes, defaults);
         key = makePasskey("alice");
         account = createAccount(key);
         recipient = makeAddr("recipient");

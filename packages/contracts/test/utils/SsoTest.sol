@@ -54,7 +54,9 @@ abstract contract SsoTest is Test {
         address[] memory presets = new address[](1);
         (presetTypes[0], presets[0]) = (1, address(validator));
         implementation = new SsoAccount(presetTypes, presets);
-        factory = new AccountFactory(address(implementation), address(validator), new uint256[](0), new address[](0));
+        factory = new AccountFactory(
+            address(this), address(implementation), address(validator), new uint256[](0), new address[](0)
+        );
         bundler = payable(makeAddr("bundler"));
         vm.label(address(ENTRYPOINT), "EntryPoint");
         vm.label(address(validator), "WebAuthnValidator");
