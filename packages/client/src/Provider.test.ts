@@ -1,6 +1,7 @@
 import { createWalletClient, custom, defineChain, hashTypedData, hexToString } from 'viem'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
+  ConflictingParamsError,
   InvalidParamsError,
   PopupBlockedError,
   UnauthorizedError,
@@ -10,6 +11,7 @@ import {
   UnsupportedMethodError,
   UnsupportedNonOptionalCapabilityError,
 } from './Errors.js'
+import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { createProvider, type Provider, type ProviderStorage } from './Provider.js'
 
@@ -467,5 +469,129 @@ describe('Provider', () => {
       /Invalid SSO provider options/,
     )
     expect(() => createProvider({ authServerUrl: authOrigin, chains: [] as never })).toThrow(/chains/)
+  })
+
+  describe('one value, one place: conflicting requests are refused before the popup opens', () => {
+    const onChain = (chainId: number) =>
+      `Conflicting chains in the request: the provider's chain (eth_chainId) is ${chainId} but`
+    const typedData = (chainId: unknown) => ({
+      domain: { name: 'Mail', version: '1', chainId, verifyingContract: other },
+      types: { Mail: [{ name: 'contents', type: 'string' }] },
+      primaryType: 'Mail',
+      message: { contents: 'hi' },
+    })
+
+    test('error: eth_sendTransaction whose params[0].chainId is not the provider chain -> -32602 naming both', async () => {
+      await connect()
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'eth_sendTransaction',
+            params: [{ to: other, value: '0x1', chainId: '0x1' }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain(31337)} params[0].chainId is 0x1 (1).`,
+      )
+      // After a switch the provider's chain is the other one: the transaction's own chain id no longer agrees.
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+      expectRpcError(
+        await rejectionOf(
+          provider.request({ method: 'eth_sendTransaction', params: [{ to: other, chainId: '0x7a69' }] }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain(31338)} params[0].chainId is 0x7a69 (31337).`,
+      )
+      expect(server.popups).toHaveLength(1) // only the connect
+      expect(server.requests.map((r) => r.method)).toEqual(['eth_requestAccounts'])
+    })
+
+    test('error: eth_sendTransaction whose params[0].data is not params[0].input -> -32602 naming both', async () => {
+      await connect()
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'eth_sendTransaction',
+            params: [{ to: other, data: '0x1234', input: '0x5678' }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        'Conflicting calldata in the request: params[0].data is 0x1234 but params[0].input is 0x5678.',
+      )
+      expect(server.popups).toHaveLength(1)
+      // The same calldata in both places is one value: it goes through.
+      await provider.request({
+        method: 'eth_sendTransaction',
+        params: [{ to: other, data: '0xab', input: '0xAB' }],
+      })
+      expect(server.requests.at(-1)).toMatchObject({ method: 'eth_sendTransaction', chainId: 31337 })
+    })
+
+    test('error: eth_signTypedData_v4 whose domain.chainId is not the provider chain -> -32602 naming both', async () => {
+      await connect()
+      for (const [data, shown] of [
+        [typedData(1), '1'],
+        [JSON.stringify(typedData('0x7a6a')), '0x7a6a (31338)'],
+      ] as const)
+        expectRpcError(
+          await rejectionOf(provider.request({ method: 'eth_signTypedData_v4', params: [address, data] })),
+          ConflictingParamsError,
+          -32602,
+          `${onChain(31337)} params[1].domain.chainId is ${shown}.`,
+        )
+      expect(server.popups).toHaveLength(1)
+      // On the chain it names, the same typed data is signed (the popup gets the provider's chain).
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+      expect(
+        await provider.request({ method: 'eth_signTypedData_v4', params: [address, typedData('0x7a6a')] }),
+      ).toBe('0x7171')
+      expect(server.requests.at(-1)).toMatchObject({ method: 'eth_signTypedData_v4', chainId: 31338 })
+    })
+
+    test('behavior: wallet_sendCalls acts on params[0].chainId, which is also the chain the popup is told', async () => {
+      await connect()
+      // EIP-5792: a batch names its chain; it need not be the provider's current one.
+      await provider.request({
+        method: 'wallet_sendCalls',
+        params: [{ version: '2.0.0', chainId: '0x7a6a', atomicRequired: true, calls: [{ to: other }] }],
+      })
+      const sent = server.requests.at(-1)
+      expect(sent?.method).toBe('wallet_sendCalls')
+      expect(sent?.chainId).toBe(31338)
+      expect(sent?.method === 'wallet_sendCalls' && sent.params[0].chainId).toBe('0x7a6a')
+    })
+
+    test('error: an account that is not the connected one -> 4100 naming the field and both accounts', async () => {
+      await connect()
+      const cases = [
+        ['eth_sendTransaction', [{ from: other, to: address }], 'params[0].from'],
+        [
+          'wallet_sendCalls',
+          [
+            {
+              version: '2.0.0',
+              from: other,
+              chainId: '0x7a69',
+              atomicRequired: true,
+              calls: [{ to: address }],
+            },
+          ],
+          'params[0].from',
+        ],
+        ['personal_sign', ['0x68', other], 'params[1]'],
+        ['eth_signTypedData_v4', [other, typedData(31337)], 'params[0]'],
+      ] as const
+      for (const [method, params, field] of cases)
+        expectRpcError(
+          await rejectionOf(provider.request({ method, params })),
+          UnauthorizedError,
+          4100,
+          `The request is for another account: ${field} is ${other} but the connected SSO account (eth_accounts) is ${address}.`,
+        )
+      expect(server.popups).toHaveLength(1)
+    })
   })
 })

@@ -1,5 +1,7 @@
 import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { ConflictingParamsError, UnauthorizedError } from './Errors.js'
+import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { createProvider, type Provider } from './Provider.js'
 import { createSessionManager, type SessionManager } from './Session.js'
@@ -243,5 +245,82 @@ describe('sessions through the provider', () => {
       .catch((e) => e)
     expect((error as { code: number }).code).toBe(4200)
     expect((error as Error).message).toMatch(/createSessionManager/)
+  })
+
+  test('error: a grant, connect-with-session or revoke naming another chain or account is refused before the popup', async () => {
+    await session.ready()
+    const other: Address = '0x9999999999999999999999999999999999999999'
+    const onChain = "Conflicting chains in the request: the provider's chain (eth_chainId) is 31337 but"
+    // Not connected yet: connect + grant in one popup, for the chain the provider is on.
+    expectRpcError(
+      await rejectionOf(
+        provider.request({
+          method: 'eth_requestAccounts',
+          params: [{ session: { ...request(), chainId: '0x1' } }],
+        }),
+      ),
+      ConflictingParamsError,
+      -32602,
+      `${onChain} params[0].session.chainId is 0x1 (1).`,
+    )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({
+          method: 'eth_requestAccounts',
+          params: [{ session: { ...request(), address: account } }],
+        }),
+      ),
+      UnauthorizedError,
+      4100,
+      'Not connected: call eth_requestAccounts first (from a click handler).',
+    )
+    expect(server.popups).toHaveLength(0)
+
+    await provider.request({ method: 'eth_requestAccounts' })
+    const opened = server.popups.length
+    for (const [stated, shown] of [
+      ['0x7a6a', '0x7a6a (31338)'],
+      [1, '1'],
+      ['mainnet', 'mainnet'],
+    ] as const)
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'wallet_grantPermissions',
+            params: [{ ...request(), chainId: stated }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain} params[0].chainId is ${shown}.`,
+      )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [{ ...request(), address: other }] }),
+      ),
+      UnauthorizedError,
+      4100,
+      `The request is for another account: params[0].address is ${other} but the connected SSO account (eth_accounts) is ${account}.`,
+    )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_revokePermissions', params: [{ all: true, chainId: '0x7a6a' }] }),
+      ),
+      ConflictingParamsError,
+      -32602,
+      `${onChain} params[0].chainId is 0x7a6a (31338).`,
+    )
+    expect(server.popups.length).toBe(opened)
+
+    // The same chain and account stated again agree: the grant goes to the popup for that chain.
+    await provider.request({
+      method: 'wallet_grantPermissions',
+      params: [{ ...request(), chainId: '0x7a69', address: account }],
+    })
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'wallet_grantPermissions',
+      chainId: 31337,
+      params: [{ address: account }],
+    })
   })
 })

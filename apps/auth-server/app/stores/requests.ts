@@ -1,4 +1,4 @@
-import { createPopupMessenger, Errors, type PopupMessenger, type RpcSchema } from '@sso/client/popup'
+import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
@@ -110,15 +110,34 @@ export const useRequestsStore = defineStore('requests', {
       return useConfigStore().chain(request.chainId)
     },
 
-    /** Requests that can't be served at all get a typed error right away (nothing to approve). */
+    /**
+     * Requests that can't be served at all get a typed error right away (nothing to approve). Run when a request
+     * arrives and again when it is approved. The popup never trusts the dapp's SDK: a page can post any message.
+     */
     check(request: PopupRequest): Errors.RpcError | undefined {
       // A broken /sso-config.json must not make the popup act on fallback (devnet) addresses.
       const configError = useConfigStore().error
       if (configError) return new Errors.InternalError(`The SSO server is misconfigured: ${configError}`)
+      // One chain per request: the chain shown is the chain the userOp is built for and the signature is valid on.
+      const conflict = RpcSchema.findConflict(request)
+      if (conflict) return conflict
       if (!this.chainOf(request))
-        return new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
+        return request.method === 'wallet_sendCalls'
+          ? new Errors.UnsupportedChainIdError(
+              `Chain ${request.chainId} is not configured on this SSO server.`,
+            )
+          : new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
       if (request.method === 'eth_requestAccounts') return undefined
       if (request.method === 'wallet_grantPermissions') {
+        // The account the dapp names must be the one that signs (it may be absent: sign-up in this popup).
+        const named = request.params[0].address
+        const address = useAccountStore().address
+        if (named !== undefined && !isAccount(useAccountStore().account, named))
+          return new Errors.UnauthorizedError(
+            address
+              ? `The request is for another account: params[0].address is ${named} but the logged-in SSO account is ${address}.`
+              : `The request is for ${named} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
+          )
         // Validated again here (never trust the dapp); the account may still be signing up in this popup.
         try {
           checkSpec(request.params[0].spec, {
@@ -136,25 +155,20 @@ export const useRequestsStore = defineStore('requests', {
         return new Errors.UnauthorizedError(
           'No SSO account is logged in: connect (eth_requestAccounts) first.',
         )
-      const signer =
+      const [field, signer] =
         request.method === 'personal_sign'
-          ? request.params[1]
+          ? ['params[1]', request.params[1]]
           : request.method === 'eth_signTypedData_v4'
-            ? request.params[0]
+            ? ['params[0]', request.params[0]]
             : request.method === 'eth_sendTransaction'
-              ? request.params[0].from
+              ? ['params[0].from', request.params[0].from]
               : request.method === 'wallet_sendCalls'
-                ? request.params[0].from
-                : undefined
+                ? ['params[0].from', request.params[0].from]
+                : ['', undefined]
       if (signer !== undefined && !isAccount(account, signer))
         return new Errors.UnauthorizedError(
-          `${signer} is not the logged-in SSO account (${account.address}).`,
+          `The request is for another account: ${field} is ${signer} but the logged-in SSO account is ${account.address}.`,
         )
-      if (request.method === 'wallet_sendCalls') {
-        const chainId = Number(request.params[0].chainId)
-        if (!useConfigStore().chain(chainId))
-          return new Errors.UnsupportedChainIdError(`Chain ${chainId} is not configured on this SSO server.`)
-      }
       const capabilities = [
         capabilitiesOf(request),
         ...(request.method === 'wallet_sendCalls' ? request.params[0].calls.map((c) => c.capabilities) : []),
@@ -247,6 +261,9 @@ export const useRequestsStore = defineStore('requests', {
     approve(id: string) {
       return this.run(id, async (entry, chain) => {
         const { request } = entry
+        // The account may have changed since the request arrived (log-out / log-in in this popup).
+        const refused = this.check(request)
+        if (refused) throw refused
         const accountStore = useAccountStore()
         switch (request.method) {
           case 'eth_requestAccounts':
@@ -289,21 +306,18 @@ export const useRequestsStore = defineStore('requests', {
           }
           case 'eth_sendTransaction':
           case 'wallet_sendCalls': {
-            const target =
-              request.method === 'wallet_sendCalls'
-                ? (useConfigStore().chain(Number(request.params[0].chainId)) ?? chain)
-                : chain
-            const account = await accountStore.smartAccount(target)
+            // `chain` is the request's chain, the one on screen; `check` made sure the params name no other.
+            const account = await accountStore.smartAccount(chain)
             entry.step = 'Waiting for your passkey…'
             const hash = await sendCalls({
-              chain: target,
+              chain,
               account,
               calls: callsOf(request),
-              payer: gasPayer(target, capabilitiesOf(request)),
+              payer: gasPayer(chain, capabilitiesOf(request)),
             })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
-            const receipt = await waitForUserOperation(target, hash)
+            const receipt = await waitForUserOperation(chain, hash)
             return () => messenger?.respond(request, receipt.receipt.transactionHash)
           }
         }
