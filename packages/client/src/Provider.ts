@@ -466,7 +466,7 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       case 'wallet_getCapabilities': {
         const [address, chainIds] = (valid ?? []) as [`0x${string}`?, `0x${string}`[]?]
-        if (address !== undefined) requireAccount(address)
+        if (address !== undefined) requireAccount(address, 'params[0]')
         const wanted = chainIds?.map(fromQuantity)
         const result: Record<string, unknown> = {}
         for (const c of chains) {

@@ -1,6 +1,12 @@
 import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { ConflictingParamsError, UnauthorizedError } from './Errors.js'
+import {
+  ConflictingParamsError,
+  InvalidParamsError,
+  UnauthorizedError,
+  UnsupportedMethodError,
+} from './Errors.js'
 import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { createProvider, type Provider } from './Provider.js'
@@ -144,7 +150,10 @@ describe('sessions through the provider', () => {
     const keyId = session.current(account, 31337)!.keyId
     setup('fail') // reload: a new manager and provider on the same storage and key store
     expect(session.current(account, 31337)?.sessionId).toBe(granted.sessionId)
-    expect(await keyStore.get(keyId)).toBeDefined()
+    // The key survives the reload, and it is the key whose address the session names.
+    const kept = (await keyStore.get(keyId)) as { kind: string; privateKey: Hex }
+    expect(kept.kind).toBe('secp256k1')
+    expect(privateKeyToAddress(kept.privateKey).toLowerCase()).toBe(granted.signer.publicKey.toLowerCase())
     const revoked: unknown[] = []
     provider.on('sessionRevoked', (info) => revoked.push(info))
     await provider.request({ method: 'wallet_revokePermissions', params: [] })
@@ -183,17 +192,25 @@ describe('sessions through the provider', () => {
       ],
     ]
     for (const [params, rule] of bad) {
-      const error = await provider
-        .request({ method: 'wallet_grantPermissions', params: [params] })
-        .catch((e) => e)
-      expect(error, rule).toBeInstanceOf(InvalidSessionSpecError)
+      const error = await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [params] }),
+      )
+      expectRpcError(
+        error,
+        InvalidSessionSpecError,
+        -32602,
+        new RegExp(`^Invalid session spec \\(${rule} at `),
+      )
       expect((error as InvalidSessionSpecError).rule).toBe(rule)
-      expect((error as InvalidSessionSpecError).code).toBe(-32602)
     }
-    const malformed = await provider
-      .request({ method: 'wallet_grantPermissions', params: [{ expiresAt: 'soon' }] })
-      .catch((e) => e)
-    expect((malformed as { code: number }).code).toBe(-32602)
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [{ expiresAt: 'soon' }] }),
+      ),
+      InvalidParamsError,
+      -32602,
+      'Invalid wallet_grantPermissions request.',
+    )
     expect(server.popups.length).toBe(opened)
   })
 
@@ -216,10 +233,14 @@ describe('sessions through the provider', () => {
       [{ from: account, to: shop, value: '0x1' }, 'no-transfer-policy'],
     ]
     for (const [tx, rule] of cases) {
-      const error = await provider.request({ method: 'eth_sendTransaction', params: [tx] }).catch((e) => e)
-      expect(error, rule).toBeInstanceOf(SessionPolicyError)
+      const error = await rejectionOf(provider.request({ method: 'eth_sendTransaction', params: [tx] }))
+      expectRpcError(
+        error,
+        SessionPolicyError,
+        4100,
+        new RegExp(`^Outside the session policy \\(${rule}\\): `),
+      )
       expect((error as SessionPolicyError).rule).toBe(rule)
-      expect((error as SessionPolicyError).code).toBe(4100)
     }
     expect(server.popups.length).toBe(opened)
   })
@@ -240,11 +261,12 @@ describe('sessions through the provider', () => {
 
   test('error: session methods without a session manager are unsupported (4200)', async () => {
     const plain = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
-    const error = await plain
-      .request({ method: 'wallet_grantPermissions', params: [request()] })
-      .catch((e) => e)
-    expect((error as { code: number }).code).toBe(4200)
-    expect((error as Error).message).toMatch(/createSessionManager/)
+    expectRpcError(
+      await rejectionOf(plain.request({ method: 'wallet_grantPermissions', params: [request()] })),
+      UnsupportedMethodError,
+      4200,
+      '"wallet_grantPermissions" needs sessions: createProvider({ session: createSessionManager() }) from @sso/client/session.',
+    )
   })
 
   test('error: a grant, connect-with-session or revoke naming another chain or account is refused before the popup', async () => {

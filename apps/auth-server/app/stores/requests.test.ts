@@ -81,7 +81,10 @@ test('behavior: reject answers 4001 to the dapp origin and removes the request',
   send({ id: 'a', method: 'eth_requestAccounts', params: [], chainId: 31337 })
   requests.reject('a')
   expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: 4001 }) }, targetOrigin: dapp },
+    {
+      message: { id: 'a', error: { code: 4001, message: 'The user rejected the request.' } },
+      targetOrigin: dapp,
+    },
   ])
   expect(requests.queue).toHaveLength(0)
 })
@@ -122,7 +125,16 @@ test('error: with a broken /sso-config.json every request is refused with -32603
   requests.start()
   send({ id: 'a', method: 'eth_requestAccounts', params: [], chainId: 31337 })
   expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: -32603 }) }, targetOrigin: dapp },
+    {
+      message: {
+        id: 'a',
+        error: {
+          code: -32603,
+          message: 'The SSO server is misconfigured: /sso-config.json is invalid: chains',
+        },
+      },
+      targetOrigin: dapp,
+    },
   ])
   expect(requests.queue).toHaveLength(0)
 })
@@ -149,10 +161,11 @@ test('error: a failed approval keeps the request with the error; reportError ans
   expect(answers()).toEqual([])
   expect(requests.current?.state).toBe('pending')
   expect(requests.current?.error?.message).toMatch(/passkey/i)
+  const shown = requests.current?.error
   requests.reportError('a')
-  expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: -32603 }) }, targetOrigin: dapp },
-  ])
+  // The dapp gets exactly the error the user was shown.
+  expect(shown?.code).toBe(-32603)
+  expect(answers()).toEqual([{ message: { id: 'a', error: shown }, targetOrigin: dapp }])
 })
 
 test('behavior: callsOf and typedDataOf give viem-ready values', () => {

@@ -36,3 +36,13 @@ export function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     (error: unknown) => error,
   )
 }
+
+/** What `fn` throws; fails the test when it returns. */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('Expected a throw, but the function returned')
+}
