@@ -218,6 +218,21 @@ describe('Provider', () => {
           ? 'Params of "eth_getBalance" must be an array.'
           : `Invalid params for "${method}".`,
       )
+    // A quantity too large to be a chain id is named, not a RangeError.
+    const huge = `0x${'f'.repeat(20)}`
+    for (const [method, params] of [
+      [
+        'wallet_sendCalls',
+        [{ version: '2.0.0', chainId: huge, atomicRequired: true, calls: [{ to: address }] }],
+      ],
+      ['wallet_switchEthereumChain', [{ chainId: huge }]],
+    ] as const)
+      expectRpcError(
+        await rejectionOf(provider.request({ method, params })),
+        InvalidParamsError,
+        -32602,
+        `params[0].chainId is ${huge}, which is not a chain id.`,
+      )
     expect(server.popups).toHaveLength(1) // only the connect
     expectRpcError(
       await rejectionOf(provider.request(null as never)),

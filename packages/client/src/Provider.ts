@@ -351,7 +351,7 @@ export function createProvider(options: ProviderOptions): Provider {
       case 'wallet_sendCalls': {
         const [request] = valid as PopupParams<'wallet_sendCalls'>
         requireAccount(request.from, 'params[0].from')
-        const chainId = fromQuantity(request.chainId)
+        const chainId = chainIdParam(request.chainId, 'params[0].chainId')
         if (!chains.some((c) => c.id === chainId))
           throw new UnsupportedChainIdError(`Chain ${chainId} is not configured in the SSO provider.`)
         checkCapabilities(request.capabilities)
@@ -454,7 +454,7 @@ export function createProvider(options: ProviderOptions): Provider {
         return Promise.resolve(toQuantity(connection.chainId))
       case 'wallet_switchEthereumChain': {
         const [{ chainId: hex }] = valid as [{ chainId: `0x${string}` }]
-        const chainId = fromQuantity(hex)
+        const chainId = chainIdParam(hex, 'params[0].chainId')
         if (!chains.some((c) => c.id === chainId))
           throw new UnknownChainError(`Chain ${chainId} is not configured in the SSO provider.`)
         if (chainId !== connection.chainId) {
@@ -467,7 +467,7 @@ export function createProvider(options: ProviderOptions): Provider {
       case 'wallet_getCapabilities': {
         const [address, chainIds] = (valid ?? []) as [`0x${string}`?, `0x${string}`[]?]
         if (address !== undefined) requireAccount(address, 'params[0]')
-        const wanted = chainIds?.map(fromQuantity)
+        const wanted = chainIds?.map((id, i) => chainIdParam(id, `params[1][${i}]`))
         const result: Record<string, unknown> = {}
         for (const c of chains) {
           if (wanted && !wanted.includes(c.id)) continue
@@ -587,6 +587,15 @@ type UserOperationReceipt = {
     blockNumber: `0x${string}`
     gasUsed: `0x${string}`
     transactionHash: `0x${string}`
+  }
+}
+
+// A chain id quantity of the params; one too large to be a chain id is -32602 naming where it is.
+function chainIdParam(value: `0x${string}`, field: string): number {
+  try {
+    return fromQuantity(value)
+  } catch {
+    throw new InvalidParamsError(`${field} is ${value}, which is not a chain id.`)
   }
 }
 
