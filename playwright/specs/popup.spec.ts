@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test'
 import { nonceKey } from '@sso/client/account'
 import { webAuthnValidatorAbi } from '@sso/contracts-abi'
-import { type Address, bytesToHex, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
+import { type Address, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
 import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
@@ -47,11 +47,6 @@ function lastRequest(authOrigin: string, method: string) {
   return last.data as { id: string; method: string; params: unknown[]; chainId: number }
 }
 
-/** A CDP credential id (standard base64) as hex bytes. */
-function base64ToHex(base64: string): Hex {
-  return bytesToHex(Buffer.from(base64, 'base64'))
-}
-
 /** The (loaded) frame of `origin` inside `page`. */
 async function frameOf(page: Page, origin: string) {
   await expect
@@ -86,15 +81,15 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   // Sign-up deployed the account and registered the passkey with the WebAuthnValidator.
   expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
   const validator = stack.contracts.webAuthnValidator!
-  const credentialId = base64ToHex(syncedPasskeys.list().at(-1)!.credentialId)
-  const holders = await chain.readContract({
-    address: validator,
-    abi: webAuthnValidatorAbi,
-    functionName: 'accountsOf',
-    args: [credentialId],
+  // Deployed by a userOp the new passkey signed: its passkey nonce moved, which is what tells log-in on another
+  // device that this key (and not the other key recovered from an assertion) is the account's.
+  const nonce = await chain.readContract({
+    address: stack.contracts.entryPoint!,
+    abi: entryPoint08Abi,
+    functionName: 'getNonce',
+    args: [account, nonceKey(validator)],
   })
-  // The first passkey is not in the proven index: log-in finds its account by the address derivation.
-  expect(holders).toEqual([])
+  expect(nonce).toBe((nonceKey(validator) << 64n) | 1n)
   expect(
     await chain.readContract({
       address: validator,

@@ -188,9 +188,7 @@ describe('SsoAccount on chain', () => {
     // login on a new device: the first passkey's account is the factory's address for it, not in the proven
     // index (which only lists accounts a passkey joined with a proof); its key comes from the events
     const { webAuthnValidator } = contracts
-    expect(
-      await findPasskeyAccounts({ client, webAuthnValidator, credentialId: passkey.credential.id }),
-    ).toEqual([])
+    expect(await findPasskeyAccounts({ client, webAuthnValidator, passkey: passkey.credential })).toEqual([])
     expect(
       await getPasskey({
         client,
@@ -204,8 +202,9 @@ describe('SsoAccount on chain', () => {
       rpId: 'localhost',
       origin: 'http://localhost:3002',
     })
-    const unknown = createTestPasskey().credential.id
-    expect(await findPasskeyAccounts({ client, webAuthnValidator, credentialId: unknown })).toEqual([])
+    const unknownPasskey = createTestPasskey().credential
+    const unknown = unknownPasskey.id
+    expect(await findPasskeyAccounts({ client, webAuthnValidator, passkey: unknownPasskey })).toEqual([])
     expect(
       await getPasskey({ client, webAuthnValidator, account: account.address, credentialId: unknown }),
     ).toBe(undefined)

@@ -48,11 +48,10 @@ import {
 } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { checkUserOperation, type Erc7562Check, type Erc7562Violation, formatViolations } from './Erc7562.js'
+import { checkUserOperation, type Erc7562Check, formatViolations } from './Erc7562.js'
 import { anvilKeys, type Stack, startStack } from './Stack.js'
 
 type Call = { to: Address; value?: bigint; data?: Hex }
-type Expected = Omit<Erc7562Violation, 'description'>
 const credentialIdOf = (passkey: TestPasskey): Hex => bytesToHex(base64UrlToBytes(passkey.credential.id))
 /** WebAuthnValidator `_commitments[keccak256(credentialId)][account]` (slot 0): associated with the account. */
 const commitmentSlot = (passkey: TestPasskey, account: Address) =>

@@ -36,6 +36,26 @@ export const webAuthnValidatorAbi = [
         "name": "credentialId",
         "type": "bytes",
         "internalType": "bytes"
+      },
+      {
+        "name": "x",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "y",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "rpId",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "origin",
+        "type": "string",
+        "internalType": "string"
       }
     ],
     "outputs": [
@@ -332,6 +352,11 @@ export const webAuthnValidatorAbi = [
         "name": "account",
         "type": "address",
         "internalType": "address"
+      },
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
       }
     ],
     "outputs": [
@@ -339,6 +364,30 @@ export const webAuthnValidatorAbi = [
         "name": "",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "registrationNonce",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"

@@ -4,18 +4,18 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
+    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xf6f799c9e188Ebf46FbcD3dE92853664449AbA97",
+    "ssoAccount": "0xf9d801A3492616636de709ce2C3EC48cC2649E6f",
+    "accountFactory": "0x9cc6B4F1bd65A02dfE69D18acC50114F96d9AB64",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
+    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xf6f799c9e188Ebf46FbcD3dE92853664449AbA97",
+    "ssoAccount": "0xf9d801A3492616636de709ce2C3EC48cC2649E6f",
+    "accountFactory": "0x9cc6B4F1bd65A02dfE69D18acC50114F96d9AB64",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -24,7 +24,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xf502ce2fead5f07213db90fdf5e23d200e93826548243c7bc072b81f499903ff"
+    "initCodeHash": "0xd4e0626ded5d6657b52ddc5309cd8781abf700b054b077741ae4e42d10cb5be2"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -32,11 +32,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xc8637c93107e2acb38a14f4ac62b2bb95a080701fb549385f57f638c46c0c26a"
+    "initCodeHash": "0xbd3862d8735d69780e4eec34ab965c25e855e6c8e8eda09b8b0816033d5be663"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x19c19b56ef387a13d7d706c4d24db8ac42cf704c7fa55cccc674b80385568263"
+    "initCodeHash": "0x4999f4ee344efa313fc3910b2f4b056ac7abf5b968a88c6ff34c7267a9039034"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
