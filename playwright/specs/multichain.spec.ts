@@ -16,7 +16,7 @@ import { publicClient, type StackChain, testClient } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
- * Multi-chain (DESIGN.md §2, §5): the same account address on every chain, the demo switching chains without
+ * Multi-chain (docs/architecture.md, sections 2 and 4): the same account address on every chain, the demo switching chains without
  * a popup, the first transaction on the second chain deploying the account there, and signatures bound to the
  * chain they were made for.
  */

@@ -258,7 +258,7 @@ test('error: closing the popup mid-request gives the demo a 4001 within a second
   await expect(page.getByTestId('error')).toContainText('4001', { timeout: 5_000 })
   const elapsed = Date.now() - closedAt
   test.info().annotations.push({ type: 'close -> 4001 (ms)', description: String(elapsed) })
-  // DESIGN.md §4: within a second (plus the test's own polling).
+  // docs/architecture.md, section 4: within a second (plus the test's own polling).
   expect(elapsed).toBeLessThan(1_500)
   expect(page.isClosed()).toBe(false)
 })
