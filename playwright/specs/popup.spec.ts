@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test'
 import { nonceKey } from '@sso/client/account'
 import { webAuthnValidatorAbi } from '@sso/contracts-abi'
-import { type Address, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
+import { type Address, formatEther, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
 import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
@@ -154,6 +154,40 @@ test('behavior: send ETH through the popup moves the balance on chain', async ({
   expect(left).toBeLessThanOrEqual(parseEther('1') - parseEther('0.0123'))
   // The demo shows the new balance.
   await expect(page.getByTestId('balance')).toContainText(/0\.98/)
+})
+
+test('error: sending more ETH than the account holds is refused before the passkey, saying how much is missing', async ({
+  stack,
+  chain,
+}) => {
+  const to = privateKeyToAccount(generatePrivateKey()).address
+  const balance = await chain.getBalance({ address: account })
+  const assertions = device.passkeys.events.filter((e) => e.kind === 'asserted').length
+  await fillSend(page, to, '5')
+  const popup = await clickForPopup(device, page, 'send-eth')
+  await expectRequest(popup, stack, 'eth_sendTransaction')
+  await popup.getByTestId('approve').click()
+  const deposit = await chain.readContract({
+    address: stack.contracts.entryPoint!,
+    abi: entryPoint08Abi,
+    functionName: 'balanceOf',
+    args: [account],
+  })
+  // Amounts in the message are rounded up to 6 decimals.
+  const up = (wei: bigint) => formatEther(((wei + 10n ** 12n - 1n) / 10n ** 12n) * 10n ** 12n)
+  await expect(popup.getByTestId('request-error-message')).toHaveText(
+    `The account can’t pay for this: it needs 5 ETH to send, and holds ${up(balance)} ETH` +
+      `${deposit > 0n ? ` plus a ${up(deposit)} ETH EntryPoint deposit` : ''}. ` +
+      `Add at least ${up(parseEther('5') - balance)} ETH to ${account}, then try again. Nothing was signed.`,
+  )
+  await expect(popup.getByTestId('request-error')).toContainText('-32003')
+  // No passkey was asked and nothing moved.
+  expect(device.passkeys.events.filter((e) => e.kind === 'asserted')).toHaveLength(assertions)
+  await popup.getByTestId('report-error').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('error')).toContainText('-32003')
+  expect(await chain.getBalance({ address: to })).toBe(0n)
+  expect(await chain.getBalance({ address: account })).toBe(balance)
 })
 
 // The demo's batch: 0.0001 ETH to each of these, atomically.

@@ -12,16 +12,18 @@ import {
   webAuthnValidatorAbi,
 } from '@sso/client/account'
 import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
-import { type Address, type Hex, http, isAddressEqual } from 'viem'
+import { type Address, formatEther, type Hex, http, isAddressEqual } from 'viem'
 import {
   createPaymasterClient,
   entryPoint08Abi,
   entryPoint08Address,
+  formatUserOperationRequest,
   type PaymasterClient,
 } from 'viem/account-abstraction'
 import { getBundlerClient, getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { type Passkey, relyingParty, type SignedChallenge, signChallenge, verifyAssertion } from './passkey'
+import { decodeRevert, revertDataOf } from './revert'
 
 /** The logged-in account as kept in localStorage. */
 export type StoredAccount = { address: Address; passkey: Passkey }
@@ -29,12 +31,15 @@ export type StoredAccount = { address: Address; passkey: Passkey }
 /** Thrown when an account operation fails for a reason the user should read. */
 export class AccountError extends Error {
   override name = 'AccountError'
+  /** Details for the dapp (the RPC error's `data`). */
+  readonly data: unknown
   constructor(
     message: string,
     readonly code: number = -32603,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; data?: unknown } = {},
   ) {
-    super(message, options)
+    super(message, { cause: options.cause })
+    this.data = options.data
   }
 }
 
@@ -93,21 +98,91 @@ function paymasterOf(payer: GasPayer): PaymasterClient | undefined {
 
 export type Call = { to: Address; data?: Hex | undefined; value?: bigint | undefined }
 
-/** Signs (passkey) and sends one user operation with `calls`; resolves with its hash once the bundler took it. */
+/** ETH amounts in messages: rounded up to 6 decimals (a missing amount is never understated). */
+function eth(wei: bigint): string {
+  const unit = 10n ** 12n
+  return formatEther(((wei + unit - 1n) / unit) * unit)
+}
+
+/**
+ * Signs (passkey) and sends one user operation with `calls`; resolves with its hash once the bundler took it.
+ * Before the passkey is asked, the operation is simulated and checked: calls that would revert fail with the
+ * decoded reason (-32003, `data.revert`), and an account that can't pay the value it sends or (unless sponsored)
+ * the most the gas can cost fails with how much is missing (-32003, `data.missing`). Nothing is signed then.
+ */
 export async function sendCalls(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   calls: readonly Call[]
   payer: GasPayer
+  /** Called when the passkey is about to be asked (after every check passed). */
+  onSign?: (() => void) | undefined
 }): Promise<Hex> {
   const { chain, account, calls, payer } = parameters
+  const client = getPublicClient(chain)
   const bundler = getBundlerClient(chain)
   const paymaster = paymasterOf(payer)
+  const entryPoint = account.entryPoint.address
+  const value = calls.reduce((sum, c) => sum + (c.value ?? 0n), 0n)
+  const [balance, deposit] = await Promise.all([
+    client.getBalance({ address: account.address }),
+    client.readContract({
+      address: entryPoint,
+      abi: entryPoint08Abi,
+      functionName: 'balanceOf',
+      args: [account.address],
+    }),
+  ])
+  const cannotPay = (needed: bigint, what: string) =>
+    new AccountError(
+      `The account can’t pay for this: it needs ${what}, and holds ${eth(balance)} ETH` +
+        `${deposit > 0n ? ` plus a ${eth(deposit)} ETH EntryPoint deposit` : ''}. ` +
+        `Add at least ${eth(needed - balance)} ETH to ${account.address}, then try again. Nothing was signed.`,
+      -32003,
+      { data: { reason: 'insufficient-funds', missing: `0x${(needed - balance).toString(16)}` } },
+    )
+  if (value > balance) throw cannotPay(value, `${eth(value)} ETH to send`)
+
+  let prepared: Awaited<ReturnType<typeof bundler.prepareUserOperation>>
   try {
-    return await bundler.sendUserOperation({
+    prepared = await bundler.prepareUserOperation({
       account,
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
       ...(paymaster ? { paymaster } : {}),
+      // Self-paid: estimate as if the account could pay, so that the check below can say how much is missing.
+      ...(paymaster ? {} : { stateOverride: [{ address: account.address, balance: value + 10n ** 24n }] }),
+    })
+  } catch (error) {
+    const data = revertDataOf(error)
+    if (data !== undefined) {
+      const revert = decodeRevert(data)
+      throw new AccountError(`This transaction would fail: ${revert.text}. Nothing was signed.`, -32003, {
+        cause: error,
+        data: { reason: 'revert', revert },
+      })
+    }
+    throw asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
+  }
+  if (!paymaster) {
+    const gas =
+      BigInt(prepared.callGasLimit) +
+      BigInt(prepared.verificationGasLimit) +
+      BigInt(prepared.preVerificationGas)
+    const fee = gas * BigInt(prepared.maxFeePerGas)
+    const fromBalance = fee > deposit ? fee - deposit : 0n
+    if (value + fromBalance > balance)
+      throw cannotPay(
+        value + fromBalance,
+        `up to ${eth(fee)} ETH for gas${value > 0n ? ` and ${eth(value)} ETH to send` : ''}`,
+      )
+  }
+
+  parameters.onSign?.()
+  const signature = await account.signUserOperation(prepared)
+  try {
+    return await bundler.request({
+      method: 'eth_sendUserOperation',
+      params: [formatUserOperationRequest({ ...prepared, signature }), entryPoint],
     })
   } catch (error) {
     throw asAccountError(error, `Sending the user operation to ${chain.bundlerUrl} failed`)

@@ -17,7 +17,7 @@ export type PendingRequest = {
   /** What the approval is doing now, for display. */
   step: string
   /** The last failure, shown to the user; the request stays pending (retry, reject or report it). */
-  error: { code: number; message: string } | undefined
+  error: { code: number; message: string; data?: unknown } | undefined
 }
 
 // The messenger is not reactive state: one per popup window.
@@ -25,9 +25,13 @@ let messenger: PopupMessenger | undefined
 
 const knownCapabilities = new Set(['paymasterService', 'atomic'])
 
-function errorOf(error: unknown): { code: number; message: string } {
+function errorOf(error: unknown): { code: number; message: string; data?: unknown } {
   const serialized = Errors.serializeError(error)
-  return { code: serialized.code, message: serialized.message }
+  return {
+    code: serialized.code,
+    message: serialized.message,
+    ...(serialized.data !== undefined ? { data: serialized.data } : {}),
+  }
 }
 
 function hexToBigInt(value: Hex | undefined): bigint {
@@ -308,12 +312,15 @@ export const useRequestsStore = defineStore('requests', {
           case 'wallet_sendCalls': {
             // `chain` is the request's chain, the one on screen; `check` made sure the params name no other.
             const account = await accountStore.smartAccount(chain)
-            entry.step = 'Waiting for your passkey…'
+            entry.step = 'Checking the transaction…'
             const hash = await sendCalls({
               chain,
               account,
               calls: callsOf(request),
               payer: gasPayer(chain, capabilitiesOf(request)),
+              onSign: () => {
+                entry.step = 'Waiting for your passkey…'
+              },
             })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'

@@ -1,0 +1,105 @@
+import { beforeEach, expect, test, vi } from 'vitest'
+import { AccountError, sendCalls } from './account'
+import type { SsoChainConfig } from './config'
+
+// The chain and the bundler are faked (this is the popup's own logic: what it checks before the passkey).
+const state = { balance: 0n, deposit: 0n, prepareError: undefined as unknown }
+const sent: unknown[] = []
+vi.mock('./chains', () => ({
+  getPublicClient: () => ({
+    getBalance: async () => state.balance,
+    readContract: async () => state.deposit,
+  }),
+  getBundlerClient: () => ({
+    prepareUserOperation: async () => {
+      if (state.prepareError) throw state.prepareError
+      return {
+        callGasLimit: 50_000n,
+        verificationGasLimit: 100_000n,
+        preVerificationGas: 50_000n,
+        maxFeePerGas: 10n ** 9n, // 200,000 gas x 1 gwei = 0.0002 ETH at most
+        maxPriorityFeePerGas: 10n ** 9n,
+        sender: account.address,
+        nonce: 0n,
+        callData: '0x',
+      }
+    },
+    request: async (request: unknown) => {
+      sent.push(request)
+      return `0x${'ab'.repeat(32)}`
+    },
+  }),
+}))
+
+const signUserOperation = vi.fn(async () => '0x01' as const)
+const account = {
+  address: '0x1111111111111111111111111111111111111111',
+  entryPoint: { address: '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108' },
+  signUserOperation,
+} as const
+const chain = {
+  id: 31337,
+  name: 'Anvil',
+  bundlerUrl: 'http://127.0.0.1:4337',
+  contracts: {},
+} as SsoChainConfig
+const send = (value: bigint, payer: Parameters<typeof sendCalls>[0]['payer'] = { kind: 'account' }) =>
+  sendCalls({ chain, account: account as never, calls: [{ to: account.address, value }], payer })
+
+beforeEach(() => {
+  state.balance = 0n
+  state.deposit = 0n
+  state.prepareError = undefined
+  sent.length = 0
+  signUserOperation.mockClear()
+})
+
+test('error: sending more ETH than the account holds says how much is missing; no passkey asked, nothing sent', async () => {
+  state.balance = 10n ** 15n // 0.001 ETH
+  const error = await send(5n * 10n ** 18n, { kind: 'sponsor', address: account.address }).catch((e) => e)
+  expect(error).toBeInstanceOf(AccountError)
+  expect(error).toMatchObject({
+    code: -32003,
+    message: `The account can’t pay for this: it needs 5 ETH to send, and holds 0.001 ETH. Add at least 4.999 ETH to ${account.address}, then try again. Nothing was signed.`,
+    data: { reason: 'insufficient-funds', missing: `0x${(5n * 10n ** 18n - 10n ** 15n).toString(16)}` },
+  })
+  expect(signUserOperation).not.toHaveBeenCalled()
+  expect(sent).toEqual([])
+})
+
+test('error: a self-paid operation the account cannot fund counts the gas, net of its EntryPoint deposit', async () => {
+  state.balance = 10n ** 14n // 0.0001 ETH
+  state.deposit = 5n * 10n ** 13n // 0.00005 ETH
+  const error = await send(0n).catch((e) => e)
+  expect(error).toMatchObject({
+    code: -32003,
+    message: `The account can’t pay for this: it needs up to 0.0002 ETH for gas, and holds 0.0001 ETH plus a 0.00005 ETH EntryPoint deposit. Add at least 0.00005 ETH to ${account.address}, then try again. Nothing was signed.`,
+  })
+  expect(signUserOperation).not.toHaveBeenCalled()
+})
+
+test('error: a call that would revert is refused with its decoded reason before the passkey', async () => {
+  state.balance = 10n ** 18n
+  state.prepareError = Object.assign(new Error('Execution reverted'), {
+    details: 'UserOperation reverted during simulation with reason: 0x',
+  })
+  const error = await send(1n).catch((e) => e)
+  expect(error).toMatchObject({
+    code: -32003,
+    message: 'This transaction would fail: it reverted without a reason. Nothing was signed.',
+    data: { reason: 'revert', revert: { name: undefined, data: '0x' } },
+  })
+  expect(signUserOperation).not.toHaveBeenCalled()
+})
+
+test('behavior: a payable operation is signed once and sent as prepared', async () => {
+  state.balance = 10n ** 18n
+  expect(await send(10n ** 17n)).toBe(`0x${'ab'.repeat(32)}`)
+  expect(signUserOperation).toHaveBeenCalledTimes(1)
+  expect(sent).toMatchObject([
+    {
+      method: 'eth_sendUserOperation',
+      params: [{ sender: account.address, signature: '0x01' }, account.entryPoint.address],
+    },
+  ])
+})
