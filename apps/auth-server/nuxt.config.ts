@@ -11,6 +11,7 @@ export default defineNuxtConfig({
       title: 'SSO',
       htmlAttrs: { lang: 'en' },
       meta: [{ name: 'viewport', content: 'width=device-width, initial-scale=1' }],
+      link: [{ rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
     },
   },
   css: ['~/assets/main.css'],

@@ -122,3 +122,24 @@ test.describe('stack', () => {
       .toBeGreaterThanOrEqual(target)
   })
 })
+
+test('behavior: the auth server has a favicon and a branded not-found page that leads home', async ({
+  page,
+  stack,
+}) => {
+  const favicon = await page.request.get(`${stack.authServerUrl}/favicon.svg`)
+  expect(favicon.status()).toBe(200)
+  expect(favicon.headers()['content-type']).toMatch(/^image\/svg\+xml/)
+  await page.setViewportSize({ width: 360, height: 640 })
+  await page.goto(`${stack.authServerUrl}/no-such-page`)
+  await expect(page.locator('link[rel="icon"]')).toHaveAttribute('href', '/favicon.svg')
+  await expect(page.getByTestId('error-title')).toHaveText('Page not found')
+  await expect(page.getByTestId('error-path')).toHaveText('There is nothing at /no-such-page.')
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+  ).toBe(true)
+  await page.screenshot({ path: test.info().outputPath('not-found-360.png') })
+  await page.getByTestId('error-home').click()
+  await expect(page).toHaveURL(`${stack.authServerUrl}/`)
+  await expect(page.getByTestId('chain-id')).toHaveText(/\d+/)
+})
