@@ -6,7 +6,8 @@ import {GuardianTest} from "../GuardianExecutor/GuardianTest.sol";
 
 /// @notice Approximate transaction gas of the recovery flow, as plain transactions (a guardian EOA calls the
 /// executor; anyone finalizes): tx gas ≈ 21,000 + calldata + execution measured from a fresh test transaction, minus
-/// the cold access to the executor (the transaction's target is warm in a real transaction). The devnet bench
+/// the cold access to the executor (the transaction's target is warm in a real transaction); storage the flow's
+/// earlier steps touched is cooled first. The devnet bench
 /// (`pnpm bench:gas`, recovery rows) measures the same calls on anvil.
 contract GuardianExecutorGasTest is GuardianTest {
     uint256 internal constant WARM_IN_REAL_TX = 2600;
@@ -24,6 +25,11 @@ contract GuardianExecutorGasTest is GuardianTest {
     }
 
     function _tx(address from, bytes memory data) internal returns (uint256 txGas) {
+        // Earlier steps of the flow ran in this same test transaction: make their accesses cold again.
+        vm.cool(address(executor));
+        vm.cool(address(validator));
+        vm.cool(address(sessions));
+        vm.cool(address(account));
         vm.prank(from);
         uint256 before = gasleft();
         (bool ok,) = address(executor).call(data);
@@ -47,8 +53,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(alice, abi.encodeCall(executor.startRecovery, (address(account), proposal)));
         vm.assertEq(executor.recoveryState(address(account)).id, id);
         emit log_named_uint("start (propose) recovery, guardian EOA tx, approx. tx gas", gas);
-        // 117,480 measured (via-IR) + ~3%.
-        vm.assertLe(gas, 121_000, "start regressed");
+        // 115,480 measured (via-IR) + ~3%.
+        vm.assertLe(gas, 119_000, "start regressed");
     }
 
     function test_gas_approveRecovery_schedules() public {
@@ -56,8 +62,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(bob, abi.encodeCall(executor.approveRecovery, (address(account), id)));
         vm.assertEq(uint256(status()), uint256(IGuardianExecutor.RecoveryStatus.Delayed));
         emit log_named_uint("approve recovery (reaches 2-of-3, schedules), guardian EOA tx, approx. tx gas", gas);
-        // 33,561 measured + ~3%.
-        vm.assertLe(gas, 34_600, "approve regressed");
+        // 42,361 measured + ~3%.
+        vm.assertLe(gas, 43_700, "approve regressed");
     }
 
     function test_gas_approveRecoveryWithSignatures_twoGuardians() public {
@@ -82,8 +88,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(makeAddr("anyone"), abi.encodeCall(executor.finalizeRecovery, (address(account), proposal)));
         vm.assertEq(validator.passkeyCount(address(account)), 2);
         emit log_named_uint("finalize recovery (add passkey), approx. tx gas", gas);
-        // 167,237 measured + ~3%: mostly the validator's fresh slots (commitment, passkey count, proven index).
-        vm.assertLe(gas, 172_300, "finalize regressed");
+        // 176,837 measured + ~3%: mostly the validator's fresh slots (commitment, passkey count, proven index).
+        vm.assertLe(gas, 182_200, "finalize regressed");
     }
 
     function test_gas_finalizeRecovery_removeOneAndRevokeSessions() public {
@@ -99,7 +105,7 @@ contract GuardianExecutorGasTest is GuardianTest {
         emit log_named_uint(
             "finalize recovery (add, remove the lost passkey, revoke all sessions), approx. tx gas", gas
         );
-        // 218,816 measured + ~3%.
-        vm.assertLe(gas, 225_400, "finalize with options regressed");
+        // 228,416 measured + ~3%.
+        vm.assertLe(gas, 235_300, "finalize with options regressed");
     }
 }
