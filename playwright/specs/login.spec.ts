@@ -214,7 +214,57 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
       address: validator,
       abi: webAuthnValidatorAbi,
       functionName: 'accountsOf',
-      args: [credentialHex(credential)],
+      args: [credentialHex(credential), key.x, key.y, rpId, origin],
+    }),
+  ).toEqual([])
+
+  // 3. Twenty contracts register the victim's credential id under the attacker's own key, each with a valid proof
+  //    of possession by that key: the passkey -> account index is keyed by the key, so the victim's stays empty.
+  for (let i = 0; i < 20; i++) {
+    const junk = `0x${(0xbad1000 + i).toString(16).padStart(40, '0')}` as Address
+    const proof = encodeWebAuthnSignature({
+      credential: {
+        id: Buffer.from(credential.credentialId, 'base64').toString('base64url'),
+        publicKey: attackerKey,
+      },
+      assertion: await attackerPasskey.sign(
+        registrationChallenge({
+          webAuthnValidator: validator,
+          account: junk,
+          credentialId: Buffer.from(credential.credentialId, 'base64').toString('base64url'),
+        }),
+      ),
+    })
+    const receipt = await impersonated(
+      junk,
+      validator,
+      encodeFunctionData({
+        abi: parseAbi(['function onInstall(bytes)']),
+        functionName: 'onInstall',
+        args: [
+          encodeAbiParameters(
+            [
+              { type: 'bytes' },
+              { type: 'bytes32' },
+              { type: 'bytes32' },
+              { type: 'string' },
+              { type: 'string' },
+              { type: 'bytes' },
+            ],
+            [credentialHex(credential), attackerKey.x, attackerKey.y, rpId, origin, proof],
+          ),
+        ],
+      }),
+    )
+    // The attacker's own list is full after 16: its 17th registration is refused (TooManyAccounts).
+    expect(receipt.status).toBe(i < 16 ? 'success' : 'reverted')
+  }
+  expect(
+    await chain.readContract({
+      address: validator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'accountsOf',
+      args: [credentialHex(credential), key.x, key.y, rpId, origin],
     }),
   ).toEqual([])
 
@@ -268,7 +318,11 @@ test('behavior: a passkey added with its proof to a second account of the user: 
     credential: { id: Buffer.from(credential.credentialId, 'base64').toString('base64url'), publicKey: key },
     assertion: assertWith(
       credential,
-      registrationChallenge({ webAuthnValidator: validator, account: second }),
+      registrationChallenge({
+        webAuthnValidator: validator,
+        account: second,
+        credentialId: Buffer.from(credential.credentialId, 'base64').toString('base64url'),
+      }),
     ),
   })
   await anvil.impersonateAccount({ address: second })
@@ -307,6 +361,84 @@ test('behavior: a passkey added with its proof to a second account of the user: 
     await popup.getByTestId(`choose-${second}`).click()
     await expectClosed(popup)
     expect(await readAddress(page)).toBe(second)
+  } finally {
+    await device.context.close()
+  }
+})
+
+test('behavior: once the passkey has left every account, log-in says so and connects nothing (not the other recovered keyâ€™s empty address)', async ({
+  browser,
+  stack,
+  chain,
+  anvil,
+}) => {
+  const validator = stack.contracts.webAuthnValidator!
+  const factory = stack.contracts.accountFactory!
+  const asAccount = async (from: Address, data: Hex) => {
+    await anvil.impersonateAccount({ address: from })
+    await anvil.setBalance({ address: from, value: parseEther('1') })
+    const hash = await anvil.request({
+      method: 'eth_sendTransaction',
+      params: [{ from, to: validator, data, gas: '0x1e8480' }],
+    } as never)
+    await anvil.stopImpersonatingAccount({ address: from })
+    return chain.waitForTransactionReceipt({ hash: hash as Hex })
+  }
+  // The victim's account takes another passkey (with its proof) and drops the synced one; so does the second
+  // account of the previous story. The synced passkey now opens no account.
+  const replacement = createTestPasskey({ origin })
+  const { x, y } = replacement.credential.publicKey
+  const proof = encodeWebAuthnSignature({
+    credential: replacement.credential,
+    assertion: await replacement.sign(
+      registrationChallenge({
+        webAuthnValidator: validator,
+        account: victim,
+        credentialId: replacement.credential.id,
+      }),
+    ),
+  })
+  const replacementId = bytesToHex(Buffer.from(replacement.credential.id, 'base64url'))
+  const add = encodeFunctionData({
+    abi: webAuthnValidatorAbi,
+    functionName: 'addPasskey',
+    args: [replacementId, x, y, rpId, origin, proof],
+  })
+  expect((await asAccount(victim, add)).status).toBe('success')
+  const remove = encodeFunctionData({
+    abi: webAuthnValidatorAbi,
+    functionName: 'removePasskey',
+    args: [credentialHex(credential)],
+  })
+  expect((await asAccount(victim, remove)).status).toBe('success')
+  const joined = await chain.readContract({
+    address: validator,
+    abi: webAuthnValidatorAbi,
+    functionName: 'accountsOf',
+    args: [credentialHex(credential), key.x, key.y, rpId, origin],
+  })
+  for (const account of joined) expect((await asAccount(account, remove)).status).toBe('success')
+  expect(
+    await chain.readContract({
+      address: factory,
+      abi: accountFactoryAbi,
+      functionName: 'getAddress',
+      args: [credentialHex(credential), key.x, key.y, rpId, origin],
+    }),
+  ).toBe(victim)
+
+  const device = await newDevice(browser, synced)
+  try {
+    const page = await device.context.newPage()
+    const popup = await startLogIn(device, page, stack)
+    await expect(popup.getByTestId('request-error-message')).toHaveText(
+      /^No account on .+ holds this passkey\. Sign up first, or use the passkey of an existing account\.$/,
+    )
+    await expect(popup.getByTestId('account-chooser')).toHaveCount(0)
+    await popup.getByTestId('reject').click()
+    await expectClosed(popup)
+    await expect(page.getByTestId('error')).toContainText('4001')
+    await expect(page.getByTestId('address')).toHaveText('not connected')
   } finally {
     await device.context.close()
   }

@@ -1,6 +1,8 @@
 import type { Page } from '@playwright/test'
+import { nonceKey } from '@sso/client/account'
 import { webAuthnValidatorAbi } from '@sso/contracts-abi'
-import { type Address, bytesToHex, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
+import { type Address, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
+import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import {
@@ -15,6 +17,7 @@ import {
   signUp,
 } from '../fixtures/flows.js'
 import { startHostileOrigin } from '../fixtures/hostile.js'
+import { publicClient } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
@@ -42,11 +45,6 @@ function lastRequest(authOrigin: string, method: string) {
   const last = found.at(-1)
   if (!last) throw new Error(`the popup received no ${method} request`)
   return last.data as { id: string; method: string; params: unknown[]; chainId: number }
-}
-
-/** A CDP credential id (standard base64) as hex bytes. */
-function base64ToHex(base64: string): Hex {
-  return bytesToHex(Buffer.from(base64, 'base64'))
 }
 
 /** The (loaded) frame of `origin` inside `page`. */
@@ -83,15 +81,15 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   // Sign-up deployed the account and registered the passkey with the WebAuthnValidator.
   expect((await chain.getCode({ address: account }))?.length ?? 0).toBeGreaterThan(2)
   const validator = stack.contracts.webAuthnValidator!
-  const credentialId = base64ToHex(syncedPasskeys.list().at(-1)!.credentialId)
-  const holders = await chain.readContract({
-    address: validator,
-    abi: webAuthnValidatorAbi,
-    functionName: 'accountsOf',
-    args: [credentialId],
+  // Deployed by a userOp the new passkey signed: its passkey nonce moved, which is what tells log-in on another
+  // device that this key (and not the other key recovered from an assertion) is the account's.
+  const nonce = await chain.readContract({
+    address: stack.contracts.entryPoint!,
+    abi: entryPoint08Abi,
+    functionName: 'getNonce',
+    args: [account, nonceKey(validator)],
   })
-  // The first passkey is not in the proven index: log-in finds its account by the address derivation.
-  expect(holders).toEqual([])
+  expect(nonce).toBe((nonceKey(validator) << 64n) | 1n)
   expect(
     await chain.readContract({
       address: validator,
@@ -405,6 +403,121 @@ test('error: malformed and unknown requests from the dapp get -32602 / -32601 an
   expect(
     await chain.verifyMessage({ address: account, message: { raw: pending.params[0] as Hex }, signature }),
   ).toBe(true)
+})
+
+test('error: a raw wallet_sendCalls naming two chains gets -32602, is never shown, and sends nothing', async ({
+  stack,
+}) => {
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  const second = stack.chains.find((c) => c.id !== stack.chainId)
+  if (!second) throw new Error('the stack has no second chain (startStack({ secondChain: true }))')
+  const recipient = privateKeyToAccount(generatePrivateKey()).address
+  // Both chains are configured in the popup: before the fix it showed the envelope's chain (31337) and built the
+  // userOp for params[0].chainId (31338). Watch both chains for any effect.
+  const clients = [publicClient(stack), publicClient(stack, second)]
+  const onChain = () =>
+    Promise.all(
+      clients.flatMap((client) => [
+        client.readContract({
+          address: stack.contracts.entryPoint!,
+          abi: entryPoint08Abi,
+          functionName: 'getNonce',
+          args: [account, nonceKey(stack.contracts.webAuthnValidator!)],
+        }),
+        client.getBalance({ address: account }),
+        client.getBalance({ address: recipient }),
+      ]),
+    )
+  const before = await onChain()
+
+  // The dapp page opens the popup itself (a real click, the SDK's URL) and posts raw messages into it, bypassing the
+  // SDK's own checks: the popup must not trust the client.
+  await page.evaluate(
+    (url) => {
+      const button = document.createElement('button')
+      button.id = 'raw-popup'
+      button.textContent = 'raw'
+      button.onclick = () => {
+        ;(window as unknown as { raw: Window | null }).raw = window.open(url, 'sso-raw', 'popup')
+      }
+      document.body.append(button)
+    },
+    `${auth}/confirm?origin=${encodeURIComponent(dapp)}`,
+  )
+  const opened = page.waitForEvent('popup')
+  await page.locator('#raw-popup').click()
+  const popup = await opened
+  await device.passkeys.ready(popup)
+  await expect(popup.getByTestId('waiting')).toBeVisible()
+  await expect
+    .poll(() =>
+      device.messages.receivedAt(dapp, auth).some((m) => (m.data as { type?: string }).type === 'ready'),
+    )
+    .toBe(true)
+
+  const post = (message: unknown) =>
+    page.evaluate(
+      ({ message, auth }) => (window as unknown as { raw: Window }).raw.postMessage(message, auth),
+      { message, auth },
+    )
+  const batch = (chainId: number) => ({
+    version: '2.0.0',
+    chainId: `0x${chainId.toString(16)}`,
+    from: account,
+    atomicRequired: true,
+    calls: [{ to: recipient, value: '0x2386f26fc10000' }], // 0.01 ETH
+  })
+  await post({
+    id: 'two-chains',
+    method: 'wallet_sendCalls',
+    params: [batch(second.id)],
+    chainId: stack.chainId,
+  })
+
+  const message = `Conflicting chains in the request: request.chainId is ${stack.chainId} but params[0].chainId is 0x${second.id.toString(16)} (${second.id}).`
+  await expect
+    .poll(() => answerTo(dapp, 'two-chains'))
+    .toEqual({
+      id: 'two-chains',
+      error: {
+        code: -32602,
+        message,
+        data: {
+          reason: 'conflicting_params',
+          what: 'chains',
+          fields: [
+            { field: 'request.chainId', value: String(stack.chainId) },
+            { field: 'params[0].chainId', value: `0x${second.id.toString(16)} (${second.id})` },
+          ],
+        },
+      },
+    })
+  // Nothing was shown for approval: the popup answered at once and has nothing left to show.
+  await expect(popup.getByTestId('done')).toBeVisible()
+  await expect(popup.getByTestId('approve')).toHaveCount(0)
+  await expect(popup.getByTestId('tx-call')).toHaveCount(0)
+  await expect(popup.getByTestId('request-method')).toHaveCount(0)
+
+  // The same batch stating one chain is shown for that chain, with what would be executed; the user rejects it.
+  await post({ id: 'one-chain', method: 'wallet_sendCalls', params: [batch(second.id)], chainId: second.id })
+  await expect(popup.getByTestId('request-method')).toHaveText('wallet_sendCalls')
+  await expect(popup.getByTestId('request-chain')).toContainText(`(${second.id})`)
+  await expect(popup.getByTestId('tx-chain')).toContainText(`(${second.id})`)
+  await expect(popup.getByTestId('tx-from')).toHaveText(new RegExp(`^${account}$`, 'i'))
+  await expect(popup.getByTestId('tx-target')).toHaveText(new RegExp(`^${recipient}$`, 'i'))
+  await expect(popup.getByTestId('tx-value')).toContainText('0.01 ETH (10000000000000000 wei)')
+  await expect(popup.getByTestId('tx-data')).toHaveText('none')
+  await popup.getByTestId('reject').click()
+  await expect
+    .poll(() => (answerTo(dapp, 'one-chain') as { error?: { code: number } })?.error?.code)
+    .toBe(4001)
+  await popup.close()
+
+  // Nothing reached either chain: same nonces and balances (given time for a userOp to be bundled).
+  await page.waitForTimeout(2_000)
+  expect(await onChain()).toEqual(before)
+  expect(device.messages.all.filter((m) => m.direction === 'posted' && m.origin === '*')).toEqual([])
 })
 
 test('behavior: the popup names the real requester, not the origin its URL claims', async ({ stack }) => {

@@ -16,17 +16,24 @@ import {
   validateSessionSpec,
 } from '@sso/client/session'
 import { createTestPasskey } from '@sso/client/testing'
+import { sessionKeyValidatorAbi as generatedSessionAbi } from '@sso/contracts-abi'
 import {
   type Address,
   createWalletClient,
+  decodeErrorResult,
   encodeFunctionData,
   erc20Abi,
   type Hex,
   http,
   parseEther,
   parseUnits,
+  toFunctionSelector,
 } from 'viem'
-import { createBundlerClient, type PaymasterClient } from 'viem/account-abstraction'
+import {
+  createBundlerClient,
+  type PaymasterClient,
+  UserOperationExecutionError,
+} from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
@@ -56,6 +63,28 @@ const sessionKeyValidatorAbi = [
     outputs: [{ type: 'uint8' }],
   },
 ] as const
+
+/**
+ * How the bundler refused a session userOp: a viem `UserOperationExecutionError` whose message carries the
+ * EntryPoint's "AA23 reverted" and the SessionKeyValidator custom error that names the broken rule (decoded).
+ */
+async function refusal(sending: Promise<unknown>): Promise<{ errorName: string; args: readonly unknown[] }> {
+  const error = await sending.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(UserOperationExecutionError)
+  const message = (error as UserOperationExecutionError).message
+  expect(message).toMatch(/AA23 reverted/)
+  const errors = generatedSessionAbi.filter((item) => item.type === 'error')
+  const data = errors
+    .map((item) => toFunctionSelector(`${item.name}(${item.inputs.map((input) => input.type).join(',')})`))
+    .map((selector) => message.match(new RegExp(`${selector}[0-9a-fA-F]*`))?.[0])
+    .find((found) => found !== undefined)
+  expect(data, message).toMatch(/^0x[0-9a-fA-F]{8}/)
+  const decoded = decodeErrorResult({ abi: generatedSessionAbi, data: data as Hex })
+  return { errorName: decoded.errorName, args: decoded.args ?? [] }
+}
 
 let device: Device
 let page: Page
@@ -175,7 +204,8 @@ test('behavior: the popup summarises the session and creates it with the passkey
     .requestsAt(auth)
     .filter((m) => m.data.method === 'wallet_grantPermissions')
     .at(-1)
-  expect(request).toBeDefined()
+  // It came from the demo (browser-given origin), through the popup's opener.
+  expect(request).toMatchObject({ origin: new URL(stack.demoUrl).origin, source: 'opener' })
   const params = (request!.data as unknown as { params: [{ spec: { signer: Hex } }] }).params
   expect(params[0].spec.signer).toMatch(/^0x[0-9a-f]{128}$/)
   const everything = JSON.stringify(device.messages.all.map((m) => m.data))
@@ -576,19 +606,15 @@ test('behavior: a Node session (secp256k1 key) sends through the same contracts;
   // Over the limit: the local check names the rule, and the contract refuses the same userOp.
   const over = [{ to: friend, value: parseEther('0.01') }]
   expect(checkSessionCalls(spec, over, { account: owner.address, state })?.rule).toBe('value-limit-exceeded')
-  const overError = await bundler.sendUserOperation({ account: session, calls: over }).catch((e: Error) => e)
-  expect(overError).toMatchObject({
-    name: 'UserOperationExecutionError',
-    message: expect.stringContaining('The `validateUserOp` function on the Smart Account reverted.'),
+  expect(await refusal(bundler.sendUserOperation({ account: session, calls: over }))).toEqual({
+    errorName: 'TransferValueLimitExceeded',
+    args: [friend, parseEther('0.01'), parseEther('0.005')],
   })
   // Another target: no policy, locally and on chain.
   const other = [{ to: shop, value: 1n }]
   expect(checkSessionCalls(spec, other, { account: owner.address, state })?.rule).toBe('no-transfer-policy')
-  const otherError = await bundler
-    .sendUserOperation({ account: session, calls: other })
-    .catch((e: Error) => e)
-  expect(otherError).toMatchObject({
-    name: 'UserOperationExecutionError',
-    message: expect.stringContaining('The `validateUserOp` function on the Smart Account reverted.'),
+  expect(await refusal(bundler.sendUserOperation({ account: session, calls: other }))).toEqual({
+    errorName: 'NoTransferPolicy',
+    args: [shop],
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import {
   BaseError,
+  ConflictingParamsError,
   deserializeError,
   InternalError,
   InvalidParamsError,
@@ -60,5 +61,27 @@ describe('Errors', () => {
     const timeout = new TimeoutError(1000)
     expect(timeout.shortMessage).toMatch(/1000 ms/)
     expect(timeout.data).toEqual({ reason: 'timeout', timeout: 1000 })
+  })
+
+  test('error: a ConflictingParamsError crosses postMessage with its class, code, message and fields', () => {
+    const original = new ConflictingParamsError(
+      'chains',
+      { field: 'request.chainId', value: '31337' },
+      { field: 'params[0].chainId', value: '0x7a6a (31338)' },
+    )
+    const message =
+      'Conflicting chains in the request: request.chainId is 31337 but params[0].chainId is 0x7a6a (31338).'
+    expect(original.shortMessage).toBe(message)
+    const rebuilt = deserializeError(structuredClone(serializeError(original)))
+    expect(rebuilt).toBeInstanceOf(ConflictingParamsError)
+    expect(rebuilt).toBeInstanceOf(InvalidParamsError)
+    expect(rebuilt.code).toBe(-32602)
+    expect(rebuilt.shortMessage).toBe(message)
+    expect((rebuilt as ConflictingParamsError).fields).toEqual(original.fields)
+    // A message that does not match its fields stays a plain InvalidParamsError with the message it came with.
+    const forged = deserializeError({ ...serializeError(original), message: 'Everything is fine.' })
+    expect(forged).not.toBeInstanceOf(ConflictingParamsError)
+    expect(forged).toBeInstanceOf(InvalidParamsError)
+    expect(forged.shortMessage).toBe('Everything is fine.')
   })
 })

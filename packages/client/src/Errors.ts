@@ -170,6 +170,38 @@ export class InvalidParamsError extends RpcError {
     super(-32602, message, options)
   }
 }
+/** One side of a {@link ConflictingParamsError}: where a value was found in the request, and that value. */
+export type ConflictingField = { field: string; value: string }
+
+/**
+ * -32602: the request states the same thing twice (its chain, its account, its calldata) with two different
+ * values, e.g. a `wallet_sendCalls` whose `params[0].chainId` is not the chain of the request. Such a request is
+ * refused as a whole: the wallet would otherwise show one value and act on the other. `fields` names both places
+ * and their values (also in `data`, so the error survives `postMessage`).
+ *
+ * @example
+ * ```ts
+ * new ConflictingParamsError('chains', { field: 'request.chainId', value: '31337' }, {
+ *   field: 'params[0].chainId', value: '0x7a6a (31338)' })
+ * // "Conflicting chains in the request: request.chainId is 31337 but params[0].chainId is 0x7a6a (31338)."
+ * ```
+ */
+export class ConflictingParamsError extends InvalidParamsError {
+  override name = 'ConflictingParamsError'
+  /** What the two places disagree on: `chains`, `accounts`, `calldata`. */
+  readonly what: string
+  readonly fields: readonly [ConflictingField, ConflictingField]
+
+  constructor(what: string, a: ConflictingField, b: ConflictingField, options: BaseErrorOptions = {}) {
+    super(`Conflicting ${what} in the request: ${a.field} is ${a.value} but ${b.field} is ${b.value}.`, {
+      ...options,
+      data: { reason: 'conflicting_params', what, fields: [a, b] },
+    })
+    this.what = what
+    this.fields = [a, b]
+  }
+}
+
 /** -32603: internal error. */
 export class InternalError extends RpcError {
   static readonly code = -32603
@@ -349,10 +381,26 @@ export function serializeError(error: unknown): SerializedError {
  * ```
  */
 export function deserializeError(error: SerializedError): RpcError {
+  const conflict = conflictOf(error)
+  if (conflict) return conflict
   const Class = classes.find((c) => c.code === error.code)
   const options: RpcErrorOptions = error.data === undefined ? {} : { data: error.data }
   if (Class) return new Class(error.message, options)
   return new RpcError(error.code, error.message, options)
+}
+
+// A -32602 whose data names the two conflicting fields, and whose message is the one those fields give.
+function conflictOf(error: SerializedError): ConflictingParamsError | undefined {
+  if (error.code !== InvalidParamsError.code) return undefined
+  const data = error.data as { reason?: unknown; what?: unknown; fields?: unknown } | undefined
+  if (data?.reason !== 'conflicting_params' || typeof data.what !== 'string') return undefined
+  const isField = (f: unknown): f is ConflictingField =>
+    typeof (f as ConflictingField)?.field === 'string' && typeof (f as ConflictingField)?.value === 'string'
+  const fields = data.fields
+  if (!Array.isArray(fields) || fields.length !== 2 || !isField(fields[0]) || !isField(fields[1]))
+    return undefined
+  const rebuilt = new ConflictingParamsError(data.what, fields[0], fields[1])
+  return rebuilt.shortMessage === error.message ? rebuilt : undefined
 }
 
 function isErrorObject(value: unknown): value is { code: number; message: string } {

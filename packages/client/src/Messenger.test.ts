@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { UserRejectedRequestError } from './Errors.js'
+import { InternalError, UserRejectedRequestError } from './Errors.js'
+import { expectRpcError, thrownBy } from './internal/expectError.js'
 import { type FakePopup, installFakeWindows, sendToPopup, tick } from './internal/fakeWindows.js'
 import { confirmUrl, createDappMessenger, createPopupMessenger, type PopupMessenger } from './Messenger.js'
 import type { PopupMessage, PopupRequest } from './RpcSchema.js'
@@ -86,9 +87,14 @@ describe('Messenger', () => {
     cleanup.push(s.fake.restore, s.dapp.destroy, s.popupMessenger.destroy)
     s.dapp.post({ id: 'r1', method: 'eth_requestAccounts', chainId: 31337 })
     await tick()
-    expect(() =>
-      s.popupMessenger.respond({ id: 'r1', method: 'eth_requestAccounts' }, { accounts: [], chainId: 1 }),
-    ).toThrow(/malformed result/)
+    expectRpcError(
+      thrownBy(() =>
+        s.popupMessenger.respond({ id: 'r1', method: 'eth_requestAccounts' }, { accounts: [], chainId: 1 }),
+      ),
+      InternalError,
+      -32603,
+      'The popup tried to answer "eth_requestAccounts" with a malformed result.',
+    )
     expect(s.popupMessenger.pending).toHaveLength(1)
   })
 

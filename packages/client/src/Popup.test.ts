@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest'
-import { PopupBlockedError, TimeoutError, UserRejectedRequestError } from './Errors.js'
+import { InvalidParamsError, PopupBlockedError, TimeoutError, UserRejectedRequestError } from './Errors.js'
+import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { type FakePopup, tick } from './internal/fakeWindows.js'
 import { createPopupMessenger } from './Messenger.js'
@@ -41,7 +42,12 @@ describe('Popup', () => {
     expect(server.popups).toHaveLength(1)
     expect(server.popups[0]?.focused).toBe(1)
     // b is answered with -32602 by the popup (bad typed data) while a waits
-    await expect(b).rejects.toMatchObject({ code: -32602 })
+    expectRpcError(
+      await rejectionOf(b),
+      InvalidParamsError,
+      -32602,
+      'Invalid params for "eth_signTypedData_v4".',
+    )
     expect(popup.isOpen).toBe(true)
     release?.()
     await expect(a).resolves.toBe('0x01')
@@ -51,9 +57,9 @@ describe('Popup', () => {
   test('error: a blocked popup rejects with PopupBlockedError', async () => {
     const { server, popup } = setup(() => ({ result: null }))
     server.block()
-    const error = await popup.request('eth_requestAccounts', [], 31337).catch((e) => e)
-    expect(error).toBeInstanceOf(PopupBlockedError)
-    expect(error.message).toMatch(/click handler/)
+    const error = await rejectionOf(popup.request('eth_requestAccounts', [], 31337))
+    expectRpcError(error, PopupBlockedError, -32603, 'The SSO popup was blocked by the browser.')
+    expect((error as PopupBlockedError).message).toMatch(/click handler/)
   })
 
   test('error: closing the popup rejects every pending request with 4001 within a second', async () => {
@@ -64,12 +70,10 @@ describe('Popup', () => {
     const started = Date.now()
     // the user closes the window: no pagehide message here, only `closed` (polling must catch it)
     Object.assign(server.popups[0] as object, { closed: true })
-    const errors = await Promise.all([a.catch((e) => e), b.catch((e) => e)])
+    const errors = await Promise.all([rejectionOf(a), rejectionOf(b)])
     expect(Date.now() - started).toBeLessThan(1000)
-    for (const error of errors) {
-      expect(error).toBeInstanceOf(UserRejectedRequestError)
-      expect(error.code).toBe(4001)
-    }
+    for (const error of errors)
+      expectRpcError(error, UserRejectedRequestError, 4001, 'The user closed the SSO popup.')
   })
 
   test('error: the closing message plus closed window rejects fast', async () => {
@@ -78,7 +82,7 @@ describe('Popup', () => {
     await tick(10)
     const started = Date.now()
     server.popups[0]?.close() // pagehide -> { type: 'closing' }
-    await expect(a).rejects.toMatchObject({ code: 4001 })
+    expectRpcError(await rejectionOf(a), UserRejectedRequestError, 4001, 'The user closed the SSO popup.')
     expect(Date.now() - started).toBeLessThan(300)
   })
 
@@ -104,8 +108,8 @@ describe('Popup', () => {
 
   test('error: a request times out', async () => {
     const { popup } = setup(() => 'hang', 50)
-    const error = await popup.request('personal_sign', ['0x68', address], 31337).catch((e) => e)
-    expect(error).toBeInstanceOf(TimeoutError)
+    const error = await rejectionOf(popup.request('personal_sign', ['0x68', address], 31337))
+    expectRpcError(error, TimeoutError, -32603, 'The SSO popup did not answer within 50 ms.')
     expect(popup.isOpen).toBe(false)
   })
 
@@ -115,15 +119,18 @@ describe('Popup', () => {
         ? { error: new UserRejectedRequestError() }
         : { result: { accounts: [] } },
     )
-    await expect(popup.request('personal_sign', ['0x68', address], 31337)).rejects.toBeInstanceOf(
+    expectRpcError(
+      await rejectionOf(popup.request('personal_sign', ['0x68', address], 31337)),
       UserRejectedRequestError,
+      4001,
+      'The user rejected the request.',
     )
     // the fake popup's messenger refuses to send a malformed result, so the request hangs until closed
     const p = popup.request('eth_requestAccounts', [], 31337)
     await tick(10)
     expect(String(server.thrown[0])).toMatch(/malformed result/)
     popup.close()
-    await expect(p).rejects.toMatchObject({ code: 4001 })
+    expectRpcError(await rejectionOf(p), UserRejectedRequestError, 4001, 'The user closed the SSO popup.')
   })
 
   test('error: forged, unknown and replayed answers are ignored', async () => {
@@ -136,7 +143,12 @@ describe('Popup', () => {
     server.sendToDapp({ id, result: '0xbad' }, authOrigin, {})
     server.sendToDapp({ id: 'unknown', result: '0xbad' }, authOrigin, victim)
     server.sendToDapp({ id, result: 'not hex' }, authOrigin, victim) // consumed and rejected as malformed
-    await expect(p).rejects.toMatchObject({ code: -32602 })
+    expectRpcError(
+      await rejectionOf(p),
+      InvalidParamsError,
+      -32602,
+      'The popup answered "personal_sign" with a malformed result.',
+    )
     server.sendToDapp({ id, result: '0x01' }, authOrigin, victim) // replay after settle: ignored
     expect(popup.pendingCount).toBe(0)
   })

@@ -1,8 +1,14 @@
 import { createWalletClient, custom, defineChain, hashTypedData, hexToString } from 'viem'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
+  BaseError,
+  ChainDisconnectedError,
+  ConflictingParamsError,
+  DuplicateIdError,
   InvalidParamsError,
+  InvalidRequestError,
   PopupBlockedError,
+  RpcError,
   UnauthorizedError,
   UnknownBundleIdError,
   UnknownChainError,
@@ -10,6 +16,7 @@ import {
   UnsupportedMethodError,
   UnsupportedNonOptionalCapabilityError,
 } from './Errors.js'
+import { expectRpcError, rejectionOf, thrownBy } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { createProvider, type Provider, type ProviderStorage } from './Provider.js'
 
@@ -141,13 +148,21 @@ describe('Provider', () => {
   })
 
   test('error: unknown chain -> 4902, unsupported -> 4200, before connect -> 4100', async () => {
-    await expect(
-      provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x1' }] }),
-    ).rejects.toBeInstanceOf(UnknownChainError)
-    await expect(provider.request({ method: 'eth_sign', params: [address, '0x'] })).rejects.toBeInstanceOf(
-      UnsupportedMethodError,
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x1' }] }),
+      ),
+      UnknownChainError,
+      4902,
+      'Chain 1 is not configured in the SSO provider.',
     )
-    await expect(provider.request({ method: 'constructor' })).rejects.toMatchObject({ code: 4200 })
+    for (const method of ['eth_sign', 'constructor'])
+      expectRpcError(
+        await rejectionOf(provider.request({ method, params: [address, '0x'] })),
+        UnsupportedMethodError,
+        4200,
+        `The SSO provider does not support "${method}".`,
+      )
     for (const [method, params] of [
       ['eth_sendTransaction', [{ to: address }]],
       ['personal_sign', ['0x68', address]],
@@ -158,9 +173,12 @@ describe('Provider', () => {
       ],
       ['wallet_showCallsStatus', [opHash]],
     ] as const) {
-      const error = await provider.request({ method, params }).catch((e: unknown) => e as UnauthorizedError)
-      expect(error, method).toBeInstanceOf(UnauthorizedError)
-      expect((error as UnauthorizedError).code).toBe(4100)
+      expectRpcError(
+        await rejectionOf(provider.request({ method, params })),
+        UnauthorizedError,
+        4100,
+        'Not connected: call eth_requestAccounts first (from a click handler).',
+      )
     }
     expect(server.popups).toHaveLength(0)
   })
@@ -191,33 +209,63 @@ describe('Provider', () => {
       ['wallet_disconnect', [1]],
       ['eth_getBalance', { address }],
     ]
-    for (const [method, params] of cases) {
-      const error = await provider
-        .request({ method, params: params as never })
-        .catch((e: unknown) => e as InvalidParamsError)
-      expect(error, `${method} ${String(params)}`).toBeInstanceOf(InvalidParamsError)
-      expect((error as InvalidParamsError).code).toBe(-32602)
-    }
+    for (const [method, params] of cases)
+      expectRpcError(
+        await rejectionOf(provider.request({ method, params: params as never })),
+        InvalidParamsError,
+        -32602,
+        method === 'eth_getBalance'
+          ? 'Params of "eth_getBalance" must be an array.'
+          : `Invalid params for "${method}".`,
+      )
+    // A quantity too large to be a chain id is named, not a RangeError.
+    const huge = `0x${'f'.repeat(20)}`
+    for (const [method, params] of [
+      [
+        'wallet_sendCalls',
+        [{ version: '2.0.0', chainId: huge, atomicRequired: true, calls: [{ to: address }] }],
+      ],
+      ['wallet_switchEthereumChain', [{ chainId: huge }]],
+    ] as const)
+      expectRpcError(
+        await rejectionOf(provider.request({ method, params })),
+        InvalidParamsError,
+        -32602,
+        `params[0].chainId is ${huge}, which is not a chain id.`,
+      )
     expect(server.popups).toHaveLength(1) // only the connect
-    await expect(provider.request(null as never)).rejects.toMatchObject({ code: -32600 })
-    await expect(provider.request({ method: 'eth_call', params: 5 } as never)).rejects.toMatchObject({
-      code: -32600,
-    })
+    expectRpcError(
+      await rejectionOf(provider.request(null as never)),
+      InvalidRequestError,
+      -32600,
+      'request() expects { method: string, params?: unknown[] }.',
+    )
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'eth_call', params: 5 } as never)),
+      InvalidRequestError,
+      -32600,
+      'params must be an array or an object.',
+    )
   })
 
   test('error: signing for another account -> 4100, batches on unknown chains -> 5710, unknown capability -> 5700', async () => {
     await connect()
-    await expect(
-      provider.request({ method: 'personal_sign', params: ['0x68', other] }),
-    ).rejects.toMatchObject({
-      code: 4100,
-    })
-    await expect(
-      provider.request({ method: 'eth_sendTransaction', params: [{ from: other, to: address }] }),
-    ).rejects.toMatchObject({ code: 4100 })
-    await expect(
-      provider.request({ method: 'eth_sendTransaction', params: [{ to: address, chainId: '0x1' }] }),
-    ).rejects.toBeInstanceOf(InvalidParamsError)
+    const notConnected = (field: string) =>
+      `The request is for another account: ${field} is ${other} but the connected SSO account (eth_accounts) is ${address}.`
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'personal_sign', params: ['0x68', other] })),
+      UnauthorizedError,
+      4100,
+      notConnected('params[1]'),
+    )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'eth_sendTransaction', params: [{ from: other, to: address }] }),
+      ),
+      UnauthorizedError,
+      4100,
+      notConnected('params[0].from'),
+    )
     const batch = {
       version: '2.0.0',
       from: address,
@@ -225,37 +273,45 @@ describe('Provider', () => {
       atomicRequired: true,
       calls: [{ to: address }],
     }
-    await expect(provider.request({ method: 'wallet_sendCalls', params: [batch] })).rejects.toBeInstanceOf(
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'wallet_sendCalls', params: [batch] })),
       UnsupportedChainIdError,
+      5710,
+      'Chain 1 is not configured in the SSO provider.',
     )
-    await expect(
-      provider.request({
-        method: 'wallet_sendCalls',
-        params: [{ ...batch, chainId: '0x7a69', capabilities: { magic: {} } }],
-      }),
-    ).rejects.toBeInstanceOf(UnsupportedNonOptionalCapabilityError)
-    await expect(
-      provider.request({
-        method: 'wallet_sendCalls',
-        params: [
-          {
-            ...batch,
-            chainId: '0x7a69',
-            calls: [{ to: address, capabilities: { magic: { optional: false } } }],
-          },
-        ],
-      }),
-    ).rejects.toBeInstanceOf(UnsupportedNonOptionalCapabilityError)
-    await expect(
-      provider.request({ method: 'wallet_getCapabilities', params: [other] }),
-    ).rejects.toMatchObject({
-      code: 4100,
-    })
+    for (const params of [
+      [{ ...batch, chainId: '0x7a69', capabilities: { magic: {} } }],
+      [
+        {
+          ...batch,
+          chainId: '0x7a69',
+          calls: [{ to: address, capabilities: { magic: { optional: false } } }],
+        },
+      ],
+    ])
+      expectRpcError(
+        await rejectionOf(provider.request({ method: 'wallet_sendCalls', params })),
+        UnsupportedNonOptionalCapabilityError,
+        5700,
+        'The capability "magic" is not supported.',
+      )
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'wallet_getCapabilities', params: [other] })),
+      UnauthorizedError,
+      4100,
+      notConnected('params[0]'),
+    )
+    expect(server.popups).toHaveLength(1) // only the connect
   })
 
   test('error: a blocked popup gives PopupBlockedError', async () => {
     server.block()
-    await expect(connect()).rejects.toBeInstanceOf(PopupBlockedError)
+    expectRpcError(
+      await rejectionOf(connect()),
+      PopupBlockedError,
+      -32603,
+      'The SSO popup was blocked by the browser.',
+    )
   })
 
   test('behavior: works as a viem wallet client (sendTransaction, signMessage, signTypedData, sendCalls)', async () => {
@@ -351,12 +407,12 @@ describe('Provider', () => {
     )
     expect(await provider.request({ method: 'eth_getBalance', params: [address, 'latest'] })).toBe('0x10')
     expect(calls[0]).toEqual({ url: chains[0].rpcUrl, method: 'eth_getBalance', params: [address, 'latest'] })
-    await expect(
+    // A node error keeps its code, message and data (no class of ours has code 3).
+    const reverted = await rejectionOf(
       provider.request({ method: 'eth_call', params: [{ to: other }, 'latest'] }),
-    ).rejects.toMatchObject({
-      code: 3,
-      data: '0x08c379a0',
-    })
+    )
+    expectRpcError(reverted, RpcError, 3, 'execution reverted')
+    expect((reverted as RpcError).data).toBe('0x08c379a0')
 
     await connect()
     const status = await provider.request({ method: 'wallet_getCallsStatus', params: [opHash] })
@@ -379,9 +435,12 @@ describe('Provider', () => {
     })
     expect(calls.at(-1)?.url).toBe(chains[0].bundlerUrl)
     const unknown = `0x${'cc'.repeat(32)}`
-    await expect(
-      provider.request({ method: 'wallet_getCallsStatus', params: [unknown] }),
-    ).rejects.toBeInstanceOf(UnknownBundleIdError)
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'wallet_getCallsStatus', params: [unknown] })),
+      UnknownBundleIdError,
+      5730,
+      `No batch with id ${unknown} is known.`,
+    )
     // a batch we sent but the bundler has not included yet is pending (100)
     await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
     server.requests.length = 0
@@ -423,9 +482,12 @@ describe('Provider', () => {
     }
     expect(status).toMatchObject({ id: 'my-batch', status: 100 })
     expect(bundlerCalls).toEqual([['eth_getUserOperationReceipt', [opHash]]])
-    await expect(provider.request({ method: 'wallet_sendCalls', params: [batch] })).rejects.toMatchObject({
-      code: 5720,
-    })
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'wallet_sendCalls', params: [batch] })),
+      DuplicateIdError,
+      5720,
+      'A batch with id my-batch was already sent.',
+    )
   })
 
   test('behavior: viem reads batch status through wallet_getCallsStatus', async () => {
@@ -459,13 +521,148 @@ describe('Provider', () => {
       'fetch',
       vi.fn(async () => Promise.reject(new TypeError('fetch failed'))),
     )
-    await expect(provider.request({ method: 'eth_blockNumber' })).rejects.toMatchObject({ code: 4901 })
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'eth_blockNumber' })),
+      ChainDisconnectedError,
+      4901,
+      'Could not reach http://127.0.0.1:8545.',
+    )
   })
 
   test('error: invalid options throw a clear error', () => {
-    expect(() => createProvider({ authServerUrl: 'nope', chains: [...chains] as never })).toThrow(
-      /Invalid SSO provider options/,
-    )
-    expect(() => createProvider({ authServerUrl: authOrigin, chains: [] as never })).toThrow(/chains/)
+    for (const [options, details] of [
+      [{ authServerUrl: 'nope', chains: [...chains] }, /authServerUrl/],
+      [{ authServerUrl: authOrigin, chains: [] }, /chains/],
+    ] as const) {
+      const thrown = thrownBy(() => createProvider(options as never))
+      // Not an RPC error (no request was made): a BaseError that says what is wrong.
+      expect(thrown).toBeInstanceOf(BaseError)
+      expect((thrown as BaseError).shortMessage).toBe('Invalid SSO provider options.')
+      expect((thrown as BaseError).details).toMatch(details)
+    }
+  })
+
+  describe('one value, one place: conflicting requests are refused before the popup opens', () => {
+    const onChain = (chainId: number) =>
+      `Conflicting chains in the request: the provider's chain (eth_chainId) is ${chainId} but`
+    const typedData = (chainId: unknown) => ({
+      domain: { name: 'Mail', version: '1', chainId, verifyingContract: other },
+      types: { Mail: [{ name: 'contents', type: 'string' }] },
+      primaryType: 'Mail',
+      message: { contents: 'hi' },
+    })
+
+    test('error: eth_sendTransaction whose params[0].chainId is not the provider chain -> -32602 naming both', async () => {
+      await connect()
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'eth_sendTransaction',
+            params: [{ to: other, value: '0x1', chainId: '0x1' }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain(31337)} params[0].chainId is 0x1 (1).`,
+      )
+      // After a switch the provider's chain is the other one: the transaction's own chain id no longer agrees.
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+      expectRpcError(
+        await rejectionOf(
+          provider.request({ method: 'eth_sendTransaction', params: [{ to: other, chainId: '0x7a69' }] }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain(31338)} params[0].chainId is 0x7a69 (31337).`,
+      )
+      expect(server.popups).toHaveLength(1) // only the connect
+      expect(server.requests.map((r) => r.method)).toEqual(['eth_requestAccounts'])
+    })
+
+    test('error: eth_sendTransaction whose params[0].data is not params[0].input -> -32602 naming both', async () => {
+      await connect()
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'eth_sendTransaction',
+            params: [{ to: other, data: '0x1234', input: '0x5678' }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        'Conflicting calldata in the request: params[0].data is 0x1234 but params[0].input is 0x5678.',
+      )
+      expect(server.popups).toHaveLength(1)
+      // The same calldata in both places is one value: it goes through.
+      await provider.request({
+        method: 'eth_sendTransaction',
+        params: [{ to: other, data: '0xab', input: '0xAB' }],
+      })
+      expect(server.requests.at(-1)).toMatchObject({ method: 'eth_sendTransaction', chainId: 31337 })
+    })
+
+    test('error: eth_signTypedData_v4 whose domain.chainId is not the provider chain -> -32602 naming both', async () => {
+      await connect()
+      for (const [data, shown] of [
+        [typedData(1), '1'],
+        [JSON.stringify(typedData('0x7a6a')), '0x7a6a (31338)'],
+      ] as const)
+        expectRpcError(
+          await rejectionOf(provider.request({ method: 'eth_signTypedData_v4', params: [address, data] })),
+          ConflictingParamsError,
+          -32602,
+          `${onChain(31337)} params[1].domain.chainId is ${shown}.`,
+        )
+      expect(server.popups).toHaveLength(1)
+      // On the chain it names, the same typed data is signed (the popup gets the provider's chain).
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: '0x7a6a' }] })
+      expect(
+        await provider.request({ method: 'eth_signTypedData_v4', params: [address, typedData('0x7a6a')] }),
+      ).toBe('0x7171')
+      expect(server.requests.at(-1)).toMatchObject({ method: 'eth_signTypedData_v4', chainId: 31338 })
+    })
+
+    test('behavior: wallet_sendCalls acts on params[0].chainId, which is also the chain the popup is told', async () => {
+      await connect()
+      // EIP-5792: a batch names its chain; it need not be the provider's current one.
+      await provider.request({
+        method: 'wallet_sendCalls',
+        params: [{ version: '2.0.0', chainId: '0x7a6a', atomicRequired: true, calls: [{ to: other }] }],
+      })
+      const sent = server.requests.at(-1)
+      expect(sent?.method).toBe('wallet_sendCalls')
+      expect(sent?.chainId).toBe(31338)
+      expect(sent?.method === 'wallet_sendCalls' && sent.params[0].chainId).toBe('0x7a6a')
+    })
+
+    test('error: an account that is not the connected one -> 4100 naming the field and both accounts', async () => {
+      await connect()
+      const cases = [
+        ['eth_sendTransaction', [{ from: other, to: address }], 'params[0].from'],
+        [
+          'wallet_sendCalls',
+          [
+            {
+              version: '2.0.0',
+              from: other,
+              chainId: '0x7a69',
+              atomicRequired: true,
+              calls: [{ to: address }],
+            },
+          ],
+          'params[0].from',
+        ],
+        ['personal_sign', ['0x68', other], 'params[1]'],
+        ['eth_signTypedData_v4', [other, typedData(31337)], 'params[0]'],
+      ] as const
+      for (const [method, params, field] of cases)
+        expectRpcError(
+          await rejectionOf(provider.request({ method, params })),
+          UnauthorizedError,
+          4100,
+          `The request is for another account: ${field} is ${other} but the connected SSO account (eth_accounts) is ${address}.`,
+        )
+      expect(server.popups).toHaveLength(1)
+    })
   })
 })

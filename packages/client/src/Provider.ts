@@ -5,6 +5,7 @@
 import * as v from 'valibot'
 import {
   BaseError,
+  ConflictingParamsError,
   DisconnectedError,
   DuplicateIdError,
   InvalidParamsError,
@@ -25,10 +26,12 @@ import {
   Address,
   CallsStatus,
   type Capabilities,
+  findConflict,
   invalidParams,
   isPopupMethod,
   type PopupMethod,
   type PopupParams,
+  type PopupRequest,
   type ProviderMethod,
   parseParams,
   providerMethods,
@@ -156,6 +159,9 @@ type CallsEntry = { chainId: number; hash: string }
 
 const supportedCapabilities = new Set(['paymasterService', 'atomic'])
 
+/** How the provider's chain is named in {@link ConflictingParamsError} messages. */
+const currentChainField = "the provider's chain (eth_chainId)"
+
 /**
  * Creates the SSO EIP-1193 provider.
  *
@@ -217,12 +223,51 @@ export function createProvider(options: ProviderOptions): Provider {
     return chains.find((c) => c.id === id) ?? defaultChain
   }
 
-  function requireAccount(address?: string): `0x${string}` {
+  /** The connected account; 4100 before connect, or when `address` (found at `field`) is another account. */
+  function requireAccount(address?: string, field = 'address'): `0x${string}` {
     if (!connection.address)
       throw new UnauthorizedError('Not connected: call eth_requestAccounts first (from a click handler).')
     if (address !== undefined && !sameAddress(address, connection.address))
-      throw new UnauthorizedError(`The account ${address} is not the connected SSO account.`)
+      throw new UnauthorizedError(
+        `The request is for another account: ${field} is ${address} but the connected SSO account (eth_accounts) is ${connection.address}.`,
+      )
     return connection.address
+  }
+
+  /**
+   * Refuses a request that states its chain twice (see `duplicatedFields` in RpcSchema.ts), before the popup opens:
+   * `chainId` is the chain the provider puts in the envelope.
+   */
+  function refuseConflicts(method: PopupMethod, params: unknown, chainId: number, chainField: string) {
+    const conflict = findConflict({ id: 'check', method, params, chainId } as PopupRequest, { chainField })
+    if (conflict) throw conflict
+  }
+
+  /**
+   * The chain and account a session request may state (ERC-7715 style `chainId` / `address`) must be the
+   * provider's: the session is created for the connected account on the provider's chain.
+   */
+  function refuseStatedConflicts(stated: unknown, where: string) {
+    if (typeof stated !== 'object' || stated === null) return
+    const { chainId, address } = stated as { chainId?: unknown; address?: unknown }
+    if (chainId !== undefined) {
+      const id = statedChainId(chainId)
+      if (id !== connection.chainId) {
+        const given = typeof chainId === 'string' ? chainId : String(chainId)
+        throw new ConflictingParamsError(
+          'chains',
+          { field: currentChainField, value: String(connection.chainId) },
+          {
+            field: `${where}.chainId`,
+            value: id !== undefined && given.startsWith('0x') ? `${given} (${id})` : given,
+          },
+        )
+      }
+    }
+    if (address !== undefined) {
+      if (!v.is(Address, address)) throw new InvalidParamsError(`${where}.address is not an address.`)
+      requireAccount(address, `${where}.address`)
+    }
   }
 
   function withPaymaster(capabilities: Capabilities | undefined): Capabilities | undefined {
@@ -283,11 +328,8 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       case 'eth_sendTransaction': {
         const [tx, capabilities] = valid as PopupParams<'eth_sendTransaction'>
-        requireAccount(tx.from)
-        if (tx.chainId !== undefined && fromQuantity(tx.chainId) !== connection.chainId)
-          throw new InvalidParamsError(
-            `The transaction is for chain ${fromQuantity(tx.chainId)} but the provider is on chain ${connection.chainId}.`,
-          )
+        requireAccount(tx.from, 'params[0].from')
+        refuseConflicts(method, valid, connection.chainId, currentChainField)
         checkCapabilities(capabilities)
         const paymaster = withPaymaster(capabilities)
         const out = paymaster ? [tx, paymaster] : [tx]
@@ -308,8 +350,8 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       case 'wallet_sendCalls': {
         const [request] = valid as PopupParams<'wallet_sendCalls'>
-        requireAccount(request.from)
-        const chainId = fromQuantity(request.chainId)
+        requireAccount(request.from, 'params[0].from')
+        const chainId = chainIdParam(request.chainId, 'params[0].chainId')
         if (!chains.some((c) => c.id === chainId))
           throw new UnsupportedChainIdError(`Chain ${chainId} is not configured in the SSO provider.`)
         checkCapabilities(request.capabilities)
@@ -349,12 +391,13 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       case 'personal_sign': {
         const [message, address] = valid as PopupParams<'personal_sign'>
-        requireAccount(address)
+        requireAccount(address, 'params[1]')
         return popup.request('personal_sign', [message, address], connection.chainId)
       }
       case 'eth_signTypedData_v4': {
         const [address] = valid as PopupParams<'eth_signTypedData_v4'>
-        requireAccount(address)
+        requireAccount(address, 'params[0]')
+        refuseConflicts(method, valid, connection.chainId, currentChainField)
         // Forward what the dapp sent (the popup validates it again).
         const raw = (params as unknown[])[1] as PopupParams<'eth_signTypedData_v4'>[1]
         return popup.request('eth_signTypedData_v4', [address, raw], connection.chainId)
@@ -374,6 +417,7 @@ export function createProvider(options: ProviderOptions): Provider {
     if (!Array.isArray(list)) throw new InvalidParamsError(`Params of "${method}" must be an array.`)
     const chainId = connection.chainId
     if (method === 'wallet_grantPermissions') {
+      refuseStatedConflicts(list[0], 'params[0]')
       const grant = session.prepareGrant(list[0], { account: connection.address, chainId })
       return popup.request('wallet_grantPermissions', grant.params, chainId).then((result) => {
         if (!sameAddress(result.account, connection.address)) setConnected(result.account, chainId)
@@ -381,11 +425,13 @@ export function createProvider(options: ProviderOptions): Provider {
       })
     }
     if (method === 'wallet_revokePermissions') {
+      refuseStatedConflicts(list[0], 'params[0]')
       const revoke = session.prepareRevoke(list[0], { account: requireAccount(), chainId })
       return popup.request('wallet_revokePermissions', revoke.params, chainId).then(revoke.finish)
     }
     // eth_requestAccounts with [{ session }]: connect and create the session in the same popup.
     const [{ session: request }] = list as [{ session: unknown }]
+    refuseStatedConflicts(request, 'params[0].session')
     const grant = session.prepareGrant(request, { account: connection.address, chainId })
     const connected = popupRequest('eth_requestAccounts', [])
     const granted = popup.request('wallet_grantPermissions', grant.params, chainId)
@@ -408,7 +454,7 @@ export function createProvider(options: ProviderOptions): Provider {
         return Promise.resolve(toQuantity(connection.chainId))
       case 'wallet_switchEthereumChain': {
         const [{ chainId: hex }] = valid as [{ chainId: `0x${string}` }]
-        const chainId = fromQuantity(hex)
+        const chainId = chainIdParam(hex, 'params[0].chainId')
         if (!chains.some((c) => c.id === chainId))
           throw new UnknownChainError(`Chain ${chainId} is not configured in the SSO provider.`)
         if (chainId !== connection.chainId) {
@@ -420,8 +466,8 @@ export function createProvider(options: ProviderOptions): Provider {
       }
       case 'wallet_getCapabilities': {
         const [address, chainIds] = (valid ?? []) as [`0x${string}`?, `0x${string}`[]?]
-        if (address !== undefined) requireAccount(address)
-        const wanted = chainIds?.map(fromQuantity)
+        if (address !== undefined) requireAccount(address, 'params[0]')
+        const wanted = chainIds?.map((id, i) => chainIdParam(id, `params[1][${i}]`))
         const result: Record<string, unknown> = {}
         for (const c of chains) {
           if (wanted && !wanted.includes(c.id)) continue
@@ -542,6 +588,22 @@ type UserOperationReceipt = {
     gasUsed: `0x${string}`
     transactionHash: `0x${string}`
   }
+}
+
+// A chain id quantity of the params; one too large to be a chain id is -32602 naming where it is.
+function chainIdParam(value: `0x${string}`, field: string): number {
+  try {
+    return fromQuantity(value)
+  } catch {
+    throw new InvalidParamsError(`${field} is ${value}, which is not a chain id.`)
+  }
+}
+
+// A chain id stated by the dapp: a number, or a decimal / 0x-hex string; undefined when it is neither.
+function statedChainId(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined
+  if (typeof value !== 'string' || !/^(0x[0-9a-fA-F]{1,13}|[0-9]{1,15})$/.test(value)) return undefined
+  return Number(value)
 }
 
 function defaultStorage(): ProviderStorage {

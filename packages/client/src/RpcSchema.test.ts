@@ -1,8 +1,17 @@
 import * as v from 'valibot'
 import { describe, expect, test } from 'vitest'
-import { InvalidParamsError, InvalidRequestError, MethodNotFoundError } from './Errors.js'
 import {
+  ConflictingParamsError,
+  InvalidParamsError,
+  InvalidRequestError,
+  MethodNotFoundError,
+} from './Errors.js'
+import { expectRpcError } from './internal/expectError.js'
+import {
+  duplicatedFields,
+  findConflict,
   PopupMessage,
+  type PopupRequest,
   parseParams,
   parseRequest,
   parseResult,
@@ -171,5 +180,129 @@ describe('RpcSchema', () => {
     expect(v.is(PopupMessage, { id: '1' })).toBe(false)
     expect(v.is(PopupMessage, { id: '1', error: { code: 'x', message: 'no' } })).toBe(false)
     expect(v.is(PopupMessage, { type: 'other' })).toBe(false)
+  })
+})
+
+describe('findConflict: one value, one place', () => {
+  const other = '0x2222222222222222222222222222222222222222'
+  const request = (method: string, params: unknown, chainId = 31337) => {
+    const parsed = parseRequest({ id: 'r', method, params, chainId })
+    if (!parsed.success) throw parsed.error
+    return parsed.request as PopupRequest
+  }
+  const sendCalls = (chainId: string) => [
+    { version: '2.0.0', chainId, atomicRequired: true, calls: [{ to: address, value: '0x1' }] },
+  ]
+  const typed = (chainId: unknown) => [address, { ...typedData, domain: { ...typedData.domain, chainId } }]
+
+  test('behavior: requests whose places agree (or state a value once) pass', () => {
+    for (const [method, params] of Object.entries(valid))
+      expect(findConflict(request(method, params)), method).toBeUndefined()
+    expect(findConflict(request('wallet_sendCalls', sendCalls('0x7a69')))).toBeUndefined()
+    expect(findConflict(request('wallet_sendCalls', sendCalls('0x0000007A69')))).toBeUndefined()
+    for (const chainId of [31337, '31337', '0x7a69', '0x7A69', undefined])
+      expect(findConflict(request('eth_signTypedData_v4', typed(chainId))), String(chainId)).toBeUndefined()
+    const noDomain = { ...typedData, domain: undefined }
+    expect(findConflict(request('eth_signTypedData_v4', [address, noDomain]))).toBeUndefined()
+    const tx = { to: other, chainId: '0x7a69', data: '0xabcd', input: '0xABCD', value: '0x5' }
+    expect(findConflict(request('eth_sendTransaction', [tx]))).toBeUndefined()
+  })
+
+  test('error: wallet_sendCalls whose params[0].chainId is not request.chainId -> ConflictingParamsError', () => {
+    const error = findConflict(request('wallet_sendCalls', sendCalls('0x7a6a')))
+    expectRpcError(
+      error,
+      ConflictingParamsError,
+      -32602,
+      'Conflicting chains in the request: request.chainId is 31337 but params[0].chainId is 0x7a6a (31338).',
+    )
+    expect(error).toBeInstanceOf(InvalidParamsError)
+    expect((error as ConflictingParamsError).fields).toEqual([
+      { field: 'request.chainId', value: '31337' },
+      { field: 'params[0].chainId', value: '0x7a6a (31338)' },
+    ])
+    expect((error as ConflictingParamsError).data).toEqual({
+      reason: 'conflicting_params',
+      what: 'chains',
+      fields: (error as ConflictingParamsError).fields,
+    })
+  })
+
+  test('error: eth_sendTransaction whose params[0].chainId is not request.chainId -> ConflictingParamsError', () => {
+    expectRpcError(
+      findConflict(request('eth_sendTransaction', [{ to: other, value: '0x1', chainId: '0x1' }], 31338)),
+      ConflictingParamsError,
+      -32602,
+      'Conflicting chains in the request: request.chainId is 31338 but params[0].chainId is 0x1 (1).',
+    )
+  })
+
+  test('error: eth_sendTransaction whose params[0].data is not params[0].input -> ConflictingParamsError', () => {
+    const long = `0xa9059cbb${'00'.repeat(12)}${other.slice(2)}${'00'.repeat(31)}01` as const
+    expectRpcError(
+      findConflict(request('eth_sendTransaction', [{ to: other, data: '0x1234', input: long }])),
+      ConflictingParamsError,
+      -32602,
+      'Conflicting calldata in the request: params[0].data is 0x1234 but params[0].input is 0xa9059cbb00000000…00000001 (68 bytes).',
+    )
+  })
+
+  test('error: eth_signTypedData_v4 whose params[1].domain.chainId is not request.chainId -> ConflictingParamsError', () => {
+    for (const [chainId, value] of [
+      [1, '1'],
+      ['31338', '31338'],
+      ['0x7a6a', '0x7a6a (31338)'],
+    ] as const)
+      expectRpcError(
+        findConflict(request('eth_signTypedData_v4', typed(chainId))),
+        ConflictingParamsError,
+        -32602,
+        `Conflicting chains in the request: request.chainId is 31337 but params[1].domain.chainId is ${value}.`,
+      )
+    // Sent as a JSON string (viem, MetaMask convention): parsed first, then compared.
+    const json = [address, JSON.stringify({ ...typedData, domain: { ...typedData.domain, chainId: 5 } })]
+    expectRpcError(
+      findConflict(request('eth_signTypedData_v4', json)),
+      ConflictingParamsError,
+      -32602,
+      'Conflicting chains in the request: request.chainId is 31337 but params[1].domain.chainId is 5.',
+    )
+  })
+
+  test('error: a domain.chainId that is no chain id -> InvalidParamsError naming the field', () => {
+    for (const [chainId, shown] of [
+      ['mainnet', '"mainnet"'],
+      [0, '0'],
+      [1.5, '1.5'],
+      ['', '""'],
+    ] as const)
+      expectRpcError(
+        findConflict(request('eth_signTypedData_v4', typed(chainId))),
+        InvalidParamsError,
+        -32602,
+        `params[1].domain.chainId is ${shown}, which is not a chain id.`,
+      )
+  })
+
+  test('error: every documented duplicated pair is refused with a message naming both fields', () => {
+    const conflicting: Record<string, PopupRequest> = {
+      'eth_sendTransaction params[0].chainId': request('eth_sendTransaction', [
+        { to: other, chainId: '0x1' },
+      ]),
+      'eth_sendTransaction params[0].input': request('eth_sendTransaction', [
+        { to: other, data: '0x01', input: '0x02' },
+      ]),
+      'wallet_sendCalls params[0].chainId': request('wallet_sendCalls', sendCalls('0x1')),
+      'eth_signTypedData_v4 params[1].domain.chainId': request('eth_signTypedData_v4', typed(1)),
+    }
+    expect(duplicatedFields).toHaveLength(Object.keys(conflicting).length)
+    for (const { method, fields } of duplicatedFields) {
+      const error = findConflict(conflicting[`${method} ${fields[1]}`]!)
+      expectRpcError(error, ConflictingParamsError, -32602, /^Conflicting \w+ in the request: /)
+      expect(
+        (error as ConflictingParamsError).fields.map((f) => f.field),
+        method,
+      ).toEqual(fields)
+    }
   })
 })

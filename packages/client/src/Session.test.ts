@@ -1,5 +1,13 @@
 import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
+import { privateKeyToAddress } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import {
+  ConflictingParamsError,
+  InvalidParamsError,
+  UnauthorizedError,
+  UnsupportedMethodError,
+} from './Errors.js'
+import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { createProvider, type Provider } from './Provider.js'
 import { createSessionManager, type SessionManager } from './Session.js'
@@ -142,7 +150,10 @@ describe('sessions through the provider', () => {
     const keyId = session.current(account, 31337)!.keyId
     setup('fail') // reload: a new manager and provider on the same storage and key store
     expect(session.current(account, 31337)?.sessionId).toBe(granted.sessionId)
-    expect(await keyStore.get(keyId)).toBeDefined()
+    // The key survives the reload, and it is the key whose address the session names.
+    const kept = (await keyStore.get(keyId)) as { kind: string; privateKey: Hex }
+    expect(kept.kind).toBe('secp256k1')
+    expect(privateKeyToAddress(kept.privateKey).toLowerCase()).toBe(granted.signer.publicKey.toLowerCase())
     const revoked: unknown[] = []
     provider.on('sessionRevoked', (info) => revoked.push(info))
     await provider.request({ method: 'wallet_revokePermissions', params: [] })
@@ -181,17 +192,25 @@ describe('sessions through the provider', () => {
       ],
     ]
     for (const [params, rule] of bad) {
-      const error = await provider
-        .request({ method: 'wallet_grantPermissions', params: [params] })
-        .catch((e) => e)
-      expect(error, rule).toBeInstanceOf(InvalidSessionSpecError)
+      const error = await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [params] }),
+      )
+      expectRpcError(
+        error,
+        InvalidSessionSpecError,
+        -32602,
+        new RegExp(`^Invalid session spec \\(${rule} at `),
+      )
       expect((error as InvalidSessionSpecError).rule).toBe(rule)
-      expect((error as InvalidSessionSpecError).code).toBe(-32602)
     }
-    const malformed = await provider
-      .request({ method: 'wallet_grantPermissions', params: [{ expiresAt: 'soon' }] })
-      .catch((e) => e)
-    expect((malformed as { code: number }).code).toBe(-32602)
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [{ expiresAt: 'soon' }] }),
+      ),
+      InvalidParamsError,
+      -32602,
+      'Invalid wallet_grantPermissions request.',
+    )
     expect(server.popups.length).toBe(opened)
   })
 
@@ -214,10 +233,14 @@ describe('sessions through the provider', () => {
       [{ from: account, to: shop, value: '0x1' }, 'no-transfer-policy'],
     ]
     for (const [tx, rule] of cases) {
-      const error = await provider.request({ method: 'eth_sendTransaction', params: [tx] }).catch((e) => e)
-      expect(error, rule).toBeInstanceOf(SessionPolicyError)
+      const error = await rejectionOf(provider.request({ method: 'eth_sendTransaction', params: [tx] }))
+      expectRpcError(
+        error,
+        SessionPolicyError,
+        4100,
+        new RegExp(`^Outside the session policy \\(${rule}\\): `),
+      )
       expect((error as SessionPolicyError).rule).toBe(rule)
-      expect((error as SessionPolicyError).code).toBe(4100)
     }
     expect(server.popups.length).toBe(opened)
   })
@@ -238,10 +261,88 @@ describe('sessions through the provider', () => {
 
   test('error: session methods without a session manager are unsupported (4200)', async () => {
     const plain = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage })
-    const error = await plain
-      .request({ method: 'wallet_grantPermissions', params: [request()] })
-      .catch((e) => e)
-    expect((error as { code: number }).code).toBe(4200)
-    expect((error as Error).message).toMatch(/createSessionManager/)
+    expectRpcError(
+      await rejectionOf(plain.request({ method: 'wallet_grantPermissions', params: [request()] })),
+      UnsupportedMethodError,
+      4200,
+      '"wallet_grantPermissions" needs sessions: createProvider({ session: createSessionManager() }) from @sso/client/session.',
+    )
+  })
+
+  test('error: a grant, connect-with-session or revoke naming another chain or account is refused before the popup', async () => {
+    await session.ready()
+    const other: Address = '0x9999999999999999999999999999999999999999'
+    const onChain = "Conflicting chains in the request: the provider's chain (eth_chainId) is 31337 but"
+    // Not connected yet: connect + grant in one popup, for the chain the provider is on.
+    expectRpcError(
+      await rejectionOf(
+        provider.request({
+          method: 'eth_requestAccounts',
+          params: [{ session: { ...request(), chainId: '0x1' } }],
+        }),
+      ),
+      ConflictingParamsError,
+      -32602,
+      `${onChain} params[0].session.chainId is 0x1 (1).`,
+    )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({
+          method: 'eth_requestAccounts',
+          params: [{ session: { ...request(), address: account } }],
+        }),
+      ),
+      UnauthorizedError,
+      4100,
+      'Not connected: call eth_requestAccounts first (from a click handler).',
+    )
+    expect(server.popups).toHaveLength(0)
+
+    await provider.request({ method: 'eth_requestAccounts' })
+    const opened = server.popups.length
+    for (const [stated, shown] of [
+      ['0x7a6a', '0x7a6a (31338)'],
+      [1, '1'],
+      ['mainnet', 'mainnet'],
+    ] as const)
+      expectRpcError(
+        await rejectionOf(
+          provider.request({
+            method: 'wallet_grantPermissions',
+            params: [{ ...request(), chainId: stated }],
+          }),
+        ),
+        ConflictingParamsError,
+        -32602,
+        `${onChain} params[0].chainId is ${shown}.`,
+      )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_grantPermissions', params: [{ ...request(), address: other }] }),
+      ),
+      UnauthorizedError,
+      4100,
+      `The request is for another account: params[0].address is ${other} but the connected SSO account (eth_accounts) is ${account}.`,
+    )
+    expectRpcError(
+      await rejectionOf(
+        provider.request({ method: 'wallet_revokePermissions', params: [{ all: true, chainId: '0x7a6a' }] }),
+      ),
+      ConflictingParamsError,
+      -32602,
+      `${onChain} params[0].chainId is 0x7a6a (31338).`,
+    )
+    expect(server.popups.length).toBe(opened)
+
+    // The same chain and account stated again agree: the grant goes to the popup for that chain.
+    await provider.request({
+      method: 'wallet_grantPermissions',
+      params: [{ ...request(), chainId: '0x7a69', address: account }],
+    })
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'wallet_grantPermissions',
+      chainId: 31337,
+      params: [{ address: account }],
+    })
   })
 })

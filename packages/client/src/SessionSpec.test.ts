@@ -272,20 +272,27 @@ describe('packed encoding', () => {
     // its limit at 137, constraint 1 at 155, transfer count 208, transfer policy 209 (its limit at 242).
     expect(offsetOf(good)).toBeUndefined()
     expect(offsetOf('0x')).toBe(0)
-    for (const cut of [1, 20, n - 52, n - 1])
-      expect(offsetOf(good.slice(0, 2 + 2 * cut) as Hex)).toBeDefined()
+    // Truncated: the offset of the first field that no longer fits (signer at 1, transfer count at 208, the last
+    // limit's period at 256).
+    for (const [cut, offset] of [
+      [1, 1],
+      [20, 1],
+      [n - 52, 208],
+      [n - 1, 256],
+    ] as const)
+      expect(offsetOf(good.slice(0, 2 + 2 * cut) as Hex), `cut at ${cut}`).toBe(offset)
     expect(offsetOf(good.slice(0, -2) as Hex)).toBe(n - 4) // the last limit's period no longer fits
     expect(offsetOf(concatHex([good, '0x00']))).toBe(n)
     expect(offsetOf(at(0, '03'))).toBe(0)
     expect(offsetOf(at(0, '00'))).toBe(0)
-    expect(offsetOf(at(0, '02'))).toBeDefined() // a P-256 kind reads 64 signer bytes: the rest no longer fits
+    expect(offsetOf(at(0, '02'))).toBe(91) // a P-256 kind reads 64 signer bytes: the shifted fields break at 91
     expect(offsetOf(at(27, '03'))).toBe(27) // fee limit type
     expect(offsetOf(at(102, '07'))).toBe(102) // condition
     expect(offsetOf(at(137, '01'))).toBeUndefined() // Unlimited -> Lifetime 0: still canonical
     expect(offsetOf(at(137 + 17, '01'))).toBe(137) // Unlimited with a period
     expect(offsetOf(at(137 + 5, '01'))).toBe(137) // Unlimited with a limit
     expect(offsetOf(at(27 + 16, '01'))).toBe(27) // Lifetime with a period
-    expect(offsetOf(at(45, '02'))).toBeDefined() // one call policy more than there is
+    expect(offsetOf(at(45, '02'))).toBe(n - 1) // one call policy more than there is: runs out of bytes
     expect(offsetOf(at(208, '00'))).toBe(209) // no transfer policy: its bytes trail
     expect(offsetOf('0x0' as Hex)).toBe(0)
     expect(offsetOf('0xzz' as Hex)).toBe(0)

@@ -11,6 +11,8 @@ import { deterministicDeployer, devnetOwner, entryPoint08 } from '@sso/contracts
 import { ensureContractsBuilt, readArtifact, resolveDeployments } from '@sso/contracts-abi/artifacts'
 import {
   type Address,
+  ContractFunctionExecutionError,
+  ContractFunctionRevertedError,
   concatHex,
   createTestClient,
   decodeEventLog,
@@ -181,14 +183,12 @@ describe('SsoAccount on chain', () => {
       chain: client.chain,
     })
     expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success')
-    expect(await client.getCode({ address: account.address })).toBeDefined()
+    expect(await client.getCode({ address: account.address })).toMatch(/^0x[0-9a-f]{2,}$/) // deployed
 
     // login on a new device: the first passkey's account is the factory's address for it, not in the proven
     // index (which only lists accounts a passkey joined with a proof); its key comes from the events
     const { webAuthnValidator } = contracts
-    expect(
-      await findPasskeyAccounts({ client, webAuthnValidator, credentialId: passkey.credential.id }),
-    ).toEqual([])
+    expect(await findPasskeyAccounts({ client, webAuthnValidator, passkey: passkey.credential })).toEqual([])
     expect(
       await getPasskey({
         client,
@@ -202,8 +202,9 @@ describe('SsoAccount on chain', () => {
       rpId: 'localhost',
       origin: 'http://localhost:3002',
     })
-    const unknown = createTestPasskey().credential.id
-    expect(await findPasskeyAccounts({ client, webAuthnValidator, credentialId: unknown })).toEqual([])
+    const unknownPasskey = createTestPasskey().credential
+    const unknown = unknownPasskey.id
+    expect(await findPasskeyAccounts({ client, webAuthnValidator, passkey: unknownPasskey })).toEqual([])
     expect(
       await getPasskey({ client, webAuthnValidator, account: account.address, credentialId: unknown }),
     ).toBe(undefined)
@@ -370,7 +371,7 @@ describe('SsoAccount on chain', () => {
     expect(receipt.status).toBe('success')
     expect(events).toHaveLength(1)
     expect(events[0]?.args).toMatchObject({ success: true })
-    expect(await client.getCode({ address: account.address })).toBeDefined()
+    expect(await client.getCode({ address: account.address })).toMatch(/^0x[0-9a-f]{2,}$/) // deployed
     expect(await client.getBalance({ address: alice })).toBe(1_000n)
     expect(await client.getBalance({ address: bob })).toBe(2_000n)
 
@@ -406,8 +407,16 @@ describe('SsoAccount on chain', () => {
           functionName: 'handleOps',
           args: [[toPackedUserOperation(bad)], deployer.address],
         })
-        .catch((e: Error) => e)
-      expect(String((error as Error).message)).toMatch(/AA24 signature error/)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      expect(error).toBeInstanceOf(ContractFunctionExecutionError)
+      const reverted = (error as ContractFunctionExecutionError).walk(
+        (cause) => cause instanceof ContractFunctionRevertedError,
+      ) as ContractFunctionRevertedError
+      expect(reverted.data?.errorName).toBe('FailedOp')
+      expect(reverted.data?.args).toEqual([0n, 'AA24 signature error'])
     }
   })
 })

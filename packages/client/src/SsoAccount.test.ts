@@ -3,6 +3,7 @@ import {
   createClient,
   custom,
   decodeAbiParameters,
+  decodeFunctionData,
   defineChain,
   encodeAbiParameters,
   getAddress,
@@ -18,6 +19,7 @@ import { entryPoint08Address, getUserOperationHash } from 'viem/account-abstract
 import { hashMessage as hashMessage7739, hashTypedData as hashTypedData7739 } from 'viem/experimental/erc7739'
 import { describe, expect, test } from 'vitest'
 import {
+  accountFactoryAbi,
   decodeCalls,
   decodeWebAuthnSignature,
   dummySignature,
@@ -203,8 +205,20 @@ describe('SsoAccount', () => {
       contracts: { accountFactory: factory, webAuthnValidator: validator },
     })
     expect(account.address).toBe(accountAddress)
-    const factoryCall = calls.find((c) => c.method === 'eth_call')
-    expect(factoryCall).toBeDefined()
+    // The counterfactual address comes from the factory's getAddress for this very passkey.
+    const [factoryCall] = calls
+      .filter((c) => c.method === 'eth_call')
+      .map((c) => (c.params as [{ to: Hex; data: Hex }])[0])
+    expect(factoryCall?.to.toLowerCase()).toBe(factory.toLowerCase())
+    const query = decodeFunctionData({ abi: accountFactoryAbi, data: factoryCall!.data })
+    expect(query.functionName).toBe('getAddress')
+    expect(query.args).toEqual([
+      bytesToHex(base64UrlToBytes(passkey.credential.id)),
+      passkey.credential.publicKey.x,
+      passkey.credential.publicKey.y,
+      'localhost',
+      'http://localhost:3002',
+    ])
     const { factory: f, factoryData } = await account.getFactoryArgs()
     expect(f).toBe(factory)
     expect(factoryData?.length).toBeGreaterThan(10)

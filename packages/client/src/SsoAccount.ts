@@ -110,7 +110,8 @@ export const accountFactoryAbi = parseAbi([
 
 export const webAuthnValidatorAbi = parseAbi([
   'event PasskeyAdded(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin, bool proven)',
-  'function accountsOf(bytes credentialId) view returns (address[])',
+  'function accountsOf(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (address[])',
+  'function registrationNonce(address account, bytes credentialId) view returns (uint256)',
   'function hasPasskey(address account, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (bool)',
   'function passkeyState(address account, bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin) view returns (uint8)',
   'function addPasskey(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin, bytes proof)',
@@ -310,23 +311,46 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
 
 /** Type hash of the proof of possession a passkey signs to join an account (WebAuthnValidator). */
 export const registrationTypeHash = keccak256(
-  stringToHex('SsoPasskeyRegistration(address validator,address account)'),
+  stringToHex(
+    'SsoPasskeyRegistration(address validator,address account,bytes32 credentialIdHash,uint256 nonce)',
+  ),
 )
 
 /**
- * The challenge a passkey signs to join `account` (`WebAuthnValidator.registrationChallenge`): no chain id, so
- * the same proof holds on every chain.
+ * The challenge a passkey signs to join `account` (`WebAuthnValidator.registrationChallenge`): it names the
+ * credential id and the passkey's registration nonce on that account (`registrationNonce`, 0 until the passkey
+ * is removed from it), and no chain id, so the same proof holds on every chain.
  *
  * @example
  * ```ts
- * const proof = encodeWebAuthnSignature({ credential, assertion: await sign(registrationChallenge({ webAuthnValidator, account })) })
+ * const challenge = registrationChallenge({ webAuthnValidator, account, credentialId: credential.id })
+ * const proof = encodeWebAuthnSignature({ credential, assertion: await sign(challenge) })
  * ```
  */
-export function registrationChallenge(parameters: { webAuthnValidator: Address; account: Address }): Hex {
+export function registrationChallenge(parameters: {
+  webAuthnValidator: Address
+  account: Address
+  /** base64url credential id of the joining passkey. */
+  credentialId: string
+  /** `WebAuthnValidator.registrationNonce(account, credentialId)`; default 0 (never removed from the account). */
+  nonce?: bigint | undefined
+}): Hex {
   return keccak256(
     encodeAbiParameters(
-      [{ type: 'bytes32' }, { type: 'address' }, { type: 'address' }],
-      [registrationTypeHash, parameters.webAuthnValidator, parameters.account],
+      [
+        { type: 'bytes32' },
+        { type: 'address' },
+        { type: 'address' },
+        { type: 'bytes32' },
+        { type: 'uint256' },
+      ],
+      [
+        registrationTypeHash,
+        parameters.webAuthnValidator,
+        parameters.account,
+        keccak256(bytesToHex(base64UrlToBytes(parameters.credentialId))),
+        parameters.nonce ?? 0n,
+      ],
     ),
   )
 }
@@ -491,26 +515,29 @@ const zeroNonceKeys = {
 // Login on a new device: from a credential id to the account and its key
 
 /**
- * The accounts a passkey joined with a proof of possession and still holds (`WebAuthnValidator.accountsOf`,
- * at most 16, oldest first). An account's first passkey is not listed: that account is the factory's address for
- * the passkey (docs/webauthn.md). Still check each candidate's code before trusting it.
+ * The accounts a passkey (credential id and key, for its rpId and origin) joined with a proof of possession and
+ * still holds (`WebAuthnValidator.accountsOf`, at most 16, oldest first). The list is keyed by the key too, so
+ * only the key's holder can add to it. An account's first passkey is not listed: that account is the factory's
+ * address for the passkey (docs/webauthn.md). Still check each candidate's code before trusting it.
  *
  * @example
  * ```ts
- * const [address] = await findPasskeyAccounts({ client, webAuthnValidator, credentialId: assertion.id })
+ * const [address] = await findPasskeyAccounts({ client, webAuthnValidator, passkey })
  * ```
  */
 export async function findPasskeyAccounts(parameters: {
   client: SmartAccountImplementation['client']
   webAuthnValidator: Address
-  /** base64url credential id. */
-  credentialId: string
+  /** The passkey: base64url id, public key, rpId and origin. */
+  passkey: Pick<SsoCredential, 'id' | 'publicKey' | 'rpId' | 'origin'>
 }): Promise<readonly Address[]> {
+  const { id, publicKey, origin } = parameters.passkey
+  const rpId = parameters.passkey.rpId ?? new URL(origin).hostname
   return readContract(parameters.client, {
     address: parameters.webAuthnValidator,
     abi: webAuthnValidatorAbi,
     functionName: 'accountsOf',
-    args: [bytesToHex(base64UrlToBytes(parameters.credentialId))],
+    args: [bytesToHex(base64UrlToBytes(id)), publicKey.x, publicKey.y, rpId, origin],
   })
 }
 

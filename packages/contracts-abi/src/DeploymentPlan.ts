@@ -4,7 +4,7 @@ import type { AbiParameter, Address } from 'viem'
 export type DeploymentContext = {
   /** The ERC-4337 EntryPoint v0.8. */
   entryPoint: Address
-  /** Owner of ownable contracts (the SponsorPaymaster). On the devnets: anvil account #0. */
+  /** Owner of ownable contracts (the SponsorPaymaster, the AccountFactory). On the devnets: anvil account #0. */
   owner: Address
   /** Address of another of our contracts (by contract name), resolved first. Throws when it is not deployable. */
   address: (contractName: string) => Address
@@ -53,16 +53,18 @@ export const deploymentPlan: readonly PlannedContract[] = [
   },
   {
     name: 'AccountFactory',
-    // (implementation, webAuthnValidator, defaultModuleTypeIds, defaultModuleAddresses): every new account gets
-    // the SessionKeyValidator (type 1) and the GuardianExecutor (type 2) besides its first passkey.
-    args: ({ address, has }) => {
+    // (owner, implementation, webAuthnValidator, defaultModuleTypeIds, defaultModuleAddresses): every new account
+    // gets the SessionKeyValidator (type 1) and the GuardianExecutor (type 2) besides its first passkey. The owner
+    // manages the factory's EntryPoint stake (ERC-7562, docs/erc7562.md); older builds take no owner.
+    args: ({ address, has, inputs, owner }) => {
       const defaults = defaultModules(has, extraModules)
-      return [
+      const args = [
         address('SsoAccount'),
         address('WebAuthnValidator'),
         defaults.map(([typeId]) => typeId),
         defaults.map(([, name]) => address(name)),
       ]
+      return inputs.length === args.length + 1 ? [owner, ...args] : args
     },
   },
   {

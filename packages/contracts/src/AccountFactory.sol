@@ -2,6 +2,9 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "./SsoAccount.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
+import {IEntryPoint} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {MODULE_TYPE_VALIDATOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {ERC1967Clones} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Clones.sol";
 
@@ -12,7 +15,13 @@ import {ERC1967Clones} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Clones
 /// WebAuthnValidator with its first passkey plus the default modules fixed at construction (empty init data).
 /// With the factory at the same address on every chain (CREATE2 deployment), an account's address is the same
 /// on every chain.
-contract AccountFactory {
+///
+/// The factory must be staked in the EntryPoint for public bundlers to accept the userOps that deploy accounts
+/// (ERC-7562 STO-022): while an account is being deployed, the WebAuthnValidator records its first passkey in
+/// storage associated with the account and the account's validation reads it back. The owner stakes the factory
+/// ({addStake}: at least the bundlers' minimum, 1 ETH and a 1-day unstake delay by default) and can unlock and
+/// withdraw the stake later; the owner has no say over the accounts.
+contract AccountFactory is Ownable {
     /// @notice The maximum number of default modules.
     uint256 public constant MAX_DEFAULT_MODULES = 4;
 
@@ -45,16 +54,19 @@ contract AccountFactory {
     /// 2 (executor): fallback handlers need a selector in their init data and the account has no hooks.
     error InvalidDefaultModule(uint256 moduleTypeId, address module);
 
+    /// @param owner_ The owner: manages the factory's EntryPoint stake ({addStake}, {unlockStake},
+    /// {withdrawStake}), nothing else.
     /// @param implementation_ The {SsoAccount} implementation.
     /// @param webAuthnValidator_ The WebAuthnValidator.
     /// @param defaultModuleTypeIds ERC-7579 module types of the extra default modules (e.g. 1 for a validator).
     /// @param defaultModuleAddresses The extra default modules, installed with empty init data in this order.
     constructor(
+        address owner_,
         address implementation_,
         address webAuthnValidator_,
         uint256[] memory defaultModuleTypeIds,
         address[] memory defaultModuleAddresses
-    ) {
+    ) Ownable(owner_) {
         if (implementation_ == address(0) || webAuthnValidator_ == address(0)) {
             revert InvalidDefaultModule(MODULE_TYPE_VALIDATOR, address(0));
         }
@@ -158,6 +170,29 @@ contract AccountFactory {
             moduleTypeIds[i] = packed >> 160;
             modules[i] = address(uint160(packed));
         }
+    }
+
+    /// @notice The ERC-4337 EntryPoint v0.8 the factory is staked in.
+    function entryPoint() public pure returns (IEntryPoint) {
+        return ERC4337Utils.ENTRYPOINT_V08;
+    }
+
+    /// @notice Adds `msg.value` to the factory's EntryPoint stake and sets its unstake delay (which may not
+    /// decrease). Owner only.
+    /// @param unstakeDelaySec The unstake delay in seconds (bundlers require at least 86,400).
+    function addStake(uint32 unstakeDelaySec) external payable onlyOwner {
+        entryPoint().addStake{value: msg.value}(unstakeDelaySec);
+    }
+
+    /// @notice Starts the unstake delay; the factory counts as unstaked from now on. Owner only.
+    function unlockStake() external onlyOwner {
+        entryPoint().unlockStake();
+    }
+
+    /// @notice Withdraws the whole stake to `to`, once the unstake delay after {unlockStake} has passed. Owner only.
+    /// @param to The receiver.
+    function withdrawStake(address payable to) external onlyOwner {
+        entryPoint().withdrawStake(to);
     }
 
     function _defaultModule(uint256 index) private view returns (uint256) {

@@ -29,17 +29,17 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 /// removing the last accepted guardian makes it 0, and the account sets it otherwise.
 ///
 /// **Recovery.** A {IGuardianExecutor-RecoveryProposal} names the new passkey with its proof of possession (its
-/// assertion over `WebAuthnValidator.registrationChallenge(account)`), passkeys to remove and whether to revoke
-/// every session. Its id is the EIP-712 struct hash `ApproveRecovery(address account,uint256 nonce,bytes
+/// assertion over `WebAuthnValidator.registrationChallenge(account, credentialId)`), passkeys to remove and whether to
+/// revoke every session. Its id is the EIP-712 struct hash `ApproveRecovery(address account,uint256 nonce,bytes
 /// credentialId,bytes32 x,bytes32 y,string rpId,string origin,bytes proof,bytes[] removedCredentialIds,bool
 /// revokeSessions)`; guardians approve it by calls or by signatures of that struct. One recovery at a time: a
 /// guardian's new proposal replaces one that has not reached the threshold (so a single guardian can't block the
 /// others, who can also submit all their signatures in one call), never one that has. When `threshold` accepted
 /// guardians approved, the recovery is scheduled: `readyAt = now + delay` (the account's delay, {MIN_DELAY} ..
-/// {MAX_DELAY}, {DEFAULT_DELAY} until set), `expiresAt = readyAt + RECOVERY_WINDOW`, and the account's recovery
-/// nonce moves (older signatures die). Until it is finalized the account can cancel it; changing the guardians
-/// (removing an accepted one) or the threshold cancels it too. From `readyAt` until `expiresAt` (excluded) anyone
-/// can finalize it; after that it can only be cleared.
+/// {MAX_DELAY}, {DEFAULT_DELAY} until set), `expiresAt = readyAt + RECOVERY_WINDOW`, and the account's recovery nonce
+/// moves (older signatures die). Until it is finalized the account can cancel it; changing the guardians (removing an
+/// accepted one) or the threshold cancels it too. From `readyAt` until `expiresAt` (excluded) anyone can finalize it;
+/// after that it can only be cleared.
 ///
 /// **Finalization** executes through the account (`executeFromExecutor`, one batch) exactly: WebAuthnValidator
 /// `addPasskey(credentialId, x, y, rpId, origin, proof)` (the validator checks the proof: the passkey is Proven),
@@ -492,18 +492,22 @@ contract GuardianExecutor is IGuardianExecutor, IERC7579Module, EIP712 {
                 revert RemovesNewPasskey(proposal.credentialId);
             }
         }
+        if (!_isValidProof(account, proposal, credentialIdHash)) {
+            revert InvalidPasskeyProof(account, proposal.credentialId);
+        }
+    }
+
+    /// @dev Whether the proposal's proof is an assertion by its passkey over the account's registration challenge
+    /// for that credential (at its current registration nonce).
+    function _isValidProof(address account, RecoveryProposal calldata proposal, bytes32 credentialIdHash)
+        private
+        view
+        returns (bool)
+    {
         bytes calldata proof = proposal.proof;
-        if (
-            proof.length < 32 || bytes32(proof[0:32]) != credentialIdHash
-                || !webAuthnValidator.verifyWithKey(
-                    proposal.x,
-                    proposal.y,
-                    proposal.rpId,
-                    proposal.origin,
-                    webAuthnValidator.registrationChallenge(account),
-                    proof
-                )
-        ) revert InvalidPasskeyProof(account, proposal.credentialId);
+        if (proof.length < 32 || bytes32(proof[0:32]) != credentialIdHash) return false;
+        bytes32 challenge = webAuthnValidator.registrationChallenge(account, proposal.credentialId);
+        return webAuthnValidator.verifyWithKey(proposal.x, proposal.y, proposal.rpId, proposal.origin, challenge, proof);
     }
 
     /// @dev Records the approval of the guardian in `slot` for the pending recovery `id`; schedules it when the

@@ -22,10 +22,13 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// keyed by the account (ERC-7562); nothing keyed by a credential is written during validation.
 ///
 /// Proof of possession: a passkey joins an account with an assertion by that passkey over
-/// {registrationChallenge}`(account)` (chain-independent), so no one can attach someone else's public credential
-/// to an account of theirs. The only passkey registered without a proof is the first one of an account deployed
-/// by the AccountFactory, whose address derives from that very passkey. Only proven registrations enter the
-/// credential -> account index ({accountsOf}); log-in finds the first passkey's account by that derivation.
+/// {registrationChallenge}`(account, credentialId)` (chain-independent; it names the credential id and a nonce
+/// that every removal of that passkey from that account bumps), so no one can attach someone else's public
+/// credential to an account of theirs, and a removed passkey can't come back with an old proof. The only passkey
+/// registered without a proof is the first one of an account deployed by the AccountFactory, whose address derives
+/// from that very passkey. Only proven registrations enter the passkey -> account index ({accountsOf}), which is
+/// keyed by the credential id and the key together: only the key's holder can add to its list. Log-in finds the
+/// first passkey's account by the factory's derivation.
 ///
 /// Signature (packed, see docs/webauthn.md): `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖ bytes32 r ‖
 /// bytes32 s ‖ uint16 authenticatorDataLength ‖ authenticatorData ‖ clientData`. `clientData` describes the clientDataJSON
@@ -49,12 +52,15 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @dev Fixed head of the signature: 5 words and the uint16 authenticatorData length.
     uint256 private constant _HEAD_LENGTH = 0xa2;
 
-    /// @notice How many accounts one credential can join with a proof (bounds {accountsOf}).
+    /// @notice How many accounts one passkey can join with a proof (bounds {accountsOf}).
     uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
+
+    /// @dev Gas given to an account's `isModuleInstalled` when the validator asks it (bounds {accountsOf}).
+    uint256 private constant _INSTALLED_CHECK_GAS = 50_000;
 
     /// @notice The type hash of a passkey registration proof: the challenge the joining passkey signs.
     bytes32 public constant REGISTRATION_TYPEHASH =
-        keccak256("SsoPasskeyRegistration(address validator,address account)");
+        keccak256("SsoPasskeyRegistration(address validator,address account,bytes32 credentialIdHash,uint256 nonce)");
 
     /// @notice How a passkey is registered for an account.
     enum PasskeyState {
@@ -68,8 +74,11 @@ contract WebAuthnValidator is IERC7579Validator {
     mapping(bytes32 credentialIdHash => mapping(address account => bytes32 commitment)) private _commitments;
     // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
     mapping(address account => uint256 count) private _extraPasskeys;
-    // Accounts a credential joined with a proof, written in execution only (never during validation).
-    mapping(bytes32 credentialIdHash => address[] accounts) private _provenAccounts;
+    // Accounts a passkey (credential id and key) joined with a proof, written in execution only (never during
+    // validation); keyed by `keccak256(abi.encode(credentialIdHash, commitment | 1))`.
+    mapping(bytes32 passkeyId => address[] accounts) private _provenAccounts;
+    // Bumped each time the passkey leaves the account: proofs signed before no longer hold.
+    mapping(bytes32 credentialIdHash => mapping(address account => uint256 nonce)) private _registrationNonces;
 
     /// @notice Emitted when `account` registered a passkey.
     /// @param account The account.
@@ -114,7 +123,8 @@ contract WebAuthnValidator is IERC7579Validator {
     /// {registrationChallenge} of the account.
     error InvalidPasskeyProof(address account, bytes credentialId);
 
-    /// @notice Thrown when a credential already joined {MAX_ACCOUNTS_PER_CREDENTIAL} accounts with a proof.
+    /// @notice Thrown when a passkey already joined {MAX_ACCOUNTS_PER_CREDENTIAL} accounts with a proof (and
+    /// still holds them all).
     error TooManyAccounts(bytes credentialId);
 
     /// @notice Thrown when the account has not installed this validator (no passkey registered).
@@ -160,6 +170,7 @@ contract WebAuthnValidator is IERC7579Validator {
                 revert PasskeyNotRegistered(msg.sender, credentialIds[i]);
             }
             delete _commitments[credentialIdHash][msg.sender];
+            ++_registrationNonces[credentialIdHash][msg.sender];
             --count;
             emit PasskeyRemoved(msg.sender, credentialIdHash, credentialIds[i]);
         }
@@ -185,7 +196,7 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @param rpId The relying party id (hashed with sha256 as in authenticator data).
     /// @param origin The exact `origin` of clientDataJSON (scheme://host[:port]).
     /// @param proof A WebAuthn signature (the validation encoding) by this passkey of
-    /// `registrationChallenge(msg.sender)`.
+    /// `registrationChallenge(msg.sender, credentialId)`.
     function addPasskey(
         bytes calldata credentialId,
         bytes32 x,
@@ -199,7 +210,8 @@ contract WebAuthnValidator is IERC7579Validator {
         ++_extraPasskeys[msg.sender];
     }
 
-    /// @notice Removes a passkey of the calling account; the last one can't be removed.
+    /// @notice Removes a passkey of the calling account; the last one can't be removed. Proofs it signed for this
+    /// account no longer hold (its registration nonce moves on).
     /// @param credentialId The WebAuthn credential id (raw bytes).
     function removePasskey(bytes calldata credentialId) external {
         bytes32 credentialIdHash = keccak256(credentialId);
@@ -207,6 +219,7 @@ contract WebAuthnValidator is IERC7579Validator {
         uint256 extra = _extraPasskeys[msg.sender];
         if (extra == 0) revert LastPasskey(msg.sender, credentialId);
         delete _commitments[credentialIdHash][msg.sender];
+        ++_registrationNonces[credentialIdHash][msg.sender];
         _extraPasskeys[msg.sender] = extra - 1;
         emit PasskeyRemoved(msg.sender, credentialIdHash, credentialId);
     }
@@ -215,12 +228,21 @@ contract WebAuthnValidator is IERC7579Validator {
     // Views
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice The challenge a passkey signs to join `account`: `keccak256(abi.encode(REGISTRATION_TYPEHASH,
-    /// address(this), account))`. No chain id: the proof holds on every chain, where the account has the same
-    /// address.
+    /// @notice The challenge a passkey signs to join `account` under `credentialId`:
+    /// `keccak256(abi.encode(REGISTRATION_TYPEHASH, address(this), account, keccak256(credentialId), nonce))` with
+    /// the {registrationNonce}. No chain id: the proof holds on every chain, where the account has the same address
+    /// (and the same nonce until the passkey is removed there).
     /// @param account The account the passkey joins.
-    function registrationChallenge(address account) public view returns (bytes32) {
-        return keccak256(abi.encode(REGISTRATION_TYPEHASH, address(this), account));
+    /// @param credentialId The WebAuthn credential id (raw bytes).
+    function registrationChallenge(address account, bytes calldata credentialId) external view returns (bytes32) {
+        return _registrationChallenge(account, keccak256(credentialId));
+    }
+
+    /// @notice How many times the passkey `credentialId` left `account` (signed into {registrationChallenge}).
+    /// @param account The account.
+    /// @param credentialId The WebAuthn credential id (raw bytes).
+    function registrationNonce(address account, bytes calldata credentialId) external view returns (uint256) {
+        return _registrationNonces[keccak256(credentialId)][account];
     }
 
     /// @notice The stored commitment of a passkey (0 when not registered). Its lowest bit is the proven flag.
@@ -278,22 +300,32 @@ contract WebAuthnValidator is IERC7579Validator {
         return _isInstalledOn(account) ? _extraPasskeys[account] + 1 : 0;
     }
 
-    /// @notice Accounts that `credentialId` joined with a proof of possession and still holds, with this validator
-    /// installed (log-in on a new device). At most {MAX_ACCOUNTS_PER_CREDENTIAL}, oldest first, and only
-    /// accounts the passkey's owner signed for: outsiders can't add to this list. An account's first passkey is not
-    /// listed: its account is the factory's address for that passkey. Still check a candidate's code (a proxy of
-    /// the SSO implementation) before trusting it.
+    /// @notice Accounts that this passkey (credential id, key, rpId and origin) joined with a proof of possession
+    /// and still holds, with this validator installed (log-in on a new device). At most
+    /// {MAX_ACCOUNTS_PER_CREDENTIAL}, oldest first, and only accounts the key's holder signed for: the list is keyed
+    /// by the key as well, so outsiders can neither add to it nor fill it. An account's first passkey is not listed:
+    /// its account is the factory's address for that passkey. Still check a candidate's code (a proxy of the SSO
+    /// implementation) before trusting it.
     /// @param credentialId The WebAuthn credential id (raw bytes).
+    /// @param x P-256 public key x.
+    /// @param y P-256 public key y.
+    /// @param rpId The relying party id.
+    /// @param origin The origin.
     /// @return accounts The accounts, oldest first.
-    function accountsOf(bytes calldata credentialId) external view returns (address[] memory accounts) {
+    function accountsOf(bytes calldata credentialId, bytes32 x, bytes32 y, string calldata rpId, string calldata origin)
+        external
+        view
+        returns (address[] memory accounts)
+    {
         bytes32 credentialIdHash = keccak256(credentialId);
-        address[] storage list = _provenAccounts[credentialIdHash];
+        bytes32 proven = passkeyCommitmentOf(x, y, rpId, origin) | bytes32(uint256(1));
+        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, proven)];
         uint256 length = list.length;
         accounts = new address[](length);
         uint256 found = 0;
         for (uint256 i = 0; i < length; ++i) {
             address account = list[i];
-            if (uint256(_commitments[credentialIdHash][account]) & 1 == 0 || !_isInstalledOn(account)) continue;
+            if (_commitments[credentialIdHash][account] != proven || !_isInstalledOn(account)) continue;
             accounts[found++] = account;
         }
         assembly ("memory-safe") {
@@ -350,7 +382,8 @@ contract WebAuthnValidator is IERC7579Validator {
     }
 
     /// @notice Checks a packed WebAuthn signature of `hash` by the given passkey, registered or not (e.g. a proof of
-    /// possession before it is sent, or a genuine assertion under test).
+    /// possession before it is sent, or a genuine assertion under test). False for an origin that could not be
+    /// registered (see {InvalidPasskey}).
     /// @param x P-256 public key x.
     /// @param y P-256 public key y.
     /// @param rpId The relying party id.
@@ -365,7 +398,7 @@ contract WebAuthnValidator is IERC7579Validator {
         bytes32 hash,
         bytes calldata signature
     ) external view returns (bool) {
-        return _verify(passkeyCommitmentOf(x, y, rpId, origin), hash, signature);
+        return _isPlainOrigin(bytes(origin)) && _verify(passkeyCommitmentOf(x, y, rpId, origin), hash, signature);
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -381,24 +414,46 @@ contract WebAuthnValidator is IERC7579Validator {
         string memory origin,
         bytes calldata proof
     ) private {
-        if (!_verify(passkeyCommitmentOf(x, y, rpId, origin), registrationChallenge(account), proof)) {
+        bytes32 credentialIdHash = keccak256(credentialId);
+        bytes32 commitment = passkeyCommitmentOf(x, y, rpId, origin);
+        if (!_verify(commitment, _registrationChallenge(account, credentialIdHash), proof)) {
             revert InvalidPasskeyProof(account, credentialId);
         }
-        bytes32 credentialIdHash = keccak256(credentialId);
-        bytes32 signedCredentialIdHash;
-        assembly ("memory-safe") {
-            signedCredentialIdHash := calldataload(proof.offset)
-        }
-        if (signedCredentialIdHash != credentialIdHash) revert InvalidPasskeyProof(account, credentialId);
         _addPasskey(account, credentialId, x, y, rpId, origin, true);
 
-        address[] storage list = _provenAccounts[credentialIdHash];
+        bytes32 proven = commitment | bytes32(uint256(1));
+        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, proven)];
         uint256 length = list.length;
         for (uint256 i = 0; i < length; ++i) {
             if (list[i] == account) return;
         }
-        if (length == MAX_ACCOUNTS_PER_CREDENTIAL) revert TooManyAccounts(credentialId);
+        if (length == MAX_ACCOUNTS_PER_CREDENTIAL) {
+            // Full: drop the accounts that no longer hold the passkey (it left them), keeping the order.
+            uint256 kept = 0;
+            for (uint256 i = 0; i < length; ++i) {
+                address held = list[i];
+                if (_commitments[credentialIdHash][held] == proven) list[kept++] = held;
+            }
+            if (kept == length) revert TooManyAccounts(credentialId);
+            while (list.length > kept) list.pop();
+        }
         list.push(account);
+    }
+
+    function _registrationChallenge(address account, bytes32 credentialIdHash) private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                REGISTRATION_TYPEHASH,
+                address(this),
+                account,
+                credentialIdHash,
+                _registrationNonces[credentialIdHash][account]
+            )
+        );
+    }
+
+    function _passkeyId(bytes32 credentialIdHash, bytes32 provenCommitment) private pure returns (bytes32) {
+        return keccak256(abi.encode(credentialIdHash, provenCommitment));
     }
 
     function _addPasskey(
@@ -434,12 +489,16 @@ contract WebAuthnValidator is IERC7579Validator {
         return true;
     }
 
-    /// @dev Whether `account` reports this validator as installed (false for non-accounts).
-    function _isInstalledOn(address account) private view returns (bool) {
-        (bool ok, bytes memory result) = account.staticcall(
-            abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (MODULE_TYPE_VALIDATOR, address(this), ""))
-        );
-        return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
+    /// @dev Whether `account` reports this validator as installed (false for non-accounts), with bounded gas and
+    /// at most one word of return data copied: an account can't make a lookup expensive.
+    function _isInstalledOn(address account) private view returns (bool installed) {
+        bytes memory query =
+            abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (MODULE_TYPE_VALIDATOR, address(this), ""));
+        assembly ("memory-safe") {
+            mstore(0x00, 0)
+            let ok := staticcall(_INSTALLED_CHECK_GAS, account, add(query, 0x20), mload(query), 0x00, 0x20)
+            installed := and(and(ok, iszero(lt(returndatasize(), 0x20))), eq(mload(0x00), 1))
+        }
     }
 
     function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {

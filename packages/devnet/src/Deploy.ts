@@ -17,6 +17,7 @@ import {
   encodeFunctionData,
   type Hex,
   type PublicClient,
+  parseAbi,
   parseEther,
   type WalletClient,
 } from 'viem'
@@ -134,15 +135,61 @@ function checkManifest(chainId: number, planned: readonly ResolvedDeployment[]):
   }
 }
 
-/** Deploys the planned contracts (in dependency order) and funds the SponsorPaymaster's EntryPoint deposit. */
+/**
+ * The EntryPoint stake of the AccountFactory and of the SponsorPaymaster, as a production deployment needs it
+ * (docs/erc7562.md): public bundlers apply ERC-7562, which lets a deploying userOp touch storage associated with
+ * the new account only with a staked factory (STO-022) and lets a paymaster read its own storage only when
+ * staked (STO-031). Staked means at least MIN_STAKE_VALUE locked for at least MIN_UNSTAKE_DELAY: the public
+ * bundlers' defaults are 1 ETH and 1 day, so the devnet stakes exactly that.
+ */
+export const entityStake = { value: parseEther('1'), unstakeDelaySec: 86_400 } as const
+
+/** The contracts of the plan that stake in the EntryPoint (owner-only `addStake(uint32)`), by key. */
+const stakedEntities = ['accountFactory', 'sponsorPaymaster'] as const
+
+const stakeAbi = parseAbi(['function addStake(uint32 unstakeDelaySec) payable'])
+
+/**
+ * Deploys the planned contracts (in dependency order), funds the SponsorPaymaster's EntryPoint deposit and stakes
+ * the AccountFactory and the SponsorPaymaster ({@link entityStake}; the owner, anvil #0, pays).
+ */
 export async function deployContracts(
   clients: Clients,
   planned: readonly ResolvedDeployment[],
-  options: { paymasterDeposit?: bigint } = {},
+  options: { paymasterDeposit?: bigint; stake?: { value: bigint; unstakeDelaySec: number } } = {},
 ): Promise<Record<string, Address>> {
   const addresses: Record<string, Address> = {}
   for (const deployment of planned) {
     addresses[deployment.key] = await deployCreate2(clients, deployment)
+  }
+  const stake = options.stake ?? entityStake
+  for (const key of stakedEntities) {
+    const address = addresses[key]
+    const deployment = planned.find((d) => d.key === key)
+    // Older builds without staking (e.g. the factory before it had an owner) are left as they are.
+    if (!address || !deployment?.abi.some((item) => item.type === 'function' && item.name === 'addStake'))
+      continue
+    const info = await clients.public.readContract({
+      address: entryPoint08.address,
+      abi: entryPoint08Abi,
+      functionName: 'getDepositInfo',
+      args: [address],
+    })
+    if (info.staked && info.stake >= stake.value && info.unstakeDelaySec >= stake.unstakeDelaySec) continue
+    await send(
+      clients,
+      {
+        to: address,
+        data: encodeFunctionData({
+          abi: stakeAbi,
+          functionName: 'addStake',
+          args: [Math.max(stake.unstakeDelaySec, info.unstakeDelaySec)],
+        }),
+        // addStake re-locks an unlocked stake and tops it up to the amount.
+        value: info.stake >= stake.value ? 0n : stake.value - info.stake,
+      },
+      `stake the ${deployment.name}`,
+    )
   }
   const paymaster = addresses.sponsorPaymaster
   if (paymaster) {

@@ -2,6 +2,8 @@ import * as net from 'node:net'
 import { entryPoint08 } from '@sso/contracts-abi'
 import { type Address, createPublicClient, http } from 'viem'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { entityStake } from './Deploy.js'
+import { defaultMinStake, defaultMinUnstakeDelay, readStake } from './Erc7562.js'
 import { InvalidOptionError, PortInUseError } from './Errors.js'
 import { isListening } from './internal/ports.js'
 import { type Stack, startStack } from './Stack.js'
@@ -62,6 +64,23 @@ describe('chain and bundler only', () => {
       ])) as string
       expect(BigInt(deposit)).toBeGreaterThan(0n)
     }
+  })
+
+  test('behavior: the AccountFactory and the SponsorPaymaster are staked as public bundlers require (ERC-7562)', async () => {
+    const client = createPublicClient({ transport: http(stack.rpcUrl) })
+    for (const address of [stack.contracts.accountFactory, stack.contracts.sponsorPaymaster]) {
+      if (!address) throw new Error('AccountFactory / SponsorPaymaster not deployed')
+      const stake = await readStake(client, { address })
+      expect(stake).toMatchObject({
+        locked: true,
+        stake: entityStake.value,
+        unstakeDelaySec: entityStake.unstakeDelaySec,
+        staked: true,
+      })
+    }
+    // What the devnet stakes meets the defaults of the ERC-7562 check.
+    expect(entityStake.value).toBe(defaultMinStake)
+    expect(entityStake.unstakeDelaySec).toBe(defaultMinUnstakeDelay)
   })
 
   test('behavior: the config lists the chain with its URLs and contracts', () => {

@@ -6,13 +6,19 @@
 import {
   accountFactoryAbi,
   isDeployed,
+  nonceKey,
   type SsoAccount,
   toSsoAccount,
   webAuthnValidatorAbi,
 } from '@sso/client/account'
 import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
 import { type Address, type Hex, http, isAddressEqual } from 'viem'
-import { createPaymasterClient, type PaymasterClient } from 'viem/account-abstraction'
+import {
+  createPaymasterClient,
+  entryPoint08Abi,
+  entryPoint08Address,
+  type PaymasterClient,
+} from 'viem/account-abstraction'
 import { getBundlerClient, getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { type Passkey, relyingParty, type SignedChallenge, signChallenge, verifyAssertion } from './passkey'
@@ -162,24 +168,37 @@ export type AccountCandidate = StoredAccount & {
 /** Passkey states of `WebAuthnValidator.passkeyState`. */
 const passkeyStates = { none: 0, installed: 1, proven: 2 } as const
 
+/** What the chain says about the accounts of one log-in assertion. */
+export type AssertionAccounts = {
+  /** Genuine accounts, of every key that may have signed (two keys while `certain` is false). */
+  candidates: AccountCandidate[]
+  /**
+   * Whether the chain shows which recovered key is the passkey's: a key that signed on chain (a userOp of its
+   * factory account, or a proof of possession). When false, only a second assertion (or this device's record of
+   * the account) tells the two recovered keys apart: an outsider can deploy the factory account of either.
+   */
+  certain: boolean
+}
+
 /**
  * The genuine accounts of a log-in assertion, never trusting what outsiders can write on chain:
  * - the public key is recovered from the assertion (two candidates) and the assertion must verify for it as a
- *   `webauthn.get` over `challenge` from this origin and rpId, with UP and UV;
+ *   `webauthn.get` over `challenge` from this origin and rpId, with UP and UV (not framed);
  * - the account whose address derives from the passkey (AccountFactory.getAddress: an account's first passkey),
  *   deployed and still holding it, or counterfactual;
- * - accounts the passkey joined with a proof of possession (`accountsOf`, at most 16), each a proxy of the
- *   factory's implementation and holding the passkey as proven.
- * Registrations by anyone else (a contract calling `onInstall`, an account re-installing the validator) never
- * appear: they are neither at the derived address nor proven.
+ * - accounts the passkey joined with a proof of possession (`accountsOf`, keyed by the key: at most 16, only the
+ *   key's holder adds to it), each a proxy of the factory's implementation and holding the passkey as proven.
+ * Registrations by anyone else (a contract calling `onInstall`, an account re-installing the validator, the
+ * credential id under another key) never appear. Which recovered key is the passkey's is taken only from
+ * signatures on chain (see {@link AssertionAccounts.certain}), never from an account merely existing.
  */
 export async function findAccountsOfAssertion(parameters: {
   chain: SsoChainConfig
   assertion: SignedChallenge
   challenge: Hex
-}): Promise<AccountCandidate[]> {
+}): Promise<AssertionAccounts> {
   const { chain, assertion, challenge } = parameters
-  const { webAuthnValidator, accountFactory } = contractsOf(chain)
+  const { webAuthnValidator, accountFactory, entryPoint } = contractsOf(chain)
   const { origin, rpId } = relyingParty()
   const client = getPublicClient(chain)
   const credentialId = bytesToHex(base64UrlToBytes(assertion.credentialId))
@@ -203,40 +222,59 @@ export async function findAccountsOfAssertion(parameters: {
     rpId,
     userHandle: assertion.userHandle,
   })
-  const candidates: AccountCandidate[] = []
-
-  // 1. The account each candidate key would be the first passkey of.
-  for (const key of keys) {
-    const passkey = passkeyOf(key)
-    const address = (await getSsoAccount(chain, passkey)).address
-    const deployed = await isDeployed(client, address)
-    if (deployed && (await stateOf(address, key)) === passkeyStates.none) continue
-    candidates.push({ address, passkey, deployed, via: 'first passkey' })
-  }
-
-  // 2. Accounts the passkey joined with a proof of possession, if they are SSO accounts.
   const implementation = await client.readContract({
     address: accountFactory,
     abi: accountFactoryAbi,
     functionName: 'implementation',
   })
-  const joined = await client.readContract({
-    address: webAuthnValidator,
-    abi: webAuthnValidatorAbi,
-    functionName: 'accountsOf',
-    args: [credentialId],
-  })
-  for (const address of joined) {
-    if (!(await isProxyOf(client, address, implementation))) continue
-    for (const key of keys)
-      if ((await stateOf(address, key)) === passkeyStates.proven)
-        candidates.push({ address, passkey: passkeyOf(key), deployed: true, via: 'added passkey' })
+
+  const found: { candidates: AccountCandidate[]; signed: boolean }[] = []
+  for (const key of keys) {
+    const passkey = passkeyOf(key)
+    const candidates: AccountCandidate[] = []
+    let signed = false
+    // 1. The account this key is the first passkey of. Anyone can deploy it (for either recovered key); a userOp
+    //    validated by the passkey validator (its nonce moved) shows that the key really signs.
+    const address = (await getSsoAccount(chain, passkey)).address
+    if (await isDeployed(client, address)) {
+      const nonce = await client.readContract({
+        address: entryPoint ?? entryPoint08Address,
+        abi: entryPoint08Abi,
+        functionName: 'getNonce',
+        args: [address, nonceKey(webAuthnValidator)],
+      })
+      // getNonce answers `key << 64 | sequence`: the sequence counts the userOps of that key.
+      signed = (nonce & 0xffffffffffffffffn) > 0n
+      if ((await stateOf(address, key)) !== passkeyStates.none)
+        candidates.push({ address, passkey, deployed: true, via: 'first passkey' })
+    } else candidates.push({ address, passkey, deployed: false, via: 'first passkey' })
+
+    // 2. Accounts this key joined with a proof of possession (signed by the key), if they are SSO accounts.
+    const joined = await client.readContract({
+      address: webAuthnValidator,
+      abi: webAuthnValidatorAbi,
+      functionName: 'accountsOf',
+      args: [credentialId, key.x, key.y, rpId, origin],
+    })
+    for (const account of joined) {
+      if (!(await isProxyOf(client, account, implementation))) continue
+      if ((await stateOf(account, key)) !== passkeyStates.proven) continue
+      candidates.push({ address: account, passkey, deployed: true, via: 'added passkey' })
+      signed = true
+    }
+    found.push({ candidates, signed })
   }
 
-  // Deployed accounts name the true key: drop what only the other recovered key would give.
-  const deployed = candidates.filter((c) => c.deployed)
-  const found = deployed.length > 0 ? deployed : candidates
-  return found.filter((c, i) => found.findIndex((d) => isAddressEqual(d.address, c.address)) === i)
+  // The key that signed on chain is the passkey's; without one, both stay (certain only with one key).
+  const signers = found.filter((f) => f.signed)
+  const certain = keys.length === 1 || signers.length > 0
+  const kept = (signers.length > 0 ? signers : found).flatMap((f) => {
+    // A deployed account of the key makes its counterfactual twin irrelevant.
+    const deployed = f.candidates.filter((c) => c.deployed)
+    return deployed.length > 0 ? deployed : f.candidates
+  })
+  const candidates = kept.filter((c, i) => kept.findIndex((d) => isAddressEqual(d.address, c.address)) === i)
+  return { candidates, certain }
 }
 
 /** ERC-1967 implementation slot. */
@@ -256,12 +294,17 @@ function randomChallenge(): Hex {
   return `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
+/** Whether two public keys are the same point. */
+function sameKey(a: P256PublicKey, b: P256PublicKey): boolean {
+  return a.x.toLowerCase() === b.x.toLowerCase() && a.y.toLowerCase() === b.y.toLowerCase()
+}
+
 /**
  * Log-in with a discoverable passkey: the user picks a passkey and signs a random challenge; the accounts it
- * belongs to are found from chain state ({@link findAccountsOfAssertion}). When the chain can't tell the two
- * recovered keys apart (an account never deployed, signed up on another device), a second assertion does, unless
- * this device signed the account up (user handle). Returns every genuine account: the caller lets the user pick
- * when there are several.
+ * belongs to are found from chain state ({@link findAccountsOfAssertion}). When the chain can't tell which of the
+ * two recovered keys is the passkey's, this device's record of the account (user handle) does, or else a second
+ * assertion: only the true key is recovered from both. Returns every genuine account: the caller lets the user
+ * pick when there are several.
  */
 export async function logInWithPasskey(
   chain: SsoChainConfig,
@@ -270,21 +313,21 @@ export async function logInWithPasskey(
 ): Promise<AccountCandidate[]> {
   const challenge = randomChallenge()
   const assertion = await signChallenge(challenge)
-  let candidates = await findAccountsOfAssertion({ chain, assertion, challenge })
-  if (candidates.length > 1 && candidates.every((c) => !c.deployed)) {
+  let { candidates, certain } = await findAccountsOfAssertion({ chain, assertion, challenge })
+  if (!certain) {
     const local = assertion.userHandle ? known[assertion.userHandle] : undefined
-    const mine = local && candidates.find((c) => isAddressEqual(c.address, local.address))
-    if (mine) candidates = [mine]
-    else {
+    let key = local?.passkey.id === assertion.credentialId ? local.passkey.publicKey : undefined
+    if (!key || !candidates.some((c) => sameKey(c.passkey.publicKey, key!))) {
       const second = randomChallenge()
       const again = await signChallenge(second, assertion.credentialId)
-      const keys = (await findAccountsOfAssertion({ chain, assertion: again, challenge: second })).map(
-        (c) => c.passkey.publicKey,
-      )
-      candidates = candidates.filter((c) =>
-        keys.some((k) => k.x === c.passkey.publicKey.x && k.y === c.passkey.publicKey.y),
-      )
+      const { origin, rpId } = relyingParty()
+      const keys: P256PublicKey[] = []
+      for (const publicKey of recoverP256PublicKeys(again))
+        if (await verifyAssertion({ assertion: again, publicKey, challenge: second, origin, rpId }))
+          keys.push(publicKey)
+      key = keys.find((k) => candidates.some((c) => sameKey(c.passkey.publicKey, k)))
     }
+    candidates = key ? candidates.filter((c) => sameKey(c.passkey.publicKey, key!)) : []
   }
   if (candidates.length === 0)
     throw new AccountError(

@@ -10,6 +10,7 @@ import {
   bytesToHex,
   hexToBytes,
   type P256PublicKey,
+  parseClientData,
   parseP256PublicKey,
   parseP256Signature,
   type WebAuthnAssertion,
@@ -163,7 +164,9 @@ export async function signChallenge(challenge: Hex, credentialId?: string): Prom
 /**
  * Verifies a WebAuthn assertion against a public key (WebCrypto ECDSA P-256 / SHA-256 over
  * `authenticatorData ‖ sha256(clientDataJSON)`), and that it is a `webauthn.get` over `challenge` from `origin`
- * for `rpId` with the UP and UV flags. Used at log-in: the key comes from the chain, the signature from the authenticator.
+ * for `rpId` with the UP and UV flags, under the contract's client-data rules (no `crossOrigin: true`, no
+ * `topOrigin`: a framed assertion is refused here as on chain). Used at log-in: the keys are recovered from the
+ * signature, the signature comes from the authenticator.
  */
 export async function verifyAssertion(parameters: {
   assertion: WebAuthnAssertion
@@ -173,14 +176,16 @@ export async function verifyAssertion(parameters: {
   rpId: string
 }): Promise<boolean> {
   const { assertion, publicKey, challenge, origin, rpId } = parameters
-  const clientData = JSON.parse(assertion.clientDataJSON) as {
-    type?: string
-    challenge?: string
-    origin?: string
+  let members: ReturnType<typeof parseClientData>
+  try {
+    members = parseClientData(assertion.clientDataJSON)
+  } catch {
+    return false
   }
-  if (clientData.type !== 'webauthn.get') return false
-  if (clientData.challenge !== bytesToBase64Url(hexToBytes(challenge))) return false
-  if (clientData.origin !== origin) return false
+  const challengeMember = members.find((m) => m.kind === 'challenge')
+  const originMember = members.find((m) => m.kind === 'origin')
+  if (challengeMember?.challenge !== bytesToBase64Url(hexToBytes(challenge))) return false
+  if (originMember?.origin !== origin) return false
   const authenticatorData = hexToBytes(assertion.authenticatorData)
   if (authenticatorData.length < 37) return false
   const rpIdHash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(rpId)))

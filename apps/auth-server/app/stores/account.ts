@@ -121,13 +121,18 @@ export const useAccountStore = defineStore('account', {
      */
     async logIn(chain: SsoChainConfig): Promise<StoredAccount> {
       this.busy = 'login'
+      // One choice at a time: an earlier log-in still waiting for a pick ends (4001) before this one asks.
+      pending?.reject(new AccountError('Log-in cancelled: another log-in started.', 4001))
+      let mine: typeof pending
       try {
         const candidates = await logInWithPasskey(chain, readKnown())
         const picked =
           candidates.length === 1
             ? candidates[0]
             : await new Promise<AccountCandidate>((resolve, reject) => {
-                pending = { resolve, reject }
+                pending?.reject(new AccountError('Log-in cancelled: another log-in started.', 4001))
+                mine = { resolve, reject }
+                pending = mine
                 this.choices = candidates
               })
         if (!picked) throw new AccountError('No account was picked.', 4001)
@@ -135,8 +140,10 @@ export const useAccountStore = defineStore('account', {
         this.save(stored)
         return stored
       } finally {
-        this.choices = []
-        pending = undefined
+        if (pending === mine) {
+          pending = undefined
+          this.choices = []
+        }
         this.busy = ''
       }
     },

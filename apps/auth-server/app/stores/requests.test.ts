@@ -1,8 +1,15 @@
 import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { sendCalls } from '~/lib/account'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
 import { callsOf, typedDataOf, useRequestsStore } from './requests'
+
+// The bundler step is replaced (there is no chain here): the tests read which chain a userOp was built for.
+vi.mock('~/lib/account', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('~/lib/account')>()),
+  sendCalls: vi.fn(async () => `0x${'cd'.repeat(32)}`),
+}))
 
 const dapp = 'http://localhost:3001'
 const account = '0x1111111111111111111111111111111111111111'
@@ -31,6 +38,7 @@ beforeEach(() => {
 })
 afterEach(() => {
   delete (globalThis as Record<string, unknown>).window
+  vi.clearAllMocks()
 })
 
 function send(data: unknown, origin = dapp, source: unknown = opener) {
@@ -73,7 +81,10 @@ test('behavior: reject answers 4001 to the dapp origin and removes the request',
   send({ id: 'a', method: 'eth_requestAccounts', params: [], chainId: 31337 })
   requests.reject('a')
   expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: 4001 }) }, targetOrigin: dapp },
+    {
+      message: { id: 'a', error: { code: 4001, message: 'The user rejected the request.' } },
+      targetOrigin: dapp,
+    },
   ])
   expect(requests.queue).toHaveLength(0)
 })
@@ -89,17 +100,22 @@ test('error: an unconfigured chain gets 4902, a signer that is not the account 4
     id: 'd',
     method: 'wallet_sendCalls',
     params: [{ version: '2.0.0', chainId: '0x1', atomicRequired: true, calls: [{ to: other }] }],
-    chainId: 31337,
+    chainId: 1,
   })
   send({ id: 'e', method: 'eth_sendTransaction', params: [{ to: other }, { magic: {} }], chainId: 31337 })
-  const codes = Object.fromEntries(
-    answers().map((a) => [
-      (a.message as { id: string }).id,
-      (a.message as { error: { code: number } }).error.code,
-    ]),
+  const errors = Object.fromEntries(
+    answers().map((a) => [(a.message as { id: string }).id, (a.message as { error: unknown }).error]),
   )
-  // d names chain 1 in its params but was sent for 31337: refused as inconsistent before anything else.
-  expect(codes).toEqual({ a: 4902, b: 4100, c: 4100, d: -32602, e: 5700 })
+  expect(errors).toEqual({
+    a: { code: 4902, message: 'Chain 999 is not configured on this SSO server.' },
+    b: { code: 4100, message: 'No SSO account is logged in: connect (eth_requestAccounts) first.' },
+    c: {
+      code: 4100,
+      message: `The request is for another account: params[1] is ${other} but the logged-in SSO account is ${account}.`,
+    },
+    d: { code: 5710, message: 'Chain 1 is not configured on this SSO server.' },
+    e: { code: 5700, message: 'The capability "magic" is not supported.' },
+  })
   expect(requests.queue).toHaveLength(0)
 })
 
@@ -109,7 +125,16 @@ test('error: with a broken /sso-config.json every request is refused with -32603
   requests.start()
   send({ id: 'a', method: 'eth_requestAccounts', params: [], chainId: 31337 })
   expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: -32603 }) }, targetOrigin: dapp },
+    {
+      message: {
+        id: 'a',
+        error: {
+          code: -32603,
+          message: 'The SSO server is misconfigured: /sso-config.json is invalid: chains',
+        },
+      },
+      targetOrigin: dapp,
+    },
   ])
   expect(requests.queue).toHaveLength(0)
 })
@@ -136,10 +161,11 @@ test('error: a failed approval keeps the request with the error; reportError ans
   expect(answers()).toEqual([])
   expect(requests.current?.state).toBe('pending')
   expect(requests.current?.error?.message).toMatch(/passkey/i)
+  const shown = requests.current?.error
   requests.reportError('a')
-  expect(answers()).toEqual([
-    { message: { id: 'a', error: expect.objectContaining({ code: -32603 }) }, targetOrigin: dapp },
-  ])
+  // The dapp gets exactly the error the user was shown.
+  expect(shown?.code).toBe(-32603)
+  expect(answers()).toEqual([{ message: { id: 'a', error: shown }, targetOrigin: dapp }])
 })
 
 test('behavior: callsOf and typedDataOf give viem-ready values', () => {
@@ -173,52 +199,177 @@ test('behavior: callsOf and typedDataOf give viem-ready values', () => {
   expect(Object.keys(typed.types)).toEqual(['Mail'])
 })
 
-test('error: a chain stated in the params that differs from the envelope is refused with -32602, nothing queued', () => {
-  const requests = useRequestsStore()
-  requests.start()
-  loggedIn()
-  const call = { to: other, value: '0x1' }
-  send({
-    id: 'calls',
-    method: 'wallet_sendCalls',
-    params: [{ version: '2.0.0', chainId: '0x7a6a', from: account, atomicRequired: true, calls: [call] }],
-    chainId: 31337,
-  })
-  send({
-    id: 'tx',
-    method: 'eth_sendTransaction',
-    params: [{ ...call, from: account, chainId: '0x1' }],
-    chainId: 31337,
-  })
-  const typed = {
-    types: { Mail: [{ name: 'a', type: 'uint256' }] },
-    primaryType: 'Mail',
-    domain: { name: 'x', chainId: 8453 },
-    message: { a: '1' },
+describe('one value, one place: the popup refuses conflicting requests itself (never trusts the SDK)', () => {
+  const configureSecondChain = () => {
+    const config = useConfigStore()
+    const first = config.config.chains[0]!
+    config.config.chains.push({ ...first, id: 31338, name: 'SSO Devnet 2', rpcUrl: 'http://127.0.0.1:8546' })
   }
-  send({
-    id: 'typed',
-    method: 'eth_signTypedData_v4',
-    params: [account, JSON.stringify(typed)],
-    chainId: 31337,
+  const errorOf = (id: string) =>
+    (answers().find((a) => (a.message as { id: string }).id === id)?.message as { error?: unknown })?.error
+  const batch = (chainId: string) => [
+    { version: '2.0.0', chainId, atomicRequired: true, calls: [{ to: other, value: '0xde0b6b3a7640000' }] },
+  ]
+  const conflict = (what: string, a: [string, string], b: [string, string]) => ({
+    code: -32602,
+    message: `Conflicting ${what} in the request: ${a[0]} is ${a[1]} but ${b[0]} is ${b[1]}.`,
+    data: {
+      reason: 'conflicting_params',
+      what,
+      fields: [
+        { field: a[0], value: a[1] },
+        { field: b[0], value: b[1] },
+      ],
+    },
   })
-  expect(requests.queue).toEqual([])
-  const errors = answers().map((a) => a.message as { id: string; error?: { code: number; message: string } })
-  expect(errors.map((e) => [e.id, e.error?.code])).toEqual([
-    ['calls', -32602],
-    ['tx', -32602],
-    ['typed', -32602],
-  ])
-  expect(errors[0]?.error?.message).toBe(
-    'The request names chain 31338 in its parameters but was sent for chain 31337: refused, nothing was signed.',
-  )
-  expect(errors[2]?.error?.message).toMatch(/names chain 8453/)
-  // The same requests with matching chains are queued for approval.
-  send({
-    id: 'ok',
-    method: 'wallet_sendCalls',
-    params: [{ version: '2.0.0', chainId: '0x7a69', from: account, atomicRequired: true, calls: [call] }],
-    chainId: 31337,
+
+  test('error: wallet_sendCalls whose params[0].chainId is not request.chainId -> -32602, nothing queued', () => {
+    configureSecondChain()
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    // Both chains are configured: before, the screen showed 31337 and the userOp was built for 31338.
+    send({ id: 'x', method: 'wallet_sendCalls', params: batch('0x7a6a'), chainId: 31337 })
+    expect(errorOf('x')).toEqual(
+      conflict('chains', ['request.chainId', '31337'], ['params[0].chainId', '0x7a6a (31338)']),
+    )
+    // Refused before the account is even looked at: the same without a logged-in account.
+    useAccountStore().account = undefined
+    send({ id: 'y', method: 'wallet_sendCalls', params: batch('0x7a69'), chainId: 31338 })
+    expect(errorOf('y')).toEqual(
+      conflict('chains', ['request.chainId', '31338'], ['params[0].chainId', '0x7a69 (31337)']),
+    )
+    expect(requests.queue).toHaveLength(0)
+    expect(requests.current).toBeUndefined()
+    expect(vi.mocked(sendCalls)).not.toHaveBeenCalled()
   })
-  expect(requests.queue.map((q) => q.request.id)).toEqual(['ok'])
+
+  test('error: eth_sendTransaction with another params[0].chainId, or data and input that differ -> -32602', () => {
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'x', method: 'eth_sendTransaction', params: [{ to: other, chainId: '0x1' }], chainId: 31337 })
+    send({
+      id: 'y',
+      method: 'eth_sendTransaction',
+      params: [{ to: other, data: '0xa9059cbb', input: '0x095ea7b3' }],
+      chainId: 31337,
+    })
+    expect(errorOf('x')).toEqual(
+      conflict('chains', ['request.chainId', '31337'], ['params[0].chainId', '0x1 (1)']),
+    )
+    expect(errorOf('y')).toEqual(
+      conflict('calldata', ['params[0].data', '0xa9059cbb'], ['params[0].input', '0x095ea7b3']),
+    )
+    expect(requests.queue).toHaveLength(0)
+  })
+
+  test('error: eth_signTypedData_v4 whose domain.chainId is not request.chainId -> -32602, nothing queued', () => {
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    const typedData = {
+      types: { Mail: [{ name: 'contents', type: 'string' }] },
+      primaryType: 'Mail',
+      domain: { name: 'Mail', chainId: 1 },
+      message: { contents: 'hi' },
+    }
+    send({ id: 'x', method: 'eth_signTypedData_v4', params: [account, typedData], chainId: 31337 })
+    send({
+      id: 'y',
+      method: 'eth_signTypedData_v4',
+      params: [account, JSON.stringify({ ...typedData, domain: { chainId: 'one' } })],
+      chainId: 31337,
+    })
+    expect(errorOf('x')).toEqual(
+      conflict('chains', ['request.chainId', '31337'], ['params[1].domain.chainId', '1']),
+    )
+    expect(errorOf('y')).toEqual({
+      code: -32602,
+      message: 'params[1].domain.chainId is "one", which is not a chain id.',
+    })
+    expect(requests.queue).toHaveLength(0)
+    // The same typed data on its own chain is shown for approval.
+    send({
+      id: 'z',
+      method: 'eth_signTypedData_v4',
+      params: [account, { ...typedData, domain: { chainId: 31337 } }],
+      chainId: 31337,
+    })
+    expect(requests.current?.request.id).toBe('z')
+  })
+
+  test('error: wallet_grantPermissions for another account than the logged-in one -> 4100 naming both', () => {
+    const spec = {
+      signer: other,
+      expiresAt: 2_000_000_000,
+      feeLimit: { type: 'lifetime', limit: '0x1' },
+      callPolicies: [],
+      transferPolicies: [
+        {
+          target: '0x3333333333333333333333333333333333333333',
+          maxValuePerUse: '0x1',
+          valueLimit: { type: 'lifetime', limit: '0x1' },
+        },
+      ],
+    }
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'x', method: 'wallet_grantPermissions', params: [{ spec, address: other }], chainId: 31337 })
+    loggedIn()
+    send({ id: 'y', method: 'wallet_grantPermissions', params: [{ spec, address: other }], chainId: 31337 })
+    expect(errorOf('x')).toEqual({
+      code: 4100,
+      message: `The request is for ${other} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
+    })
+    expect(errorOf('y')).toEqual({
+      code: 4100,
+      message: `The request is for another account: params[0].address is ${other} but the logged-in SSO account is ${account}.`,
+    })
+    expect(requests.queue).toHaveLength(0)
+    // Its own account, or none named (sign-up in this popup), is shown for approval.
+    send({ id: 'z', method: 'wallet_grantPermissions', params: [{ spec, address: account }], chainId: 31337 })
+    send({ id: 'w', method: 'wallet_grantPermissions', params: [{ spec }], chainId: 31337 })
+    expect(requests.queue.map((e) => e.request.id)).toEqual(['z', 'w'])
+  })
+
+  test('error: approving after the account changed refuses with 4100 and sends nothing', async () => {
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    send({
+      id: 'a',
+      method: 'wallet_sendCalls',
+      params: [{ ...batch('0x7a69')[0], from: account }],
+      chainId: 31337,
+    })
+    expect(requests.current?.request.id).toBe('a')
+    // Another account logs in (this popup shares the auth server's storage) before the user approves.
+    useAccountStore().account = { ...useAccountStore().account!, address: other }
+    await requests.approve('a')
+    expect(requests.current?.error).toEqual({
+      code: 4100,
+      message: `The request is for another account: params[0].from is ${account} but the logged-in SSO account is ${other}.`,
+    })
+    expect(vi.mocked(sendCalls)).not.toHaveBeenCalled()
+    expect(answers()).toEqual([])
+  })
+
+  test('behavior: an approved batch is built for the chain on screen (the request chain, which its params repeat)', async () => {
+    configureSecondChain()
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'a', method: 'wallet_sendCalls', params: batch('0x7a6a'), chainId: 31338 })
+    expect(requests.chainOf(requests.current!.request)?.id).toBe(31338)
+    await requests.approve('a')
+    expect(requests.current).toBeUndefined()
+    expect(vi.mocked(sendCalls)).toHaveBeenCalledTimes(1)
+    const [{ chain, calls }] = vi.mocked(sendCalls).mock.calls[0]!
+    expect(chain.id).toBe(31338)
+    expect(calls).toEqual([{ to: other, value: 10n ** 18n }])
+    expect(answers()).toEqual([
+      { message: { id: 'a', result: { id: `0x${'cd'.repeat(32)}` } }, targetOrigin: dapp },
+    ])
+  })
 })

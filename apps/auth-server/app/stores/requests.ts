@@ -1,4 +1,4 @@
-import { createPopupMessenger, Errors, type PopupMessenger, type RpcSchema } from '@sso/client/popup'
+import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
@@ -35,32 +35,6 @@ function hexToBigInt(value: Hex | undefined): bigint {
 }
 
 /** The calls of a transaction request (`eth_sendTransaction` or `wallet_sendCalls`). */
-/**
- * The chain id a request states in its parameters besides the envelope (`wallet_sendCalls` chainId,
- * `eth_sendTransaction` chainId, typed data `domain.chainId`); undefined when it states none. NaN when unreadable.
- */
-export function statedChainId(request: PopupRequest): number | undefined {
-  const read = (value: unknown) => (value === undefined || value === null ? undefined : Number(value))
-  if (request.method === 'wallet_sendCalls') return read(request.params[0].chainId)
-  if (request.method === 'eth_sendTransaction') return read(request.params[0].chainId)
-  if (request.method === 'eth_signTypedData_v4') {
-    const typed = request.params[1]
-    const domain = (typeof typed === 'string' ? safeParse(typed) : typed) as
-      | { domain?: { chainId?: unknown } }
-      | undefined
-    return read(domain?.domain?.chainId)
-  }
-  return undefined
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
 export function callsOf(request: PopupRequest): { to: `0x${string}`; data?: Hex; value: bigint }[] {
   if (request.method === 'eth_sendTransaction') {
     const [tx] = request.params
@@ -136,15 +110,34 @@ export const useRequestsStore = defineStore('requests', {
       return useConfigStore().chain(request.chainId)
     },
 
-    /** Requests that can't be served at all get a typed error right away (nothing to approve). */
+    /**
+     * Requests that can't be served at all get a typed error right away (nothing to approve). Run when a request
+     * arrives and again when it is approved. The popup never trusts the dapp's SDK: a page can post any message.
+     */
     check(request: PopupRequest): Errors.RpcError | undefined {
       // A broken /sso-config.json must not make the popup act on fallback (devnet) addresses.
       const configError = useConfigStore().error
       if (configError) return new Errors.InternalError(`The SSO server is misconfigured: ${configError}`)
+      // One chain per request: the chain shown is the chain the userOp is built for and the signature is valid on.
+      const conflict = RpcSchema.findConflict(request)
+      if (conflict) return conflict
       if (!this.chainOf(request))
-        return new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
+        return request.method === 'wallet_sendCalls'
+          ? new Errors.UnsupportedChainIdError(
+              `Chain ${request.chainId} is not configured on this SSO server.`,
+            )
+          : new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
       if (request.method === 'eth_requestAccounts') return undefined
       if (request.method === 'wallet_grantPermissions') {
+        // The account the dapp names must be the one that signs (it may be absent: sign-up in this popup).
+        const named = request.params[0].address
+        const address = useAccountStore().address
+        if (named !== undefined && !isAccount(useAccountStore().account, named))
+          return new Errors.UnauthorizedError(
+            address
+              ? `The request is for another account: params[0].address is ${named} but the logged-in SSO account is ${address}.`
+              : `The request is for ${named} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
+          )
         // Validated again here (never trust the dapp); the account may still be signing up in this popup.
         try {
           checkSpec(request.params[0].spec, {
@@ -162,25 +155,19 @@ export const useRequestsStore = defineStore('requests', {
         return new Errors.UnauthorizedError(
           'No SSO account is logged in: connect (eth_requestAccounts) first.',
         )
-      const signer =
+      const [field, signer] =
         request.method === 'personal_sign'
-          ? request.params[1]
+          ? ['params[1]', request.params[1]]
           : request.method === 'eth_signTypedData_v4'
-            ? request.params[0]
+            ? ['params[0]', request.params[0]]
             : request.method === 'eth_sendTransaction'
-              ? request.params[0].from
+              ? ['params[0].from', request.params[0].from]
               : request.method === 'wallet_sendCalls'
-                ? request.params[0].from
-                : undefined
+                ? ['params[0].from', request.params[0].from]
+                : ['', undefined]
       if (signer !== undefined && !isAccount(account, signer))
         return new Errors.UnauthorizedError(
-          `${signer} is not the logged-in SSO account (${account.address}).`,
-        )
-      // A chain stated twice must be the same: the screen shows the envelope's chain, which is the one signed for.
-      const stated = statedChainId(request)
-      if (stated !== undefined && stated !== request.chainId)
-        return new Errors.InvalidParamsError(
-          `The request names chain ${stated} in its parameters but was sent for chain ${request.chainId}: refused, nothing was signed.`,
+          `The request is for another account: ${field} is ${signer} but the logged-in SSO account is ${account.address}.`,
         )
       const capabilities = [
         capabilitiesOf(request),
@@ -274,6 +261,9 @@ export const useRequestsStore = defineStore('requests', {
     approve(id: string) {
       return this.run(id, async (entry, chain) => {
         const { request } = entry
+        // The account may have changed since the request arrived (log-out / log-in in this popup).
+        const refused = this.check(request)
+        if (refused) throw refused
         const accountStore = useAccountStore()
         switch (request.method) {
           case 'eth_requestAccounts':
@@ -316,19 +306,18 @@ export const useRequestsStore = defineStore('requests', {
           }
           case 'eth_sendTransaction':
           case 'wallet_sendCalls': {
-            // The chain on the screen (the envelope's): check() refused any other chain in the params.
-            const target = chain
-            const account = await accountStore.smartAccount(target)
+            // `chain` is the request's chain, the one on screen; `check` made sure the params name no other.
+            const account = await accountStore.smartAccount(chain)
             entry.step = 'Waiting for your passkey…'
             const hash = await sendCalls({
-              chain: target,
+              chain,
               account,
               calls: callsOf(request),
-              payer: gasPayer(target, capabilitiesOf(request)),
+              payer: gasPayer(chain, capabilitiesOf(request)),
             })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
-            const receipt = await waitForUserOperation(target, hash)
+            const receipt = await waitForUserOperation(chain, hash)
             return () => messenger?.respond(request, receipt.receipt.transactionHash)
           }
         }

@@ -4,18 +4,20 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
+    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
+    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
+    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
+    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x2Ed5acbaB30CbFcB01a86A32db7321C9B0d25933",
+    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xad7279318515a0af757e359CC7c306839a8f24Ea",
-    "accountFactory": "0xAaB5918E3eDd06ebFF5b6954711981Bb9B9b101d",
+    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
+    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
+    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -24,19 +26,23 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xf502ce2fead5f07213db90fdf5e23d200e93826548243c7bc072b81f499903ff"
+    "initCodeHash": "0xd4e0626ded5d6657b52ddc5309cd8781abf700b054b077741ae4e42d10cb5be2"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
     "initCodeHash": "0x39865fe3f876e78436002e95c01583a911d4e48ae7cbd2d7cea6f5dbacecf715"
   },
+  "guardianExecutor": {
+    "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
+    "initCodeHash": "0xd7d3281b47a3e37aa75efdda0f0b703d220f2166c7bf0b0e3ce1c847cb8589df"
+  },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xc8637c93107e2acb38a14f4ac62b2bb95a080701fb549385f57f638c46c0c26a"
+    "initCodeHash": "0x84249ab48b0e88efa4665d22a744a683eb8f207fe1e1d2ad92bf3ce04129f4cd"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xf34af6fcccbebdff1950c55fbb6f055aeebbaa82f4287466a6459a8bebe8a0df"
+    "initCodeHash": "0x30227b958f8412c0f8e35476cc4c7764f4ad8081b8629b4e7c321f1a963d2f7c"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

@@ -9,8 +9,9 @@ pragma solidity ^0.8.30;
 interface IGuardianExecutor {
     /// @notice A recovery: the passkey to add and what else finalizing does.
     /// @dev `proof` is the new passkey's WebAuthn signature (the WebAuthnValidator's packed encoding) of
-    /// `WebAuthnValidator.registrationChallenge(account)`: finalizing passes it to `addPasskey`, so the passkey
-    /// joins as Proven under the validator's rules.
+    /// `WebAuthnValidator.registrationChallenge(account, credentialId)` (which names the passkey's registration
+    /// nonce on the account): finalizing passes it to `addPasskey`, so the passkey joins as Proven under the
+    /// validator's rules.
     struct RecoveryProposal {
         // The new passkey: raw WebAuthn credential id, P-256 key, relying party id and origin.
         bytes credentialId;

@@ -81,7 +81,7 @@ contract AccountFactoryCreateAccountTest is SsoTest {
         address[] memory modules = new address[](2);
         (types[0], modules[0]) = (1, address(sessions));
         (types[1], modules[1]) = (2, address(executor));
-        factory = new AccountFactory(address(implementation), address(validator), types, modules);
+        factory = new AccountFactory(address(this), address(implementation), address(validator), types, modules);
         SsoAccount account = createAccount(key);
         vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
         vm.assertTrue(account.isModuleInstalled(1, address(sessions), ""));
@@ -100,12 +100,16 @@ contract AccountFactoryCreateAccountTest is SsoTest {
         address[] memory modules = new address[](1);
         (types[0], modules[0]) = (3, address(0xBEEF));
         vm.expectRevert(abi.encodeWithSelector(AccountFactory.InvalidDefaultModule.selector, 3, address(0xBEEF)));
-        new AccountFactory(address(implementation), address(validator), types, modules);
+        new AccountFactory(address(this), address(implementation), address(validator), types, modules);
 
         vm.expectRevert(abi.encodeWithSelector(AccountFactory.TooManyDefaultModules.selector, 5));
-        new AccountFactory(address(implementation), address(validator), new uint256[](5), new address[](5));
+        new AccountFactory(
+            address(this), address(implementation), address(validator), new uint256[](5), new address[](5)
+        );
 
         vm.expectRevert(abi.encodeWithSelector(AccountFactory.DefaultModuleListLengthMismatch.selector, 1, 2));
-        new AccountFactory(address(implementation), address(validator), new uint256[](1), new address[](2));
+        new AccountFactory(
+            address(this), address(implementation), address(validator), new uint256[](1), new address[](2)
+        );
     }
 }

@@ -53,8 +53,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(alice, abi.encodeCall(executor.startRecovery, (address(account), proposal)));
         vm.assertEq(executor.recoveryState(address(account)).id, id);
         emit log_named_uint("start (propose) recovery, guardian EOA tx, approx. tx gas", gas);
-        // 115,480 measured (via-IR) + ~3%.
-        vm.assertLe(gas, 119_000, "start regressed");
+        // 124,165 measured (via-IR) + ~3%; the proof check reads the passkey's registration nonce (a cold slot).
+        vm.assertLe(gas, 127_900, "start regressed");
     }
 
     function test_gas_approveRecovery_schedules() public {
@@ -76,8 +76,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         );
         vm.assertEq(uint256(status()), uint256(IGuardianExecutor.RecoveryStatus.Delayed));
         emit log_named_uint("start + 2 signatures (scheduled in one tx), approx. tx gas", gas);
-        // 151,257 measured + ~3%.
-        vm.assertLe(gas, 155_800, "signatures regressed");
+        // 159,966 measured + ~3%.
+        vm.assertLe(gas, 164_800, "signatures regressed");
     }
 
     function test_gas_finalizeRecovery() public {
@@ -88,8 +88,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(makeAddr("anyone"), abi.encodeCall(executor.finalizeRecovery, (address(account), proposal)));
         vm.assertEq(validator.passkeyCount(address(account)), 2);
         emit log_named_uint("finalize recovery (add passkey), approx. tx gas", gas);
-        // 176,837 measured + ~3%: mostly the validator's fresh slots (commitment, passkey count, proven index).
-        vm.assertLe(gas, 182_200, "finalize regressed");
+        // 179,068 measured + ~3%: mostly the validator's fresh slots (commitment, passkey count, proven index).
+        vm.assertLe(gas, 184_500, "finalize regressed");
     }
 
     function test_gas_finalizeRecovery_removeOneAndRevokeSessions() public {
@@ -105,7 +105,7 @@ contract GuardianExecutorGasTest is GuardianTest {
         emit log_named_uint(
             "finalize recovery (add, remove the lost passkey, revoke all sessions), approx. tx gas", gas
         );
-        // 228,416 measured + ~3%.
-        vm.assertLe(gas, 235_300, "finalize with options regressed");
+        // 253,007 measured + ~3%: removing a passkey also moves its registration nonce (a fresh slot).
+        vm.assertLe(gas, 260_600, "finalize with options regressed");
     }
 }

@@ -42,7 +42,7 @@ contract HandleOpsGasTest is SsoTest {
         address[] memory defaults = new address[](2);
         (defaultTypes[0], defaults[0]) = (1, address(sessions));
         (defaultTypes[1], defaults[1]) = (2, address(guardians));
-        factory = new AccountFactory(address(implementation), address(validator), defaultTypes, defaults);
+        factory = new AccountFactory(address(this), address(implementation), address(validator), defaultTypes, defaults);
         key = makePasskey("alice");
         account = createAccount(key);
         recipient = makeAddr("recipient");

@@ -53,7 +53,7 @@ abstract contract GuardianTest is SsoTest {
         address[] memory defaults = new address[](2);
         (defaultTypes[0], defaults[0]) = (1, address(sessions));
         (defaultTypes[1], defaults[1]) = (2, address(executor));
-        factory = new AccountFactory(address(implementation), address(validator), defaultTypes, defaults);
+        factory = new AccountFactory(address(this), address(implementation), address(validator), defaultTypes, defaults);
         vm.label(address(sessions), "SessionKeyValidator");
         vm.label(address(executor), "GuardianExecutor");
 

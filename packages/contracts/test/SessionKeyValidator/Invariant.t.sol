@@ -117,6 +117,7 @@ contract SessionHandler {
 
     /// @dev An honest transfer (signed at the current time).
     function transfer(bool toLifetime, uint256 value) external {
+        _later(value);
         value = (_mix(value) % 6) * 0.25 ether; // coarse steps reach the limits; 1.25 ether > maxValuePerUse
         address to = toLifetime ? lifetimeRecipient : allowanceRecipient;
         _submit(ops.signedTransfer(to, value, _now()), toLifetime ? 1 : 0, value, true);
@@ -124,12 +125,14 @@ contract SessionHandler {
 
     /// @dev An honest token transfer.
     function tokenTransfer(uint256 amount) external {
+        _later(amount);
         amount = (_mix(amount) % 5) * 6 ether; // 24 ether breaks the LessOrEqual 20 ether constraint
         _submit(ops.signedTokenTransfer(amount, _now()), 2, amount, true);
     }
 
     /// @dev A transfer claiming a time at least an hour away (another fee period): never valid now.
     function lie(bool token, uint256 shift) external {
+        _later(shift);
         uint256 distance = 1 hours + shift % 2 days;
         uint256 claimed = shift % 2 == 0 ? _now() + distance : (_now() > distance ? _now() - distance : 0);
         PackedUserOperation memory op = token
@@ -141,6 +144,7 @@ contract SessionHandler {
     /// @dev The other account spends from its own copy of the session (not booked in our ledger); its fee counter
     /// rolls over on chain as its own ledger says.
     function otherTransfer(uint256 value) external {
+        _later(value);
         value = (_mix(value) % 5) * 0.25 ether;
         PackedUserOperation memory op = ops.signedTransferFrom(other, allowanceRecipient, value, _now());
         try this.validateNow(other, op) {
@@ -175,12 +179,14 @@ contract SessionHandler {
         seconds_ = _mix(seconds_);
         uint256 mode = seconds_ % 8;
         if (mode == 1) vm.warp((_now() / 1 hours + 1) * 1 hours);
-        else vm.warp(_now() + (mode == 0 ? 1 hours + seconds_ % 5 hours : 5 minutes + seconds_ % 40 minutes));
+        else vm.warp(_now() + (mode == 0 ? 1 hours + seconds_ % 3 hours : 5 minutes + seconds_ % 40 minutes));
     }
 
-    /// @dev Revokes the active session once it has been used, one by one or with a revoke-all.
+    /// @dev Revokes the active session once it has been used, one by one or with a revoke-all; a revoked session is
+    /// created again instead (so that revocations and re-creations alternate through every run).
     function revoke(bool all) external {
-        if (!active || usesSinceCreation == 0) return;
+        if (!active) return _recreate();
+        if (usesSinceCreation == 0) return;
         bytes32 id = keccak256(ops.packedSpec());
         vm.prank(account);
         if (all) {
@@ -202,6 +208,10 @@ contract SessionHandler {
 
     /// @dev Creates the revoked session again (after a revoke-all when it was revoked alone): fresh counters.
     function recreate() external {
+        _recreate();
+    }
+
+    function _recreate() internal {
         if (active || _now() >= expiresAt) return;
         if (revokedAlone) {
             vm.prank(account);
@@ -230,6 +240,12 @@ contract SessionHandler {
 
     function useExactArguments() external {
         exactArguments = true;
+    }
+
+    /// @dev Ops arrive a little after one another (0 to 5 minutes): every run spreads its spends over hours, so
+    /// periods roll over whatever the fuzzer's choice and number of warps.
+    function _later(uint256 seed) internal {
+        if (!exactArguments) vm.warp(_now() + _mix(seed) % 5 minutes);
     }
 
     function _mix(uint256 value) internal returns (uint256) {
@@ -451,8 +467,8 @@ contract SessionInvariantTest is SessionTest, ISessionOps {
         handler.transfer(true, 4);
         vm.assertEq(handler.spends(), 3);
 
-        for (uint256 i = 0; i < 5; ++i) {
-            handler.warp(14_392); // a multiple of 8: a long step of 1 + ~4 hours
+        for (uint256 i = 0; i < 7; ++i) {
+            handler.warp(10_792); // a multiple of 8: a long step of 1 + 3 hours - 8 s
         }
         vm.assertGt(vm.getBlockTimestamp(), spec().expiresAt);
         handler.transfer(false, 1);

@@ -42,7 +42,7 @@ abstract contract SessionTest is SsoTest {
         uint256[] memory defaultTypes = new uint256[](1);
         address[] memory defaults = new address[](1);
         (defaultTypes[0], defaults[0]) = (1, address(sessions));
-        factory = new AccountFactory(address(implementation), address(validator), defaultTypes, defaults);
+        factory = new AccountFactory(address(this), address(implementation), address(validator), defaultTypes, defaults);
         vm.label(address(sessions), "SessionKeyValidator");
 
         owner = makePasskey("owner");

@@ -122,6 +122,30 @@ contract WebAuthnValidatorClientDataTest is SsoTest {
         vm.assertFalse(_check(quoted, members));
     }
 
+    /// @dev Attack: verifyWithKey takes the origin from its caller. An "origin" that carries quotes would smuggle
+    /// `"crossOrigin":true,"topOrigin":…` into the rebuilt text; such an origin can never be registered, and
+    /// verifyWithKey refuses it too.
+    function test_attack_framedAssertionThroughACallerChosenOrigin() public view {
+        string memory origin = string(
+            abi.encodePacked(
+                ORIGIN, '","crossOrigin":true,"topOrigin":"https://evil.example","other_keys_can_be_added_here":"x'
+            )
+        );
+        bytes memory json = abi.encodePacked("{", _type(), ",", _challengeMember(), ',"origin":"', origin, '"}');
+        bytes memory members = abi.encodePacked(MEMBER_TYPE, MEMBER_CHALLENGE, memberOrigin(origin));
+        bytes memory signature = signClientData(key, _authenticatorData(0x05), json, members, false);
+        vm.assertFalse(validator.verifyWithKey(key.x, key.y, RP_ID, origin, HASH, signature));
+        // Control: the plain origin and its genuine (not framed) assertion verify.
+        bytes memory genuine = signClientData(
+            key,
+            _authenticatorData(0x05),
+            abi.encodePacked("{", _type(), ",", _challengeMember(), ",", _origin(), "}"),
+            abi.encodePacked(MEMBER_TYPE, MEMBER_CHALLENGE, memberOrigin(ORIGIN)),
+            false
+        );
+        vm.assertTrue(validator.verifyWithKey(key.x, key.y, RP_ID, ORIGIN, HASH, genuine));
+    }
+
     /// @dev Attack: a topOrigin member rebuilt exactly by a string member is still refused (reserved key).
     function test_attack_topOriginRefused() public {
         bytes memory json = abi.encodePacked(

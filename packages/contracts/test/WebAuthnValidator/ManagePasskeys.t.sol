@@ -66,7 +66,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         );
         bytes32 hash = keccak256("h");
         vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
-        address[] memory accounts = validator.accountsOf(laptop.credentialId);
+        address[] memory accounts = accountsOf(laptop);
         vm.assertEq(accounts.length, 1);
         vm.assertEq(accounts[0], address(account));
     }
@@ -130,7 +130,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes32 hash = keccak256("h");
         vm.assertFalse(validator.verify(address(account), hash, signWebAuthn(key, hash)));
         vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertEq(accountsOf(key).length, 0);
         vm.assertEq(validator.passkeyCount(address(account)), 1);
     }
 
@@ -146,25 +146,91 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
 
     function test_accountsOf_listsProvenHoldersOnce() public {
         // The first passkey is not listed: its account is the factory's address for it.
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertEq(accountsOf(key).length, 0);
 
         // The same passkey joins a second account of its owner, with a proof: listed.
         SsoAccount second = createAccount(makePasskey("alice work"));
         bytes memory proof4 = registrationProof(key, address(second));
         vm.prank(address(second));
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof4);
-        address[] memory accounts = validator.accountsOf(key.credentialId);
+        address[] memory accounts = accountsOf(key);
         vm.assertEq(accounts.length, 1);
         vm.assertEq(accounts[0], address(second));
 
-        // Removed then re-added: still listed once; removed: not listed.
-        bytes memory again = registrationProof(key, address(second));
-        vm.startPrank(address(second));
+        // Removed: not listed; re-added with a fresh proof: listed once.
+        vm.prank(address(second));
         validator.removePasskey(key.credentialId);
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertEq(accountsOf(key).length, 0);
+        bytes memory again = registrationProof(key, address(second));
+        vm.prank(address(second));
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, again);
-        vm.stopPrank();
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 1);
+        vm.assertEq(accountsOf(key).length, 1);
+    }
+
+    /// @dev Attack: a removed passkey comes back with the proof it signed before (public in the calldata of the
+    /// first addPasskey). The removal moved the registration nonce on: the old proof no longer holds.
+    function test_attack_removedPasskeyCannotReturnWithAnOldProof() public {
+        bytes memory old = registrationProof(laptop, address(account));
+        _add(laptop);
+        vm.assertEq(validator.registrationNonce(address(account), laptop.credentialId), 0);
+        vm.prank(address(account));
+        validator.removePasskey(laptop.credentialId);
+        vm.assertEq(validator.registrationNonce(address(account), laptop.credentialId), 1);
+        vm.prank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                WebAuthnValidator.InvalidPasskeyProof.selector, address(account), laptop.credentialId
+            )
+        );
+        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, old);
+        vm.assertEq(validator.passkeyCount(address(account)), 1);
+        // The passkey's holder signs again: it joins.
+        _add(laptop);
+        vm.assertEq(validator.passkeyCount(address(account)), 2);
+    }
+
+    /// @dev Attack: a stranger fills the victim's list with registrations of the victim's credential id under the
+    /// stranger's own key (each with a valid proof by that key). The lists are keyed by the key: the victim's list
+    /// stays empty, and the victim's own account still joins.
+    function test_attack_strangerCannotFillTheVictimsList() public {
+        Passkey memory mallory = makePasskey("mallory");
+        mallory.credentialId = key.credentialId;
+        for (uint256 i = 0; i < validator.MAX_ACCOUNTS_PER_CREDENTIAL(); ++i) {
+            address junk = address(uint160(0xbad000 + i));
+            bytes memory proof = registrationProof(mallory, junk);
+            vm.prank(junk);
+            validator.onInstall(abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN, proof));
+        }
+        vm.assertEq(accountsOf(key).length, 0);
+        SsoAccount second = createAccount(makePasskey("alice work"));
+        bytes memory genuine = registrationProof(key, address(second));
+        vm.prank(address(second));
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, genuine);
+        address[] memory accounts = accountsOf(key);
+        vm.assertEq(accounts.length, 1);
+        vm.assertEq(accounts[0], address(second));
+    }
+
+    /// @dev Attack: an account in the list turns hostile (its code burns all gas it is given, or answers a huge
+    /// return value): the lookup gives it bounded gas, skips it and still answers with the others.
+    function test_attack_hostileListedAccountCannotBreakTheLookup() public {
+        SsoAccount second = createAccount(makePasskey("alice work"));
+        SsoAccount third = createAccount(makePasskey("alice home"));
+        SsoAccount fourth = createAccount(makePasskey("alice phone"));
+        SsoAccount[3] memory joined = [second, third, fourth];
+        for (uint256 i = 0; i < 3; ++i) {
+            bytes memory proof = registrationProof(key, address(joined[i]));
+            vm.prank(address(joined[i]));
+            validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof);
+        }
+        vm.etch(address(second), hex"5b600056"); // JUMPDEST PUSH1 0 JUMP: burns all its gas
+        vm.etch(address(third), hex"6001600052620f42406000f3"); // returns 1,000,000 bytes starting with 1
+        uint256 before = gasleft();
+        address[] memory accounts = validator.accountsOf{gas: 1_000_000}(key.credentialId, key.x, key.y, RP_ID, ORIGIN);
+        uint256 cost = before - gasleft();
+        vm.assertEq(accounts.length, 1);
+        vm.assertEq(accounts[0], address(fourth));
+        vm.assertLe(cost, 150_000);
     }
 
     /// @dev Attack: an attacker's own SSO account adds the victim's public credential (id and key are public
@@ -195,7 +261,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         );
         validator.addPasskey(hex"beef", key.x, key.y, RP_ID, ORIGIN, victimProofForAttacker);
         vm.stopPrank();
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertEq(accountsOf(key).length, 0);
         vm.assertFalse(validator.hasPasskey(address(attacker), key.credentialId, key.x, key.y, RP_ID, ORIGIN));
     }
 
@@ -218,7 +284,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
             uint8(validator.passkeyState(address(attacker), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
             uint8(WebAuthnValidator.PasskeyState.Installed)
         );
-        vm.assertEq(validator.accountsOf(key.credentialId).length, 0);
+        vm.assertEq(accountsOf(key).length, 0);
         vm.assertTrue(factory.getAddress(key.credentialId, key.x, key.y, RP_ID, ORIGIN) != address(attacker));
     }
 
@@ -237,7 +303,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
             uint8(validator.passkeyState(address(other), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
             uint8(WebAuthnValidator.PasskeyState.Proven)
         );
-        vm.assertEq(validator.accountsOf(key.credentialId)[0], address(other));
+        vm.assertEq(accountsOf(key)[0], address(other));
     }
 
     /// @dev Attack: 1,000 junk registrations of the victim's credential by contracts of the attacker (onInstall
@@ -247,21 +313,35 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes memory proof5 = registrationProof(key, address(second));
         vm.prank(address(second));
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof5);
-        uint256 before = gasleft();
-        validator.accountsOf(key.credentialId);
-        uint256 cleanCost = before - gasleft();
+        uint256 cleanCost = this.lookupGas(key);
+        // 1,000 registrations of the victim's credential and key without a proof, and a full list of proven ones
+        // of the victim's credential id under the attacker's key.
         for (uint256 i = 0; i < 1000; ++i) {
             vm.prank(address(uint160(0xbad0000 + i)));
             validator.onInstall(abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
         }
-        before = gasleft();
-        address[] memory accounts = validator.accountsOf(key.credentialId);
-        uint256 junkCost = before - gasleft();
+        Passkey memory mallory = makePasskey("mallory");
+        mallory.credentialId = key.credentialId;
+        for (uint256 i = 0; i < validator.MAX_ACCOUNTS_PER_CREDENTIAL(); ++i) {
+            address junk = address(uint160(0xbad1000 + i));
+            bytes memory proof = registrationProof(mallory, junk);
+            vm.prank(junk);
+            validator.onInstall(abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN, proof));
+        }
+        uint256 junkCost = this.lookupGas(key);
+        address[] memory accounts = accountsOf(key);
         vm.assertEq(accounts.length, 1);
         vm.assertEq(accounts[0], address(second));
-        // Equal but for warm/cold access accounting (~15 gas); one listed account costs ~5,500 gas to read.
+        // The same cost (cold or warm slots aside); one listed account costs ~9,000 gas to read.
         vm.assertLe(junkCost, cleanCost + 100);
-        vm.assertLe(junkCost, 10_000);
+        vm.assertLe(junkCost, 12_000);
+    }
+
+    /// @dev Gas of one accountsOf call, measured in a fresh call frame (no memory of the test's own).
+    function lookupGas(Passkey memory k) external view returns (uint256 cost) {
+        uint256 before = gasleft();
+        validator.accountsOf(k.credentialId, k.x, k.y, k.rpId, k.origin);
+        cost = before - gasleft();
     }
 
     function test_accountsOf_boundedPerCredential() public {
@@ -276,16 +356,40 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.prank(address(last));
         vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.TooManyAccounts.selector, key.credentialId));
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof7);
-        vm.assertEq(validator.accountsOf(key.credentialId).length, validator.MAX_ACCOUNTS_PER_CREDENTIAL());
+        address[] memory full = accountsOf(key);
+        vm.assertEq(full.length, validator.MAX_ACCOUNTS_PER_CREDENTIAL());
+
+        // Accounts the passkey left no longer count: the list makes room, oldest survivors first.
+        vm.prank(full[3]);
+        validator.removePasskey(key.credentialId);
+        vm.prank(address(last));
+        validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof7);
+        address[] memory after_ = accountsOf(key);
+        vm.assertEq(after_.length, validator.MAX_ACCOUNTS_PER_CREDENTIAL());
+        vm.assertEq(after_[3], full[4]);
+        vm.assertEq(after_[after_.length - 1], address(last));
     }
 
     function test_registrationChallenge_isChainIndependent() public {
-        bytes32 challenge = validator.registrationChallenge(address(account));
+        bytes32 challenge = validator.registrationChallenge(address(account), laptop.credentialId);
         vm.chainId(8453);
-        vm.assertEq(validator.registrationChallenge(address(account)), challenge);
+        vm.assertEq(validator.registrationChallenge(address(account), laptop.credentialId), challenge);
         vm.assertEq(
-            challenge, keccak256(abi.encode(validator.REGISTRATION_TYPEHASH(), address(validator), address(account)))
+            challenge,
+            keccak256(
+                abi.encode(
+                    validator.REGISTRATION_TYPEHASH(),
+                    address(validator),
+                    address(account),
+                    keccak256(laptop.credentialId),
+                    uint256(0)
+                )
+            )
         );
+        vm.assertTrue(challenge != validator.registrationChallenge(address(account), key.credentialId));
+        // The test helper signs exactly this challenge.
+        bytes memory proof = registrationProof(laptop, address(account));
+        vm.assertTrue(validator.verifyWithKey(laptop.x, laptop.y, RP_ID, ORIGIN, challenge, proof));
     }
 
     function test_onUninstall_mustClearEveryKey() public {

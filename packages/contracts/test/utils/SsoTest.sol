@@ -54,7 +54,9 @@ abstract contract SsoTest is Test {
         address[] memory presets = new address[](1);
         (presetTypes[0], presets[0]) = (1, address(validator));
         implementation = new SsoAccount(presetTypes, presets);
-        factory = new AccountFactory(address(implementation), address(validator), new uint256[](0), new address[](0));
+        factory = new AccountFactory(
+            address(this), address(implementation), address(validator), new uint256[](0), new address[](0)
+        );
         bundler = payable(makeAddr("bundler"));
         vm.label(address(ENTRYPOINT), "EntryPoint");
         vm.label(address(validator), "WebAuthnValidator");
@@ -194,12 +196,22 @@ abstract contract SsoTest is Test {
         }
     }
 
-    /// @dev The proof of possession a passkey gives to join `account` (validator.addPasskey's last argument).
-    /// Computed here (no call, so a pending `vm.prank` stays for the call under test); a test pins it to
-    /// `registrationChallenge`.
+    /// @dev The proof of possession a passkey gives to join `account` (validator.addPasskey's last argument), for
+    /// the passkey's current registration nonce there. It reads the nonce from the validator: compute it before a
+    /// `vm.prank`. A test pins it to `registrationChallenge`.
     function registrationProof(Passkey memory key, address account) internal view returns (bytes memory) {
-        bytes32 typeHash = keccak256("SsoPasskeyRegistration(address validator,address account)");
-        return signWebAuthn(key, keccak256(abi.encode(typeHash, address(validator), account)));
+        bytes32 typeHash = keccak256(
+            "SsoPasskeyRegistration(address validator,address account,bytes32 credentialIdHash,uint256 nonce)"
+        );
+        uint256 nonce = validator.registrationNonce(account, key.credentialId);
+        return signWebAuthn(
+            key, keccak256(abi.encode(typeHash, address(validator), account, keccak256(key.credentialId), nonce))
+        );
+    }
+
+    /// @dev The accounts `key` joined with a proof (validator.accountsOf).
+    function accountsOf(Passkey memory key) internal view returns (address[] memory) {
+        return validator.accountsOf(key.credentialId, key.x, key.y, key.rpId, key.origin);
     }
 
     // --------------------------------------------------------------------------------------------------------

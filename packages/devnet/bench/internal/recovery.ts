@@ -76,7 +76,9 @@ export async function measureRecovery(stack: Stack, env: BenchEnv): Promise<Reco
   const passkey = createTestPasskey()
   const proof = encodeWebAuthnSignature({
     credential: passkey.credential,
-    assertion: await passkey.sign(registrationChallenge({ webAuthnValidator, account })),
+    assertion: await passkey.sign(
+      registrationChallenge({ webAuthnValidator, account, credentialId: passkey.credential.id }),
+    ),
   })
   const proposal = {
     credentialId: bytesToHex(base64UrlToBytes(passkey.credential.id)),

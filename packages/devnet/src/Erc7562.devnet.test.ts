@@ -1,0 +1,351 @@
+/**
+ * Every kind of userOp SSO sends, checked against ERC-7562 (the validation rules public bundlers enforce; the
+ * devnet's Alto runs with safe mode off and does not) on a private devnet, then sent through Alto: the first
+ * (deploying) passkey userOp, a later passkey userOp, creating a session (a passkey userOp) and using it (a
+ * SessionKeyValidator signature), each self-paid and sponsored by the SponsorPaymaster. The last tests show what
+ * the check reports when an entity is not staked. Rules and stakes: docs/erc7562.md.
+ */
+
+import { estimateUserOperationFees, type SsoAccount, toSsoAccount } from '@sso/client/account'
+import {
+  createMemoryKeyStore,
+  createSecp256k1SessionSigner,
+  encodeSessionSpec,
+  lifetime,
+  type SessionSpec,
+  sessionKeyValidatorAbi,
+  toSessionAccount,
+  transferPolicy,
+} from '@sso/client/session'
+import { createTestPasskey, type TestPasskey } from '@sso/client/testing'
+import { base64UrlToBytes, bytesToHex } from '@sso/client/webauthn'
+import { devnetOwner, entryPoint08 } from '@sso/contracts-abi'
+import { resolveDeployments } from '@sso/contracts-abi/artifacts'
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  http,
+  keccak256,
+  numberToHex,
+  type PublicClient,
+  parseAbi,
+  parseEther,
+} from 'viem'
+import {
+  type BundlerClient,
+  createBundlerClient,
+  formatUserOperationRequest,
+  type SmartAccount,
+  toPackedUserOperation,
+  type UserOperation,
+} from 'viem/account-abstraction'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { checkUserOperation, type Erc7562Check, formatViolations } from './Erc7562.js'
+import { anvilKeys, type Stack, startStack } from './Stack.js'
+
+type Call = { to: Address; value?: bigint; data?: Hex }
+const credentialIdOf = (passkey: TestPasskey): Hex => bytesToHex(base64UrlToBytes(passkey.credential.id))
+/** WebAuthnValidator `_commitments[keccak256(credentialId)][account]` (slot 0): associated with the account. */
+const commitmentSlot = (passkey: TestPasskey, account: Address) =>
+  keccak256(
+    encodeAbiParameters(
+      [{ type: 'address' }, { type: 'bytes32' }],
+      [
+        account,
+        keccak256(
+          encodeAbiParameters(
+            [{ type: 'bytes32' }, { type: 'uint256' }],
+            [keccak256(credentialIdOf(passkey)), 0n],
+          ),
+        ),
+      ],
+    ),
+  )
+
+describe('ERC-7562: the userOps SSO sends', () => {
+  let stack: Stack
+  let chain: Chain
+  let client: PublicClient
+  let bundler: BundlerClient
+  let contracts: {
+    entryPoint: Address
+    accountFactory: Address
+    webAuthnValidator: Address
+    sessionKeyValidator: Address
+    sponsorPaymaster: Address
+  }
+  const funder = privateKeyToAccount(anvilKeys[0])
+  const recipient: Address = '0x1111111111111111111111111111111111111111'
+
+  beforeAll(async () => {
+    stack = await startStack({ ports: 'auto', web: 'none', quiet: true })
+    const { accountFactory, webAuthnValidator, sessionKeyValidator, sponsorPaymaster, entryPoint } =
+      stack.contracts
+    if (!accountFactory || !webAuthnValidator || !sessionKeyValidator || !sponsorPaymaster)
+      throw new Error('the devnet lacks a contract')
+    contracts = { entryPoint, accountFactory, webAuthnValidator, sessionKeyValidator, sponsorPaymaster }
+    chain = defineChain({
+      id: stack.chainId,
+      name: 'SSO Devnet',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [stack.rpcUrl] } },
+    })
+    client = createPublicClient({ chain, transport: http(stack.rpcUrl), pollingInterval: 50 }) as PublicClient
+    bundler = createBundlerClient({
+      client,
+      chain,
+      transport: http(stack.bundlerUrl),
+      pollingInterval: 50,
+      userOperation: { estimateFeesPerGas: estimateUserOperationFees },
+    })
+  })
+  afterAll(async () => {
+    await stack?.stop()
+  })
+
+  const wallet = () => createWalletClient({ chain, transport: http(stack.rpcUrl), account: funder })
+  const transact = async (request: { to?: Address; data?: Hex; value?: bigint }) => {
+    const receipt = await client.waitForTransactionReceipt({ hash: await wallet().sendTransaction(request) })
+    expect(receipt.status).toBe('success')
+    return receipt
+  }
+  /** A SponsorPaymaster (no signer: sponsors everything) as paymaster of a userOp; no postOp. */
+  const sponsor = (paymaster: Address) => {
+    const data = async () => ({ paymaster, paymasterData: '0x' as Hex, paymasterPostOpGasLimit: 0n })
+    return { getPaymasterStubData: data, getPaymasterData: data }
+  }
+  /** A fresh passkey account, funded with 10 ETH, not deployed. */
+  const newAccount = async (accountFactory = contracts.accountFactory) => {
+    const passkey = createTestPasskey()
+    const account = await toSsoAccount({
+      client,
+      credential: passkey.credential,
+      sign: passkey.sign,
+      contracts: { ...contracts, accountFactory },
+    })
+    await transact({ to: account.address, value: parseEther('10') })
+    return { passkey, account }
+  }
+  /** Prepares and signs a userOp (Alto estimates it), checks it against ERC-7562, then sends it through Alto. */
+  const checkAndSend = async (
+    account: SmartAccount,
+    calls: Call[],
+    options: { paymaster?: Address } = {},
+  ) => {
+    const prepared = await bundler.prepareUserOperation({
+      account,
+      calls,
+      ...(options.paymaster ? { paymaster: sponsor(options.paymaster) } : {}),
+    })
+    const userOp = prepared as unknown as UserOperation<'0.8'>
+    userOp.signature = await account.signUserOperation(userOp)
+    const check = await checkUserOperation({ rpcUrl: stack.rpcUrl, userOp: toPackedUserOperation(userOp) })
+    const hash = await bundler.request({
+      method: 'eth_sendUserOperation',
+      params: [formatUserOperationRequest(userOp), entryPoint08.address],
+    })
+    const receipt = await bundler.waitForUserOperationReceipt({ hash, pollingInterval: 50, timeout: 30_000 })
+    expect(receipt.success).toBe(true)
+    return check
+  }
+  const violationsOf = (check: Erc7562Check) => {
+    expect(check.validated).toBe(true)
+    return check.violations.map(({ description: _, ...violation }) => violation)
+  }
+  const entitiesOf = (check: Erc7562Check) => check.phases.map((phase) => phase.entity)
+  // The deploying userOps write only storage associated with the new account (the staked factory allows it,
+  // STO-022); the WebAuthnValidator's credential index is written in execution only (docs/webauthn.md).
+  const expectNoViolations = (check: Erc7562Check) =>
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+
+  // Shared by the tests below, in order: the first deploys it, the later ones use it.
+  let owner: { passkey: TestPasskey; account: SsoAccount }
+  let sponsoredOwner: { passkey: TestPasskey; account: SsoAccount }
+
+  test('behavior: the first passkey userOp (deploys the account), self-paid: no violation', async () => {
+    owner = await newAccount()
+    const check = await checkAndSend(owner.account, [{ to: recipient, value: 1n }])
+    expect(entitiesOf(check)).toEqual(['factory', 'account'])
+    expect(check.stakes.factory?.staked).toBe(true)
+    expectNoViolations(check)
+  })
+
+  test('behavior: the first passkey userOp, sponsored by the SponsorPaymaster: no violation', async () => {
+    sponsoredOwner = await newAccount()
+    const check = await checkAndSend(sponsoredOwner.account, [{ to: recipient, value: 1n }], {
+      paymaster: contracts.sponsorPaymaster,
+    })
+    expect(entitiesOf(check)).toEqual(['factory', 'account', 'paymaster'])
+    expect(check.stakes.paymaster?.staked).toBe(true)
+    expectNoViolations(check)
+  })
+
+  test('behavior: a later passkey userOp, self-paid: no violation', async () => {
+    const check = await checkAndSend(owner.account, [{ to: recipient, value: 1n }])
+    expect(entitiesOf(check)).toEqual(['account'])
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+  })
+
+  test('behavior: a later passkey userOp, sponsored: no violation', async () => {
+    const check = await checkAndSend(sponsoredOwner.account, [{ to: recipient, value: 1n }], {
+      paymaster: contracts.sponsorPaymaster,
+    })
+    expect(entitiesOf(check)).toEqual(['account', 'paymaster'])
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+  })
+
+  /** A session on `owner` that may send at most 0.01 ETH per transfer to `recipient` (1 ETH over its life). */
+  const newSession = async (owner: SsoAccount) => {
+    const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
+    const now = Number((await client.getBlock({ blockTag: 'latest' })).timestamp)
+    const spec: SessionSpec = {
+      signer: signer.publicKey,
+      expiresAt: now + 3600,
+      feeLimit: lifetime(parseEther('1')),
+      callPolicies: [],
+      transferPolicies: [
+        transferPolicy({
+          target: recipient,
+          maxValuePerUse: parseEther('0.01'),
+          valueLimit: lifetime(parseEther('1')),
+        }),
+      ],
+    }
+    const create: Call = {
+      to: contracts.sessionKeyValidator,
+      data: encodeFunctionData({
+        abi: sessionKeyValidatorAbi,
+        functionName: 'createSession',
+        args: [encodeSessionSpec(spec)],
+      }),
+    }
+    const session = await toSessionAccount({
+      client,
+      address: owner.address,
+      spec,
+      signer,
+      validator: contracts.sessionKeyValidator,
+    })
+    return { create, session }
+  }
+  let selfPaidSession: SmartAccount
+  let sponsoredSession: SmartAccount
+
+  test('behavior: creating a session (passkey userOp), self-paid: no violation', async () => {
+    const { create, session } = await newSession(owner.account)
+    const check = await checkAndSend(owner.account, [create])
+    expect(entitiesOf(check)).toEqual(['account'])
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+    selfPaidSession = session
+  })
+
+  test('behavior: creating a session, sponsored: no violation', async () => {
+    const { create, session } = await newSession(sponsoredOwner.account)
+    const check = await checkAndSend(sponsoredOwner.account, [create], {
+      paymaster: contracts.sponsorPaymaster,
+    })
+    expect(entitiesOf(check)).toEqual(['account', 'paymaster'])
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+    sponsoredSession = session
+  })
+
+  test('behavior: using a session (SessionKeyValidator signature), self-paid: no violation', async () => {
+    for (let use = 0; use < 2; use++) {
+      // The first use writes the session's counters, the second updates them.
+      const check = await checkAndSend(selfPaidSession, [{ to: recipient, value: 1000n }])
+      expect(entitiesOf(check)).toEqual(['account'])
+      expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+    }
+  })
+
+  test('behavior: using a session, sponsored: no violation', async () => {
+    for (let use = 0; use < 2; use++) {
+      const check = await checkAndSend(sponsoredSession, [{ to: recipient, value: 1000n }], {
+        paymaster: contracts.sponsorPaymaster,
+      })
+      expect(entitiesOf(check)).toEqual(['account', 'paymaster'])
+      expect(violationsOf(check), formatViolations(check.violations)).toEqual([])
+    }
+  })
+
+  /** Deploys a second instance of one of our contracts (same constructor arguments, plain CREATE): unstaked. */
+  const deployUnstaked = async (key: 'accountFactory' | 'sponsorPaymaster') => {
+    const deployment = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner }).find(
+      (d) => d.key === key,
+    )
+    if (!deployment) throw new Error(`no ${key} in the deployment plan`)
+    const receipt = await transact({ data: deployment.initCode })
+    if (!receipt.contractAddress) throw new Error(`${key} not deployed`)
+    return getAddress(receipt.contractAddress)
+  }
+  const entryPointAbi = parseAbi(['function depositTo(address account) payable'])
+  const stakeAbi = parseAbi(['function addStake(uint32 unstakeDelaySec) payable'])
+
+  test('error: an unstaked paymaster reads its own storage (STO-031); staked, it may', async () => {
+    const paymaster = await deployUnstaked('sponsorPaymaster')
+    await transact({
+      to: contracts.entryPoint,
+      data: encodeFunctionData({ abi: entryPointAbi, functionName: 'depositTo', args: [paymaster] }),
+      value: parseEther('10'),
+    })
+    const check = await checkAndSend(owner.account, [{ to: recipient, value: 1n }], { paymaster })
+    expect(check.stakes.paymaster?.staked).toBe(false)
+    // SignerECDSA's signer, slot 2 of the SponsorPaymaster (read to learn whether to check a signature).
+    expect(violationsOf(check)).toEqual([
+      {
+        rule: 'STO-031',
+        entity: 'paymaster',
+        entityAddress: paymaster,
+        contract: paymaster,
+        opcode: 'SLOAD',
+        slot: numberToHex(2, { size: 32 }),
+      },
+    ])
+    expect(check.violations[0]!.description).toContain(
+      'unstaked (stake 0 wei, unstake delay 0 s) paymaster reads',
+    )
+
+    await transact({
+      to: paymaster,
+      data: encodeFunctionData({ abi: stakeAbi, functionName: 'addStake', args: [86_400] }),
+      value: parseEther('1'),
+    })
+    const staked = await checkAndSend(owner.account, [{ to: recipient, value: 1n }], { paymaster })
+    expect(violationsOf(staked)).toEqual([])
+  })
+
+  test('error: an unstaked factory deploys an account with storage associated with it elsewhere (STO-022)', async () => {
+    const factory = await deployUnstaked('accountFactory')
+    const { passkey, account } = await newAccount(factory)
+    const check = await checkAndSend(account, [{ to: recipient, value: 1n }])
+    expect(check.stakes.factory?.staked).toBe(false)
+    const commitment = commitmentSlot(passkey, account.address)
+    // The factory's WebAuthnValidator.onInstall writes the passkey commitment, the account's validation reads it.
+    expect(violationsOf(check), formatViolations(check.violations)).toEqual([
+      {
+        rule: 'STO-022',
+        entity: 'factory',
+        entityAddress: factory,
+        contract: contracts.webAuthnValidator,
+        opcode: 'SSTORE',
+        slot: commitment,
+      },
+      {
+        rule: 'STO-022',
+        entity: 'account',
+        entityAddress: account.address,
+        contract: contracts.webAuthnValidator,
+        opcode: 'SLOAD',
+        slot: commitment,
+      },
+    ])
+  })
+})
