@@ -2,6 +2,7 @@ import { expect, test } from 'vitest'
 import * as popup from './entry/popup.js'
 import * as session from './entry/session.js'
 import * as index from './index.js'
+import * as recovery from './Recovery.js'
 import * as schema from './RpcSchema.js'
 import * as account from './SsoAccount.js'
 import * as testing from './testing/index.js'
@@ -14,6 +15,7 @@ test('behavior: public export lists', () => {
     account: Object.keys(account).sort(),
     index: Object.keys(index).sort(),
     popup: Object.keys(popup).sort(),
+    recovery: Object.keys(recovery).sort(),
     schema: Object.keys(schema).sort(),
     session: Object.keys(session).sort(),
     testing: Object.keys(testing).sort(),

@@ -68,6 +68,12 @@ export const deploymentPlan: readonly PlannedContract[] = [
     },
   },
   {
+    name: 'GuardianExecutor',
+    // (webAuthnValidator, sessionKeyValidator): the validator a recovery adds its passkey to, and the one whose
+    // sessions it may revoke. Fixed here so that guardians can never make an account call anything else.
+    args: ({ address }) => [address('WebAuthnValidator'), address('SessionKeyValidator')],
+  },
+  {
     name: 'SponsorPaymaster',
     // (owner, verifyingSigner): address(0) as signer sponsors every userOp, which is what a devnet wants.
     args: ({ owner }) => [owner, '0x0000000000000000000000000000000000000000'],

@@ -10,6 +10,7 @@ import type { SmartAccount } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { type Stack, startStack } from '../src/index.js'
 import { type BenchEnv, type Call, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
+import { runRecoveryBench } from './internal/recovery.js'
 import { runSessionsBench } from './internal/sessions.js'
 
 // More anvil dev keys (mnemonic "test test … junk"), #3 and #4: the EOA and the SimpleAccount owner.
@@ -113,6 +114,8 @@ export async function runGasBench(stack: Stack, env?: BenchEnv): Promise<string>
     lines.push('Targets:', ...targets.map(([name, met]) => `- ${met ? 'met' : 'MISSED'}: ${name}`))
   }
   lines.push('', await runSessionsBench(stack, env))
+  // Last: it moves the devnet's clock past the recovery delay (and back).
+  lines.push('', await runRecoveryBench(stack, env))
   return lines.join('\n')
 }
 

@@ -6,16 +6,18 @@ export const deployments = {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xf9d801A3492616636de709ce2C3EC48cC2649E6f",
-    "accountFactory": "0x9cc6B4F1bd65A02dfE69D18acC50114F96d9AB64",
+    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
+    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
+    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
     "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "ssoAccount": "0xf9d801A3492616636de709ce2C3EC48cC2649E6f",
-    "accountFactory": "0x9cc6B4F1bd65A02dfE69D18acC50114F96d9AB64",
+    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
+    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
+    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -30,13 +32,17 @@ export const deploymentInputs = {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
     "initCodeHash": "0x39865fe3f876e78436002e95c01583a911d4e48ae7cbd2d7cea6f5dbacecf715"
   },
+  "guardianExecutor": {
+    "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
+    "initCodeHash": "0xd7d3281b47a3e37aa75efdda0f0b703d220f2166c7bf0b0e3ce1c847cb8589df"
+  },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xbd3862d8735d69780e4eec34ab965c25e855e6c8e8eda09b8b0816033d5be663"
+    "initCodeHash": "0x84249ab48b0e88efa4665d22a744a683eb8f207fe1e1d2ad92bf3ce04129f4cd"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x4999f4ee344efa313fc3910b2f4b056ac7abf5b968a88c6ff34c7267a9039034"
+    "initCodeHash": "0x30227b958f8412c0f8e35476cc4c7764f4ad8081b8629b4e7c321f1a963d2f7c"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",

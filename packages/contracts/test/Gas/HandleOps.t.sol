@@ -2,7 +2,9 @@
 pragma solidity ^0.8.30;
 
 import {AccountFactory} from "../../src/AccountFactory.sol";
+import {GuardianExecutor} from "../../src/GuardianExecutor.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
 import {MockERC20, MockInertValidator} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -26,16 +28,20 @@ contract HandleOpsGasTest is SsoTest {
 
     function setUp() public override {
         super.setUp();
-        // As deployed: a second preset default validator (the SessionKeyValidator's place, empty onInstall).
+        // As deployed: a second preset default validator (the SessionKeyValidator's place, empty onInstall) and the
+        // GuardianExecutor as a preset default executor.
         MockInertValidator sessions = new MockInertValidator();
-        uint256[] memory types = new uint256[](2);
-        address[] memory modules = new address[](2);
+        GuardianExecutor guardians = new GuardianExecutor(validator, ISessionKeyValidator(address(sessions)));
+        uint256[] memory types = new uint256[](3);
+        address[] memory modules = new address[](3);
         (types[0], modules[0]) = (1, address(validator));
         (types[1], modules[1]) = (1, address(sessions));
+        (types[2], modules[2]) = (2, address(guardians));
         implementation = new SsoAccount(types, modules);
-        uint256[] memory defaultTypes = new uint256[](1);
-        address[] memory defaults = new address[](1);
+        uint256[] memory defaultTypes = new uint256[](2);
+        address[] memory defaults = new address[](2);
         (defaultTypes[0], defaults[0]) = (1, address(sessions));
+        (defaultTypes[1], defaults[1]) = (2, address(guardians));
         factory = new AccountFactory(address(this), address(implementation), address(validator), defaultTypes, defaults);
         key = makePasskey("alice");
         account = createAccount(key);
@@ -114,7 +120,8 @@ contract HandleOpsGasTest is SsoTest {
         vm.assertGt(pendingDeployment.sender.code.length, 0);
         vm.assertEq(recipient.balance, 2 ether + 1 wei, "the transfer ran");
         emit log_named_uint("deployment via first userOp (ETH transfer), approx. tx gas", gas);
-        // 330,565 measured (SessionKeyValidator v2 tree, via-IR) + ~3%.
-        vm.assertLe(gas, 340_500, "deployment regressed");
+        // 323,079 measured (with the GuardianExecutor as a preset default executor; 314,245 without it, via-IR)
+        // + ~3%. Target: ≤ 350,000.
+        vm.assertLe(gas, 332_800, "deployment regressed");
     }
 }
