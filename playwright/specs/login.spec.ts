@@ -14,10 +14,12 @@ import {
   encodeAbiParameters,
   encodeFunctionData,
   type Hex,
+  type PublicClient,
   parseAbi,
   parseEther,
   sha256,
   stringToHex,
+  type TestClient,
 } from 'viem'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, openDemo, readAddress, signUp } from '../fixtures/flows.js'
@@ -87,6 +89,23 @@ function assertWith(c: VirtualCredential, challenge: Hex) {
   return { authenticatorData, clientDataJSON, signature }
 }
 
+/** Sends a transaction as `from` (an account contract or any address), impersonated on anvil. */
+async function sendAs(
+  { anvil, chain }: { anvil: TestClient<'anvil'>; chain: PublicClient },
+  from: Address,
+  to: Address,
+  data: Hex,
+) {
+  await anvil.impersonateAccount({ address: from })
+  await anvil.setBalance({ address: from, value: parseEther('1') })
+  const hash = await anvil.request({
+    method: 'eth_sendTransaction',
+    params: [{ from, to, data, gas: '0x1e8480' }],
+  } as never)
+  await anvil.stopImpersonatingAccount({ address: from })
+  return chain.waitForTransactionReceipt({ hash: hash as Hex })
+}
+
 /** Logs in on a fresh device through the demo's popup; returns the popup (still open when a choice is asked). */
 async function startLogIn(device: Device, page: Page, stack: Parameters<typeof openDemo>[1]) {
   await openDemo(page, stack)
@@ -131,16 +150,7 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
     [{ type: 'bytes' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'string' }, { type: 'string' }],
     [credentialHex(credential), key.x, key.y, rpId, origin],
   )
-  const impersonated = async (from: Address, to: Address, data: Hex) => {
-    await anvil.impersonateAccount({ address: from })
-    await anvil.setBalance({ address: from, value: parseEther('1') })
-    const hash = await anvil.request({
-      method: 'eth_sendTransaction',
-      params: [{ from, to, data, gas: '0x1e8480' }],
-    } as never)
-    await anvil.stopImpersonatingAccount({ address: from })
-    return chain.waitForTransactionReceipt({ hash: hash as Hex })
-  }
+  const impersonated = (from: Address, to: Address, data: Hex) => sendAs({ anvil, chain }, from, to, data)
 
   // 1. Twenty contracts of the attacker register the victim's credential straight with the validator.
   for (let i = 0; i < 20; i++) {
@@ -374,16 +384,7 @@ test('behavior: once the passkey has left every account, log-in says so and conn
 }) => {
   const validator = stack.contracts.webAuthnValidator!
   const factory = stack.contracts.accountFactory!
-  const asAccount = async (from: Address, data: Hex) => {
-    await anvil.impersonateAccount({ address: from })
-    await anvil.setBalance({ address: from, value: parseEther('1') })
-    const hash = await anvil.request({
-      method: 'eth_sendTransaction',
-      params: [{ from, to: validator, data, gas: '0x1e8480' }],
-    } as never)
-    await anvil.stopImpersonatingAccount({ address: from })
-    return chain.waitForTransactionReceipt({ hash: hash as Hex })
-  }
+  const asAccount = (from: Address, data: Hex) => sendAs({ anvil, chain }, from, validator, data)
   // The victim's account takes another passkey (with its proof) and drops the synced one; so does the second
   // account of the previous story. The synced passkey now opens no account.
   const replacement = createTestPasskey({ origin })
