@@ -20,14 +20,10 @@ import {
 } from 'viem/account-abstraction'
 import { getBlock, readContract } from 'viem/actions'
 import { BaseError } from './Errors.js'
+import type { SessionState, SessionStatus } from './SessionPolicy.js'
 import type { SessionSigner } from './SessionSigner.js'
-import {
-  encodeSessionSpec,
-  type SessionSpec,
-  type SessionState,
-  type SessionStatus,
-  sessionId as sessionIdOf,
-} from './SessionSpec.js'
+import type { SessionSpec } from './SessionSpec.js'
+import { encodeSessionSpec, sessionId as sessionIdOf } from './SessionSpecEncoding.js'
 import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
 
 /**
