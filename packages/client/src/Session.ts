@@ -35,7 +35,7 @@ import {
 } from './SessionSigner.js'
 import { type SessionSpec, sessionSpecFromWire, sessionSpecToWire, type UsageLimit } from './SessionSpec.js'
 import { validateSessionSpec } from './SessionSpecValidation.js'
-import { estimateUserOperationFees } from './SsoAccount.js'
+import { estimateUserOperationFees } from './UserOperation.js'
 
 export type SessionManagerOptions = {
   /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */

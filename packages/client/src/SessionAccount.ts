@@ -11,20 +11,18 @@
  */
 import { type Address, encodePacked, type Hex, parseAbi, size } from 'viem'
 import {
-  entryPoint08Abi,
+  type entryPoint08Abi,
   entryPoint08Address,
-  getUserOperationHash,
   type SmartAccount,
   type SmartAccountImplementation,
-  toSmartAccount,
 } from 'viem/account-abstraction'
 import { getBlock, readContract } from 'viem/actions'
 import { BaseError } from './Errors.js'
+import { toValidatorAccount } from './internal/validatorAccount.js'
 import type { SessionState, SessionStatus } from './SessionPolicy.js'
 import type { SessionSigner } from './SessionSigner.js'
 import type { SessionSpec } from './SessionSpec.js'
 import { encodeSessionSpec, sessionId as sessionIdOf } from './SessionSpecEncoding.js'
-import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
 
 /**
  * The SessionKeyValidator functions and events the client uses (the full ABI is `@sso/contracts-abi`). Specs are
@@ -199,30 +197,15 @@ export async function toSessionAccount(parameters: {
   const now =
     parameters.timestamp ?? (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
 
-  return toSmartAccount({
+  return toValidatorAccount({
     client,
-    entryPoint: { abi: entryPoint08Abi, address: entryPoint, version: '0.8' },
+    chainId,
+    address,
+    entryPoint,
+    validator,
     extend: { spec, sessionId: id, validator },
-    nonceKeyManager: { consume: async () => 0, get: async () => 0, increment: () => {}, reset: () => {} },
-    async getAddress() {
-      return address
-    },
-    async encodeCalls(calls) {
-      return encodeCalls(calls)
-    },
-    async decodeCalls(data) {
-      return decodeCalls(data)
-    },
     async getFactoryArgs() {
       return { factory: undefined, factoryData: undefined }
-    },
-    async getNonce() {
-      return readContract(client, {
-        address: entryPoint,
-        abi: entryPoint08Abi,
-        functionName: 'getNonce',
-        args: [address, nonceKey(validator)],
-      })
     },
     async getStubSignature() {
       return encodeSessionSignature({
@@ -237,21 +220,12 @@ export async function toSessionAccount(parameters: {
     async signTypedData() {
       throw new BaseError('A session key does not sign typed data (the SessionKeyValidator refuses them).')
     },
-    async signUserOperation(userOperation) {
-      const { chainId: opChainId = chainId, ...op } = userOperation
-      const hash = getUserOperationHash({
-        chainId: opChainId,
-        entryPointAddress: entryPoint,
-        entryPointVersion: '0.8',
-        userOperation: { ...op, sender: address } as Parameters<
-          typeof getUserOperationHash
-        >[0]['userOperation'],
-      })
+    async signUserOperationHash(hash) {
       return encodeSessionSignature({
         spec,
         timestamp: await now(),
         signature: await signer.signUserOpHash(hash, id),
       })
     },
-  }) as Promise<SessionAccount>
+  })
 }
