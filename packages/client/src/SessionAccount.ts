@@ -9,7 +9,8 @@
  * `keccak256(abi.encode(userOpHash, sessionId))` (see SessionSigner): 65 bytes r ‖ s ‖ v for secp256k1, 64 bytes
  * r ‖ s for P-256.
  */
-import { type Address, encodePacked, type Hex, parseAbi, size } from 'viem'
+import { sessionKeyValidatorAbi } from '@sso/contracts-abi'
+import { type Address, encodePacked, type Hex, size } from 'viem'
 import {
   type entryPoint08Abi,
   entryPoint08Address,
@@ -24,64 +25,9 @@ import type { SessionSigner } from './SessionSigner.js'
 import type { SessionSpec } from './SessionSpec.js'
 import { encodeSessionSpec, sessionId as sessionIdOf } from './SessionSpecEncoding.js'
 
-/**
- * The SessionKeyValidator functions and events the client uses (the full ABI is `@sso/contracts-abi`). Specs are
- * the packed bytes of {@link encodeSessionSpec}; `sessionStatus` answers 0 None, 1 Active or 3 Revoked (expiry is
- * in the spec: `sessionState` reports 2 Expired).
- *
- * @example
- * ```ts
- * encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'createSession', args: [encodeSessionSpec(spec)] })
- * ```
- */
-export const sessionKeyValidatorAbi = [
-  {
-    type: 'function',
-    name: 'createSession',
-    stateMutability: 'nonpayable',
-    inputs: [{ name: 'spec', type: 'bytes' }],
-    outputs: [{ name: 'sessionId', type: 'bytes32' }],
-  },
-  {
-    type: 'function',
-    name: 'sessionState',
-    stateMutability: 'view',
-    inputs: [
-      { name: 'account', type: 'address' },
-      { name: 'spec', type: 'bytes' },
-    ],
-    outputs: [
-      {
-        name: 'state',
-        type: 'tuple',
-        components: [
-          { name: 'status', type: 'uint8' },
-          { name: 'feeRemaining', type: 'uint256' },
-          {
-            name: 'callPolicies',
-            type: 'tuple[]',
-            components: [
-              { name: 'valueRemaining', type: 'uint256' },
-              { name: 'constraintRemaining', type: 'uint256[]' },
-            ],
-          },
-          { name: 'transferValueRemaining', type: 'uint256[]' },
-        ],
-      },
-    ],
-  },
-  ...parseAbi([
-    'function revokeSession(bytes32 sessionId)',
-    'function revokeSessions(bytes32[] sessionIds)',
-    'function revokeAllSessions()',
-    'function sessionId(bytes spec) pure returns (bytes32)',
-    'function sessionStatus(address account, bytes32 sessionId) view returns (uint8)',
-    'function sessionNonce(address account) view returns (uint256)',
-    'event SessionCreated(address indexed account, bytes32 indexed sessionId, bytes spec)',
-    'event SessionRevoked(address indexed account, bytes32 indexed sessionId)',
-    'event AllSessionsRevoked(address indexed account, uint256 nonce)',
-  ]),
-] as const
+// The generated SessionKeyValidator ABI. Specs travel as the packed bytes of `encodeSessionSpec`; `sessionStatus`
+// answers 0 None, 1 Active or 3 Revoked (expiry is in the spec: `sessionState` reports 2 Expired).
+export { sessionKeyValidatorAbi } from '@sso/contracts-abi'
 
 const statuses: readonly SessionStatus[] = ['none', 'active', 'expired', 'revoked']
 
