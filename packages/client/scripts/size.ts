@@ -15,7 +15,7 @@ const entries = [
   { name: '@sso/client (provider)', file: 'src/index.ts', budget: true },
   { name: '@sso/client/popup', file: 'src/entry/popup.ts', budget: false },
   { name: '@sso/client/wagmi', file: 'src/wagmi.ts', budget: false, external: ['@wagmi/core', 'viem'] },
-  { name: '@sso/client/account', file: 'src/SsoAccount.ts', budget: false },
+  { name: '@sso/client/account', file: 'src/entry/account.ts', budget: false },
 ]
 
 let failed = false

@@ -5,9 +5,9 @@ import {
   parseClientData,
   serializeClientData,
 } from './ClientData.js'
-import { encodeWebAuthnSignature } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
 import { InvalidWebAuthnDataError, recoverP256PublicKeys } from './WebAuthn.js'
+import { encodeWebAuthnSignature } from './WebAuthnSignature.js'
 
 const challenge = 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8w'
 

@@ -24,6 +24,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { Call } from './Execution.js'
 import {
   acceptGuardian,
   approvalTypedData,
@@ -39,7 +40,7 @@ import {
   signRecoveryProposal,
   startRecovery,
 } from './Recovery.js'
-import { type Call, toSsoAccount, webAuthnValidatorAbi } from './SsoAccount.js'
+import { toSsoAccount, webAuthnValidatorAbi } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
 
 // anvil accounts #0 (deployer, relayer) and #3 (the guardian): well-known test keys.

@@ -39,9 +39,9 @@ import {
   startRecovery,
   toRecoveryProposal,
 } from './Recovery.js'
-import { credentialIdHash, decodeWebAuthnSignature, registrationChallenge } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
 import { base64UrlToBytes, bytesToHex } from './WebAuthn.js'
+import { credentialIdHash, decodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
 
 const executor = getAddress('0x9e00000000000000000000000000000000000001')
 const validator = getAddress('0xa1d0000000000000000000000000000000000002')

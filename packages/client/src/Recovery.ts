@@ -7,6 +7,7 @@
 import { guardianExecutorAbi } from '@sso/contracts-abi'
 import { type Address, type Client, encodeFunctionData, type Hex, isHex, size } from 'viem'
 import { readContract } from 'viem/actions'
+import type { Call } from './Execution.js'
 import {
   checkAddress,
   InvalidRecoveryInputError,
@@ -14,7 +15,6 @@ import {
   type RecoveryProposal,
   recoveryBounds,
 } from './RecoveryProposal.js'
-import type { Call } from './SsoAccount.js'
 
 export {
   acceptanceTypedData,

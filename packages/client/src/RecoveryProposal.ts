@@ -15,14 +15,9 @@ import {
   zeroAddress,
 } from 'viem'
 import { BaseError } from './Errors.js'
-import {
-  credentialIdHash,
-  encodeWebAuthnSignature,
-  registrationChallenge,
-  type SsoCredential,
-  type SsoSign,
-} from './SsoAccount.js'
+import type { SsoCredential, SsoSign } from './SsoAccount.js'
 import { base64UrlToBytes, bytesToHex } from './WebAuthn.js'
+import { credentialIdHash, encodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
 
 /** The GuardianExecutor's bounds (its constants; docs/recovery.md). Delays and the window in seconds. */
 export const recoveryBounds = {

@@ -1,4 +1,4 @@
-import { type Address, encodeFunctionData, erc20Abi, type Hex, parseEther } from 'viem'
+import { type Address, encodeFunctionData, erc20Abi, type Hex } from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
@@ -9,25 +9,14 @@ import {
 } from './Errors.js'
 import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from './internal/fakeAuthServer.js'
+import { account, friend, sessionRequest, shop, token, validator } from './internal/sessionSpecFixture.js'
 import { createProvider, type Provider } from './Provider.js'
 import { createSessionManager, type SessionManager } from './Session.js'
+import { SessionPolicyError } from './SessionPolicy.js'
 import { createMemoryKeyStore } from './SessionSigner.js'
-import {
-  allowance,
-  callPolicy,
-  InvalidSessionSpecError,
-  lifetime,
-  SessionPolicyError,
-  sessionId,
-  sessionSpecFromWire,
-  transferPolicy,
-} from './SessionSpec.js'
+import { InvalidSessionSpecError, lifetime, sessionSpecFromWire, transferPolicy } from './SessionSpec.js'
+import { sessionId } from './SessionSpecEncoding.js'
 
-const account: Address = '0x1111111111111111111111111111111111111111'
-const token: Address = '0x2222222222222222222222222222222222222222'
-const shop: Address = '0x3333333333333333333333333333333333333333'
-const friend: Address = '0x4444444444444444444444444444444444444444'
-const validator: Address = '0x5555555555555555555555555555555555555555'
 const txHash: Hex = `0x${'aa'.repeat(32)}`
 const chains = [{ id: 31337, rpcUrl: 'http://127.0.0.1:8545', bundlerUrl: 'http://127.0.0.1:4337' }] as const
 
@@ -58,25 +47,7 @@ function memoryStorage() {
   }
 }
 
-const request = () => ({
-  expiresAt: Math.floor(Date.now() / 1000) + 3600,
-  feeLimit: lifetime(parseEther('0.01')),
-  callPolicies: [
-    callPolicy({
-      abi: erc20Abi,
-      functionName: 'transfer',
-      target: token,
-      args: [{ equal: shop }, { limit: allowance(100n, '1h') }],
-    }),
-  ],
-  transferPolicies: [
-    transferPolicy({
-      target: friend,
-      maxValuePerUse: parseEther('0.01'),
-      valueLimit: lifetime(parseEther('0.02')),
-    }),
-  ],
-})
+const request = () => sessionRequest(Math.floor(Date.now() / 1000) + 3600)
 
 let server: ReturnType<typeof installFakeAuthServer>
 let storage: ReturnType<typeof memoryStorage>

@@ -17,6 +17,13 @@ import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSch
 import { getSessionState as readSessionState, toSessionAccount } from './SessionAccount.js'
 import type { SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
+  checkSessionCalls,
+  type SessionCall,
+  SessionPolicyError,
+  type SessionPolicyViolation,
+  type SessionState,
+} from './SessionPolicy.js'
+import {
   canUseWebCryptoKeys,
   createIdbKeyStore,
   createMemoryKeyStore,
@@ -26,19 +33,9 @@ import {
   type SessionKeyStore,
   type SessionSigner,
 } from './SessionSigner.js'
-import {
-  checkSessionCalls,
-  type SessionCall,
-  SessionPolicyError,
-  type SessionPolicyViolation,
-  type SessionSpec,
-  type SessionState,
-  sessionSpecFromWire,
-  sessionSpecToWire,
-  type UsageLimit,
-  validateSessionSpec,
-} from './SessionSpec.js'
-import { estimateUserOperationFees } from './SsoAccount.js'
+import { type SessionSpec, sessionSpecFromWire, sessionSpecToWire, type UsageLimit } from './SessionSpec.js'
+import { validateSessionSpec } from './SessionSpecValidation.js'
+import { estimateUserOperationFees } from './UserOperation.js'
 
 export type SessionManagerOptions = {
   /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */

@@ -19,7 +19,8 @@ import {
   createP256SessionSigner,
   createSecp256k1SessionSigner,
 } from './SessionSigner.js'
-import { encodeSessionSpec, lifetime, type SessionSpec, transferPolicy } from './SessionSpec.js'
+import { lifetime, type SessionSpec, transferPolicy } from './SessionSpec.js'
+import { encodeSessionSpec } from './SessionSpecEncoding.js'
 
 const friend: Address = '0x4444444444444444444444444444444444444444'
 const validator: Address = '0x5555555555555555555555555555555555555555'

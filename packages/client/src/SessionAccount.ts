@@ -9,85 +9,25 @@
  * `keccak256(abi.encode(userOpHash, sessionId))` (see SessionSigner): 65 bytes r ‖ s ‖ v for secp256k1, 64 bytes
  * r ‖ s for P-256.
  */
-import { type Address, encodePacked, type Hex, parseAbi, size } from 'viem'
+import { sessionKeyValidatorAbi } from '@sso/contracts-abi'
+import { type Address, encodePacked, type Hex, size } from 'viem'
 import {
-  entryPoint08Abi,
+  type entryPoint08Abi,
   entryPoint08Address,
-  getUserOperationHash,
   type SmartAccount,
   type SmartAccountImplementation,
-  toSmartAccount,
 } from 'viem/account-abstraction'
 import { getBlock, readContract } from 'viem/actions'
 import { BaseError } from './Errors.js'
+import { toValidatorAccount } from './internal/validatorAccount.js'
+import type { SessionState, SessionStatus } from './SessionPolicy.js'
 import type { SessionSigner } from './SessionSigner.js'
-import {
-  encodeSessionSpec,
-  type SessionSpec,
-  type SessionState,
-  type SessionStatus,
-  sessionId as sessionIdOf,
-} from './SessionSpec.js'
-import { decodeCalls, encodeCalls, nonceKey } from './SsoAccount.js'
+import type { SessionSpec } from './SessionSpec.js'
+import { encodeSessionSpec, sessionId as sessionIdOf } from './SessionSpecEncoding.js'
 
-/**
- * The SessionKeyValidator functions and events the client uses (the full ABI is `@sso/contracts-abi`). Specs are
- * the packed bytes of {@link encodeSessionSpec}; `sessionStatus` answers 0 None, 1 Active or 3 Revoked (expiry is
- * in the spec: `sessionState` reports 2 Expired).
- *
- * @example
- * ```ts
- * encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'createSession', args: [encodeSessionSpec(spec)] })
- * ```
- */
-export const sessionKeyValidatorAbi = [
-  {
-    type: 'function',
-    name: 'createSession',
-    stateMutability: 'nonpayable',
-    inputs: [{ name: 'spec', type: 'bytes' }],
-    outputs: [{ name: 'sessionId', type: 'bytes32' }],
-  },
-  {
-    type: 'function',
-    name: 'sessionState',
-    stateMutability: 'view',
-    inputs: [
-      { name: 'account', type: 'address' },
-      { name: 'spec', type: 'bytes' },
-    ],
-    outputs: [
-      {
-        name: 'state',
-        type: 'tuple',
-        components: [
-          { name: 'status', type: 'uint8' },
-          { name: 'feeRemaining', type: 'uint256' },
-          {
-            name: 'callPolicies',
-            type: 'tuple[]',
-            components: [
-              { name: 'valueRemaining', type: 'uint256' },
-              { name: 'constraintRemaining', type: 'uint256[]' },
-            ],
-          },
-          { name: 'transferValueRemaining', type: 'uint256[]' },
-        ],
-      },
-    ],
-  },
-  ...parseAbi([
-    'function revokeSession(bytes32 sessionId)',
-    'function revokeSessions(bytes32[] sessionIds)',
-    'function revokeAllSessions()',
-    'function sessionId(bytes spec) pure returns (bytes32)',
-    'function sessionStatus(address account, bytes32 sessionId) view returns (uint8)',
-    'function sessionNonce(address account) view returns (uint256)',
-    'event SessionCreated(address indexed account, bytes32 indexed sessionId, bytes spec)',
-    'event SessionRevoked(address indexed account, bytes32 indexed sessionId)',
-    'event AllSessionsRevoked(address indexed account, uint256 nonce)',
-  ]),
-] as const
+// The generated SessionKeyValidator ABI. Specs travel as the packed bytes of `encodeSessionSpec`; `sessionStatus`
+// answers 0 None, 1 Active or 3 Revoked (expiry is in the spec: `sessionState` reports 2 Expired).
+export { sessionKeyValidatorAbi } from '@sso/contracts-abi'
 
 const statuses: readonly SessionStatus[] = ['none', 'active', 'expired', 'revoked']
 
@@ -203,30 +143,15 @@ export async function toSessionAccount(parameters: {
   const now =
     parameters.timestamp ?? (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
 
-  return toSmartAccount({
+  return toValidatorAccount({
     client,
-    entryPoint: { abi: entryPoint08Abi, address: entryPoint, version: '0.8' },
+    chainId,
+    address,
+    entryPoint,
+    validator,
     extend: { spec, sessionId: id, validator },
-    nonceKeyManager: { consume: async () => 0, get: async () => 0, increment: () => {}, reset: () => {} },
-    async getAddress() {
-      return address
-    },
-    async encodeCalls(calls) {
-      return encodeCalls(calls)
-    },
-    async decodeCalls(data) {
-      return decodeCalls(data)
-    },
     async getFactoryArgs() {
       return { factory: undefined, factoryData: undefined }
-    },
-    async getNonce() {
-      return readContract(client, {
-        address: entryPoint,
-        abi: entryPoint08Abi,
-        functionName: 'getNonce',
-        args: [address, nonceKey(validator)],
-      })
     },
     async getStubSignature() {
       return encodeSessionSignature({
@@ -241,21 +166,12 @@ export async function toSessionAccount(parameters: {
     async signTypedData() {
       throw new BaseError('A session key does not sign typed data (the SessionKeyValidator refuses them).')
     },
-    async signUserOperation(userOperation) {
-      const { chainId: opChainId = chainId, ...op } = userOperation
-      const hash = getUserOperationHash({
-        chainId: opChainId,
-        entryPointAddress: entryPoint,
-        entryPointVersion: '0.8',
-        userOperation: { ...op, sender: address } as Parameters<
-          typeof getUserOperationHash
-        >[0]['userOperation'],
-      })
+    async signUserOperationHash(hash) {
       return encodeSessionSignature({
         spec,
         timestamp: await now(),
         signature: await signer.signUserOpHash(hash, id),
       })
     },
-  }) as Promise<SessionAccount>
+  })
 }

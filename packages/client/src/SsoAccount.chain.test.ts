@@ -34,7 +34,7 @@ import {
   getPasskey,
   nonceKey,
   toSsoAccount,
-} from './SsoAccount.js'
+} from './entry/account.js'
 import { createTestPasskey } from './testing/index.js'
 
 // anvil account #0 (well-known test key)
@@ -392,7 +392,7 @@ describe('SsoAccount on chain', () => {
           entryPointVersion: '0.8',
           userOperation: op,
         })
-        const { encodeWebAuthnSignature } = await import('./SsoAccount.js')
+        const { encodeWebAuthnSignature } = await import('./WebAuthnSignature.js')
         return encodeWebAuthnSignature({
           credential: stranger.credential,
           assertion: await stranger.sign(hash),

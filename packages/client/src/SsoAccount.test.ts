@@ -30,7 +30,7 @@ import {
   modeSingle,
   nonceKey,
   toSsoAccount,
-} from './SsoAccount.js'
+} from './entry/account.js'
 import { createTestPasskey } from './testing/index.js'
 import { base64UrlToBytes, bytesToHex, hexToBytes, InvalidWebAuthnDataError, P256_N } from './WebAuthn.js'
 

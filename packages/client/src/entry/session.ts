@@ -1,5 +1,5 @@
 /**
- * `@sso/client/session`: session keys for dapps (DESIGN.md §6). Create the manager, pass it to `createProvider`,
+ * `@sso/client/session`: session keys for dapps. Create the manager, pass it to `createProvider`,
  * and build specs with the policy helpers.
  *
  * @example
@@ -30,6 +30,15 @@ export {
 } from '../SessionAccount.js'
 export type { SessionEventInfo, SessionEvents, SessionHandler } from '../SessionHandler.js'
 export {
+  checkSessionCalls,
+  type SessionCall,
+  SessionPolicyError,
+  type SessionPolicyRule,
+  type SessionPolicyViolation,
+  type SessionState,
+  type SessionStatus,
+} from '../SessionPolicy.js'
+export {
   canUseWebCryptoKeys,
   createIdbKeyStore,
   createMemoryKeyStore,
@@ -48,32 +57,21 @@ export {
   type Condition,
   type Constraint,
   callPolicy,
-  checkSessionCalls,
-  decodeSessionSpec,
-  encodeSessionSpec,
-  forbiddenSelectors,
-  InvalidSessionSpecEncodingError,
   InvalidSessionSpecError,
   lifetime,
-  type SessionCall,
-  SessionPolicyError,
-  type SessionPolicyRule,
-  type SessionPolicyViolation,
   type SessionSpec,
   type SessionSpecRule,
-  type SessionState,
-  type SessionStatus,
-  type SessionWarning,
-  type SpendLine,
-  sessionId,
   sessionSpecFromWire,
   sessionSpecToWire,
-  summarizeSession,
   type TransferPolicy,
-  tokenSelectors,
-  totalOverSession,
   transferPolicy,
   type UsageLimit,
   unlimited,
-  validateSessionSpec,
 } from '../SessionSpec.js'
+export {
+  decodeSessionSpec,
+  encodeSessionSpec,
+  InvalidSessionSpecEncodingError,
+  sessionId,
+} from '../SessionSpecEncoding.js'
+export { forbiddenSelectors, validateSessionSpec } from '../SessionSpecValidation.js'

@@ -1,0 +1,112 @@
+/**
+ * ERC-7579 execution encoding of the SSO account: calls as `execute(mode, executionCalldata)`, and the userOp
+ * nonce key that selects the validator module.
+ */
+import { ssoAccountAbi as accountAbi } from '@sso/contracts-abi'
+import {
+  type Address,
+  concatHex,
+  decodeAbiParameters,
+  decodeFunctionData,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  numberToHex,
+  padHex,
+  size,
+  sliceHex,
+} from 'viem'
+import { BaseError } from './Errors.js'
+
+/** ERC-7579 mode: call type single (0x00), exec type default, no selector / payload. */
+export const modeSingle: Hex = padHex('0x00', { dir: 'right', size: 32 })
+/** ERC-7579 mode: call type batch (0x01), exec type default. */
+export const modeBatch: Hex = padHex('0x01', { dir: 'right', size: 32 })
+
+export type Call = { to: Address; data?: Hex | undefined; value?: bigint | undefined }
+
+const executionsParameters = [
+  {
+    type: 'tuple[]',
+    components: [
+      { name: 'target', type: 'address' },
+      { name: 'value', type: 'uint256' },
+      { name: 'callData', type: 'bytes' },
+    ],
+  },
+] as const
+
+/**
+ * Encodes calls as `execute(mode, executionCalldata)`: one call -> single mode (`target ‖ value ‖ callData`
+ * packed), several -> batch mode (`abi.encode(Execution[])`).
+ *
+ * @example
+ * ```ts
+ * const callData = encodeCalls([{ to: token, data: transferData }])
+ * ```
+ */
+export function encodeCalls(calls: readonly Call[]): Hex {
+  if (calls.length === 0) throw new BaseError('encodeCalls needs at least one call.')
+  if (calls.length === 1) {
+    const [call] = calls as [Call]
+    const executionCalldata = concatHex([
+      call.to,
+      numberToHex(call.value ?? 0n, { size: 32 }),
+      call.data ?? '0x',
+    ])
+    return encodeFunctionData({
+      abi: accountAbi,
+      functionName: 'execute',
+      args: [modeSingle, executionCalldata],
+    })
+  }
+  const executions = calls.map((c) => ({ target: c.to, value: c.value ?? 0n, callData: c.data ?? '0x' }))
+  const executionCalldata = encodeAbiParameters(executionsParameters, [executions])
+  return encodeFunctionData({
+    abi: accountAbi,
+    functionName: 'execute',
+    args: [modeBatch, executionCalldata],
+  })
+}
+
+/**
+ * Decodes `execute(mode, executionCalldata)` back into calls (inverse of {@link encodeCalls}).
+ *
+ * @example
+ * ```ts
+ * decodeCalls(encodeCalls(calls)) // calls
+ * ```
+ */
+export function decodeCalls(data: Hex): Call[] {
+  const { functionName, args } = decodeFunctionData({ abi: accountAbi, data })
+  if (functionName !== 'execute' || args?.length !== 2) throw new BaseError('Not an execute() call.')
+  const [mode, executionCalldata] = args as readonly [Hex, Hex]
+  const callType = sliceHex(mode, 0, 1)
+  if (callType === '0x00') {
+    const to = getAddress(sliceHex(executionCalldata, 0, 20))
+    const value = BigInt(sliceHex(executionCalldata, 20, 52))
+    const rest = size(executionCalldata) > 52 ? sliceHex(executionCalldata, 52) : '0x'
+    return [{ to, value, data: rest }]
+  }
+  if (callType === '0x01') {
+    const [executions] = decodeAbiParameters(executionsParameters, executionCalldata)
+    return executions.map((e) => ({ to: e.target, value: e.value, data: e.callData }))
+  }
+  throw new BaseError(`Unsupported ERC-7579 call type ${callType}.`)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Nonce key
+
+/**
+ * The userOp nonce key that selects `validator` (ERC-7579 convention): `uint192(validator) << 32 | sequence`.
+ *
+ * @example
+ * ```ts
+ * const key = nonceKey(contracts.webAuthnValidator) // pass to entryPoint.getNonce(account, key)
+ * ```
+ */
+export function nonceKey(validator: Address, sequence = 0n): bigint {
+  return (BigInt(validator) << 32n) | (sequence & 0xffffffffn)
+}
