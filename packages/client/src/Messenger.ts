@@ -1,5 +1,5 @@
 /**
- * Both ends of the popup `postMessage` channel (DESIGN.md §4).
+ * Both ends of the popup `postMessage` channel (docs/architecture.md, section 4).
  *
  * Handshake — every post names an explicit `targetOrigin`, never `'*'`:
  * 1. The dapp opens `${authServerUrl}/confirm?origin=<dapp origin>` ({@link confirmUrl}).

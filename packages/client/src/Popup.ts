@@ -1,6 +1,6 @@
 /**
  * The dapp's handle on the auth server popup: opens it inside the user's gesture, queues requests over it,
- * matches answers to requests, and fails requests when the popup goes away or takes too long (DESIGN.md §4).
+ * matches answers to requests, and fails requests when the popup goes away or takes too long (docs/architecture.md, section 4).
  */
 import {
   deserializeError,

@@ -1,5 +1,5 @@
 /**
- * The EIP-1193 provider a dapp embeds (DESIGN.md §5). Signing methods go to the auth server popup; read-only
+ * The EIP-1193 provider a dapp embeds (packages/client/README.md; docs/architecture.md, section 6). Signing methods go to the auth server popup; read-only
  * methods go to the chain's RPC; EIP-5792 call status is read from the bundler.
  */
 import * as v from 'valibot'

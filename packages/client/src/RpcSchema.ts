@@ -1,5 +1,5 @@
 /**
- * THE popup protocol (DESIGN.md §4): one valibot schema per message and per RPC method, validated on both sides
+ * THE popup protocol (docs/architecture.md, section 4): one valibot schema per message and per RPC method, validated on both sides
  * of `postMessage`. The auth server imports this module as `@sso/client/schema`.
  *
  * Messages, dapp -> popup:

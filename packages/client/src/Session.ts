@@ -1,5 +1,5 @@
 /**
- * The dapp's session manager (DESIGN.md §6): holds the session key, asks the popup to create / revoke sessions,
+ * The dapp's session manager (docs/architecture.md, section 5): holds the session key, asks the popup to create / revoke sessions,
  * and sends in-policy transactions straight to the bundler with no popup. Passed to `createProvider({ session })`.
  */
 import { deployments } from '@sso/contracts-abi'

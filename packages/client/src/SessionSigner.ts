@@ -1,5 +1,5 @@
 /**
- * Session keys: created in the dapp and never leaving it (DESIGN.md §6). In browsers a non-extractable WebCrypto
+ * Session keys: created in the dapp and never leaving it (docs/architecture.md, section 5). In browsers a non-extractable WebCrypto
  * P-256 key kept in IndexedDB; in Node a secp256k1 key (viem). Only the public part (`publicKey`) goes to the popup.
  *
  * Signature format (SessionKeyValidator NatSpec): the session key signs

@@ -1,5 +1,5 @@
 /**
- * Sessions in the popup (DESIGN.md §6): the dapp's spec is validated again here (never trust the dapp), summarised
+ * Sessions in the popup (docs/architecture.md, section 5): the dapp's spec is validated again here (never trust the dapp), summarised
  * for the user, and created / revoked with a passkey-signed user operation on the SessionKeyValidator.
  */
 import type { SsoAccount } from '@sso/client/account'

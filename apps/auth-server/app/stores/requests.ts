@@ -73,7 +73,7 @@ export function typedDataOf(typedData: RpcSchema.TypedData): TypedDataDefinition
 }
 
 /**
- * The popup's request pipeline (DESIGN.md §4): receives requests through the `@sso/client/popup` messenger,
+ * The popup's request pipeline (docs/architecture.md, section 4): receives requests through the `@sso/client/popup` messenger,
  * answers requests that can't be served with typed errors, and runs the approved ones (passkey signature,
  * bundler) — one place for all of it; the pages only render `current` and call `approve` / `reject`.
  */
