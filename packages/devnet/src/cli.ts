@@ -6,19 +6,11 @@
  *   --second-chain      also start chain 31338 (anvil 8546, Alto 4338)
  *   --no-contracts      only the EntryPoint (when packages/contracts does not compile)
  */
-import { parseArgs } from 'node:util'
 import { DevnetError } from './Errors.js'
+import { parseCliArgs } from './internal/cliArgs.js'
 import { type Stack, startStack } from './Stack.js'
 
-const { values } = parseArgs({
-  options: {
-    'no-web': { type: 'boolean', default: false },
-    'port-offset': { type: 'string', default: '0' },
-    'second-chain': { type: 'boolean', default: false },
-    'no-contracts': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-})
+const values = parseCliArgs(process.argv.slice(2))
 
 if (values.help) {
   console.log('Usage: pnpm dev [--no-web] [--port-offset <n>] [--second-chain] [--no-contracts]')
