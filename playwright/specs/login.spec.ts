@@ -310,20 +310,13 @@ test('behavior: a passkey added with its proof to a second account of the user: 
     args,
   })
   const funder = '0x00000000000000000000000000000000000f0de1' as Address
-  await anvil.impersonateAccount({ address: funder })
-  await anvil.setBalance({ address: funder, value: parseEther('1') })
-  await chain.waitForTransactionReceipt({
-    hash: (await anvil.request({
-      method: 'eth_sendTransaction',
-      params: [
-        {
-          from: funder,
-          to: factory,
-          data: encodeFunctionData({ abi: accountFactoryAbi, functionName: 'createAccount', args }),
-        },
-      ],
-    } as never)) as Hex,
-  })
+  const created = await sendAs(
+    { anvil, chain },
+    funder,
+    factory,
+    encodeFunctionData({ abi: accountFactoryAbi, functionName: 'createAccount', args }),
+  )
+  expect(created.status).toBe('success')
   const proof = encodeWebAuthnSignature({
     credential: { id: Buffer.from(credential.credentialId, 'base64').toString('base64url'), publicKey: key },
     assertion: assertWith(
@@ -335,26 +328,16 @@ test('behavior: a passkey added with its proof to a second account of the user: 
       }),
     ),
   })
-  await anvil.impersonateAccount({ address: second })
-  await anvil.setBalance({ address: second, value: parseEther('1') })
-  const added = await chain.waitForTransactionReceipt({
-    hash: (await anvil.request({
-      method: 'eth_sendTransaction',
-      params: [
-        {
-          from: second,
-          to: validator,
-          gas: '0x1e8480',
-          data: encodeFunctionData({
-            abi: webAuthnValidatorAbi,
-            functionName: 'addPasskey',
-            args: [credentialHex(credential), key.x, key.y, rpId, origin, proof],
-          }),
-        },
-      ],
-    } as never)) as Hex,
-  })
-  await anvil.stopImpersonatingAccount({ address: second })
+  const added = await sendAs(
+    { anvil, chain },
+    second,
+    validator,
+    encodeFunctionData({
+      abi: webAuthnValidatorAbi,
+      functionName: 'addPasskey',
+      args: [credentialHex(credential), key.x, key.y, rpId, origin, proof],
+    }),
+  )
   expect(added.status).toBe('success')
 
   const device = await newDevice(browser, synced)

@@ -181,6 +181,15 @@ test('error: sending more ETH than the account holds is refused before the passk
       `Add at least ${up(parseEther('5') - balance)} ETH to ${account}, then try again. Nothing was signed.`,
   )
   await expect(popup.getByTestId('request-error')).toContainText('-32003')
+  for (const width of [360, 440]) {
+    await popup.setViewportSize({ width, height: 700 })
+    expect(
+      await popup.evaluate(
+        () => document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+      ),
+    ).toBe(true)
+    await popup.screenshot({ path: test.info().outputPath(`cannot-pay-${width}.png`), fullPage: true })
+  }
   // No passkey was asked and nothing moved.
   expect(device.passkeys.events.filter((e) => e.kind === 'asserted')).toHaveLength(assertions)
   await popup.getByTestId('report-error').click()

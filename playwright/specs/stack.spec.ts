@@ -139,6 +139,8 @@ test('behavior: the auth server has a favicon and a branded not-found page that 
     await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
   ).toBe(true)
   await page.screenshot({ path: test.info().outputPath('not-found-360.png') })
+  await page.setViewportSize({ width: 440, height: 640 })
+  await page.screenshot({ path: test.info().outputPath('not-found-440.png') })
   await page.getByTestId('error-home').click()
   await expect(page).toHaveURL(`${stack.authServerUrl}/`)
   await expect(page.getByTestId('chain-id')).toHaveText(/\d+/)

@@ -187,15 +187,7 @@ export function startRecovery(parameters: {
   account: string
   proposal: RecoveryProposal
 }): Call {
-  const account = checkAddress('account', parameters.account)
-  return call(
-    parameters.executor,
-    encodeFunctionData({
-      abi: guardianExecutorAbi,
-      functionName: 'startRecovery',
-      args: [account, proposalArgs(parameters.proposal)],
-    }),
-  )
+  return proposalCall('startRecovery', parameters)
 }
 
 /**
@@ -271,15 +263,7 @@ export function finalizeRecovery(parameters: {
   account: string
   proposal: RecoveryProposal
 }): Call {
-  const account = checkAddress('account', parameters.account)
-  return call(
-    parameters.executor,
-    encodeFunctionData({
-      abi: guardianExecutorAbi,
-      functionName: 'finalizeRecovery',
-      args: [account, proposalArgs(parameters.proposal)],
-    }),
-  )
+  return proposalCall('finalizeRecovery', parameters)
 }
 
 /**
@@ -343,4 +327,20 @@ export async function getRecoveryState(parameters: {
       expiresAt: pending.expiresAt,
     },
   }
+}
+
+/** A call of the executor that takes the account and a recovery proposal. */
+function proposalCall(
+  functionName: 'startRecovery' | 'finalizeRecovery',
+  parameters: { executor: Address; account: string; proposal: RecoveryProposal },
+): Call {
+  const account = checkAddress('account', parameters.account)
+  return call(
+    parameters.executor,
+    encodeFunctionData({
+      abi: guardianExecutorAbi,
+      functionName,
+      args: [account, proposalArgs(parameters.proposal)],
+    }),
+  )
 }

@@ -277,9 +277,7 @@ export async function findAccountsOfAssertion(parameters: {
   const { origin, rpId } = relyingParty()
   const client = getPublicClient(chain)
   const credentialId = bytesToHex(base64UrlToBytes(assertion.credentialId))
-  const keys: P256PublicKey[] = []
-  for (const publicKey of recoverP256PublicKeys(assertion))
-    if (await verifyAssertion({ assertion, publicKey, challenge, origin, rpId })) keys.push(publicKey)
+  const keys = await keysOfAssertion(assertion, challenge)
   if (keys.length === 0)
     throw new AccountError('The passkey’s answer is not a valid assertion for this page.', 4100)
 
@@ -369,6 +367,15 @@ function randomChallenge(): Hex {
   return `0x${[...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
+/** The public keys an assertion can come from (two, recovered) for which it verifies on this page. */
+async function keysOfAssertion(assertion: SignedChallenge, challenge: Hex): Promise<P256PublicKey[]> {
+  const { origin, rpId } = relyingParty()
+  const keys: P256PublicKey[] = []
+  for (const publicKey of recoverP256PublicKeys(assertion))
+    if (await verifyAssertion({ assertion, publicKey, challenge, origin, rpId })) keys.push(publicKey)
+  return keys
+}
+
 /** Whether two public keys are the same point. */
 function sameKey(a: P256PublicKey, b: P256PublicKey): boolean {
   return a.x.toLowerCase() === b.x.toLowerCase() && a.y.toLowerCase() === b.y.toLowerCase()
@@ -394,12 +401,7 @@ export async function logInWithPasskey(
     let key = local?.passkey.id === assertion.credentialId ? local.passkey.publicKey : undefined
     if (!key || !candidates.some((c) => sameKey(c.passkey.publicKey, key!))) {
       const second = randomChallenge()
-      const again = await signChallenge(second, assertion.credentialId)
-      const { origin, rpId } = relyingParty()
-      const keys: P256PublicKey[] = []
-      for (const publicKey of recoverP256PublicKeys(again))
-        if (await verifyAssertion({ assertion: again, publicKey, challenge: second, origin, rpId }))
-          keys.push(publicKey)
+      const keys = await keysOfAssertion(await signChallenge(second, assertion.credentialId), second)
       key = keys.find((k) => candidates.some((c) => sameKey(c.passkey.publicKey, k)))
     }
     candidates = key ? candidates.filter((c) => sameKey(c.passkey.publicKey, key!)) : []
