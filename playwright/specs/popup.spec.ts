@@ -47,16 +47,6 @@ function lastRequest(authOrigin: string, method: string) {
   return last.data as { id: string; method: string; params: unknown[]; chainId: number }
 }
 
-/** The (loaded) frame of `origin` inside `page`. */
-async function frameOf(page: Page, origin: string) {
-  await expect
-    .poll(() => page.frames().some((f) => f.url().startsWith(origin)), { timeout: 10_000 })
-    .toBe(true)
-  const frame = page.frames().find((f) => f.url().startsWith(origin))!
-  await frame.waitForLoadState('load')
-  return frame
-}
-
 /** The answer the demo received for request `id`. */
 function answerTo(dappOrigin: string, id: string) {
   return device.messages.answersAt(dappOrigin).find((m) => m.data.id === id)?.data
@@ -346,22 +336,28 @@ test('error: a message posted to the popup from another origin changes nothing',
     const pending = lastRequest(auth, 'personal_sign')
     const attacker = privateKeyToAccount(generatePrivateKey()).address
 
-    // A frame of another origin inside the popup holds references to the popup (parent) and the dapp (parent.opener).
+    // A window of another origin opened from the popup holds references to the popup (opener) and the dapp
+    // (opener.opener). (A frame cannot do it: the auth server's Content-Security-Policy refuses foreign frames.)
     await popup.evaluate((url) => {
-      const frame = document.createElement('iframe')
-      frame.src = url
-      frame.name = 'hostile'
-      document.body.append(frame)
+      const button = document.createElement('button')
+      button.id = 'open-hostile'
+      button.textContent = 'open'
+      button.onclick = () => window.open(url, 'hostile')
+      document.body.append(button)
     }, evil.url)
-    const frame = await frameOf(popup, evil.origin)
-    await frame.evaluate(
+    const openedHostile = popup.waitForEvent('popup')
+    await popup.locator('#open-hostile').click()
+    const hostile = await openedHostile
+    await hostile.waitForLoadState('load')
+    await hostile.evaluate(
       ({ pendingId, chainId, attacker, account }) => {
+        const sso = opener as Window
         // Forged requests to the popup.
-        parent.postMessage(
+        sso.postMessage(
           { id: 'evil-1', method: 'personal_sign', params: ['0x6576696c', account], chainId },
           '*',
         )
-        parent.postMessage(
+        sso.postMessage(
           {
             id: 'evil-2',
             method: 'eth_sendTransaction',
@@ -371,10 +367,12 @@ test('error: a message posted to the popup from another origin changes nothing',
           '*',
         )
         // A forged answer to the dapp's pending request.
-        parent.opener?.postMessage({ id: pendingId, result: `0x${'ab'.repeat(65)}` }, '*')
+        sso.opener?.postMessage({ id: pendingId, result: `0x${'ab'.repeat(65)}` }, '*')
       },
       { pendingId: pending.id, chainId: stack.chainId, attacker, account },
     )
+    await hostile.close()
+    await popup.locator('#open-hostile').evaluate((button) => button.remove())
 
     // The hostile messages were delivered (so the checks below can fail)…
     await expect.poll(() => device.messages.receivedAt(auth, evil.origin).length).toBe(2)

@@ -145,3 +145,57 @@ test('behavior: the auth server has a favicon and a branded not-found page that 
   await expect(page).toHaveURL(`${stack.authServerUrl}/`)
   await expect(page.getByTestId('chain-id')).toHaveText(/\d+/)
 })
+
+test('security: the auth server is served with its production headers (docs/deploy.md)', async ({
+  page,
+  stack,
+}) => {
+  for (const path of ['/', '/confirm', '/dashboard', '/no-such-page']) {
+    const headers = (await page.request.get(`${stack.authServerUrl}${path}`)).headers()
+    const csp = headers['content-security-policy'] ?? ''
+    expect(csp, path).toContain("frame-ancestors 'none'")
+    expect(csp, path).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/)
+    expect(csp, path).not.toMatch(/unsafe-inline|unsafe-eval/)
+    expect(csp, path).toContain("object-src 'none'")
+    expect(headers['x-frame-options'], path).toBe('DENY')
+    // The popup answers a dapp on another origin through window.opener: any other value would sever it.
+    expect(headers['cross-origin-opener-policy'], path).toBe('unsafe-none')
+    expect(headers['x-content-type-options'], path).toBe('nosniff')
+  }
+  expect((await page.request.get(`${stack.authServerUrl}/_headers`)).headers()['content-type']).toMatch(
+    /text\/html/,
+  )
+})
+
+test('security: no page can frame the auth server (clickjacking of the approval screens)', async ({
+  browser,
+  stack,
+}) => {
+  // A context of its own: the refusal is reported as a CSP error in the framing page, which is the point here.
+  const context = await browser.newContext()
+  try {
+    const page = await context.newPage()
+    const refused: string[] = []
+    page.on('console', (message) => {
+      if (/frame-ancestors/.test(message.text())) refused.push(message.text())
+    })
+    await page.goto(stack.demoUrl)
+    for (const path of ['/confirm', '/dashboard']) {
+      await page.evaluate((src) => {
+        const frame = document.createElement('iframe')
+        frame.src = src
+        document.body.append(frame)
+      }, `${stack.authServerUrl}${path}`)
+    }
+    await expect.poll(() => refused.length).toBe(2)
+    const framed = page.frames().filter((frame) => frame !== page.mainFrame())
+    expect(framed).toHaveLength(2)
+    for (const frame of framed) {
+      // A refused frame holds the browser's error page, never the auth server's document.
+      expect(frame.url()).not.toContain(stack.authServerUrl)
+      expect(await frame.locator('[data-testid]').count()).toBe(0)
+    }
+  } finally {
+    await context.close()
+  }
+})

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { type StaticServer, startStaticServer } from './StaticServer.js'
+import { headersFor, parseHeadersFile, type StaticServer, startStaticServer } from './StaticServer.js'
 
 let root: string
 let server: StaticServer
@@ -16,6 +16,10 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'console.log(1)')
   fs.writeFileSync(path.join(root, 'assets', 'app.css'), 'p{}')
   fs.writeFileSync(path.join(os.tmpdir(), 'sso-static-secret.txt'), 'secret')
+  fs.writeFileSync(
+    path.join(root, '_headers'),
+    "# the auth server's\n/*\n  X-Frame-Options: DENY\n  Cross-Origin-Opener-Policy: same-origin\n/confirm\n  Cross-Origin-Opener-Policy: unsafe-none\n",
+  )
   server = await startStaticServer({ root, port: 0, config })
 })
 
@@ -60,4 +64,33 @@ test('error: paths outside the root are not served', async () => {
 
 test('error: other methods are refused', async () => {
   expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405)
+})
+
+test('behavior: _headers rules apply to the paths they match, later rules overriding', async () => {
+  const spa = await fetch(`${server.url}/dashboard`)
+  expect(spa.headers.get('x-frame-options')).toBe('DENY')
+  expect(spa.headers.get('cross-origin-opener-policy')).toBe('same-origin')
+  const popup = await fetch(`${server.url}/confirm`)
+  expect(popup.headers.get('x-frame-options')).toBe('DENY')
+  expect(popup.headers.get('cross-origin-opener-policy')).toBe('unsafe-none')
+  expect((await fetch(`${server.url}/sso-config.json`)).headers.get('x-frame-options')).toBe('DENY')
+})
+
+test('behavior: the _headers file itself is not served', async () => {
+  const response = await fetch(`${server.url}/_headers`)
+  expect(await response.text()).not.toContain('X-Frame-Options')
+})
+
+test('behavior: parseHeadersFile reads path rules and their headers', () => {
+  const rules = parseHeadersFile('/*\n  A: 1; b=2\n\n# note\n/x/*\n  A: 3\n')
+  expect(rules).toEqual([
+    { pattern: '/*', headers: [['A', '1; b=2']] },
+    { pattern: '/x/*', headers: [['A', '3']] },
+  ])
+  expect(headersFor(rules, '/x/y')).toEqual({ A: '3' })
+  expect(headersFor(rules, '/y')).toEqual({ A: '1; b=2' })
+})
+
+test('error: a header before any path rule is refused', () => {
+  expect(() => parseHeadersFile('  A: 1\n')).toThrow(/not a header of a path rule/)
 })

@@ -31,9 +31,49 @@ export type StaticServer = {
   close: () => Promise<void>
 }
 
+/** One rule of a `_headers` file: the headers of the paths `pattern` matches. */
+export type HeaderRule = { pattern: string; headers: [name: string, value: string][] }
+
+/**
+ * Parses a `_headers` file as Netlify and Cloudflare Pages read it: a path pattern on its own line (`*` matches
+ * any rest of the path), then its headers indented, `Name: value`, one per line; `#` starts a comment.
+ */
+export function parseHeadersFile(text: string): HeaderRule[] {
+  const rules: HeaderRule[] = []
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || line.trim().startsWith('#')) continue
+    if (!/^\s/.test(line)) {
+      rules.push({ pattern: line.trim(), headers: [] })
+      continue
+    }
+    const colon = line.indexOf(':')
+    const rule = rules.at(-1)
+    if (!rule || colon < 0) throw new Error(`_headers: "${line.trim()}" is not a header of a path rule.`)
+    rule.headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()])
+  }
+  return rules
+}
+
+function matchesPattern(pattern: string, pathname: string): boolean {
+  const star = pattern.indexOf('*')
+  return star < 0 ? pattern === pathname : pathname.startsWith(pattern.slice(0, star))
+}
+
+/** The headers `rules` give `pathname`, later rules overriding earlier ones. */
+export function headersFor(rules: readonly HeaderRule[], pathname: string): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const rule of rules) {
+    if (matchesPattern(rule.pattern, pathname))
+      for (const [name, value] of rule.headers) headers[name] = value
+  }
+  return headers
+}
+
 /**
  * Serves a static build (a SPA) on 127.0.0.1: files from `root`, `GET /sso-config.json` answering `config`,
  * and for unknown paths without an extension the SPA entry (`200.html`, else `index.html`) with status 200.
+ * A `_headers` file in `root` (docs/deploy.md) adds its headers to the responses of the paths it names, as a
+ * static host would, and is itself never served.
  *
  * @example
  * const server = await startStaticServer({ root: 'apps/demo/dist', port: 3001, config })
@@ -48,6 +88,8 @@ export async function startStaticServer(parameters: {
     .map((file) => path.join(root, file))
     .find((file) => fs.existsSync(file))
   const configBody = parameters.config === undefined ? undefined : JSON.stringify(parameters.config, null, 2)
+  const headersFile = path.join(root, '_headers')
+  const rules = fs.existsSync(headersFile) ? parseHeadersFile(fs.readFileSync(headersFile, 'utf8')) : []
 
   const resolveFile = (pathname: string): string | undefined => {
     const file = path.join(root, pathname)
@@ -75,6 +117,7 @@ export async function startStaticServer(parameters: {
       response.writeHead(400).end()
       return
     }
+    for (const [name, value] of Object.entries(headersFor(rules, pathname))) response.setHeader(name, value)
     if (pathname === '/sso-config.json' && configBody !== undefined) {
       response.writeHead(200, {
         'content-type': contentTypes['.json'],
@@ -84,7 +127,7 @@ export async function startStaticServer(parameters: {
       response.end(request.method === 'HEAD' ? undefined : configBody)
       return
     }
-    let file = resolveFile(pathname)
+    let file = pathname === '/_headers' ? undefined : resolveFile(pathname)
     if (!file && path.extname(pathname) === '' && fallback) file = fallback
     if (!file) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found')
