@@ -28,14 +28,16 @@ const require = createRequire(import.meta.url)
 
 type Clients = { public: PublicClient; wallet: WalletClient }
 
-async function hasCode(client: PublicClient, address: Address): Promise<boolean> {
+/** Whether `address` holds code. */
+export async function hasCode(client: PublicClient, address: Address): Promise<boolean> {
   const code = await client.getCode({ address })
   return code !== undefined && code !== '0x'
 }
 
 async function send(clients: Clients, request: { to: Address; data?: Hex; value?: bigint }, what: string) {
   const hash = await clients.wallet.sendTransaction({
-    account: devnetOwner,
+    // A local account (an operator's key) signs itself; otherwise anvil's unlocked devnet owner sends.
+    account: clients.wallet.account ?? devnetOwner,
     chain: null,
     to: request.to,
     ...(request.data ? { data: request.data } : {}),
@@ -145,9 +147,70 @@ function checkManifest(chainId: number, planned: readonly ResolvedDeployment[]):
 export const entityStake = { value: parseEther('1'), unstakeDelaySec: 86_400 } as const
 
 /** The contracts of the plan that stake in the EntryPoint (owner-only `addStake(uint32)`), by key. */
-const stakedEntities = ['accountFactory', 'sponsorPaymaster'] as const
+const stakedKeys: readonly string[] = ['accountFactory', 'sponsorPaymaster']
 
 const stakeAbi = parseAbi(['function addStake(uint32 unstakeDelaySec) payable'])
+
+/**
+ * Stakes `address` (an owner-only `addStake(uint32)`, sent by the clients' account) unless it already has at least
+ * `stake` locked for at least its delay. Idempotent.
+ */
+export async function stakeEntity(
+  clients: Clients,
+  entity: { name: string; address: Address },
+  stake: { value: bigint; unstakeDelaySec: number } = entityStake,
+): Promise<void> {
+  const info = await clients.public.readContract({
+    address: entryPoint08.address,
+    abi: entryPoint08Abi,
+    functionName: 'getDepositInfo',
+    args: [entity.address],
+  })
+  if (info.staked && info.stake >= stake.value && info.unstakeDelaySec >= stake.unstakeDelaySec) return
+  await send(
+    clients,
+    {
+      to: entity.address,
+      data: encodeFunctionData({
+        abi: stakeAbi,
+        functionName: 'addStake',
+        args: [Math.max(stake.unstakeDelaySec, info.unstakeDelaySec)],
+      }),
+      // addStake re-locks an unlocked stake and tops it up to the amount.
+      value: info.stake >= stake.value ? 0n : stake.value - info.stake,
+    },
+    `stake the ${entity.name}`,
+  )
+}
+
+/** Tops the EntryPoint deposit of `paymaster` up to `deposit` wei. Idempotent. */
+export async function fundPaymaster(clients: Clients, paymaster: Address, deposit: bigint): Promise<void> {
+  const balance = await clients.public.readContract({
+    address: entryPoint08.address,
+    abi: entryPoint08Abi,
+    functionName: 'balanceOf',
+    args: [paymaster],
+  })
+  if (balance >= deposit) return
+  await send(
+    clients,
+    {
+      to: entryPoint08.address,
+      data: encodeFunctionData({ abi: entryPoint08Abi, functionName: 'depositTo', args: [paymaster] }),
+      value: deposit - balance,
+    },
+    'fund the SponsorPaymaster deposit',
+  )
+}
+
+/** The contracts of the plan that stake in the EntryPoint, by key, if their build has `addStake`. */
+export function stakedEntities(planned: readonly ResolvedDeployment[]): ResolvedDeployment[] {
+  return planned.filter(
+    (deployment) =>
+      stakedKeys.includes(deployment.key) &&
+      deployment.abi.some((item) => item.type === 'function' && item.name === 'addStake'),
+  )
+}
 
 /**
  * Deploys the planned contracts (in dependency order), funds the SponsorPaymaster's EntryPoint deposit and stakes
@@ -162,55 +225,8 @@ export async function deployContracts(
   for (const deployment of planned) {
     addresses[deployment.key] = await deployCreate2(clients, deployment)
   }
-  const stake = options.stake ?? entityStake
-  for (const key of stakedEntities) {
-    const address = addresses[key]
-    const deployment = planned.find((d) => d.key === key)
-    // Older builds without staking (e.g. the factory before it had an owner) are left as they are.
-    if (!address || !deployment?.abi.some((item) => item.type === 'function' && item.name === 'addStake'))
-      continue
-    const info = await clients.public.readContract({
-      address: entryPoint08.address,
-      abi: entryPoint08Abi,
-      functionName: 'getDepositInfo',
-      args: [address],
-    })
-    if (info.staked && info.stake >= stake.value && info.unstakeDelaySec >= stake.unstakeDelaySec) continue
-    await send(
-      clients,
-      {
-        to: address,
-        data: encodeFunctionData({
-          abi: stakeAbi,
-          functionName: 'addStake',
-          args: [Math.max(stake.unstakeDelaySec, info.unstakeDelaySec)],
-        }),
-        // addStake re-locks an unlocked stake and tops it up to the amount.
-        value: info.stake >= stake.value ? 0n : stake.value - info.stake,
-      },
-      `stake the ${deployment.name}`,
-    )
-  }
+  for (const entity of stakedEntities(planned)) await stakeEntity(clients, entity, options.stake)
   const paymaster = addresses.sponsorPaymaster
-  if (paymaster) {
-    const deposit = options.paymasterDeposit ?? parseEther('1000')
-    const balance = await clients.public.readContract({
-      address: entryPoint08.address,
-      abi: entryPoint08Abi,
-      functionName: 'balanceOf',
-      args: [paymaster],
-    })
-    if (balance < deposit) {
-      await send(
-        clients,
-        {
-          to: entryPoint08.address,
-          data: encodeFunctionData({ abi: entryPoint08Abi, functionName: 'depositTo', args: [paymaster] }),
-          value: deposit - balance,
-        },
-        'fund the SponsorPaymaster deposit',
-      )
-    }
-  }
+  if (paymaster) await fundPaymaster(clients, paymaster, options.paymasterDeposit ?? parseEther('1000'))
   return addresses
 }

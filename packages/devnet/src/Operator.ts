@@ -1,0 +1,210 @@
+/**
+ * Deploying SSO to a real chain (docs/deploy.md, "Contracts"): what `pnpm deploy:contracts` plans and does. The same
+ * CREATE2 deployment as the devnet's, signed by an operator's key, idempotent: every step first reads the chain and
+ * is planned only when something is missing.
+ */
+import { createHash, generateKeyPairSync, sign } from 'node:crypto'
+import { deterministicDeployer, entryPoint08 } from '@sso/contracts-abi'
+import { ensureContractsBuilt, resolveDeployments } from '@sso/contracts-abi/artifacts'
+import {
+  type Account,
+  type Address,
+  bytesToHex,
+  concatHex,
+  createPublicClient,
+  createWalletClient,
+  formatEther,
+  type Hex,
+  http,
+  type PublicClient,
+} from 'viem'
+import { entryPoint08Abi } from 'viem/account-abstraction'
+import {
+  deployCreate2,
+  deployEntryPoint,
+  ensureDeterministicDeployer,
+  entityStake,
+  fundPaymaster,
+  hasCode,
+  stakedEntities,
+  stakeEntity,
+} from './Deploy.js'
+import { DevnetError } from './Errors.js'
+
+function sameAddress(a: Address, b: Address): boolean {
+  return a.toLowerCase() === b.toLowerCase()
+}
+
+/** The P-256 verification precompile (RIP-7212 / EIP-7951). */
+export const p256Precompile: Address = '0x0000000000000000000000000000000000000100'
+
+/** One step of a deployment: what it does, and how (not run in a dry run). */
+export type DeployStep = { what: string; run: () => Promise<void> }
+
+/** What a deployment found on the chain and what it would do there. */
+export type DeploymentPlan = {
+  chainId: number
+  sender: Address
+  owner: Address
+  /** Whether the chain verifies P-256 signatures natively (else OZ's Solidity fallback: ~250k gas more per passkey). */
+  p256Precompile: boolean
+  /** Our contracts and the EntryPoint, by manifest key, at their CREATE2 addresses. */
+  addresses: Record<string, Address>
+  steps: DeployStep[]
+  /** Things the operator must know or do by hand. */
+  warnings: string[]
+}
+
+export type DeployOptions = {
+  rpcUrl: string
+  /** The key that signs and pays (never taken from a command-line flag). */
+  account: Account
+  /** Owner of the AccountFactory and the SponsorPaymaster (their stake, the paymaster's funds). Default: the sender. */
+  owner?: Address | undefined
+  /** Stake the AccountFactory and the SponsorPaymaster in the EntryPoint (what public bundlers require). */
+  stake?: boolean | undefined
+  /** Top the SponsorPaymaster's EntryPoint deposit up to this many wei. */
+  paymasterDeposit?: bigint | undefined
+  log?: ((line: string) => void) | undefined
+}
+
+/** Calls the P-256 precompile with a fresh valid signature: true when it answers 1. */
+export async function hasP256Precompile(client: PublicClient): Promise<boolean> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const message = Buffer.from('sso p256 probe')
+  const signature = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' })
+  const jwk = publicKey.export({ format: 'jwk' })
+  const hash = createHash('sha256').update(message).digest()
+  const data = concatHex([
+    bytesToHex(hash),
+    bytesToHex(signature),
+    bytesToHex(Buffer.from(jwk.x ?? '', 'base64url')),
+    bytesToHex(Buffer.from(jwk.y ?? '', 'base64url')),
+  ])
+  try {
+    const { data: result } = await client.call({ to: p256Precompile, data })
+    return result !== undefined && BigInt(result) === 1n
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Reads the chain and plans the deployment: the deterministic deployer, the EntryPoint v0.8, each of our contracts
+ * not yet at its address, the stakes and the paymaster deposit. Running the plan's steps in order deploys; a second
+ * plan after that has no step.
+ */
+export async function planDeployment(options: DeployOptions): Promise<DeploymentPlan> {
+  const log = options.log ?? (() => {})
+  const publicClient = createPublicClient({ transport: http(options.rpcUrl) })
+  const wallet = createWalletClient({ account: options.account, transport: http(options.rpcUrl) })
+  const clients = { public: publicClient, wallet }
+  const owner = options.owner ?? options.account.address
+  const chainId = await publicClient.getChainId()
+  await ensureContractsBuilt({ log })
+  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner })
+  const addresses: Record<string, Address> = { entryPoint: entryPoint08.address }
+  for (const deployment of planned) addresses[deployment.key] = deployment.address
+
+  const steps: DeployStep[] = []
+  const warnings: string[] = []
+  const p256 = await hasP256Precompile(publicClient)
+  if (!p256) {
+    warnings.push(
+      `Chain ${chainId} has no P-256 precompile at ${p256Precompile}: passkeys verify with the Solidity fallback, ~250,000 gas more per passkey operation.`,
+    )
+  }
+  if (!(await hasCode(publicClient, deterministicDeployer.address))) {
+    steps.push({
+      what: `install the deterministic deployer at ${deterministicDeployer.address} (fund its signer ${formatEther(deterministicDeployer.cost)} ETH, broadcast its presigned transaction)`,
+      run: () => ensureDeterministicDeployer(clients),
+    })
+  }
+  const entryPointPresent = await hasCode(publicClient, entryPoint08.address)
+  if (!entryPointPresent) {
+    steps.push({
+      what: `deploy the EntryPoint v0.8 at ${entryPoint08.address}`,
+      run: async () => void (await deployEntryPoint(clients)),
+    })
+  }
+  for (const deployment of planned) {
+    if (await hasCode(publicClient, deployment.address)) continue
+    steps.push({
+      what: `deploy ${deployment.name} at ${deployment.address}`,
+      run: async () => void (await deployCreate2(clients, deployment)),
+    })
+  }
+  for (const entity of stakedEntities(planned)) {
+    const info = entryPointPresent
+      ? await publicClient.readContract({
+          address: entryPoint08.address,
+          abi: entryPoint08Abi,
+          functionName: 'getDepositInfo',
+          args: [entity.address],
+        })
+      : { staked: false, stake: 0n, unstakeDelaySec: 0 }
+    if (info.staked && info.stake >= entityStake.value && info.unstakeDelaySec >= entityStake.unstakeDelaySec)
+      continue
+    const how = `addStake(${entityStake.unstakeDelaySec}) with ${formatEther(entityStake.value)} ETH`
+    if (!options.stake) {
+      warnings.push(
+        `${entity.name} is not staked: public bundlers refuse its userOps (docs/erc7562.md). Run again with --stake, or have its owner call ${how}.`,
+      )
+    } else if (!sameAddress(owner, options.account.address)) {
+      warnings.push(
+        `${entity.name} is owned by ${owner}, not the sender: its owner must call ${entity.address}.${how}.`,
+      )
+    } else {
+      steps.push({ what: `stake the ${entity.name}: ${how}`, run: () => stakeEntity(clients, entity) })
+    }
+  }
+  const paymaster = addresses.sponsorPaymaster
+  if (paymaster && options.paymasterDeposit !== undefined) {
+    const deposit = options.paymasterDeposit
+    const balance = entryPointPresent
+      ? await publicClient.readContract({
+          address: entryPoint08.address,
+          abi: entryPoint08Abi,
+          functionName: 'balanceOf',
+          args: [paymaster],
+        })
+      : 0n
+    if (balance < deposit) {
+      steps.push({
+        what: `top the SponsorPaymaster's EntryPoint deposit up from ${formatEther(balance)} to ${formatEther(deposit)} ETH`,
+        run: () => fundPaymaster(clients, paymaster, deposit),
+      })
+    }
+    warnings.push(
+      'The SponsorPaymaster is deployed without a verifying signer: it sponsors every userOp that names it. Fund it on test networks only.',
+    )
+  }
+  return { chainId, sender: options.account.address, owner, p256Precompile: p256, addresses, steps, warnings }
+}
+
+/** Checks every address of `plan` holds code (a CREATE2 address commits to its init code: code there is ours). */
+export async function verifyDeployment(rpcUrl: string, plan: DeploymentPlan): Promise<void> {
+  const client = createPublicClient({ transport: http(rpcUrl) })
+  const missing: string[] = []
+  for (const [key, address] of Object.entries(plan.addresses)) {
+    if (!(await hasCode(client, address))) missing.push(`${key} at ${address}`)
+  }
+  if (missing.length > 0) throw new DevnetError(`No code after the deployment: ${missing.join(', ')}.`)
+}
+
+/** The manifest entry of a deployment: what `/sso-config.json` and the client need for this chain. */
+export type DeploymentManifest = {
+  chainId: number
+  owner: Address
+  p256Precompile: boolean
+  contracts: Record<string, Address>
+}
+
+export function manifestOf(plan: DeploymentPlan): DeploymentManifest {
+  return {
+    chainId: plan.chainId,
+    owner: plan.owner,
+    p256Precompile: plan.p256Precompile,
+    contracts: plan.addresses,
+  }
+}
