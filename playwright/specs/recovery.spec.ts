@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from '@playwright/test'
 import { getRecoveryState, guardianExecutorAbi, type RecoveryProposal } from '@sso/client/recovery'
-import { type Address, getAddress, type Hex, parseEther, toHex, type TypedDataDomain } from 'viem'
+import { type Address, getAddress, type Hex, parseEther, type TypedDataDomain, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice, setupDevice } from '../fixtures/device.js'
 import { addressPattern, expectClosed, fillSend, hashPattern, openDemo, readHex } from '../fixtures/flows.js'
@@ -90,7 +90,11 @@ async function state(stack: StackInfo, chain: import('viem').PublicClient) {
 }
 
 /** A fresh device (its own, empty passkey store) that starts recovering `account`; returns it and the link. */
-async function startRecovery(browser: import('@playwright/test').Browser, stack: StackInfo, removeLost = false) {
+async function startRecovery(
+  browser: import('@playwright/test').Browser,
+  stack: StackInfo,
+  removeLost = false,
+) {
   const device = await newDevice(browser, new PasskeyStore())
   opened.push(device)
   const page = await device.context.newPage()
@@ -116,7 +120,11 @@ async function bothApprove(link: string) {
 }
 
 /** Why finalizing `proposal` now reverts (the executor's error name), simulated from a bystander. */
-async function finalizeRevert(stack: StackInfo, chain: import('viem').PublicClient, proposal: RecoveryProposal) {
+async function finalizeRevert(
+  stack: StackInfo,
+  chain: import('viem').PublicClient,
+  proposal: RecoveryProposal,
+) {
   const error = await chain
     .simulateContract({
       account: privateKeyToAccount(generatePrivateKey()).address,
@@ -132,7 +140,10 @@ async function finalizeRevert(stack: StackInfo, chain: import('viem').PublicClie
   return error?.cause?.data?.errorName
 }
 
-async function pendingProposal(stack: StackInfo, chain: import('viem').PublicClient): Promise<RecoveryProposal> {
+async function pendingProposal(
+  stack: StackInfo,
+  chain: import('viem').PublicClient,
+): Promise<RecoveryProposal> {
   const { pending } = await state(stack, chain)
   const [log] = await chain.getContractEvents({
     address: stack.contracts.guardianExecutor as Address,
@@ -222,7 +233,9 @@ test('the guardians accept through the link: the SSO account with its passkey, t
   await expect(guardianPage.getByTestId('guardian-me')).toHaveText(ssoGuardian)
   await shoot(guardianPage, 'guardian-accept')
   await guardianPage.getByTestId('guardian-act').click()
-  await expect(guardianPage.getByTestId('guardian-done')).toHaveText('You are now a guardian of this account.')
+  await expect(guardianPage.getByTestId('guardian-done')).toHaveText(
+    'You are now a guardian of this account.',
+  )
   // Accepting twice is refused before anything is sent.
   await guardianPage.getByTestId('guardian-act').click()
   await expect(guardianPage.getByTestId('guardian-error')).toContainText('has already accepted')
@@ -235,8 +248,19 @@ test('the guardians accept through the link: the SSO account with its passkey, t
   await expect(walletPage.getByTestId('eoa-typed-data')).toContainText('"primaryType": "AcceptGuardian"')
   const stranger = privateKeyToAccount(generatePrivateKey())
   const forged = await stranger.signTypedData({
-    domain: { name: 'GuardianExecutor', version: '1', chainId: stack.chainId, verifyingContract: stack.contracts.guardianExecutor as Address },
-    types: { AcceptGuardian: [{ name: 'account', type: 'address' }, { name: 'guardian', type: 'address' }, { name: 'proposal', type: 'uint256' }] },
+    domain: {
+      name: 'GuardianExecutor',
+      version: '1',
+      chainId: stack.chainId,
+      verifyingContract: stack.contracts.guardianExecutor as Address,
+    },
+    types: {
+      AcceptGuardian: [
+        { name: 'account', type: 'address' },
+        { name: 'guardian', type: 'address' },
+        { name: 'proposal', type: 'uint256' },
+      ],
+    },
     primaryType: 'AcceptGuardian',
     message: { account, guardian: eoa.address, proposal: 2n },
   })
@@ -247,7 +271,9 @@ test('the guardians accept through the link: the SSO account with its passkey, t
   expect((await state(stack, chain)).guardians[1]?.status).toBe('proposed')
 
   await walletPage.getByTestId('wallet-sign').click()
-  await expect(walletPage.getByTestId('guardian-done')).toHaveText(`${eoa.address} is now a guardian of this account.`)
+  await expect(walletPage.getByTestId('guardian-done')).toHaveText(
+    `${eoa.address} is now a guardian of this account.`,
+  )
   await expect(ownerPage.getByTestId('guardian-status')).toHaveText(['Accepted', 'Accepted'])
   await expect(ownerPage.getByTestId('recovery-threshold')).toHaveText('1 of 2 accepted guardians')
 })
@@ -275,10 +301,16 @@ test('the owner sets 2 of 2; a threshold or delay out of range changes nothing',
 
 let recovering: { device: Device; page: Page; link: string }
 
-test('recover on a new device: one guardian alone under 2 of 2 cannot finalize', async ({ browser, stack, chain }) => {
+test('recover on a new device: one guardian alone under 2 of 2 cannot finalize', async ({
+  browser,
+  stack,
+  chain,
+}) => {
   recovering = await startRecovery(browser, stack)
   const { page, link } = recovering
-  await expect(page.getByTestId('recover-status')).toHaveText('Waiting for a first guardian to approve (2 needed).')
+  await expect(page.getByTestId('recover-status')).toHaveText(
+    'Waiting for a first guardian to approve (2 needed).',
+  )
   await shoot(page, 'recover-waiting')
 
   await guardianPage.goto(link)
@@ -310,6 +342,20 @@ test('the EOA approves with its wallet: the delay runs, the owner sees when it b
   expect(await finalizeRevert(stack, chain, await pendingProposal(stack, chain))).toBe('RecoveryNotReady')
   await expect(ownerPage.getByTestId('recovery-banner-when')).toContainText('It becomes final on')
   await shoot(ownerPage, 'recovery-banner')
+
+  // The popup warns before the owner approves anything.
+  const dapp = await owner.context.newPage()
+  await openDemo(dapp, stack)
+  const connect = await clickForPopup(owner, dapp, 'connect')
+  await connect.getByTestId('approve').click()
+  await expectClosed(connect)
+  const sign = await clickForPopup(owner, dapp, 'sign-message')
+  await expect(sign.getByTestId('recovery-banner-when')).toContainText('It becomes final on')
+  await expect(sign.getByTestId('recovery-cancel')).toHaveCount(0)
+  await shoot(sign, 'popup-recovery-warning')
+  await sign.getByTestId('reject').click()
+  await expectClosed(sign)
+  await dapp.close()
 })
 
 test('after the delay the new device finalizes; its new passkey logs in and sends a transaction', async ({
@@ -357,7 +403,9 @@ test('the owner cancels a pending recovery with one passkey approval', async ({ 
   await expect(ownerPage.getByTestId('recovery-cancelled')).toHaveText('The recovery was cancelled.')
   await expect(ownerPage.getByTestId('recovery-banner')).toHaveCount(0)
   expect((await state(stack, chain)).pending.status).toBe('none')
-  await expect(page.getByTestId('recover-status')).toHaveText('Waiting for a first guardian to approve (2 needed).')
+  await expect(page.getByTestId('recover-status')).toHaveText(
+    'Waiting for a first guardian to approve (2 needed).',
+  )
 })
 
 test('an expired recovery cannot be finalized', async ({ browser, stack, chain }) => {

@@ -16,11 +16,18 @@ import {
   type RecoveryProposal,
   startRecovery,
 } from '@sso/client/recovery'
-import { type Address, encodeFunctionData, type EIP1193Provider, type Hex, isHex, type TypedDataDefinition } from 'viem'
+import {
+  type Address,
+  type EIP1193Provider,
+  encodeFunctionData,
+  type Hex,
+  isHex,
+  type TypedDataDefinition,
+} from 'viem'
 import { type Call, gasPayer, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
-import { executorOf, matchProposal, readRecovery, RecoveryInputError } from './recovery'
+import { executorOf, matchProposal, RecoveryInputError, readRecovery } from './recovery'
 import { relayCalls } from './relay'
 
 /** Where `guardian` stands for `account`, and the number of the proposal that made it one. */
@@ -95,13 +102,22 @@ export async function approvalData(chain: SsoChainConfig, account: Address, prop
   return approvalTypedData({ executor: executorOf(chain), chainId: chain.id, account, nonce, proposal })
 }
 
-async function checkSignature(chain: SsoChainConfig, guardian: Address, typedData: TypedDataDefinition, signature: string) {
+async function checkSignature(
+  chain: SsoChainConfig,
+  guardian: Address,
+  typedData: TypedDataDefinition,
+  signature: string,
+) {
   const value = signature.trim()
   if (!isHex(value, { strict: true }) || value.length < 132)
     throw new RecoveryInputError('That is not a signature: paste the 0x… hex the wallet returned.')
   let valid = false
   try {
-    valid = await getPublicClient(chain).verifyTypedData({ address: guardian, signature: value, ...typedData } as never)
+    valid = await getPublicClient(chain).verifyTypedData({
+      address: guardian,
+      signature: value,
+      ...typedData,
+    } as never)
   } catch {
     valid = false
   }
@@ -113,7 +129,12 @@ async function checkSignature(chain: SsoChainConfig, guardian: Address, typedDat
 }
 
 /** Submits an EOA guardian's acceptance signature through the relay account. */
-export async function submitAcceptance(chain: SsoChainConfig, account: Address, guardian: Address, signature: string) {
+export async function submitAcceptance(
+  chain: SsoChainConfig,
+  account: Address,
+  guardian: Address,
+  signature: string,
+) {
   const typedData = await acceptanceData(chain, account, guardian)
   const checked = await checkSignature(chain, guardian, typedData as TypedDataDefinition, signature)
   await relayCalls(chain, [
@@ -150,11 +171,17 @@ export async function submitApproval(
 }
 
 /** Finalizes the account's recovery with `proposal` through the relay account. */
-export async function finalizeThroughRelay(chain: SsoChainConfig, account: Address, proposal: RecoveryProposal) {
+export async function finalizeThroughRelay(
+  chain: SsoChainConfig,
+  account: Address,
+  proposal: RecoveryProposal,
+) {
   const state = await readRecovery(chain, account)
   const match = matchProposal(state, account, proposal)
   if (!match.pending)
-    throw new RecoveryInputError('This recovery is not the account’s pending one (it was cancelled or replaced).')
+    throw new RecoveryInputError(
+      'This recovery is not the account’s pending one (it was cancelled or replaced).',
+    )
   if (state.pending.status === 'approving')
     throw new RecoveryInputError('Not enough guardians have approved yet: it can’t be finalized.')
   if (state.pending.status === 'delayed')
@@ -180,7 +207,8 @@ export function hasWallet(): boolean {
 /** Asks the injected wallet for its address. */
 export async function connectWallet(): Promise<Address> {
   const provider = injected()
-  if (!provider) throw new RecoveryInputError('No wallet in this browser: sign elsewhere and paste the signature.')
+  if (!provider)
+    throw new RecoveryInputError('No wallet in this browser: sign elsewhere and paste the signature.')
   const [address] = await provider.request({ method: 'eth_requestAccounts' })
   if (!address) throw new RecoveryInputError('The wallet shared no address.')
   return address

@@ -13,15 +13,7 @@ import {
   recoveryId,
 } from '@sso/client/recovery'
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
-import {
-  type Address,
-  decodeAbiParameters,
-  encodeAbiParameters,
-  getAddress,
-  type Hex,
-  isAddress,
-  zeroAddress,
-} from 'viem'
+import { type Address, getAddress, type Hex, isAddress, keccak256, zeroAddress } from 'viem'
 import { AccountError } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
@@ -86,43 +78,73 @@ export async function recoveryStarter(
   return { guardian: last.args.guardian, proposal: last.args.proposal as RecoveryProposal }
 }
 
-const proposalAbi = [
-  {
-    type: 'tuple',
-    components: [
-      { name: 'credentialId', type: 'bytes' },
-      { name: 'x', type: 'bytes32' },
-      { name: 'y', type: 'bytes32' },
-      { name: 'rpId', type: 'string' },
-      { name: 'origin', type: 'string' },
-      { name: 'proof', type: 'bytes' },
-      { name: 'removedCredentialIds', type: 'bytes[]' },
-      { name: 'revokeSessions', type: 'bool' },
-    ],
-  },
-] as const
+const b64 = (hex: Hex) => bytesToBase64Url(hexToBytes(hex))
+const text64 = (text: string) => bytesToBase64Url(new TextEncoder().encode(text))
 
-/** The proposal as a URL parameter (base64url of its ABI encoding). */
+/**
+ * The proposal as one URL parameter: its fields in order, each base64url (strings as UTF-8), joined by `.`, the
+ * removed credential ids by `~`, `revokeSessions` as 1 / 0. Only unreserved URL characters: nothing is escaped.
+ */
 export function encodeProposal(proposal: RecoveryProposal): string {
-  return bytesToBase64Url(
-    hexToBytes(
-      encodeAbiParameters(proposalAbi, [
-        { ...proposal, removedCredentialIds: [...proposal.removedCredentialIds] },
-      ]),
-    ),
-  )
+  return [
+    b64(proposal.credentialId),
+    b64(proposal.x),
+    b64(proposal.y),
+    text64(proposal.rpId),
+    text64(proposal.origin),
+    b64(proposal.proof),
+    proposal.removedCredentialIds.map(b64).join('~'),
+    proposal.revokeSessions ? '1' : '0',
+  ].join('.')
 }
 
 /** The proposal of a recovery link, or a {@link RecoveryInputError} when the link is damaged. */
 export function decodeProposal(parameter: string): RecoveryProposal {
-  try {
-    const [proposal] = decodeAbiParameters(proposalAbi, bytesToHex(base64UrlToBytes(parameter)))
-    return proposal
-  } catch (cause) {
-    throw new RecoveryInputError(
+  const damaged = (cause?: unknown) =>
+    new RecoveryInputError(
       'This recovery link is damaged (its proposal does not decode). Ask for the link again.',
-      { cause },
+      {
+        cause,
+      },
     )
+  const fields = parameter.split('.')
+  if (fields.length !== 8 || !/^[A-Za-z0-9_~-]*$/.test(fields.join(''))) throw damaged()
+  const [credentialId, x, y, rpId, origin, proof, removed, revoke] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  try {
+    const hex = (field: string, bytes?: number) => {
+      const decoded = base64UrlToBytes(field)
+      if (decoded.length === 0 || (bytes !== undefined && decoded.length !== bytes)) throw damaged()
+      return bytesToHex(decoded)
+    }
+    const text = (field: string) => new TextDecoder('utf-8', { fatal: true }).decode(base64UrlToBytes(field))
+    if (revoke !== '0' && revoke !== '1') throw damaged()
+    const result: RecoveryProposal = {
+      credentialId: hex(credentialId),
+      x: hex(x, 32),
+      y: hex(y, 32),
+      rpId: text(rpId),
+      origin: text(origin),
+      proof: hex(proof),
+      removedCredentialIds: removed === '' ? [] : removed.split('~').map((id) => hex(id)),
+      revokeSessions: revoke === '1',
+    }
+    // The proof's first word names its credential (docs/webauthn.md): a link whose parts don't belong together
+    // is damaged, not a recovery anyone could approve.
+    if (result.proof.length < 66 || result.proof.slice(0, 66) !== keccak256(result.credentialId))
+      throw damaged()
+    return result
+  } catch (cause) {
+    if (cause instanceof RecoveryInputError) throw cause
+    throw damaged(cause)
   }
 }
 
@@ -172,7 +194,10 @@ export function formatTime(timestamp: bigint): string {
 }
 
 /** The account's passkeys on chain (credential ids base64url), from the validator's events. */
-export async function passkeysOf(chain: SsoChainConfig, account: Address): Promise<{ id: string; origin: string }[]> {
+export async function passkeysOf(
+  chain: SsoChainConfig,
+  account: Address,
+): Promise<{ id: string; origin: string }[]> {
   const validator = chain.contracts.webAuthnValidator
   if (!validator) return []
   const client = getPublicClient(chain)
@@ -185,7 +210,8 @@ export async function passkeysOf(chain: SsoChainConfig, account: Address): Promi
   })
   const found: { id: string; origin: string }[] = []
   for (const { args } of logs) {
-    if (!args.credentialId || !args.x || !args.y || args.rpId === undefined || args.origin === undefined) continue
+    if (!args.credentialId || !args.x || !args.y || args.rpId === undefined || args.origin === undefined)
+      continue
     const id = bytesToBase64Url(hexToBytes(args.credentialId))
     if (found.some((p) => p.id === id)) continue
     const held = await client.readContract({
@@ -211,7 +237,8 @@ const meanings: Record<string, string> = {
   InvalidDelay: 'the delay is outside the allowed bounds',
   TooManyGuardians: 'the account already has the most guardians it can have',
   AlreadyApproved: 'this guardian has already approved this recovery',
-  RecoveryInProgress: 'another recovery of this account has reached its threshold; it must be cancelled or expire first',
+  RecoveryInProgress:
+    'another recovery of this account has reached its threshold; it must be cancelled or expire first',
   NoPendingRecovery: 'there is no pending recovery',
   UnknownRecovery: 'the pending recovery is another one than this link’s',
   RecoveryNotScheduled: 'not enough guardians have approved yet',
@@ -223,8 +250,10 @@ const meanings: Record<string, string> = {
 
 /** A failure of a recovery action as one sentence (the executor's error explained when it is one). */
 export function recoveryErrorText(error: unknown): string {
-  if (error instanceof RecoveryInputError || error instanceof InvalidRecoveryInputError)
-    return `${error instanceof InvalidRecoveryInputError ? error.shortMessage : error.message} Nothing was sent.`
+  if (error instanceof RecoveryInputError || error instanceof InvalidRecoveryInputError) {
+    const text = error instanceof InvalidRecoveryInputError ? error.shortMessage : error.message
+    return `${text}${/[.!?]$/.test(text) ? '' : '.'} Nothing was sent.`
+  }
   const message = (error as Error)?.message ?? String(error)
   const name = Object.keys(meanings).find((n) => message.includes(`${n}(`))
   return name ? `${message.split(': ')[0]}: ${meanings[name]}. Nothing changed. (${name})` : message

@@ -58,7 +58,11 @@ async function makeRelayKey(): Promise<RelayKey> {
           new Uint8Array([...authenticatorData, ...clientDataHash]),
         ),
       )
-      return { authenticatorData: bytesToHex(authenticatorData), clientDataJSON, signature: bytesToHex(signature) }
+      return {
+        authenticatorData: bytesToHex(authenticatorData),
+        clientDataJSON,
+        signature: bytesToHex(signature),
+      }
     },
   }
 }
@@ -80,7 +84,9 @@ export async function relayCalls(chain: SsoChainConfig, calls: readonly Call[]):
       -32003,
     )
   if (!accountFactory || !webAuthnValidator)
-    throw new AccountError(`Chain ${chain.id} has no accountFactory / webAuthnValidator in its configuration.`)
+    throw new AccountError(
+      `Chain ${chain.id} has no accountFactory / webAuthnValidator in its configuration.`,
+    )
   relayKey ??= makeRelayKey()
   const key = await relayKey
   const account = await toSsoAccount({
