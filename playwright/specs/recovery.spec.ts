@@ -93,16 +93,29 @@ async function state(stack: StackInfo, chain: import('viem').PublicClient) {
 async function startRecovery(
   browser: import('@playwright/test').Browser,
   stack: StackInfo,
-  removeLost = false,
+  options: { removeLost?: boolean; screens?: boolean } = {},
 ) {
   const device = await newDevice(browser, new PasskeyStore())
   opened.push(device)
   const page = await device.context.newPage()
   await page.goto(`${stack.authServerUrl}/recover`)
+  if (options.screens) {
+    // A wrong address and an account without guardians are refused before any passkey is made.
+    await page.getByTestId('recover-address').fill('0xnot-an-address')
+    await page.getByTestId('recover-continue').click()
+    await expect(page.getByTestId('recover-error')).toHaveText(
+      'That is not an account address: enter 0x followed by 40 hex digits. Nothing was sent.',
+    )
+    await page.getByTestId('recover-address').fill(ssoGuardian)
+    await page.getByTestId('recover-continue').click()
+    await expect(page.getByTestId('recover-error')).toContainText('This account has no guardian who accepted')
+    await shoot(page, 'recover-address')
+  }
   await page.getByTestId('recover-address').fill(account)
   await page.getByTestId('recover-continue').click()
   await expect(page.getByTestId('recover-target')).toHaveText(account)
-  if (!removeLost) await page.getByTestId('recover-remove-lost').uncheck()
+  if (options.screens) await shoot(page, 'recover-passkey')
+  if (!options.removeLost) await page.getByTestId('recover-remove-lost').uncheck()
   await page.getByTestId('recover-create').click()
   const link = (await page.getByTestId('recover-link').textContent()) ?? ''
   expect(link).toContain('/guardian?account=')
@@ -199,6 +212,16 @@ test('set up: the owner proposes an SSO account and an EOA as guardians; bad inp
   await ownerPage.getByTestId('threshold-input').fill('1')
   await ownerPage.getByTestId('threshold-save').click()
   await expect(ownerPage.getByTestId('recovery-error')).toContainText('No guardian has accepted yet')
+  expect((await state(stack, chain)).guardians).toHaveLength(0)
+
+  // A guardian proposed by mistake is removed again (one passkey approval each).
+  const mistaken = privateKeyToAccount(generatePrivateKey()).address
+  await ownerPage.getByTestId('guardian-input').fill(mistaken)
+  await ownerPage.getByTestId('guardian-add').click()
+  await expect(ownerPage.getByTestId('guardian-address')).toHaveText([mistaken])
+  await ownerPage.getByTestId('guardian-remove').click()
+  await expect(ownerPage.getByTestId('recovery-done')).toHaveText('Guardian removed.')
+  await expect(ownerPage.getByTestId('guardians-empty')).toBeVisible()
   expect((await state(stack, chain)).guardians).toHaveLength(0)
 
   for (const address of [ssoGuardian, eoa.address]) {
@@ -306,7 +329,7 @@ test('recover on a new device: one guardian alone under 2 of 2 cannot finalize',
   stack,
   chain,
 }) => {
-  recovering = await startRecovery(browser, stack)
+  recovering = await startRecovery(browser, stack, { screens: true })
   const { page, link } = recovering
   await expect(page.getByTestId('recover-status')).toHaveText(
     'Waiting for a first guardian to approve (2 needed).',
@@ -409,7 +432,7 @@ test('the owner cancels a pending recovery with one passkey approval', async ({ 
 })
 
 test('an expired recovery cannot be finalized', async ({ browser, stack, chain }) => {
-  const { page, link } = await startRecovery(browser, stack, true)
+  const { page, link } = await startRecovery(browser, stack, { removeLost: true })
   await bothApprove(link)
   const proposal = await pendingProposal(stack, chain)
   expect(proposal.removedCredentialIds.length).toBeGreaterThan(0)
