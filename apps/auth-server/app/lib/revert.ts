@@ -5,6 +5,7 @@
  */
 import {
   accountFactoryAbi,
+  guardianExecutorAbi,
   sessionKeyValidatorAbi,
   sponsorPaymasterAbi,
   ssoAccountAbi,
@@ -37,6 +38,7 @@ const tokenErrorsAbi = parseAbi([
 const knownErrors: Abi = [
   ...webAuthnValidatorAbi,
   ...sessionKeyValidatorAbi,
+  ...guardianExecutorAbi,
   ...ssoAccountAbi,
   ...accountFactoryAbi,
   ...sponsorPaymasterAbi,
