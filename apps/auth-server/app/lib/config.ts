@@ -29,6 +29,8 @@ const ChainSchema = v.object({
 
 export const SsoConfigSchema = v.object({
   authServerUrl: v.pipe(v.string(), v.url()),
+  /** The backup sign-in page: the same app on another origin and relying party (docs/webauthn.md). */
+  backupAuthServerUrl: v.optional(v.pipe(v.string(), v.url())),
   chains: v.pipe(v.array(ChainSchema), v.minLength(1)),
 })
 
