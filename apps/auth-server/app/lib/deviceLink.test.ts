@@ -24,8 +24,15 @@ const validator = getAddress('0x3333333333333333333333333333333333333333')
 
 async function devicePasskey(origin = backup, rpId = new URL(origin).hostname): Promise<DevicePasskey> {
   const passkey = createTestPasskey({ origin, rpId })
-  const challenge = registrationChallenge({ webAuthnValidator: validator, account, credentialId: passkey.credential.id })
-  const proof = encodeWebAuthnSignature({ credential: passkey.credential, assertion: await passkey.sign(challenge) })
+  const challenge = registrationChallenge({
+    webAuthnValidator: validator,
+    account,
+    credentialId: passkey.credential.id,
+  })
+  const proof = encodeWebAuthnSignature({
+    credential: passkey.credential,
+    assertion: await passkey.sign(challenge),
+  })
   return {
     account,
     credentialId: passkey.credential.id,
@@ -55,7 +62,9 @@ function refusal(run: () => unknown): DeviceLinkError {
 
 describe('the request link (/add-device)', () => {
   test('behavior: the link round-trips through the route query', () => {
-    const url = new URL(addDeviceUrl({ page: `${backup}/dashboard`, account, chainId: 31337, from: `${main}/x` }))
+    const url = new URL(
+      addDeviceUrl({ page: `${backup}/dashboard`, account, chainId: 31337, from: `${main}/x` }),
+    )
     expect(url.origin).toBe(backup)
     expect(url.pathname).toBe('/add-device')
     const query = Object.fromEntries(url.searchParams)
@@ -115,9 +124,7 @@ describe('the passkey code from the other device', () => {
     const passkey = await devicePasskey()
     const error = refusal(() => parseDevicePasskey(encodeDevicePasskey(passkey), { account: other, origins }))
     expect(error.field).toBe('account')
-    expect(error.message).toBe(
-      `This passkey was made for account ${account}, not for this one (${other}).`,
-    )
+    expect(error.message).toBe(`This passkey was made for account ${account}, not for this one (${other}).`)
   })
 
   test('error: a passkey of another site, or whose rpId is not its page, is refused', async () => {
@@ -135,7 +142,11 @@ describe('the passkey code from the other device', () => {
   test('error: malformed fields are named and nothing is returned', async () => {
     const passkey = await devicePasskey()
     const another = await devicePasskey()
-    const base = JSON.parse(new TextDecoder().decode(Buffer.from(encodeDevicePasskey(passkey).slice(codePrefix.length), 'base64url'))) as Record<string, unknown>
+    const base = JSON.parse(
+      new TextDecoder().decode(
+        Buffer.from(encodeDevicePasskey(passkey).slice(codePrefix.length), 'base64url'),
+      ),
+    ) as Record<string, unknown>
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ ...base, account: 'nope' }, 'account', /no valid account/],
       [{ ...base, credentialId: 'a+b/' }, 'credentialId', /not base64url/],

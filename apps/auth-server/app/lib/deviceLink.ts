@@ -85,7 +85,10 @@ export function addDeviceUrl(parameters: { page: string } & AddDeviceRequest): s
 function single(query: Record<string, unknown>, key: string): string {
   const value = query[key]
   if (typeof value !== 'string' || value === '')
-    throw new DeviceLinkError(key, `The link has no ${key}${Array.isArray(value) ? ' (it names several)' : ''}.`)
+    throw new DeviceLinkError(
+      key,
+      `The link has no ${key}${Array.isArray(value) ? ' (it names several)' : ''}.`,
+    )
   return value
 }
 
@@ -104,7 +107,10 @@ export function parseAddDeviceRequest(
 ): AddDeviceRequest {
   const account = single(query, 'account')
   if (!isAddress(account, { strict: false }))
-    throw new DeviceLinkError('account', `The link's account is not an address: ${JSON.stringify(account.slice(0, 60))}.`)
+    throw new DeviceLinkError(
+      'account',
+      `The link's account is not an address: ${JSON.stringify(account.slice(0, 60))}.`,
+    )
   const chain = single(query, 'chain')
   const chainId = /^[1-9][0-9]{0,15}$/.test(chain) ? Number(chain) : Number.NaN
   if (!options.chainIds.includes(chainId))
@@ -114,7 +120,10 @@ export function parseAddDeviceRequest(
     )
   const from = originOf('from', single(query, 'from'))
   if (!options.origins.includes(from))
-    throw new DeviceLinkError('from', `The link comes from ${from}, which is not a sign-in page of this service.`)
+    throw new DeviceLinkError(
+      'from',
+      `The link comes from ${from}, which is not a sign-in page of this service.`,
+    )
   return { account: getAddress(account), chainId, from }
 }
 
@@ -200,13 +209,22 @@ export function parseDevicePasskey(
   const code = codeOf(text)
   if (code === '') throw new DeviceLinkError('code', 'Paste the code or the link from the other device.')
   if (code.length > maxCodeLength)
-    throw new DeviceLinkError('code', `The code is too long (${code.length} characters, at most ${maxCodeLength}).`)
+    throw new DeviceLinkError(
+      'code',
+      `The code is too long (${code.length} characters, at most ${maxCodeLength}).`,
+    )
   if (!code.startsWith(codePrefix))
-    throw new DeviceLinkError('code', `This is not a passkey code of this service (it starts with “${codePrefix}”).`)
+    throw new DeviceLinkError(
+      'code',
+      `This is not a passkey code of this service (it starts with “${codePrefix}”).`,
+    )
   let object: Record<string, unknown>
   try {
-    const parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64UrlToBytes(code.slice(codePrefix.length)))) as unknown
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
+    const parsed = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(base64UrlToBytes(code.slice(codePrefix.length))),
+    ) as unknown
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not an object')
     object = parsed as Record<string, unknown>
   } catch {
     throw new DeviceLinkError('code', 'The code is damaged (copy all of it, or use the link).')
@@ -230,7 +248,10 @@ export function parseDevicePasskey(
     throw new DeviceLinkError('credentialId', 'The credential id is not base64url.')
   }
   if (idBytes.length < 16 || idBytes.length > 1023)
-    throw new DeviceLinkError('credentialId', `A credential id is 16 to 1023 bytes, this one ${idBytes.length}.`)
+    throw new DeviceLinkError(
+      'credentialId',
+      `A credential id is 16 to 1023 bytes, this one ${idBytes.length}.`,
+    )
 
   const x = word(object, 'x')
   const y = word(object, 'y')
@@ -245,7 +266,10 @@ export function parseDevicePasskey(
     )
   const rpId = field(object, 'rpId')
   if (rpId !== new URL(origin).hostname)
-    throw new DeviceLinkError('rpId', `The passkey's relying party ${JSON.stringify(rpId.slice(0, 80))} is not ${new URL(origin).hostname}.`)
+    throw new DeviceLinkError(
+      'rpId',
+      `The passkey's relying party ${JSON.stringify(rpId.slice(0, 80))} is not ${new URL(origin).hostname}.`,
+    )
 
   const proof = field(object, 'proof')
   if (!isHex(proof, { strict: true }) || size(proof) > 2_048)

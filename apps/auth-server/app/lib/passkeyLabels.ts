@@ -80,7 +80,8 @@ export function checkName(name: string): string {
   if (trimmed.length > maxNameLength)
     throw new PasskeyNameError(`A name is at most ${maxNameLength} characters.`)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new PasskeyNameError('A name can’t hold control characters.')
+  if (/[\u0000-\u001f\u007f]/.test(trimmed))
+    throw new PasskeyNameError('A name can’t hold control characters.')
   return trimmed
 }
 

@@ -2,11 +2,7 @@
  * An account's passkeys on chain (WebAuthnValidator, docs/webauthn.md): the list with when each was added, the
  * calls that add (with a proof of possession) and remove one, and making a new passkey with its proof here.
  */
-import {
-  encodeWebAuthnSignature,
-  registrationChallenge,
-  webAuthnValidatorAbi,
-} from '@sso/client/account'
+import { encodeWebAuthnSignature, registrationChallenge, webAuthnValidatorAbi } from '@sso/client/account'
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { AccountError, type Call } from './account'
@@ -73,7 +69,10 @@ export async function listPasskeys(chain: SsoChainConfig, address: Address): Pro
     let addedAt: number | undefined
     if (log.blockNumber !== null) {
       if (!times.has(log.blockNumber))
-        times.set(log.blockNumber, Number((await client.getBlock({ blockNumber: log.blockNumber })).timestamp))
+        times.set(
+          log.blockNumber,
+          Number((await client.getBlock({ blockNumber: log.blockNumber })).timestamp),
+        )
       addedAt = times.get(log.blockNumber)
     }
     found.push({
@@ -110,7 +109,10 @@ export function addPasskeyCall(chain: SsoChainConfig, passkey: DevicePasskey): C
 }
 
 /** The call that removes a passkey from the account (the contract refuses the last one: `LastPasskey`). */
-export function removePasskeyCall(chain: SsoChainConfig, passkey: Pick<AccountPasskey, 'credentialId'>): Call {
+export function removePasskeyCall(
+  chain: SsoChainConfig,
+  passkey: Pick<AccountPasskey, 'credentialId'>,
+): Call {
   return {
     to: validatorOf(chain),
     data: encodeFunctionData({
