@@ -59,7 +59,9 @@ const lines = [
     `  chain ${chain.id}   ${chain.rpcUrl}`,
     `  bundler       ${chain.bundlerUrl}`,
   ]),
-  ...(values['no-web'] ? [] : [
+  ...(values['no-web']
+    ? []
+    : [
         `  demo          ${stack.demoUrl}`,
         `  auth server   ${stack.authServerUrl}`,
         `  backup page   ${stack.backupAuthServerUrl}  (backup passkeys, another origin)`,
