@@ -152,7 +152,15 @@ export async function signChallenge(challenge: Hex, credentialId?: string): Prom
       },
     })
   } catch (error) {
-    throw wrap(error, 'Signing with the passkey')
+    const wrapped = wrap(error, 'Signing with the passkey')
+    // Log-in: the browser answers the same when the user cancels and when it has no passkey for this page.
+    if (!credentialId && wrapped.code === 4001)
+      throw new PasskeyError(
+        `No passkey was picked: cancelled, or this device has no passkey for ${rpId} (a passkey of another sign-in page does not work here).`,
+        4001,
+        { cause: error },
+      )
+    throw wrapped
   }
   if (credentialId && response.id !== credentialId)
     throw new PasskeyError('The authenticator signed with another passkey than the account’s.')
