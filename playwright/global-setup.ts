@@ -32,7 +32,7 @@ export default async function globalSetup(): Promise<void> {
     throw error
   }
   console.log(
-    `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}, logs ${info.logDir}`,
+    `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}, backup ${info.backupAuthServerUrl}, logs ${info.logDir}`,
   )
 }
 
@@ -43,6 +43,7 @@ function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
     bundlerUrl: stack.bundlerUrl,
     demoUrl: stack.demoUrl,
     authServerUrl: stack.authServerUrl,
+    backupAuthServerUrl: stack.backupAuthServerUrl,
     contracts: definedAddresses(stack.contracts),
     chains: stack.chains.map((chain, index) => ({
       id: chain.id,

@@ -174,7 +174,10 @@ test('error: bad options are refused with InvalidOptionError before anything sta
 test('behavior: with web apps, both are served with /sso-config.json', async () => {
   const stack = await startStack({ ports: 'auto', web: 'static', quiet: true })
   try {
-    for (const url of [stack.demoUrl, stack.authServerUrl]) {
+    // The backup sign-in page's host name is `backup.localhost` (browsers resolve it to loopback; Node may not).
+    const backup = stack.backupAuthServerUrl.replace('//backup.localhost:', '//127.0.0.1:')
+    expect(stack.config.backupAuthServerUrl).toBe(`http://backup.localhost:${stack.ports.authServerBackup}`)
+    for (const url of [stack.demoUrl, stack.authServerUrl, backup]) {
       const page = await fetch(`${url}/`)
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toContain('text/html')
@@ -188,4 +191,5 @@ test('behavior: with web apps, both are served with /sso-config.json', async () 
   }
   expect(await isListening(stack.ports.demo)).toBe(false)
   expect(await isListening(stack.ports.authServer)).toBe(false)
+  expect(await isListening(stack.ports.authServerBackup)).toBe(false)
 })

@@ -23,12 +23,17 @@ export const anvilKeys = [
 /** A port number, or `'auto'` for a free one chosen by the OS. */
 export type PortOption = number | 'auto'
 
-/** The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, second chain 8546 / 4338. */
+/**
+ * The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, the backup sign-in page 3003, second chain
+ * 8546 / 4338.
+ */
 export type Ports = {
   rpc: number
   bundler: number
   demo: number
   authServer: number
+  /** The auth server's build again, as the backup sign-in page (another origin: `http://backup.localhost:<port>`). */
+  authServerBackup: number
   rpc2: number
   bundler2: number
 }
@@ -70,7 +75,7 @@ export type SsoConfigChain = {
 }
 
 /** The `/sso-config.json` object (docs/interfaces.md). */
-export type SsoConfig = { authServerUrl: string; chains: SsoConfigChain[] }
+export type SsoConfig = { authServerUrl: string; backupAuthServerUrl?: string; chains: SsoConfigChain[] }
 
 /** A running local stack. */
 export type Stack = {
@@ -81,6 +86,11 @@ export type Stack = {
   authServerUrl: string
   /** `http://localhost:<port>`; with `web: 'none'` nothing serves it. */
   demoUrl: string
+  /**
+   * The backup sign-in page, `http://backup.localhost:<port>`: the same auth server build on another origin and
+   * relying party (docs/webauthn.md, "Backup sign-in page"). With `web: 'none'` nothing serves it.
+   */
+  backupAuthServerUrl: string
   contracts: StackContracts
   config: SsoConfig
   /** Every chain (the second one only with `secondChain`). */
@@ -113,6 +123,7 @@ const defaultPorts: Ports = {
   bundler: 4337,
   demo: 3001,
   authServer: 3002,
+  authServerBackup: 3003,
   rpc2: 8546,
   bundler2: 4338,
 }
@@ -122,6 +133,7 @@ const services: Record<keyof Ports, string> = {
   bundler: 'Alto bundler',
   demo: 'demo app',
   authServer: 'auth server',
+  authServerBackup: 'backup sign-in page',
   rpc2: 'second anvil',
   bundler2: 'second Alto bundler',
 }
@@ -203,7 +215,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const web = options.web ?? 'static'
   const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[devnet] ${line}\n`)
   const needed: (keyof Ports)[] = ['rpc', 'bundler']
-  if (web === 'static') needed.push('demo', 'authServer')
+  if (web === 'static') needed.push('demo', 'authServer', 'authServerBackup')
   if (options.secondChain) needed.push('rpc2', 'bundler2')
   const ports = await resolvePorts(options, needed)
 
@@ -386,7 +398,11 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
 
     const authServerUrl = `http://localhost:${ports.authServer}`
     const demoUrl = `http://localhost:${ports.demo}`
-    const config: SsoConfig = { authServerUrl, chains }
+    // Another host name, so another WebAuthn relying party: passkey rpIds are domains, and another port of
+    // `localhost` would share rpId `localhost`. Browsers resolve `*.localhost` to the loopback address and treat
+    // it as a secure context; the server still binds 127.0.0.1 only.
+    const backupAuthServerUrl = `http://backup.localhost:${ports.authServerBackup}`
+    const config: SsoConfig = { authServerUrl, backupAuthServerUrl, chains }
 
     if (web === 'static') {
       await builds
@@ -399,7 +415,11 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         }
         log(`${app.name} served on ${server.url}`)
       }
-      await Promise.all([serve(webApps.demo, ports.demo), serve(webApps.authServer, ports.authServer)])
+      await Promise.all([
+        serve(webApps.demo, ports.demo),
+        serve(webApps.authServer, ports.authServer),
+        serve(webApps.authServer, ports.authServerBackup),
+      ])
     }
 
     return {
@@ -408,6 +428,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       bundlerUrl: first!.chain.bundlerUrl,
       authServerUrl,
       demoUrl,
+      backupAuthServerUrl,
       contracts: first!.chain.contracts,
       config,
       chains,

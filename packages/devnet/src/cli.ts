@@ -59,7 +59,13 @@ const lines = [
     `  chain ${chain.id}   ${chain.rpcUrl}`,
     `  bundler       ${chain.bundlerUrl}`,
   ]),
-  ...(values['no-web'] ? [] : [`  demo          ${stack.demoUrl}`, `  auth server   ${stack.authServerUrl}`]),
+  ...(values['no-web']
+    ? []
+    : [
+        `  demo          ${stack.demoUrl}`,
+        `  auth server   ${stack.authServerUrl}`,
+        `  backup page   ${stack.backupAuthServerUrl}  (backup passkeys, another origin)`,
+      ]),
   '  contracts',
   ...Object.entries(stack.contracts).map(([name, address]) => `    ${name.padEnd(20)} ${address}`),
   `  logs          ${stack.logDir}`,

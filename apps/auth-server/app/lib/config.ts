@@ -29,6 +29,8 @@ const ChainSchema = v.object({
 
 export const SsoConfigSchema = v.object({
   authServerUrl: v.pipe(v.string(), v.url()),
+  /** The backup sign-in page: the same app on another origin and relying party (docs/webauthn.md). */
+  backupAuthServerUrl: v.optional(v.pipe(v.string(), v.url())),
   chains: v.pipe(v.array(ChainSchema), v.minLength(1)),
 })
 
@@ -43,6 +45,7 @@ export function defaultConfig(): SsoConfig {
   const manifest = deployments[31337]
   return {
     authServerUrl: 'http://localhost:3002',
+    backupAuthServerUrl: 'http://backup.localhost:3003',
     chains: [
       {
         id: 31337,
@@ -87,4 +90,22 @@ export async function loadConfig(
   if (!parsed.success)
     throw new InvalidConfigError(`/sso-config.json is invalid: ${v.summarize(parsed.issues)}`)
   return { config: parsed.output, source: 'sso-config.json' }
+}
+
+/** A sign-in page of this deployment: the main one (`authServerUrl`) or the backup one (`backupAuthServerUrl`). */
+export type SignInPage = { kind: 'main' | 'backup'; origin: string; label: string }
+
+/**
+ * The sign-in pages of `config`, main first. Each holds its own passkeys: a passkey is bound to its page's
+ * origin and relying party, on chain as in the authenticator (docs/webauthn.md, "Backup sign-in page").
+ */
+export function signInPages(config: SsoConfig): SignInPage[] {
+  const pages: SignInPage[] = [
+    { kind: 'main', origin: new URL(config.authServerUrl).origin, label: 'main sign-in page' },
+  ]
+  if (config.backupAuthServerUrl) {
+    const origin = new URL(config.backupAuthServerUrl).origin
+    if (origin !== pages[0]!.origin) pages.push({ kind: 'backup', origin, label: 'backup sign-in page' })
+  }
+  return pages
 }

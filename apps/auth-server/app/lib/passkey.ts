@@ -16,6 +16,7 @@ import {
   type WebAuthnAssertion,
 } from '@sso/client/webauthn'
 import type { Hex } from 'viem'
+import { aaguidOf, noteCreated, noteUsed } from './passkeyLabels'
 
 /** Thrown when the passkey ceremony fails or its result can't be used. `code` 4001 = the user cancelled. */
 export class PasskeyError extends Error {
@@ -119,6 +120,9 @@ export async function createPasskey(parameters: { userName: string }): Promise<P
   if (!response.response.publicKey)
     throw new PasskeyError('The browser did not return the passkey public key.')
   const publicKey = parseP256PublicKey(base64UrlToBytes(response.response.publicKey))
+  // Which authenticator made it (for its default name on the dashboard), when the browser tells.
+  const authenticatorData = response.response.authenticatorData
+  noteCreated(response.id, authenticatorData ? aaguidOf(base64UrlToBytes(authenticatorData)) : undefined)
   return { id: response.id, publicKey, origin, rpId, userHandle }
 }
 
@@ -148,10 +152,19 @@ export async function signChallenge(challenge: Hex, credentialId?: string): Prom
       },
     })
   } catch (error) {
-    throw wrap(error, 'Signing with the passkey')
+    const wrapped = wrap(error, 'Signing with the passkey')
+    // Log-in: the browser answers the same when the user cancels and when it has no passkey for this page.
+    if (!credentialId && wrapped.code === 4001)
+      throw new PasskeyError(
+        `No passkey was picked: cancelled, or this device has no passkey for ${rpId} (a passkey of another sign-in page does not work here).`,
+        4001,
+        { cause: error },
+      )
+    throw wrapped
   }
   if (credentialId && response.id !== credentialId)
     throw new PasskeyError('The authenticator signed with another passkey than the account’s.')
+  noteUsed(response.id)
   return {
     credentialId: response.id,
     userHandle: response.response.userHandle,

@@ -1,5 +1,12 @@
 import { defineStore } from 'pinia'
-import { type ConfigSource, defaultConfig, type SsoChainConfig, type SsoConfig } from '~/lib/config'
+import {
+  type ConfigSource,
+  defaultConfig,
+  type SignInPage,
+  type SsoChainConfig,
+  type SsoConfig,
+  signInPages,
+} from '~/lib/config'
 
 /** The run-time configuration, loaded once by the `config` plugin before the app mounts. */
 export const useConfigStore = defineStore('config', {
@@ -10,6 +17,8 @@ export const useConfigStore = defineStore('config', {
   }),
   getters: {
     defaultChain: (state): SsoChainConfig => state.config.chains[0] as SsoChainConfig,
+    /** The sign-in pages (main, and backup when configured). */
+    pages: (state): SignInPage[] => signInPages(state.config),
   },
   actions: {
     /** The configured chain `id`, or undefined. */
