@@ -13,11 +13,19 @@ import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
 import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
 
-/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's executor, #2 its utility wallet. */
+/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's first executor, #2 its utility wallet. */
 export const anvilKeys = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
   '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+] as const
+
+// Alto's executors: anvil #1, #7 and #8 (#3 to #6 serve the benchmarks and tests). With several, bundles of
+// parallel userOps go out side by side instead of queueing behind one executor's pending transaction.
+const executorKeys = [
+  anvilKeys[1],
+  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
+  '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
 ] as const
 
 /** A port number, or `'auto'` for a free one chosen by the OS. */
@@ -330,7 +338,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           '--entrypoints',
           entryPoint08.address,
           '--executor-private-keys',
-          anvilKeys[1],
+          executorKeys.join(','),
           '--utility-private-key',
           anvilKeys[2],
           '--rpc-url',
@@ -339,12 +347,16 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           String(bundlerPort),
           '--safe-mode',
           'false',
+          // Bundle at once: a userOp waits at most 10 ms for its bundle (anvil mines each bundle on arrival).
           '--min-bundle-interval',
           '10',
           '--max-bundle-interval',
-          '50',
+          '10',
           '--block-time',
           '100',
+          // Parallel userOps of one account (distinct nonce keys) share a bundle instead of one bundle each.
+          '--enforce-unique-senders-per-bundle',
+          'false',
           // The web apps call the bundler from their own origins.
           '--enable-cors',
           'true',
