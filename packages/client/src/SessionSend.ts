@@ -21,7 +21,7 @@ import { getBlock } from 'viem/actions'
 import { ChainDisconnectedError, TransactionRejectedError } from './Errors.js'
 import { nonceKey } from './Execution.js'
 import { createNonceLanes } from './internal/nonceLanes.js'
-import { isUnreachable } from './internal/unreachable.js'
+import { isUnreachable, refused } from './internal/unreachable.js'
 import type { UserOpWatcher } from './internal/userOpWatcher.js'
 import { type SessionAccount, toSessionAccount } from './SessionAccount.js'
 import {
@@ -88,31 +88,26 @@ export function createSessionSender(deps: {
       ),
     ].join('|')
 
-  /** Raises `error` as a typed fault when an endpoint did not answer; else returns undefined. */
-  const fault = (error: unknown, chainId: number, what: string): Error | undefined => {
+  /** The endpoint that did not answer when `error` is a transport failure (else undefined). */
+  const silentEndpoint = (error: unknown, chainId: number): string | undefined => {
     if (!isUnreachable(error)) return undefined
     const { rpcUrl, bundlerUrl } = deps.urls(chainId)
-    const url = (error as { url?: string }).url ?? findUrl(error)
-    const endpoint =
-      url !== undefined && url.startsWith(bundlerUrl)
-        ? `The bundler (${bundlerUrl})`
-        : url !== undefined && url.startsWith(rpcUrl)
-          ? `The chain's RPC (${rpcUrl})`
-          : 'The chain or the bundler'
+    const url = findUrl(error)
+    if (url?.startsWith(bundlerUrl)) return `The bundler (${bundlerUrl})`
+    if (url?.startsWith(rpcUrl)) return `The chain's RPC (${rpcUrl})`
+    return 'The chain or the bundler'
+  }
+  /** A typed fault for a request that did not reach its endpoint before anything was submitted. */
+  const fault = (error: unknown, chainId: number, what: string): Error | undefined => {
+    const endpoint = silentEndpoint(error, chainId)
+    if (endpoint === undefined) return undefined
     return new ChainDisconnectedError(
       `${endpoint} did not answer ${what}: nothing was sent. Try again once it is back.`,
-      {
-        cause: error,
-      },
+      { cause: error },
     )
   }
 
-  async function prepare(
-    record: SessionSendRecord,
-    calls: readonly SessionCall[],
-    lane: number,
-    options: { gas?: Gas | undefined; now?: number | undefined },
-  ) {
+  async function prepare(record: SessionSendRecord, lane: number) {
     const { client, bundler } = deps.clients(record.chainId)
     const validator = deps.validator(record.chainId)
     const [state, block, nonce, fees, signer] = await Promise.all([
@@ -129,7 +124,7 @@ export function createSessionSender(deps: {
     ])
     // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
     // an idle chain (anvil) mines it at the wall clock, later than its latest block.
-    const now = options.now ?? Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
+    const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
     const account: SessionAccount = await toSessionAccount({
       client,
       address: record.account,
@@ -175,7 +170,7 @@ export function createSessionSender(deps: {
     const key = gasKey(record, calls, paymaster !== undefined)
     let reads: Awaited<ReturnType<typeof prepare>>
     try {
-      reads = await prepare(record, calls, lane, {})
+      reads = await prepare(record, lane)
     } catch (error) {
       throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
     }
@@ -237,10 +232,16 @@ export function createSessionSender(deps: {
         return { userOpHash, fromBlock: block.number ?? 0n }
       } catch (error) {
         // Unreachable: whether it took the userOp is unknown, so it is never sent again from here.
-        const unreachable = fault(error, record.chainId, 'when the session transaction was submitted')
-        if (unreachable)
+        const endpoint = silentEndpoint(error, record.chainId)
+        // A refused connection never reached it: nothing was sent.
+        if (endpoint !== undefined && refused(error))
           throw new ChainDisconnectedError(
-            `${unreachable.message.replace(': nothing was sent. Try again once it is back.', '')}: the session transaction may or may not have been taken. Read the session state or the nonce before sending it again.`,
+            `${endpoint} did not answer when the session transaction was submitted: nothing was sent. Try again once it is back.`,
+            { cause: error },
+          )
+        if (endpoint !== undefined)
+          throw new ChainDisconnectedError(
+            `${endpoint} did not answer when the session transaction was submitted: it may or may not have taken it. Read the session state or the nonce before sending it again.`,
             { cause: error },
           )
         // Refused with a reused estimate: once more with a fresh one (a refused userOp was not taken).
@@ -292,7 +293,7 @@ export function createSessionSender(deps: {
         const paymaster = deps.paymaster()
         const key = gasKey(record, [call], paymaster !== undefined)
         if (gasCache.has(key)) continue
-        const gas = prepare(record, [call], 0, {}).then(({ account, nonce, fees }) =>
+        const gas = prepare(record, 0).then(({ account, nonce, fees }) =>
           estimate(record, [call], account, { nonce, ...fees }),
         )
         gasCache.set(key, gas)

@@ -13,3 +13,12 @@ export function isUnreachable(error: unknown): boolean {
   }
   return false
 }
+
+/** Whether the connection was refused (Node's fetch says so): the request never reached the endpoint. */
+export function refused(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
+    if (e.code === 'ECONNREFUSED') return true
+    e = e.cause as typeof e
+  }
+  return false
+}

@@ -63,10 +63,8 @@ export function createUserOpWatcher(parameters: {
 
   async function readLogs(now: number) {
     const entries = [...pending.values()]
-    const fromBlock = entries.reduce(
-      (min, e) => (e.fromBlock < min ? e.fromBlock : min),
-      entries[0]!.fromBlock,
-    )
+    let fromBlock = entries[0]!.fromBlock
+    for (const entry of entries) if (entry.fromBlock < fromBlock) fromBlock = entry.fromBlock
     try {
       const logs = await getLogs(client, {
         address: entryPoint,
