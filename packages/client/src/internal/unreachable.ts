@@ -16,7 +16,11 @@ export function isUnreachable(error: unknown): boolean {
 
 /** Whether the connection was refused (Node's fetch says so): the request never reached the endpoint. */
 export function refused(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 10;
+    depth++
+  ) {
     if (e.code === 'ECONNREFUSED') return true
     e = e.cause as typeof e
   }
