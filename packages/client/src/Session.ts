@@ -227,7 +227,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       })
       const client = createPublicClient({
         chain: viemChain,
-        transport: http(chain.rpcUrl),
+        // The reads of a send go out together: one HTTP request for the state, block and nonce.
+        transport: http(chain.rpcUrl, { batch: { wait: 0 } }),
         pollingInterval: 250,
       }) as PublicClient
       const bundler = createBundlerClient({
