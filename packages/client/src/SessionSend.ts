@@ -17,9 +17,9 @@ import {
   entryPoint08Address,
   type PaymasterClient,
 } from 'viem/account-abstraction'
-import { getBlock } from 'viem/actions'
+import { call, getBlock } from 'viem/actions'
 import { ChainDisconnectedError, TransactionRejectedError } from './Errors.js'
-import { nonceKey } from './Execution.js'
+import { encodeCalls, nonceKey } from './Execution.js'
 import { createNonceLanes } from './internal/nonceLanes.js'
 import { isUnreachable, refused } from './internal/unreachable.js'
 import type { UserOpWatcher } from './internal/userOpWatcher.js'
@@ -107,10 +107,10 @@ export function createSessionSender(deps: {
     )
   }
 
-  async function prepare(record: SessionSendRecord, lane: number) {
+  async function prepare(record: SessionSendRecord, calls: readonly SessionCall[], lane: number) {
     const { client, bundler } = deps.clients(record.chainId)
     const validator = deps.validator(record.chainId)
-    const [state, block, nonce, fees, signer] = await Promise.all([
+    const [state, block, nonce, fees, signer, runs] = await Promise.all([
       deps.readState(record),
       getBlock(client, { blockTag: 'latest' }),
       client.readContract({
@@ -121,6 +121,15 @@ export function createSessionSender(deps: {
       }),
       estimateUserOperationFees({ bundlerClient: bundler }),
       deps.signer(record),
+      // The calls as the EntryPoint will run them: a reused estimate is only for calls that don't revert (one
+      // that does gets a fresh estimate, which names the revert, instead of landing and paying for it).
+      call(client, { account: entryPoint08Address, to: record.account, data: encodeCalls(calls) }).then(
+        () => true,
+        (error: unknown) => {
+          if (isUnreachable(error)) throw error
+          return false
+        },
+      ),
     ])
     // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
     // an idle chain (anvil) mines it at the wall clock, later than its latest block.
@@ -133,7 +142,7 @@ export function createSessionSender(deps: {
       validator,
       timestamp: async () => now,
     })
-    return { state, block, nonce, fees, now, account }
+    return { state, block, nonce, fees, now, account, runs }
   }
 
   async function estimate(
@@ -170,11 +179,11 @@ export function createSessionSender(deps: {
     const key = gasKey(record, calls, paymaster !== undefined)
     let reads: Awaited<ReturnType<typeof prepare>>
     try {
-      reads = await prepare(record, lane)
+      reads = await prepare(record, calls, lane)
     } catch (error) {
       throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
     }
-    const { state, block, nonce, fees, now, account } = reads
+    const { state, block, nonce, fees, now, account, runs } = reads
     const violation = checkSessionCalls(record.spec, calls, {
       account: record.account,
       state,
@@ -185,7 +194,7 @@ export function createSessionSender(deps: {
 
     const fields = { nonce, ...fees }
     const build = async (fresh: boolean) => {
-      let gasPromise = fresh ? undefined : gasCache.get(key)
+      let gasPromise = fresh || !runs ? undefined : gasCache.get(key)
       const reused = gasPromise !== undefined
       if (!gasPromise) {
         gasPromise = estimate(record, calls, account, fields)
@@ -293,7 +302,7 @@ export function createSessionSender(deps: {
         const paymaster = deps.paymaster()
         const key = gasKey(record, [call], paymaster !== undefined)
         if (gasCache.has(key)) continue
-        const gas = prepare(record, 0).then(({ account, nonce, fees }) =>
+        const gas = prepare(record, [call], 0).then(({ account, nonce, fees }) =>
           estimate(record, [call], account, { nonce, ...fees }),
         )
         gasCache.set(key, gas)
