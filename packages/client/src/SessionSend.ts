@@ -120,7 +120,11 @@ export function createSessionSender(deps: {
         args: [record.account, nonceKey(validator, BigInt(lane))],
       }),
       estimateUserOperationFees({ bundlerClient: bundler }),
-      deps.signer(record),
+      // A missing key matters only for a session that is still active: the state decides first.
+      deps.signer(record).then(
+        (loaded) => ({ loaded }),
+        (error: unknown) => ({ error }),
+      ),
       // The calls as the EntryPoint will run them: a reused estimate is only for calls that don't revert (one
       // that does gets a fresh estimate, which names the revert, instead of landing and paying for it).
       call(client, { account: entryPoint08Address, to: record.account, data: encodeCalls(calls) }).then(
@@ -134,14 +138,17 @@ export function createSessionSender(deps: {
     // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
     // an idle chain (anvil) mines it at the wall clock, later than its latest block.
     const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
-    const account: SessionAccount = await toSessionAccount({
-      client,
-      address: record.account,
-      spec: record.spec,
-      signer,
-      validator,
-      timestamp: async () => now,
-    })
+    const account = async (): Promise<SessionAccount> => {
+      if ('error' in signer) throw signer.error
+      return toSessionAccount({
+        client,
+        address: record.account,
+        spec: record.spec,
+        signer: signer.loaded,
+        validator,
+        timestamp: async () => now,
+      })
+    }
     return { state, block, nonce, fees, now, account, runs }
   }
 
@@ -183,7 +190,7 @@ export function createSessionSender(deps: {
     } catch (error) {
       throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
     }
-    const { state, block, nonce, fees, now, account, runs } = reads
+    const { state, block, nonce, fees, now, runs } = reads
     const violation = checkSessionCalls(record.spec, calls, {
       account: record.account,
       state,
@@ -191,6 +198,7 @@ export function createSessionSender(deps: {
       bannedTargets: deps.banned(record.chainId),
     })
     if (violation) return { violation }
+    const account = await reads.account()
 
     const fields = { nonce, ...fees }
     const build = async (fresh: boolean) => {
@@ -302,8 +310,8 @@ export function createSessionSender(deps: {
         const paymaster = deps.paymaster()
         const key = gasKey(record, [call], paymaster !== undefined)
         if (gasCache.has(key)) continue
-        const gas = prepare(record, [call], 0).then(({ account, nonce, fees }) =>
-          estimate(record, [call], account, { nonce, ...fees }),
+        const gas = prepare(record, [call], 0).then(async ({ account, nonce, fees }) =>
+          estimate(record, [call], await account(), { nonce, ...fees }),
         )
         gasCache.set(key, gas)
         gas.catch(() => gasCache.delete(key))
