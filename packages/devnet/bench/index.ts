@@ -11,8 +11,8 @@ import type { SmartAccount } from 'viem/account-abstraction'
 import { startStack } from '../src/index.js'
 import { runGasBench } from './gas.js'
 import { type BenchEnv, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
-import { runLatencyBench } from './latency.js'
 import { createBenchSession } from './internal/sessions.js'
+import { runLatencyBench } from './latency.js'
 
 const runs = 10
 const median = (values: number[]) => {
