@@ -1,7 +1,8 @@
 /**
  * Session latencies on the devnet (part of `pnpm bench`; alone: `pnpm --filter @sso/devnet bench:latency`): the
  * dapp's session manager sends an in-policy ETH transfer `runs` times, one after the other, and the table shows
- * where the time goes (reads, estimate, sign, submit, inclusion, receipt; medians); then `burst` transfers are
+ * where the time goes (reads, estimate, sign, submit, inclusion, receipt; medians), beside the same steps of a
+ * passkey userOp as the popup sends it after Approve; then `burst` transfers are
  * fired at once from the same session, and all of them must land with distinct userOps and transactions.
  */
 import { lifetime, type SessionManager, transferPolicy } from '@sso/client/session'
@@ -86,6 +87,27 @@ export async function runLatencyBench(
     trace.restore()
   }
 
+  // The passkey path as the popup takes it (nonce and fees, estimate, passkey signature, submit, receipt polled
+  // every 20 ms), with a software passkey: the same steps after the Approve click, without the browser.
+  const passkeySteps: SessionSteps[] = []
+  const passkeyTrace = traceFetch()
+  try {
+    for (let run = 0; run < runs; run++) {
+      const watcher = watchBlocks(stack.rpcUrl, passkeyTrace.fetch)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      passkeyTrace.start()
+      const t0 = performance.now()
+      const receipt = await env.sendUserOperation(owner, [{ to, value: 1n }])
+      const doneAt = performance.now()
+      passkeyTrace.stop()
+      await watcher.stop()
+      const includedAt = watcher.seenAt(Number(receipt.blockNumber)) ?? doneAt
+      passkeySteps.push(sessionSteps(passkeyTrace.requests, includedAt, doneAt, t0))
+    }
+  } finally {
+    passkeyTrace.restore()
+  }
+
   const before = await env.client.getBalance({ address: to })
   const started = performance.now()
   const results = await Promise.allSettled(
@@ -105,27 +127,30 @@ export async function runLatencyBench(
   ).size
 
   const keys: [keyof SessionSteps, string][] = [
-    ['reads', 'reads: session state, block, nonce, fees'],
+    ['reads', 'reads: session state, block, nonce, fees (passkey: nonce, fees)'],
     ['estimate', 'gas estimate (bundler)'],
-    ['sign', 'sign (session key)'],
+    ['sign', 'sign (session key / passkey)'],
     ['submit', 'submit (eth_sendUserOperation)'],
     ['inclusion', 'inclusion (bundle + block)'],
     ['receipt', 'receipt (block -> the dapp has it)'],
-    ['total', 'session tx: request -> receipt'],
+    ['total', 'request -> receipt'],
   ]
   const rows = keys.map(([key, label]) => {
     const values = steps.map((s) => s[key])
-    return [label, ms(median(values)), `max ${ms(Math.max(...values))}`]
+    const passkey = passkeySteps.map((s) => s[key])
+    return [label, ms(median(values)), `max ${ms(Math.max(...values))}`, ms(median(passkey))]
   })
   rows.push([
     `${burst} session txs at once: all receipts`,
     ms(burstMs),
+    '',
     `${landed.length} landed, ${distinctOps} distinct userOps in ${blocks} blocks, ${moved} wei moved (expected ${burst})${failed.length ? `; failed: ${failed[0]!.split('\n')[0]}` : ''}`,
   ])
   return [
-    `Session transaction latency (dapp session manager, secp256k1 key, ETH transfer in policy; median of ${runs})`,
+    `Session transaction latency (dapp session manager, secp256k1 key, ETH transfer in policy; median of ${runs}),`,
+    'beside a passkey userOp as the popup sends it after Approve (software passkey, same account; median)',
     '',
-    table(['step', 'median', 'notes'], rows),
+    table(['step', 'session', 'session notes', 'passkey'], rows),
   ].join('\n')
 }
 
