@@ -24,6 +24,8 @@ import { expect, test } from '../fixtures/test.js'
  * - popup open -> ready: the dapp's click until the popup's `{ type: 'ready' }` reaches the dapp;
  * - sign-up click -> account deployed: the popup's sign-up click until the account has code on chain;
  * - send click -> receipt: the dapp's send click (popup approval included) until the transaction receipt;
+ * - approve click -> receipt: the same send from the popup's Approve click (estimate, passkey, submit, inclusion)
+ *   until the dapp holds the receipt;
  * - sign-message click -> signature: the dapp's click (popup approval included) until the demo shows it;
  * - session tx click -> receipt: with a session granted in the demo (ETH to one friend; granting is not timed),
  *   the dapp's send click (no popup: signed by the session key, straight to the bundler) until the receipt;
@@ -37,6 +39,7 @@ type Sample = {
   popupReady: number
   signUpDeployed: number
   sendReceipt: number
+  approveReceipt: number
   signSignature: number
   sessionReceipt: number
   logInConnected: number
@@ -129,6 +132,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       await fillSend(page, to, '0.001')
       const send = await openPopup(device, page, 'send-eth')
       await expectRequest(send.popup, stack, 'eth_sendTransaction')
+      const approveAt = Date.now()
       await send.popup.getByTestId('approve').click()
       const hash = (await waitFor(async () => {
         const text = await page.getByTestId('tx-hash').textContent()
@@ -198,6 +202,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
         popupReady: ready.time - connect.clickedAt,
         signUpDeployed: deployedAt - signUpAt,
         sendReceipt: receiptAt - send.clickedAt,
+        approveReceipt: receiptAt - approveAt,
         signSignature: signedAt - sign.clickedAt,
         sessionReceipt: sessionReceiptAt - sessionAt,
         logInConnected,
@@ -211,6 +216,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['popup open -> ready', 'popupReady'],
     ['sign-up click -> account deployed', 'signUpDeployed'],
     ['send click -> receipt', 'sendReceipt'],
+    ['approve click (passkey) -> receipt', 'approveReceipt'],
     ['sign-message click -> signature', 'signSignature'],
     ['session tx click -> receipt (no popup)', 'sessionReceipt'],
     ['log-in click (new device) -> connected', 'logInConnected'],

@@ -62,6 +62,8 @@ function setup(onOutOfPolicy: 'popup' | 'fail') {
     keyStore,
     storage,
     validators: { 31337: validator },
+    // No chain behind these tests: nothing to estimate after a grant.
+    estimateAfterGrant: false,
   })
   provider = createProvider({ authServerUrl: authOrigin, chains: [...chains] as never, storage, session })
 }

@@ -9,12 +9,13 @@ import {
   type BundlerClient,
   createBundlerClient,
   createPaymasterClient,
+  entryPoint08Address,
   type PaymasterClient,
 } from 'viem/account-abstraction'
-import { getBlock } from 'viem/actions'
-import { BaseError, InvalidParamsError, TransactionRejectedError, UnauthorizedError } from './Errors.js'
+import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
+import { createUserOpWatcher, type UserOpWatcher } from './internal/userOpWatcher.js'
 import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
-import { getSessionState as readSessionState, toSessionAccount } from './SessionAccount.js'
+import { getSessionState as readSessionState } from './SessionAccount.js'
 import type { SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
   checkSessionCalls,
@@ -23,6 +24,7 @@ import {
   type SessionPolicyViolation,
   type SessionState,
 } from './SessionPolicy.js'
+import { createSessionSender } from './SessionSend.js'
 import {
   canUseWebCryptoKeys,
   createIdbKeyStore,
@@ -60,6 +62,16 @@ export type SessionManagerOptions = {
   clock?: (() => number | undefined) | undefined
   /** `sessionLimitNearlyUsed` fires when less than this share of a limit is left. Default 0.1. */
   nearlyUsedThreshold?: number | undefined
+  /**
+   * Session transactions of one account in flight at once, each on its own nonce key; more wait in line.
+   * Default 8 (bundlers limit the userOps of one sender in their mempool: Alto's default is 10).
+   */
+  maxParallelSends?: number | undefined
+  /**
+   * Estimate the gas of the session's transfer policies right after a grant, so that its first transfer sends
+   * without an estimate round trip. Default true.
+   */
+  estimateAfterGrant?: boolean | undefined
 }
 
 /** One session this dapp holds (persisted without any key material: the key stays in its store). */
@@ -135,7 +147,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   let next: SessionSigner | undefined
   let preparing: Promise<void> | undefined
   const signers = new Map<string, SessionSigner>()
-  const clients = new Map<number, { client: PublicClient; bundler: BundlerClient }>()
+  const clients = new Map<number, { client: PublicClient; bundler: BundlerClient; watcher: UserOpWatcher }>()
   let records = restore()
 
   function prepareKey(): Promise<void> {
@@ -215,7 +227,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       })
       const client = createPublicClient({
         chain: viemChain,
-        transport: http(chain.rpcUrl),
+        // The reads of a send go out together: one HTTP request for the state, block and nonce.
+        transport: http(chain.rpcUrl, { batch: { wait: 0 } }),
         pollingInterval: 250,
       }) as PublicClient
       const bundler = createBundlerClient({
@@ -224,7 +237,14 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         pollingInterval: 250,
         userOperation: { estimateFeesPerGas: estimateUserOperationFees },
       })
-      entry = { client, bundler }
+      const watcher = createUserOpWatcher({
+        client,
+        bundler,
+        entryPoint: entryPoint08Address,
+        rpcUrl: chain.rpcUrl,
+        bundlerUrl: chain.bundlerUrl,
+      })
+      entry = { client, bundler, watcher }
       clients.set(chainId, entry)
     }
     return entry
@@ -307,80 +327,30 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     } as unknown as PaymasterClient
   }
 
+  const sender = createSessionSender({
+    clients: clientsOf,
+    urls: (chainId) => chainOf(chainId),
+    readState: (record) => readState(record as SessionRecord),
+    signer: (record) => signerOf(record as SessionRecord),
+    validator: validatorOf,
+    banned,
+    paymaster: paymasterClient,
+    onIncluded: (record) =>
+      void readState(record as SessionRecord)
+        .then((s) => emitNearlyUsed(record as SessionRecord, s))
+        .catch(() => {}),
+    maxParallel: options.maxParallelSends ?? 8,
+  })
+
   async function sendWithSession(
     record: SessionRecord,
     calls: readonly SessionCall[],
     wait: boolean,
     fallback: () => Promise<unknown>,
   ): Promise<{ userOpHash: Hex; transactionHash?: Hex }> {
-    const { client, bundler } = clientsOf(record.chainId)
-    const [state, block] = await Promise.all([readState(record), getBlock(client, { blockTag: 'latest' })])
-    // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
-    // an idle chain (anvil) mines it at the wall clock, later than its latest block.
-    const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
-    const violation = checkSessionCalls(record.spec, calls, {
-      account: record.account,
-      state,
-      now,
-      bannedTargets: banned(record.chainId),
-    })
-    if (violation) return outOfPolicy(violation, fallback)
-
-    const signer = await signerOf(record)
-    const account = await toSessionAccount({
-      client,
-      address: record.account,
-      spec: record.spec,
-      signer,
-      validator: validatorOf(record.chainId),
-      timestamp: async () => now,
-    })
-    const paymaster = paymasterClient()
-    let prepared: Awaited<ReturnType<typeof bundler.prepareUserOperation>>
-    try {
-      prepared = await bundler.prepareUserOperation({
-        account,
-        calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
-        ...(paymaster ? { paymaster } : {}),
-      })
-    } catch (error) {
-      throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
-    }
-    if (!paymaster) {
-      const op = prepared as unknown as {
-        maxFeePerGas: bigint
-        verificationGasLimit: bigint
-        callGasLimit: bigint
-        preVerificationGas: bigint
-      }
-      const fee = op.maxFeePerGas * (op.verificationGasLimit + op.callGasLimit + op.preVerificationGas)
-      const feeViolation = checkSessionCalls(record.spec, [], { account: record.account, state, now, fee })
-      if (feeViolation) return outOfPolicy(feeViolation, fallback)
-    }
-    const signature = await account.signUserOperation(
-      prepared as Parameters<typeof account.signUserOperation>[0],
-    )
-    let userOpHash: Hex
-    try {
-      userOpHash = await bundler.sendUserOperation({ ...(prepared as object), signature } as Parameters<
-        typeof bundler.sendUserOperation
-      >[0])
-    } catch (error) {
-      throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
-    }
-    const after = () =>
-      readState(record)
-        .then((s) => emitNearlyUsed(record, s))
-        .catch(() => {})
-    if (!wait) {
-      void bundler.waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 }).then(after, () => {})
-      return { userOpHash }
-    }
-    const receipt = await bundler.waitForUserOperationReceipt({ hash: userOpHash, timeout: 60_000 })
-    void after()
-    if (!receipt.success)
-      throw new TransactionRejectedError(`The session transaction ${userOpHash} reverted on chain.`)
-    return { userOpHash, transactionHash: receipt.receipt.transactionHash }
+    const sent = await sender.send(record, calls, wait)
+    if ('violation' in sent) return outOfPolicy(sent.violation, fallback)
+    return sent
   }
 
   async function outOfPolicy(
@@ -449,6 +419,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
           records.push(record)
           persist()
           signers.set(signer.id, signer)
+          if (options.estimateAfterGrant !== false) sender.warm(record)
           return answer
         },
       }

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: the gas table (bench/gas.ts), devnet latencies (stack start, userOp send -> receipt through
- * Alto) on one private stack, then the browser flow latencies of the e2e suite (`@sso/playwright` bench).
+ * Alto; where the time of a session transaction goes and 50 of them at once, bench/latency.ts) on one private
+ * stack, then the browser flow latencies of the e2e suite (`@sso/playwright` bench).
  * Reports; asserts nothing. `--no-flows` skips the browser part.
  */
 import { spawn } from 'node:child_process'
@@ -11,6 +12,7 @@ import { startStack } from '../src/index.js'
 import { runGasBench } from './gas.js'
 import { type BenchEnv, createBenchEnv, errorMessage, recipients, table } from './internal/env.js'
 import { createBenchSession } from './internal/sessions.js'
+import { runLatencyBench } from './latency.js'
 
 const runs = 10
 const median = (values: number[]) => {
@@ -87,6 +89,11 @@ try {
     rows.push([sessionLabel, ms(median(times)), `median of ${runs}, max ${ms(Math.max(...times))}`])
   } catch (error) {
     rows.push([sessionLabel, 'n/a', errorMessage(error)])
+  }
+  try {
+    console.log(`\n${await runLatencyBench(stack, env)}`)
+  } catch (error) {
+    console.log(`\nSession transaction latency: not measured (${errorMessage(error)})`)
   }
 } finally {
   await stack.stop()

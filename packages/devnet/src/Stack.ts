@@ -8,16 +8,25 @@ import { type ChainClock, clockFileEnv, increaseTime, resetTime } from './Clock.
 import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
 import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
 import { altoCommand, anvilCommand } from './internal/binaries.js'
-import { type Child, spawnChild, tail, waitHealthy } from './internal/Child.js'
+import { type Child, spawnChild } from './internal/Child.js'
 import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
+import { defineService, type ManagedService, type Service } from './Service.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
 import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
 
-/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's executor, #2 its utility wallet. */
+/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's first executor, #2 its utility wallet. */
 export const anvilKeys = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
   '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+] as const
+
+// Alto's executors: anvil #1, #7 and #8 (#3 to #6 serve the benchmarks and tests). With several, bundles of
+// parallel userOps go out side by side instead of queueing behind one executor's pending transaction.
+const executorKeys = [
+  anvilKeys[1],
+  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
+  '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
 ] as const
 
 /** A port number, or `'auto'` for a free one chosen by the OS. */
@@ -112,6 +121,16 @@ export type Stack = {
   /** Stops every process and server of the stack; nothing listens on its ports afterwards. */
   stop: () => Promise<void>
   /**
+   * A chain's anvil (`'chain'`) or Alto (`'bundler'`), default the first chain, to stop and start again (fault
+   * tests): a stopped anvil comes back with its state, a stopped Alto with an empty mempool.
+   *
+   * @example
+   * await stack.service('bundler').stop()
+   * // … requests fail …
+   * await stack.service('bundler').start()
+   */
+  service: (kind: 'chain' | 'bundler', chainId?: number) => Service
+  /**
    * Settles when a child process (anvil, Alto) exits on its own while the stack runs: resolves with an error
    * that carries the tail of its log. Never settles otherwise.
    */
@@ -188,12 +207,12 @@ async function resolvePorts(options: StartStackOptions, needed: readonly (keyof 
   return ports
 }
 
-async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
+async function rpc(url: string, method: string, params: unknown[] = [], timeoutMs = 2000): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(2000),
+    signal: AbortSignal.timeout(timeoutMs),
   })
   const json = (await response.json()) as { result?: unknown; error?: { message: string } }
   if (json.error) throw new Error(json.error.message)
@@ -220,7 +239,6 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const ports = await resolvePorts(options, needed)
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-devnet-'))
-  const children: Child[] = []
   // Builds still running when the start fails are stopped too (they hold the build lock).
   const buildChildren: Child[] = []
   let builds: Promise<void> = Promise.resolve()
@@ -231,24 +249,16 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const died = new Promise<ChildProcessError>((resolve) => {
     reportDeath = resolve
   })
-  const watch = (child: Child) => {
-    children.push(child)
-    void child.exited.then((code) => {
-      if (stopped) return
-      reportDeath(
-        new ChildProcessError(child.name, `${child.name} exited unexpectedly (${code}).`, {
-          logFile: child.logFile,
-          logTail: tail(child.logFile),
-        }),
-      )
-    })
+  const services: ManagedService[] = []
+  const onDeath = (error: ChildProcessError) => {
+    if (!stopped) reportDeath(error)
   }
   const stop = async () => {
     if (stopped) return
     stopped = true
     await Promise.all([
       ...servers.map((server) => server.close()),
-      ...children.map((child) => child.stop()),
+      ...services.map((service) => service.shutdown()),
       ...buildChildren.filter((child) => !child.hasExited()).map((child) => child.stop()),
     ])
     // A killed build releases its build lock once its promise settles.
@@ -284,32 +294,42 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
 
     const startChain = async (chainId: number, rpcPort: number, bundlerPort: number, suffix: string) => {
       const anvil = anvilCommand()
-      const anvilChild = spawnChild({
-        name: `anvil${suffix}`,
-        command: anvil.command,
-        args: [
-          ...anvil.args,
-          '--hardfork',
-          'osaka',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(rpcPort),
-          '--chain-id',
-          String(chainId),
-        ],
-        logDir,
-      })
-      watch(anvilChild)
       const rpcUrl = `http://127.0.0.1:${rpcPort}`
-      await waitHealthy(
-        anvilChild,
-        async () => (await rpc(rpcUrl, 'eth_chainId')) === `0x${chainId.toString(16)}`,
-        {
-          timeoutMs: 15_000,
-          what: `eth_chainId on ${rpcUrl}`,
+      // What a stopped anvil comes back with (anvil_dumpState / anvil_loadState).
+      let savedState: unknown
+      const anvilService = defineService({
+        name: `anvil${suffix}`,
+        url: rpcUrl,
+        spawn: () =>
+          spawnChild({
+            name: `anvil${suffix}`,
+            command: anvil.command,
+            args: [
+              ...anvil.args,
+              '--hardfork',
+              'osaka',
+              '--host',
+              '127.0.0.1',
+              '--port',
+              String(rpcPort),
+              '--chain-id',
+              String(chainId),
+            ],
+            logDir,
+          }),
+        health: async () => (await rpc(rpcUrl, 'eth_chainId')) === `0x${chainId.toString(16)}`,
+        what: `eth_chainId on ${rpcUrl}`,
+        healthTimeoutMs: 15_000,
+        beforeStop: async () => {
+          savedState = await rpc(rpcUrl, 'anvil_dumpState', [], 30_000)
         },
-      )
+        afterRestart: async () => {
+          if (savedState !== undefined) await rpc(rpcUrl, 'anvil_loadState', [savedState], 30_000)
+        },
+        onDeath,
+      })
+      services.push(anvilService)
+      await anvilService.start()
       log(`anvil up on ${rpcUrl} (chain ${chainId})`)
 
       const transport = http(rpcUrl, { batch: false, retryCount: 0 })
@@ -334,50 +354,66 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const alto = altoCommand()
       // Alto's preload reads the chain's time offset from here (written by increaseTime / resetTime).
       const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
-      const altoChild = spawnChild({
-        name: `alto${suffix}`,
-        command: alto.command,
-        args: [
-          ...alto.args,
-          '--entrypoints',
-          entryPoint08.address,
-          '--executor-private-keys',
-          anvilKeys[1],
-          '--utility-private-key',
-          anvilKeys[2],
-          '--rpc-url',
-          rpcUrl,
-          '--port',
-          String(bundlerPort),
-          '--safe-mode',
-          'false',
-          '--min-bundle-interval',
-          '10',
-          '--max-bundle-interval',
-          '50',
-          '--block-time',
-          '100',
-          // The web apps call the bundler from their own origins.
-          '--enable-cors',
-          'true',
-          '--log-level',
-          'warn',
-        ],
-        logDir,
-        env: { ...process.env, [clockFileEnv]: clock.clockFile },
-      })
-      watch(altoChild)
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
-      await waitHealthy(
-        altoChild,
-        async () => {
+      const altoService = defineService({
+        name: `alto${suffix}`,
+        url: bundlerUrl,
+        spawn: () =>
+          spawnChild({
+            name: `alto${suffix}`,
+            command: alto.command,
+            args: [
+              ...alto.args,
+              '--entrypoints',
+              entryPoint08.address,
+              '--executor-private-keys',
+              executorKeys.join(','),
+              '--utility-private-key',
+              anvilKeys[2],
+              '--rpc-url',
+              rpcUrl,
+              '--port',
+              String(bundlerPort),
+              '--safe-mode',
+              'false',
+              // Bundle at once: a userOp waits at most 10 ms for its bundle (anvil mines each bundle on arrival).
+              '--min-bundle-interval',
+              '10',
+              '--max-bundle-interval',
+              '10',
+              '--block-time',
+              '100',
+              // Parallel userOps of one account (distinct nonce keys) share a bundle instead of one bundle each.
+              '--enforce-unique-senders-per-bundle',
+              'false',
+              // debug_bundler_setBundlingMode: fault tests hold a userOp in the mempool.
+              '--enable-debug-endpoints',
+              'true',
+              // The web apps call the bundler from their own origins.
+              '--enable-cors',
+              'true',
+              '--log-level',
+              'warn',
+            ],
+            logDir,
+            env: { ...process.env, [clockFileEnv]: clock.clockFile },
+          }),
+        health: async () => {
           const entryPoints = (await rpc(bundlerUrl, 'eth_supportedEntryPoints')) as string[]
           return entryPoints.some((address) => address.toLowerCase() === entryPoint08.address.toLowerCase())
         },
-        { timeoutMs: 60_000, what: `eth_supportedEntryPoints on ${bundlerUrl}` },
-      )
+        what: `eth_supportedEntryPoints on ${bundlerUrl}`,
+        healthTimeoutMs: 60_000,
+        onDeath,
+      })
+      services.push(altoService)
+      await altoService.start()
       log(`Alto up on ${bundlerUrl}`)
-      return { chain: { rpcUrl, bundlerUrl, contracts }, clock }
+      return {
+        chain: { rpcUrl, bundlerUrl, contracts },
+        clock,
+        services: { chain: anvilService as Service, bundler: altoService as Service },
+      }
     }
 
     const chainPromises = [startChain(31337, ports.rpc, ports.bundler, '')]
@@ -386,6 +422,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     const chains: SsoConfigChain[] = [{ id: 31337, name: 'SSO Devnet', ...first!.chain }]
     if (second) chains.push({ id: 31338, name: 'SSO Devnet 2', ...second.chain })
     const clocks = [first!.clock, ...(second ? [second.clock] : [])]
+    const chainServices = [first!.services, ...(second ? [second.services] : [])]
     const clockOf = (chainId = 31337): ChainClock => {
       const index = chains.findIndex((chain) => chain.id === chainId)
       if (index < 0) {
@@ -438,6 +475,14 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       clocks,
       increaseTime: async (seconds, chainId) => increaseTime(clockOf(chainId), seconds),
       resetTime: async (chainId) => resetTime(clockOf(chainId)),
+      service: (kind, chainId = 31337) => {
+        const index = chains.findIndex((chain) => chain.id === chainId)
+        if (index < 0 || (kind !== 'chain' && kind !== 'bundler'))
+          throw new InvalidOptionError(
+            `No ${JSON.stringify(kind)} service on chain ${chainId} (kinds: chain, bundler; chains: ${chains.map((chain) => chain.id).join(', ')}).`,
+          )
+        return chainServices[index]![kind]
+      },
       stop,
       died,
     }

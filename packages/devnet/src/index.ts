@@ -25,6 +25,7 @@ export {
   InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
+export type { Service } from './Service.js'
 export {
   anvilKeys,
   type PortOption,

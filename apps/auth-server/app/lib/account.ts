@@ -124,6 +124,19 @@ export async function sendCalls(parameters: {
   const paymaster = paymasterOf(payer)
   const entryPoint = account.entryPoint.address
   const value = calls.reduce((sum, c) => sum + (c.value ?? 0n), 0n)
+  // The balance reads and the preparation (nonce, fees, gas estimate) go out together.
+  const preparation = bundler
+    .prepareUserOperation({
+      account,
+      calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
+      ...(paymaster ? { paymaster } : {}),
+      // Self-paid: estimate as if the account could pay, so that the check below can say how much is missing.
+      ...(paymaster ? {} : { stateOverride: [{ address: account.address, balance: value + 10n ** 24n }] }),
+    })
+    .then(
+      (prepared) => ({ prepared }),
+      (error: unknown) => ({ error }),
+    )
   const [balance, deposit] = await Promise.all([
     client.getBalance({ address: account.address }),
     client.readContract({
@@ -143,16 +156,9 @@ export async function sendCalls(parameters: {
     )
   if (value > balance) throw cannotPay(value, `${eth(value)} ETH to send`)
 
-  let prepared: Awaited<ReturnType<typeof bundler.prepareUserOperation>>
-  try {
-    prepared = await bundler.prepareUserOperation({
-      account,
-      calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
-      ...(paymaster ? { paymaster } : {}),
-      // Self-paid: estimate as if the account could pay, so that the check below can say how much is missing.
-      ...(paymaster ? {} : { stateOverride: [{ address: account.address, balance: value + 10n ** 24n }] }),
-    })
-  } catch (error) {
+  const outcome = await preparation
+  if ('error' in outcome) {
+    const { error } = outcome
     const data = revertDataOf(error)
     if (data !== undefined) {
       const revert = decodeRevert(data)
@@ -163,6 +169,7 @@ export async function sendCalls(parameters: {
     }
     throw asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
   }
+  const { prepared } = outcome
   if (!paymaster) {
     const gas =
       BigInt(prepared.callGasLimit) +
@@ -194,7 +201,8 @@ export async function waitForUserOperation(chain: SsoChainConfig, hash: Hex) {
   const bundler = getBundlerClient(chain)
   let receipt: Awaited<ReturnType<typeof bundler.waitForUserOperationReceipt>>
   try {
-    receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 60_000 })
+    // Polled tightly: the bundler answers from the chain's logs, and a devnet includes a userOp in ~100 ms.
+    receipt = await bundler.waitForUserOperationReceipt({ hash, timeout: 60_000, pollingInterval: 25 })
   } catch (error) {
     throw asAccountError(error, 'Waiting for the user operation failed')
   }

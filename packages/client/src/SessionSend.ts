@@ -1,0 +1,333 @@
+/**
+ * Sending with a session key (docs/architecture.md, section 5), as fast as the chain allows and safe under load:
+ * - one round of reads, all at once: the session's on-chain state, the latest block, the nonce and the fees;
+ * - the gas of a call shape (targets, selectors, calldata lengths, whether ETH moves) is estimated once per
+ *   session and reused with headroom for the call; a session's transfer policies are estimated right after the
+ *   grant. A bundler that refuses a reused estimate gets a fresh one, once;
+ * - sends fired at once each take their own nonce key ({@link createNonceLanes}), at most `maxParallel` per
+ *   account, the rest wait in line: none replaces another;
+ * - the receipt is read from the chain's `UserOperationEvent` and polled tightly (internal/userOpWatcher.ts);
+ * - a bundler or chain RPC that does not answer ends the send with {@link ChainDisconnectedError} (4901), a
+ *   bundler that dropped the userOp with {@link TransactionRejectedError} (-32003); nothing is resent on its own.
+ */
+import type { Address, Hex, PublicClient } from 'viem'
+import {
+  type BundlerClient,
+  entryPoint08Abi,
+  entryPoint08Address,
+  type PaymasterClient,
+} from 'viem/account-abstraction'
+import { call, getBlock } from 'viem/actions'
+import { ChainDisconnectedError, TransactionRejectedError } from './Errors.js'
+import { encodeCalls, nonceKey } from './Execution.js'
+import { createNonceLanes } from './internal/nonceLanes.js'
+import { isUnreachable, refused } from './internal/unreachable.js'
+import type { UserOpWatcher } from './internal/userOpWatcher.js'
+import { type SessionAccount, toSessionAccount } from './SessionAccount.js'
+import {
+  checkSessionCalls,
+  type SessionCall,
+  type SessionPolicyViolation,
+  type SessionState,
+} from './SessionPolicy.js'
+import type { SessionSigner } from './SessionSigner.js'
+import type { SessionSpec } from './SessionSpec.js'
+import { sessionId } from './SessionSpecEncoding.js'
+import { estimateUserOperationFees } from './UserOperation.js'
+
+/** What the sender needs to know of one session (a `SessionRecord`). */
+export type SessionSendRecord = { account: Address; chainId: number; spec: SessionSpec }
+
+type Gas = {
+  callGasLimit: bigint
+  verificationGasLimit: bigint
+  preVerificationGas: bigint
+  paymasterVerificationGasLimit?: bigint | undefined
+  paymasterPostOpGasLimit?: bigint | undefined
+}
+
+// Added to a reused call gas limit: the same call shape may cost more with other arguments or state (a fresh
+// storage slot: ~20k). Below the EntryPoint's 40k unused-gas penalty threshold.
+const callGasHeadroom = 25_000n
+const receiptTimeoutMs = 60_000
+
+export type SessionSender = {
+  send(
+    record: SessionSendRecord,
+    calls: readonly SessionCall[],
+    wait: boolean,
+  ): Promise<{ userOpHash: Hex; transactionHash?: Hex } | { violation: SessionPolicyViolation }>
+  /** Estimates the gas of the session's transfer policies in the background (after a grant). */
+  warm(record: SessionSendRecord): void
+}
+
+export function createSessionSender(deps: {
+  clients: (chainId: number) => { client: PublicClient; bundler: BundlerClient; watcher: UserOpWatcher }
+  urls: (chainId: number) => { rpcUrl: string; bundlerUrl: string }
+  readState: (record: SessionSendRecord) => Promise<SessionState>
+  signer: (record: SessionSendRecord) => Promise<SessionSigner>
+  validator: (chainId: number) => Address
+  banned: (chainId: number) => Address[]
+  paymaster: () => PaymasterClient | undefined
+  /** Called once a sent userOp is included (limits changed). */
+  onIncluded: (record: SessionSendRecord) => void
+  maxParallel: number
+}): SessionSender {
+  const lanes = createNonceLanes(deps.maxParallel)
+  const gasCache = new Map<string, Promise<Gas>>()
+
+  const gasKey = (record: SessionSendRecord, calls: readonly SessionCall[], paymaster: boolean) =>
+    [
+      record.chainId,
+      record.account.toLowerCase(),
+      sessionId(record.spec),
+      paymaster ? 'pm' : '',
+      ...calls.map(
+        (c) =>
+          `${c.to.toLowerCase()}:${(c.data ?? '0x').slice(0, 10)}:${(c.data ?? '0x').length}:${(c.value ?? 0n) > 0n ? 'v' : ''}`,
+      ),
+    ].join('|')
+
+  /** The endpoint that did not answer when `error` is a transport failure (else undefined). */
+  const silentEndpoint = (error: unknown, chainId: number): string | undefined => {
+    if (!isUnreachable(error)) return undefined
+    const { rpcUrl, bundlerUrl } = deps.urls(chainId)
+    const url = findUrl(error)
+    if (url?.startsWith(bundlerUrl)) return `The bundler (${bundlerUrl})`
+    if (url?.startsWith(rpcUrl)) return `The chain's RPC (${rpcUrl})`
+    return 'The chain or the bundler'
+  }
+  /** A typed fault for a request that did not reach its endpoint before anything was submitted. */
+  const fault = (error: unknown, chainId: number, what: string): Error | undefined => {
+    const endpoint = silentEndpoint(error, chainId)
+    if (endpoint === undefined) return undefined
+    return new ChainDisconnectedError(
+      `${endpoint} did not answer ${what}: nothing was sent. Try again once it is back.`,
+      { cause: error },
+    )
+  }
+
+  async function prepare(record: SessionSendRecord, calls: readonly SessionCall[], lane: number) {
+    const { client, bundler } = deps.clients(record.chainId)
+    const validator = deps.validator(record.chainId)
+    const [state, block, nonce, fees, signer, runs] = await Promise.all([
+      deps.readState(record),
+      getBlock(client, { blockTag: 'latest' }),
+      client.readContract({
+        address: entryPoint08Address,
+        abi: entryPoint08Abi,
+        functionName: 'getNonce',
+        args: [record.account, nonceKey(validator, BigInt(lane))],
+      }),
+      estimateUserOperationFees({ bundlerClient: bundler }),
+      // A missing key matters only for a session that is still active: the state decides first.
+      deps.signer(record).then(
+        (loaded) => ({ loaded }),
+        (error: unknown) => ({ error }),
+      ),
+      // The calls as the EntryPoint will run them: a reused estimate is only for calls that don't revert (one
+      // that does gets a fresh estimate, which names the revert, instead of landing and paying for it).
+      call(client, { account: entryPoint08Address, to: record.account, data: encodeCalls(calls) }).then(
+        () => true,
+        (error: unknown) => {
+          if (isUnreachable(error)) throw error
+          return false
+        },
+      ),
+    ])
+    // The time the signature claims selects the allowance periods: the next block's time is the best guess, and
+    // an idle chain (anvil) mines it at the wall clock, later than its latest block.
+    const now = Math.max(Number(block.timestamp), Math.floor(Date.now() / 1000))
+    const account = async (): Promise<SessionAccount> => {
+      if ('error' in signer) throw signer.error
+      return toSessionAccount({
+        client,
+        address: record.account,
+        spec: record.spec,
+        signer: signer.loaded,
+        validator,
+        timestamp: async () => now,
+      })
+    }
+    return { state, block, nonce, fees, now, account, runs }
+  }
+
+  async function estimate(
+    record: SessionSendRecord,
+    calls: readonly SessionCall[],
+    account: SessionAccount,
+    fields: { nonce: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+  ): Promise<Gas> {
+    const { bundler } = deps.clients(record.chainId)
+    const paymaster = deps.paymaster()
+    const prepared = await bundler.prepareUserOperation({
+      account,
+      calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
+      ...fields,
+      ...(paymaster ? { paymaster } : {}),
+    } as Parameters<typeof bundler.prepareUserOperation>[0])
+    const op = prepared as unknown as Gas
+    return {
+      callGasLimit: op.callGasLimit,
+      verificationGasLimit: op.verificationGasLimit,
+      preVerificationGas: op.preVerificationGas,
+      paymasterVerificationGasLimit: op.paymasterVerificationGasLimit,
+      paymasterPostOpGasLimit: op.paymasterPostOpGasLimit,
+    }
+  }
+
+  async function sendOnLane(
+    record: SessionSendRecord,
+    calls: readonly SessionCall[],
+    lane: number,
+  ): Promise<{ userOpHash: Hex; fromBlock: bigint } | { violation: SessionPolicyViolation }> {
+    const { bundler } = deps.clients(record.chainId)
+    const paymaster = deps.paymaster()
+    const key = gasKey(record, calls, paymaster !== undefined)
+    let reads: Awaited<ReturnType<typeof prepare>>
+    try {
+      reads = await prepare(record, calls, lane)
+    } catch (error) {
+      throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
+    }
+    const { state, block, nonce, fees, now, runs } = reads
+    const violation = checkSessionCalls(record.spec, calls, {
+      account: record.account,
+      state,
+      now,
+      bannedTargets: deps.banned(record.chainId),
+    })
+    if (violation) return { violation }
+    const account = await reads.account()
+
+    const fields = { nonce, ...fees }
+    const build = async (fresh: boolean) => {
+      let gasPromise = fresh || !runs ? undefined : gasCache.get(key)
+      const reused = gasPromise !== undefined
+      if (!gasPromise) {
+        gasPromise = estimate(record, calls, account, fields)
+        gasCache.set(key, gasPromise)
+        gasPromise.catch(() => gasCache.delete(key))
+      }
+      let gas: Gas
+      try {
+        gas = await gasPromise
+      } catch (error) {
+        if (reused) return build(true)
+        throw (
+          fault(error, record.chainId, 'while the session transaction was estimated') ??
+          new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
+        )
+      }
+      const limits = reused ? { ...gas, callGasLimit: gas.callGasLimit + callGasHeadroom } : gas
+      const prepared = await bundler.prepareUserOperation({
+        account,
+        calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
+        ...fields,
+        ...definedOf(limits),
+        ...(paymaster ? { paymaster } : {}),
+      } as Parameters<typeof bundler.prepareUserOperation>[0])
+      return { prepared, reused }
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      const { prepared, reused } = await build(attempt > 0)
+      if (!paymaster) {
+        const op = prepared as unknown as Gas & { maxFeePerGas: bigint }
+        const fee = op.maxFeePerGas * (op.verificationGasLimit + op.callGasLimit + op.preVerificationGas)
+        const feeViolation = checkSessionCalls(record.spec, [], { account: record.account, state, now, fee })
+        if (feeViolation) return { violation: feeViolation }
+      }
+      const signature = await account.signUserOperation(
+        prepared as Parameters<typeof account.signUserOperation>[0],
+      )
+      try {
+        const userOpHash = await bundler.sendUserOperation({
+          ...(prepared as object),
+          signature,
+        } as Parameters<typeof bundler.sendUserOperation>[0])
+        return { userOpHash, fromBlock: block.number ?? 0n }
+      } catch (error) {
+        // Unreachable: whether it took the userOp is unknown, so it is never sent again from here.
+        const endpoint = silentEndpoint(error, record.chainId)
+        // A refused connection never reached it: nothing was sent.
+        if (endpoint !== undefined && refused(error))
+          throw new ChainDisconnectedError(
+            `${endpoint} did not answer when the session transaction was submitted: nothing was sent. Try again once it is back.`,
+            { cause: error },
+          )
+        if (endpoint !== undefined)
+          throw new ChainDisconnectedError(
+            `${endpoint} did not answer when the session transaction was submitted: it may or may not have taken it. Read the session state or the nonce before sending it again.`,
+            { cause: error },
+          )
+        // Refused with a reused estimate: once more with a fresh one (a refused userOp was not taken).
+        if (reused && attempt === 0) {
+          gasCache.delete(key)
+          continue
+        }
+        throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })
+      }
+    }
+  }
+
+  return {
+    async send(record, calls, wait) {
+      const { watcher } = deps.clients(record.chainId)
+      const { lane, release } = await lanes.acquire(`${record.chainId}:${record.account.toLowerCase()}`)
+      let sent: Awaited<ReturnType<typeof sendOnLane>>
+      try {
+        sent = await sendOnLane(record, calls, lane)
+      } catch (error) {
+        release()
+        throw error
+      }
+      if ('violation' in sent) {
+        release()
+        return sent
+      }
+      const { userOpHash } = sent
+      // The lane stays taken until the userOp is included (or known lost): its next nonce is not free before.
+      const included = watcher.wait(userOpHash, sent.fromBlock, receiptTimeoutMs).finally(release)
+      void included.then(
+        () => deps.onIncluded(record),
+        () => {},
+      )
+      if (!wait) return { userOpHash }
+      const inclusion = await included
+      if (!inclusion.success)
+        throw new TransactionRejectedError(`The session transaction ${userOpHash} reverted on chain.`)
+      return { userOpHash, transactionHash: inclusion.transactionHash }
+    },
+
+    warm(record) {
+      const calls = record.spec.transferPolicies.map((p) => ({
+        to: p.target,
+        value: p.maxValuePerUse > 0n ? 1n : 0n,
+      }))
+      for (const call of calls) {
+        if ((call.value ?? 0n) === 0n) continue
+        const paymaster = deps.paymaster()
+        const key = gasKey(record, [call], paymaster !== undefined)
+        if (gasCache.has(key)) continue
+        const gas = prepare(record, [call], 0).then(async ({ account, nonce, fees }) =>
+          estimate(record, [call], await account(), { nonce, ...fees }),
+        )
+        gasCache.set(key, gas)
+        gas.catch(() => gasCache.delete(key))
+      }
+    },
+  }
+}
+
+function definedOf(gas: Gas): Partial<Gas> {
+  return Object.fromEntries(Object.entries(gas).filter(([, value]) => value !== undefined)) as Partial<Gas>
+}
+
+function findUrl(error: unknown): string | undefined {
+  for (let e = error as { url?: string; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (typeof e.url === 'string') return e.url
+    e = e.cause as typeof e
+  }
+  return undefined
+}

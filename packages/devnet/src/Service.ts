@@ -1,0 +1,96 @@
+/**
+ * One long-running process of the stack (anvil, Alto) with the same shape for each: start, health, stop. The
+ * stack composes them; a test can stop and start one of them to see how clients ride out the fault.
+ */
+import { ChildProcessError } from './Errors.js'
+import { type Child, tail, waitHealthy } from './internal/Child.js'
+
+/** A process of the stack that can be stopped and started again on the same port. */
+export type Service = {
+  /** `anvil`, `alto` (`-2` for the second chain). */
+  readonly name: string
+  /** Where it answers. */
+  readonly url: string
+  /** Whether it runs (started and not stopped). */
+  running(): boolean
+  /** Whether it answers now. */
+  health(): Promise<boolean>
+  /** Starts it again (a no-op while it runs); resolves once it is healthy. */
+  start(): Promise<void>
+  /**
+   * Stops it, keeping what it must keep to come back (anvil: its chain state); `died` of the stack does not
+   * report a stopped service. Resolves once the process has exited.
+   */
+  stop(): Promise<void>
+}
+
+/** A {@link Service} plus what only the stack uses. */
+export type ManagedService = Service & {
+  /** Stops it for good (the stack's stop): nothing is kept. */
+  shutdown(): Promise<void>
+}
+
+export function defineService(parameters: {
+  name: string
+  url: string
+  spawn: () => Child
+  health: () => Promise<boolean>
+  /** What `waitHealthy` reports while it comes up. */
+  what: string
+  healthTimeoutMs: number
+  /** Before `stop()` ends the process (anvil dumps its state). */
+  beforeStop?: (() => Promise<void>) | undefined
+  /** After a restart is healthy (anvil loads the dumped state). */
+  afterRestart?: (() => Promise<void>) | undefined
+  /** The process exited while it should run. */
+  onDeath: (error: ChildProcessError) => void
+}): ManagedService {
+  let child: Child | undefined
+  let starts = 0
+  const launch = async () => {
+    const current = parameters.spawn()
+    child = current
+    void current.exited.then((code) => {
+      if (child !== current) return
+      parameters.onDeath(
+        new ChildProcessError(current.name, `${current.name} exited unexpectedly (${code}).`, {
+          logFile: current.logFile,
+          logTail: tail(current.logFile),
+        }),
+      )
+    })
+    await waitHealthy(current, parameters.health, {
+      timeoutMs: parameters.healthTimeoutMs,
+      what: parameters.what,
+    })
+    if (starts++ > 0) await parameters.afterRestart?.()
+  }
+  const end = async () => {
+    const current = child
+    // Forgotten first, so its exit is not reported as a death.
+    child = undefined
+    await current?.stop()
+  }
+  return {
+    name: parameters.name,
+    url: parameters.url,
+    running: () => child !== undefined && !child.hasExited(),
+    async health() {
+      try {
+        return await parameters.health()
+      } catch {
+        return false
+      }
+    },
+    async start() {
+      if (child && !child.hasExited()) return
+      await launch()
+    },
+    async stop() {
+      if (!child) return
+      await parameters.beforeStop?.()
+      await end()
+    },
+    shutdown: end,
+  }
+}
