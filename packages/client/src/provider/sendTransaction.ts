@@ -1,0 +1,27 @@
+/**
+ * `eth_sendTransaction`: one call as a userOp. In policy of a session the client signs it with the session key (no
+ * popup); otherwise the passkey approves it in the popup. Answers the hash of the transaction that included it.
+ */
+import type { PopupParams } from '../RpcSchema.js'
+import { checkCapabilities, popupParams, refuseConflicts, withPaymaster } from './params.js'
+import type { Handler } from './types.js'
+
+export const sendTransaction: Handler = (context, params) => {
+  const valid = popupParams('eth_sendTransaction', params)
+  const [tx, capabilities] = valid
+  const { chainId } = context.connection
+  context.requireAccount(tx.from, 'params[0].from')
+  refuseConflicts('eth_sendTransaction', valid, chainId)
+  checkCapabilities(capabilities)
+  const paymaster = withPaymaster(context, capabilities)
+  const out = (paymaster ? [tx, paymaster] : [tx]) as PopupParams<'eth_sendTransaction'>
+  const viaPopup = () => context.popup.request('eth_sendTransaction', out, chainId)
+  const account = context.requireAccount()
+  const { session } = context
+  if (!session?.has(account, chainId)) return viaPopup()
+  const data = tx.data ?? tx.input
+  const call = { to: tx.to, ...(data ? { data } : {}), value: tx.value ? BigInt(tx.value) : 0n }
+  const sent = session.send({ account, chainId, calls: [call], wait: true }, viaPopup)
+  if ('popup' in sent) return sent.popup
+  return sent.session.then((r) => ('fallback' in r ? r.fallback : r.transactionHash))
+}
