@@ -3,10 +3,14 @@
  * of `postMessage`. The auth server imports this module as `@sso/client/schema`.
  *
  * Messages, dapp -> popup:
- *   - {@link Request}: `{ id, method, params, chainId }`, `method` one of {@link popupMethods}.
+ *   - {@link Request}: `{ id, method, params, chainId, client? }`, `method` one of {@link popupMethods}.
+ *   - {@link Leaving}: `{ type: 'leaving', client }`, the dapp page that sent `client`'s requests is going away
+ *     (pagehide); the popup cancels them before anything is signed.
  * Messages, popup -> dapp:
  *   - {@link Ready}: `{ type: 'ready' }`, the popup is listening (sent on load; sent again after a reload).
  *   - {@link Closing}: `{ type: 'closing' }`, the popup is going away (pagehide); pending requests fail with 4001.
+ *   - {@link Submitted}: `{ type: 'submitted', id, userOpHash, account, sessionId? }`, the request's userOp is with
+ *     the bundler: from now on the dapp finishes the request itself if the popup goes away.
  *   - {@link Response}: `{ id, result }` or `{ id, error: { code, message, data? } }`.
  *
  * Provider params ({@link providerMethods}) cover the methods the dapp may call on the EIP-1193 provider; malformed
@@ -309,12 +313,24 @@ export const Request = v.object({
   method: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
   params: v.optional(v.unknown()),
   chainId: ChainId,
+  /** The client instance (one per `createPopup`): its requests are cancelled together when it leaves. */
+  client: v.optional(RequestId),
 })
 export type Request = v.InferOutput<typeof Request>
 
+/** Dapp -> popup: the client instance `client` is going away (its page unloads); nobody will read its answers. */
+export const Leaving = v.object({ type: v.literal('leaving'), client: RequestId })
+export type Leaving = v.InferOutput<typeof Leaving>
+
 /** A request whose method is a popup method and whose params passed that method's schema. */
 export type PopupRequest = {
-  [method in PopupMethod]: { id: string; method: method; params: PopupParams<method>; chainId: number }
+  [method in PopupMethod]: {
+    id: string
+    method: method
+    params: PopupParams<method>
+    chainId: number
+    client?: string | undefined
+  }
 }[PopupMethod]
 
 /** Error object of a response (JSON-RPC): `{ code, message, data? }`. */
@@ -337,8 +353,22 @@ export const Ready = v.object({ type: v.literal('ready') })
 /** Popup -> dapp: the popup is closing (pagehide); the dapp rejects what is pending with 4001. */
 export const Closing = v.object({ type: v.literal('closing') })
 
+/**
+ * Popup -> dapp: the userOp of request `id` is with the bundler (sent by `account`). Once it is sent, the dapp
+ * gets the request's result even when the popup goes away: it waits for the receipt itself (docs/architecture.md,
+ * section 4). `sessionId` is the session a `wallet_grantPermissions` creates.
+ */
+export const Submitted = v.object({
+  type: v.literal('submitted'),
+  id: RequestId,
+  userOpHash: Hash,
+  account: Address,
+  sessionId: v.optional(Hash),
+})
+export type Submitted = v.InferOutput<typeof Submitted>
+
 /** Any message the popup sends to the dapp. */
-export const PopupMessage = v.union([Ready, Closing, ErrorResponse, SuccessResponse])
+export const PopupMessage = v.union([Ready, Closing, Submitted, ErrorResponse, SuccessResponse])
 export type PopupMessage = v.InferOutput<typeof PopupMessage>
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -370,12 +400,13 @@ export function parseRequest(data: unknown): ParseRequestResult {
       error: new InvalidRequestError(undefined, { details: v.summarize(envelope.issues) }),
     }
   }
-  const { id, method, params, chainId } = envelope.output
+  const { id, method, params, chainId, client } = envelope.output
   if (!isPopupMethod(method))
     return { success: false, id, error: new MethodNotFoundError(`The popup does not handle "${method}".`) }
   const parsed = parseParams(method, params)
   if (!parsed.success) return { success: false, id, error: parsed.error }
-  return { success: true, request: { id, method, params: parsed.params, chainId } as PopupRequest }
+  const request = { id, method, params: parsed.params, chainId, ...(client ? { client } : {}) }
+  return { success: true, request: request as PopupRequest }
 }
 
 /**

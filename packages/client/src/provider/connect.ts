@@ -13,16 +13,30 @@ export const requestAccounts: Handler = (context, params) => {
   return connect(context)
 }
 
+// The connect request in flight per provider: a second connect while the popup is open joins it.
+const connecting = new WeakMap<ProviderContext, Promise<`0x${string}`[]>>()
+
 /** The connect part of `eth_requestAccounts`: one popup request, joined by a second connect while it runs. */
 export function connect(context: ProviderContext): Promise<`0x${string}`[]> {
   const { connection, popup, chains } = context
   if (connection.address) return Promise.resolve([connection.address])
-  return popup.request('eth_requestAccounts', [], connection.chainId).then((result) => {
-    const [address] = result.accounts as [`0x${string}`]
-    const chainId = chains.some((c) => c.id === result.chainId) ? result.chainId : context.connection.chainId
-    context.setConnected(address, chainId)
-    return [address]
-  })
+  const running = connecting.get(context)
+  if (running && popup.isOpen) return running
+  const connected = popup
+    .request('eth_requestAccounts', [], connection.chainId)
+    .then((result) => {
+      const [address] = result.accounts as [`0x${string}`]
+      const chainId = chains.some((c) => c.id === result.chainId)
+        ? result.chainId
+        : context.connection.chainId
+      context.setConnected(address, chainId)
+      return [address]
+    })
+    .finally(() => {
+      if (connecting.get(context) === connected) connecting.delete(context)
+    })
+  connecting.set(context, connected)
+  return connected
 }
 
 export const accounts: Handler = (context, params) => {

@@ -3,11 +3,13 @@
  * (connect and create the session in one popup). The session manager checks and completes the dapp's params (the
  * session public key) synchronously, before the popup opens (docs/architecture.md, section 5).
  */
-import { InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
+import { InternalError, InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
 import { sameAddress } from '../internal/hex.js'
+import type { Submitted } from '../RpcSchema.js'
 import type { SessionHandler } from '../SessionHandler.js'
 import { connect } from './connect.js'
 import { refuseStatedConflicts } from './params.js'
+import { waitForReceipt } from './receipt.js'
 import type { Handler, ProviderContext } from './types.js'
 
 export const grantPermissions: Handler = (context, params) => {
@@ -15,11 +17,13 @@ export const grantPermissions: Handler = (context, params) => {
   refuseStatedConflicts(context, list[0], 'params[0]')
   const { chainId, address } = context.connection
   const grant = session.prepareGrant(list[0], { account: address, chainId })
-  return context.popup.request('wallet_grantPermissions', grant.params, chainId).then((result) => {
-    if (!sameAddress(result.account, context.connection.address))
-      context.setConnected(result.account, chainId)
-    return grant.finish(result)
-  })
+  return context.popup
+    .request('wallet_grantPermissions', grant.params, chainId, { finish: finishGrant(context, chainId) })
+    .then((result) => {
+      if (!sameAddress(result.account, context.connection.address))
+        context.setConnected(result.account, chainId)
+      return grant.finish(result)
+    })
 }
 
 export const revokePermissions: Handler = (context, params) => {
@@ -27,7 +31,13 @@ export const revokePermissions: Handler = (context, params) => {
   refuseStatedConflicts(context, list[0], 'params[0]')
   const { chainId } = context.connection
   const revoke = session.prepareRevoke(list[0], { account: context.requireAccount(), chainId })
-  return context.popup.request('wallet_revokePermissions', revoke.params, chainId).then(revoke.finish)
+  const finish = (sent: Submitted) =>
+    waitForReceipt(context.chain(chainId).bundlerUrl, sent.userOpHash).then((r) => ({
+      transactionHash: r.receipt.transactionHash,
+    }))
+  return context.popup
+    .request('wallet_revokePermissions', revoke.params, chainId, { finish })
+    .then(revoke.finish)
 }
 
 /** `eth_requestAccounts` with `[{ session }]`: both requests go to the same popup, opened once. */
@@ -38,11 +48,28 @@ export const connectWithSession: Handler = (context, params) => {
   const { chainId, address } = context.connection
   const grant = session.prepareGrant(request, { account: address, chainId })
   const connected = connect(context)
-  const granted = context.popup.request('wallet_grantPermissions', grant.params, chainId)
+  const granted = context.popup.request('wallet_grantPermissions', grant.params, chainId, {
+    finish: finishGrant(context, chainId),
+  })
   return Promise.all([connected, granted]).then(async ([accounts, result]) => {
     await grant.finish(result)
     return accounts
   })
+}
+
+/** A session whose userOp was sent, then the popup went away: the receipt is read from the bundler. */
+function finishGrant(context: ProviderContext, chainId: number) {
+  return async (sent: Submitted) => {
+    if (!sent.sessionId)
+      throw new InternalError(`The SSO popup sent user operation ${sent.userOpHash} without its session id.`)
+    const receipt = await waitForReceipt(context.chain(chainId).bundlerUrl, sent.userOpHash)
+    return {
+      sessionId: sent.sessionId,
+      account: sent.account,
+      chainId,
+      transactionHash: receipt.receipt.transactionHash,
+    }
+  }
 }
 
 function sessionParams(

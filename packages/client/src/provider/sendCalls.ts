@@ -24,7 +24,9 @@ export const sendCalls: Handler = (context, params) => {
     context.calls.remember(id, { chainId, hash: result.id, sentAt: Date.now() })
     return { ...result, id }
   }
-  const viaPopup = () => context.popup.request('wallet_sendCalls', [out], chainId).then(remember)
+  // Sent, then the popup went away: the id is the userOp hash all the same.
+  const finish = (sent: { userOpHash: `0x${string}` }) => Promise.resolve({ id: sent.userOpHash })
+  const viaPopup = () => context.popup.request('wallet_sendCalls', [out], chainId, { finish }).then(remember)
   const account = context.requireAccount()
   const { session } = context
   if (!session?.has(account, chainId)) return viaPopup()

@@ -2,8 +2,9 @@
  * `eth_sendTransaction`: one call as a userOp. In policy of a session the client signs it with the session key (no
  * popup); otherwise the passkey approves it in the popup. Answers the hash of the transaction that included it.
  */
-import type { PopupParams } from '../RpcSchema.js'
+import type { PopupParams, Submitted } from '../RpcSchema.js'
 import { checkCapabilities, popupParams, refuseConflicts, withPaymaster } from './params.js'
+import { waitForReceipt } from './receipt.js'
 import type { Handler } from './types.js'
 
 export const sendTransaction: Handler = (context, params) => {
@@ -15,7 +16,10 @@ export const sendTransaction: Handler = (context, params) => {
   checkCapabilities(capabilities)
   const paymaster = withPaymaster(context, capabilities)
   const out = (paymaster ? [tx, paymaster] : [tx]) as PopupParams<'eth_sendTransaction'>
-  const viaPopup = () => context.popup.request('eth_sendTransaction', out, chainId)
+  // Sent, then the popup went away: the receipt is read from the bundler.
+  const finish = (sent: Submitted) =>
+    waitForReceipt(context.chain(chainId).bundlerUrl, sent.userOpHash).then((r) => r.receipt.transactionHash)
+  const viaPopup = () => context.popup.request('eth_sendTransaction', out, chainId, { finish })
   const account = context.requireAccount()
   const { session } = context
   if (!session?.has(account, chainId)) return viaPopup()
