@@ -4,12 +4,20 @@
  * popup, read-only methods to the chain's RPC, EIP-5792 call status to the bundler.
  */
 import * as v from 'valibot'
-import { BaseError, InvalidRequestError, UnsupportedMethodError } from './Errors.js'
+import {
+  BaseError,
+  DisconnectedError,
+  InvalidRequestError,
+  RpcError,
+  UnsupportedMethodError,
+} from './Errors.js'
+import { sameAddress } from './internal/hex.js'
 import { createPopup } from './Popup.js'
+import { createAccountChannel } from './provider/accountChannel.js'
 import { createContext } from './provider/context.js'
 import { handlerOf } from './provider/handlers.js'
 import { defaultStorage } from './provider/storage.js'
-import type { Provider, ProviderOptions, RequestArguments } from './provider/types.js'
+import type { Provider, ProviderContext, ProviderOptions, RequestArguments } from './provider/types.js'
 
 export { forwardedMethods } from './provider/forward.js'
 export type {
@@ -63,6 +71,28 @@ export function createProvider(options: ProviderOptions): Provider {
   })
   const context = createContext({ options, storage: options.storage ?? defaultStorage(), popup })
 
+  // A log-out or account switch in the auth server reaches the dapp: pushed by the account channel while
+  // connected, or answered by the popup (4100 with a reason) on the next request (docs/interfaces.md).
+  const host = options.window ?? (globalThis.window as unknown as typeof options.window)
+  const channel = createAccountChannel({
+    authServerUrl: options.authServerUrl,
+    host:
+      options.accountChannel === false
+        ? undefined
+        : (host as Parameters<typeof createAccountChannel>[0]['host']),
+    onStatus: ({ status, address }) => {
+      if (
+        (status === 'logged-out' || status === 'switched') &&
+        sameAddress(address, context.connection.address)
+      )
+        accountGone(context, status)
+    },
+  })
+  context.emitter.on('accountsChanged', (accounts) =>
+    accounts.length > 0 ? channel.start() : channel.stop(),
+  )
+  if (context.connection.address) channel.start()
+
   // Synchronous up to the handler: a handler that opens the popup does so inside the user's gesture.
   function route(args: RequestArguments): Promise<unknown> {
     if (typeof args !== 'object' || args === null || typeof args.method !== 'string')
@@ -72,7 +102,12 @@ export function createProvider(options: ProviderOptions): Provider {
       throw new InvalidRequestError('params must be an array or an object.')
     const handler = handlerOf(method)
     if (!handler) throw new UnsupportedMethodError(`The SSO provider does not support "${method}".`)
-    return handler(context, params)
+    return handler(context, params).catch((error: unknown) => {
+      const reason = error instanceof RpcError && error.code === 4100 ? reasonOf(error.data) : undefined
+      if (reason === 'logged-out' || reason === 'another-account')
+        accountGone(context, reason === 'logged-out' ? 'logged-out' : 'switched')
+      throw error
+    })
   }
 
   return {
@@ -88,4 +123,21 @@ export function createProvider(options: ProviderOptions): Provider {
     isSso: true,
     chains: options.chains,
   }
+}
+
+/** The account the dapp was given is no longer the one logged in to the auth server: disconnect, saying why. */
+function accountGone(context: ProviderContext, why: 'logged-out' | 'switched') {
+  if (!context.connection.address) return
+  const what =
+    why === 'logged-out' ? 'logged out in the SSO auth server' : 'was switched in the SSO auth server'
+  context.session?.forget(undefined)
+  context.popup.close()
+  context.disconnect(
+    new DisconnectedError(`The SSO account ${what}.`, { data: { reason: why } }),
+    `the SSO account ${what};`,
+  )
+}
+
+function reasonOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null ? (data as { reason?: unknown }).reason : undefined
 }

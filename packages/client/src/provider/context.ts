@@ -19,6 +19,8 @@ export function createContext(parameters: {
   const prefix = options.storageKey ?? 'sso'
   const connectionKey = `${prefix}.connection`
   const emitter = createEmitter<ProviderEvents>()
+  // Why the account went away, when not by the dapp's own wallet_disconnect: later 4100s say it.
+  let disconnectedBecause: string | undefined
   let connection: Connection = restoreConnection(
     storage,
     connectionKey,
@@ -41,7 +43,9 @@ export function createContext(parameters: {
     },
     requireAccount(address, field = 'address') {
       if (!connection.address)
-        throw new UnauthorizedError('Not connected: call eth_requestAccounts first (from a click handler).')
+        throw new UnauthorizedError(
+          `Not connected: ${disconnectedBecause ? `${disconnectedBecause} ` : ''}call eth_requestAccounts first (from a click handler).`,
+        )
       if (address !== undefined && !sameAddress(address, connection.address))
         throw new UnauthorizedError(
           `The request is for another account: ${field} is ${address} but the connected SSO account (eth_accounts) is ${connection.address}.`,
@@ -50,6 +54,7 @@ export function createContext(parameters: {
     },
     setConnected(address, chainId) {
       const changed = !sameAddress(connection.address, address)
+      disconnectedBecause = undefined
       const chainChanged = connection.chainId !== chainId
       connection = { address, chainId }
       saveConnection(storage, connectionKey, connection)
@@ -63,8 +68,9 @@ export function createContext(parameters: {
       saveConnection(storage, connectionKey, connection)
       emitter.emit('chainChanged', toQuantity(chainId))
     },
-    disconnect(error: RpcError) {
+    disconnect(error: RpcError, why?: string) {
       const wasConnected = connection.address !== undefined
+      disconnectedBecause = why
       connection = { chainId: connection.chainId }
       saveConnection(storage, connectionKey, undefined)
       if (!wasConnected) return

@@ -4,7 +4,13 @@
  * still reaches the dapp.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { InternalError, PopupBlockedError, TransactionRejectedError } from '../Errors.js'
+import {
+  DisconnectedError,
+  InternalError,
+  PopupBlockedError,
+  TransactionRejectedError,
+  UnauthorizedError,
+} from '../Errors.js'
 import { expectRpcError, rejectionOf } from '../internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from '../internal/fakeAuthServer.js'
 import { tick } from '../internal/fakeWindows.js'
@@ -13,7 +19,7 @@ import type { SessionHandler } from '../SessionHandler.js'
 import { droppedAfter, pendingAtMost } from './callsStatus.js'
 
 const address = '0x1111111111111111111111111111111111111111'
-const other = '0x2222222222222222222222222222222222222222'
+const other = '0x2222222222222222222222222222222222222222' as const
 const txHash = `0x${'aa'.repeat(32)}` as const
 const opHash = `0x${'bb'.repeat(32)}` as const
 const sessionId = `0x${'cc'.repeat(32)}` as const
@@ -89,6 +95,8 @@ function setup(handler: FakeHandler) {
 }
 beforeEach(() => setup(connected))
 afterEach(() => {
+  // Providers of earlier tests stay alive: their account channels must not be taken for this test's.
+  for (const frame of document.querySelectorAll('iframe')) frame.remove()
   server.restore()
   vi.unstubAllGlobals()
 })
@@ -271,5 +279,82 @@ describe('wallet_getCallsStatus is never pending forever', () => {
     stubBundler({ receipt: receipt(false) })
     sentAgo(map, 1_000)
     expect(await statusOf()).toBe(500)
+  })
+})
+
+describe('a log-out or account switch in the auth server reaches the dapp', () => {
+  const channel = () => document.querySelector<HTMLIFrameElement>('iframe[title="SSO account channel"]')
+  function fromChannel(data: unknown, origin = authOrigin, source: unknown = channel()?.contentWindow) {
+    window.dispatchEvent(new MessageEvent('message', { data, origin, source: source as never }))
+  }
+  function listen() {
+    const events: unknown[] = []
+    provider.on('accountsChanged', (accounts) => events.push(['accountsChanged', accounts]))
+    provider.on('disconnect', (error) => events.push(['disconnect', error.code, error.shortMessage]))
+    return events
+  }
+
+  test('behavior: the channel is embedded while connected, with the dapp origin, and removed on disconnect', async () => {
+    expect(channel()).toBeNull()
+    await provider.request({ method: 'eth_requestAccounts' })
+    expect(channel()?.getAttribute('src')).toBe(
+      `${authOrigin}/channel.html?origin=http%3A%2F%2Flocalhost%3A3001`,
+    )
+    expect(channel()?.hidden).toBe(true)
+    await provider.request({ method: 'wallet_disconnect' })
+    expect(channel()).toBeNull()
+  })
+
+  test('behavior: a log-out pushed by the channel disconnects; later requests are 4100 saying why', async () => {
+    await provider.request({ method: 'eth_requestAccounts' })
+    const events = listen()
+    fromChannel({ type: 'account', status: 'logged-out', address })
+    expect(events).toEqual([
+      ['accountsChanged', []],
+      ['disconnect', 4900, 'The SSO account logged out in the SSO auth server.'],
+    ])
+    expect(await provider.request({ method: 'eth_accounts' })).toEqual([])
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'personal_sign', params: ['0x68', address] })),
+      UnauthorizedError,
+      4100,
+      'Not connected: the SSO account logged out in the SSO auth server; call eth_requestAccounts first (from a click handler).',
+    )
+  })
+
+  test('behavior: an account switch disconnects; messages from elsewhere or about another account change nothing', async () => {
+    await provider.request({ method: 'eth_requestAccounts' })
+    const events = listen()
+    fromChannel({ type: 'account', status: 'logged-out', address }, 'https://evil.example')
+    fromChannel({ type: 'account', status: 'logged-out', address }, authOrigin, window)
+    fromChannel({ type: 'account', status: 'logged-out', address: other })
+    fromChannel({ type: 'account', status: 'unknown' })
+    fromChannel({ type: 'account', status: 'connected', address })
+    expect(events).toEqual([])
+    fromChannel({ type: 'account', status: 'switched', address })
+    expect(events).toEqual([
+      ['accountsChanged', []],
+      ['disconnect', 4900, 'The SSO account was switched in the SSO auth server.'],
+    ])
+  })
+
+  test('behavior: the popup answering 4100 "logged out" disconnects the dapp too (no channel needed)', async () => {
+    server.restore()
+    setup((request) =>
+      request.method === 'eth_requestAccounts'
+        ? { result: { accounts: [address], chainId: 31337 } }
+        : {
+            error: new UnauthorizedError('No SSO account is logged in.', { data: { reason: 'logged-out' } }),
+          },
+    )
+    await provider.request({ method: 'eth_requestAccounts' })
+    const events = listen()
+    const error = await rejectionOf(provider.request({ method: 'personal_sign', params: ['0x68', address] }))
+    expectRpcError(error, UnauthorizedError, 4100, 'No SSO account is logged in.')
+    expect(events).toEqual([
+      ['accountsChanged', []],
+      ['disconnect', 4900, 'The SSO account logged out in the SSO auth server.'],
+    ])
+    expect(DisconnectedError.code).toBe(4900)
   })
 })

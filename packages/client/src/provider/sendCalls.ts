@@ -18,7 +18,9 @@ export const sendCalls: Handler = (context, params) => {
   if (request.id !== undefined && context.calls.has(request.id))
     throw new DuplicateIdError(`A batch with id ${request.id} was already sent.`)
   const capabilities = withPaymaster(context, request.capabilities)
-  const out = capabilities ? { ...request, capabilities } : request
+  // The popup refuses (4100) to send from another account than the one this dapp was given.
+  const from = request.from ?? context.requireAccount()
+  const out = capabilities ? { ...request, from, capabilities } : { ...request, from }
   const remember = (result: { id: string }) => {
     const id = request.id ?? result.id
     context.calls.remember(id, { chainId, hash: result.id, sentAt: Date.now() })

@@ -15,7 +15,9 @@ export const sendTransaction: Handler = (context, params) => {
   refuseConflicts('eth_sendTransaction', valid, chainId)
   checkCapabilities(capabilities)
   const paymaster = withPaymaster(context, capabilities)
-  const out = (paymaster ? [tx, paymaster] : [tx]) as PopupParams<'eth_sendTransaction'>
+  // The popup refuses (4100) to send from another account than the one this dapp was given.
+  const sent = { ...tx, from: tx.from ?? context.requireAccount() }
+  const out = (paymaster ? [sent, paymaster] : [sent]) as PopupParams<'eth_sendTransaction'>
   // Sent, then the popup went away: the receipt is read from the bundler.
   const finish = (sent: Submitted) =>
     waitForReceipt(context.chain(chainId).bundlerUrl, sent.userOpHash).then((r) => r.receipt.transactionHash)
@@ -25,7 +27,7 @@ export const sendTransaction: Handler = (context, params) => {
   if (!session?.has(account, chainId)) return viaPopup()
   const data = tx.data ?? tx.input
   const call = { to: tx.to, ...(data ? { data } : {}), value: tx.value ? BigInt(tx.value) : 0n }
-  const sent = session.send({ account, chainId, calls: [call], wait: true }, viaPopup)
-  if ('popup' in sent) return sent.popup
-  return sent.session.then((r) => ('fallback' in r ? r.fallback : r.transactionHash))
+  const viaSession = session.send({ account, chainId, calls: [call], wait: true }, viaPopup)
+  if ('popup' in viaSession) return viaSession.popup
+  return viaSession.session.then((r) => ('fallback' in r ? r.fallback : r.transactionHash))
 }

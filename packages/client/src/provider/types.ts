@@ -47,6 +47,11 @@ export type ProviderOptions = {
    * the session key (no popup).
    */
   session?: SessionHandler | undefined
+  /**
+   * Learn of a log-out or account switch in the auth server while connected, through a hidden iframe of its
+   * `/channel.html` (docs/interfaces.md, "Account channel"). Default true in browsers.
+   */
+  accountChannel?: boolean | undefined
 }
 
 /** EIP-1193 provider events. */
@@ -97,8 +102,11 @@ export type ProviderContext = {
   setConnected(address: `0x${string}`, chainId: number): void
   /** Switches the current chain (emits `chainChanged` when it changes). */
   setChain(chainId: number): void
-  /** Forgets the account (emits `accountsChanged([])` and `disconnect(error)` when one was connected). */
-  disconnect(error: RpcError): void
+  /**
+   * Forgets the account (emits `accountsChanged([])` and `disconnect(error)` when one was connected). `why`, when
+   * given, is what later requests that need the account say (4100).
+   */
+  disconnect(error: RpcError, why?: string): void
 }
 
 /** One RPC method: validates its params and answers. Synchronous up to the popup; throws typed errors. */
