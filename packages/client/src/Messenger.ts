@@ -272,15 +272,17 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
   const onMessage = (event: Event) => {
     try {
       const { data, origin: eventOrigin, source } = event as MessageEvent
+      const leaving = v.safeParse(Leaving, data)
+      if (leaving.success) {
+        // Posted while the dapp page unloads: by delivery its window may be gone (`source` null). Only the origin
+        // we answer (or, before any request, the one the `origin` param names) can say that it left.
+        if ((source === self.opener || source === null) && eventOrigin === (origin ?? readyOrigin))
+          gone({ reason: 'left', client: leaving.output.client })
+        return
+      }
       if (!self.opener || source !== self.opener) return
       if (origin !== undefined && eventOrigin !== origin) return
       if (typeof eventOrigin !== 'string' || eventOrigin === 'null' || eventOrigin === '') return
-      const leaving = v.safeParse(Leaving, data)
-      if (leaving.success) {
-        // From the page we answer (or, before any request, the page the `origin` param names).
-        if (eventOrigin === (origin ?? readyOrigin)) gone({ reason: 'left', client: leaving.output.client })
-        return
-      }
       const parsed = parseRequest(data)
       const id = parsed.success ? parsed.request.id : parsed.id
       // Without an id there is nobody to answer: ignore. A replayed id is ignored too.
