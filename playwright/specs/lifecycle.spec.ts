@@ -115,6 +115,11 @@ test('behavior: the dapp reloaded while its popup is open -> the popup cancels t
   await page.reload()
   await expect(popup.getByTestId('requester-gone')).toContainText('Nothing was signed or sent')
   await expect(popup.getByTestId('approve')).toHaveCount(0)
+  for (const width of [360, 440]) {
+    await popup.setViewportSize({ width, height: 640 })
+    await popup.screenshot({ path: test.info().outputPath(`requester-gone-${width}.png`), fullPage: true })
+    expect(await popup.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+  }
   await popup.close()
   await expect(page.getByTestId('address')).toHaveText(account, { ignoreCase: true })
   expect(await passkeyNonce(stack)).toBe(nonce)
@@ -131,6 +136,12 @@ test('behavior: log out in the auth server -> the demo shows it is disconnected,
   await expect(page.getByTestId('disconnect-reason')).toHaveText(
     'Disconnected: The SSO account logged out in the SSO auth server.',
   )
+  for (const width of [360, 440]) {
+    await page.setViewportSize({ width, height: 800 })
+    await page.getByTestId('disconnect-reason').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: test.info().outputPath(`demo-disconnected-${width}.png`) })
+  }
+  await page.setViewportSize({ width: 1100, height: 800 })
   expect(await requestInPage(page, 'personal_sign', ['0x68', account])).toEqual({
     error: {
       name: 'UnauthorizedError',

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import {
   InternalError,
   InvalidParamsError,
@@ -142,7 +142,7 @@ describe('Popup', () => {
   test('error: forged, unknown and replayed answers are ignored', async () => {
     const { server, popup } = setup(() => 'hang')
     const p = popup.request('personal_sign', ['0x68', address], 31337)
-    await tick(10)
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     const id = server.requests[0]?.id as string
     const victim = server.popups[0]
     server.sendToDapp({ id, result: '0xbad' }, 'https://evil.example', victim)
@@ -176,7 +176,8 @@ describe('Popup', () => {
           return txHash
         },
       })
-      await tick(10)
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
       server.popups[0]?.close() // the user closes the popup right after Approve
       await expect(p).resolves.toBe(txHash)
       expect(finished).toEqual([userOpHash])
@@ -206,7 +207,8 @@ describe('Popup', () => {
         return 'hang'
       })
       const p = popup.request('eth_sendTransaction', sendParams, 31337, { finish: async () => txHash })
-      await tick(10)
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
       const window = server.popups[0] as FakePopup
       window.dispatchEvent(new Event('pagehide'))
       const reloaded = createPopupMessenger({ window })
@@ -224,7 +226,8 @@ describe('Popup', () => {
         return 'hang'
       })
       const p = popup.request('eth_sendTransaction', sendParams, 31337)
-      await tick(10)
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
       server.popups[0]?.close()
       const error = await rejectionOf(p)
       expectRpcError(
