@@ -11,6 +11,10 @@
  *    `event.origin` of the first valid request (browser-provided, unforgeable); later messages from another origin
  *    are ignored. Answers go to `window.opener` with `targetOrigin` = that learned origin.
  * 5. On `pagehide` the popup posts `{ type: 'closing' }`; the dapp also polls `popup.closed` (see Popup.ts).
+ * 6. Once a request's userOp is with the bundler the popup posts `{ type: 'submitted', id, userOpHash, account }`:
+ *    from then on the dapp can finish the request without the popup.
+ * 7. On `pagehide` the dapp posts `{ type: 'leaving', client }`; the popup also polls `window.opener.closed`.
+ *    Either way the popup cancels the requests nobody will read the answer of ({@link PopupMessenger.onGone}).
  *
  * Messages that fail any check (wrong origin, wrong source, malformed, unknown or replayed id) are ignored and
  * never throw. A well-formed request envelope with an unknown method or bad params is answered with -32601 /
@@ -20,6 +24,7 @@ import * as v from 'valibot'
 import { InternalError, serializeError } from './Errors.js'
 import {
   Closing,
+  Leaving,
   PopupMessage,
   type PopupMessage as PopupMessageType,
   type PopupMethod,
@@ -29,6 +34,7 @@ import {
   parseResult,
   Ready,
   type Request,
+  Submitted,
 } from './RpcSchema.js'
 
 /** The minimal window surface the messengers use (a real `Window` satisfies it; tests pass fakes). */
@@ -67,8 +73,8 @@ export type DappMessengerOptions = {
 }
 
 export type DappMessenger = {
-  /** Posts a request to the popup (`targetOrigin` = auth server origin). Returns false when no popup is open. */
-  post(request: Request): boolean
+  /** Posts a request (or `leaving`) to the popup (`targetOrigin` = auth server origin). False when no popup is open. */
+  post(message: Request | Leaving): boolean
   /** Stops listening. */
   destroy(): void
 }
@@ -123,7 +129,7 @@ export function createDappMessenger(options: DappMessengerOptions): DappMessenge
 
 /** The popup window surface the popup messenger uses. */
 export type PopupWindow = MessengerWindow & {
-  readonly opener: Pick<Window, 'postMessage'> | null
+  readonly opener: (Pick<Window, 'postMessage'> & { readonly closed?: boolean }) | null
   readonly location: { readonly href: string }
 }
 
@@ -132,7 +138,15 @@ export type PopupMessengerOptions = {
   window?: PopupWindow | undefined
   /** Post `{ type: 'ready' }` immediately (default true). Pass false and call `ready()` once the UI can take requests. */
   ready?: boolean | undefined
+  /** How often `window.opener.closed` is polled, in ms. Default 500. */
+  pollInterval?: number | undefined
 }
+
+/**
+ * The requester went away: its page unloaded (`left`, with the client instance that sent `leaving`) or the opener
+ * window closed (`closed`). Nobody reads the answers of its requests any more.
+ */
+export type RequesterGone = { reason: 'left'; client: string } | { reason: 'closed' }
 
 /** Metadata of a request, for display. */
 export type RequestContext = {
@@ -161,6 +175,16 @@ export type PopupMessenger = {
   ): boolean
   /** Answers a pending request with an error (any error; serialized to `{ code, message, data }`). */
   reject(request: { id: string }, error: unknown): boolean
+  /**
+   * Tells the dapp that the request's userOp is with the bundler (`{ type: 'submitted' }`); the request stays
+   * pending here until answered. False for an unknown id.
+   */
+  submitted(
+    request: { id: string },
+    info: { userOpHash: `0x${string}`; account: `0x${string}`; sessionId?: `0x${string}` | undefined },
+  ): boolean
+  /** Subscribes to the requester going away (see {@link RequesterGone}). Returns the unsubscribe function. */
+  onGone(listener: (gone: RequesterGone) => void): () => void
   /** Posts `{ type: 'ready' }` to the opener (targetOrigin = the `origin` URL param). */
   ready(): void
   /** Posts `{ type: 'closing' }` (also done automatically on `pagehide`). */
@@ -192,7 +216,34 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
   const pending = new Map<string, PopupRequest>()
   const seen = new Set<string>()
   const listeners = new Set<(request: PopupRequest, context: RequestContext) => void>()
+  const goneListeners = new Set<(gone: RequesterGone) => void>()
   const buffered: PopupRequest[] = []
+  let openerClosed = false
+
+  function gone(event: RequesterGone) {
+    for (const listener of goneListeners) {
+      try {
+        listener(event)
+      } catch {
+        // A failing UI handler must not stop the other listeners.
+      }
+    }
+  }
+
+  // The opener window closing sends no message: poll it (a cross-origin `closed` is readable).
+  const hadOpener = Boolean(self.opener)
+  const poll = setInterval(() => {
+    if (!hadOpener || openerClosed) return
+    let closed: boolean
+    try {
+      closed = !self.opener || self.opener.closed === true
+    } catch {
+      closed = false
+    }
+    if (!closed) return
+    openerClosed = true
+    gone({ reason: 'closed' })
+  }, options.pollInterval ?? 500)
 
   function post(message: unknown, targetOrigin: string | undefined) {
     const opener = self.opener
@@ -221,6 +272,14 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
   const onMessage = (event: Event) => {
     try {
       const { data, origin: eventOrigin, source } = event as MessageEvent
+      const leaving = v.safeParse(Leaving, data)
+      if (leaving.success) {
+        // Posted while the dapp page unloads: by delivery its window may be gone (`source` null). Only the origin
+        // we answer (or, before any request, the one the `origin` param names) can say that it left.
+        if ((source === self.opener || source === null) && eventOrigin === (origin ?? readyOrigin))
+          gone({ reason: 'left', client: leaving.output.client })
+        return
+      }
       if (!self.opener || source !== self.opener) return
       if (origin !== undefined && eventOrigin !== origin) return
       if (typeof eventOrigin !== 'string' || eventOrigin === 'null' || eventOrigin === '') return
@@ -278,6 +337,15 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
       post({ id: request.id, error: serializeError(error) }, origin)
       return true
     },
+    submitted(request, info) {
+      if (!pending.has(request.id)) return false
+      post(v.parse(Submitted, { type: 'submitted', id: request.id, ...info }), origin)
+      return true
+    },
+    onGone(listener) {
+      goneListeners.add(listener)
+      return () => goneListeners.delete(listener)
+    },
     ready() {
       post(v.parse(Ready, { type: 'ready' }), readyOrigin)
     },
@@ -287,7 +355,9 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
     destroy() {
       self.removeEventListener('message', onMessage)
       self.removeEventListener('pagehide', onPagehide)
+      clearInterval(poll)
       listeners.clear()
+      goneListeners.clear()
     },
   }
 

@@ -1,5 +1,11 @@
-import { afterEach, describe, expect, test } from 'vitest'
-import { InvalidParamsError, PopupBlockedError, TimeoutError, UserRejectedRequestError } from './Errors.js'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import {
+  InternalError,
+  InvalidParamsError,
+  PopupBlockedError,
+  TimeoutError,
+  UserRejectedRequestError,
+} from './Errors.js'
 import { expectRpcError, rejectionOf } from './internal/expectError.js'
 import { authOrigin, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { type FakePopup, tick } from './internal/fakeWindows.js'
@@ -136,7 +142,7 @@ describe('Popup', () => {
   test('error: forged, unknown and replayed answers are ignored', async () => {
     const { server, popup } = setup(() => 'hang')
     const p = popup.request('personal_sign', ['0x68', address], 31337)
-    await tick(10)
+    await vi.waitFor(() => expect(server.requests).toHaveLength(1))
     const id = server.requests[0]?.id as string
     const victim = server.popups[0]
     server.sendToDapp({ id, result: '0xbad' }, 'https://evil.example', victim)
@@ -151,5 +157,114 @@ describe('Popup', () => {
     )
     server.sendToDapp({ id, result: '0x01' }, authOrigin, victim) // replay after settle: ignored
     expect(popup.pendingCount).toBe(0)
+  })
+
+  describe('every approved request reaches the dapp', () => {
+    const userOpHash = `0x${'bb'.repeat(32)}` as const
+    const txHash = `0x${'aa'.repeat(32)}` as const
+    const sendParams = [{ to: address, value: '0x1' }] as [{ to: `0x${string}`; value: `0x${string}` }]
+
+    test('behavior: the popup closed after it sent the userOp -> the request finishes without it, no 4001', async () => {
+      const { server, popup } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address })
+        return 'hang'
+      })
+      const finished: string[] = []
+      const p = popup.request('eth_sendTransaction', sendParams, 31337, {
+        finish: async (sent) => {
+          finished.push(sent.userOpHash)
+          return txHash
+        },
+      })
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
+      server.popups[0]?.close() // the user closes the popup right after Approve
+      await expect(p).resolves.toBe(txHash)
+      expect(finished).toEqual([userOpHash])
+      expect(popup.pendingCount).toBe(0)
+    })
+
+    test('behavior: answered by the popup after submitted -> the popup answer, finish never runs', async () => {
+      const { popup } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address })
+        return { result: txHash }
+      })
+      let finished = 0
+      const p = popup.request('eth_sendTransaction', sendParams, 31337, {
+        finish: async () => {
+          finished++
+          return `0x${'ff'.repeat(32)}` as const
+        },
+      })
+      await expect(p).resolves.toBe(txHash)
+      await tick(300)
+      expect(finished).toBe(0)
+    })
+
+    test('behavior: a popup reloaded after it sent the userOp does not get the request again', async () => {
+      const { server, popup } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address })
+        return 'hang'
+      })
+      const p = popup.request('eth_sendTransaction', sendParams, 31337, { finish: async () => txHash })
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
+      const window = server.popups[0] as FakePopup
+      window.dispatchEvent(new Event('pagehide'))
+      const reloaded = createPopupMessenger({ window })
+      const seen: string[] = []
+      reloaded.onRequest((request) => seen.push(request.id))
+      await expect(p).resolves.toBe(txHash)
+      await tick(20)
+      expect(seen).toEqual([]) // answered exactly once: not shown again for a second approval
+      reloaded.destroy()
+    })
+
+    test('error: sent but no way to finish it -> -32603 naming the userOp, never 4001', async () => {
+      const { server, popup } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address })
+        return 'hang'
+      })
+      const p = popup.request('eth_sendTransaction', sendParams, 31337)
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
+      server.popups[0]?.close()
+      const error = await rejectionOf(p)
+      expectRpcError(
+        error,
+        InternalError,
+        -32603,
+        `The SSO popup went away after sending user operation ${userOpHash}; its result is unknown.`,
+      )
+    })
+
+    test('behavior: a submitted request no longer times out as a whole', async () => {
+      const { server, popup } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address })
+        return 'hang'
+      }, 50)
+      const p = popup.request('eth_sendTransaction', sendParams, 31337, { finish: async () => txHash })
+      await tick(120)
+      expect(popup.pendingCount).toBe(1)
+      server.popups[0]?.close()
+      await expect(p).resolves.toBe(txHash)
+    })
+
+    test('behavior: the dapp page going away tells the popup which client left', async () => {
+      const { server, popup } = setup(() => 'hang')
+      const p = popup.request('personal_sign', ['0x68', address], 31337)
+      await tick(10)
+      const messenger = createPopupMessenger({ window: server.popups[0] as FakePopup, ready: false })
+      const gone: unknown[] = []
+      messenger.onGone((event) => gone.push(event))
+      window.dispatchEvent(new Event('pagehide')) // the dapp reloads
+      await tick(10)
+      const client = server.requests[0]?.client
+      expect(client).toMatch(/^[0-9a-f-]{36}$/)
+      expect(gone).toEqual([{ reason: 'left', client }])
+      messenger.destroy()
+      popup.close()
+      expectRpcError(await rejectionOf(p), UserRejectedRequestError, 4001, 'The user closed the SSO popup.')
+    })
   })
 })

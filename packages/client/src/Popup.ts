@@ -1,16 +1,20 @@
 /**
  * The dapp's handle on the auth server popup: opens it inside the user's gesture, queues requests over it,
- * matches answers to requests, and fails requests when the popup goes away or takes too long (docs/architecture.md, section 4).
+ * matches answers to requests, and settles each request exactly once (docs/architecture.md, section 4):
+ * - answered by the popup: its result or error;
+ * - the popup goes away (closed, or reloaded) before the request's userOp was sent: 4001, nothing was sent;
+ * - the popup goes away after it said `submitted`: the request's `finish` completes it from the bundler;
+ * - no answer within `timeout` (and nothing submitted): {@link TimeoutError}.
  */
 import {
   deserializeError,
   InternalError,
-  PopupBlockedError,
   type RpcError,
   TimeoutError,
   UserRejectedRequestError,
 } from './Errors.js'
-import { confirmUrl, createDappMessenger, type MessengerWindow } from './Messenger.js'
+import { openWindow, type PopupHostWindow, randomId } from './internal/popupWindow.js'
+import { confirmUrl, createDappMessenger } from './Messenger.js'
 import {
   type PopupMessage,
   type PopupMethod,
@@ -18,17 +22,10 @@ import {
   type PopupResult,
   parseResult,
   type Request,
+  type Submitted,
 } from './RpcSchema.js'
 
-/** The dapp window surface the popup client uses (a real `Window` satisfies it). */
-export type PopupHostWindow = MessengerWindow &
-  Pick<Window, 'open'> & {
-    readonly location: { readonly origin: string }
-    readonly screenX?: number
-    readonly screenY?: number
-    readonly outerWidth?: number
-    readonly outerHeight?: number
-  }
+export type { PopupHostWindow } from './internal/popupWindow.js'
 
 export type PopupOptions = {
   /** Base URL of the auth server, e.g. `http://localhost:3002`. The popup opens at `${authServerUrl}/confirm`. */
@@ -41,22 +38,31 @@ export type PopupOptions = {
   window?: PopupHostWindow | undefined
 }
 
+export type PopupRequestOptions<method extends PopupMethod> = {
+  /**
+   * Completes the request without the popup once its userOp was sent (the popup said `submitted`, then went
+   * away): e.g. waits for the receipt on the bundler. Without it such a request fails with -32603 (never 4001).
+   */
+  finish?: ((submitted: Submitted) => Promise<PopupResult<method>>) | undefined
+}
+
 export type Popup = {
   /**
    * Sends a request to the popup, opening (or focusing) it first. Call it synchronously from the user's gesture:
    * the window is opened before this function returns. Rejects with {@link PopupBlockedError} when the browser
-   * blocks the window, 4001 when the user closes it, {@link TimeoutError} after `timeout`.
+   * blocks the window, 4001 when the user closes it before anything was sent, {@link TimeoutError} after `timeout`.
    */
   request<method extends PopupMethod>(
     method: method,
     params: PopupParamsInput<method>,
     chainId: number,
+    options?: PopupRequestOptions<method>,
   ): Promise<PopupResult<method>>
   /** Whether the popup window is open. */
   readonly isOpen: boolean
   /** Number of requests waiting for an answer. */
   readonly pendingCount: number
-  /** Closes the popup; pending requests fail with 4001. */
+  /** Closes the popup; pending requests fail with 4001 (or finish without it when already submitted). */
   close(): void
   /** Closes the popup and stops listening. */
   destroy(): void
@@ -68,11 +74,9 @@ type Pending = {
   resolve: (value: never) => void
   reject: (error: RpcError) => void
   timer: ReturnType<typeof setTimeout>
+  finish: ((submitted: Submitted) => Promise<unknown>) | undefined
+  submitted: Submitted | undefined
 }
-
-const popupName = 'sso-popup'
-const width = 440
-const height = 680
 
 /**
  * Creates the popup client.
@@ -90,6 +94,8 @@ export function createPopup(options: PopupOptions): Popup {
   const timeout = options.timeout ?? 5 * 60_000
   const pollInterval = options.pollInterval ?? 250
   const authServerOrigin = new URL(options.authServerUrl).origin
+  // One id per client instance: the popup cancels this instance's requests when its page goes away.
+  const client = randomId()
 
   let popup: Window | null = null
   let ready = false
@@ -99,23 +105,23 @@ export function createPopup(options: PopupOptions): Popup {
   const messenger = host
     ? createDappMessenger({ window: host, authServerOrigin, getPopup: () => popup, onMessage })
     : undefined
+  const onPagehide = () => {
+    if (popup && !popup.closed) messenger?.post({ type: 'leaving', client })
+  }
+  host?.addEventListener('pagehide', onPagehide)
 
   function onMessage(message: PopupMessage) {
     if ('type' in message) {
-      if (message.type === 'ready') {
-        ready = true
-        // Also after a reload of the popup: send everything not answered yet.
-        for (const entry of pending.values()) messenger?.post(entry.envelope)
-      } else {
-        // `closing` is also sent when the popup reloads; only a window that is really gone fails the requests.
+      if (message.type === 'ready') onReady()
+      else if (message.type === 'closing') {
+        // `closing` is also sent when the popup reloads; only a window that is really gone settles the requests.
         ready = false
         checkClosedSoon()
-      }
+      } else onSubmitted(message)
       return
     }
-    const entry = pending.get(message.id)
-    if (!entry) return // unknown or replayed id
-    settle(message.id)
+    const entry = take(message.id)
+    if (!entry) return // unknown, replayed or already settled id
     if ('error' in message) entry.reject(deserializeError(message.error))
     else {
       const parsed = parseResult(entry.method, message.result)
@@ -125,18 +131,46 @@ export function createPopup(options: PopupOptions): Popup {
     closeIfIdle()
   }
 
-  function settle(id: string) {
-    const entry = pending.get(id)
-    if (!entry) return
-    clearTimeout(entry.timer)
-    pending.delete(id)
+  function onReady() {
+    ready = true
+    // Also after a reload of the popup: what was sent finishes without it; the rest is sent (again).
+    for (const [id, entry] of [...pending]) {
+      if (entry.submitted) finishWithoutPopup(id)
+      else messenger?.post(entry.envelope)
+    }
   }
 
-  function rejectAll(error: () => RpcError) {
-    for (const [id, entry] of [...pending]) {
-      settle(id)
-      entry.reject(error())
+  function onSubmitted(message: Submitted) {
+    const entry = pending.get(message.id)
+    if (!entry) return
+    entry.submitted = message
+    // Sent: the request no longer times out as a whole; `finish` bounds its own wait.
+    clearTimeout(entry.timer)
+  }
+
+  /** Removes a pending request (it is being settled). */
+  function take(id: string): Pending | undefined {
+    const entry = pending.get(id)
+    if (!entry) return undefined
+    clearTimeout(entry.timer)
+    pending.delete(id)
+    return entry
+  }
+
+  function finishWithoutPopup(id: string) {
+    const entry = take(id)
+    if (!entry?.submitted) return
+    const { submitted } = entry
+    if (!entry.finish) {
+      entry.reject(
+        new InternalError(
+          `The SSO popup went away after sending user operation ${submitted.userOpHash}; its result is unknown.`,
+          { data: { reason: 'submitted', userOpHash: submitted.userOpHash } },
+        ),
+      )
+      return
     }
+    entry.finish(submitted).then(entry.resolve as (value: unknown) => void, entry.reject)
   }
 
   function closeIfIdle() {
@@ -158,7 +192,10 @@ export function createPopup(options: PopupOptions): Popup {
 
   function onClosed() {
     closeWindow()
-    rejectAll(() => new UserRejectedRequestError('The user closed the SSO popup.'))
+    for (const [id, entry] of [...pending]) {
+      if (entry.submitted) finishWithoutPopup(id)
+      else take(id)?.reject(new UserRejectedRequestError('The user closed the SSO popup.'))
+    }
   }
 
   function checkClosedSoon() {
@@ -172,36 +209,27 @@ export function createPopup(options: PopupOptions): Popup {
     setTimeout(check, 0)
   }
 
-  function open(): Window {
-    if (!host)
-      throw new PopupBlockedError({ details: 'There is no browser window to open the SSO popup from.' })
+  function open(): void {
     if (popup && !popup.closed) {
       try {
         popup.focus()
       } catch {
         // Focus is best effort.
       }
-      return popup
+      return
     }
-    const url = confirmUrl(options.authServerUrl, host.location.origin)
-    let opened: Window | null = null
-    try {
-      opened = host.open(url, popupName, features(host))
-    } catch (cause) {
-      throw new PopupBlockedError({ cause })
-    }
-    if (!opened || opened.closed) throw new PopupBlockedError()
-    popup = opened
+    popup = openWindow(host, () =>
+      confirmUrl(options.authServerUrl, (host as PopupHostWindow).location.origin),
+    )
     ready = false
     if (poll !== undefined) clearInterval(poll)
     poll = setInterval(() => {
       if (popup?.closed) onClosed()
     }, pollInterval)
-    return opened
   }
 
   return {
-    request(method, params, chainId) {
+    request(method, params, chainId, requestOptions = {}) {
       try {
         open()
       } catch (error) {
@@ -209,18 +237,23 @@ export function createPopup(options: PopupOptions): Popup {
       }
       const id = randomId()
       const envelope: Request =
-        params === undefined ? { id, method, chainId } : { id, method, params, chainId }
+        params === undefined ? { id, method, chainId, client } : { id, method, params, chainId, client }
       return new Promise<PopupResult<typeof method>>((resolve, reject) => {
         const timer = setTimeout(() => {
-          settle(id)
-          reject(new TimeoutError(timeout))
+          take(id)?.reject(new TimeoutError(timeout))
           closeIfIdle()
         }, timeout)
-        pending.set(id, { method, envelope, resolve: resolve as (value: never) => void, reject, timer })
-        if (ready && !messenger?.post(envelope)) {
-          settle(id)
-          reject(new InternalError('The SSO popup is not available.'))
-        }
+        pending.set(id, {
+          method,
+          envelope,
+          resolve: resolve as (value: never) => void,
+          reject,
+          timer,
+          finish: requestOptions.finish as Pending['finish'],
+          submitted: undefined,
+        })
+        if (ready && !messenger?.post(envelope))
+          take(id)?.reject(new InternalError('The SSO popup is not available.'))
       })
     },
     get isOpen() {
@@ -234,18 +267,8 @@ export function createPopup(options: PopupOptions): Popup {
     },
     destroy() {
       onClosed()
+      host?.removeEventListener('pagehide', onPagehide)
       messenger?.destroy()
     },
   }
-}
-
-function features(host: PopupHostWindow): string {
-  const left = Math.max(0, Math.round((host.screenX ?? 0) + ((host.outerWidth ?? width) - width) / 2))
-  const top = Math.max(0, Math.round((host.screenY ?? 0) + ((host.outerHeight ?? height) - height) / 2))
-  return `popup=yes,width=${width},height=${height},left=${left},top=${top}`
-}
-
-function randomId(): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID()
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
 }

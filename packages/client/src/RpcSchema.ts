@@ -3,195 +3,60 @@
  * of `postMessage`. The auth server imports this module as `@sso/client/schema`.
  *
  * Messages, dapp -> popup:
- *   - {@link Request}: `{ id, method, params, chainId }`, `method` one of {@link popupMethods}.
+ *   - {@link Request}: `{ id, method, params, chainId, client? }`, `method` one of {@link popupMethods}.
+ *   - {@link Leaving}: `{ type: 'leaving', client }`, the dapp page that sent `client`'s requests is going away
+ *     (pagehide); the popup cancels them before anything is signed.
  * Messages, popup -> dapp:
  *   - {@link Ready}: `{ type: 'ready' }`, the popup is listening (sent on load; sent again after a reload).
  *   - {@link Closing}: `{ type: 'closing' }`, the popup is going away (pagehide); pending requests fail with 4001.
+ *   - {@link Submitted}: `{ type: 'submitted', id, userOpHash, account, sessionId? }`, the request's userOp is with
+ *     the bundler: from now on the dapp finishes the request itself if the popup goes away.
  *   - {@link Response}: `{ id, result }` or `{ id, error: { code, message, data? } }`.
  *
  * Provider params ({@link providerMethods}) cover the methods the dapp may call on the EIP-1193 provider; malformed
- * params give -32602 ({@link InvalidParamsError}).
+ * params give -32602 ({@link InvalidParamsError}). The values the messages are made of live in RpcShapes.ts, the
+ * one-value-one-place check in RpcConflicts.ts; this module re-exports both.
  */
 import * as v from 'valibot'
+import { InvalidParamsError, InvalidRequestError, MethodNotFoundError, type RpcError } from './Errors.js'
 import {
-  ConflictingParamsError,
-  InvalidParamsError,
-  InvalidRequestError,
-  MethodNotFoundError,
-  type RpcError,
-} from './Errors.js'
+  Address,
+  Capabilities,
+  ChainId,
+  Hash,
+  Hex,
+  Quantity,
+  RequestId,
+  SendCallsParameters,
+  SessionSpec,
+  TransactionRequest,
+  TypedDataInput,
+} from './RpcShapes.js'
 
-// ---------------------------------------------------------------------------------------------------------------
-// Primitives
-
-/** `0x`-prefixed hex string (any length, even or odd). */
-export const Hex = v.custom<`0x${string}`>(
-  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]*$/.test(value),
-  'Expected a 0x-prefixed hex string',
-)
-/** 20-byte address (any case; checksums are not enforced). */
-export const Address = v.custom<`0x${string}`>(
-  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{40}$/.test(value),
-  'Expected a 20-byte 0x-prefixed address',
-)
-/** 32-byte hash. */
-export const Hash = v.custom<`0x${string}`>(
-  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{64}$/.test(value),
-  'Expected a 32-byte 0x-prefixed hash',
-)
-/** JSON-RPC quantity: `0x`-prefixed hex number (`0x0`, `0x1a`, …). */
-export const Quantity = v.custom<`0x${string}`>(
-  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value),
-  'Expected a 0x-prefixed hex quantity',
-)
-/** Chain id inside the envelope: a positive safe integer. */
-export const ChainId = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))
-/** Request id: a non-empty string (the client uses `crypto.randomUUID()`). */
-export const RequestId = v.pipe(v.string(), v.minLength(1), v.maxLength(128))
-
-// ---------------------------------------------------------------------------------------------------------------
-// Shared shapes
-
-/** EIP-5792 capabilities object: `{ [name]: { optional?: boolean, ... } }`. */
-export const Capabilities = v.record(v.string(), v.looseObject({ optional: v.optional(v.boolean()) }))
-export type Capabilities = v.InferOutput<typeof Capabilities>
-
-/** A call (to, data, value) as in `eth_sendTransaction` / `wallet_sendCalls`. `to` is required (no deployments). */
-export const Call = v.object({
-  to: Address,
-  data: v.optional(Hex),
-  value: v.optional(Quantity),
-  capabilities: v.optional(Capabilities),
-})
-export type Call = v.InferOutput<typeof Call>
-
-/**
- * `eth_sendTransaction` transaction object. Gas and fee fields are accepted (viem sends them) and ignored: the
- * wallet sends a userOp and estimates its own gas.
- */
-export const TransactionRequest = v.looseObject({
-  from: v.optional(Address),
-  to: Address,
-  data: v.optional(Hex),
-  input: v.optional(Hex),
-  value: v.optional(Quantity),
-  gas: v.optional(Quantity),
-  nonce: v.optional(Quantity),
-  chainId: v.optional(Quantity),
-})
-export type TransactionRequest = v.InferOutput<typeof TransactionRequest>
-
-/** EIP-5792 v2 `wallet_sendCalls` params object. */
-export const SendCallsParameters = v.object({
-  version: v.string(),
-  id: v.optional(v.pipe(v.string(), v.maxLength(4096))),
-  from: v.optional(Address),
-  chainId: Quantity,
-  atomicRequired: v.boolean(),
-  calls: v.pipe(v.array(Call), v.minLength(1), v.maxLength(100)),
-  capabilities: v.optional(Capabilities),
-})
-export type SendCallsParameters = v.InferOutput<typeof SendCallsParameters>
-
-const TypedDataParameter = v.object({ name: v.string(), type: v.string() })
-/** EIP-712 typed data (`eth_signTypedData_v4`), as an object. */
-export const TypedData = v.object({
-  types: v.record(v.string(), v.array(TypedDataParameter)),
-  primaryType: v.pipe(v.string(), v.minLength(1)),
-  domain: v.optional(
-    v.looseObject({
-      name: v.optional(v.string()),
-      version: v.optional(v.string()),
-      chainId: v.optional(v.union([v.number(), v.string(), v.bigint()])),
-      verifyingContract: v.optional(Address),
-      salt: v.optional(Hex),
-    }),
-  ),
-  message: v.record(v.string(), v.unknown()),
-})
-export type TypedData = v.InferOutput<typeof TypedData>
-
-/** Typed data as sent by dapps: a JSON string (viem, MetaMask convention) or an object; parsed to {@link TypedData}. */
-export const TypedDataInput = v.pipe(
-  v.union([v.string(), v.looseObject({})]),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    if (typeof dataset.value !== 'string') return dataset.value
-    try {
-      return JSON.parse(dataset.value) as unknown
-    } catch {
-      addIssue({ message: 'Typed data is not valid JSON' })
-      return NEVER
-    }
-  }),
+export { duplicatedFields, type FindConflictOptions, findConflict } from './RpcConflicts.js'
+export {
+  Address,
+  Call,
+  CallReceipt,
+  Capabilities,
+  ChainId,
+  Hash,
+  Hex,
+  Quantity,
+  RequestId,
+  Selector,
+  SendCallsParameters,
+  SessionCallPolicy,
+  SessionCondition,
+  SessionConstraint,
+  SessionSpec,
+  type SessionSpecWire,
+  SessionTransferPolicy,
+  SessionUsageLimit,
+  TransactionRequest,
   TypedData,
-)
-
-/** EIP-5792 call receipt (`wallet_getCallsStatus`). */
-export const CallReceipt = v.object({
-  logs: v.array(v.object({ address: Address, data: Hex, topics: v.array(Hex) })),
-  status: Hex,
-  blockHash: Hash,
-  blockNumber: Quantity,
-  gasUsed: Quantity,
-  transactionHash: Hash,
-})
-export type CallReceipt = v.InferOutput<typeof CallReceipt>
-
-// ---------------------------------------------------------------------------------------------------------------
-// Sessions (SessionKeyValidator), as they cross postMessage: amounts are JSON-RPC quantities (no bigints on the
-// wire). The semantic rules (expiry, signer, banned targets, fee limit) are `validateSessionSpec` in
-// `@sso/client/session`, run by the client before sending and again by the popup.
-
-const Uint48 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 48 - 1))
-/** 4-byte function selector. */
-export const Selector = v.custom<`0x${string}`>(
-  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{8}$/.test(value),
-  'Expected a 4-byte 0x-prefixed selector',
-)
-/** How an amount is capped: not at all, over the session's life, or per period of `period` seconds. */
-export const SessionUsageLimit = v.variant('type', [
-  v.object({ type: v.literal('unlimited') }),
-  v.object({ type: v.literal('lifetime'), limit: Quantity }),
-  v.object({ type: v.literal('allowance'), limit: Quantity, period: v.pipe(Uint48, v.minValue(1)) }),
-])
-/** Comparison of a calldata word with `refValue` (SessionKeyValidator `Condition`). */
-export const SessionCondition = v.picklist([
-  'unconstrained',
-  'equal',
-  'notEqual',
-  'greater',
-  'greaterOrEqual',
-  'less',
-  'lessOrEqual',
-])
-export const SessionConstraint = v.object({
-  condition: SessionCondition,
-  /** The calldata word at byte offset `4 + 32 * index`. */
-  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
-  refValue: Hash,
-  limit: SessionUsageLimit,
-})
-export const SessionCallPolicy = v.object({
-  target: Address,
-  selector: Selector,
-  maxValuePerUse: Quantity,
-  valueLimit: SessionUsageLimit,
-  constraints: v.pipe(v.array(SessionConstraint), v.maxLength(16)),
-})
-export const SessionTransferPolicy = v.object({
-  target: Address,
-  maxValuePerUse: Quantity,
-  valueLimit: SessionUsageLimit,
-})
-/** A session spec on the wire; `signer` is a 20-byte address (secp256k1) or a 64-byte P-256 key `x ‖ y`. */
-export const SessionSpec = v.object({
-  signer: Hex,
-  expiresAt: Uint48,
-  feeLimit: SessionUsageLimit,
-  callPolicies: v.pipe(v.array(SessionCallPolicy), v.maxLength(32)),
-  transferPolicies: v.pipe(v.array(SessionTransferPolicy), v.maxLength(32)),
-})
-export type SessionSpecWire = v.InferOutput<typeof SessionSpec>
+  TypedDataInput,
+} from './RpcShapes.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Methods handled by the popup: one schema for params, one for the result.
@@ -309,12 +174,24 @@ export const Request = v.object({
   method: v.pipe(v.string(), v.minLength(1), v.maxLength(128)),
   params: v.optional(v.unknown()),
   chainId: ChainId,
+  /** The client instance (one per `createPopup`): its requests are cancelled together when it leaves. */
+  client: v.optional(RequestId),
 })
 export type Request = v.InferOutput<typeof Request>
 
+/** Dapp -> popup: the client instance `client` is going away (its page unloads); nobody will read its answers. */
+export const Leaving = v.object({ type: v.literal('leaving'), client: RequestId })
+export type Leaving = v.InferOutput<typeof Leaving>
+
 /** A request whose method is a popup method and whose params passed that method's schema. */
 export type PopupRequest = {
-  [method in PopupMethod]: { id: string; method: method; params: PopupParams<method>; chainId: number }
+  [method in PopupMethod]: {
+    id: string
+    method: method
+    params: PopupParams<method>
+    chainId: number
+    client?: string | undefined
+  }
 }[PopupMethod]
 
 /** Error object of a response (JSON-RPC): `{ code, message, data? }`. */
@@ -337,8 +214,22 @@ export const Ready = v.object({ type: v.literal('ready') })
 /** Popup -> dapp: the popup is closing (pagehide); the dapp rejects what is pending with 4001. */
 export const Closing = v.object({ type: v.literal('closing') })
 
+/**
+ * Popup -> dapp: the userOp of request `id` is with the bundler (sent by `account`). Once it is sent, the dapp
+ * gets the request's result even when the popup goes away: it waits for the receipt itself (docs/architecture.md,
+ * section 4). `sessionId` is the session a `wallet_grantPermissions` creates.
+ */
+export const Submitted = v.object({
+  type: v.literal('submitted'),
+  id: RequestId,
+  userOpHash: Hash,
+  account: Address,
+  sessionId: v.optional(Hash),
+})
+export type Submitted = v.InferOutput<typeof Submitted>
+
 /** Any message the popup sends to the dapp. */
-export const PopupMessage = v.union([Ready, Closing, ErrorResponse, SuccessResponse])
+export const PopupMessage = v.union([Ready, Closing, Submitted, ErrorResponse, SuccessResponse])
 export type PopupMessage = v.InferOutput<typeof PopupMessage>
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -370,12 +261,13 @@ export function parseRequest(data: unknown): ParseRequestResult {
       error: new InvalidRequestError(undefined, { details: v.summarize(envelope.issues) }),
     }
   }
-  const { id, method, params, chainId } = envelope.output
+  const { id, method, params, chainId, client } = envelope.output
   if (!isPopupMethod(method))
     return { success: false, id, error: new MethodNotFoundError(`The popup does not handle "${method}".`) }
   const parsed = parseParams(method, params)
   if (!parsed.success) return { success: false, id, error: parsed.error }
-  return { success: true, request: { id, method, params: parsed.params, chainId } as PopupRequest }
+  const request = { id, method, params: parsed.params, chainId, ...(client ? { client } : {}) }
+  return { success: true, request: request as PopupRequest }
 }
 
 /**
@@ -429,115 +321,4 @@ export function invalidParams(method: string, issues: readonly v.BaseIssue<unkno
   return new InvalidParamsError(`Invalid params for "${method}".`, {
     details: v.summarize(issues as [v.BaseIssue<unknown>]),
   })
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// One value, one place
-
-/**
- * The places where a popup request states one thing twice. The wallet shows one of them and acts on the other,
- * so they must agree; {@link findConflict} refuses the request otherwise.
- *
- * | method                 | first place          | second place                 | what it decides                        |
- * | ---------------------- | -------------------- | ---------------------------- | -------------------------------------- |
- * | `eth_sendTransaction`  | `request.chainId`    | `params[0].chainId`          | the chain the userOp is built for      |
- * | `eth_sendTransaction`  | `params[0].data`     | `params[0].input`            | the calldata executed                  |
- * | `wallet_sendCalls`     | `request.chainId`    | `params[0].chainId`          | the chain the userOp is built for      |
- * | `eth_signTypedData_v4` | `request.chainId`    | `params[1].domain.chainId`   | the chain the signature is valid on    |
- *
- * The account a request names (`from`, the address of `personal_sign` / `eth_signTypedData_v4`, the `address` of
- * `wallet_grantPermissions`) is compared with the connected account by the provider and with the logged-in account
- * by the popup (4100 when it is another account). No method states an amount twice: each call's `value` is the
- * only amount, and the popup shows the very `value` it executes.
- */
-export const duplicatedFields = [
-  { method: 'eth_sendTransaction', fields: ['request.chainId', 'params[0].chainId'] },
-  { method: 'eth_sendTransaction', fields: ['params[0].data', 'params[0].input'] },
-  { method: 'wallet_sendCalls', fields: ['request.chainId', 'params[0].chainId'] },
-  { method: 'eth_signTypedData_v4', fields: ['request.chainId', 'params[1].domain.chainId'] },
-] as const satisfies readonly { method: PopupMethod; fields: readonly [string, string] }[]
-
-export type FindConflictOptions = {
-  /**
-   * How to name the request's chain in the message. Default `request.chainId` (the envelope, as the popup sees
-   * it); the provider says `the provider's chain (eth_chainId)`, the chain it puts in the envelope.
-   */
-  chainField?: string | undefined
-}
-
-/**
- * Finds the first place where `request` states one thing twice with two values (see {@link duplicatedFields}):
- * a {@link ConflictingParamsError} (-32602) naming both fields and values, an {@link InvalidParamsError} when the
- * second place is not a chain id at all, or undefined when everything agrees. Run by the provider before it opens
- * the popup and by the popup on every request it receives (a hostile page can post any message). Never throws.
- *
- * @example
- * ```ts
- * findConflict({ id: '1', method: 'wallet_sendCalls', chainId: 31337,
- *   params: [{ version: '2.0.0', chainId: '0x7a6a', atomicRequired: true, calls: [{ to }] }] })
- * // ConflictingParamsError: Conflicting chains in the request: request.chainId is 31337 but
- * // params[0].chainId is 0x7a6a (31338).
- * ```
- */
-export function findConflict(
-  request: PopupRequest,
-  options: FindConflictOptions = {},
-): InvalidParamsError | undefined {
-  const chain = { field: options.chainField ?? 'request.chainId', value: String(request.chainId) }
-  const sameChain = (field: string, given: unknown): InvalidParamsError | undefined => {
-    const id = chainIdOf(given)
-    if (id === undefined)
-      return new InvalidParamsError(`${field} is ${describeValue(given)}, which is not a chain id.`)
-    if (id === BigInt(request.chainId)) return undefined
-    const value = typeof given === 'string' && given.startsWith('0x') ? `${given} (${id})` : id.toString()
-    return new ConflictingParamsError('chains', chain, { field, value })
-  }
-  switch (request.method) {
-    case 'eth_sendTransaction': {
-      const [tx] = request.params
-      if (tx.chainId !== undefined) {
-        const conflict = sameChain('params[0].chainId', tx.chainId)
-        if (conflict) return conflict
-      }
-      if (tx.data !== undefined && tx.input !== undefined && tx.data.toLowerCase() !== tx.input.toLowerCase())
-        return new ConflictingParamsError(
-          'calldata',
-          { field: 'params[0].data', value: shortHex(tx.data) },
-          { field: 'params[0].input', value: shortHex(tx.input) },
-        )
-      return undefined
-    }
-    case 'wallet_sendCalls':
-      return sameChain('params[0].chainId', request.params[0].chainId)
-    case 'eth_signTypedData_v4': {
-      const domain = request.params[1].domain
-      if (domain?.chainId === undefined) return undefined
-      return sameChain('params[1].domain.chainId', domain.chainId)
-    }
-    default:
-      return undefined
-  }
-}
-
-// A chain id as JSON-RPC and EIP-712 write it: a positive integer, a decimal or 0x-hex string, or a bigint.
-function chainIdOf(value: unknown): bigint | undefined {
-  let id: bigint | undefined
-  if (typeof value === 'bigint') id = value
-  else if (typeof value === 'number' && Number.isSafeInteger(value)) id = BigInt(value)
-  else if (typeof value === 'string' && /^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(value)) id = BigInt(value)
-  return id !== undefined && id > 0n ? id : undefined
-}
-
-function describeValue(value: unknown): string {
-  try {
-    return typeof value === 'string' ? JSON.stringify(value) : String(value)
-  } catch {
-    return typeof value
-  }
-}
-
-// Calldata in a message: short values whole, long ones by their ends and length.
-function shortHex(hex: string): string {
-  if (hex.length <= 42) return hex
-  return `${hex.slice(0, 18)}…${hex.slice(-8)} (${Math.ceil((hex.length - 2) / 2)} bytes)`
 }

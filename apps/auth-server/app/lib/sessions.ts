@@ -83,6 +83,8 @@ export async function createSession(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   spec: SessionSpec
+  /** Called once the userOp is with the bundler (its hash and the session id), before waiting for inclusion. */
+  onSubmitted?: ((userOpHash: Hex, sessionId: Hex) => void) | undefined
 }): Promise<{ sessionId: Hex; transactionHash: Hex }> {
   const { chain, account, spec } = parameters
   const hash = await sendCalls({
@@ -100,6 +102,7 @@ export async function createSession(parameters: {
     ],
     payer: gasPayer(chain),
   })
+  parameters.onSubmitted?.(hash, sessionIdOf(spec))
   const receipt = await waitForUserOperation(chain, hash)
   return { sessionId: sessionIdOf(spec), transactionHash: receipt.receipt.transactionHash }
 }
@@ -109,6 +112,8 @@ export async function revokeSession(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   which: { id: Hex } | { all: true }
+  /** Called once the userOp is with the bundler, before waiting for inclusion. */
+  onSubmitted?: ((userOpHash: Hex) => void) | undefined
 }): Promise<{ transactionHash: Hex }> {
   const { chain, account, which } = parameters
   const data =
@@ -121,6 +126,7 @@ export async function revokeSession(parameters: {
     calls: [{ to: sessionValidatorOf(chain), data }],
     payer: gasPayer(chain),
   })
+  parameters.onSubmitted?.(hash)
   const receipt = await waitForUserOperation(chain, hash)
   return { transactionHash: receipt.receipt.transactionHash }
 }

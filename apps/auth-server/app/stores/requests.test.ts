@@ -44,7 +44,9 @@ afterEach(() => {
 function send(data: unknown, origin = dapp, source: unknown = opener) {
   for (const listener of listeners.get('message') ?? []) listener({ data, origin, source })
 }
-const answers = () => posted.filter((p) => (p.message as { id?: string }).id !== undefined)
+const answers = () =>
+  posted.filter((p) => (p.message as { id?: string }).id !== undefined && !('type' in (p.message as object)))
+const progress = () => posted.filter((p) => (p.message as { type?: string }).type === 'submitted')
 
 function loggedIn() {
   useAccountStore().account = {
@@ -108,10 +110,15 @@ test('error: an unconfigured chain gets 4902, a signer that is not the account 4
   )
   expect(errors).toEqual({
     a: { code: 4902, message: 'Chain 999 is not configured on this SSO server.' },
-    b: { code: 4100, message: 'No SSO account is logged in: connect (eth_requestAccounts) first.' },
+    b: {
+      code: 4100,
+      message: 'No SSO account is logged in: connect (eth_requestAccounts) first.',
+      data: { reason: 'logged-out' },
+    },
     c: {
       code: 4100,
       message: `The request is for another account: params[1] is ${other} but the logged-in SSO account is ${account}.`,
+      data: { reason: 'another-account' },
     },
     d: { code: 5710, message: 'Chain 1 is not configured on this SSO server.' },
     e: { code: 5700, message: 'The capability "magic" is not supported.' },
@@ -321,10 +328,12 @@ describe('one value, one place: the popup refuses conflicting requests itself (n
     expect(errorOf('x')).toEqual({
       code: 4100,
       message: `The request is for ${other} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
+      data: { reason: 'logged-out' },
     })
     expect(errorOf('y')).toEqual({
       code: 4100,
       message: `The request is for another account: params[0].address is ${other} but the logged-in SSO account is ${account}.`,
+      data: { reason: 'another-account' },
     })
     expect(requests.queue).toHaveLength(0)
     // Its own account, or none named (sign-up in this popup), is shown for approval.
@@ -350,6 +359,7 @@ describe('one value, one place: the popup refuses conflicting requests itself (n
     expect(requests.current?.error).toEqual({
       code: 4100,
       message: `The request is for another account: params[0].from is ${account} but the logged-in SSO account is ${other}.`,
+      data: { reason: 'another-account' },
     })
     expect(vi.mocked(sendCalls)).not.toHaveBeenCalled()
     expect(answers()).toEqual([])
@@ -370,6 +380,75 @@ describe('one value, one place: the popup refuses conflicting requests itself (n
     expect(calls).toEqual([{ to: other, value: 10n ** 18n }])
     expect(answers()).toEqual([
       { message: { id: 'a', result: { id: `0x${'cd'.repeat(32)}` } }, targetOrigin: dapp },
+    ])
+  })
+})
+
+describe('every approved request reaches the dapp; a request nobody will read is cancelled', () => {
+  const batch = [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [{ to: other }] }]
+  const gone = 'The app that asked went away (closed or reloaded); nothing was signed.'
+
+  test('behavior: the userOp hash is posted the moment it is sent, before the answer', async () => {
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'a', method: 'wallet_sendCalls', params: batch, chainId: 31337, client: 'tab-1' })
+    await requests.approve('a')
+    const hash = `0x${'cd'.repeat(32)}`
+    const [submitted] = progress()
+    expect(submitted).toEqual({
+      message: {
+        type: 'submitted',
+        id: 'a',
+        userOpHash: hash,
+        account: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/),
+      },
+      targetOrigin: dapp,
+    })
+    expect(posted.indexOf(submitted!)).toBeLessThan(posted.indexOf(answers()[0]!))
+  })
+
+  test('behavior: the dapp leaving cancels its waiting requests (not those of another client), nothing signed', async () => {
+    loggedIn()
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'a', method: 'wallet_sendCalls', params: batch, chainId: 31337, client: 'tab-1' })
+    send({ id: 'b', method: 'personal_sign', params: ['0x68', account], chainId: 31337, client: 'tab-2' })
+    send({ type: 'leaving', client: 'tab-1' })
+    expect(requests.queue.map((e) => e.request.id)).toEqual(['b'])
+    expect(requests.cancelled).toBe(1)
+    expect(answers()).toEqual([
+      { message: { id: 'a', error: { code: 4001, message: gone } }, targetOrigin: dapp },
+    ])
+    await requests.approve('a') // a late click on a stale screen does nothing
+    expect(vi.mocked(sendCalls)).not.toHaveBeenCalled()
+    // `leaving` from another origin or another window is ignored
+    send({ type: 'leaving', client: 'tab-2' }, 'https://evil.example')
+    send({ type: 'leaving', client: 'tab-2' }, dapp, {})
+    expect(requests.queue).toHaveLength(1)
+  })
+
+  test('behavior: the dapp leaving while its request is being prepared stops it before the passkey signs', async () => {
+    loggedIn()
+    let signed = false
+    vi.mocked(sendCalls).mockImplementationOnce(async ({ onSign }) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      onSign?.()
+      signed = true
+      return `0x${'cd'.repeat(32)}`
+    })
+    const requests = useRequestsStore()
+    requests.start()
+    send({ id: 'a', method: 'eth_sendTransaction', params: [{ to: other }], chainId: 31337, client: 'tab-1' })
+    const approving = requests.approve('a')
+    send({ type: 'leaving', client: 'tab-1' })
+    await approving
+    expect(signed).toBe(false)
+    expect(progress()).toEqual([])
+    expect(requests.queue).toHaveLength(0)
+    expect(requests.cancelled).toBe(1)
+    expect(answers()).toEqual([
+      { message: { id: 'a', error: { code: 4001, message: gone } }, targetOrigin: dapp },
     ])
   })
 })

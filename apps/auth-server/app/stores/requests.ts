@@ -3,6 +3,7 @@ import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
+import { recordConnection } from '~/lib/connections'
 import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
@@ -18,6 +19,15 @@ export type PendingRequest = {
   step: string
   /** The last failure, shown to the user; the request stays pending (retry, reject or report it). */
   error: { code: number; message: string; data?: unknown } | undefined
+  /** The dapp that asked went away while this request was working: stop before the passkey signs. */
+  cancelled?: boolean
+}
+
+/** Thrown before the passkey signs a request whose dapp went away (docs/architecture.md, section 4). */
+export class RequesterGoneError extends Errors.UserRejectedRequestError {
+  constructor() {
+    super('The app that asked went away (closed or reloaded); nothing was signed.')
+  }
 }
 
 // The messenger is not reactive state: one per popup window.
@@ -86,6 +96,8 @@ export const useRequestsStore = defineStore('requests', {
     answered: 0,
     /** Whether the page was opened by a dapp (`window.opener`). */
     hasOpener: false,
+    /** Requests cancelled because the dapp that asked went away (closed, reloaded or navigated). */
+    cancelled: 0,
   }),
   getters: {
     current: (state): PendingRequest | undefined => state.queue[0],
@@ -107,6 +119,31 @@ export const useRequestsStore = defineStore('requests', {
         }
         this.queue.push({ request, state: 'pending', step: '', error: undefined })
       })
+      messenger.onGone((gone) => this.requesterGone(gone))
+    },
+
+    /**
+     * The dapp that asked is gone: nobody reads the answers of its requests any more. Waiting requests are
+     * cancelled now; a working one stops before the passkey signs ({@link guard}). A request whose userOp was
+     * already sent is left to finish: the dapp's client reads its result from the bundler.
+     */
+    requesterGone(gone: { reason: 'left'; client: string } | { reason: 'closed' }) {
+      for (const entry of [...this.queue]) {
+        const { client } = entry.request
+        if (gone.reason === 'left' && client !== undefined && client !== gone.client) continue
+        if (entry.state === 'working') {
+          entry.cancelled = true
+          continue
+        }
+        messenger?.reject(entry.request, new RequesterGoneError())
+        this.queue = this.queue.filter((e) => e !== entry)
+        this.cancelled++
+      }
+    },
+
+    /** Throws before a passkey step when the dapp that asked went away. */
+    guard(entry: PendingRequest) {
+      if (entry.cancelled) throw new RequesterGoneError()
     },
 
     /** The configured chain of a request. */
@@ -141,6 +178,7 @@ export const useRequestsStore = defineStore('requests', {
             address
               ? `The request is for another account: params[0].address is ${named} but the logged-in SSO account is ${address}.`
               : `The request is for ${named} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
+            { data: { reason: address ? 'another-account' : 'logged-out' } },
           )
         // Validated again here (never trust the dapp); the account may still be signing up in this popup.
         try {
@@ -158,6 +196,8 @@ export const useRequestsStore = defineStore('requests', {
       if (!account)
         return new Errors.UnauthorizedError(
           'No SSO account is logged in: connect (eth_requestAccounts) first.',
+          // The dapp's client disconnects on this reason (docs/interfaces.md, "Account channel").
+          { data: { reason: 'logged-out' } },
         )
       const [field, signer] =
         request.method === 'personal_sign'
@@ -172,6 +212,7 @@ export const useRequestsStore = defineStore('requests', {
       if (signer !== undefined && !isAccount(account, signer))
         return new Errors.UnauthorizedError(
           `The request is for another account: ${field} is ${signer} but the logged-in SSO account is ${account.address}.`,
+          { data: { reason: 'another-account' } },
         )
       const capabilities = [
         capabilitiesOf(request),
@@ -227,6 +268,12 @@ export const useRequestsStore = defineStore('requests', {
         answer()
         this.remove(id)
       } catch (error) {
+        if (entry.cancelled) {
+          messenger?.reject(entry.request, error)
+          this.queue = this.queue.filter((e) => e !== entry)
+          this.cancelled++
+          return
+        }
         entry.error = errorOf(error)
         entry.state = 'pending'
         entry.step = ''
@@ -257,6 +304,7 @@ export const useRequestsStore = defineStore('requests', {
         throw new Errors.InternalError('No account.')
       const { request } = entry
       return () => {
+        if (this.origin) recordConnection(this.origin, address)
         messenger?.respond(request, { accounts: [address], chainId: request.chainId })
       }
     },
@@ -277,12 +325,14 @@ export const useRequestsStore = defineStore('requests', {
           case 'personal_sign': {
             entry.step = 'Waiting for your passkey…'
             const account = await accountStore.smartAccount(chain)
+            this.guard(entry)
             const signature = await account.signMessage({ message: { raw: request.params[0] } })
             return () => messenger?.respond(request, signature)
           }
           case 'eth_signTypedData_v4': {
             entry.step = 'Waiting for your passkey…'
             const account = await accountStore.smartAccount(chain)
+            this.guard(entry)
             const signature = await account.signTypedData(typedDataOf(request.params[1]))
             return () => messenger?.respond(request, signature)
           }
@@ -298,14 +348,31 @@ export const useRequestsStore = defineStore('requests', {
             })
             const account = await accountStore.smartAccount(chain)
             entry.step = 'Waiting for your passkey…'
-            const created = await createSession({ chain, account, spec })
+            this.guard(entry)
+            const created = await createSession({
+              chain,
+              account,
+              spec,
+              onSubmitted: (userOpHash, sessionId) =>
+                messenger?.submitted(request, { userOpHash, account: account.address, sessionId }),
+            })
             const result = { ...created, account: account.address, chainId: chain.id }
-            return () => messenger?.respond(request, result)
+            return () => {
+              if (this.origin) recordConnection(this.origin, account.address)
+              messenger?.respond(request, result)
+            }
           }
           case 'wallet_revokePermissions': {
             const account = await accountStore.smartAccount(chain)
             entry.step = 'Waiting for your passkey…'
-            const result = await revokeSession({ chain, account, which: request.params[0] })
+            this.guard(entry)
+            const result = await revokeSession({
+              chain,
+              account,
+              which: request.params[0],
+              onSubmitted: (userOpHash) =>
+                messenger?.submitted(request, { userOpHash, account: account.address }),
+            })
             return () => messenger?.respond(request, result)
           }
           case 'eth_sendTransaction':
@@ -319,9 +386,12 @@ export const useRequestsStore = defineStore('requests', {
               calls: callsOf(request),
               payer: gasPayer(chain, capabilitiesOf(request)),
               onSign: () => {
+                this.guard(entry)
                 entry.step = 'Waiting for your passkey…'
               },
             })
+            // Sent: from now on the dapp gets the result even if this window closes (docs/architecture.md, section 4).
+            messenger?.submitted(request, { userOpHash: hash, account: account.address })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
             const receipt = await waitForUserOperation(chain, hash)

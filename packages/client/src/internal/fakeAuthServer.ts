@@ -7,7 +7,10 @@ import type { PopupRequest } from '../RpcSchema.js'
 import { type FakePopup, installFakeWindows } from './fakeWindows.js'
 
 export type FakeAnswer = { result: unknown } | { error: unknown } | 'hang'
-export type FakeHandler = (request: PopupRequest) => FakeAnswer | Promise<FakeAnswer>
+export type FakeHandler = (
+  request: PopupRequest,
+  messenger: PopupMessenger,
+) => FakeAnswer | Promise<FakeAnswer>
 
 export const dappOrigin = 'http://localhost:3001'
 export const authOrigin = 'http://localhost:3002'
@@ -25,7 +28,7 @@ export function installFakeAuthServer(handler: FakeHandler) {
       messengers.push(messenger)
       messenger.onRequest(async (request) => {
         requests.push(request)
-        const answer = await handler(request)
+        const answer = await handler(request, messenger)
         if (answer === 'hang') return
         try {
           if ('error' in answer) messenger.reject(request, answer.error)
