@@ -71,6 +71,21 @@ const headers = {
     'publickey-credentials-get=(self), publickey-credentials-create=(self), camera=(self), microphone=(), geolocation=(), payment=()',
 }
 
-const lines = ['/*', ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`), '']
+// The account channel (docs/interfaces.md, "Account channel") is the one page dapps frame: it has no UI to overlay
+// and only answers the origin that framed it. A later rule replaces the headers of an earlier one (`! Name` detaches
+// it first, as Cloudflare Pages reads it).
+const channel = {
+  'Content-Security-Policy': csp.replace("frame-ancestors 'none'", 'frame-ancestors *'),
+}
+
+const lines = [
+  '/*',
+  ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`),
+  '/channel.html',
+  '  ! Content-Security-Policy',
+  '  ! X-Frame-Options',
+  ...Object.entries(channel).map(([name, value]) => `  ${name}: ${value}`),
+  '',
+]
 writeFileSync(join(outputDir, '_headers'), lines.join('\n'))
 console.log(`security headers: ${join(outputDir, '_headers')} (${hashes.length} inline script hash(es))`)

@@ -32,11 +32,12 @@ export type StaticServer = {
 }
 
 /** One rule of a `_headers` file: the headers of the paths `pattern` matches. */
-export type HeaderRule = { pattern: string; headers: [name: string, value: string][] }
+export type HeaderRule = { pattern: string; headers: [name: string, value: string | null][] }
 
 /**
  * Parses a `_headers` file as Netlify and Cloudflare Pages read it: a path pattern on its own line (`*` matches
- * any rest of the path), then its headers indented, `Name: value`, one per line; `#` starts a comment.
+ * any rest of the path), then its headers indented, `Name: value`, one per line; `! Name` drops a header an earlier
+ * rule set (value `null`); `#` starts a comment.
  */
 export function parseHeadersFile(text: string): HeaderRule[] {
   const rules: HeaderRule[] = []
@@ -46,10 +47,13 @@ export function parseHeadersFile(text: string): HeaderRule[] {
       rules.push({ pattern: line.trim(), headers: [] })
       continue
     }
-    const colon = line.indexOf(':')
     const rule = rules.at(-1)
-    if (!rule || colon < 0) throw new Error(`_headers: "${line.trim()}" is not a header of a path rule.`)
-    rule.headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()])
+    const detach = /^\s*!\s*(\S+)\s*$/.exec(line)
+    const colon = line.indexOf(':')
+    if (!rule || (!detach && colon < 0))
+      throw new Error(`_headers: "${line.trim()}" is not a header of a path rule.`)
+    if (detach) rule.headers.push([detach[1]!, null])
+    else rule.headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()])
   }
   return rules
 }
@@ -63,8 +67,11 @@ function matchesPattern(pattern: string, pathname: string): boolean {
 export function headersFor(rules: readonly HeaderRule[], pathname: string): Record<string, string> {
   const headers: Record<string, string> = {}
   for (const rule of rules) {
-    if (matchesPattern(rule.pattern, pathname))
-      for (const [name, value] of rule.headers) headers[name] = value
+    if (!matchesPattern(rule.pattern, pathname)) continue
+    for (const [name, value] of rule.headers) {
+      if (value === null) delete headers[name]
+      else headers[name] = value
+    }
   }
   return headers
 }
