@@ -165,6 +165,11 @@ test('security: the auth server is served with its production headers (docs/depl
   expect((await page.request.get(`${stack.authServerUrl}/_headers`)).headers()['content-type']).toMatch(
     /text\/html/,
   )
+  // The account channel is the one page dapps frame (docs/interfaces.md): no UI, and it answers only its framer.
+  const channel = (await page.request.get(`${stack.authServerUrl}/channel.html`)).headers()
+  expect(channel['content-security-policy']).toContain('frame-ancestors *')
+  expect(channel['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval/)
+  expect(channel['x-frame-options']).toBeUndefined()
 })
 
 test('security: no page can frame the auth server (clickjacking of the approval screens)', async ({
