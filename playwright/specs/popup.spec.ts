@@ -17,6 +17,7 @@ import {
   signUp,
 } from '../fixtures/flows.js'
 import { startHostileOrigin } from '../fixtures/hostile.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { publicClient } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
@@ -29,8 +30,10 @@ test.describe.configure({ mode: 'serial' })
 let device: Device
 let page: Page
 let account: Address
+// This user's synced passkeys (their keychain), apart from the other specs' users.
+const syncedPasskeys = new PasskeyStore()
 
-test.beforeAll(async ({ browser, syncedPasskeys }) => {
+test.beforeAll(async ({ browser }) => {
   device = await newDevice(browser, syncedPasskeys)
   page = await device.context.newPage()
 })
@@ -52,11 +55,7 @@ function answerTo(dappOrigin: string, id: string) {
   return device.messages.answersAt(dappOrigin).find((m) => m.data.id === id)?.data
 }
 
-test('behavior: sign up in the popup creates a passkey and connects the demo', async ({
-  stack,
-  chain,
-  syncedPasskeys,
-}) => {
+test('behavior: sign up in the popup creates a passkey and connects the demo', async ({ stack, chain }) => {
   await openDemo(page, stack)
   await expect(page.getByTestId('address')).not.toHaveText(/0x[0-9a-fA-F]{40}/)
   const before = syncedPasskeys.size
@@ -104,10 +103,7 @@ test('behavior: sign up in the popup creates a passkey and connects the demo', a
   expect(device.messages.all.filter((m) => m.direction === 'posted' && m.origin === '*')).toEqual([])
 })
 
-test('behavior: disconnect, then connect again with the account the popup remembers', async ({
-  stack,
-  syncedPasskeys,
-}) => {
+test('behavior: disconnect, then connect again with the account the popup remembers', async ({ stack }) => {
   await page.getByTestId('disconnect').click()
   await expect(page.getByTestId('address')).toHaveText(/not connected/i)
   const ceremonies = device.passkeys.events.length
@@ -307,7 +303,6 @@ test('behavior: a reload keeps the connection', async () => {
 test('behavior: a fresh browser with the synced passkey logs in to the same account', async ({
   browser,
   stack,
-  syncedPasskeys,
 }) => {
   const other = await newDevice(browser, syncedPasskeys)
   try {
