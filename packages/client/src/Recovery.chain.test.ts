@@ -4,27 +4,11 @@
  * as the devnet deploys them. The account's own calls are sent from its address (anvil impersonation): the
  * executor only looks at `msg.sender`; the devnet bench and e2e cover the same calls inside passkey userOps.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import { deterministicDeployer, devnetOwner, entryPoint08 } from '@sso/contracts-abi'
-import { ensureContractsBuilt, resolveDeployments } from '@sso/contracts-abi/artifacts'
-import {
-  type Address,
-  BaseError,
-  concatHex,
-  createTestClient,
-  decodeErrorResult,
-  defineChain,
-  type Hex,
-  http,
-  parseEther,
-  publicActions,
-  walletActions,
-} from 'viem'
+import { type Address, BaseError, decodeErrorResult, type Hex, parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Call } from './Execution.js'
+import { type AnvilClient, deployer, startAnvilChain } from './internal/anvilChain.js'
 import {
   acceptGuardian,
   approvalTypedData,
@@ -43,71 +27,21 @@ import {
 import { toSsoAccount, webAuthnValidatorAbi } from './SsoAccount.js'
 import { createTestPasskey } from './testing/index.js'
 
-// anvil accounts #0 (deployer, relayer) and #3 (the guardian): well-known test keys.
-const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+// anvil account #3 (the guardian): a well-known test key.
 const guardian = privateKeyToAccount('0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6')
 
-let anvil: ChildProcess | undefined
-let client: ReturnType<typeof makeClient>
+let stopChain: (() => void) | undefined
+let client: AnvilClient
 let contracts: { accountFactory: Address; webAuthnValidator: Address; guardianExecutor: Address }
 
-function makeClient(port: number) {
-  const chain = defineChain({
-    id: 31337,
-    name: 'anvil',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [`http://127.0.0.1:${port}`] } },
-  })
-  return createTestClient({ chain, mode: 'anvil', transport: http(), account: deployer })
-    .extend(publicActions)
-    .extend(walletActions)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
-}
-
 beforeAll(async () => {
-  await ensureContractsBuilt()
-  const port = await freePort()
-  const bin = createRequire(import.meta.url).resolve('@foundry-rs/anvil/bin.mjs')
-  anvil = spawn(
-    process.execPath,
-    [bin, '--host', '127.0.0.1', '--port', String(port), '--hardfork', 'osaka', '--silent'],
-    { stdio: 'ignore' },
-  )
-  client = makeClient(port)
-  for (let i = 0; ; i++) {
-    try {
-      await client.getChainId()
-      break
-    } catch (error) {
-      if (i > 100) throw error
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
-  for (const { salt, initCode } of planned) {
-    await client.waitForTransactionReceipt({
-      hash: await client.sendTransaction({
-        to: deterministicDeployer.address,
-        data: concatHex([salt, initCode]),
-        chain: client.chain,
-      }),
-    })
-  }
+  const chain = await startAnvilChain()
+  stopChain = chain.stop
+  client = chain.client
   const at = (name: string): Address => {
-    const deployment = planned.find((entry) => entry.name === name)
-    if (!deployment) throw new Error(`${name} is not in the deployment plan`)
-    return deployment.address
+    const address = chain.contracts[name]
+    if (!address) throw new Error(`${name} is not in the deployment plan`)
+    return address
   }
   contracts = {
     accountFactory: at('AccountFactory'),
@@ -117,7 +51,7 @@ beforeAll(async () => {
 }, 600_000)
 
 afterAll(() => {
-  anvil?.kill()
+  stopChain?.()
 })
 
 /** A deployed SSO account whose own calls this test sends from its address. */

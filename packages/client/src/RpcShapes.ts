@@ -2,6 +2,7 @@
  * The values the popup protocol is made of (docs/interfaces.md, "Popup protocol"): hex primitives, calls,
  * transactions, typed data, receipts, and session specs as they cross `postMessage`. Re-exported by RpcSchema.ts.
  */
+import { sessionSpecBounds } from '@sso/contracts-abi'
 import * as v from 'valibot'
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -123,9 +124,16 @@ export type CallReceipt = v.InferOutput<typeof CallReceipt>
 // ---------------------------------------------------------------------------------------------------------------
 // Sessions (SessionKeyValidator), as they cross postMessage: amounts are JSON-RPC quantities (no bigints on the
 // wire). The semantic rules (expiry, signer, banned targets, fee limit) are `validateSessionSpec` in
-// `@sso/client/session`, run by the client before sending and again by the popup.
+// `@sso/client/session`, run by the client before sending and again by the popup. Both take their bounds from
+// `sessionSpecBounds` of `@sso/contracts-abi`.
 
-const Uint48 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 48 - 1))
+const ExpiresAt = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(sessionSpecBounds.maxExpiresAt))
+const AllowancePeriod = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(1),
+  v.maxValue(sessionSpecBounds.maxAllowancePeriod),
+)
 /** 4-byte function selector. */
 export const Selector = v.custom<`0x${string}`>(
   (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{8}$/.test(value),
@@ -135,7 +143,7 @@ export const Selector = v.custom<`0x${string}`>(
 export const SessionUsageLimit = v.variant('type', [
   v.object({ type: v.literal('unlimited') }),
   v.object({ type: v.literal('lifetime'), limit: Quantity }),
-  v.object({ type: v.literal('allowance'), limit: Quantity, period: v.pipe(Uint48, v.minValue(1)) }),
+  v.object({ type: v.literal('allowance'), limit: Quantity, period: AllowancePeriod }),
 ])
 /** Comparison of a calldata word with `refValue` (SessionKeyValidator `Condition`). */
 export const SessionCondition = v.picklist([
@@ -150,7 +158,7 @@ export const SessionCondition = v.picklist([
 export const SessionConstraint = v.object({
   condition: SessionCondition,
   /** The calldata word at byte offset `4 + 32 * index`. */
-  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1024)),
+  index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(sessionSpecBounds.maxConstraintIndex)),
   refValue: Hash,
   limit: SessionUsageLimit,
 })
@@ -159,7 +167,7 @@ export const SessionCallPolicy = v.object({
   selector: Selector,
   maxValuePerUse: Quantity,
   valueLimit: SessionUsageLimit,
-  constraints: v.pipe(v.array(SessionConstraint), v.maxLength(16)),
+  constraints: v.pipe(v.array(SessionConstraint), v.maxLength(sessionSpecBounds.maxConstraints)),
 })
 export const SessionTransferPolicy = v.object({
   target: Address,
@@ -169,9 +177,12 @@ export const SessionTransferPolicy = v.object({
 /** A session spec on the wire; `signer` is a 20-byte address (secp256k1) or a 64-byte P-256 key `x ‖ y`. */
 export const SessionSpec = v.object({
   signer: Hex,
-  expiresAt: Uint48,
+  expiresAt: ExpiresAt,
   feeLimit: SessionUsageLimit,
-  callPolicies: v.pipe(v.array(SessionCallPolicy), v.maxLength(32)),
-  transferPolicies: v.pipe(v.array(SessionTransferPolicy), v.maxLength(32)),
+  callPolicies: v.pipe(v.array(SessionCallPolicy), v.maxLength(sessionSpecBounds.maxCallPolicies)),
+  transferPolicies: v.pipe(
+    v.array(SessionTransferPolicy),
+    v.maxLength(sessionSpecBounds.maxTransferPolicies),
+  ),
 })
 export type SessionSpecWire = v.InferOutput<typeof SessionSpec>

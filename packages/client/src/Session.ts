@@ -2,7 +2,7 @@
  * The dapp's session manager (docs/architecture.md, section 5): holds the session key, asks the popup to create / revoke sessions,
  * and sends in-policy transactions straight to the bundler with no popup. Passed to `createProvider({ session })`.
  */
-import { deployments } from '@sso/contracts-abi'
+import { deployments, sessionAccountModules } from '@sso/contracts-abi'
 import * as v from 'valibot'
 import { type Address, createPublicClient, defineChain, type Hex, http, type PublicClient } from 'viem'
 import {
@@ -51,7 +51,10 @@ export type SessionManagerOptions = {
   storageKey?: string | undefined
   /** SessionKeyValidator per chain id (default: the `@sso/contracts-abi` manifest address). */
   validators?: Record<number, Address> | undefined
-  /** Other banned targets per chain (the account's modules): WebAuthnValidator, executors. */
+  /**
+   * More targets no session may call, per chain: modules the account installed beyond those every account is
+   * created with (the SessionKeyValidator, and the WebAuthnValidator and GuardianExecutor of the manifest).
+   */
   bannedTargets?: Record<number, readonly Address[]> | undefined
   /** Who pays session userOps: the account (default, counted against `feeLimit`) or a paymaster. */
   paymaster?: { address: Address } | { url: string } | undefined
@@ -206,7 +209,13 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   }
 
   function banned(chainId: number): Address[] {
-    return [validatorOf(chainId), ...(options.bannedTargets?.[chainId] ?? [])]
+    const known = manifestContracts[chainId]
+    const modules = sessionAccountModules({
+      sessionKeyValidator: validatorOf(chainId),
+      webAuthnValidator: known?.webAuthnValidator,
+      guardianExecutor: known?.guardianExecutor,
+    })
+    return [...modules, ...(options.bannedTargets?.[chainId] ?? [])]
   }
 
   function chainOf(chainId: number): SessionChain {
@@ -542,9 +551,13 @@ function defaultStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> {
   }
 }
 
+const manifestContracts = deployments as Record<
+  number,
+  { sessionKeyValidator?: Address; webAuthnValidator?: Address; guardianExecutor?: Address } | undefined
+>
 const manifestValidators: Record<number, Address> = Object.fromEntries(
-  Object.entries(deployments as Record<string, { sessionKeyValidator?: Address }>).flatMap(([id, d]) =>
-    d.sessionKeyValidator ? [[Number(id), d.sessionKeyValidator]] : [],
+  Object.entries(manifestContracts).flatMap(([id, d]) =>
+    d?.sessionKeyValidator ? [[Number(id), d.sessionKeyValidator]] : [],
   ),
 )
 

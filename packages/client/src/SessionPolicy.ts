@@ -2,11 +2,10 @@
  * The local policy check: whether calls are within a session's spec (and what remains of its limits on chain),
  * checked exactly as the SessionKeyValidator will, so the client can fall back to the popup or fail before sending.
  */
+import { isSessionForbiddenSelector, sessionForbiddenTargets } from '@sso/contracts-abi'
 import { type Address, type Hex, maxUint256 } from 'viem'
-import { entryPoint08Address } from 'viem/account-abstraction'
 import { RpcError, type RpcErrorOptions } from './Errors.js'
 import type { Condition, SessionSpec, UsageLimit } from './SessionSpec.js'
-import { forbiddenSelectors } from './SessionSpecValidation.js'
 
 /** Which session rule a call breaks (mirrors the SessionKeyValidator errors). */
 export type SessionPolicyRule =
@@ -85,6 +84,7 @@ export function checkSessionCalls(
     /** On-chain remaining amounts (`sessionState`); without it only the spec is checked. */
     state?: SessionState | undefined
     now?: number | undefined
+    /** The account's modules (`sessionAccountModules` of `@sso/contracts-abi`), as for `validateSessionSpec`. */
     bannedTargets?: readonly Address[] | undefined
     /** The most the userOp can cost the account (0 or undefined with a paymaster). */
     fee?: bigint | undefined
@@ -106,11 +106,11 @@ export function checkSessionCalls(
       message: `the fee of up to ${options.fee} wei exceeds what remains of the fee limit (${state.feeRemaining})`,
     }
 
-  const banned = new Set([
-    options.account.toLowerCase(),
-    entryPoint08Address.toLowerCase(),
-    ...(options.bannedTargets ?? []).map((a) => a.toLowerCase()),
-  ])
+  const banned = new Set(
+    sessionForbiddenTargets({ account: options.account, modules: options.bannedTargets }).map((target) =>
+      target.address.toLowerCase(),
+    ),
+  )
   // Amounts counted within this batch, as the validator counts them one call after the other.
   const used = new Map<string, bigint>()
   const consume = (key: string, remaining: bigint | undefined, limit: UsageLimit, amount: bigint) => {
@@ -151,8 +151,7 @@ export function checkSessionCalls(
     }
     if (dataLength < 4) return v('invalid-calldata', `calldata to ${call.to} is shorter than a selector`)
     const selector = data.slice(0, 10).toLowerCase()
-    if (forbiddenSelectors.includes(selector as Hex))
-      return v('forbidden-selector', `${selector} is forbidden`)
+    if (isSessionForbiddenSelector(selector)) return v('forbidden-selector', `${selector} is forbidden`)
     const index = spec.callPolicies.findIndex(
       (p) => p.target.toLowerCase() === call.to.toLowerCase() && p.selector.toLowerCase() === selector,
     )

@@ -1,7 +1,8 @@
-import { type Address, erc20Abi, pad, zeroAddress } from 'viem'
+import { sessionSpecBounds } from '@sso/contracts-abi'
+import { type Address, erc20Abi, pad, size, zeroAddress } from 'viem'
 import { entryPoint08Address } from 'viem/account-abstraction'
 import { describe, expect, test } from 'vitest'
-import { account, friend, now, ruleOf, spec, validator } from './internal/sessionSpecFixture.js'
+import { account, friend, now, p256Signer, ruleOf, spec, validator } from './internal/sessionSpecFixture.js'
 import {
   allowance,
   callPolicy,
@@ -11,6 +12,7 @@ import {
   transferPolicy,
   unlimited,
 } from './SessionSpec.js'
+import { encodeSessionSpec } from './SessionSpecEncoding.js'
 import { validateSessionSpec } from './SessionSpecValidation.js'
 
 describe('validateSessionSpec', () => {
@@ -106,27 +108,32 @@ describe('validateSessionSpec', () => {
       ).toBe(rule)
   })
 
-  test('error: the packed format’s caps (13-byte limits, 80-bit fee limit, uint32 periods, uint16 indexes, 255 entries)', () => {
+  test('error: the bounds of sessionSpecBounds (@sso/contracts-abi): each accepted at its value, refused past it', () => {
     const base = spec().callPolicies[0]!
     const c0 = base.constraints[0]!
-    const max104 = (1n << 104n) - 1n
-    const maxFee = (1n << 80n) - 1n
+    const { maxUsageLimit: max104, maxFeeLimit: maxFee, maxAllowancePeriod: maxPeriod } = sessionSpecBounds
+    const { maxCallPolicies, maxTransferPolicies, maxConstraints, maxConstraintIndex } = sessionSpecBounds
     const transfer = (target: Address) =>
       transferPolicy({ target, maxValuePerUse: 1n, valueLimit: lifetime(1n) })
     const addr = (i: number) => pad(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address
     const ok: Partial<SessionSpec>[] = [
       { feeLimit: lifetime(maxFee) },
-      { feeLimit: allowance(maxFee, 2 ** 32 - 1) },
+      { feeLimit: allowance(maxFee, maxPeriod) },
       { callPolicies: [{ ...base, maxValuePerUse: max104, valueLimit: lifetime(max104) }] },
-      { callPolicies: [{ ...base, constraints: [{ ...c0, index: 65_535, limit: allowance(max104, 1) }] }] },
+      {
+        callPolicies: [
+          { ...base, constraints: [{ ...c0, index: maxConstraintIndex, limit: allowance(max104, 1) }] },
+        ],
+      },
       {
         transferPolicies: [
           transferPolicy({ target: friend, maxValuePerUse: max104, valueLimit: lifetime(max104) }),
         ],
       },
-      { callPolicies: Array.from({ length: 255 }, (_, i) => ({ ...base, target: addr(i) })) },
-      { transferPolicies: Array.from({ length: 255 }, (_, i) => transfer(addr(i))) },
-      { callPolicies: [{ ...base, constraints: Array.from({ length: 255 }, () => c0) }] },
+      { callPolicies: Array.from({ length: maxCallPolicies }, (_, i) => ({ ...base, target: addr(i) })) },
+      { transferPolicies: Array.from({ length: maxTransferPolicies }, (_, i) => transfer(addr(i))) },
+      { callPolicies: [{ ...base, constraints: Array.from({ length: maxConstraints }, () => c0) }] },
+      { expiresAt: sessionSpecBounds.maxExpiresAt },
     ]
     for (const overrides of ok)
       expect(
@@ -137,7 +144,7 @@ describe('validateSessionSpec', () => {
     const bad: [Partial<SessionSpec>, string, string][] = [
       [{ feeLimit: lifetime(maxFee + 1n) }, 'malformed-limit', 'feeLimit.limit'],
       [{ feeLimit: allowance(maxFee + 1n, 60) }, 'malformed-limit', 'feeLimit.limit'],
-      [{ feeLimit: allowance(1n, 2 ** 32) }, 'malformed-limit', 'feeLimit.period'],
+      [{ feeLimit: allowance(1n, maxPeriod + 1) }, 'malformed-limit', 'feeLimit.period'],
       [
         { callPolicies: [{ ...base, maxValuePerUse: max104 + 1n }] },
         'malformed-limit',
@@ -149,7 +156,7 @@ describe('validateSessionSpec', () => {
         'callPolicies[0].valueLimit.limit',
       ],
       [
-        { callPolicies: [{ ...base, valueLimit: allowance(1n, 2 ** 32) }] },
+        { callPolicies: [{ ...base, valueLimit: allowance(1n, maxPeriod + 1) }] },
         'malformed-limit',
         'callPolicies[0].valueLimit.period',
       ],
@@ -159,7 +166,7 @@ describe('validateSessionSpec', () => {
         'callPolicies[0].constraints[0].limit.limit',
       ],
       [
-        { callPolicies: [{ ...base, constraints: [{ ...c0, index: 65_536 }] }] },
+        { callPolicies: [{ ...base, constraints: [{ ...c0, index: maxConstraintIndex + 1 }] }] },
         'malformed-policy',
         'callPolicies[0].constraints[0].index',
       ],
@@ -182,32 +189,23 @@ describe('validateSessionSpec', () => {
         'transferPolicies[0].valueLimit.limit',
       ],
       [
-        { callPolicies: Array.from({ length: 256 }, (_, i) => ({ ...base, target: addr(i) })) },
+        {
+          callPolicies: Array.from({ length: maxCallPolicies + 1 }, (_, i) => ({ ...base, target: addr(i) })),
+        },
         'malformed-policy',
         'callPolicies',
       ],
       [
-        { transferPolicies: Array.from({ length: 256 }, (_, i) => transfer(addr(i))) },
+        { transferPolicies: Array.from({ length: maxTransferPolicies + 1 }, (_, i) => transfer(addr(i))) },
         'malformed-policy',
         'transferPolicies',
       ],
       [
-        { callPolicies: [{ ...base, constraints: Array.from({ length: 256 }, () => c0) }] },
+        { callPolicies: [{ ...base, constraints: Array.from({ length: maxConstraints + 1 }, () => c0) }] },
         'malformed-policy',
         'callPolicies[0].constraints',
       ],
-      // Within every count, but more than the uint16 length of the session signature can carry.
-      [
-        {
-          callPolicies: Array.from({ length: 5 }, (_, i) => ({
-            ...base,
-            target: addr(i),
-            constraints: Array.from({ length: 255 }, () => c0),
-          })),
-        },
-        'malformed-policy',
-        'spec',
-      ],
+      [{ expiresAt: sessionSpecBounds.maxExpiresAt + 1 }, 'malformed-policy', 'expiresAt'],
     ]
     for (const [overrides, rule, path] of bad) {
       let error: unknown
@@ -222,5 +220,24 @@ describe('validateSessionSpec', () => {
         path,
       ])
     }
+  })
+
+  test('behavior: the largest spec within the bounds fits the session signature (uint16 length)', () => {
+    const base = spec().callPolicies[0]!
+    const c0 = base.constraints[0]!
+    const addr = (i: number) => pad(`0x${(i + 1).toString(16)}`, { size: 20 }) as Address
+    const largest = spec({
+      signer: p256Signer,
+      callPolicies: Array.from({ length: sessionSpecBounds.maxCallPolicies }, (_, i) => ({
+        ...base,
+        target: addr(i),
+        constraints: Array.from({ length: sessionSpecBounds.maxConstraints }, () => c0),
+      })),
+      transferPolicies: Array.from({ length: sessionSpecBounds.maxTransferPolicies }, (_, i) =>
+        transferPolicy({ target: addr(1000 + i), maxValuePerUse: 1n, valueLimit: lifetime(1n) }),
+      ),
+    })
+    expect(ruleOf(() => validateSessionSpec(largest, options))).toBeUndefined()
+    expect(size(encodeSessionSpec(largest))).toBeLessThanOrEqual(sessionSpecBounds.maxPackedLength)
   })
 })

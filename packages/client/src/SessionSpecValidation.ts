@@ -2,8 +2,13 @@
  * The rules a session spec must follow: those of `SessionKeyValidator.createSession` and a few of the client's own
  * (a policy must allow something bounded). The client runs them before sending, the popup again before showing.
  */
-import { type Address, type Hex, isAddress, toFunctionSelector, zeroAddress } from 'viem'
-import { entryPoint08Address } from 'viem/account-abstraction'
+import {
+  isSessionForbiddenSelector,
+  sessionForbiddenSelectors,
+  sessionForbiddenTargets,
+  sessionSpecBounds,
+} from '@sso/contracts-abi'
+import { type Address, type Hex, isAddress, zeroAddress } from 'viem'
 import {
   conditions,
   InvalidSessionSpecError,
@@ -11,31 +16,39 @@ import {
   type SessionSpecRule,
   type UsageLimit,
 } from './SessionSpec.js'
-import {
-  encodeSessionSpec,
-  maxAllowancePeriod,
-  maxFeeLimit,
-  maxPolicyCount,
-  maxUsageLimit,
-} from './SessionSpecEncoding.js'
+import { encodeSessionSpec } from './SessionSpecEncoding.js'
 
 const p256P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn
 const p256B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn
 
-/** The selectors a session may never call (module install/uninstall, upgrades). */
-export const forbiddenSelectors: readonly Hex[] = [
-  toFunctionSelector('function installModule(uint256,address,bytes)'),
-  toFunctionSelector('function uninstallModule(uint256,address,bytes)'),
-  toFunctionSelector('function upgradeToAndCall(address,bytes)'),
-  toFunctionSelector('function upgradeTo(address)'),
-]
+const {
+  maxCallPolicies,
+  maxTransferPolicies,
+  maxConstraints,
+  maxConstraintIndex,
+  maxUsageLimit,
+  maxFeeLimit,
+  maxAllowancePeriod,
+  maxExpiresAt,
+  maxPackedLength,
+} = sessionSpecBounds
+
+/**
+ * The selectors a session may never call (module install/uninstall, upgrades): the SessionKeyValidator's
+ * `forbiddenSelectors()`, from `sessionForbiddenSelectors` of `@sso/contracts-abi`.
+ */
+export const forbiddenSelectors: readonly Hex[] = sessionForbiddenSelectors.map((entry) => entry.selector)
 
 export type ValidateSessionSpecOptions = {
   /** Current time in unix seconds (default: the system clock; pass the chain's latest block time when known). */
   now?: number | undefined
   /** The account the session is for: a session may never call it. */
   account?: Address | undefined
-  /** Other banned targets: the validator modules (SessionKeyValidator, WebAuthnValidator, …), executors. */
+  /**
+   * The account's modules, which a session may never call besides the account and the EntryPoint:
+   * `sessionAccountModules(contracts)` of `@sso/contracts-abi` (SessionKeyValidator, WebAuthnValidator,
+   * GuardianExecutor) and any other module the account installed.
+   */
   bannedTargets?: readonly Address[] | undefined
 }
 
@@ -45,7 +58,7 @@ export type ValidateSessionSpecOptions = {
  *
  * @example
  * ```ts
- * validateSessionSpec(spec, { account, bannedTargets: [sessionKeyValidator, webAuthnValidator] })
+ * validateSessionSpec(spec, { account, bannedTargets: sessionAccountModules(contracts) })
  * ```
  */
 export function validateSessionSpec(
@@ -58,7 +71,7 @@ export function validateSessionSpec(
   if (typeof spec !== 'object' || spec === null) return fail('malformed-policy', 'spec', 'not an object')
   const now = options.now ?? Math.floor(Date.now() / 1000)
   checkSigner(spec.signer, fail)
-  if (!Number.isSafeInteger(spec.expiresAt) || spec.expiresAt >= 2 ** 48)
+  if (!Number.isSafeInteger(spec.expiresAt) || spec.expiresAt > maxExpiresAt)
     fail('malformed-policy', 'expiresAt', 'must be unix seconds (uint48)')
   if (spec.expiresAt <= now)
     fail('expiry-in-past', 'expiresAt', `${spec.expiresAt} is not after the current time ${now}`)
@@ -71,10 +84,11 @@ export function validateSessionSpec(
   checkLimit(spec.feeLimit, maxFeeLimit, 'feeLimit', fail)
 
   const banned = new Map<string, string>()
-  banned.set(entryPoint08Address.toLowerCase(), 'the EntryPoint')
-  if (options.account) banned.set(options.account.toLowerCase(), 'the account itself')
-  for (const target of options.bannedTargets ?? [])
-    banned.set(target.toLowerCase(), 'a module of the account')
+  for (const { address, what } of sessionForbiddenTargets({
+    account: options.account,
+    modules: options.bannedTargets,
+  }))
+    banned.set(address.toLowerCase(), what)
   const checkTarget = (target: Address, path: string) => {
     if (typeof target !== 'string' || !isAddress(target, { strict: false }))
       fail('malformed-policy', path, `${String(target)} is not an address`)
@@ -88,10 +102,10 @@ export function validateSessionSpec(
     fail('malformed-policy', 'spec', 'callPolicies and transferPolicies must be arrays')
   if (spec.callPolicies.length + spec.transferPolicies.length === 0)
     fail('malformed-policy', 'spec', 'a session needs at least one call or transfer policy')
-  if (spec.callPolicies.length > maxPolicyCount)
-    fail('malformed-policy', 'callPolicies', `at most ${maxPolicyCount} call policies`)
-  if (spec.transferPolicies.length > maxPolicyCount)
-    fail('malformed-policy', 'transferPolicies', `at most ${maxPolicyCount} transfer policies`)
+  if (spec.callPolicies.length > maxCallPolicies)
+    fail('malformed-policy', 'callPolicies', `at most ${maxCallPolicies} call policies`)
+  if (spec.transferPolicies.length > maxTransferPolicies)
+    fail('malformed-policy', 'transferPolicies', `at most ${maxTransferPolicies} transfer policies`)
 
   const seenCalls = new Set<string>()
   spec.callPolicies.forEach((policy, i) => {
@@ -99,7 +113,7 @@ export function validateSessionSpec(
     checkTarget(policy.target, `${path}.target`)
     if (typeof policy.selector !== 'string' || !/^0x[0-9a-fA-F]{8}$/.test(policy.selector))
       fail('malformed-policy', `${path}.selector`, 'must be a 4-byte selector')
-    if (forbiddenSelectors.includes(policy.selector.toLowerCase() as Hex))
+    if (isSessionForbiddenSelector(policy.selector))
       fail(
         'forbidden-selector',
         `${path}.selector`,
@@ -113,14 +127,18 @@ export function validateSessionSpec(
     checkLimit(policy.valueLimit, maxUsageLimit, `${path}.valueLimit`, fail)
     if (!Array.isArray(policy.constraints))
       fail('malformed-policy', `${path}.constraints`, 'must be an array')
-    if (policy.constraints.length > maxPolicyCount)
-      fail('malformed-policy', `${path}.constraints`, `at most ${maxPolicyCount} constraints per policy`)
+    if (policy.constraints.length > maxConstraints)
+      fail('malformed-policy', `${path}.constraints`, `at most ${maxConstraints} constraints per policy`)
     policy.constraints.forEach((c, j) => {
       const cpath = `${path}.constraints[${j}]`
       if (!conditions.includes(c.condition))
         fail('malformed-policy', `${cpath}.condition`, `unknown "${c.condition}"`)
-      if (!Number.isSafeInteger(c.index) || c.index < 0 || c.index > 0xffff)
-        fail('malformed-policy', `${cpath}.index`, 'must be a calldata word index that fits uint16 (0…65535)')
+      if (!Number.isSafeInteger(c.index) || c.index < 0 || c.index > maxConstraintIndex)
+        fail(
+          'malformed-policy',
+          `${cpath}.index`,
+          `must be a calldata word index from 0 to ${maxConstraintIndex}`,
+        )
       if (typeof c.refValue !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(c.refValue))
         fail('malformed-policy', `${cpath}.refValue`, 'must be a 32-byte word')
       checkLimit(c.limit, maxUsageLimit, `${cpath}.limit`, fail)
@@ -138,11 +156,11 @@ export function validateSessionSpec(
   })
   // The userOp signature carries the packed spec behind a uint16 length.
   const packed = (encodeSessionSpec(spec).length - 2) / 2
-  if (packed > 0xffff)
+  if (packed > maxPackedLength)
     fail(
       'malformed-policy',
       'spec',
-      `the packed spec is ${packed} bytes; a session signature holds at most 65535`,
+      `the packed spec is ${packed} bytes; a session signature holds at most ${maxPackedLength}`,
     )
   return spec
 }

@@ -4,28 +4,20 @@
  * encodings this package produces are checked by the WebAuthnValidator, the AccountFactory and viem's
  * ERC-6492 / ERC-1271 verification. No bundler here: the devnet and e2e suites cover userOps end to end.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
-import { deterministicDeployer, devnetOwner, entryPoint08 } from '@sso/contracts-abi'
-import { ensureContractsBuilt, readArtifact, resolveDeployments } from '@sso/contracts-abi/artifacts'
+import { deterministicDeployer, entryPoint08 } from '@sso/contracts-abi'
+import { readArtifact } from '@sso/contracts-abi/artifacts'
 import {
   type Address,
   ContractFunctionExecutionError,
   ContractFunctionRevertedError,
   concatHex,
-  createTestClient,
   decodeEventLog,
-  defineChain,
   type Hex,
-  http,
   parseEther,
-  publicActions,
-  walletActions,
   zeroAddress,
 } from 'viem'
 import { entryPoint08Abi, getUserOperationHash, toPackedUserOperation } from 'viem/account-abstraction'
-import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   dummySignature,
@@ -35,77 +27,23 @@ import {
   nonceKey,
   toSsoAccount,
 } from './entry/account.js'
+import { type AnvilClient, deployer, startAnvilChain } from './internal/anvilChain.js'
 import { createTestPasskey } from './testing/index.js'
 
-// anvil account #0 (well-known test key)
-const deployer = privateKeyToAccount('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
-
-let anvil: ChildProcess | undefined
-let client: ReturnType<typeof makeClient>
+let stopChain: (() => void) | undefined
+let client: AnvilClient
 let contracts: { accountFactory: Address; webAuthnValidator: Address }
 let validatorAbi: ReturnType<typeof readArtifact>['abi']
 
-function makeClient(port: number) {
-  const chain = defineChain({
-    id: 31337,
-    name: 'anvil',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [`http://127.0.0.1:${port}`] } },
-  })
-  return createTestClient({ chain, mode: 'anvil', transport: http(), account: deployer })
-    .extend(publicActions)
-    .extend(walletActions)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
-}
-
 beforeAll(async () => {
-  await ensureContractsBuilt()
-  const port = await freePort()
-  const bin = createRequire(import.meta.url).resolve('@foundry-rs/anvil/bin.mjs')
-  anvil = spawn(
-    process.execPath,
-    [bin, '--host', '127.0.0.1', '--port', String(port), '--hardfork', 'osaka', '--silent'],
-    {
-      stdio: 'ignore',
-    },
-  )
-  client = makeClient(port)
-  for (let i = 0; ; i++) {
-    try {
-      await client.getChainId()
-      break
-    } catch (error) {
-      if (i > 100) throw error
-      await new Promise((r) => setTimeout(r, 100))
-    }
-  }
-  // Our contracts exactly as the devnet deploys them: the shared CREATE2 plan, through the deterministic
-  // deployer that anvil ships.
-  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner: devnetOwner })
-  for (const { salt, initCode } of planned) {
-    await client.waitForTransactionReceipt({
-      hash: await client.sendTransaction({
-        to: deterministicDeployer.address,
-        data: concatHex([salt, initCode]),
-        chain: client.chain,
-      }),
-    })
-  }
+  // Our contracts exactly as the devnet deploys them (the shared CREATE2 plan).
+  const chain = await startAnvilChain()
+  stopChain = chain.stop
+  client = chain.client
   const at = (name: string): Address => {
-    const deployment = planned.find((entry) => entry.name === name)
-    if (!deployment) throw new Error(`${name} is not in the deployment plan`)
-    return deployment.address
+    const address = chain.contracts[name]
+    if (!address) throw new Error(`${name} is not in the deployment plan`)
+    return address
   }
   contracts = { accountFactory: at('AccountFactory'), webAuthnValidator: at('WebAuthnValidator') }
   // EntryPoint v0.8 at its canonical address (the account trusts only that one): CREATE2 through the
@@ -128,7 +66,7 @@ beforeAll(async () => {
 }, 240_000)
 
 afterAll(() => {
-  anvil?.kill()
+  stopChain?.()
 })
 
 const typedData = {

@@ -16,3 +16,11 @@ export {
   webAuthnValidatorAbi,
 } from './generated/abis.js'
 export { deploymentInputs, deployments } from './generated/deployments.js'
+export {
+  isSessionForbiddenSelector,
+  type SessionForbiddenTarget,
+  sessionAccountModules,
+  sessionForbiddenSelectors,
+  sessionForbiddenTargets,
+  sessionSpecBounds,
+} from './SessionRules.js'

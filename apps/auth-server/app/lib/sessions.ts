@@ -12,7 +12,7 @@ import {
   sessionSpecFromWire,
   validateSessionSpec,
 } from '@sso/client/session'
-import { deployments } from '@sso/contracts-abi'
+import { deployments, sessionAccountModules } from '@sso/contracts-abi'
 import { type Address, encodeFunctionData, erc20Abi, type Hex } from 'viem'
 import { reactive } from 'vue'
 import { AccountError, gasPayer, sendCalls, waitForUserOperation } from './account'
@@ -32,12 +32,17 @@ export function sessionValidatorOf(chain: SsoChainConfig): Address {
   return address
 }
 
-/** The targets a session may never call on this chain besides the account and the EntryPoint: our modules. */
+/**
+ * The targets a session may never call on this chain besides the account and the EntryPoint: the modules every
+ * account is created with (`sessionAccountModules`, the list the client and the contract share).
+ */
 export function bannedTargetsOf(chain: SsoChainConfig): Address[] {
   const c = chain.contracts as Record<string, Address | undefined>
-  return [sessionValidatorOf(chain), c.webAuthnValidator, c.guardianExecutor, c.accountFactory].filter(
-    (a): a is Address => typeof a === 'string',
-  )
+  return sessionAccountModules({
+    sessionKeyValidator: sessionValidatorOf(chain),
+    webAuthnValidator: c.webAuthnValidator,
+    guardianExecutor: c.guardianExecutor,
+  })
 }
 
 /** The chain's latest block time (the contract compares expiry against it). */

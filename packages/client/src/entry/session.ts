@@ -15,6 +15,15 @@
  *   })
  * ```
  */
+
+// The SessionKeyValidator's rules shared with the popup and the contract (docs/interfaces.md).
+export {
+  type SessionForbiddenTarget,
+  sessionAccountModules,
+  sessionForbiddenSelectors,
+  sessionForbiddenTargets,
+  sessionSpecBounds,
+} from '@sso/contracts-abi'
 export {
   createSessionManager,
   type SessionManager,
