@@ -17,7 +17,6 @@
  * params give -32602 ({@link InvalidParamsError}). The values the messages are made of live in RpcShapes.ts, the
  * one-value-one-place check in RpcConflicts.ts; this module re-exports both.
  */
-import { sessionSpecBounds } from '@sso/contracts-abi'
 import * as v from 'valibot'
 import { InvalidParamsError, InvalidRequestError, MethodNotFoundError, type RpcError } from './Errors.js'
 import {

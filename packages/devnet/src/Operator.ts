@@ -14,7 +14,6 @@ import {
   createPublicClient,
   createWalletClient,
   formatEther,
-  type Hex,
   http,
   type PublicClient,
 } from 'viem'

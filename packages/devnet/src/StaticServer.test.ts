@@ -84,8 +84,20 @@ test('behavior: the _headers file itself is not served', async () => {
 test('behavior: parseHeadersFile reads path rules and their headers', () => {
   const rules = parseHeadersFile('/*\n  A: 1; b=2\n  B: 2\n\n# note\n/x/*\n  A: 3\n  ! B\n')
   expect(rules).toEqual([
-    { pattern: '/*', headers: [['A', '1; b=2'], ['B', '2']] },
-    { pattern: '/x/*', headers: [['A', '3'], ['B', null]] },
+    {
+      pattern: '/*',
+      headers: [
+        ['A', '1; b=2'],
+        ['B', '2'],
+      ],
+    },
+    {
+      pattern: '/x/*',
+      headers: [
+        ['A', '3'],
+        ['B', null],
+      ],
+    },
   ])
   expect(headersFor(rules, '/x/y')).toEqual({ A: '3' })
   expect(headersFor(rules, '/y')).toEqual({ A: '1; b=2', B: '2' })
