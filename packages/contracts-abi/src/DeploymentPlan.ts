@@ -20,6 +20,11 @@ export type PlannedContract = {
   name: string
   /** Constructor arguments, in order (see packages/contracts/README.md). */
   args: (context: DeploymentContext) => readonly unknown[]
+  /**
+   * Deployed on the devnets only (the demo token): `pnpm deploy:contracts` leaves it out on a real chain
+   * (docs/deploy.md, "Contracts").
+   */
+  devnetOnly?: boolean
 }
 
 /** Modules every new account gets besides its first passkey's WebAuthnValidator: [ERC-7579 type, contract]. */
@@ -78,4 +83,15 @@ export const deploymentPlan: readonly PlannedContract[] = [
     // (owner, verifyingSigner): address(0) as signer sponsors every userOp, which is what a devnet wants.
     args: ({ owner }) => [owner, '0x0000000000000000000000000000000000000000'],
   },
+  {
+    name: 'DemoToken',
+    // The devnet's demo ERC-20 (Demo Dollar, DUSD, 6 decimals), a faucet anyone mints from.
+    args: () => [],
+    devnetOnly: true,
+  },
 ]
+
+/** Whether `contractName` is deployed on the devnets only ({@link PlannedContract.devnetOnly}). */
+export function isDevnetOnly(contractName: string): boolean {
+  return deploymentPlan.some((entry) => entry.name === contractName && entry.devnetOnly === true)
+}

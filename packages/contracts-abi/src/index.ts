@@ -3,12 +3,14 @@ export {
   type DeploymentContext,
   deploymentPlan,
   devnetOwner,
+  isDevnetOnly,
   type PlannedContract,
 } from './DeploymentPlan.js'
 export { type DeployedChainId, getDeployment, UnknownChainError } from './Deployments.js'
 // One `<contractName>Abi` per concrete contract of packages/contracts/src (list kept by scripts/generate.ts).
 export {
   accountFactoryAbi,
+  demoTokenAbi,
   guardianExecutorAbi,
   sessionKeyValidatorAbi,
   sponsorPaymasterAbi,

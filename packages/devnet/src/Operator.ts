@@ -4,7 +4,7 @@
  * is planned only when something is missing.
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
-import { deterministicDeployer, entryPoint08 } from '@sso/contracts-abi'
+import { deterministicDeployer, entryPoint08, isDevnetOnly } from '@sso/contracts-abi'
 import { ensureContractsBuilt, resolveDeployments } from '@sso/contracts-abi/artifacts'
 import {
   type Account,
@@ -101,7 +101,10 @@ export async function planDeployment(options: DeployOptions): Promise<Deployment
   const owner = options.owner ?? options.account.address
   const chainId = await publicClient.getChainId()
   await ensureContractsBuilt({ log })
-  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner })
+  // The demo token is for the devnets; a real chain gets only the wallet's contracts.
+  const planned = resolveDeployments({ entryPoint: entryPoint08.address, owner }).filter(
+    (deployment) => !isDevnetOnly(deployment.name),
+  )
   const addresses: Record<string, Address> = { entryPoint: entryPoint08.address }
   for (const deployment of planned) addresses[deployment.key] = deployment.address
 

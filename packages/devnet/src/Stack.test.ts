@@ -1,12 +1,13 @@
 import * as net from 'node:net'
-import { entryPoint08 } from '@sso/contracts-abi'
-import { type Address, createPublicClient, http } from 'viem'
+import { demoTokenAbi, entryPoint08 } from '@sso/contracts-abi'
+import { type Address, createPublicClient, createWalletClient, http } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { entityStake } from './Deploy.js'
 import { defaultMinStake, defaultMinUnstakeDelay, readStake } from './Erc7562.js'
 import { InvalidOptionError, PortInUseError } from './Errors.js'
 import { isListening } from './internal/ports.js'
-import { type Stack, startStack } from './Stack.js'
+import { anvilKeys, type Stack, startStack } from './Stack.js'
 
 async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   const response = await fetch(url, {
@@ -91,9 +92,35 @@ describe('chain and bundler only', () => {
         rpcUrl: stack.rpcUrl,
         bundlerUrl: stack.bundlerUrl,
         contracts: stack.contracts,
+        tokens: [{ address: stack.contracts.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }],
       },
     ])
     expect(stack.config.authServerUrl).toBe(stack.authServerUrl)
+  })
+
+  test('behavior: the demo token is an ERC-20 anyone mints from', async () => {
+    const client = createPublicClient({ transport: http(stack.rpcUrl) })
+    const wallet = createWalletClient({ transport: http(stack.rpcUrl) })
+    const token = stack.contracts.demoToken!
+    expect(await client.readContract({ address: token, abi: demoTokenAbi, functionName: 'decimals' })).toBe(6)
+    const holder = '0x000000000000000000000000000000000000bEEF'
+    const hash = await wallet.writeContract({
+      account: privateKeyToAccount(anvilKeys[0]),
+      chain: null,
+      address: token,
+      abi: demoTokenAbi,
+      functionName: 'mint',
+      args: [holder, 5_000_000n],
+    })
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success')
+    expect(
+      await client.readContract({
+        address: token,
+        abi: demoTokenAbi,
+        functionName: 'balanceOf',
+        args: [holder],
+      }),
+    ).toBe(5_000_000n)
   })
 
   test('behavior: Alto listens on the loopback interface only', async () => {

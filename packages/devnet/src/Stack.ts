@@ -81,6 +81,18 @@ export type SsoConfigChain = {
   rpcUrl: string
   bundlerUrl: string
   contracts: StackContracts
+  /** The ERC-20 tokens the dashboard lists on this chain (the devnets: the demo token). */
+  tokens: TokenInfo[]
+}
+
+/** An ERC-20 of a chain's token list in `/sso-config.json`. */
+export type TokenInfo = { address: Address; name: string; symbol: string; decimals: number }
+
+/** The devnet's demo ERC-20 (packages/contracts/src/demo/DemoToken.sol), minted by anyone: a faucet. */
+export function demoToken(contracts: StackContracts): TokenInfo | undefined {
+  return contracts.demoToken
+    ? { address: contracts.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }
+    : undefined
 }
 
 /** The `/sso-config.json` object (docs/interfaces.md). */
@@ -410,7 +422,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       await altoService.start()
       log(`Alto up on ${bundlerUrl}`)
       return {
-        chain: { rpcUrl, bundlerUrl, contracts },
+        chain: {
+          rpcUrl,
+          bundlerUrl,
+          contracts,
+          tokens: [demoToken(contracts)].filter((t) => t !== undefined),
+        },
         clock,
         services: { chain: anvilService as Service, bundler: altoService as Service },
       }

@@ -15,6 +15,7 @@ test('behavior: the public exports', () => {
       "defaultMinStake",
       "defaultMinUnstakeDelay",
       "defaultPrecompiles",
+      "demoToken",
       "formatViolations",
       "increaseTime",
       "readStake",

@@ -28,6 +28,7 @@ export {
 export type { Service } from './Service.js'
 export {
   anvilKeys,
+  demoToken,
   type PortOption,
   type Ports,
   type SsoConfig,
@@ -36,5 +37,6 @@ export {
   type StackContracts,
   type StartStackOptions,
   startStack,
+  type TokenInfo,
 } from './Stack.js'
 export { type StaticServer, startStaticServer } from './StaticServer.js'

@@ -25,6 +25,21 @@ const ChainSchema = v.object({
     },
     AddressSchema,
   ),
+  /** The ERC-20s the dashboard lists (bounded: a config is input like any other). */
+  tokens: v.optional(
+    v.pipe(
+      v.array(
+        v.object({
+          address: AddressSchema,
+          name: v.pipe(v.string(), v.maxLength(64)),
+          symbol: v.pipe(v.string(), v.minLength(1), v.maxLength(16)),
+          decimals: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(36)),
+        }),
+      ),
+      v.maxLength(100),
+    ),
+    [],
+  ),
 })
 
 export const SsoConfigSchema = v.object({
@@ -53,6 +68,7 @@ export function defaultConfig(): SsoConfig {
         rpcUrl: 'http://127.0.0.1:8545',
         bundlerUrl: 'http://127.0.0.1:4337',
         contracts: { ...manifest },
+        tokens: [{ address: manifest.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }],
       },
     ],
   }

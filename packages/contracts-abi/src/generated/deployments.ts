@@ -9,6 +9,7 @@ export const deployments = {
     "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
     "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
     "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
+    "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
@@ -18,6 +19,7 @@ export const deployments = {
     "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
     "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
     "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
+    "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
 } as const
@@ -43,6 +45,10 @@ export const deploymentInputs = {
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
     "initCodeHash": "0x30227b958f8412c0f8e35476cc4c7764f4ad8081b8629b4e7c321f1a963d2f7c"
+  },
+  "demoToken": {
+    "salt": "0xe579ce28ed1b3d50ff5ba986f38d58db7c37794e711f60330b444dfefd266d26",
+    "initCodeHash": "0x579f3368d9143a0adf549f6b6d7fc931acd7ff6992eb8344827f625fe1ad2408"
   },
   "sponsorPaymaster": {
     "salt": "0x31d19ed8f3c4a992dcdbef048020460a926aba1a57d9020de01439091d7fbeef",
