@@ -34,6 +34,12 @@ const ChainConfigSchema = v.object({
   name: v.optional(v.string()),
   rpcUrl: v.pipe(v.string(), v.url()),
   bundlerUrl: v.pipe(v.string(), v.url()),
+  contracts: v.optional(
+    v.record(
+      v.string(),
+      v.optional(v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/, 'Expected an address'))),
+    ),
+  ),
 })
 const OptionsSchema = v.object({
   authServerUrl: v.pipe(v.string(), v.url()),

@@ -88,6 +88,46 @@ async function grant() {
 }
 
 describe('sessions through the provider', () => {
+  test('behavior: the chain config names the contracts of a deployment of your own', async () => {
+    // No `validators` option: the SessionKeyValidator comes from the provider's chain (as in sso-config.json).
+    session = createSessionManager({ keyType: 'secp256k1', keyStore, storage, estimateAfterGrant: false })
+    provider = createProvider({
+      authServerUrl: authOrigin,
+      chains: [{ ...chains[0], contracts: { sessionKeyValidator: validator } }],
+      storage,
+      session,
+    })
+    await provider.request({ method: 'eth_requestAccounts' })
+    await session.ready()
+    const opened = server.popups.length
+    const aimedAtTheValidator = {
+      ...request(),
+      transferPolicies: [transferPolicy({ target: validator, maxValuePerUse: 1n, valueLimit: lifetime(1n) })],
+    }
+    const error = await rejectionOf(
+      provider.request({ method: 'wallet_grantPermissions', params: [aimedAtTheValidator] }),
+    )
+    expectRpcError(error, InvalidSessionSpecError, -32602, /^Invalid session spec \(banned-target at /)
+    expect(server.popups).toHaveLength(opened)
+  })
+
+  test('error: a chain with no known SessionKeyValidator names what to configure', async () => {
+    session = createSessionManager({ keyType: 'secp256k1', keyStore, storage, estimateAfterGrant: false })
+    provider = createProvider({
+      authServerUrl: authOrigin,
+      chains: [{ id: 7357, rpcUrl: chains[0].rpcUrl, bundlerUrl: chains[0].bundlerUrl }],
+      storage,
+      session,
+    })
+    await session.ready()
+    const error = await rejectionOf(
+      provider.request({ method: 'wallet_grantPermissions', params: [{ ...request(), chainId: '0x1cbd' }] }),
+    )
+    expect((error as Error).message).toMatch(
+      /No SessionKeyValidator is known for chain 7357: give the chain's contracts/,
+    )
+  })
+
   test('behavior: connect with a session asks the popup for both; only the public key is sent', async () => {
     await session.ready()
     const accounts = await provider.request({

@@ -16,7 +16,7 @@ import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
 import { createUserOpWatcher, type UserOpWatcher } from './internal/userOpWatcher.js'
 import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
 import { getSessionState as readSessionState } from './SessionAccount.js'
-import type { SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
+import type { ChainContracts, SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
   checkSessionCalls,
   type SessionCall,
@@ -198,22 +198,25 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     }
   }
 
+  // Our contracts on `chainId`: the provider's chain config first (a deployment of your own), then the manifest.
+  function contractsOf(chainId: number): ChainContracts {
+    return { ...manifestContracts[chainId], ...definedOnly(host?.chain(chainId)?.contracts) }
+  }
+
   function validatorOf(chainId: number): Address {
-    const configured = options.validators?.[chainId]
-    if (configured) return configured
-    const known = manifestValidators[chainId]
+    const known = options.validators?.[chainId] ?? contractsOf(chainId).sessionKeyValidator
     if (known) return known
     throw new BaseError(
-      `No SessionKeyValidator is known for chain ${chainId}: pass validators in the session options.`,
+      `No SessionKeyValidator is known for chain ${chainId}: give the chain's contracts in the provider's chains, or validators in the session options.`,
     )
   }
 
   function banned(chainId: number): Address[] {
-    const known = manifestContracts[chainId]
+    const known = contractsOf(chainId)
     const modules = sessionAccountModules({
       sessionKeyValidator: validatorOf(chainId),
-      webAuthnValidator: known?.webAuthnValidator,
-      guardianExecutor: known?.guardianExecutor,
+      webAuthnValidator: known.webAuthnValidator,
+      guardianExecutor: known.guardianExecutor,
     })
     return [...modules, ...(options.bannedTargets?.[chainId] ?? [])]
   }
@@ -555,10 +558,9 @@ const manifestContracts = deployments as Record<
   number,
   { sessionKeyValidator?: Address; webAuthnValidator?: Address; guardianExecutor?: Address } | undefined
 >
-const manifestValidators: Record<number, Address> = Object.fromEntries(
-  Object.entries(manifestContracts).flatMap(([id, d]) =>
-    d?.sessionKeyValidator ? [[Number(id), d.sessionKeyValidator]] : [],
-  ),
-)
+
+function definedOnly(contracts: ChainContracts | undefined): ChainContracts {
+  return Object.fromEntries(Object.entries(contracts ?? {}).filter((entry) => entry[1] !== undefined))
+}
 
 export type { SessionSpecWire }

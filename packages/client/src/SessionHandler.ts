@@ -6,7 +6,22 @@
 import type { SessionSpecWire } from './RpcSchema.js'
 
 /** A configured chain as the session manager needs it (the provider's `ChainConfig`). */
-export type SessionChain = { id: number; name?: string | undefined; rpcUrl: string; bundlerUrl: string }
+export type SessionChain = {
+  id: number
+  name?: string | undefined
+  rpcUrl: string
+  bundlerUrl: string
+  /** Our contracts on this chain (`sso-config.json`); the `@sso/contracts-abi` manifest fills what is missing. */
+  contracts?: ChainContracts | undefined
+}
+
+/** Addresses of our contracts on one chain, by camelCase contract name (docs/interfaces.md). */
+export type ChainContracts = {
+  sessionKeyValidator?: `0x${string}` | undefined
+  webAuthnValidator?: `0x${string}` | undefined
+  guardianExecutor?: `0x${string}` | undefined
+  [name: string]: `0x${string}` | undefined
+}
 
 /** Provider events about sessions. */
 export type SessionEvents = {

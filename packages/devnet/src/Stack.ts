@@ -4,30 +4,18 @@ import * as path from 'node:path'
 import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
 import { type Address, createPublicClient, createWalletClient, http } from 'viem'
-import { type ChainClock, clockFileEnv, increaseTime, resetTime } from './Clock.js'
+import { type ChainClock, increaseTime, resetTime } from './Clock.js'
 import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
 import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
-import { altoCommand, anvilCommand } from './internal/binaries.js'
-import { type Child, spawnChild } from './internal/Child.js'
+import type { Child } from './internal/Child.js'
 import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
-import { defineService, type ManagedService, type Service } from './Service.js'
+import type { ManagedService, Service } from './Service.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
+import { altoService } from './services/alto.js'
+import { anvilService } from './services/anvil.js'
 import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
 
-/** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's first executor, #2 its utility wallet. */
-export const anvilKeys = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-] as const
-
-// Alto's executors: anvil #1, #7 and #8 (#3 to #6 serve the benchmarks and tests). With several, bundles of
-// parallel userOps go out side by side instead of queueing behind one executor's pending transaction.
-const executorKeys = [
-  anvilKeys[1],
-  '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356',
-  '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
-] as const
+export { anvilKeys } from './services/alto.js'
 
 /** A port number, or `'auto'` for a free one chosen by the OS. */
 export type PortOption = number | 'auto'
@@ -219,18 +207,6 @@ async function resolvePorts(options: StartStackOptions, needed: readonly (keyof 
   return ports
 }
 
-async function rpc(url: string, method: string, params: unknown[] = [], timeoutMs = 2000): Promise<unknown> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  })
-  const json = (await response.json()) as { result?: unknown; error?: { message: string } }
-  if (json.error) throw new Error(json.error.message)
-  return json.result
-}
-
 /**
  * Starts the local stack: anvil (osaka) -> EntryPoint v0.8 -> our contracts (CREATE2, checked against the
  * @sso/contracts-abi manifest) -> paymaster deposit -> Alto -> the static web apps with `/sso-config.json`.
@@ -305,43 +281,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     plannedPromise.catch(() => {})
 
     const startChain = async (chainId: number, rpcPort: number, bundlerPort: number, suffix: string) => {
-      const anvil = anvilCommand()
       const rpcUrl = `http://127.0.0.1:${rpcPort}`
-      // What a stopped anvil comes back with (anvil_dumpState / anvil_loadState).
-      let savedState: unknown
-      const anvilService = defineService({
-        name: `anvil${suffix}`,
-        url: rpcUrl,
-        spawn: () =>
-          spawnChild({
-            name: `anvil${suffix}`,
-            command: anvil.command,
-            args: [
-              ...anvil.args,
-              '--hardfork',
-              'osaka',
-              '--host',
-              '127.0.0.1',
-              '--port',
-              String(rpcPort),
-              '--chain-id',
-              String(chainId),
-            ],
-            logDir,
-          }),
-        health: async () => (await rpc(rpcUrl, 'eth_chainId')) === `0x${chainId.toString(16)}`,
-        what: `eth_chainId on ${rpcUrl}`,
-        healthTimeoutMs: 15_000,
-        beforeStop: async () => {
-          savedState = await rpc(rpcUrl, 'anvil_dumpState', [], 30_000)
-        },
-        afterRestart: async () => {
-          if (savedState !== undefined) await rpc(rpcUrl, 'anvil_loadState', [savedState], 30_000)
-        },
-        onDeath,
-      })
-      services.push(anvilService)
-      await anvilService.start()
+      const chainService = anvilService({ chainId, port: rpcPort, logDir, suffix, onDeath })
+      services.push(chainService)
+      await chainService.start()
       log(`anvil up on ${rpcUrl} (chain ${chainId})`)
 
       const transport = http(rpcUrl, { batch: false, retryCount: 0 })
@@ -363,63 +306,19 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const contracts: StackContracts = { entryPoint: entryPoint08.address, ...deployed }
       log(`contracts deployed: ${Object.keys(contracts).join(', ')}`)
 
-      const alto = altoCommand()
       // Alto's preload reads the chain's time offset from here (written by increaseTime / resetTime).
       const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
-      const altoService = defineService({
-        name: `alto${suffix}`,
-        url: bundlerUrl,
-        spawn: () =>
-          spawnChild({
-            name: `alto${suffix}`,
-            command: alto.command,
-            args: [
-              ...alto.args,
-              '--entrypoints',
-              entryPoint08.address,
-              '--executor-private-keys',
-              executorKeys.join(','),
-              '--utility-private-key',
-              anvilKeys[2],
-              '--rpc-url',
-              rpcUrl,
-              '--port',
-              String(bundlerPort),
-              '--safe-mode',
-              'false',
-              // Bundle at once: a userOp waits at most 10 ms for its bundle (anvil mines each bundle on arrival).
-              '--min-bundle-interval',
-              '10',
-              '--max-bundle-interval',
-              '10',
-              '--block-time',
-              '100',
-              // Parallel userOps of one account (distinct nonce keys) share a bundle instead of one bundle each.
-              '--enforce-unique-senders-per-bundle',
-              'false',
-              // debug_bundler_setBundlingMode: fault tests hold a userOp in the mempool.
-              '--enable-debug-endpoints',
-              'true',
-              // The web apps call the bundler from their own origins.
-              '--enable-cors',
-              'true',
-              '--log-level',
-              'warn',
-            ],
-            logDir,
-            env: { ...process.env, [clockFileEnv]: clock.clockFile },
-          }),
-        health: async () => {
-          const entryPoints = (await rpc(bundlerUrl, 'eth_supportedEntryPoints')) as string[]
-          return entryPoints.some((address) => address.toLowerCase() === entryPoint08.address.toLowerCase())
-        },
-        what: `eth_supportedEntryPoints on ${bundlerUrl}`,
-        healthTimeoutMs: 60_000,
+      const bundlerService = altoService({
+        rpcUrl,
+        port: bundlerPort,
+        logDir,
+        clockFile: clock.clockFile,
+        suffix,
         onDeath,
       })
-      services.push(altoService)
-      await altoService.start()
+      services.push(bundlerService)
+      await bundlerService.start()
       log(`Alto up on ${bundlerUrl}`)
       return {
         chain: {
@@ -429,7 +328,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           tokens: [demoToken(contracts)].filter((t) => t !== undefined),
         },
         clock,
-        services: { chain: anvilService as Service, bundler: altoService as Service },
+        services: { chain: chainService as Service, bundler: bundlerService as Service },
       }
     }
 

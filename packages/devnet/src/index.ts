@@ -25,7 +25,7 @@ export {
   InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
-export type { Service } from './Service.js'
+export type { ManagedService, Service } from './Service.js'
 export {
   anvilKeys,
   demoToken,
@@ -40,3 +40,5 @@ export {
   type TokenInfo,
 } from './Stack.js'
 export { type StaticServer, startStaticServer } from './StaticServer.js'
+export { type AltoServiceParameters, altoService } from './services/alto.js'
+export { type AnvilServiceParameters, anvilService } from './services/anvil.js'

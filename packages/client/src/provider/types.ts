@@ -4,7 +4,7 @@
 import type { RpcError } from '../Errors.js'
 import type { createEmitter } from '../internal/emitter.js'
 import type { Popup, PopupHostWindow } from '../Popup.js'
-import type { SessionEvents, SessionHandler } from '../SessionHandler.js'
+import type { ChainContracts, SessionEvents, SessionHandler } from '../SessionHandler.js'
 import type { CallsIndex, Connection } from './storage.js'
 
 /** A chain the provider can use. The first chain of the list is the default. */
@@ -17,6 +17,11 @@ export type ChainConfig = {
   rpcUrl: string
   /** ERC-4337 bundler URL (EntryPoint v0.8), used for `wallet_getCallsStatus`. */
   bundlerUrl: string
+  /**
+   * Our contracts on this chain, as in the chain's entry of `sso-config.json` (docs/interfaces.md). Needed for
+   * sessions on a chain the `@sso/contracts-abi` manifest does not know (a deployment of your own).
+   */
+  contracts?: ChainContracts | undefined
 }
 
 /** Where the connection (address, chain) is kept across reloads. `localStorage` satisfies it. */

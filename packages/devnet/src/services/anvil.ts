@@ -1,0 +1,67 @@
+/**
+ * The chain: one anvil (osaka hardfork, so the P-256 precompile is there) on 127.0.0.1. Stopped and started again
+ * it comes back with its state (anvil_dumpState / anvil_loadState).
+ */
+import type { ChildProcessError } from '../Errors.js'
+import { anvilCommand } from '../internal/binaries.js'
+import { spawnChild } from '../internal/Child.js'
+import { rpc } from '../internal/rpc.js'
+import { defineService, type ManagedService } from '../Service.js'
+
+export type AnvilServiceParameters = {
+  chainId: number
+  port: number
+  /** Where its log file goes. */
+  logDir: string
+  /** `anvil<suffix>` names the process (`-2` for the second chain). Default none. */
+  suffix?: string
+  /** It exited while it should run. */
+  onDeath: (error: ChildProcessError) => void
+}
+
+/**
+ * An anvil on `http://127.0.0.1:<port>` with chain id `chainId`, not started yet.
+ *
+ * @example
+ * const chain = anvilService({ chainId: 31337, port: 8545, logDir, onDeath: console.error })
+ * await chain.start()
+ */
+export function anvilService(parameters: AnvilServiceParameters): ManagedService {
+  const { chainId, port, logDir } = parameters
+  const name = `anvil${parameters.suffix ?? ''}`
+  const anvil = anvilCommand()
+  const url = `http://127.0.0.1:${port}`
+  // What a stopped anvil comes back with.
+  let savedState: unknown
+  return defineService({
+    name,
+    url,
+    spawn: () =>
+      spawnChild({
+        name,
+        command: anvil.command,
+        args: [
+          ...anvil.args,
+          '--hardfork',
+          'osaka',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--chain-id',
+          String(chainId),
+        ],
+        logDir,
+      }),
+    health: async () => (await rpc(url, 'eth_chainId')) === `0x${chainId.toString(16)}`,
+    what: `eth_chainId on ${url}`,
+    healthTimeoutMs: 15_000,
+    beforeStop: async () => {
+      savedState = await rpc(url, 'anvil_dumpState', [], 30_000)
+    },
+    afterRestart: async () => {
+      if (savedState !== undefined) await rpc(url, 'anvil_loadState', [savedState], 30_000)
+    },
+    onDeath: parameters.onDeath,
+  })
+}
