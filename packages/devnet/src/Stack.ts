@@ -71,6 +71,8 @@ export type SsoConfigChain = {
   contracts: StackContracts
   /** The ERC-20 tokens the dashboard lists on this chain (the devnets: the demo token). */
   tokens: TokenInfo[]
+  /** An ERC-7677 paymaster service paying when the dapp names none (docs/interfaces.md). */
+  paymasterServiceUrl?: string
 }
 
 /** An ERC-20 of a chain's token list in `/sso-config.json`. */

@@ -75,10 +75,15 @@ export type GasPayer =
   | { kind: 'service'; url: string }
   | { kind: 'account' }
 
-/** The gas payer for a request: the dapp's ERC-7677 service, else the configured SponsorPaymaster, else the account. */
+/**
+ * The gas payer for a request: the dapp's ERC-7677 service (its `paymasterService` capability), else the chain's
+ * configured service (`paymasterServiceUrl` in sso-config.json), else the configured SponsorPaymaster, else the
+ * account itself.
+ */
 export function gasPayer(chain: SsoChainConfig, capabilities?: Record<string, unknown>): GasPayer {
   const service = capabilities?.paymasterService as { url?: unknown } | undefined
   if (service && typeof service.url === 'string') return { kind: 'service', url: service.url }
+  if (chain.paymasterServiceUrl) return { kind: 'service', url: chain.paymasterServiceUrl }
   if (chain.contracts.sponsorPaymaster) return { kind: 'sponsor', address: chain.contracts.sponsorPaymaster }
   return { kind: 'account' }
 }

@@ -1,5 +1,6 @@
 import { deployments } from '@sso/contracts-abi'
 import { expect, test } from 'vitest'
+import { gasPayer } from './account'
 import { defaultConfig, InvalidConfigError, loadConfig } from './config'
 
 const good = {
@@ -43,4 +44,53 @@ test('error: a file of the wrong shape is an InvalidConfigError naming the field
   await expect(loadConfig(respond(200, bad))).rejects.toThrow(InvalidConfigError)
   await expect(loadConfig(respond(200, bad))).rejects.toThrow(/entryPoint|address/i)
   await expect(loadConfig(respond(200, { ...good, chains: [] }))).rejects.toThrow(InvalidConfigError)
+})
+
+test("behavior: who pays: the dapp's paymaster service, else the chain's, else its SponsorPaymaster, else the account", async () => {
+  const { config } = await loadConfig(
+    respond(200, {
+      ...good,
+      chains: [
+        { ...good.chains[0], paymasterServiceUrl: 'https://pm.example.org/rpc' },
+        {
+          ...good.chains[0],
+          id: 2,
+          contracts: {
+            ...good.chains[0]!.contracts,
+            sponsorPaymaster: good.chains[0]!.contracts.accountFactory,
+          },
+        },
+        { ...good.chains[0], id: 3 },
+      ],
+    }),
+  )
+  const [withService, withSponsor, bare] = config.chains
+  const dapp = { paymasterService: { url: 'https://dapp.example.org/pm' } }
+  expect(gasPayer(withService!, dapp)).toEqual({ kind: 'service', url: 'https://dapp.example.org/pm' })
+  expect(gasPayer(withService!)).toEqual({ kind: 'service', url: 'https://pm.example.org/rpc' })
+  expect(gasPayer(withSponsor!)).toEqual({
+    kind: 'sponsor',
+    address: good.chains[0]!.contracts.accountFactory,
+  })
+  expect(gasPayer(bare!)).toEqual({ kind: 'account' })
+  await expect(
+    loadConfig(respond(200, { ...good, chains: [{ ...good.chains[0], paymasterServiceUrl: 'not a url' }] })),
+  ).rejects.toThrow(/paymasterServiceUrl|URL/i)
+})
+
+test('error: a token list is bounded and checked', async () => {
+  const token = { address: '0x0000000000000000000000000000000000000002', name: 'T', symbol: 'T', decimals: 6 }
+  const { config } = await loadConfig(
+    respond(200, { ...good, chains: [{ ...good.chains[0], tokens: [token] }] }),
+  )
+  expect(config.chains[0]?.tokens).toEqual([token])
+  const many = Array.from({ length: 101 }, () => token)
+  await expect(
+    loadConfig(respond(200, { ...good, chains: [{ ...good.chains[0], tokens: many }] })),
+  ).rejects.toThrow(InvalidConfigError)
+  await expect(
+    loadConfig(
+      respond(200, { ...good, chains: [{ ...good.chains[0], tokens: [{ ...token, decimals: 99 }] }] }),
+    ),
+  ).rejects.toThrow(InvalidConfigError)
 })

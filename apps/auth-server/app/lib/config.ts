@@ -16,6 +16,8 @@ const ChainSchema = v.object({
   name: v.string(),
   rpcUrl: v.pipe(v.string(), v.url()),
   bundlerUrl: v.pipe(v.string(), v.url()),
+  /** An ERC-7677 paymaster service that pays for this chain's user operations when the dapp names none. */
+  paymasterServiceUrl: v.optional(v.pipe(v.string(), v.url())),
   contracts: v.objectWithRest(
     {
       entryPoint: AddressSchema,
