@@ -50,6 +50,7 @@ function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
       name: chain.name,
       rpcUrl: chain.rpcUrl,
       bundlerUrl: chain.bundlerUrl,
+      paymasterServiceUrl: chain.paymasterServiceUrl,
       contracts: definedAddresses(chain.contracts),
       clockFile: stack.clocks[index]!.clockFile,
     })),

@@ -8,8 +8,10 @@ import type { Page } from '@playwright/test'
 import {
   altoService,
   anvilService,
+  devnetSponsorshipPolicy,
   type ManagedService,
   type StaticServer,
+  startPaymasterService,
   startStaticServer,
 } from '@sso/devnet'
 import {
@@ -22,6 +24,7 @@ import {
   http,
   parseEther,
 } from 'viem'
+import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import {
@@ -58,6 +61,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sso-operator-'))
 const manifestFile = join(dir, 'deployments', `${chainId}.json`)
 const services: ManagedService[] = []
 const servers: StaticServer[] = []
+const closers: (() => Promise<void>)[] = []
 let rpcUrl: string
 let deployment: StackInfo
 let device: Device
@@ -96,6 +100,9 @@ function deployCommand(...args: string[]): Promise<{ code: number; stdout: strin
 }
 const deployerKeyHex: Hex = generatePrivateKey()
 const deployerAccount = privateKeyToAccount(deployerKeyHex)
+/** The operator's ERC-7677 paymaster service key: the SponsorPaymaster's verifying signer (docs/paymaster.md). */
+const serviceKey: Hex = generatePrivateKey()
+const serviceSigner = privateKeyToAccount(serviceKey)
 
 const chain = defineChain({
   id: chainId,
@@ -122,7 +129,11 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await device?.context.close()
-  await Promise.all([...servers.map((server) => server.close()), ...services.map((s) => s.shutdown())])
+  await Promise.all([
+    ...servers.map((server) => server.close()),
+    ...closers.map((close) => close()),
+    ...services.map((s) => s.shutdown()),
+  ])
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -159,6 +170,8 @@ test('behavior: the deploy command deploys, stakes, funds, verifies and writes t
     '--stake',
     '--paymaster-deposit',
     '5',
+    '--paymaster-signer',
+    serviceSigner.address,
     '--manifest',
     manifestFile,
   )
@@ -193,6 +206,8 @@ test('behavior: a second run plans nothing and sends nothing', async () => {
     '--stake',
     '--paymaster-deposit',
     '5',
+    '--paymaster-signer',
+    serviceSigner.address,
     '--manifest',
     manifestFile,
   )
@@ -215,6 +230,18 @@ test('behavior: the auth server built for this chain is served with the document
   })
   services.push(bundler)
   await bundler.start()
+  const [authPort, demoPort] = [await freePort(), await freePort()]
+  const authServerUrl = `http://localhost:${authPort}`
+  const demoUrl = `http://localhost:${demoPort}`
+  // The operator's service sponsors its own wallet (sign-up, dashboard) and its demo, nobody else.
+  const paymasterService = await startPaymasterService({
+    port: await freePort(),
+    chainId,
+    paymaster: manifest.contracts.sponsorPaymaster!,
+    signerKey: serviceKey,
+    policy: { ...devnetSponsorshipPolicy, apps: [authServerUrl, demoUrl] },
+  })
+  closers.push(paymasterService.close)
 
   // The operator's sites: copies of the builds, the auth server's headers computed for this chain's endpoints
   // only, and each site's sso-config.json (docs/deploy.md, "The auth server").
@@ -223,15 +250,19 @@ test('behavior: the auth server built for this chain is served with the document
   cpSync(join(repoRoot, 'apps/auth-server/.output/public'), authRoot, { recursive: true })
   cpSync(join(repoRoot, 'apps/demo/dist'), demoRoot, { recursive: true })
   await runNode(['apps/auth-server/scripts/security-headers.mjs', authRoot], {
-    SSO_CONNECT_SRC: `${rpcUrl} ${bundler.url}`,
+    SSO_CONNECT_SRC: `${rpcUrl} ${bundler.url} ${paymasterService.url}`,
   })
-  const [authPort, demoPort] = [await freePort(), await freePort()]
-  const authServerUrl = `http://localhost:${authPort}`
-  const demoUrl = `http://localhost:${demoPort}`
   const config = {
     authServerUrl,
     chains: [
-      { id: chainId, name: 'Operator chain', rpcUrl, bundlerUrl: bundler.url, contracts: manifest.contracts },
+      {
+        id: chainId,
+        name: 'Operator chain',
+        rpcUrl,
+        bundlerUrl: bundler.url,
+        paymasterServiceUrl: paymasterService.url,
+        contracts: manifest.contracts,
+      },
     ],
   }
   for (const root of [authRoot, demoRoot])
@@ -254,7 +285,7 @@ test('behavior: the auth server built for this chain is served with the document
   expect(response.status).toBe(200)
   const csp = response.headers.get('content-security-policy') ?? ''
   expect(csp).toContain("frame-ancestors 'none'")
-  expect(csp).toContain(`connect-src 'self' ${rpcUrl} ${bundler.url}`)
+  expect(csp).toContain(`connect-src 'self' ${rpcUrl} ${bundler.url} ${paymasterService.url}`)
   expect(csp).not.toContain('https:')
   expect(response.headers.get('x-frame-options')).toBe('DENY')
   expect(await (await fetch(`${authServerUrl}/sso-config.json`)).json()).toEqual(config)
@@ -269,6 +300,7 @@ test('behavior: a dapp signs up, sends and uses a session through the deployment
   page = await device.context.newPage()
   await openDemo(page, deployment)
   const { address } = await signUp(device, page, deployment)
+  const paidBefore = await sponsorDeposit()
   // The account is this deployment's: deployed by its factory on this chain.
   await expect.poll(async () => (await client().getCode({ address }))?.length ?? 0).toBeGreaterThan(2)
   await createTestClient({ mode: 'anvil', chain, transport: http(rpcUrl) }).setBalance({
@@ -284,6 +316,8 @@ test('behavior: a dapp signs up, sends and uses a session through the deployment
   const hash = await readHex(page.getByTestId('tx-hash'), hashPattern)
   expect((await client().waitForTransactionReceipt({ hash })).status).toBe('success')
   expect(await client().getBalance({ address: friend })).toBe(parseEther('0.0123'))
+  // The operator's paymaster paid for it (its deposit went down), on its service's signature.
+  expect(await sponsorDeposit()).toBeLessThan(paidBefore)
 
   // A session: granted with the passkey, then an ETH transfer within it with no popup.
   await page.getByTestId('session-token').fill(await deployToken())
@@ -305,6 +339,16 @@ test('behavior: a dapp signs up, sends and uses a session through the deployment
   // The build's connect-src names only this chain's RPC and bundler: nothing else was asked for.
   expect(device.cspViolations).toEqual([])
 })
+
+async function sponsorDeposit(): Promise<bigint> {
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
+  return client().readContract({
+    address: manifest.contracts.entryPoint!,
+    abi: entryPoint08Abi,
+    functionName: 'balanceOf',
+    args: [manifest.contracts.sponsorPaymaster!],
+  })
+}
 
 function runNode(args: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {

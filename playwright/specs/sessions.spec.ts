@@ -31,7 +31,7 @@ import {
 } from 'viem'
 import {
   createBundlerClient,
-  type PaymasterClient,
+  createPaymasterClient,
   UserOperationExecutionError,
 } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
@@ -543,11 +543,8 @@ test('behavior: a Node session (secp256k1 key) sends through the same contracts;
     transport: http(stack.bundlerUrl),
     pollingInterval: 100,
   })
-  const sponsor = { paymaster: c.sponsorPaymaster!, paymasterData: '0x' as Hex }
-  const paymaster = {
-    getPaymasterStubData: async () => ({ ...sponsor }),
-    getPaymasterData: async () => ({ ...sponsor }),
-  } as unknown as PaymasterClient
+  // The devnet's SponsorPaymaster pays for what its ERC-7677 service signs.
+  const paymaster = createPaymasterClient({ transport: http(stack.chains[0]!.paymasterServiceUrl!) })
   const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
   const now = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
   const spec: SessionSpec = {

@@ -5,6 +5,7 @@ import {
   devnetOwner,
   entryPoint08,
   deployments as manifest,
+  sponsorPaymasterAbi,
 } from '@sso/contracts-abi'
 import {
   ensureContractsBuilt,
@@ -200,6 +201,35 @@ export async function fundPaymaster(clients: Clients, paymaster: Address, deposi
       value: deposit - balance,
     },
     'fund the SponsorPaymaster deposit',
+  )
+}
+
+/**
+ * Makes `signer` the SponsorPaymaster's verifying signer (owner-only `setVerifyingSigner`): from then on it pays only
+ * for userOps that signer signed (docs/paymaster.md). Idempotent.
+ */
+export async function setPaymasterSigner(
+  clients: Clients,
+  paymaster: Address,
+  signer: Address,
+): Promise<void> {
+  const current = await clients.public.readContract({
+    address: paymaster,
+    abi: sponsorPaymasterAbi,
+    functionName: 'verifyingSigner',
+  })
+  if (current.toLowerCase() === signer.toLowerCase()) return
+  await send(
+    clients,
+    {
+      to: paymaster,
+      data: encodeFunctionData({
+        abi: sponsorPaymasterAbi,
+        functionName: 'setVerifyingSigner',
+        args: [signer],
+      }),
+    },
+    'set the SponsorPaymaster verifying signer',
   )
 }
 

@@ -19,7 +19,7 @@ import {
 } from '@sso/client/session'
 import { createTestPasskey, type TestPasskey } from '@sso/client/testing'
 import { base64UrlToBytes, bytesToHex } from '@sso/client/webauthn'
-import { devnetOwner, entryPoint08 } from '@sso/contracts-abi'
+import { devnetOwner, entryPoint08, sponsorPaymasterAbi } from '@sso/contracts-abi'
 import { resolveDeployments } from '@sso/contracts-abi/artifacts'
 import {
   type Address,
@@ -41,6 +41,7 @@ import {
 import {
   type BundlerClient,
   createBundlerClient,
+  createPaymasterClient,
   formatUserOperationRequest,
   type SmartAccount,
   toPackedUserOperation,
@@ -117,8 +118,13 @@ describe('ERC-7562: the userOps SSO sends', () => {
     expect(receipt.status).toBe('success')
     return receipt
   }
-  /** A SponsorPaymaster (no signer: sponsors everything) as paymaster of a userOp; no postOp. */
+  /**
+   * The paymaster of a userOp: the devnet's SponsorPaymaster through its ERC-7677 service (a verifying signature, as
+   * a real deployment pays), or another instance with no signer (sponsors everything: empty data; no postOp).
+   */
   const sponsor = (paymaster: Address) => {
+    if (paymaster === contracts.sponsorPaymaster)
+      return createPaymasterClient({ transport: http(stack.chains[0]!.paymasterServiceUrl!) })
     const data = async () => ({ paymaster, paymasterData: '0x' as Hex, paymasterPostOpGasLimit: 0n })
     return { getPaymasterStubData: data, getPaymasterData: data }
   }
@@ -186,6 +192,14 @@ describe('ERC-7562: the userOps SSO sends', () => {
     expect(entitiesOf(check)).toEqual(['factory', 'account', 'paymaster'])
     expect(check.stakes.paymaster?.staked).toBe(true)
     expectNoViolations(check)
+    // It was the service's signature that made the paymaster pay: the devnet's paymaster has a verifying signer.
+    expect(
+      await client.readContract({
+        address: contracts.sponsorPaymaster,
+        abi: sponsorPaymasterAbi,
+        functionName: 'verifyingSigner',
+      }),
+    ).not.toBe('0x0000000000000000000000000000000000000000')
   })
 
   test('behavior: a later passkey userOp, self-paid: no violation', async () => {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sponsorPaymasterAbi } from '@sso/contracts-abi'
 import { type Address, createPublicClient, type Hex, http } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -62,7 +63,14 @@ const nonceOf = (url: string, address: Address) =>
   createPublicClient({ transport: http(url) }).getTransactionCount({ address })
 
 test('behavior: an empty chain gets the EntryPoint, our contracts, the stakes and the deposit; a second run changes nothing', async () => {
-  const options = { rpcUrl: osaka, account: operator, stake: true, paymasterDeposit: 10n ** 18n }
+  const serviceSigner: Address = '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720'
+  const options = {
+    rpcUrl: osaka,
+    account: operator,
+    stake: true,
+    paymasterDeposit: 10n ** 18n,
+    paymasterSigner: serviceSigner,
+  }
   const plan = await planDeployment(options)
   expect(plan.chainId).toBe(7357)
   expect(plan.p256Precompile).toBe(true)
@@ -79,7 +87,9 @@ test('behavior: an empty chain gets the EntryPoint, our contracts, the stakes an
   ])
     expect(steps).toContainEqual(expect.stringMatching(new RegExp(`^deploy ${name} at 0x`)))
   expect(steps.filter((what) => what.startsWith('stake'))).toHaveLength(2)
-  expect(steps.at(-1)).toMatch(/deposit up from 0 to 1 ETH/)
+  expect(steps.at(-2)).toMatch(/deposit up from 0 to 1 ETH/)
+  expect(steps.at(-1)).toBe(`make ${serviceSigner} the SponsorPaymaster's verifying signer`)
+  expect(plan.warnings.join('\n')).not.toMatch(/no verifying signer/)
   // Planning (the dry run) sends nothing.
   expect(await nonceOf(osaka, operator.address)).toBe(0)
   await expect(verifyDeployment(osaka, plan)).rejects.toThrow(/No code after the deployment/)
@@ -91,6 +101,16 @@ test('behavior: an empty chain gets the EntryPoint, our contracts, the stakes an
 
   const again = await planDeployment(options)
   expect(again.steps).toEqual([])
+  expect(
+    await createPublicClient({ transport: http(osaka) }).readContract({
+      address: plan.addresses.sponsorPaymaster!,
+      abi: sponsorPaymasterAbi,
+      functionName: 'verifyingSigner',
+    }),
+  ).toBe(serviceSigner)
+  // A later run without the flag keeps the signer (and has nothing to warn about).
+  const { paymasterSigner: _, ...unsigned } = options
+  expect((await planDeployment(unsigned)).warnings.join('\n')).not.toMatch(/no verifying signer/)
   expect(again.addresses).toEqual(plan.addresses)
   expect(await nonceOf(osaka, operator.address)).toBe(sent)
 }, 180_000)
@@ -132,6 +152,10 @@ test('behavior: stakes another owner must make are warnings with the call to mak
     expect.stringMatching(
       /AccountFactory is owned by 0x000000000000000000000000000000000000dEaD.*addStake\(86400\) with 1 ETH/,
     ),
+  )
+  // Without --paymaster-signer the operator is told the paymaster would pay for anything.
+  expect(plan.warnings).toContainEqual(
+    expect.stringMatching(/SponsorPaymaster has no verifying signer: it pays for every userOp/),
   )
 })
 

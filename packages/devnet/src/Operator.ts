@@ -4,7 +4,7 @@
  * is planned only when something is missing.
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
-import { deterministicDeployer, entryPoint08, isDevnetOnly } from '@sso/contracts-abi'
+import { deterministicDeployer, entryPoint08, isDevnetOnly, sponsorPaymasterAbi } from '@sso/contracts-abi'
 import { ensureContractsBuilt, resolveDeployments } from '@sso/contracts-abi/artifacts'
 import {
   type Account,
@@ -16,6 +16,7 @@ import {
   formatEther,
   http,
   type PublicClient,
+  zeroAddress,
 } from 'viem'
 import { entryPoint08Abi } from 'viem/account-abstraction'
 import {
@@ -25,6 +26,7 @@ import {
   entityStake,
   fundPaymaster,
   hasCode,
+  setPaymasterSigner,
   stakedEntities,
   stakeEntity,
 } from './Deploy.js'
@@ -64,6 +66,11 @@ export type DeployOptions = {
   stake?: boolean | undefined
   /** Top the SponsorPaymaster's EntryPoint deposit up to this many wei. */
   paymasterDeposit?: bigint | undefined
+  /**
+   * The SponsorPaymaster's verifying signer: the key of your ERC-7677 paymaster service (docs/paymaster.md). Without
+   * one the paymaster pays for every userOp that names it.
+   */
+  paymasterSigner?: Address | undefined
   log?: ((line: string) => void) | undefined
 }
 
@@ -177,9 +184,31 @@ export async function planDeployment(options: DeployOptions): Promise<Deployment
         run: () => fundPaymaster(clients, paymaster, deposit),
       })
     }
-    warnings.push(
-      'The SponsorPaymaster is deployed without a verifying signer: it sponsors every userOp that names it. Fund it on test networks only.',
-    )
+  }
+  if (paymaster) {
+    const current =
+      (await hasCode(publicClient, paymaster)) &&
+      (await publicClient.readContract({
+        address: paymaster,
+        abi: sponsorPaymasterAbi,
+        functionName: 'verifyingSigner',
+      }))
+    const wanted = options.paymasterSigner
+    if (wanted && !(current && sameAddress(current, wanted))) {
+      if (sameAddress(owner, options.account.address))
+        steps.push({
+          what: `make ${wanted} the SponsorPaymaster's verifying signer`,
+          run: () => setPaymasterSigner(clients, paymaster, wanted),
+        })
+      else
+        warnings.push(
+          `The SponsorPaymaster is owned by ${owner}, not the sender: its owner must call ${paymaster}.setVerifyingSigner(${wanted}).`,
+        )
+    } else if (!wanted && (!current || current === zeroAddress)) {
+      warnings.push(
+        "The SponsorPaymaster has no verifying signer: it pays for every userOp that names it. Give it your paymaster service's signer with --paymaster-signer, or fund it on test networks only.",
+      )
+    }
   }
   return { chainId, sender: options.account.address, owner, p256Precompile: p256, addresses, steps, warnings }
 }

@@ -91,6 +91,7 @@ describe('chain and bundler only', () => {
         name: 'SSO Devnet',
         rpcUrl: stack.rpcUrl,
         bundlerUrl: stack.bundlerUrl,
+        paymasterServiceUrl: `http://127.0.0.1:${stack.ports.paymaster}`,
         contracts: stack.contracts,
         tokens: [{ address: stack.contracts.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }],
       },

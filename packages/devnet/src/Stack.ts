@@ -5,10 +5,17 @@ import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
 import { type Address, createPublicClient, createWalletClient, http } from 'viem'
 import { type ChainClock, increaseTime, resetTime } from './Clock.js'
-import { deployContracts, deployEntryPoint, ensureDeterministicDeployer, planContracts } from './Deploy.js'
+import {
+  deployContracts,
+  deployEntryPoint,
+  ensureDeterministicDeployer,
+  planContracts,
+  setPaymasterSigner,
+} from './Deploy.js'
 import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
 import type { Child } from './internal/Child.js'
 import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
+import { devnetSponsorshipPolicy, type PaymasterService, startPaymasterService } from './PaymasterService.js'
 import type { ManagedService, Service } from './Service.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
 import { altoService } from './services/alto.js'
@@ -17,12 +24,15 @@ import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
 
 export { anvilKeys } from './services/alto.js'
 
+/** The verifying signer of the devnets' SponsorPaymaster, held by their paymaster service: anvil #9. */
+const paymasterSignerKey = '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6'
+
 /** A port number, or `'auto'` for a free one chosen by the OS. */
 export type PortOption = number | 'auto'
 
 /**
- * The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, the backup sign-in page 3003, second chain
- * 8546 / 4338.
+ * The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, the backup sign-in page 3003, the paymaster service
+ * 3010, second chain 8546 / 4338 / 3011.
  */
 export type Ports = {
   rpc: number
@@ -31,8 +41,11 @@ export type Ports = {
   authServer: number
   /** The auth server's build again, as the backup sign-in page (another origin: `http://backup.localhost:<port>`). */
   authServerBackup: number
+  /** The chain's ERC-7677 paymaster service (docs/paymaster.md). */
+  paymaster: number
   rpc2: number
   bundler2: number
+  paymaster2: number
 }
 
 export type StartStackOptions = {
@@ -145,8 +158,10 @@ const defaultPorts: Ports = {
   demo: 3001,
   authServer: 3002,
   authServerBackup: 3003,
+  paymaster: 3010,
   rpc2: 8546,
   bundler2: 4338,
+  paymaster2: 3011,
 }
 
 const services: Record<keyof Ports, string> = {
@@ -155,8 +170,10 @@ const services: Record<keyof Ports, string> = {
   demo: 'demo app',
   authServer: 'auth server',
   authServerBackup: 'backup sign-in page',
+  paymaster: 'paymaster service',
   rpc2: 'second anvil',
   bundler2: 'second Alto bundler',
+  paymaster2: 'second paymaster service',
 }
 
 function validateOptions(options: StartStackOptions): void {
@@ -223,9 +240,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   validateOptions(options)
   const web = options.web ?? 'static'
   const log = options.quiet ? () => {} : (line: string) => process.stderr.write(`[devnet] ${line}\n`)
-  const needed: (keyof Ports)[] = ['rpc', 'bundler']
+  const needed: (keyof Ports)[] = ['rpc', 'bundler', 'paymaster']
   if (web === 'static') needed.push('demo', 'authServer', 'authServerBackup')
-  if (options.secondChain) needed.push('rpc2', 'bundler2')
+  if (options.secondChain) needed.push('rpc2', 'bundler2', 'paymaster2')
   const ports = await resolvePorts(options, needed)
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-devnet-'))
@@ -240,6 +257,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     reportDeath = resolve
   })
   const services: ManagedService[] = []
+  const paymasterServices: PaymasterService[] = []
   const onDeath = (error: ChildProcessError) => {
     if (!stopped) reportDeath(error)
   }
@@ -248,6 +266,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     stopped = true
     await Promise.all([
       ...servers.map((server) => server.close()),
+      ...paymasterServices.map((service) => service.close()),
       ...services.map((service) => service.shutdown()),
       ...buildChildren.filter((child) => !child.hasExited()).map((child) => child.stop()),
     ])
@@ -282,7 +301,13 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     builds.catch(() => {})
     plannedPromise.catch(() => {})
 
-    const startChain = async (chainId: number, rpcPort: number, bundlerPort: number, suffix: string) => {
+    const startChain = async (
+      chainId: number,
+      rpcPort: number,
+      bundlerPort: number,
+      paymasterPort: number,
+      suffix: string,
+    ) => {
       const rpcUrl = `http://127.0.0.1:${rpcPort}`
       const chainService = anvilService({ chainId, port: rpcPort, logDir, suffix, onDeath })
       services.push(chainService)
@@ -308,6 +333,22 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const contracts: StackContracts = { entryPoint: entryPoint08.address, ...deployed }
       log(`contracts deployed: ${Object.keys(contracts).join(', ')}`)
 
+      // The SponsorPaymaster pays for what the chain's paymaster service signs (docs/paymaster.md).
+      let paymasterServiceUrl: string | undefined
+      if (contracts.sponsorPaymaster) {
+        const service = await startPaymasterService({
+          port: paymasterPort,
+          chainId,
+          paymaster: contracts.sponsorPaymaster,
+          signerKey: paymasterSignerKey,
+          policy: devnetSponsorshipPolicy,
+        })
+        paymasterServices.push(service)
+        await setPaymasterSigner(clients, contracts.sponsorPaymaster, service.sponsor.signer)
+        paymasterServiceUrl = service.url
+        log(`paymaster service up on ${service.url}`)
+      }
+
       // Alto's preload reads the chain's time offset from here (written by increaseTime / resetTime).
       const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
@@ -326,6 +367,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         chain: {
           rpcUrl,
           bundlerUrl,
+          ...(paymasterServiceUrl ? { paymasterServiceUrl } : {}),
           contracts,
           tokens: [demoToken(contracts)].filter((t) => t !== undefined),
         },
@@ -334,8 +376,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       }
     }
 
-    const chainPromises = [startChain(31337, ports.rpc, ports.bundler, '')]
-    if (options.secondChain) chainPromises.push(startChain(31338, ports.rpc2, ports.bundler2, '-2'))
+    const chainPromises = [startChain(31337, ports.rpc, ports.bundler, ports.paymaster, '')]
+    if (options.secondChain)
+      chainPromises.push(startChain(31338, ports.rpc2, ports.bundler2, ports.paymaster2, '-2'))
     const [first, second] = await Promise.all(chainPromises)
     const chains: SsoConfigChain[] = [{ id: 31337, name: 'SSO Devnet', ...first!.chain }]
     if (second) chains.push({ id: 31338, name: 'SSO Devnet 2', ...second.chain })

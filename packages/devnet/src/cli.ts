@@ -58,6 +58,7 @@ const lines = [
   ...stack.chains.flatMap((chain) => [
     `  chain ${chain.id}   ${chain.rpcUrl}`,
     `  bundler       ${chain.bundlerUrl}`,
+    ...(chain.paymasterServiceUrl ? [`  paymaster     ${chain.paymasterServiceUrl}  (ERC-7677 service)`] : []),
   ]),
   ...(values['no-web']
     ? []

@@ -5,6 +5,7 @@
  *   --owner <address>            owner of the AccountFactory and the SponsorPaymaster (default: the deployer)
  *   --stake                      stake the AccountFactory and the SponsorPaymaster (1 ETH, 1 day) when unstaked
  *   --paymaster-deposit <eth>    top the SponsorPaymaster's EntryPoint deposit up to this amount
+ *   --paymaster-signer <address> the SponsorPaymaster's verifying signer (your ERC-7677 paymaster service's key)
  *   --manifest <file>            where to write the manifest (default deployments/<chainId>.json)
  *   --dry-run                    print what would be done, send nothing
  *
@@ -21,7 +22,7 @@ import { manifestOf, planDeployment, verifyDeployment } from './Operator.js'
 import { repoRoot } from './WebApps.js'
 
 const usage =
-  'Usage: pnpm deploy:contracts --rpc-url <url> [--owner <address>] [--stake] [--paymaster-deposit <eth>] [--manifest <file>] [--dry-run]\n' +
+  'Usage: pnpm deploy:contracts --rpc-url <url> [--owner <address>] [--stake] [--paymaster-deposit <eth>] [--paymaster-signer <address>] [--manifest <file>] [--dry-run]\n' +
   'The deployer key comes from SSO_DEPLOYER_KEY or an interactive prompt.'
 
 /** Reads a line from the terminal without echoing it. */
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       owner: { type: 'string' },
       stake: { type: 'boolean', default: false },
       'paymaster-deposit': { type: 'string' },
+      'paymaster-signer': { type: 'string' },
       manifest: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -92,6 +94,9 @@ async function main(): Promise<void> {
   if (!rpcUrl) throw new DevnetError(`--rpc-url is required.\n${usage}`)
   if (values.owner !== undefined && !isAddress(values.owner))
     throw new DevnetError(`--owner is not an address: ${values.owner}`)
+  const signer = values['paymaster-signer']
+  if (signer !== undefined && !isAddress(signer))
+    throw new DevnetError(`--paymaster-signer is not an address: ${signer}`)
   let paymasterDeposit: bigint | undefined
   if (values['paymaster-deposit'] !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(values['paymaster-deposit']))
@@ -104,7 +109,15 @@ async function main(): Promise<void> {
   const owner: Address | undefined = values.owner ? getAddress(values.owner) : undefined
   const log = (line: string) => console.error(`[deploy] ${line}`)
 
-  const plan = await planDeployment({ rpcUrl, account, owner, stake: values.stake, paymasterDeposit, log })
+  const plan = await planDeployment({
+    rpcUrl,
+    account,
+    owner,
+    stake: values.stake,
+    paymasterDeposit,
+    paymasterSigner: signer ? getAddress(signer) : undefined,
+    log,
+  })
   log(`chain ${plan.chainId}, sender ${plan.sender}, owner ${plan.owner}`)
   log(`P-256 precompile: ${plan.p256Precompile ? 'present' : 'MISSING'}`)
   for (const warning of plan.warnings) log(`warning: ${warning}`)

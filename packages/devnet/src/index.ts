@@ -25,6 +25,16 @@ export {
   InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
+export {
+  createSponsor,
+  devnetSponsorshipPolicy,
+  type PaymasterService,
+  PaymasterServiceError,
+  paymasterErrorCodes,
+  type RefusalReason,
+  type SponsorshipPolicy,
+  startPaymasterService,
+} from './PaymasterService.js'
 export type { ManagedService, Service } from './Service.js'
 export {
   anvilKeys,

@@ -120,6 +120,11 @@ export async function sendCalls(parameters: {
   account: SsoAccount
   calls: readonly Call[]
   payer: GasPayer
+  /**
+   * The app the operation is for (the requesting dapp's origin; the auth server's own for its own screens): an
+   * ERC-7677 paymaster service sees it in its context `{ app }` and may sponsor by app (docs/paymaster.md).
+   */
+  app?: string | undefined
   /** Called when the passkey is about to be asked (after every check passed). */
   onSign?: (() => void) | undefined
 }): Promise<Hex> {
@@ -135,6 +140,9 @@ export async function sendCalls(parameters: {
       account,
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
       ...(paymaster ? { paymaster } : {}),
+      ...(payer.kind === 'service'
+        ? { paymasterContext: { app: parameters.app ?? globalThis.location?.origin } }
+        : {}),
       // Self-paid: estimate as if the account could pay, so that the check below can say how much is missing.
       ...(paymaster ? {} : { stateOverride: [{ address: account.address, balance: value + 10n ** 24n }] }),
     })
@@ -172,6 +180,13 @@ export async function sendCalls(parameters: {
         data: { reason: 'revert', revert },
       })
     }
+    const refusal = notSponsored(error)
+    if (payer.kind === 'service' && refusal)
+      throw new AccountError(
+        `The paymaster service won’t pay for this: ${refusal.message} Nothing was signed.`,
+        -32003,
+        { cause: error, data: { reason: 'not-sponsored', service: payer.url, refusal: refusal.data } },
+      )
     throw asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
   }
   const { prepared } = outcome
@@ -217,6 +232,19 @@ export async function waitForUserOperation(chain: SsoChainConfig, hash: Hex) {
       -32003,
     )
   return receipt
+}
+
+/** The ERC-7677 service's policy refusal (JSON-RPC -32001, docs/paymaster.md) somewhere in `error`'s causes. */
+function notSponsored(error: unknown): { message: string; data: unknown } | undefined {
+  for (
+    let cause = error as { code?: unknown; cause?: unknown; details?: unknown; data?: unknown } | undefined;
+    cause;
+  ) {
+    if (cause.code === -32001 && typeof cause.details === 'string')
+      return { message: cause.details, data: cause.data }
+    cause = cause.cause as typeof cause
+  }
+  return undefined
 }
 
 function asAccountError(error: unknown, what: string): Error {

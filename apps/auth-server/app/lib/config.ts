@@ -69,6 +69,7 @@ export function defaultConfig(): SsoConfig {
         name: 'SSO Devnet',
         rpcUrl: 'http://127.0.0.1:8545',
         bundlerUrl: 'http://127.0.0.1:4337',
+        paymasterServiceUrl: 'http://127.0.0.1:3010',
         contracts: { ...manifest },
         tokens: [{ address: manifest.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }],
       },

@@ -8,7 +8,7 @@
 import { toSsoAccount } from '@sso/client/account'
 import { bytesToBase64Url, bytesToHex, hexToBytes, type WebAuthnAssertion } from '@sso/client/webauthn'
 import type { Hex } from 'viem'
-import { AccountError, type Call, sendCalls, waitForUserOperation } from './account'
+import { AccountError, type Call, gasPayer, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { relyingParty } from './passkey'
@@ -77,8 +77,9 @@ async function makeRelayKey(): Promise<RelayKey> {
  * ```
  */
 export async function relayCalls(chain: SsoChainConfig, calls: readonly Call[]): Promise<Hex> {
-  const { accountFactory, webAuthnValidator, entryPoint, sponsorPaymaster } = chain.contracts
-  if (!sponsorPaymaster)
+  const { accountFactory, webAuthnValidator, entryPoint } = chain.contracts
+  const payer = gasPayer(chain)
+  if (payer.kind === 'account')
     throw new AccountError(
       `${chain.name} has no sponsor to pay for this. A guardian can send it from their own account or wallet.`,
       -32003,
@@ -99,7 +100,7 @@ export async function relayCalls(chain: SsoChainConfig, calls: readonly Call[]):
     chain,
     account,
     calls,
-    payer: { kind: 'sponsor', address: sponsorPaymaster },
+    payer,
   })
   const receipt = await waitForUserOperation(chain, hash)
   return receipt.receipt.transactionHash

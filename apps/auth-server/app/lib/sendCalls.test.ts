@@ -103,3 +103,23 @@ test('behavior: a payable operation is signed once and sent as prepared', async 
     },
   ])
 })
+
+test('error: a paymaster service that refuses is named with its reason; no passkey asked, nothing sent', async () => {
+  // What viem throws for the service's JSON-RPC error, wrapped as prepareUserOperation wraps it.
+  const refusal = Object.assign(new Error('RPC Request failed.'), {
+    code: -32001,
+    details: 'Not sponsored: this account has used its sponsorship for today.',
+    data: { reason: 'account-daily-cap', left: '0x0' },
+  })
+  state.prepareError = Object.assign(new Error('Paymaster failed'), { cause: refusal })
+  const error = await send(0n, { kind: 'service', url: 'http://127.0.0.1:3010' }).catch((e) => e)
+  expect(error).toBeInstanceOf(AccountError)
+  expect(error).toMatchObject({
+    code: -32003,
+    message:
+      'The paymaster service won’t pay for this: Not sponsored: this account has used its sponsorship for today. Nothing was signed.',
+    data: { reason: 'not-sponsored', service: 'http://127.0.0.1:3010', refusal: { reason: 'account-daily-cap' } },
+  })
+  expect(signUserOperation).not.toHaveBeenCalled()
+  expect(sent).toEqual([])
+})

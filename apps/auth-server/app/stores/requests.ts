@@ -385,6 +385,7 @@ export const useRequestsStore = defineStore('requests', {
               account,
               calls: callsOf(request),
               payer: gasPayer(chain, capabilitiesOf(request)),
+              app: this.origin,
               onSign: () => {
                 this.guard(entry)
                 entry.step = 'Waiting for your passkey…'

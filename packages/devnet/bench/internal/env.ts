@@ -17,7 +17,7 @@ import {
   parseEther,
   type TransactionReceipt,
 } from 'viem'
-import { createBundlerClient, type SmartAccount } from 'viem/account-abstraction'
+import { createBundlerClient, createPaymasterClient, type SmartAccount } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { anvilKeys, type Stack } from '../../src/index.js'
 import { simpleAccountFactoryBytecode, toSimpleAccount } from './SimpleAccount.js'
@@ -126,13 +126,11 @@ export async function createBenchEnv(stack: Stack) {
     },
   })
 
-  /** The devnet's SponsorPaymaster (no verifying signer: empty paymasterData; Alto estimates its gas limits). */
+  /** The devnet's SponsorPaymaster through its ERC-7677 service (a verifying signature, as a real deployment pays). */
   const sponsor = () => {
-    const paymaster = stack.contracts.sponsorPaymaster
-    if (!paymaster) throw new Error('SponsorPaymaster not deployed')
-    // No postOp (empty context), so its gas limit is 0; the verification limit is estimated.
-    const data = async () => ({ paymaster, paymasterData: '0x' as Hex, paymasterPostOpGasLimit: 0n })
-    return { getPaymasterStubData: data, getPaymasterData: data }
+    const url = stack.chains[0]?.paymasterServiceUrl
+    if (!url) throw new Error('the devnet has no paymaster service')
+    return createPaymasterClient({ transport: http(url) })
   }
 
   /** Sends one userOp through Alto and waits for it; returns the handleOps tx receipt. */
