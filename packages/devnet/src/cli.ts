@@ -58,7 +58,9 @@ const lines = [
   ...stack.chains.flatMap((chain) => [
     `  chain ${chain.id}   ${chain.rpcUrl}`,
     `  bundler       ${chain.bundlerUrl}`,
-    ...(chain.paymasterServiceUrl ? [`  paymaster     ${chain.paymasterServiceUrl}  (ERC-7677 service)`] : []),
+    ...(chain.paymasterServiceUrl
+      ? [`  paymaster     ${chain.paymasterServiceUrl}  (ERC-7677 service)`]
+      : []),
   ]),
   ...(values['no-web']
     ? []

@@ -118,7 +118,11 @@ test('error: a paymaster service that refuses is named with its reason; no passk
     code: -32003,
     message:
       'The paymaster service won’t pay for this: Not sponsored: this account has used its sponsorship for today. Nothing was signed.',
-    data: { reason: 'not-sponsored', service: 'http://127.0.0.1:3010', refusal: { reason: 'account-daily-cap' } },
+    data: {
+      reason: 'not-sponsored',
+      service: 'http://127.0.0.1:3010',
+      refusal: { reason: 'account-daily-cap' },
+    },
   })
   expect(signUserOperation).not.toHaveBeenCalled()
   expect(sent).toEqual([])
