@@ -27,7 +27,7 @@ import {
 } from 'viem'
 import { createBundlerClient, type SmartAccount } from 'viem/account-abstraction'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type ChainClock, increaseTime, resetTime } from './Clock.js'
+import { type ChainClock, chainNow, increaseTime, resetTime } from './Clock.js'
 import { InvalidOptionError } from './Errors.js'
 import { type Stack, startStack } from './Stack.js'
 
@@ -190,4 +190,16 @@ describe('time travel on a running stack', () => {
     await expect(resetTime({ rpcUrl: stack.rpcUrl } as ChainClock)).rejects.toThrow(InvalidOptionError)
     await expect(increaseTime({ rpcUrl: stack.rpcUrl, clockFile: '' }, 1)).rejects.toThrow(InvalidOptionError)
   })
+})
+
+test('behavior: chainNow is the wall clock plus the travelled offset; no file means no offset', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-clock-'))
+  const file = path.join(dir, 'clock.json')
+  const wall = () => Math.floor(Date.now() / 1000)
+  expect(Math.abs(chainNow(file) - wall())).toBeLessThanOrEqual(1)
+  fs.writeFileSync(file, JSON.stringify({ offsetMs: 86_400_000 }))
+  expect(Math.abs(chainNow(file) - (wall() + 86_400))).toBeLessThanOrEqual(1)
+  fs.writeFileSync(file, 'not json')
+  expect(Math.abs(chainNow(file) - wall())).toBeLessThanOrEqual(1)
+  fs.rmSync(dir, { recursive: true, force: true })
 })

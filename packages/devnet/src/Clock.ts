@@ -44,6 +44,21 @@ function validateClock(clock: ChainClock): void {
 }
 
 /** Writes Alto's offset atomically (a reader never sees half a file). */
+/**
+ * The chain's time as the devnet's services see it: the wall clock plus the offset time travel wrote to
+ * `clockFile` (what Alto's preload reads too), in seconds. A missing or unreadable file means no offset.
+ */
+export function chainNow(clockFile: string): number {
+  let offsetMs = 0
+  try {
+    const parsed = JSON.parse(fs.readFileSync(clockFile, 'utf8')) as { offsetMs?: unknown }
+    if (typeof parsed.offsetMs === 'number' && Number.isFinite(parsed.offsetMs)) offsetMs = parsed.offsetMs
+  } catch {
+    // No travel yet.
+  }
+  return Math.floor((Date.now() + offsetMs) / 1000)
+}
+
 function writeOffset(clock: ChainClock, offsetSeconds: number): void {
   const temporary = path.join(
     path.dirname(clock.clockFile),

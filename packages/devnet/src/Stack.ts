@@ -4,7 +4,7 @@ import * as path from 'node:path'
 import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
 import { type Address, createPublicClient, createWalletClient, http } from 'viem'
-import { type ChainClock, increaseTime, resetTime } from './Clock.js'
+import { type ChainClock, chainNow, increaseTime, resetTime } from './Clock.js'
 import {
   deployContracts,
   deployEntryPoint,
@@ -333,6 +333,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       const contracts: StackContracts = { entryPoint: entryPoint08.address, ...deployed }
       log(`contracts deployed: ${Object.keys(contracts).join(', ')}`)
 
+      // Alto's preload and the paymaster service read the chain's time offset from here (written by increaseTime /
+      // resetTime).
+      const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
+
       // The SponsorPaymaster pays for what the chain's paymaster service signs (docs/paymaster.md).
       let paymasterServiceUrl: string | undefined
       if (contracts.sponsorPaymaster) {
@@ -342,6 +346,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           paymaster: contracts.sponsorPaymaster,
           signerKey: paymasterSignerKey,
           policy: devnetSponsorshipPolicy,
+          // Its signatures' windows follow the chain through time travel.
+          now: () => chainNow(clock.clockFile),
         })
         paymasterServices.push(service)
         await setPaymasterSigner(clients, contracts.sponsorPaymaster, service.sponsor.signer)
@@ -349,8 +355,6 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         log(`paymaster service up on ${service.url}`)
       }
 
-      // Alto's preload reads the chain's time offset from here (written by increaseTime / resetTime).
-      const clock: ChainClock = { rpcUrl, clockFile: path.join(logDir, `clock-${chainId}.json`) }
       const bundlerUrl = `http://127.0.0.1:${bundlerPort}`
       const bundlerService = altoService({
         rpcUrl,
