@@ -151,6 +151,10 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   let preparing: Promise<void> | undefined
   const signers = new Map<string, SessionSigner>()
   const clients = new Map<number, { client: PublicClient; bundler: BundlerClient; watcher: UserOpWatcher }>()
+  // What the chain last said of each session's remaining limits (read before every send and after every
+  // inclusion), and when: `send` checks against it synchronously, so an out-of-policy fallback opens its popup
+  // inside the user's gesture (docs/architecture.md, section 5).
+  const known = new Map<string, { state: SessionState; at: number }>()
   let records = restore()
 
   function prepareKey(): Promise<void> {
@@ -322,7 +326,19 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     })
     if (state.status === 'expired') drop(record, 'sessionExpired')
     else if (state.status === 'revoked') drop(record, 'sessionRevoked')
+    known.set(record.sessionId, { state, at: Math.floor(Date.now() / 1000) })
     return state
+  }
+
+  /** The last state read, while no allowance period of the spec has turned since (else its amounts are stale). */
+  function knownState(record: SessionRecord): SessionState | undefined {
+    const entry = known.get(record.sessionId)
+    if (!entry || entry.state.status !== 'active') return undefined
+    const now = Math.floor(Date.now() / 1000)
+    const turned = allowancePeriods(record.spec).some(
+      (period) => Math.floor(now / period) !== Math.floor(entry.at / period),
+    )
+    return turned ? undefined : entry.state
   }
 
   function paymasterClient(): PaymasterClient | undefined {
@@ -478,11 +494,13 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     send({ account, chainId, calls, wait }, fallback) {
       const record = current(account, chainId)
       if (!record) return { popup: fallback() }
-      // Plainly outside the spec: decide now, so the popup opens inside the click. Expiry needs the chain's
-      // time: checked after reading it.
+      // Outside the spec, or past what the chain last said is left: decide now, so the popup opens inside the
+      // click (browsers refuse a window opened after an await). Expiry needs the chain's time: checked after
+      // reading it; so is what other senders spent since the last read.
       const violation = checkSessionCalls(record.spec, calls, {
         account,
         now: 0,
+        state: knownState(record),
         bannedTargets: banned(chainId),
       })
       if (violation) {
@@ -526,6 +544,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     },
   }
   return manager
+}
+
+/** The periods (seconds) of the spec's allowances: remaining amounts start afresh when one turns. */
+function allowancePeriods(spec: SessionSpec): number[] {
+  const limits: UsageLimit[] = [
+    spec.feeLimit,
+    ...spec.transferPolicies.map((p) => p.valueLimit),
+    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
+  ]
+  return limits.flatMap((limit) => (limit.type === 'allowance' ? [limit.period] : []))
 }
 
 // The popup fallback result travels through the session promise (so the provider returns it as is).
