@@ -68,6 +68,9 @@ export async function tokenInfo(
   chain: SsoChainConfig,
   address: Address,
 ): Promise<{ symbol: string; decimals: number } | undefined> {
+  // The chain's token list first (sso-config.json, docs/interfaces.md): known tokens need no read.
+  const listed = chain.tokens?.find((t) => t.address.toLowerCase() === address.toLowerCase())
+  if (listed) return { symbol: listed.symbol, decimals: listed.decimals }
   const client = getPublicClient(chain)
   try {
     const [symbol, decimals] = await Promise.all([
