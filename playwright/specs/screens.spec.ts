@@ -125,7 +125,7 @@ test('screens: the auth server pages (home, not found, the popup opened by hand)
   await capture(page, 'demo-signed-out')
 })
 
-test('screens: connect (sign up or log in), then every request the popup approves', async ({ anvil }) => {
+test('screens: connect (sign up or log in), then every request the popup approves', async () => {
   // Connect, signed out: sign up or log in.
   const connect = await popupFor('connect', 'eth_requestAccounts', 'connect-sign-up-or-log-in')
   await expect(connect.getByTestId('signup')).toHaveAccessibleName('Sign up with a new passkey')

@@ -248,7 +248,7 @@ test('behavior: in-policy transactions go through with no popup at all', async (
   expect((await chain.getBalance({ address: friend })) - friendBefore).toBe(parseEther('0.01'))
   await page.getByTestId('session-read-state').click()
   await expect(page.getByTestId('session-state')).toContainText(
-    'active; token left this period: 2; ETH left: 0.01',
+    'active; token left this period: 2 MCK; ETH left: 0.01',
   )
 })
 

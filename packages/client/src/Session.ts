@@ -333,7 +333,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   /** The last state read, while no allowance period of the spec has turned since (else its amounts are stale). */
   function knownState(record: SessionRecord): SessionState | undefined {
     const entry = known.get(record.sessionId)
-    if (!entry || entry.state.status !== 'active') return undefined
+    if (entry?.state.status !== 'active') return undefined
     const now = Math.floor(Date.now() / 1000)
     const turned = allowancePeriods(record.spec).some(
       (period) => Math.floor(now / period) !== Math.floor(entry.at / period),

@@ -370,7 +370,8 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               which: request.params[0],
-              onSending: (userOpHash) => messenger?.submitted(request, { userOpHash, account: account.address }),
+              onSending: (userOpHash) =>
+                messenger?.submitted(request, { userOpHash, account: account.address }),
             })
             return () => messenger?.respond(request, result)
           }
@@ -390,7 +391,8 @@ export const useRequestsStore = defineStore('requests', {
               },
               // Signed and about to be sent: from now on the dapp gets the result even if this window closes
               // mid-request (docs/architecture.md, section 4).
-              onSending: (userOpHash) => messenger?.submitted(request, { userOpHash, account: account.address }),
+              onSending: (userOpHash) =>
+                messenger?.submitted(request, { userOpHash, account: account.address }),
             })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
