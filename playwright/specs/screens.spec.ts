@@ -50,6 +50,42 @@ function overflowOf(target: Page) {
   })
 }
 
+/** Visible controls without an accessible name (text, aria-label, a label, or a title). */
+function unnamedControls(target: Page) {
+  return target.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], summary')]
+      .filter((element) => element.getBoundingClientRect().width > 1 && !element.closest('.sr-only'))
+      .filter((element) => {
+        const labels = (element as HTMLInputElement).labels
+        const named =
+          element.getAttribute('aria-label')?.trim() ||
+          (element.tagName !== 'INPUT' && element.tagName !== 'SELECT' && element.textContent?.trim()) ||
+          (labels && [...labels].some((label) => label.textContent?.trim())) ||
+          element.getAttribute('title')?.trim()
+        return !named
+      })
+      .map((element) => element.outerHTML.slice(0, 120)),
+  )
+}
+
+/** The controls in the order Tab reaches them (their test id, else their text), once round. */
+async function tabOrder(target: Page, most = 60) {
+  await target.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+  const order: string[] = []
+  for (let i = 0; i < most; i++) {
+    await target.keyboard.press('Tab')
+    const name = await target.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null
+      if (!element || element === document.body || element.dataset.tabSeen) return undefined
+      element.dataset.tabSeen = 'yes'
+      return element.getAttribute('data-testid') ?? element.textContent?.trim() ?? element.tagName
+    })
+    if (name === undefined) break
+    order.push(name)
+  }
+  return order
+}
+
 /** Visible text above `limit` (a y position) that holds hex longer than a shortened value. */
 function longHexAbove(target: Page, limit: number) {
   return target.evaluate((limit) => {
@@ -77,6 +113,7 @@ async function capture(target: Page, name: string) {
     expect(overflow.scrollWidth, `${name} at ${width} px: horizontal scrolling`).toBeLessThanOrEqual(
       overflow.clientWidth,
     )
+    expect(await unnamedControls(target), `${name}: controls without an accessible name`).toEqual([])
     await target.screenshot({ path: join(gallery, `${name}-${width}.png`), fullPage: true })
   }
 }
@@ -192,7 +229,10 @@ test('screens: the session approval, its fallback and its revocation; connect wi
     expect(await longHexAbove(grant, (approve?.y ?? 0) + (approve?.height ?? 0))).toEqual([])
     await expect(grant.getByTestId('session-signer')).toBeHidden()
   }
-  // The controls in tab order: what to read first, the choice last.
+  // The controls in tab order: what to read (and copy) first, then the choice, Reject before Approve, last.
+  const order = await tabOrder(grant)
+  expect(order.slice(-2)).toEqual(['reject', 'approve'])
+  expect(order.filter((name) => name === 'Copy').length).toBeGreaterThan(0)
   await expect(grant.getByTestId('reject')).toHaveAccessibleName('Reject')
   await grant.getByTestId('approve').click()
   await expectClosed(grant, 60_000)

@@ -326,15 +326,20 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     })
     if (state.status === 'expired') drop(record, 'sessionExpired')
     else if (state.status === 'revoked') drop(record, 'sessionRevoked')
-    known.set(record.sessionId, { state, at: Math.floor(Date.now() / 1000) })
+    known.set(record.sessionId, { state, at: clockNow() })
     return state
+  }
+
+  // The chain's time as the dapp knows it (`clock`), else the wall clock.
+  function clockNow(): number {
+    return Math.floor(options.clock?.() ?? Date.now() / 1000)
   }
 
   /** The last state read, while no allowance period of the spec has turned since (else its amounts are stale). */
   function knownState(record: SessionRecord): SessionState | undefined {
     const entry = known.get(record.sessionId)
     if (entry?.state.status !== 'active') return undefined
-    const now = Math.floor(Date.now() / 1000)
+    const now = clockNow()
     const turned = allowancePeriods(record.spec).some(
       (period) => Math.floor(now / period) !== Math.floor(entry.at / period),
     )
@@ -494,19 +499,30 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     send({ account, chainId, calls, wait }, fallback) {
       const record = current(account, chainId)
       if (!record) return { popup: fallback() }
-      // Outside the spec, or past what the chain last said is left: decide now, so the popup opens inside the
-      // click (browsers refuse a window opened after an await). Expiry needs the chain's time: checked after
-      // reading it; so is what other senders spent since the last read.
+      // Plainly outside the spec: decide now, so the popup opens inside the click (browsers refuse a window
+      // opened after an await). Expiry needs the chain's time: checked after reading it.
       const violation = checkSessionCalls(record.spec, calls, {
         account,
         now: 0,
-        state: knownState(record),
         bannedTargets: banned(chainId),
       })
       if (violation) {
         if (onOutOfPolicy === 'popup' && violation.rule !== 'session-expired') return { popup: fallback() }
         return { session: Promise.reject(new SessionPolicyError(violation)) }
       }
+      // Past what the chain last said is left: the fallback popup opens now, inside the click. Only to open the
+      // popup - a failure ("fail") waits for the chain's own word, as do amounts other senders spent since.
+      const last = onOutOfPolicy === 'popup' ? knownState(record) : undefined
+      if (
+        last &&
+        checkSessionCalls(record.spec, calls, {
+          account,
+          now: 0,
+          state: last,
+          bannedTargets: banned(chainId),
+        })
+      )
+        return { popup: fallback() }
       return {
         session: sendWithSession(record, calls, wait, fallback).catch(async (error: unknown) => {
           if (error instanceof FallbackSignal) return { fallback: await error.result }
