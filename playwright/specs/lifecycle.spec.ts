@@ -103,6 +103,37 @@ test('behavior: approve, then close the popup at once -> the dapp still gets the
   expect(await chain.getBalance({ address: to })).toBe(parseEther('0.001'))
 })
 
+test('behavior: the popup closed while eth_sendUserOperation is on its way -> the dapp still gets the tx hash, not 4001', async ({
+  stack,
+}) => {
+  const chain = publicClient(stack)
+  const to = privateKeyToAccount(generatePrivateKey()).address
+  const nonce = await passkeyNonce(stack)
+  await fillSend(page, to, '0.001')
+  const popup = await clickForPopup(device, page, 'send-eth')
+  await expectRequest(popup, stack, 'eth_sendTransaction')
+  // The signed op reaches the bundler, but the popup is closed before it reads the bundler's answer.
+  let reachedBundler!: () => void
+  const sentToBundler = new Promise<void>((resolve) => (reachedBundler = resolve))
+  await popup.route(`${stack.bundlerUrl}/**`, async (route) => {
+    if (!route.request().postData()?.includes('eth_sendUserOperation')) return route.continue()
+    const response = await route.fetch()
+    reachedBundler()
+    await new Promise((resolve) => setTimeout(resolve, 15_000))
+    // check-tests: allow the popup is closed while this answer waits; nothing is left to answer
+    await route.fulfill({ response }).catch((error: unknown) => void error)
+  })
+  await popup.getByTestId('approve').click()
+  await sentToBundler
+  await popup.close()
+
+  const hash = await readHex(page.getByTestId('tx-hash'), hashPattern)
+  await expect(page.getByTestId('error')).toHaveText('')
+  expect((await chain.getTransactionReceipt({ hash: hash as Hex })).status).toBe('success')
+  expect(await passkeyNonce(stack)).toBe(nonce + 1n)
+  expect(await chain.getBalance({ address: to })).toBe(parseEther('0.001'))
+})
+
 test('behavior: the dapp reloaded while its popup is open -> the popup cancels the request, nothing is sent', async ({
   stack,
 }) => {

@@ -542,7 +542,7 @@ test('error: a raw wallet_sendCalls naming two chains gets -32602, is never show
   await expect(popup.getByTestId('tx-chain')).toContainText(`(${second.id})`)
   await expect(popup.getByTestId('tx-from')).toHaveText(new RegExp(`^${account}$`, 'i'))
   await expect(popup.getByTestId('tx-target')).toHaveText(new RegExp(`^${recipient}$`, 'i'))
-  await expect(popup.getByTestId('tx-value')).toContainText('0.01 ETH (10000000000000000 wei)')
+  await expect(popup.getByTestId('tx-value')).toHaveText('0.01 ETH')
   await expect(popup.getByTestId('tx-data')).toHaveText('none')
   await popup.getByTestId('reject').click()
   await expect

@@ -28,3 +28,21 @@ test('error: a config of the wrong shape names the bad field', () => {
     parseConfig({ authServerUrl: 'http://a', chains: [{ ...chain, contracts: { entryPoint: '0x12' } }] }),
   ).toThrow(/contracts\.entryPoint/)
 })
+
+test('behavior: the chain lists its tokens; a token without decimals is refused', () => {
+  const token = {
+    address: '0x2222222222222222222222222222222222222222',
+    name: 'Demo Dollar',
+    symbol: 'DUSD',
+    decimals: 6,
+  }
+  const config = parseConfig({ authServerUrl: 'http://a', chains: [{ ...chain, tokens: [token] }] })
+  expect(config.chains[0]?.tokens).toEqual([token])
+  expect(parseConfig({ authServerUrl: 'http://a', chains: [chain] }).chains[0]?.tokens).toEqual([])
+  expect(() =>
+    parseConfig({
+      authServerUrl: 'http://a',
+      chains: [{ ...chain, tokens: [{ ...token, decimals: 'six' }] }],
+    }),
+  ).toThrow(/tokens\[0\]\.decimals/)
+})

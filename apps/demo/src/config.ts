@@ -4,12 +4,16 @@
  */
 import type { Address } from 'viem'
 
+/** An ERC-20 the chain lists (`tokens` of sso-config.json, docs/interfaces.md): the devnets list Demo Dollar. */
+export type DemoToken = { address: Address; name: string; symbol: string; decimals: number }
+
 export type DemoChain = {
   id: number
   name: string
   rpcUrl: string
   bundlerUrl: string
   contracts: { entryPoint: Address } & Record<string, Address>
+  tokens: DemoToken[]
 }
 export type DemoConfig = { authServerUrl: string; chains: DemoChain[] }
 
@@ -24,6 +28,7 @@ export const defaultConfig: DemoConfig = {
       rpcUrl: 'http://127.0.0.1:8545',
       bundlerUrl: 'http://127.0.0.1:4337',
       contracts: { entryPoint: entryPointAddress },
+      tokens: [],
     },
   ],
 }
@@ -55,12 +60,22 @@ export function parseConfig(value: unknown): DemoConfig {
     const contracts = (c.contracts ?? {}) as Record<string, unknown>
     for (const [name, address] of Object.entries(contracts))
       if (!isAddress(address)) fail(`chains[${index}].contracts.${name}`)
+    const tokens = c.tokens ?? []
+    if (!Array.isArray(tokens)) fail(`chains[${index}].tokens must be an array`)
+    for (const [t, token] of (tokens as unknown[]).entries()) {
+      const { address, name, symbol, decimals } = (token ?? {}) as Record<string, unknown>
+      if (!isAddress(address) || typeof name !== 'string' || typeof symbol !== 'string')
+        fail(`chains[${index}].tokens[${t}]`)
+      if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < 0 || decimals > 36)
+        fail(`chains[${index}].tokens[${t}].decimals`)
+    }
     return {
       id: c.id as number,
       name: typeof c.name === 'string' ? c.name : `Chain ${c.id}`,
       rpcUrl: c.rpcUrl as string,
       bundlerUrl: c.bundlerUrl as string,
       contracts: { entryPoint: entryPointAddress, ...(contracts as Record<string, Address>) },
+      tokens: tokens as DemoToken[],
     }
   })
   return { authServerUrl: authServerUrl as string, chains: parsed }

@@ -11,8 +11,8 @@
  *    `event.origin` of the first valid request (browser-provided, unforgeable); later messages from another origin
  *    are ignored. Answers go to `window.opener` with `targetOrigin` = that learned origin.
  * 5. On `pagehide` the popup posts `{ type: 'closing' }`; the dapp also polls `popup.closed` (see Popup.ts).
- * 6. Once a request's userOp is with the bundler the popup posts `{ type: 'submitted', id, userOpHash, account }`:
- *    from then on the dapp can finish the request without the popup.
+ * 6. Once a request's userOp is signed, right before it goes to the bundler, the popup posts
+ *    `{ type: 'submitted', id, userOpHash, account }`: from then on the dapp can finish the request without the popup.
  * 7. On `pagehide` the dapp posts `{ type: 'leaving', client }`; the popup also polls `window.opener.closed`.
  *    Either way the popup cancels the requests nobody will read the answer of ({@link PopupMessenger.onGone}).
  *
@@ -176,7 +176,7 @@ export type PopupMessenger = {
   /** Answers a pending request with an error (any error; serialized to `{ code, message, data }`). */
   reject(request: { id: string }, error: unknown): boolean
   /**
-   * Tells the dapp that the request's userOp is with the bundler (`{ type: 'submitted' }`); the request stays
+   * Tells the dapp that the request's userOp is signed and going to the bundler (`{ type: 'submitted' }`); the request stays
    * pending here until answered. False for an unknown id.
    */
   submitted(

@@ -1,4 +1,13 @@
-import { type Address, encodeFunctionData, erc20Abi, type Hex } from 'viem'
+import { sessionKeyValidatorAbi } from '@sso/contracts-abi'
+import {
+  type Address,
+  encodeFunctionData,
+  encodeFunctionResult,
+  erc20Abi,
+  type Hex,
+  parseEther,
+  toHex,
+} from 'viem'
 import { privateKeyToAddress } from 'viem/accounts'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import {
@@ -75,6 +84,7 @@ beforeEach(() => {
   setup('fail')
 })
 afterEach(() => {
+  vi.restoreAllMocks()
   server.restore()
   vi.unstubAllGlobals()
 })
@@ -270,6 +280,57 @@ describe('sessions through the provider', () => {
     expect(server.popups.at(-1)?.closed).toBe(false) // opened inside request(), before any await
     expect(await promise).toBe(txHash)
     expect(server.requests.slice(before).map((r) => r.method)).toEqual(['eth_sendTransaction'])
+  })
+
+  test('behavior: past what the chain last said is left, the fallback popup opens synchronously, before any await', async () => {
+    setup('popup')
+    await provider.request({ method: 'eth_requestAccounts' })
+    await grant()
+    // The chain says 0.005 ETH is left of the 0.02 ETH to `friend`.
+    const rpc: string[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string, init: { body: string }) => {
+        const body = JSON.parse(init.body) as
+          | { id: number; method: string }
+          | { id: number; method: string }[]
+        const answers = (Array.isArray(body) ? body : [body]).map(({ id, method }) => {
+          rpc.push(method)
+          return { jsonrpc: '2.0', id, result: resultOf(method) }
+        })
+        return new Response(JSON.stringify(Array.isArray(body) ? answers : answers[0]))
+      }),
+    )
+    function resultOf(method: string) {
+      return method === 'eth_call'
+        ? encodeFunctionResult({
+            abi: sessionKeyValidatorAbi,
+            functionName: 'sessionState',
+            result: {
+              status: 1,
+              feeRemaining: parseEther('0.01'),
+              callPolicies: [{ valueRemaining: 0n, constraintRemaining: [100n] }],
+              transferValueRemaining: [parseEther('0.005')],
+            },
+          })
+        : null
+    }
+    expect((await session.getSessionState({ account, chainId: 31337 })).transferValueRemaining).toEqual([
+      parseEther('0.005'),
+    ])
+    const open = vi.spyOn(window, 'open')
+    const reads = rpc.length
+    const promise = provider.request({
+      method: 'eth_sendTransaction',
+      params: [{ from: account, to: friend, value: toHex(parseEther('0.01')) }],
+    })
+    // In the spec (0.01 ETH per transfer), over what is left: the window is open as request() returns.
+    expect(open).toHaveBeenCalledTimes(1)
+    expect(server.popups.at(-1)?.closed).toBe(false)
+    expect(await promise).toBe(txHash)
+    expect(server.requests.at(-1)?.method).toBe('eth_sendTransaction')
+    // Decided from what was known: nothing read, nothing sent with the session key.
+    expect(rpc.slice(reads)).toEqual([])
   })
 
   test('error: session methods without a session manager are unsupported (4200)', async () => {

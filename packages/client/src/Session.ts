@@ -151,6 +151,10 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   let preparing: Promise<void> | undefined
   const signers = new Map<string, SessionSigner>()
   const clients = new Map<number, { client: PublicClient; bundler: BundlerClient; watcher: UserOpWatcher }>()
+  // What the chain last said of each session's remaining limits (read before every send and after every
+  // inclusion), and when: `send` checks against it synchronously, so an out-of-policy fallback opens its popup
+  // inside the user's gesture (docs/architecture.md, section 5).
+  const known = new Map<string, { state: SessionState; at: number }>()
   let records = restore()
 
   function prepareKey(): Promise<void> {
@@ -325,7 +329,24 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     })
     if (state.status === 'expired') drop(record, 'sessionExpired')
     else if (state.status === 'revoked') drop(record, 'sessionRevoked')
+    known.set(record.sessionId, { state, at: clockNow() })
     return state
+  }
+
+  // The chain's time as the dapp knows it (`clock`), else the wall clock.
+  function clockNow(): number {
+    return Math.floor(options.clock?.() ?? Date.now() / 1000)
+  }
+
+  /** The last state read, while no allowance period of the spec has turned since (else its amounts are stale). */
+  function knownState(record: SessionRecord): SessionState | undefined {
+    const entry = known.get(record.sessionId)
+    if (entry?.state.status !== 'active') return undefined
+    const now = clockNow()
+    const turned = allowancePeriods(record.spec).some(
+      (period) => Math.floor(now / period) !== Math.floor(entry.at / period),
+    )
+    return turned ? undefined : entry.state
   }
 
   function paymasterClient(): PaymasterClient | undefined {
@@ -481,8 +502,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     send({ account, chainId, calls, wait }, fallback) {
       const record = current(account, chainId)
       if (!record) return { popup: fallback() }
-      // Plainly outside the spec: decide now, so the popup opens inside the click. Expiry needs the chain's
-      // time: checked after reading it.
+      // Plainly outside the spec: decide now, so the popup opens inside the click (browsers refuse a window
+      // opened after an await). Expiry needs the chain's time: checked after reading it.
       const violation = checkSessionCalls(record.spec, calls, {
         account,
         now: 0,
@@ -492,6 +513,19 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
         if (onOutOfPolicy === 'popup' && violation.rule !== 'session-expired') return { popup: fallback() }
         return { session: Promise.reject(new SessionPolicyError(violation)) }
       }
+      // Past what the chain last said is left: the fallback popup opens now, inside the click. Only to open the
+      // popup - a failure ("fail") waits for the chain's own word, as do amounts other senders spent since.
+      const last = onOutOfPolicy === 'popup' ? knownState(record) : undefined
+      if (
+        last &&
+        checkSessionCalls(record.spec, calls, {
+          account,
+          now: 0,
+          state: last,
+          bannedTargets: banned(chainId),
+        })
+      )
+        return { popup: fallback() }
       return {
         session: sendWithSession(record, calls, wait, fallback).catch(async (error: unknown) => {
           if (error instanceof FallbackSignal) return { fallback: await error.result }
@@ -529,6 +563,16 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     },
   }
   return manager
+}
+
+/** The periods (seconds) of the spec's allowances: remaining amounts start afresh when one turns. */
+function allowancePeriods(spec: SessionSpec): number[] {
+  const limits: UsageLimit[] = [
+    spec.feeLimit,
+    ...spec.transferPolicies.map((p) => p.valueLimit),
+    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
+  ]
+  return limits.flatMap((limit) => (limit.type === 'allowance' ? [limit.period] : []))
 }
 
 // The popup fallback result travels through the session promise (so the provider returns it as is).

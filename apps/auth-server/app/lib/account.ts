@@ -18,6 +18,7 @@ import {
   entryPoint08Abi,
   entryPoint08Address,
   formatUserOperationRequest,
+  getUserOperationHash,
   type PaymasterClient,
 } from 'viem/account-abstraction'
 import { getBundlerClient, getPublicClient } from './chains'
@@ -127,6 +128,12 @@ export async function sendCalls(parameters: {
   app?: string | undefined
   /** Called when the passkey is about to be asked (after every check passed). */
   onSign?: (() => void) | undefined
+  /**
+   * Called with the userOp hash once signed, right before it goes to the bundler: from then on the operation may
+   * be sent whether or not the answer arrives (the popup may close mid-request), so the dapp is told first
+   * (docs/architecture.md, section 4).
+   */
+  onSending?: ((userOpHash: Hex) => void) | undefined
 }): Promise<Hex> {
   const { chain, account, calls, payer } = parameters
   const client = getPublicClient(chain)
@@ -206,6 +213,14 @@ export async function sendCalls(parameters: {
 
   parameters.onSign?.()
   const signature = await account.signUserOperation(prepared)
+  parameters.onSending?.(
+    getUserOperationHash({
+      userOperation: { ...prepared, signature },
+      entryPointAddress: entryPoint,
+      entryPointVersion: '0.8',
+      chainId: chain.id,
+    }),
+  )
   try {
     return await bundler.request({
       method: 'eth_sendUserOperation',

@@ -1,3 +1,4 @@
+import { getUserOperationHash } from 'viem/account-abstraction'
 import { beforeEach, expect, test, vi } from 'vitest'
 import { AccountError, sendCalls } from './account'
 import type { SsoChainConfig } from './config'
@@ -13,16 +14,7 @@ vi.mock('./chains', () => ({
   getBundlerClient: () => ({
     prepareUserOperation: async () => {
       if (state.prepareError) throw state.prepareError
-      return {
-        callGasLimit: 50_000n,
-        verificationGasLimit: 100_000n,
-        preVerificationGas: 50_000n,
-        maxFeePerGas: 10n ** 9n, // 200,000 gas x 1 gwei = 0.0002 ETH at most
-        maxPriorityFeePerGas: 10n ** 9n,
-        sender: account.address,
-        nonce: 0n,
-        callData: '0x',
-      }
+      return opFields()
     },
     request: async (request: unknown) => {
       sent.push(request)
@@ -31,6 +23,16 @@ vi.mock('./chains', () => ({
   }),
 }))
 
+const opFields = () => ({
+  callGasLimit: 50_000n,
+  verificationGasLimit: 100_000n,
+  preVerificationGas: 50_000n,
+  maxFeePerGas: 10n ** 9n, // 200,000 gas x 1 gwei = 0.0002 ETH at most
+  maxPriorityFeePerGas: 10n ** 9n,
+  sender: account.address,
+  nonce: 0n,
+  callData: '0x' as const,
+})
 const signUserOperation = vi.fn(async () => '0x01' as const)
 const account = {
   address: '0x1111111111111111111111111111111111111111',
@@ -126,4 +128,28 @@ test('error: a paymaster service that refuses is named with its reason; no passk
   })
   expect(signUserOperation).not.toHaveBeenCalled()
   expect(sent).toEqual([])
+
+test('behavior: the hash of the signed operation is announced before it goes to the bundler, and is the one it takes', async () => {
+  state.balance = 10n ** 18n
+  const announced: { hash: string; sentBefore: number }[] = []
+  const hash = await sendCalls({
+    chain,
+    account: account as never,
+    calls: [{ to: account.address, value: 1n }],
+    payer: { kind: 'account' },
+    onSending: (userOpHash) => announced.push({ hash: userOpHash, sentBefore: sent.length }),
+  })
+  expect(announced).toHaveLength(1)
+  // Announced while nothing had gone to the bundler yet: a popup closed mid-request is still covered.
+  expect(announced[0]?.sentBefore).toBe(0)
+  expect(sent).toHaveLength(1)
+  expect(announced[0]?.hash).toBe(
+    getUserOperationHash({
+      userOperation: { ...opFields(), signature: '0x01' },
+      entryPointAddress: account.entryPoint.address,
+      entryPointVersion: '0.8',
+      chainId: chain.id,
+    }),
+  )
+  expect(hash).toBe(`0x${'ab'.repeat(32)}`)
 })

@@ -68,6 +68,9 @@ export async function tokenInfo(
   chain: SsoChainConfig,
   address: Address,
 ): Promise<{ symbol: string; decimals: number } | undefined> {
+  // The chain's token list first (sso-config.json, docs/interfaces.md): known tokens need no read.
+  const listed = chain.tokens?.find((t) => t.address.toLowerCase() === address.toLowerCase())
+  if (listed) return { symbol: listed.symbol, decimals: listed.decimals }
   const client = getPublicClient(chain)
   try {
     const [symbol, decimals] = await Promise.all([
@@ -88,8 +91,8 @@ export async function createSession(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   spec: SessionSpec
-  /** Called once the userOp is with the bundler (its hash and the session id), before waiting for inclusion. */
-  onSubmitted?: ((userOpHash: Hex, sessionId: Hex) => void) | undefined
+  /** Called once the userOp is signed, right before it goes to the bundler (its hash and the session id). */
+  onSending?: ((userOpHash: Hex, sessionId: Hex) => void) | undefined
 }): Promise<{ sessionId: Hex; transactionHash: Hex }> {
   const { chain, account, spec } = parameters
   const hash = await sendCalls({
@@ -106,8 +109,8 @@ export async function createSession(parameters: {
       },
     ],
     payer: gasPayer(chain),
+    onSending: (userOpHash) => parameters.onSending?.(userOpHash, sessionIdOf(spec)),
   })
-  parameters.onSubmitted?.(hash, sessionIdOf(spec))
   const receipt = await waitForUserOperation(chain, hash)
   return { sessionId: sessionIdOf(spec), transactionHash: receipt.receipt.transactionHash }
 }
@@ -117,8 +120,8 @@ export async function revokeSession(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   which: { id: Hex } | { all: true }
-  /** Called once the userOp is with the bundler, before waiting for inclusion. */
-  onSubmitted?: ((userOpHash: Hex) => void) | undefined
+  /** Called once the userOp is signed, right before it goes to the bundler. */
+  onSending?: ((userOpHash: Hex) => void) | undefined
 }): Promise<{ transactionHash: Hex }> {
   const { chain, account, which } = parameters
   const data =
@@ -130,8 +133,8 @@ export async function revokeSession(parameters: {
     account,
     calls: [{ to: sessionValidatorOf(chain), data }],
     payer: gasPayer(chain),
+    onSending: parameters.onSending,
   })
-  parameters.onSubmitted?.(hash)
   const receipt = await waitForUserOperation(chain, hash)
   return { transactionHash: receipt.receipt.transactionHash }
 }

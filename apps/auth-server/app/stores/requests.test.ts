@@ -8,7 +8,12 @@ import { callsOf, typedDataOf, useRequestsStore } from './requests'
 // The bundler step is replaced (there is no chain here): the tests read which chain a userOp was built for.
 vi.mock('~/lib/account', async (importOriginal) => ({
   ...(await importOriginal<typeof import('~/lib/account')>()),
-  sendCalls: vi.fn(async () => `0x${'cd'.repeat(32)}`),
+  // Signs, announces the hash, then "sends" (the bundler is not reached in these tests).
+  sendCalls: vi.fn(async ({ onSending }: { onSending?: (hash: `0x${string}`) => void }) => {
+    const hash = `0x${'cd'.repeat(32)}` as const
+    onSending?.(hash)
+    return hash
+  }),
 }))
 
 const dapp = 'http://localhost:3001'
@@ -388,7 +393,7 @@ describe('every approved request reaches the dapp; a request nobody will read is
   const batch = [{ version: '2.0.0', chainId: '0x7a69', atomicRequired: true, calls: [{ to: other }] }]
   const gone = 'The app that asked went away (closed or reloaded); nothing was signed.'
 
-  test('behavior: the userOp hash is posted the moment it is sent, before the answer', async () => {
+  test('behavior: the userOp hash is posted once signed, before it goes to the bundler and before the answer', async () => {
     loggedIn()
     const requests = useRequestsStore()
     requests.start()

@@ -353,7 +353,7 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               spec,
-              onSubmitted: (userOpHash, sessionId) =>
+              onSending: (userOpHash, sessionId) =>
                 messenger?.submitted(request, { userOpHash, account: account.address, sessionId }),
             })
             const result = { ...created, account: account.address, chainId: chain.id }
@@ -370,7 +370,7 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               which: request.params[0],
-              onSubmitted: (userOpHash) =>
+              onSending: (userOpHash) =>
                 messenger?.submitted(request, { userOpHash, account: account.address }),
             })
             return () => messenger?.respond(request, result)
@@ -390,9 +390,11 @@ export const useRequestsStore = defineStore('requests', {
                 this.guard(entry)
                 entry.step = 'Waiting for your passkey…'
               },
+              // Signed and about to be sent: from now on the dapp gets the result even if this window closes
+              // mid-request (docs/architecture.md, section 4).
+              onSending: (userOpHash) =>
+                messenger?.submitted(request, { userOpHash, account: account.address }),
             })
-            // Sent: from now on the dapp gets the result even if this window closes (docs/architecture.md, section 4).
-            messenger?.submitted(request, { userOpHash: hash, account: account.address })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
             const receipt = await waitForUserOperation(chain, hash)
