@@ -128,6 +128,7 @@ test('error: a paymaster service that refuses is named with its reason; no passk
   })
   expect(signUserOperation).not.toHaveBeenCalled()
   expect(sent).toEqual([])
+})
 
 test('behavior: the hash of the signed operation is announced before it goes to the bundler, and is the one it takes', async () => {
   state.balance = 10n ** 18n
