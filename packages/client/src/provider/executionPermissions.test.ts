@@ -216,6 +216,70 @@ describe('ERC-7715 with the Smart Accounts Kit', () => {
   })
 })
 
+describe('EIP-5792 with sessions', () => {
+  test('behavior: wallet_getCapabilities reports, per chain, atomic, paymasterService and the ERC-7715 permissions', async () => {
+    const capabilities = await createWalletClient({ transport: custom(provider) }).getCapabilities({
+      account,
+    })
+    expect(capabilities).toEqual({
+      31337: {
+        atomic: { status: 'supported' },
+        paymasterService: { supported: true },
+        permissions: {
+          supported: true,
+          permissionTypes: [
+            'native-token-allowance',
+            'native-token-periodic',
+            'native-token-stream',
+            'erc20-token-allowance',
+            'erc20-token-periodic',
+            'erc20-token-stream',
+            'sso-session',
+          ],
+          ruleTypes: ['expiry', 'payee'],
+        },
+      },
+    })
+  })
+
+  test('behavior: with a session, calls naming a paymaster service go to the popup, which honours it', async () => {
+    await provider.request({
+      method: 'wallet_requestExecutionPermissions',
+      params: [
+        {
+          chainId: '0x7a69',
+          permission: { type: 'native-token-allowance', data: { allowanceAmount: '0x64' } },
+          rules: [
+            { type: 'expiry', data: { timestamp: expiry() } },
+            { type: 'payee', data: { addresses: [friend] } },
+          ],
+        },
+      ],
+    })
+    expect(session.has(account, 31337)).toBe(true)
+    const paymasterService = { url: 'http://127.0.0.1:3000/paymaster' }
+    const sending = rejectionOf(
+      provider.request({
+        method: 'wallet_sendCalls',
+        params: [
+          {
+            version: '2.0.0',
+            chainId: '0x7a69',
+            atomicRequired: true,
+            calls: [{ to: friend, value: '0x1' }],
+            capabilities: { paymasterService },
+          },
+        ],
+      }),
+    )
+    // The fake popup does not answer wallet_sendCalls: the request reaching it is what matters.
+    await expect.poll(() => server.requests.some((r) => r.method === 'wallet_sendCalls')).toBe(true)
+    const calls = server.requests.find((r) => r.method === 'wallet_sendCalls')
+    expect(calls?.params[0]).toMatchObject({ capabilities: { paymasterService } })
+    expect((await sending) as { code?: number }).toMatchObject({ code: 4200 })
+  })
+})
+
 describe('the older wallet_grantPermissions (deprecated)', () => {
   test('behavior: viem grantPermissions (draft shape) gets a session and its permissionsContext', async () => {
     const walletClient = createWalletClient({ transport: custom(provider) })
