@@ -145,3 +145,38 @@ test('behavior: an ERC-7715 erc20-token-periodic permission is approved on the s
   await expect(page.getByTestId('session-error')).toContainText('4001')
   expect(await balance(chain, shop)).toBe(parseUnits('6', 18))
 })
+
+test('behavior: a batch of calls all within the permission is sent by the session with no popup; one call outside falls back to the popup', async ({
+  stack,
+  chain,
+}) => {
+  // 4 MCK left this period: two payments of 1.5 to the shop in one wallet_sendCalls.
+  const before = popups
+  await page.getByTestId('session-pay-amount').fill('1.5')
+  await page.getByTestId('session-batch-to').fill(shop)
+  await page.getByTestId('session-pay-batch').click()
+  await expect(page.getByTestId('session-busy')).toHaveText('', { timeout: 30_000 })
+  await expect(page.getByTestId('session-error')).toHaveText('')
+  const id = await readHex(page.getByTestId('session-result'), hashPattern)
+  expect(popups).toBe(before)
+  await expect.poll(() => balance(chain, shop), { timeout: 20_000 }).toBe(parseUnits('9', 18))
+  // Both payments ran in one userOp, validated by the session key's validator.
+  const response = await fetch(stack.bundlerUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getUserOperationReceipt', params: [id] }),
+  })
+  const { result } = (await response.json()) as { result: { success: boolean; nonce: Hex } }
+  expect(result.success).toBe(true)
+  expect(BigInt(result.nonce) >> 96n).toBe(BigInt(stack.contracts.sessionKeyValidator!))
+
+  // The second payment to someone the permission does not name: the whole batch goes to the popup.
+  await page.getByTestId('session-pay-amount').fill('0.5')
+  await page.getByTestId('session-batch-to').fill('0x000000000000000000000000000000000000F00D')
+  const popup = await clickForPopup(device, page, 'session-pay-batch')
+  await expectRequest(popup, stack, 'wallet_sendCalls')
+  await expect(popup.getByTestId('tx-call')).toHaveCount(2)
+  await popup.getByTestId('reject').click()
+  await expect(page.getByTestId('session-error')).toContainText('4001')
+  expect(await balance(chain, shop)).toBe(parseUnits('9', 18))
+})
