@@ -2,7 +2,7 @@
  * Batches inside a session, through the dapp's provider on a private devnet: `wallet_sendCalls` with several calls,
  * all within the session's policy, goes out as one session userOp with no popup; a batch with one call outside the
  * policy (plainly, or past what the validator has left) falls back to the popup exactly as a single call does, and
- * sends nothing.
+ * sends nothing. The same session through wagmi's actions (`reconnect`, `sendTransaction`) with the sso connector.
  */
 import { createProvider, Errors } from '@sso/client'
 import { estimateUserOperationFees, type SsoAccount, toSsoAccount } from '@sso/client/account'
@@ -18,6 +18,8 @@ import {
   transferPolicy,
 } from '@sso/client/session'
 import { createTestPasskey } from '@sso/client/testing'
+import { sso } from '@sso/client/wagmi'
+import { createConfig, getAccount, reconnect, sendTransaction } from '@wagmi/core'
 import {
   type Address,
   createPublicClient,
@@ -43,6 +45,11 @@ describe('batches inside a session', () => {
   let owner: SsoAccount
   let manager: SessionManager
   let provider: ReturnType<typeof createProvider>
+  let storage: {
+    getItem(key: string): string | null
+    setItem(key: string, item: string): void
+    removeItem(key: string): void
+  }
   /** Each popup the provider tried to open (the fake window refuses: PopupBlockedError, nothing sent). */
   const opened: string[] = []
   const [alice, bob, stranger] = [randomAddress(), randomAddress(), randomAddress()]
@@ -84,7 +91,7 @@ describe('batches inside a session', () => {
     })
 
     const memory = new Map<string, string>()
-    const storage = {
+    storage = {
       getItem: (key: string) => memory.get(key) ?? null,
       setItem: (key: string, item: string) => void memory.set(key, item),
       removeItem: (key: string) => void memory.delete(key),
@@ -224,5 +231,38 @@ describe('batches inside a session', () => {
     expect(error).toBeInstanceOf(Errors.PopupBlockedError)
     expect(opened).toHaveLength(2)
     expect(await balances()).toEqual(before)
+  })
+
+  test('behavior: through wagmi (the sso connector with the session manager), sendTransaction in policy needs no popup', async () => {
+    const devnet = defineChain({
+      id: stack.chainId,
+      name: 'SSO Devnet',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [stack.rpcUrl] } },
+    })
+    const config = createConfig({
+      chains: [devnet],
+      connectors: [
+        sso({
+          authServerUrl: 'http://localhost:3002',
+          bundlerUrls: { [stack.chainId]: stack.bundlerUrl },
+          storage,
+          session: manager,
+        }),
+      ],
+      transports: { [stack.chainId]: http(stack.rpcUrl) },
+    })
+    // The dapp connected earlier (the stored connection): wagmi reconnects without a popup.
+    await reconnect(config)
+    expect(getAccount(config).address).toBe(owner.address)
+    const connector = config.connectors[0]!
+    expect(await connector.getSession()).toMatchObject({ account: owner.address, chainId: stack.chainId })
+    const before = await client.getBalance({ address: bob })
+    const hash = await sendTransaction(config, { to: bob, value: 500n })
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe('success')
+    expect((await client.getBalance({ address: bob })) - before).toBe(500n)
+    const state = await connector.getSessionState()
+    expect(state?.status).toBe('active')
+    expect(state?.transferValueRemaining).toEqual([1500n, 1500n])
   })
 })
