@@ -222,6 +222,34 @@ test('behavior: a batch (wallet_sendCalls) is confirmed on chain', async ({ stac
   ])
 })
 
+test('behavior: wallet_showCallsStatus shows the batch in the popup: confirmed, its calls and transaction', async ({
+  stack,
+  chain,
+}) => {
+  const id = await readHex(page.getByTestId('batch-id'), hashPattern)
+  const popup = await clickForPopup(device, page, 'show-batch')
+  await expectRequest(popup, stack, 'wallet_showCallsStatus')
+  await expect(popup.getByTestId('calls-status')).toHaveAttribute('data-status', 'confirmed')
+  await expect(popup.getByTestId('calls-status')).toHaveText('Confirmed')
+  await expect(popup.getByTestId('calls-id')).toHaveText(id)
+  await expect(popup.getByTestId('calls-target')).toHaveText(batchRecipients.map((a) => new RegExp(a, 'i')))
+  await expect(popup.getByTestId('calls-value')).toHaveText(['0.0001 ETH', '0.0001 ETH'])
+  const transaction = (await popup.getByTestId('calls-transaction').textContent()) as Hex
+  expect((await chain.getTransactionReceipt({ hash: transaction })).status).toBe('success')
+  await expect(popup.getByTestId('calls-block')).toHaveText(
+    String((await chain.getTransactionReceipt({ hash: transaction })).blockNumber),
+  )
+  // A status screen has nothing to reject: one Close button.
+  await expect(popup.getByTestId('reject')).toHaveCount(0)
+  for (const width of [360, 440]) {
+    await popup.setViewportSize({ width, height: 900 })
+    await popup.screenshot({ path: test.info().outputPath(`calls-status-${width}.png`), fullPage: true })
+  }
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('batch-shown')).toHaveText('shown')
+})
+
 test('behavior: personal_sign gives a signature viem verifies against the chain', async ({
   stack,
   chain,

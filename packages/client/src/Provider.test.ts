@@ -362,7 +362,21 @@ describe('Provider', () => {
       ],
     })
     const capabilities = await client.getCapabilities({ account: address })
-    expect(capabilities).toMatchObject({ 31337: { atomic: { status: 'supported' } } })
+    // No session manager: no ERC-7715 permissions capability.
+    const each = { atomic: { status: 'supported' }, paymasterService: { supported: true } }
+    expect(capabilities).toEqual({ 31337: each, 31338: each })
+  })
+
+  test('error: wallet_showCallsStatus of an id this provider never sent, and not a userOp hash, is 5730 with no popup', async () => {
+    await connect()
+    const opened = server.popups.length
+    expectRpcError(
+      await rejectionOf(provider.request({ method: 'wallet_showCallsStatus', params: ['my-batch'] })),
+      UnknownBundleIdError,
+      5730,
+      'No batch with id my-batch was sent through this provider.',
+    )
+    expect(server.popups.length).toBe(opened)
   })
 
   test('behavior: paymaster option adds the paymasterService capability', async () => {

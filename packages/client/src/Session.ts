@@ -12,6 +12,7 @@ import {
   entryPoint08Address,
   type PaymasterClient,
 } from 'viem/account-abstraction'
+import { defaultPermissionFeeLimit } from './Erc7715.js'
 import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
 import { createUserOpWatcher, type UserOpWatcher } from './internal/userOpWatcher.js'
 import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
@@ -75,6 +76,11 @@ export type SessionManagerOptions = {
    * without an estimate round trip. Default true.
    */
   estimateAfterGrant?: boolean | undefined
+  /**
+   * Gas (wei) the account may pay over the life of a session made from ERC-7715 permissions
+   * (`wallet_requestExecutionPermissions`), which name no fee limit. Default 0.01 ETH.
+   */
+  permissionFeeLimit?: bigint | undefined
 }
 
 /** One session this dapp holds (persisted without any key material: the key stays in its store). */
@@ -402,6 +408,8 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     attach(next) {
       host = next
     },
+    validatorOf,
+    permissionFeeLimit: options.permissionFeeLimit ?? defaultPermissionFeeLimit,
 
     prepareGrant(request, { account, chainId }) {
       const parsed = v.safeParse(GrantRequest, bigintToQuantity(request))

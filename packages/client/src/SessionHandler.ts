@@ -69,6 +69,10 @@ export type SessionHandler = {
     params: [{ id: `0x${string}` } | { all: true }]
     finish(result: { transactionHash: `0x${string}` }): Promise<unknown>
   }
+  /** The SessionKeyValidator of a chain (ERC-7715 answers name it as `delegationManager`). */
+  validatorOf(chainId: number): `0x${string}`
+  /** Gas (wei, over the session's life) a session made from ERC-7715 permissions may spend. */
+  readonly permissionFeeLimit: bigint
   /** Whether this dapp holds a session for the account on the chain (from memory / storage, synchronous). */
   has(account: `0x${string}`, chainId: number): boolean
   /**

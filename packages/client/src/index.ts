@@ -5,6 +5,7 @@
  * `@sso/client/testing` (a software P-256 passkey for tests and benchmarks).
  */
 export { type AnnounceProviderOptions, announceProvider, type ProviderInfo } from './Eip6963.js'
+export { UnsupportedPermissionError } from './Erc7715.js'
 export * as Errors from './Errors.js'
 export {
   BaseError,

@@ -5,6 +5,10 @@ import { type CreateConnectorFn, createConnector } from '@wagmi/core'
 import { type Address, getAddress, numberToHex } from 'viem'
 import { BaseError } from './Errors.js'
 import { type ChainConfig, createProvider, type Provider, type ProviderOptions } from './Provider.js'
+import type { SessionManager } from './Session.js'
+import type { SessionEventInfo } from './SessionHandler.js'
+import type { SessionState } from './SessionPolicy.js'
+import type { SessionRequest } from './SessionSpec.js'
 
 export type SsoConnectorParameters = {
   /** Base URL of the auth server, e.g. `http://localhost:3002`. */
@@ -19,6 +23,36 @@ export type SsoConnectorParameters = {
   paymaster?: ProviderOptions['paymaster']
   timeout?: ProviderOptions['timeout']
   storage?: ProviderOptions['storage']
+  /**
+   * Sessions (`createSessionManager()` of `@sso/client/session`): in-policy transactions are sent with the session
+   * key, no popup. Await `session.ready()` before the first connect that asks for a session.
+   */
+  session?: SessionManager | undefined
+  /**
+   * A session to ask for at every connect: one popup connects and creates it (`eth_requestAccounts` with
+   * `[{ session }]`). `connect(config, { connector, session })` asks for another one, `session: null` for none.
+   */
+  connectSession?: SessionRequest | (() => SessionRequest) | undefined
+}
+
+/** What {@link SsoConnector.getSession} returns: the dapp's session for the connected account and chain. */
+export type SsoSession = {
+  sessionId: `0x${string}`
+  account: Address
+  chainId: number
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+/**
+ * The SSO connector's own methods, beside wagmi's (reach them as `config.connectors[i]`). Session events come as
+ * wagmi `message` events: `{ type: 'sessionExpired' | 'sessionRevoked' | 'sessionLimitNearlyUsed', data }`.
+ */
+export type SsoConnectorMethods = {
+  /** The session this dapp holds for the connected account and chain, from memory (no chain read). */
+  getSession(): Promise<SsoSession | undefined>
+  /** The session's status and what its limits have left, read from the SessionKeyValidator. */
+  getSessionState(): Promise<(SessionState & { sessionId: `0x${string}` }) | undefined>
 }
 
 sso.type = 'sso' as const
@@ -39,8 +73,10 @@ sso.type = 'sso' as const
  * })
  * ```
  */
-export function sso(parameters: SsoConnectorParameters): CreateConnectorFn<Provider> {
-  return createConnector<Provider>((config) => {
+export function sso(
+  parameters: SsoConnectorParameters,
+): CreateConnectorFn<Provider, SsoConnectorMethods, Record<string, unknown>> {
+  return createConnector<Provider, SsoConnectorMethods>((config) => {
     let provider: Provider | undefined
     let accountsChanged: ((accounts: readonly `0x${string}`[]) => void) | undefined
     let chainChanged: ((chainId: `0x${string}`) => void) | undefined
@@ -62,14 +98,29 @@ export function sso(parameters: SsoConnectorParameters): CreateConnectorFn<Provi
 
     // Synchronous on purpose: `connect()` must open the popup inside the user's gesture.
     function getProviderSync(): Provider {
-      provider ??= createProvider({
+      if (provider) return provider
+      provider = createProvider({
         authServerUrl: parameters.authServerUrl,
         chains: chains(),
         paymaster: parameters.paymaster,
         timeout: parameters.timeout,
         storage: parameters.storage,
+        session: parameters.session,
       })
+      if (parameters.session) forwardSessionEvents(provider)
       return provider
+    }
+
+    function forwardSessionEvents(current: Provider) {
+      for (const type of ['sessionExpired', 'sessionRevoked', 'sessionLimitNearlyUsed'] as const)
+        current.on(type, (data: SessionEventInfo) => config.emitter.emit('message', { type, data }))
+    }
+
+    async function connected(): Promise<{ account: Address; chainId: number } | undefined> {
+      const current = getProviderSync()
+      const [account] = (await current.request({ method: 'eth_accounts' })) as Address[]
+      if (!account) return undefined
+      return { account, chainId: Number(await current.request({ method: 'eth_chainId' })) }
     }
 
     return {
@@ -80,11 +131,28 @@ export function sso(parameters: SsoConnectorParameters): CreateConnectorFn<Provi
       async setup() {
         // The provider is created on first use, so a misconfiguration surfaces from connect() as a clear error.
       },
-      // biome-ignore lint/suspicious/noExplicitAny: wagmi's generic `withCapabilities` return type
-      connect(connectParameters = {}): Promise<any> {
+      connect(
+        connectParameters: {
+          chainId?: number | undefined
+          withCapabilities?: boolean | undefined
+          /** A session to ask for with this connect, or `null` for none (default: `connectSession`). */
+          session?: SessionRequest | null | undefined
+        } = {},
+        // biome-ignore lint/suspicious/noExplicitAny: wagmi's generic `withCapabilities` return type
+      ): Promise<any> {
         const current = getProviderSync()
-        // No await before this request: it opens the popup.
-        const requested = current.request({ method: 'eth_requestAccounts' }) as Promise<`0x${string}`[]>
+        const asked = parameters.connectSession
+        const session =
+          connectParameters.session !== undefined
+            ? connectParameters.session
+            : typeof asked === 'function'
+              ? asked()
+              : asked
+        // No await before this request: it opens the popup (one popup for the connect and the session).
+        const requested = current.request({
+          method: 'eth_requestAccounts',
+          ...(session ? { params: [{ session }] } : {}),
+        }) as Promise<`0x${string}`[]>
         return (async () => {
           const accounts = (await requested).map((a) => getAddress(a))
           let chainId = await this.getChainId()
@@ -110,6 +178,19 @@ export function sso(parameters: SsoConnectorParameters): CreateConnectorFn<Provi
       },
       async getProvider() {
         return getProviderSync()
+      },
+      async getSession() {
+        const where = parameters.session && (await connected())
+        if (!where) return undefined
+        const record = parameters.session?.current(where.account, where.chainId)
+        if (!record) return undefined
+        const { sessionId, account, chainId, spec } = record
+        return { sessionId, account, chainId, expiresAt: spec.expiresAt }
+      },
+      async getSessionState() {
+        const where = parameters.session && (await connected())
+        if (!where || !parameters.session?.current(where.account, where.chainId)) return undefined
+        return parameters.session.getSessionState(where)
       },
       async isAuthorized() {
         try {

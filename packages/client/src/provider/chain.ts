@@ -2,6 +2,7 @@
  * `eth_chainId`, `wallet_switchEthereumChain` (EIP-3326) and `wallet_getCapabilities` (EIP-5792): answered by the
  * provider from its configuration.
  */
+import { executionPermissionRuleTypes, executionPermissionTypes } from '../Erc7715.js'
 import { UnknownChainError } from '../Errors.js'
 import { toQuantity } from '../internal/hex.js'
 import { chainIdParam, providerParams } from './params.js'
@@ -31,7 +32,21 @@ export const getCapabilities: Handler = (context, params) => {
   const result: Record<string, unknown> = {}
   for (const c of context.chains) {
     if (wanted && !wanted.includes(c.id)) continue
-    result[toQuantity(c.id)] = { atomic: { status: 'supported' }, paymasterService: { supported: true } }
+    result[toQuantity(c.id)] = {
+      atomic: { status: 'supported' },
+      // The popup sends through the dapp's ERC-7677 service (`paymasterService: { url }`).
+      paymasterService: { supported: true },
+      // ERC-7715, with a session manager (provider/executionPermissions.ts).
+      ...(context.session
+        ? {
+            permissions: {
+              supported: true,
+              permissionTypes: [...executionPermissionTypes],
+              ruleTypes: [...executionPermissionRuleTypes],
+            },
+          }
+        : {}),
+    }
   }
   return Promise.resolve(result)
 }

@@ -6,7 +6,13 @@ import { UnauthorizedError } from '../Errors.js'
 import { createEmitter } from '../internal/emitter.js'
 import { sameAddress, toQuantity } from '../internal/hex.js'
 import type { Popup } from '../Popup.js'
-import { type Connection, createCallsIndex, restoreConnection, saveConnection } from './storage.js'
+import {
+  type Connection,
+  createCallsIndex,
+  createPermissionsIndex,
+  restoreConnection,
+  saveConnection,
+} from './storage.js'
 import type { ProviderContext, ProviderEvents, ProviderOptions, ProviderStorage } from './types.js'
 
 export function createContext(parameters: {
@@ -35,6 +41,7 @@ export function createContext(parameters: {
     session: options.session,
     emitter,
     calls: createCallsIndex(storage, `${prefix}.calls`),
+    permissions: createPermissionsIndex(storage, `${prefix}.permissions`),
     get connection() {
       return connection
     },

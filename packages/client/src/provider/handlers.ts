@@ -4,6 +4,12 @@
 import { getCallsStatus } from './callsStatus.js'
 import { chainId, getCapabilities, switchChain } from './chain.js'
 import { accounts, disconnect, requestAccounts } from './connect.js'
+import {
+  getGrantedExecutionPermissions,
+  getSupportedExecutionPermissions,
+  requestExecutionPermissions,
+  revokeExecutionPermission,
+} from './executionPermissions.js'
 import { forward, forwardedMethods } from './forward.js'
 import { grantPermissions, revokePermissions } from './permissions.js'
 import { sendCalls, showCallsStatus } from './sendCalls.js'
@@ -25,7 +31,11 @@ export const handlers: Readonly<Record<string, Handler>> = {
   wallet_showCallsStatus: showCallsStatus,
   personal_sign: personalSign,
   eth_signTypedData_v4: signTypedData,
-  // sessions
+  // sessions: ERC-7715, and the older names (deprecated)
+  wallet_requestExecutionPermissions: requestExecutionPermissions,
+  wallet_revokeExecutionPermission: revokeExecutionPermission,
+  wallet_getSupportedExecutionPermissions: getSupportedExecutionPermissions,
+  wallet_getGrantedExecutionPermissions: getGrantedExecutionPermissions,
   wallet_grantPermissions: grantPermissions,
   wallet_revokePermissions: revokePermissions,
   // the bundler and the chain

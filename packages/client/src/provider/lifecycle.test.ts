@@ -39,6 +39,8 @@ const session: SessionHandler = {
   }),
   prepareRevoke: () => ({ params: [{ all: true }], finish: async (result) => result }),
   has: () => false,
+  validatorOf: () => other,
+  permissionFeeLimit: 1n,
   send: (_args, fallback) => ({ popup: fallback() }),
   forget() {},
 }

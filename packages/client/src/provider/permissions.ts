@@ -3,8 +3,16 @@
  * (connect and create the session in one popup). The session manager checks and completes the dapp's params (the
  * session public key) synchronously, before the popup opens (docs/architecture.md, section 5).
  */
+import * as v from 'valibot'
+import {
+  DraftPermissionsRequest,
+  draftResponse,
+  draftToRequests,
+  isDraftPermissionsRequest,
+  permissionsToGrant,
+} from '../Erc7715.js'
 import { InternalError, InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
-import { sameAddress } from '../internal/hex.js'
+import { sameAddress, toQuantity } from '../internal/hex.js'
 import type { Submitted } from '../RpcSchema.js'
 import type { SessionHandler } from '../SessionHandler.js'
 import { connect } from './connect.js'
@@ -12,9 +20,14 @@ import { refuseStatedConflicts } from './params.js'
 import { waitForReceipt } from './receipt.js'
 import type { Handler, ProviderContext } from './types.js'
 
+/**
+ * The older name of ERC-7715, deprecated: use `wallet_requestExecutionPermissions`. Takes our own session request,
+ * or the draft shape viem's experimental `grantPermissions` sends (`{ expiry, permissions, signer? }`).
+ */
 export const grantPermissions: Handler = (context, params) => {
   const [session, list] = sessionParams(context, 'wallet_grantPermissions', params)
   refuseStatedConflicts(context, list[0], 'params[0]')
+  if (isDraftPermissionsRequest(list[0])) return grantDraft(context, session, list[0])
   const { chainId, address } = context.connection
   const grant = session.prepareGrant(list[0], { account: address, chainId })
   return context.popup
@@ -35,9 +48,38 @@ export const revokePermissions: Handler = (context, params) => {
     waitForReceipt(context.chain(chainId).bundlerUrl, sent.userOpHash).then((r) => ({
       transactionHash: r.receipt.transactionHash,
     }))
+  const [which] = revoke.params
   return context.popup
     .request('wallet_revokePermissions', revoke.params, chainId, { finish })
     .then(revoke.finish)
+    .then((result) => {
+      const account = context.connection.address
+      if (account)
+        context.permissions.remove(account, chainId, 'all' in which ? which : { context: which.id })
+      return result
+    })
+}
+
+function grantDraft(context: ProviderContext, session: SessionHandler, entry: unknown) {
+  const parsed = v.safeParse(DraftPermissionsRequest, entry)
+  if (!parsed.success)
+    throw new InvalidParamsError('Invalid params for "wallet_grantPermissions".', {
+      details: v.summarize(parsed.issues),
+    })
+  const { chainId, address } = context.connection
+  const { grant } = permissionsToGrant(draftToRequests(parsed.output, toQuantity(chainId)), {
+    now: Math.floor(Date.now() / 1000),
+    feeLimit: session.permissionFeeLimit,
+  })
+  const prepared = session.prepareGrant(grant, { account: address, chainId })
+  return context.popup
+    .request('wallet_grantPermissions', prepared.params, chainId, { finish: finishGrant(context, chainId) })
+    .then(async (result) => {
+      if (!sameAddress(result.account, context.connection.address))
+        context.setConnected(result.account, chainId)
+      await prepared.finish(result)
+      return draftResponse(parsed.output, { ...result, expiresAt: grant.expiresAt })
+    })
 }
 
 /** `eth_requestAccounts` with `[{ session }]`: both requests go to the same popup, opened once. */
@@ -58,7 +100,7 @@ export const connectWithSession: Handler = (context, params) => {
 }
 
 /** A session whose userOp was sent, then the popup went away: the receipt is read from the bundler. */
-function finishGrant(context: ProviderContext, chainId: number) {
+export function finishGrant(context: ProviderContext, chainId: number) {
   return async (sent: Submitted) => {
     if (!sent.sessionId)
       throw new InternalError(`The SSO popup sent user operation ${sent.userOpHash} without its session id.`)

@@ -3,7 +3,7 @@
  * at once (the dapp's own id, or the userOp hash) and remembers which userOp the id names;
  * `wallet_showCallsStatus` shows a remembered batch in the popup.
  */
-import { DuplicateIdError, UnsupportedChainIdError } from '../Errors.js'
+import { DuplicateIdError, UnknownBundleIdError, UnsupportedChainIdError } from '../Errors.js'
 import { chainIdParam, checkCapabilities, popupParams, withPaymaster } from './params.js'
 import type { Handler } from './types.js'
 
@@ -31,7 +31,8 @@ export const sendCalls: Handler = (context, params) => {
   const viaPopup = () => context.popup.request('wallet_sendCalls', [out], chainId, { finish }).then(remember)
   const account = context.requireAccount()
   const { session } = context
-  if (!session?.has(account, chainId)) return viaPopup()
+  // A paymaster service the dapp names is honoured by the popup; session sends pay as the session manager says.
+  if (!session?.has(account, chainId) || request.capabilities?.paymasterService) return viaPopup()
   const calls = request.calls.map((c) => ({
     to: c.to,
     ...(c.data ? { data: c.data } : {}),
@@ -46,6 +47,9 @@ export const showCallsStatus: Handler = (context, params) => {
   context.requireAccount()
   const [id] = popupParams('wallet_showCallsStatus', params)
   const known = context.calls.get(id)
+  // An id this provider never sent can only be shown when it is a userOp hash (the bundler's key).
+  if (!known && !/^0x[0-9a-fA-F]{64}$/.test(id))
+    throw new UnknownBundleIdError(`No batch with id ${id} was sent through this provider.`)
   return context.popup.request(
     'wallet_showCallsStatus',
     [known?.hash ?? id],

@@ -24,7 +24,8 @@ export const sendTransaction: Handler = (context, params) => {
   const viaPopup = () => context.popup.request('eth_sendTransaction', out, chainId, { finish })
   const account = context.requireAccount()
   const { session } = context
-  if (!session?.has(account, chainId)) return viaPopup()
+  // A paymaster service the dapp names is honoured by the popup; session sends pay as the session manager says.
+  if (!session?.has(account, chainId) || capabilities?.paymasterService) return viaPopup()
   const data = tx.data ?? tx.input
   const call = { to: tx.to, ...(data ? { data } : {}), value: tx.value ? BigInt(tx.value) : 0n }
   const viaSession = session.send({ account, chainId, calls: [call], wait: true }, viaPopup)

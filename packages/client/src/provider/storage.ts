@@ -88,3 +88,69 @@ export function defaultStorage(): ProviderStorage {
     removeItem: (key) => void memory.delete(key),
   }
 }
+
+/** ERC-7715 permissions this provider granted (answers of `wallet_requestExecutionPermissions`), per account and chain. */
+export type PermissionsIndex = {
+  list(account: string, chainId: number): readonly unknown[]
+  add(account: string, chainId: number, responses: readonly unknown[], expiresAt: number): void
+  /** Forgets the permissions of `context` (a session id), or all of the account's on `chainId` when `all`. */
+  remove(account: string, chainId: number, which: { context: string } | { all: true }): void
+}
+
+const PermissionsSchema = v.array(
+  v.object({
+    account: v.string(),
+    chainId: v.number(),
+    context: v.string(),
+    expiresAt: v.number(),
+    response: v.unknown(),
+  }),
+)
+type PermissionEntry = v.InferOutput<typeof PermissionsSchema>[number]
+
+export function createPermissionsIndex(storage: ProviderStorage, key: string): PermissionsIndex {
+  function read(): PermissionEntry[] {
+    try {
+      const parsed = v.safeParse(PermissionsSchema, JSON.parse(storage.getItem(key) ?? '[]'))
+      return parsed.success ? parsed.output : []
+    } catch {
+      return []
+    }
+  }
+  function write(entries: PermissionEntry[]) {
+    try {
+      storage.setItem(key, JSON.stringify(entries.slice(-100)))
+    } catch {
+      // Best effort: the permissions stand on chain either way.
+    }
+  }
+  const mine = (e: PermissionEntry, account: string, chainId: number) =>
+    e.account.toLowerCase() === account.toLowerCase() && e.chainId === chainId
+  return {
+    list(account, chainId) {
+      const now = Date.now() / 1000
+      return read()
+        .filter((e) => mine(e, account, chainId) && e.expiresAt > now)
+        .map((e) => e.response)
+    },
+    add(account, chainId, responses, expiresAt) {
+      const added = responses.map((response) => ({
+        account,
+        chainId,
+        context: (response as { context: string }).context,
+        expiresAt,
+        response,
+      }))
+      write([...read(), ...added])
+    },
+    remove(account, chainId, which) {
+      write(
+        read().filter(
+          (e) =>
+            !mine(e, account, chainId) ||
+            ('context' in which && e.context.toLowerCase() !== which.context.toLowerCase()),
+        ),
+      )
+    },
+  }
+}

@@ -5,7 +5,7 @@ import type { RpcError } from '../Errors.js'
 import type { createEmitter } from '../internal/emitter.js'
 import type { Popup, PopupHostWindow } from '../Popup.js'
 import type { ChainContracts, SessionEvents, SessionHandler } from '../SessionHandler.js'
-import type { CallsIndex, Connection } from './storage.js'
+import type { CallsIndex, Connection, PermissionsIndex } from './storage.js'
 
 /** A chain the provider can use. The first chain of the list is the default. */
 export type ChainConfig = {
@@ -97,6 +97,8 @@ export type ProviderContext = {
   readonly emitter: ReturnType<typeof createEmitter<ProviderEvents>>
   /** Batches sent through this provider (batch id -> chain and userOp hash). */
   readonly calls: CallsIndex
+  /** ERC-7715 permissions granted through this provider (`wallet_getGrantedExecutionPermissions`). */
+  readonly permissions: PermissionsIndex
   /** The connection now (address once connected, and the current chain). */
   readonly connection: Connection
   /** The configured chain `id` (default: the current chain). */
