@@ -183,6 +183,7 @@ test('behavior: the deploy command deploys, stakes, funds, verifies and writes t
   expect(Object.keys(manifest.contracts).sort()).toEqual(
     [
       'accountFactory',
+      'allowanceExecutor',
       'entryPoint',
       'guardianExecutor',
       'sessionKeyValidator',

@@ -54,6 +54,8 @@ const answers: FakeHandler = (request) => {
         result: { sessionId: opHash, account: address, chainId: request.chainId, transactionHash: txHash },
       }
     case 'wallet_revokePermissions':
+    case 'wallet_installModule':
+    case 'wallet_uninstallModule':
       return { result: { transactionHash: txHash } }
   }
 }

@@ -69,6 +69,8 @@ const valid: { [method in keyof typeof popupMethods]: unknown } = {
     },
   ],
   wallet_revokePermissions: [{ id: hash }],
+  wallet_installModule: [{ type: 'executor', address, data: '0x1234', from: address }],
+  wallet_uninstallModule: [{ type: 'validator', address }],
 }
 
 const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
@@ -114,6 +116,14 @@ const malformed: { [method in keyof typeof popupMethods]: unknown[] } = {
     ],
   ],
   wallet_revokePermissions: [[], [{ id: '0x12' }], [{ all: false }]],
+  wallet_installModule: [
+    [],
+    [{ type: 'plugin', address }],
+    [{ type: 'executor', address: '0x12' }],
+    [{ type: 'executor', address, data: 'zz' }],
+    [{ type: 'executor', address, extra: 1 }],
+  ],
+  wallet_uninstallModule: [[{ address }], [{ type: 'validator' }], {}],
 }
 
 describe('RpcSchema', () => {

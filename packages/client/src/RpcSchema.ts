@@ -25,6 +25,8 @@ import {
   ChainId,
   Hash,
   Hex,
+  ModuleChange,
+  ModuleTypeName,
   Quantity,
   RequestId,
   SendCallsParameters,
@@ -42,6 +44,8 @@ export {
   ChainId,
   Hash,
   Hex,
+  ModuleChange,
+  ModuleTypeName,
   Quantity,
   RequestId,
   Selector,
@@ -81,6 +85,11 @@ export {
  *   (deploying the account if needed). Result `{ sessionId, account, chainId, transactionHash }` once included.
  * - `wallet_revokePermissions`: Params `[{ id }]` (one session) or `[{ all: true }]`. Passkey-signed userOp calling
  *   `revokeSession(id)` / `revokeAllSessions()`. Result `{ transactionHash }` once included.
+ * - `wallet_installModule` / `wallet_uninstallModule`: Params `[{ type, address, data?, from? }]`
+ *   ({@link ModuleChange}). The popup shows the module (its name when it is one of ours, a warning otherwise) and
+ *   sends a passkey-signed userOp in which the account calls its own `installModule` / `uninstallModule`; it
+ *   refuses (-32602, nothing sent) hooks and uninstalling the last validator that can sign (docs/modules.md).
+ *   Result `{ transactionHash }` once included.
  */
 export const popupMethods = {
   eth_requestAccounts: {
@@ -121,6 +130,14 @@ export const popupMethods = {
     params: v.tuple([v.union([v.object({ id: Hash }), v.object({ all: v.literal(true) })])]),
     result: v.object({ transactionHash: Hash }),
   },
+  wallet_installModule: {
+    params: v.tuple([ModuleChange]),
+    result: v.object({ transactionHash: Hash }),
+  },
+  wallet_uninstallModule: {
+    params: v.tuple([ModuleChange]),
+    result: v.object({ transactionHash: Hash }),
+  },
 } as const
 
 export type PopupMethod = keyof typeof popupMethods
@@ -148,6 +165,23 @@ export const providerMethods = {
     ),
   },
   wallet_disconnect: { params: v.optional(v.strictTuple([])) },
+  /** The connected account's modules (or `account`'s), read from the chain: `[{ type, address }]`. */
+  wallet_getModules: {
+    params: v.optional(
+      v.union([v.strictTuple([]), v.strictTuple([v.strictObject({ account: v.optional(Address) })])]),
+    ),
+  },
+  /** Whether a module is installed (fallbacks: `context` = the selector), read from the chain: a boolean. */
+  wallet_isModuleInstalled: {
+    params: v.strictTuple([
+      v.strictObject({
+        type: ModuleTypeName,
+        address: Address,
+        context: v.optional(Hex),
+        account: v.optional(Address),
+      }),
+    ]),
+  },
 } as const
 export type ProviderMethod = keyof typeof providerMethods
 

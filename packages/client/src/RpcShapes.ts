@@ -186,3 +186,22 @@ export const SessionSpec = v.object({
   ),
 })
 export type SessionSpecWire = v.InferOutput<typeof SessionSpec>
+
+// ---------------------------------------------------------------------------------------------------------------
+// Modules (docs/modules.md)
+
+/** An ERC-7579 module type by name (SsoAccount supports the first three; a hook is refused). */
+export const ModuleTypeName = v.picklist(['validator', 'executor', 'fallback', 'hook'])
+
+/**
+ * The module of `wallet_installModule` / `wallet_uninstallModule`: its type, its address and the data its
+ * `onInstall` / `onUninstall` gets (fallback handlers: the 4-byte selector first). `from`, when given, must be the
+ * connected account.
+ */
+export const ModuleChange = v.strictObject({
+  type: ModuleTypeName,
+  address: Address,
+  data: v.optional(Hex),
+  from: v.optional(Address),
+})
+export type ModuleChange = v.InferOutput<typeof ModuleChange>

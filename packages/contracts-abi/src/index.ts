@@ -10,6 +10,7 @@ export { type DeployedChainId, getDeployment, UnknownChainError } from './Deploy
 // One `<contractName>Abi` per concrete contract of packages/contracts/src (list kept by scripts/generate.ts).
 export {
   accountFactoryAbi,
+  allowanceExecutorAbi,
   demoTokenAbi,
   guardianExecutorAbi,
   sessionKeyValidatorAbi,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IScopedValidator} from "./modules/IScopedValidator.sol";
 import {ISessionKeyValidator} from "./session/ISessionKeyValidator.sol";
 import {CallType, ERC7579Utils, ExecType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -71,7 +72,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// **Errors.** A bad signer signature returns `SIG_VALIDATION_FAILED` (so gas estimation with a dummy signature
 /// works); every policy violation reverts with a custom error naming the rule, which the bundler returns to the
 /// client during simulation.
-contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
+contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScopedValidator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
 
@@ -150,6 +151,12 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator {
     /// @notice This module is a validator (type 1) only.
     function isModuleType(uint256 moduleTypeId) external pure override returns (bool) {
         return moduleTypeId == MODULE_TYPE_VALIDATOR;
+    }
+
+    /// @notice True: a session can never change the account's configuration (install or uninstall modules, upgrade,
+    /// call its modules), so the account never counts this validator as one that can sign for it.
+    function isScopedValidator() external pure override returns (bool) {
+        return true;
     }
 
     /// @notice Validates a session userOp of the calling account (see the contract documentation for the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IScopedValidator} from "./modules/IScopedValidator.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {CallType, ERC7579Utils, ExecType, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
@@ -36,7 +37,8 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 ///   `TypedDataSign` or `PersonalSign`, see OpenZeppelin {ERC7739}); the validator checks the final ERC-7739 digest.
 /// - Modules: validators (1), executors (2), fallback handlers (3). No hooks (4): a global hook would cost a
 ///   cold SLOAD on every execution, and the passkey transfer has a tight gas budget.
-///   The last validator can never be removed.
+///   The last validator can never be removed, nor the last one that can sign for the account: a validator that
+///   declares itself scoped ({IScopedValidator}, e.g. the SessionKeyValidator) does not count as one.
 ///
 /// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable}, so that
 /// deployment writes a single fresh slot for the initialised flag, the validator count and the preset modules'
@@ -62,12 +64,15 @@ contract SsoAccount is
         uint64 initializedVersion;
         bool initializing;
         uint16 validatorCount;
-        // Bit i: preset module i is installed (see {presetModules}).
+        // Bit i: preset module i is installed (see {presetModules}); bit i + 4: it is a validator that can sign
+        // (counted in `signingValidatorCount`).
         uint8 presetFlags;
         // Bumped by every install and uninstall after initialisation (see {modulesVersion}).
         uint32 modulesVersion;
-        // Bit 1: validator, bit 2: executor (modules that are not presets); bits 8 and up: the number of selectors
-        // the module is the fallback handler of.
+        // Installed validators that are not scoped (see {IScopedValidator}): never 0 once initialised.
+        uint16 signingValidatorCount;
+        // Bit 1: validator, bit 2: executor (modules that are not presets), bit 3: counted as a validator that can
+        // sign; bits 8 and up: the number of selectors the module is the fallback handler of.
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
     }
@@ -78,6 +83,9 @@ contract SsoAccount is
     /// @dev `modules[module] >> _FALLBACK_COUNT_SHIFT`: how many selectors `module` is the fallback handler of.
     uint256 private constant _FALLBACK_COUNT_SHIFT = 8;
 
+    /// @dev `modules[module] & _SIGNING_BIT`: a validator that is not a preset and counts as one that can sign.
+    uint256 private constant _SIGNING_BIT = 1 << 3;
+
     /// @notice Thrown when a call reaches the fallback with a selector that has no installed handler.
     error MissingFallbackHandler(bytes4 selector);
 
@@ -87,7 +95,11 @@ contract SsoAccount is
     /// @notice Thrown when uninstalling `validator` would leave the account without any validator.
     error LastValidator(address validator);
 
-    /// @notice Thrown when `initialize` would leave the account without any validator.
+    /// @notice Thrown when uninstalling `validator` would leave the account without a validator that can sign for
+    /// it: only scoped validators (e.g. session keys, see {IScopedValidator}) would remain.
+    error LastSigningValidator(address validator);
+
+    /// @notice Thrown when `initialize` would leave the account without a validator that can sign for it.
     error NoValidator();
 
     /// @notice Thrown when the module lists given to `initialize` have different lengths.
@@ -159,7 +171,7 @@ contract SsoAccount is
         for (uint256 i = 0; i < modules.length; ++i) {
             _installModule(moduleTypeIds[i], modules[i], initData[i]);
         }
-        if (_getAccountStorage().validatorCount == 0) revert NoValidator();
+        if (_getAccountStorage().signingValidatorCount == 0) revert NoValidator();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -308,7 +320,8 @@ contract SsoAccount is
         _installModule(moduleTypeId, module, initData);
     }
 
-    /// @notice Uninstalls a module. Only the EntryPoint or the account itself; never the last validator.
+    /// @notice Uninstalls a module. Only the EntryPoint or the account itself; never the last validator, nor the last
+    /// validator that can sign for the account (`LastSigningValidator`).
     /// @param moduleTypeId ERC-7579 module type.
     /// @param module The module.
     /// @param deInitData `onUninstall` data (fallback handlers: 4-byte selector ‖ data).
@@ -364,6 +377,12 @@ contract SsoAccount is
     /// @notice The number of installed validators (never 0 once initialised).
     function validatorCount() external view returns (uint256) {
         return _getAccountStorage().validatorCount;
+    }
+
+    /// @notice The number of installed validators that can sign for the account (not scoped, see
+    /// {IScopedValidator}); never 0 once initialised.
+    function signingValidatorCount() external view returns (uint256) {
+        return _getAccountStorage().signingValidatorCount;
     }
 
     /// @notice The fallback handler of `selector`, or address(0).
@@ -448,6 +467,14 @@ contract SsoAccount is
         return $.modules[module] & (1 << moduleTypeId) != 0;
     }
 
+    /// @dev Whether `validator` declares itself scoped ({IScopedValidator}). A module without the function, or one
+    /// that reverts or answers anything but true, is not scoped: it counts as a validator that can sign.
+    function _isScopedValidator(address validator) internal view returns (bool scoped) {
+        (bool ok, bytes memory result) =
+            validator.staticcall{gas: 30_000}(abi.encodeCall(IScopedValidator.isScopedValidator, ()));
+        return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
+    }
+
     /// @dev The flag bit of a preset module (0 if `module` is not preset with that type). No storage read.
     function _presetFlag(uint256 moduleTypeId, address module) internal view returns (uint256) {
         uint256 packed = (moduleTypeId << 160) | uint160(module);
@@ -497,12 +524,16 @@ contract SsoAccount is
                 revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
             }
             uint256 flag = _presetFlag(moduleTypeId, module);
+            // Whether the validator is counted as one that can sign is decided once, here, and remembered: what
+            // the module answers later can't change the count.
+            bool signing = moduleTypeId == MODULE_TYPE_VALIDATOR && !_isScopedValidator(module);
             if (flag != 0) {
-                $.presetFlags = uint8($.presetFlags | flag);
+                $.presetFlags = uint8($.presetFlags | flag | (signing ? flag << 4 : 0));
             } else {
-                $.modules[module] |= 1 << moduleTypeId;
+                $.modules[module] |= (1 << moduleTypeId) | (signing ? _SIGNING_BIT : 0);
             }
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) ++$.validatorCount;
+            if (signing) ++$.signingValidatorCount;
         } else {
             if (initData.length < 4) revert InvalidFallbackData(initData.length);
             bytes4 selector = bytes4(initData[0:4]);
@@ -524,15 +555,20 @@ contract SsoAccount is
             if (!_isInstalled(moduleTypeId, module)) {
                 revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
             }
+            uint256 flag = _presetFlag(moduleTypeId, module);
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
                 if ($.validatorCount == 1) revert LastValidator(module);
+                bool signing = flag != 0 ? $.presetFlags & (flag << 4) != 0 : $.modules[module] & _SIGNING_BIT != 0;
+                if (signing) {
+                    if ($.signingValidatorCount == 1) revert LastSigningValidator(module);
+                    --$.signingValidatorCount;
+                }
                 --$.validatorCount;
             }
-            uint256 flag = _presetFlag(moduleTypeId, module);
             if (flag != 0) {
-                $.presetFlags = uint8($.presetFlags & ~flag);
+                $.presetFlags = uint8($.presetFlags & ~(flag | (flag << 4)));
             } else {
-                $.modules[module] &= ~(1 << moduleTypeId);
+                $.modules[module] &= ~((1 << moduleTypeId) | _SIGNING_BIT);
             }
         } else {
             if (deInitData.length < 4) revert InvalidFallbackData(deInitData.length);

@@ -5,6 +5,7 @@
  */
 import {
   accountFactoryAbi,
+  allowanceExecutorAbi,
   guardianExecutorAbi,
   sessionKeyValidatorAbi,
   sponsorPaymasterAbi,
@@ -39,6 +40,7 @@ const knownErrors: Abi = [
   ...webAuthnValidatorAbi,
   ...sessionKeyValidatorAbi,
   ...guardianExecutorAbi,
+  ...allowanceExecutorAbi,
   ...ssoAccountAbi,
   ...accountFactoryAbi,
   ...sponsorPaymasterAbi,

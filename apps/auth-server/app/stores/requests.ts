@@ -4,6 +4,7 @@ import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
+import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
 import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
@@ -21,6 +22,15 @@ export type PendingRequest = {
   error: { code: number; message: string; data?: unknown } | undefined
   /** The dapp that asked went away while this request was working: stop before the passkey signs. */
   cancelled?: boolean
+  /** The chain refuses this request whatever the user does (e.g. the last signing validator): no Approve. */
+  refused?: boolean
+}
+
+/** The module change of a `wallet_installModule` / `wallet_uninstallModule` request. */
+export function moduleActionOf(request: PopupRequest): 'install' | 'uninstall' | undefined {
+  if (request.method === 'wallet_installModule') return 'install'
+  if (request.method === 'wallet_uninstallModule') return 'uninstall'
+  return undefined
 }
 
 /** Thrown before the passkey signs a request whose dapp went away (docs/architecture.md, section 4). */
@@ -118,6 +128,7 @@ export const useRequestsStore = defineStore('requests', {
           return
         }
         this.queue.push({ request, state: 'pending', step: '', error: undefined })
+        void this.precheck(request.id)
       })
       messenger.onGone((gone) => this.requesterGone(gone))
     },
@@ -144,6 +155,28 @@ export const useRequestsStore = defineStore('requests', {
     /** Throws before a passkey step when the dapp that asked went away. */
     guard(entry: PendingRequest) {
       if (entry.cancelled) throw new RequesterGoneError()
+    },
+
+    /**
+     * Checks against the chain that can't be made synchronously: a module change the account would refuse is
+     * shown as refused (no Approve); the user tells the app, which gets the typed error. Nothing is signed.
+     */
+    async precheck(id: string) {
+      const entry = this.find(id)
+      const action = entry && moduleActionOf(entry.request)
+      const account = useAccountStore().account
+      const chain = entry && this.chainOf(entry.request)
+      if (!entry || !action || !account || !chain) return
+      const [change] = entry.request.params as [RpcSchema.ModuleChange]
+      try {
+        const refusal = await moduleChangeRefusal(chain, account.address, action, change)
+        if (refusal && entry.state === 'pending') {
+          entry.error = errorOf(refusal)
+          entry.refused = true
+        }
+      } catch {
+        // Unreadable now: the same check runs again on approval.
+      }
     },
 
     /** The configured chain of a request. */
@@ -206,7 +239,9 @@ export const useRequestsStore = defineStore('requests', {
             ? ['params[0]', request.params[0]]
             : request.method === 'eth_sendTransaction'
               ? ['params[0].from', request.params[0].from]
-              : request.method === 'wallet_sendCalls'
+              : request.method === 'wallet_sendCalls' ||
+                  request.method === 'wallet_installModule' ||
+                  request.method === 'wallet_uninstallModule'
                 ? ['params[0].from', request.params[0].from]
                 : ['', undefined]
       if (signer !== undefined && !isAccount(account, signer))
@@ -374,6 +409,32 @@ export const useRequestsStore = defineStore('requests', {
                 messenger?.submitted(request, { userOpHash, account: account.address }),
             })
             return () => messenger?.respond(request, result)
+          }
+          case 'wallet_installModule':
+          case 'wallet_uninstallModule': {
+            const action = request.method === 'wallet_installModule' ? 'install' : 'uninstall'
+            const [change] = request.params
+            const account = await accountStore.smartAccount(chain)
+            entry.step = 'Checking the module…'
+            const refusal = await moduleChangeRefusal(chain, account.address, action, change)
+            if (refusal) {
+              entry.refused = true
+              throw refusal
+            }
+            const hash = await sendCalls({
+              chain,
+              account,
+              calls: [moduleChangeCall(action, account.address, change)],
+              payer: gasPayer(chain),
+              onSign: () => {
+                this.guard(entry)
+                entry.step = 'Waiting for your passkey…'
+              },
+            })
+            messenger?.submitted(request, { userOpHash: hash, account: account.address })
+            entry.step = 'Waiting for the transaction…'
+            const receipt = await waitForUserOperation(chain, hash)
+            return () => messenger?.respond(request, { transactionHash: receipt.receipt.transactionHash })
           }
           case 'eth_sendTransaction':
           case 'wallet_sendCalls': {

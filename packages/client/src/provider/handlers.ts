@@ -11,6 +11,7 @@ import {
   revokeExecutionPermission,
 } from './executionPermissions.js'
 import { forward, forwardedMethods } from './forward.js'
+import { getModules, installModule, isModuleInstalled, uninstallModule } from './modules.js'
 import { grantPermissions, revokePermissions } from './permissions.js'
 import { sendCalls, showCallsStatus } from './sendCalls.js'
 import { sendTransaction } from './sendTransaction.js'
@@ -38,6 +39,11 @@ export const handlers: Readonly<Record<string, Handler>> = {
   wallet_getGrantedExecutionPermissions: getGrantedExecutionPermissions,
   wallet_grantPermissions: grantPermissions,
   wallet_revokePermissions: revokePermissions,
+  // modules (docs/modules.md)
+  wallet_installModule: installModule,
+  wallet_uninstallModule: uninstallModule,
+  wallet_getModules: getModules,
+  wallet_isModuleInstalled: isModuleInstalled,
   // the bundler and the chain
   wallet_getCallsStatus: getCallsStatus,
   ...Object.fromEntries(forwardedMethods.map((method) => [method, forward(method)])),

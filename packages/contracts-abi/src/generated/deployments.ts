@@ -5,20 +5,22 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
-    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
-    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
-    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
+    "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
+    "guardianExecutor": "0x006E4058495b7401ED93e88cc99dF248b8d8bdc7",
+    "ssoAccount": "0x49b12F526Bab6d87Ba55fe2e8A02c651d3E59fD9",
+    "accountFactory": "0xda9f5FE0329ffFF84789A332403e929718b53917",
+    "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
-    "sessionKeyValidator": "0xf52C4723343B1f3195967533e5E165a74769944D",
-    "guardianExecutor": "0x7d9AA200F1eBE974c8f009719F1E35a08Dbc3CC0",
-    "ssoAccount": "0x548c61752E18dcD6Bc948aBC96E5279974DE9499",
-    "accountFactory": "0x7d5aF56bA795f596eB9e30793539f2f98d9391E8",
+    "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
+    "guardianExecutor": "0x006E4058495b7401ED93e88cc99dF248b8d8bdc7",
+    "ssoAccount": "0x49b12F526Bab6d87Ba55fe2e8A02c651d3E59fD9",
+    "accountFactory": "0xda9f5FE0329ffFF84789A332403e929718b53917",
+    "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
@@ -32,19 +34,23 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x39865fe3f876e78436002e95c01583a911d4e48ae7cbd2d7cea6f5dbacecf715"
+    "initCodeHash": "0x837a06de503408bd80bd64a8f78e3030fc868324dd321b39ab16fb1d9471bed1"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xd7d3281b47a3e37aa75efdda0f0b703d220f2166c7bf0b0e3ce1c847cb8589df"
+    "initCodeHash": "0xf4aaaa89c504d23c035835667857b7c3d3f4a3bfbb6ee56cdb4d1d1cbad65846"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x84249ab48b0e88efa4665d22a744a683eb8f207fe1e1d2ad92bf3ce04129f4cd"
+    "initCodeHash": "0x0e8aa77ecf942143f1c72756bd2f2ed42cd58d9af814eb1b9ae1759bb03840c8"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x30227b958f8412c0f8e35476cc4c7764f4ad8081b8629b4e7c321f1a963d2f7c"
+    "initCodeHash": "0xe14e4fa57c2aa7521852ae5654fa726e182ddd8aa01c27aca5592111f500a4b8"
+  },
+  "allowanceExecutor": {
+    "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",
+    "initCodeHash": "0x819a7477f7064e0a752a37d9571cf111d127092f73373e0ecba769c37e2579f1"
   },
   "demoToken": {
     "salt": "0xe579ce28ed1b3d50ff5ba986f38d58db7c37794e711f60330b444dfefd266d26",
