@@ -135,7 +135,7 @@ test('behavior: an ERC-7715 erc20-token-periodic permission is approved on the s
   expect(popups).toBe(before)
   expect(await balance(chain, shop)).toBe(parseUnits('6', 18))
   await page.getByTestId('session-read-state').click()
-  await expect(page.getByTestId('session-state')).toContainText('active; token left this period: 4;')
+  await expect(page.getByTestId('session-state')).toContainText('active; token left this period: 4 MCK;')
 
   // Past the period's amount: the session can't, so the popup asks for the passkey; the user rejects.
   await page.getByTestId('session-pay-amount').fill('5')

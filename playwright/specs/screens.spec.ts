@@ -209,7 +209,7 @@ test('screens: connect (sign up or log in), then every request the popup approve
   await expectClosed(batch, 60_000)
   await expect(page.getByTestId('batch-status')).toHaveText('confirmed (200)')
   const status = await popupFor('show-batch', 'wallet_showCallsStatus', 'calls-status')
-  await expect(status.getByTestId('calls-status')).toHaveText('confirmed')
+  await expect(status.getByTestId('calls-status')).toHaveAttribute('data-status', 'confirmed')
   await status.getByTestId('approve').click()
   await expectClosed(status)
 })
