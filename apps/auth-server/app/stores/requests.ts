@@ -2,6 +2,7 @@ import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@s
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
+import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
 import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
@@ -304,7 +305,10 @@ export const useRequestsStore = defineStore('requests', {
         throw new Errors.InternalError('No account.')
       const { request } = entry
       return () => {
-        if (this.origin) recordConnection(this.origin, address)
+        if (this.origin) {
+          recordConnection(this.origin, address)
+          recordAppConnected(this.origin, address)
+        }
         messenger?.respond(request, { accounts: [address], chainId: request.chainId })
       }
     },
@@ -353,12 +357,20 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               spec,
-              onSubmitted: (userOpHash, sessionId) =>
-                messenger?.submitted(request, { userOpHash, account: account.address, sessionId }),
+              onSubmitted: (userOpHash, sessionId) => {
+                if (this.origin) {
+                  recordAppSession(this.origin, account.address, chain.id, sessionId)
+                  recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                }
+                messenger?.submitted(request, { userOpHash, account: account.address, sessionId })
+              },
             })
             const result = { ...created, account: account.address, chainId: chain.id }
             return () => {
-              if (this.origin) recordConnection(this.origin, account.address)
+              if (this.origin) {
+                recordConnection(this.origin, account.address)
+                recordAppConnected(this.origin, account.address)
+              }
               messenger?.respond(request, result)
             }
           }
@@ -370,8 +382,10 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               which: request.params[0],
-              onSubmitted: (userOpHash) =>
-                messenger?.submitted(request, { userOpHash, account: account.address }),
+              onSubmitted: (userOpHash) => {
+                if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                messenger?.submitted(request, { userOpHash, account: account.address })
+              },
             })
             return () => messenger?.respond(request, result)
           }
@@ -391,6 +405,7 @@ export const useRequestsStore = defineStore('requests', {
               },
             })
             // Sent: from now on the dapp gets the result even if this window closes (docs/architecture.md, section 4).
+            if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, hash)
             messenger?.submitted(request, { userOpHash: hash, account: account.address })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
