@@ -20,6 +20,7 @@ import {
   decodeEventLog,
   encodeEventTopics,
   erc20Abi,
+  getAddress,
   type Hex,
   isAddressEqual,
   numberToHex,
@@ -263,6 +264,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
       const args = transfer.args as { from: Address; to: Address; value: bigint }
       const token = chain.tokens.find((t) => isAddressEqual(t.address, log.address))
       const out = isAddressEqual(args.from, account)
+      const minted = !out && isAddressEqual(args.from, zeroAddress)
       const unit = token
         ? { symbol: token.symbol, decimals: token.decimals }
         : { symbol: `units of ${shortHex(log.address)}`, decimals: 0 }
@@ -270,8 +272,10 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
         ...at,
         kind: out ? 'token-out' : 'token-in',
         title: out ? 'Sent' : 'Received',
-        detail: `${formatAmount(args.value, unit.decimals, unit.symbol)} ${out ? 'to' : 'from'} ${shortHex(out ? args.to : args.from)}`,
-        counterparty: out ? args.to : args.from,
+        detail: minted
+          ? `${formatAmount(args.value, unit.decimals, unit.symbol)} minted`
+          : `${formatAmount(args.value, unit.decimals, unit.symbol)} ${out ? 'to' : 'from'} ${shortHex(out ? args.to : args.from)}`,
+        counterparty: minted ? undefined : out ? args.to : args.from,
         amount: { value: args.value, ...unit, direction: out ? 'out' : 'in' },
       }
     }
@@ -365,7 +369,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     const out = isAddressEqual(trace.action.from, account)
     // The account's prefund to the EntryPoint is gas: its user operation's entry shows the fee.
     if (out && isAddressEqual(trace.action.to, chain.contracts.entryPoint)) return undefined
-    const other = out ? trace.action.to : trace.action.from
+    const other = getAddress(out ? trace.action.to : trace.action.from)
     return {
       blockNumber: BigInt(trace.blockNumber),
       order: trace.transactionPosition * 1_000_000 + Math.min(index, 99_999),
