@@ -198,8 +198,8 @@ test('behavior: a session granted in the demo is listed with its app, policies a
   await expect(row).toHaveAttribute('data-status', 'active')
   await expect(row.getByTestId('session-app')).toHaveText(demoOrigin)
   await expect(row.getByTestId('session-policy')).toHaveText([
-    'Call transfer on DUSD, recipient must be 0x0000…c0de, no ETH',
-    'Send ETH to 0x0000…f00d, up to 0.01 ETH per transfer',
+    'Call transfer on DUSD, recipient must be 0x0000…c0DE, no ETH',
+    'Send ETH to 0x0000…F00D, up to 0.01 ETH per transfer',
   ])
   await expect(row.getByTestId('session-limit')).toHaveText([
     '0.05 ETH left of 0.05 ETH over the session',
@@ -231,6 +231,9 @@ test('behavior: Disconnect removes the app and the demo learns at once through t
     .click()
   await expect(dash.getByTestId('apps-empty')).toBeVisible()
   await expect(demo.getByTestId('address')).toHaveText('not connected')
+  // Its session keeps the app's name.
+  const row = dash.locator(`[data-testid="session-row"][data-session-id="${sessionId}"]`)
+  await expect(row.getByTestId('session-app')).toHaveText(demoOrigin)
 })
 
 test('behavior: the dashboard fits 360, 440 and 1280 px without sideways scrolling', async () => {
@@ -244,6 +247,14 @@ test('behavior: the dashboard fits 360, 440 and 1280 px without sideways scrolli
     )
     expect(overflow, `horizontal overflow at ${width} px`).toBe(0)
     await dash.screenshot({ path: test.info().outputPath(`dashboard-${width}.png`), fullPage: true })
+    // The full page of a phone is too tall to read at once: also in screen-high parts.
+    const height = await dash.evaluate(() => document.documentElement.scrollHeight)
+    for (let top = 0, part = 0; width < 1000 && top < height; top += 900, part++)
+      await dash.screenshot({
+        path: test.info().outputPath(`dashboard-${width}-part${part}.png`),
+        fullPage: true,
+        clip: { x: 0, y: top, width, height: Math.min(900, height - top) },
+      })
   }
 })
 

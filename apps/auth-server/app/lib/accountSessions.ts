@@ -12,7 +12,7 @@ import {
   sessionKeyValidatorAbi,
   type UsageLimit,
 } from '@sso/client/session'
-import { type Address, encodeEventTopics, type Hex, isAddressEqual, numberToHex, pad } from 'viem'
+import { type Address, encodeEventTopics, getAddress, type Hex, isAddressEqual, numberToHex, pad } from 'viem'
 import { firstLine } from './assets'
 import { getBatchClient } from './chains'
 import type { SsoChainConfig } from './config'
@@ -152,7 +152,7 @@ function toView(
       const isRecipient = info && c.index === info.recipientIndex
       const ref = BigInt(c.refValue)
       const value = isRecipient
-        ? shortHex(pad(numberToHex(ref), { size: 20 }))
+        ? shortHex(getAddress(pad(numberToHex(ref), { size: 20 })))
         : isAmount && token
           ? formatAmount(ref, token.decimals, token.symbol)
           : ref.toString()

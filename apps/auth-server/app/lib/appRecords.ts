@@ -21,6 +21,8 @@ export type AppRecord = {
   sessions: string[]
   /** User operations it asked for: `<chainId>:<userOpHash>` (the newest 200). */
   userOps: string[]
+  /** Set when disconnected in the dashboard (ms): no longer listed as connected; its history keeps its name. */
+  disconnectedAt?: number | undefined
 }
 
 type Records = Record<string, AppRecord>
@@ -76,6 +78,7 @@ function update(origin: string, address: string, change: (record: AppRecord) => 
 export function recordAppConnected(origin: string, address: string) {
   update(origin, address, (r) => {
     r.lastConnectedAt = Date.now()
+    r.disconnectedAt = undefined
   })
 }
 
@@ -95,18 +98,23 @@ export function recordAppUserOp(origin: string, address: string, chainId: number
   })
 }
 
-/** The apps that connected `address`, most recent first. */
-export function appsOf(address: string): AppRecord[] {
+/** Every app that ever connected `address` here, most recent first. */
+function recordsOf(address: string): AppRecord[] {
   return Object.values(read())
     .filter((r) => r.address.toLowerCase() === address.toLowerCase())
     .sort((a, b) => b.lastConnectedAt - a.lastConnectedAt)
+}
+
+/** The apps connected to `address` (not disconnected), most recent first. */
+export function appsOf(address: string): AppRecord[] {
+  return recordsOf(address).filter((r) => r.disconnectedAt === undefined)
 }
 
 /** The origin that asked for a session or a user operation, when this browser recorded it. */
 export function originIndex(address: string): { session: Map<string, string>; userOp: Map<string, string> } {
   const session = new Map<string, string>()
   const userOp = new Map<string, string>()
-  for (const r of appsOf(address)) {
+  for (const r of recordsOf(address)) {
     for (const s of r.sessions) session.set(s, r.origin)
     for (const u of r.userOps) userOp.set(u, r.origin)
   }
@@ -114,12 +122,16 @@ export function originIndex(address: string): { session: Map<string, string>; us
 }
 
 /**
- * Disconnects `origin`: forgets its record here and tells it through the account channel that the account is gone
- * for it (docs/interfaces.md, "Account channel"). Its sessions stay valid on chain until revoked.
+ * Disconnects `origin`: no longer listed as connected (its sessions and transactions keep its name in the history),
+ * and told through the account channel that the account is gone for it (docs/interfaces.md, "Account channel").
+ * Its sessions stay valid on chain until revoked.
  */
 export function forgetApp(origin: string) {
   const records = read()
-  delete records[origin]
-  write(records)
+  const record = records[origin]
+  if (record) {
+    record.disconnectedAt = Date.now()
+    write(records)
+  }
   disconnectApp(origin)
 }

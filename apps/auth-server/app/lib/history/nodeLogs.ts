@@ -174,10 +174,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     for (const log of ops) {
       const decoded = tryDecode(entryPointEvents, log)
       if (decoded?.eventName === 'UserOperationRevertReason')
-        reverts.set(
-          (decoded.args as { userOpHash: Hex }).userOpHash,
-          (decoded.args as { revertReason: Hex }).revertReason,
-        )
+        reverts.set(decoded.args.userOpHash as Hex, decoded.args.revertReason as Hex)
     }
     for (const log of [...ops, ...sent, ...received, ...moduleLogs, ...own]) {
       const key = `${log.transactionHash}:${log.logIndex}`
@@ -212,7 +209,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     if (isAddressEqual(log.address, c.entryPoint)) {
       const decoded = tryDecode(entryPointEvents, log)
       if (decoded?.eventName !== 'UserOperationEvent') return undefined
-      const args = decoded.args as {
+      const args = decoded.args as unknown as {
         userOpHash: Hex
         paymaster: Address
         nonce: bigint
@@ -248,7 +245,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     if (isAddressEqual(log.address, account)) {
       const decoded = tryDecode(accountEvents, log)
       if (!decoded) return undefined
-      const args = decoded.args as { moduleTypeId: bigint; module: Address }
+      const args = decoded.args as unknown as { moduleTypeId: bigint; module: Address }
       const type = moduleTypes[String(args.moduleTypeId)] ?? `module type ${args.moduleTypeId}`
       const installed = decoded.eventName === 'ModuleInstalled'
       return {
@@ -261,7 +258,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     }
     const transfer = log.topics[0] && log.topics.length === 3 ? tryDecode(erc20Transfer, log) : undefined
     if (transfer) {
-      const args = transfer.args as { from: Address; to: Address; value: bigint }
+      const args = transfer.args as unknown as { from: Address; to: Address; value: bigint }
       const token = chain.tokens.find((t) => isAddressEqual(t.address, log.address))
       const out = isAddressEqual(args.from, account)
       const minted = !out && isAddressEqual(args.from, zeroAddress)
@@ -281,7 +278,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     }
     const decoded = tryDecode(moduleEvents, log)
     if (!decoded) return undefined
-    const args = decoded.args as Record<string, unknown>
+    const args = decoded.args
     switch (decoded.eventName) {
       case 'SessionCreated': {
         let detail = `session ${shortHex(args.sessionId as Hex, 10, 6)}`
@@ -451,14 +448,19 @@ function parseCursor(cursor: HistoryCursor): { block: bigint; order: number } {
   return { block: BigInt(match[1]!), order: Number(match[2]) }
 }
 
-function tryDecode(abi: readonly unknown[], log: RawLog) {
+/** A log decoded against `abi` (events with named arguments), or undefined when none of its events match. */
+function tryDecode(
+  abi: readonly unknown[],
+  log: RawLog,
+): { eventName: string; args: Record<string, unknown> } | undefined {
   try {
-    return decodeEventLog({
+    const decoded = decodeEventLog({
       abi: abi as Abi,
       data: log.data,
       topics: log.topics as [Hex, ...Hex[]],
       strict: true,
     })
+    return { eventName: decoded.eventName ?? '', args: (decoded.args ?? {}) as Record<string, unknown> }
   } catch {
     return undefined
   }
