@@ -51,7 +51,8 @@ test('bench: dashboard open -> every panel filled', async ({ browser, stack, cha
       chain.request({ method, params } as never) as Promise<unknown>
     await rpc('anvil_setBalance', [faucet, numberToHex(parseEther('1000'))])
     await rpc('anvil_impersonateAccount', [faucet])
-    let made = 1 // the sign-up's user operation
+    // The sign-up's entries: its user operation, three modules installed and the passkey added.
+    let made = 5
     const dash = await device.context.newPage()
     const url = `${stack.authServerUrl}/dashboard`
     for (const size of sizes) {
