@@ -253,7 +253,7 @@ describe('node-logs history source', () => {
   test('behavior: pages walk back through bounded block ranges without gaps or repeats', async () => {
     const logs = Array.from({ length: 25 }, (_, i) => transfer(1 + i * 4, friend, account, BigInt(i + 1)))
     const node = fakeNode({ logs, head: 100 })
-    const source = createNodeLogsSource({ chain, account, rpc: node.rpc, blockRange: 10n })
+    const source = createNodeLogsSource({ chain, account, rpc: node.rpc, blockRange: 10n, traceRange: 3n })
     const seen: bigint[] = []
     let cursor: string | undefined
     let pages = 0
@@ -265,7 +265,12 @@ describe('node-logs history source', () => {
       pages++
     } while (cursor && pages < 20)
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => BigInt(25 - i)))
-    // Every eth_getLogs asked for at most 10 blocks.
+    // Every eth_getLogs asked for at most 10 blocks, every trace_filter for at most 3.
+    for (const call of node.calls.filter((c) => c.method === 'trace_filter')) {
+      const [filter] = call.params as [{ fromBlock: Hex; toBlock: Hex }]
+      expect(Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock))).toBeLessThan(3)
+    }
+    expect(node.calls.filter((c) => c.method === 'trace_filter').length).toBeGreaterThan(0)
     for (const call of node.calls.filter((c) => c.method === 'eth_getLogs')) {
       const [filter] = call.params as [{ fromBlock: Hex; toBlock: Hex }]
       expect(Number(BigInt(filter.toBlock) - BigInt(filter.fromBlock))).toBeLessThan(10)

@@ -60,6 +60,8 @@ export type NodeLogsOptions = {
   blockRange?: bigint | undefined
   /** Ranges searched at most per page before answering with what was found (default 20). */
   maxRangesPerPage?: number | undefined
+  /** Blocks per `trace_filter` call (default 300: anvil refuses more). */
+  traceRange?: bigint | undefined
 }
 
 /** Why plain ETH transfers may be missing: they leave no log. */
@@ -125,6 +127,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
   const floor = options.fromBlock ?? 0n
   const range = options.blockRange ?? 5_000n
   const maxRanges = options.maxRangesPerPage ?? 20
+  const traceRange = options.traceRange ?? 300n
   const accountTopic = pad(account.toLowerCase() as Hex, { size: 32 })
   let traces: boolean | undefined
   const names = moduleNames(chain)
@@ -140,12 +143,19 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     const [transferTopic] = encodeEventTopics({ abi: erc20Transfer, eventName: 'Transfer' })
     const getLogs = (filter: Record<string, unknown>) =>
       rpc.request({ method: 'eth_getLogs', params: [{ ...window, ...filter }] }) as Promise<RawLog[]>
-    const traceFilter = (filter: Record<string, unknown>) =>
+    // trace_filter in sub-ranges of `traceRange` blocks (nodes bound it more tightly than eth_getLogs).
+    const traceFilter = async (filter: Record<string, unknown>) => {
+      const parts: Promise<RawTrace[]>[] = []
+      for (let low = from; low <= to; low += traceRange) {
+        const high = low + traceRange - 1n < to ? low + traceRange - 1n : to
+        parts.push(traceFilterRange({ ...filter, fromBlock: numberToHex(low), toBlock: numberToHex(high) }))
+      }
+      return (await Promise.all(parts)).flat()
+    }
+    const traceFilterRange = (filter: Record<string, unknown>) =>
       traces === false
         ? Promise.resolve([] as RawTrace[])
-        : (
-            rpc.request({ method: 'trace_filter', params: [{ ...window, ...filter }] }) as Promise<RawTrace[]>
-          ).then(
+        : (rpc.request({ method: 'trace_filter', params: [filter] }) as Promise<RawTrace[]>).then(
             (found) => {
               traces = true
               return found
