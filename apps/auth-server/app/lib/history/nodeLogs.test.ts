@@ -265,6 +265,11 @@ describe('node-logs history source', () => {
       pages++
     } while (cursor && pages < 20)
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => BigInt(25 - i)))
+    // Each range was read once: pages that continue in a range read it from the cache.
+    const ranges = node.calls
+      .filter((c) => c.method === 'eth_getLogs')
+      .map((c) => JSON.stringify([(c.params as [{ fromBlock: Hex }])[0].fromBlock, JSON.stringify(c.params)]))
+    expect(new Set(ranges).size).toBe(ranges.length)
     // Every eth_getLogs asked for at most 10 blocks, every trace_filter for at most 3.
     for (const call of node.calls.filter((c) => c.method === 'trace_filter')) {
       const [filter] = call.params as [{ fromBlock: Hex; toBlock: Hex }]
@@ -295,7 +300,8 @@ describe('node-logs history source', () => {
     })
     const first = await source.page(undefined, 10)
     expect(first.entries).toEqual([])
-    expect(first.next).toBe(`700:${Number.MAX_SAFE_INTEGER}`)
+    // Aligned ranges: [1000, 1000], [900, 999], [800, 899].
+    expect(first.next).toBe(`799:${Number.MAX_SAFE_INTEGER}`)
     let page = first
     while (page.next && page.entries.length === 0) page = await source.page(page.next, 10)
     expect(page.entries.map((e) => Number(e.blockNumber))).toEqual([2])

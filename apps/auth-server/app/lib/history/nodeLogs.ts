@@ -130,6 +130,8 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
   const traceRange = options.traceRange ?? 300n
   const accountTopic = pad(account.toLowerCase() as Hex, { size: 32 })
   let traces: boolean | undefined
+  /** What each range held (its entries before block times), by `<from>:<to>`. */
+  const scanned = new Map<string, Draft[]>()
   const names = moduleNames(chain)
 
   async function scan(from: bigint, to: bigint): Promise<Draft[]> {
@@ -407,12 +409,23 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
     description: `node logs (eth_getLogs in ${range.toLocaleString('en-US')}-block ranges)`,
     async page(cursor: HistoryCursor | undefined, limit: number): Promise<HistoryPage> {
       const before = cursor === undefined ? undefined : parseCursor(cursor)
-      let upper = before?.block ?? BigInt((await rpc.request({ method: 'eth_blockNumber' })) as Hex)
+      const head = BigInt((await rpc.request({ method: 'eth_blockNumber' })) as Hex)
+      let upper = before && before.block < head ? before.block : head
       const found: Draft[] = []
       let ranges = 0
       while (upper >= floor && ranges < maxRanges) {
-        const lower = upper - range + 1n > floor ? upper - range + 1n : floor
-        const drafts = await scan(lower, upper)
+        // Ranges aligned on multiples of `range`, so the next page reads the same range again, from the cache.
+        const start = upper - (upper % range)
+        const lower = start > floor ? start : floor
+        const end = start + range - 1n < head ? start + range - 1n : head
+        const key = `${lower}:${end}`
+        let drafts = scanned.get(key)
+        if (!drafts) {
+          drafts = await scan(lower, end)
+          scanned.set(key, drafts)
+          // A few ranges are enough for paging back and forth; a moved head makes the top range a new key.
+          if (scanned.size > 8) scanned.delete(scanned.keys().next().value as string)
+        }
         found.push(
           ...drafts.filter(
             (d) =>
