@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: the gas table (bench/gas.ts), devnet latencies (stack start, userOp send -> receipt through
  * Alto; where the time of a session transaction goes and 50 of them at once, bench/latency.ts) on one private
- * stack, then the browser flow latencies of the e2e suite (`@sso/playwright` bench).
+ * stack, then the browser flow latencies of the e2e suite and the dashboard's open -> every panel filled with 100
+ * and 1,000 history entries (`@sso/playwright` bench).
  * Reports; asserts nothing. `--no-flows` skips the browser part.
  */
 import { spawn } from 'node:child_process'

@@ -33,6 +33,26 @@ export function getPublicClient(chain: SsoChainConfig): PublicClient {
   return client
 }
 
+const batchClients = new Map<string, PublicClient>()
+
+/**
+ * A public client of `chain` whose calls made in the same tick leave as one JSON-RPC batch (one HTTP request):
+ * the dashboard's reads of a chain (balances, session states, logs of a block range) are one round trip.
+ */
+export function getBatchClient(chain: SsoChainConfig): PublicClient {
+  const key = `${chain.id}:${chain.rpcUrl}`
+  let client = batchClients.get(key)
+  if (!client) {
+    client = createPublicClient({
+      chain: toViemChain(chain),
+      transport: http(chain.rpcUrl, { batch: { batchSize: 500, wait: 0 }, retryCount: 0, timeout: 10_000 }),
+      pollingInterval: 250,
+    })
+    batchClients.set(key, client)
+  }
+  return client
+}
+
 /** The bundler client of `chain` (no account bound: pass it per call). */
 export function getBundlerClient(chain: SsoChainConfig): BundlerClient {
   const key = `${chain.id}:${chain.bundlerUrl}`

@@ -2,6 +2,7 @@ import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@s
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
 import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
+import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
 import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
@@ -339,7 +340,10 @@ export const useRequestsStore = defineStore('requests', {
         throw new Errors.InternalError('No account.')
       const { request } = entry
       return () => {
-        if (this.origin) recordConnection(this.origin, address)
+        if (this.origin) {
+          recordConnection(this.origin, address)
+          recordAppConnected(this.origin, address)
+        }
         messenger?.respond(request, { accounts: [address], chainId: request.chainId })
       }
     },
@@ -388,12 +392,20 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               spec,
-              onSending: (userOpHash, sessionId) =>
-                messenger?.submitted(request, { userOpHash, account: account.address, sessionId }),
+              onSending: (userOpHash, sessionId) => {
+                if (this.origin) {
+                  recordAppSession(this.origin, account.address, chain.id, sessionId)
+                  recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                }
+                messenger?.submitted(request, { userOpHash, account: account.address, sessionId })
+              },
             })
             const result = { ...created, account: account.address, chainId: chain.id }
             return () => {
-              if (this.origin) recordConnection(this.origin, account.address)
+              if (this.origin) {
+                recordConnection(this.origin, account.address)
+                recordAppConnected(this.origin, account.address)
+              }
               messenger?.respond(request, result)
             }
           }
@@ -405,8 +417,10 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               which: request.params[0],
-              onSending: (userOpHash) =>
-                messenger?.submitted(request, { userOpHash, account: account.address }),
+              onSending: (userOpHash) => {
+                if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                messenger?.submitted(request, { userOpHash, account: account.address })
+              },
             })
             return () => messenger?.respond(request, result)
           }
@@ -453,8 +467,10 @@ export const useRequestsStore = defineStore('requests', {
               },
               // Signed and about to be sent: from now on the dapp gets the result even if this window closes
               // mid-request (docs/architecture.md, section 4).
-              onSending: (userOpHash) =>
-                messenger?.submitted(request, { userOpHash, account: account.address }),
+              onSending: (userOpHash) => {
+                if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                messenger?.submitted(request, { userOpHash, account: account.address })
+              },
             })
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
