@@ -176,8 +176,8 @@ test('behavior: a session granted in the demo is listed with its app, policies a
   chain,
 }) => {
   await demo.getByTestId('session-token').fill(token)
-  // The demo reads the hourly amount with 18 decimals: 1e-11 of a unit is 10 DUSD (6 decimals).
-  await demo.getByTestId('session-token-allowance').fill('0.00000000001')
+  // The demo reads the hourly amount in the token's own units (DUSD has 6 decimals, from the chain's token list).
+  await demo.getByTestId('session-token-allowance').fill('10')
   const popup = await clickForPopup(device, demo, 'session-request')
   await expectRequest(popup, stack, 'wallet_grantPermissions')
   await popup.getByTestId('approve').click()

@@ -90,7 +90,7 @@ async function makeOnOtherDevice(button: string, device: Device, expectedOrigin:
   const link = await ownerPage.getByTestId('passkey-link').inputValue()
   expect(new URL(link).origin).toBe(expectedOrigin)
   expect(new URL(link).pathname).toBe('/add-device')
-  await expect(ownerPage.getByTestId('qr-code').locator('svg')).toBeVisible()
+  await expect(ownerPage.getByTestId('passkey-add').getByTestId('qr-code').locator('svg')).toBeVisible()
   const page = await device.context.newPage()
   await page.goto(link)
   await expect(page.getByTestId('add-device-account')).toHaveText(account)

@@ -195,6 +195,17 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
     }),
   )
   expect(refused.status).toBe('reverted')
+  // The account never drops its last signing validator, so the attacker first installs one of its own: code that
+  // answers true to every call with arguments (`isModuleType`) and false to `isScopedValidator()` (no arguments).
+  // PUSH1 4 CALLDATASIZE GT PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+  const ownValidator: Address = '0x00000000000000000000000000000000000a77a1'
+  await anvil.setCode({ address: ownValidator, bytecode: '0x6004361160005260206000f3' })
+  const second = await impersonated(
+    attacker,
+    attacker,
+    encodeFunctionData({ abi: accountAbi, functionName: 'installModule', args: [1n, ownValidator, '0x'] }),
+  )
+  expect(second.status).toBe('success')
   const uninstall = await impersonated(
     attacker,
     attacker,

@@ -23,7 +23,6 @@ import {
 } from 'viem'
 import {
   createBundlerClient,
-  type PaymasterClient,
   UserOperationExecutionError,
 } from 'viem/account-abstraction'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
@@ -273,11 +272,6 @@ test('error: a session can never install a module: the SessionKeyValidator refus
     transport: http(stack.bundlerUrl),
     pollingInterval: 100,
   })
-  const sponsor = { paymaster: c.sponsorPaymaster!, paymasterData: '0x' as Hex }
-  const paymaster = {
-    getPaymasterStubData: async () => ({ ...sponsor }),
-    getPaymasterData: async () => ({ ...sponsor }),
-  } as unknown as PaymasterClient
   const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
   const now = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
   const friend: Address = '0x000000000000000000000000000000000000F00D'
@@ -306,7 +300,6 @@ test('error: a session can never install a module: the SessionKeyValidator refus
         }),
       },
     ],
-    paymaster,
   })
   expect((await bundler.waitForUserOperationReceipt({ hash: created })).success).toBe(true)
   const session = await toSessionAccount({
