@@ -21,10 +21,7 @@ import {
   parseEther,
   toFunctionSelector,
 } from 'viem'
-import {
-  createBundlerClient,
-  UserOperationExecutionError,
-} from 'viem/account-abstraction'
+import { createBundlerClient, UserOperationExecutionError } from 'viem/account-abstraction'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, openDemo, signUp } from '../fixtures/flows.js'
 import { expect, test } from '../fixtures/test.js'

@@ -118,11 +118,12 @@ async function capture(target: Page, name: string) {
   }
 }
 
-/** Opens the popup of `testId`, checks it names the demo and `method`, and captures it. */
-async function popupFor(testId: string, method: string, name: string) {
+/** Opens the popup of `testId`, checks it names the demo and `method`, waits for `ready` if given, captures it. */
+async function popupFor(testId: string, method: string, name: string, ready?: string) {
   const popup = await clickForPopup(device, page, testId)
   await expectRequest(popup, stack(), method)
   await expect(popup.getByTestId('approve').or(popup.getByTestId('signup'))).toBeVisible()
+  if (ready) await expect(popup.getByTestId(ready)).toBeVisible()
   await capture(popup, name)
   return popup
 }
@@ -240,7 +241,16 @@ test('screens: the session approval, its fallback and its revocation; connect wi
 
   // Over the hourly allowance: the transaction falls back to the passkey popup.
   await page.getByTestId('session-pay-amount').fill('11')
-  await reject(await popupFor('session-pay-token', 'eth_sendTransaction', 'session-fallback'))
+  const fallback = await popupFor(
+    'session-pay-token',
+    'eth_sendTransaction',
+    'session-fallback',
+    'session-outside',
+  )
+  await expect(fallback.getByTestId('session-outside-reason')).toHaveText(
+    'This transfer of 11 DUSD is more than the 10 DUSD left of the session’s limit.',
+  )
+  await reject(fallback)
 
   // The approval that warns (approve on a token) and wants an acknowledgement.
   await page.getByTestId('session-with-approve').check()

@@ -260,6 +260,13 @@ test('behavior: over the hourly allowance the configured fallback runs: popup by
   await page.getByTestId('session-pay-amount').fill('4')
   const popup = await clickForPopup(device, page, 'session-pay-token')
   await expectRequest(popup, stack, 'eth_sendTransaction')
+  // The popup says, from the chain, which rule of the app's session the payment breaks and when it resets.
+  await expect(popup.getByTestId('session-outside-reason')).toHaveText(
+    'This transfer of 4 MCK is more than the 2 MCK left of the session’s limit.',
+  )
+  await expect(popup.getByTestId('session-outside-limit')).toHaveText(
+    /^2 MCK left of 10 MCK per 1 h, resets at .+ \(in \d+ (min|s)/,
+  )
   await popup.getByTestId('reject').click()
   await expectClosed(popup)
   await expect(page.getByTestId('session-error')).toContainText('4001')

@@ -97,6 +97,36 @@ async function grant() {
   }
 }
 
+/** Answers the chain's reads with a session state whose ETH left for `friend` is `left()`; returns the methods read. */
+function stubSessionState(left: () => bigint): string[] {
+  const rpc: string[] = []
+  const resultOf = (method: string) =>
+    method === 'eth_call'
+      ? encodeFunctionResult({
+          abi: sessionKeyValidatorAbi,
+          functionName: 'sessionState',
+          result: {
+            status: 1,
+            feeRemaining: parseEther('0.01'),
+            callPolicies: [{ valueRemaining: 0n, constraintRemaining: [100n] }],
+            transferValueRemaining: [left()],
+          },
+        })
+      : null
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (_url: string, init: { body: string }) => {
+      const body = JSON.parse(init.body) as { id: number; method: string } | { id: number; method: string }[]
+      const answers = (Array.isArray(body) ? body : [body]).map(({ id, method }) => {
+        rpc.push(method)
+        return { jsonrpc: '2.0', id, result: resultOf(method) }
+      })
+      return new Response(JSON.stringify(Array.isArray(body) ? answers : answers[0]))
+    }),
+  )
+  return rpc
+}
+
 describe('sessions through the provider', () => {
   test('behavior: the chain config names the contracts of a deployment of your own', async () => {
     // No `validators` option: the SessionKeyValidator comes from the provider's chain (as in sso-config.json).
@@ -287,34 +317,7 @@ describe('sessions through the provider', () => {
     await provider.request({ method: 'eth_requestAccounts' })
     await grant()
     // The chain says 0.005 ETH is left of the 0.02 ETH to `friend`.
-    const rpc: string[] = []
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (_url: string, init: { body: string }) => {
-        const body = JSON.parse(init.body) as
-          | { id: number; method: string }
-          | { id: number; method: string }[]
-        const answers = (Array.isArray(body) ? body : [body]).map(({ id, method }) => {
-          rpc.push(method)
-          return { jsonrpc: '2.0', id, result: resultOf(method) }
-        })
-        return new Response(JSON.stringify(Array.isArray(body) ? answers : answers[0]))
-      }),
-    )
-    function resultOf(method: string) {
-      return method === 'eth_call'
-        ? encodeFunctionResult({
-            abi: sessionKeyValidatorAbi,
-            functionName: 'sessionState',
-            result: {
-              status: 1,
-              feeRemaining: parseEther('0.01'),
-              callPolicies: [{ valueRemaining: 0n, constraintRemaining: [100n] }],
-              transferValueRemaining: [parseEther('0.005')],
-            },
-          })
-        : null
-    }
+    const rpc = stubSessionState(() => parseEther('0.005'))
     expect((await session.getSessionState({ account, chainId: 31337 })).transferValueRemaining).toEqual([
       parseEther('0.005'),
     ])
@@ -331,6 +334,35 @@ describe('sessions through the provider', () => {
     expect(server.requests.at(-1)?.method).toBe('eth_sendTransaction')
     // Decided from what was known: nothing read, nothing sent with the session key.
     expect(rpc.slice(reads)).toEqual([])
+  })
+
+  test('behavior: sessionLimitNearlyUsed fires once per state change, not once per read', async () => {
+    setup('popup')
+    await provider.request({ method: 'eth_requestAccounts' })
+    await grant()
+    const events: { limit: string; remaining: bigint }[] = []
+    provider.on('sessionLimitNearlyUsed', (e: { limit: string; remaining: bigint }) => events.push(e))
+    let left = parseEther('0.001') // of 0.02 ETH: under the 10% threshold
+    stubSessionState(() => left)
+    const read = () => session.getSessionState({ account, chainId: 31337 })
+    await read()
+    await read()
+    expect(events).toEqual([
+      expect.objectContaining({ limit: 'transferPolicies[0].valueLimit', remaining: left }),
+    ])
+    left = parseEther('0.0005') // spent more: a new state, one more event
+    await read()
+    await read()
+    expect(events.map((e) => e.remaining)).toEqual([parseEther('0.001'), parseEther('0.0005')])
+    left = parseEther('0.02') // a fresh period: nothing to say; running low again fires again
+    await read()
+    left = parseEther('0.001')
+    await read()
+    expect(events.map((e) => e.remaining)).toEqual([
+      parseEther('0.001'),
+      parseEther('0.0005'),
+      parseEther('0.001'),
+    ])
   })
 
   test('error: session methods without a session manager are unsupported (4200)', async () => {

@@ -297,19 +297,28 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     return loaded
   }
 
+  // What each limit had left when `sessionLimitNearlyUsed` last fired for it: one event per state change, not one
+  // per read (a send and a `getSessionState` that read the same state fire once).
+  const nearlyUsed = new Map<string, bigint>()
   function emitNearlyUsed(record: SessionRecord, state: SessionState) {
     const check = (name: string, limit: UsageLimit, remaining: bigint | undefined) => {
       if (limit.type === 'unlimited' || remaining === undefined || limit.limit === 0n) return
+      const key = `${record.chainId}:${record.sessionId}:${name}`
       const share = Number((remaining * 10_000n) / limit.limit) / 10_000
-      if (share < threshold)
-        host?.emit('sessionLimitNearlyUsed', {
-          sessionId: record.sessionId,
-          account: record.account,
-          chainId: record.chainId,
-          limit: name,
-          remaining,
-          total: limit.limit,
-        })
+      if (share >= threshold) {
+        nearlyUsed.delete(key) // a new period: the next time it runs low fires again
+        return
+      }
+      if (nearlyUsed.get(key) === remaining) return
+      nearlyUsed.set(key, remaining)
+      host?.emit('sessionLimitNearlyUsed', {
+        sessionId: record.sessionId,
+        account: record.account,
+        chainId: record.chainId,
+        limit: name,
+        remaining,
+        total: limit.limit,
+      })
     }
     check('feeLimit', record.spec.feeLimit, state.feeRemaining)
     for (const [i, p] of record.spec.transferPolicies.entries())

@@ -24,11 +24,18 @@ export type SessionPolicyRule =
   | 'constraint-limit-exceeded'
   | 'fee-limit-exceeded'
 
-/** A call the session may not make: the rule, a sentence naming it, and where (`callIndex`). */
+/**
+ * A call the session may not make: the rule, a sentence naming it, and where (`callIndex`); for a limit, which
+ * policy (`transfer` / `call` and its index, `constraint` the index within the call policy), the amount the call
+ * needs and what was left - so a screen can say it in the token's units.
+ */
 export type SessionPolicyViolation = {
   rule: SessionPolicyRule
   message: string
   callIndex?: number | undefined
+  policy?: { kind: 'transfer' | 'call'; index: number; constraint?: number | undefined } | undefined
+  amount?: bigint | undefined
+  left?: bigint | undefined
 }
 
 /**
@@ -104,6 +111,8 @@ export function checkSessionCalls(
     return {
       rule: 'fee-limit-exceeded',
       message: `the fee of up to ${options.fee} wei exceeds what remains of the fee limit (${state.feeRemaining})`,
+      amount: options.fee,
+      left: state.feeRemaining,
     }
 
   const banned = new Set(
@@ -125,11 +134,11 @@ export function checkSessionCalls(
   for (const [callIndex, call] of calls.entries()) {
     const data = call.data ?? '0x'
     const value = call.value ?? 0n
-    const v = (rule: SessionPolicyRule, message: string): SessionPolicyViolation => ({
-      rule,
-      message,
-      callIndex,
-    })
+    const v = (
+      rule: SessionPolicyRule,
+      message: string,
+      detail: Pick<SessionPolicyViolation, 'policy' | 'amount' | 'left'> = {},
+    ): SessionPolicyViolation => ({ rule, message, callIndex, ...detail })
     if (banned.has(call.to.toLowerCase())) return v('banned-target', `a session may not call ${call.to}`)
     const dataLength = (data.length - 2) / 2
     if (dataLength === 0) {
@@ -140,12 +149,14 @@ export function checkSessionCalls(
         return v(
           'value-per-use-exceeded',
           `${value} wei to ${call.to} is more than ${policy.maxValuePerUse} per transfer`,
+          { policy: { kind: 'transfer', index }, amount: value, left: policy.maxValuePerUse },
         )
       const r = consume(`t${index}`, state?.transferValueRemaining[index], policy.valueLimit, value)
       if (!r.ok)
         return v(
           'value-limit-exceeded',
           `${value} wei to ${call.to} is more than the ${r.left} wei left of its limit`,
+          { policy: { kind: 'transfer', index }, amount: value, left: r.left },
         )
       continue
     }
@@ -161,26 +172,35 @@ export function checkSessionCalls(
       return v(
         'value-per-use-exceeded',
         `${value} wei is more than ${policy.maxValuePerUse} per call of ${selector}`,
+        { policy: { kind: 'call', index }, amount: value, left: policy.maxValuePerUse },
       )
     const rv = consume(`c${index}`, state?.callPolicies[index]?.valueRemaining, policy.valueLimit, value)
     if (!rv.ok)
-      return v('value-limit-exceeded', `${value} wei is more than the ${rv.left} wei left for ${selector}`)
+      return v('value-limit-exceeded', `${value} wei is more than the ${rv.left} wei left for ${selector}`, {
+        policy: { kind: 'call', index },
+        amount: value,
+        left: rv.left,
+      })
     for (const [j, c] of policy.constraints.entries()) {
       const start = 10 + 64 * c.index
       if (data.length < start + 64)
-        return v('constraint-out-of-bounds', `argument word ${c.index} of ${selector} is missing`)
+        return v('constraint-out-of-bounds', `argument word ${c.index} of ${selector} is missing`, {
+          policy: { kind: 'call', index, constraint: j },
+        })
       const word = BigInt(`0x${data.slice(start, start + 64)}`)
       const ref = BigInt(c.refValue)
       if (!holds(c.condition, word, ref))
         return v(
           'constraint-violated',
           `argument ${c.index} of ${selector} must be ${c.condition} ${c.refValue} (is 0x${word.toString(16)})`,
+          { policy: { kind: 'call', index, constraint: j }, amount: word },
         )
       const rc = consume(`c${index}.${j}`, state?.callPolicies[index]?.constraintRemaining[j], c.limit, word)
       if (!rc.ok)
         return v(
           'constraint-limit-exceeded',
           `argument ${c.index} of ${selector} adds up to more than the ${rc.left} left of its limit (wants ${word})`,
+          { policy: { kind: 'call', index, constraint: j }, amount: word, left: rc.left },
         )
     }
   }

@@ -21,7 +21,7 @@ import {
   getUserOperationHash,
   type PaymasterClient,
 } from 'viem/account-abstraction'
-import { getBundlerClient, getPublicClient } from './chains'
+import { getBundlerClient, getPublicClient, tokenInfo } from './chains'
 import type { SsoChainConfig } from './config'
 import { type Passkey, relyingParty, type SignedChallenge, signChallenge, verifyAssertion } from './passkey'
 import { decodeRevert, revertDataOf } from './revert'
@@ -181,7 +181,12 @@ export async function sendCalls(parameters: {
     const { error } = outcome
     const data = revertDataOf(error)
     if (data !== undefined) {
-      const revert = decodeRevert(data)
+      // One token among the calls: its errors in its units.
+      const targets = [
+        ...new Set(calls.filter((c) => (c.data?.length ?? 0) >= 10).map((c) => c.to.toLowerCase())),
+      ]
+      const token = targets.length === 1 ? await tokenInfo(chain, targets[0] as Address) : undefined
+      const revert = decodeRevert(data, { token })
       throw new AccountError(`This transaction would fail: ${revert.text}. Nothing was signed.`, -32003, {
         cause: error,
         data: { reason: 'revert', revert },

@@ -44,6 +44,8 @@ export type AccountSession = {
   /** What it may do, one line per policy. */
   policies: string[]
   limits: SessionLimitView[]
+  /** What the contract reported (remaining amounts in the current period). */
+  state: SessionState
 }
 
 /** Sessions of one chain, or why they could not be read. */
@@ -51,7 +53,7 @@ export type ChainSessions =
   | { chainId: number; ok: true; sessions: AccountSession[] }
   | { chainId: number; ok: false; error: string }
 
-type Unit = { symbol: string; decimals: number }
+export type Unit = { symbol: string; decimals: number }
 const eth: Unit = { symbol: 'ETH', decimals: 18 }
 const selectorNames = new Map<string, string>(
   Object.entries(tokenSelectors).map(([name, t]) => [t.selector, name]),
@@ -148,16 +150,7 @@ function toView(
     const info = Object.values(tokenSelectors).find((t) => t.selector === selector)
     for (const c of p.constraints) {
       if (c.condition === 'unconstrained') continue
-      const isAmount = info && c.index === info.amountIndex
-      const isRecipient = info && c.index === info.recipientIndex
-      const ref = BigInt(c.refValue)
-      const value = isRecipient
-        ? shortHex(getAddress(pad(numberToHex(ref), { size: 20 })))
-        : isAmount && token
-          ? formatAmount(ref, token.decimals, token.symbol)
-          : ref.toString()
-      const what = isRecipient ? 'recipient' : isAmount ? 'amount' : `argument ${c.index}`
-      parts.push(`${what} ${conditionWords[c.condition] ?? c.condition} ${value}`)
+      parts.push(constraintWords(p, c, token))
     }
     if (p.maxValuePerUse > 0n) parts.push(`up to ${formatAmount(p.maxValuePerUse, 18, 'ETH')} per call`)
     else parts.push('no ETH')
@@ -201,7 +194,35 @@ function toView(
     createdTx: found.tx,
     policies,
     limits,
+    state,
   }
+}
+
+/** The name of a call policy's function: `transfer` for the token selectors we know, else the selector. */
+export function functionNameOf(selector: Hex): string {
+  return selectorNames.get(selector.toLowerCase()) ?? selector.toLowerCase()
+}
+
+/**
+ * A constraint of a call policy in words: `amount at most 10 DUSD`, `recipient must be 0x1234…abcd`,
+ * `argument 2 below 5` (token amounts in the token's units when `token` is known).
+ */
+export function constraintWords(
+  policy: SessionSpec['callPolicies'][number],
+  constraint: SessionSpec['callPolicies'][number]['constraints'][number],
+  token: Unit | undefined,
+): string {
+  const info = Object.values(tokenSelectors).find((t) => t.selector === policy.selector.toLowerCase())
+  const isAmount = info && constraint.index === info.amountIndex
+  const isRecipient = info && constraint.index === info.recipientIndex
+  const ref = BigInt(constraint.refValue)
+  const value = isRecipient
+    ? shortHex(getAddress(pad(numberToHex(ref), { size: 20 })))
+    : isAmount && token
+      ? formatAmount(ref, token.decimals, token.symbol)
+      : ref.toString()
+  const what = isRecipient ? 'recipient' : isAmount ? 'amount' : `argument ${constraint.index}`
+  return `${what} ${conditionWords[constraint.condition] ?? constraint.condition} ${value}`
 }
 
 const conditionWords: Record<string, string> = {

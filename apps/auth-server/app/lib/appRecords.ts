@@ -110,6 +110,14 @@ export function appsOf(address: string): AppRecord[] {
   return recordsOf(address).filter((r) => r.disconnectedAt === undefined)
 }
 
+/** The sessions `origin` was granted for `address` on `chainId` here, oldest first. */
+export function sessionsOfApp(origin: string, address: string, chainId: number): Hex[] {
+  const record = read()[origin]
+  if (!record || record.address.toLowerCase() !== address.toLowerCase()) return []
+  const prefix = `${chainId}:`
+  return record.sessions.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length) as Hex)
+}
+
 /** The origin that asked for a session or a user operation, when this browser recorded it. */
 export function originIndex(address: string): { session: Map<string, string>; userOp: Map<string, string> } {
   const session = new Map<string, string>()

@@ -1,7 +1,15 @@
 /** viem clients for the configured chains (one public client and one bundler client per chain, cached). */
 
 import { estimateUserOperationFees } from '@sso/client/account'
-import { type Chain, createPublicClient, defineChain, http, type PublicClient } from 'viem'
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  defineChain,
+  erc20Abi,
+  http,
+  type PublicClient,
+} from 'viem'
 import { type BundlerClient, createBundlerClient } from 'viem/account-abstraction'
 import type { SsoChainConfig } from './config'
 
@@ -67,4 +75,24 @@ export function getBundlerClient(chain: SsoChainConfig): BundlerClient {
     bundlerClients.set(key, client)
   }
   return client
+}
+
+/** An ERC-20's symbol and decimals (undefined when the target does not answer like an ERC-20). */
+export async function tokenInfo(
+  chain: SsoChainConfig,
+  address: Address,
+): Promise<{ symbol: string; decimals: number } | undefined> {
+  // The chain's token list first (sso-config.json, docs/interfaces.md): known tokens need no read.
+  const listed = chain.tokens?.find((t) => t.address.toLowerCase() === address.toLowerCase())
+  if (listed) return { symbol: listed.symbol, decimals: listed.decimals }
+  const client = getPublicClient(chain)
+  try {
+    const [symbol, decimals] = await Promise.all([
+      client.readContract({ address, abi: erc20Abi, functionName: 'symbol' }),
+      client.readContract({ address, abi: erc20Abi, functionName: 'decimals' }),
+    ])
+    return { symbol, decimals }
+  } catch {
+    return undefined
+  }
 }

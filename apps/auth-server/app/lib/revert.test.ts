@@ -35,7 +35,19 @@ test('behavior: reason strings, panics, our custom errors and token errors are n
     errorName: 'ERC20InsufficientBalance',
     args: [account, 5n, 1000n],
   })
-  expect(decodeRevert(token).text).toBe(`ERC20InsufficientBalance(sender ${account}, balance 5, needed 1000)`)
+  expect(decodeRevert(token).text).toBe(`ERC20InsufficientBalance(sender ${account}, balance 5, needed 1000)`) // With the token the calls went to: in its units.
+  const dusd = { symbol: 'DUSD', decimals: 6 }
+  expect(decodeRevert(token, { token: dusd }).text).toBe(
+    `not enough DUSD: ${account} holds 0.000005 DUSD and needs 0.001 DUSD (ERC20InsufficientBalance)`,
+  )
+  const allowance = encodeErrorResult({
+    abi: parseAbi(['error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)']),
+    errorName: 'ERC20InsufficientAllowance',
+    args: [account, 1_500_000n, 2_000_000n],
+  })
+  expect(decodeRevert(allowance, { token: dusd }).text).toBe(
+    `${account} may spend 1.5 DUSD and needs 2 DUSD (ERC20InsufficientAllowance)`,
+  )
 })
 
 test('error: empty and unknown revert data still read as a sentence', () => {

@@ -13,6 +13,7 @@ import {
   webAuthnValidatorAbi,
 } from '@sso/contracts-abi'
 import { type Abi, decodeErrorResult, type Hex, parseAbi } from 'viem'
+import { formatAmount } from './format'
 
 /** ERC-6093 token errors (what OpenZeppelin's ERC-20, ERC-721 and ERC-1155 revert with). */
 const tokenErrorsAbi = parseAbi([
@@ -83,9 +84,17 @@ export type Revert = {
  * ```ts
  * decodeRevert('0x08c379a0…').text // 'Not enough balance'
  * decodeRevert('0xe450d38c…').text // 'ERC20InsufficientBalance(sender 0x…, balance 0, needed 1000)'
+ * decodeRevert('0xe450d38c…', { token: { symbol: 'DUSD', decimals: 6 } }).text
+ * // 'not enough DUSD: 0x… holds 0 DUSD and needs 0.001 DUSD (ERC20InsufficientBalance)'
  * ```
+ *
+ * `token`: the ERC-20 the calls went to, when there is one: its balance and allowance errors are then written in
+ * its units.
  */
-export function decodeRevert(data: Hex): Revert {
+export function decodeRevert(
+  data: Hex,
+  options: { token?: { symbol: string; decimals: number } } = {},
+): Revert {
   if (data === '0x') return { name: undefined, args: [], text: 'it reverted without a reason', data }
   try {
     const decoded = decodeErrorResult({ abi: knownErrors, data })
@@ -96,6 +105,22 @@ export function decodeRevert(data: Hex): Revert {
       const meaning = panics[code] ?? 'an unknown panic'
       return { name: 'Panic', args, text: `Panic 0x${code.toString(16)}: ${meaning}`, data }
     }
+    const { token } = options
+    const units = (i: number) => formatAmount(BigInt(args[i] ?? 0), token?.decimals ?? 0, token?.symbol ?? '')
+    if (token && decoded.errorName === 'ERC20InsufficientBalance')
+      return {
+        name: decoded.errorName,
+        args,
+        text: `not enough ${token.symbol}: ${args[0]} holds ${units(1)} and needs ${units(2)} (ERC20InsufficientBalance)`,
+        data,
+      }
+    if (token && decoded.errorName === 'ERC20InsufficientAllowance')
+      return {
+        name: decoded.errorName,
+        args,
+        text: `${args[0]} may spend ${units(1)} and needs ${units(2)} (ERC20InsufficientAllowance)`,
+        data,
+      }
     const inputs = decoded.abiItem.type === 'error' ? decoded.abiItem.inputs : []
     const named = args.map((arg, i) => (inputs[i]?.name ? `${inputs[i].name} ${arg}` : arg))
     return { name: decoded.errorName, args, text: `${decoded.errorName}(${named.join(', ')})`, data }

@@ -13,7 +13,7 @@ import {
   validateSessionSpec,
 } from '@sso/client/session'
 import { deployments, sessionAccountModules } from '@sso/contracts-abi'
-import { type Address, encodeFunctionData, erc20Abi, type Hex } from 'viem'
+import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { reactive } from 'vue'
 import { AccountError, gasPayer, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
@@ -61,26 +61,6 @@ export function checkSpec(
     account: context.account,
     bannedTargets: bannedTargetsOf(context.chain),
   })
-}
-
-/** Token facts for the summary (undefined when the target does not answer like an ERC-20). */
-export async function tokenInfo(
-  chain: SsoChainConfig,
-  address: Address,
-): Promise<{ symbol: string; decimals: number } | undefined> {
-  // The chain's token list first (sso-config.json, docs/interfaces.md): known tokens need no read.
-  const listed = chain.tokens?.find((t) => t.address.toLowerCase() === address.toLowerCase())
-  if (listed) return { symbol: listed.symbol, decimals: listed.decimals }
-  const client = getPublicClient(chain)
-  try {
-    const [symbol, decimals] = await Promise.all([
-      client.readContract({ address, abi: erc20Abi, functionName: 'symbol' }),
-      client.readContract({ address, abi: erc20Abi, functionName: 'decimals' }),
-    ])
-    return { symbol, decimals }
-  } catch {
-    return undefined
-  }
 }
 
 /**
