@@ -179,10 +179,7 @@ export type PopupMessenger = {
    * Tells the dapp that the request's userOp is signed and going to the bundler (`{ type: 'submitted' }`); the request stays
    * pending here until answered. False for an unknown id.
    */
-  submitted(
-    request: { id: string },
-    info: { userOpHash: `0x${string}`; account: `0x${string}`; sessionId?: `0x${string}` | undefined },
-  ): boolean
+  submitted(request: { id: string }, info: Omit<Submitted, 'type' | 'id'>): boolean
   /** Subscribes to the requester going away (see {@link RequesterGone}). Returns the unsubscribe function. */
   onGone(listener: (gone: RequesterGone) => void): () => void
   /** Posts `{ type: 'ready' }` to the opener (targetOrigin = the `origin` URL param). */
@@ -339,7 +336,13 @@ export function createPopupMessenger(options: PopupMessengerOptions = {}): Popup
     },
     submitted(request, info) {
       if (!pending.has(request.id)) return false
-      post(v.parse(Submitted, { type: 'submitted', id: request.id, ...info }), origin)
+      const full = v.safeParse(Submitted, { type: 'submitted', id: request.id, ...info })
+      // A signed operation that does not fit the schema is left out: the dapp then only waits for the receipt.
+      const { userOperation: _, entryPoint: __, ...bare } = info
+      post(
+        full.success ? full.output : v.parse(Submitted, { type: 'submitted', id: request.id, ...bare }),
+        origin,
+      )
       return true
     },
     onGone(listener) {

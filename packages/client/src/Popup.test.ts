@@ -11,6 +11,7 @@ import { authOrigin, installFakeAuthServer } from './internal/fakeAuthServer.js'
 import { type FakePopup, tick } from './internal/fakeWindows.js'
 import { createPopupMessenger } from './Messenger.js'
 import { createPopup } from './Popup.js'
+import { withHandOff } from './provider/receipt.js'
 
 const address = '0x1111111111111111111111111111111111111111'
 const cleanup: (() => void)[] = []
@@ -182,6 +183,78 @@ describe('Popup', () => {
       await expect(p).resolves.toBe(txHash)
       expect(finished).toEqual([userOpHash])
       expect(popup.pendingCount).toBe(0)
+    })
+
+    test('behavior: the popup closed right after signing -> the dapp hands the signed userOp to the bundler, then finishes', async () => {
+      const entryPoint = '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108' as const
+      const userOperation = {
+        sender: address,
+        nonce: '0x1',
+        callData: '0x',
+        callGasLimit: '0x1',
+        verificationGasLimit: '0x1',
+        preVerificationGas: '0x1',
+        maxFeePerGas: '0x1',
+        maxPriorityFeePerGas: '0x1',
+        signature: '0x01',
+      } as const
+      const { server, popup: bare } = setup((request, messenger) => {
+        messenger.submitted(request, { userOpHash, account: address, userOperation, entryPoint })
+        return 'hang'
+      })
+      const bundler: unknown[] = []
+      vi.stubGlobal(
+        'fetch',
+        vi.fn(async (url: string, init: { body: string }) => {
+          const { id, method, params } = JSON.parse(init.body) as {
+            id: number
+            method: string
+            params: unknown
+          }
+          bundler.push({ url, method, params })
+          // It already has it (the popup's own send got through): refused, and that is fine.
+          return new Response(
+            JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32602, message: 'already known' } }),
+          )
+        }),
+      )
+      const popup = withHandOff(bare, (chainId) => (chainId === 31337 ? 'http://127.0.0.1:4337' : undefined))
+      const p = popup.request('eth_sendTransaction', sendParams, 31337, { finish: async () => txHash })
+      await vi.waitFor(() => expect(server.requests).toHaveLength(1))
+      await tick(20)
+      server.popups[0]?.close()
+      await expect(p).resolves.toBe(txHash)
+      expect(bundler).toEqual([
+        {
+          url: 'http://127.0.0.1:4337',
+          method: 'eth_sendUserOperation',
+          params: [userOperation, entryPoint],
+        },
+      ])
+      // A signed operation that does not fit the schema is left out of the message: nothing to hand over.
+      const { server: other, popup: bare2 } = setup((request, messenger) => {
+        messenger.submitted(request, {
+          userOpHash,
+          account: address,
+          userOperation: { ...userOperation, nonce: 'one' } as never,
+          entryPoint,
+        })
+        return 'hang'
+      })
+      const q = withHandOff(bare2, () => 'http://127.0.0.1:4337').request(
+        'eth_sendTransaction',
+        sendParams,
+        31337,
+        {
+          finish: async () => txHash,
+        },
+      )
+      await vi.waitFor(() => expect(other.requests).toHaveLength(1))
+      await tick(20)
+      other.popups[0]?.close()
+      await expect(q).resolves.toBe(txHash)
+      expect(bundler).toHaveLength(1)
+      vi.unstubAllGlobals()
     })
 
     test('behavior: answered by the popup after submitted -> the popup answer, finish never runs', async () => {

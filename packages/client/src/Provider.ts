@@ -16,6 +16,7 @@ import { createPopup } from './Popup.js'
 import { createAccountChannel } from './provider/accountChannel.js'
 import { createContext } from './provider/context.js'
 import { handlerOf } from './provider/handlers.js'
+import { withHandOff } from './provider/receipt.js'
 import { defaultStorage } from './provider/storage.js'
 import type { Provider, ProviderContext, ProviderOptions, RequestArguments } from './provider/types.js'
 
@@ -70,11 +71,16 @@ export function createProvider(options: ProviderOptions): Provider {
   const checked = v.safeParse(OptionsSchema, options)
   if (!checked.success)
     throw new BaseError('Invalid SSO provider options.', { details: v.summarize(checked.issues) })
-  const popup = createPopup({
-    authServerUrl: options.authServerUrl,
-    timeout: options.timeout,
-    window: options.window,
-  })
+  // A request the popup signed and then went away from is finished here: its signed userOp is handed to the
+  // bundler and its receipt read (docs/architecture.md, section 4).
+  const popup = withHandOff(
+    createPopup({
+      authServerUrl: options.authServerUrl,
+      timeout: options.timeout,
+      window: options.window,
+    }),
+    (chainId) => options.chains.find((c) => c.id === chainId)?.bundlerUrl,
+  )
   const context = createContext({ options, storage: options.storage ?? defaultStorage(), popup })
 
   // A log-out or account switch in the auth server reaches the dapp: pushed by the account channel while

@@ -248,10 +248,31 @@ export const Ready = v.object({ type: v.literal('ready') })
 /** Popup -> dapp: the popup is closing (pagehide); the dapp rejects what is pending with 4001. */
 export const Closing = v.object({ type: v.literal('closing') })
 
+/** A signed ERC-4337 v0.8 user operation in its JSON-RPC form (what `eth_sendUserOperation` takes). */
+export const SignedUserOperation = v.object({
+  sender: Address,
+  nonce: Quantity,
+  factory: v.optional(Address),
+  factoryData: v.optional(Hex),
+  callData: Hex,
+  callGasLimit: Quantity,
+  verificationGasLimit: Quantity,
+  preVerificationGas: Quantity,
+  maxFeePerGas: Quantity,
+  maxPriorityFeePerGas: Quantity,
+  paymaster: v.optional(Address),
+  paymasterVerificationGasLimit: v.optional(Quantity),
+  paymasterPostOpGasLimit: v.optional(Quantity),
+  paymasterData: v.optional(Hex),
+  signature: Hex,
+})
+export type SignedUserOperation = v.InferOutput<typeof SignedUserOperation>
+
 /**
- * Popup -> dapp: the userOp of request `id` is with the bundler (sent by `account`). Once it is sent, the dapp
- * gets the request's result even when the popup goes away: it waits for the receipt itself (docs/architecture.md,
- * section 4). `sessionId` is the session a `wallet_grantPermissions` creates.
+ * Popup -> dapp: the userOp of request `id` is signed and going to the bundler (sent by `account`). From then on
+ * the dapp gets the request's result even when the popup goes away: it hands the signed `userOperation` to the
+ * bundler itself (the same operation: its nonce lets it run once, whoever sends it) and waits for the receipt
+ * (docs/architecture.md, section 4). `sessionId` is the session a `wallet_grantPermissions` creates.
  */
 export const Submitted = v.object({
   type: v.literal('submitted'),
@@ -259,6 +280,8 @@ export const Submitted = v.object({
   userOpHash: Hash,
   account: Address,
   sessionId: v.optional(Hash),
+  userOperation: v.optional(SignedUserOperation),
+  entryPoint: v.optional(Address),
 })
 export type Submitted = v.InferOutput<typeof Submitted>
 

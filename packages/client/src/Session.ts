@@ -25,7 +25,7 @@ import {
   type SessionPolicyViolation,
   type SessionState,
 } from './SessionPolicy.js'
-import { createSessionSender } from './SessionSend.js'
+import { createSessionSender, type PaymasterService } from './SessionSend.js'
 import {
   canUseWebCryptoKeys,
   createIdbKeyStore,
@@ -395,8 +395,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     calls: readonly SessionCall[],
     wait: boolean,
     fallback: () => Promise<unknown>,
+    service: PaymasterService | undefined,
   ): Promise<{ userOpHash: Hex; transactionHash?: Hex }> {
-    const sent = await sender.send(record, calls, wait)
+    const sent = await sender.send(record, calls, wait, service)
     if ('violation' in sent) return outOfPolicy(sent.violation, fallback)
     return sent
   }
@@ -516,7 +517,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       return current(account, chainId) !== undefined
     },
 
-    send({ account, chainId, calls, wait }, fallback) {
+    send({ account, chainId, calls, wait, paymasterService }, fallback) {
       const record = current(account, chainId)
       if (!record) return { popup: fallback() }
       // Plainly outside the spec: decide now, so the popup opens inside the click (browsers refuse a window
@@ -544,10 +545,12 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       )
         return { popup: fallback() }
       return {
-        session: sendWithSession(record, calls, wait, fallback).catch(async (error: unknown) => {
-          if (error instanceof FallbackSignal) return { fallback: await error.result }
-          throw error
-        }),
+        session: sendWithSession(record, calls, wait, fallback, paymasterService).catch(
+          async (error: unknown) => {
+            if (error instanceof FallbackSignal) return { fallback: await error.result }
+            throw error
+          },
+        ),
       }
     },
 

@@ -79,10 +79,17 @@ export type SessionHandler = {
    * Sends calls with the session key (no popup). `fallback` opens the popup (passkey approval); it is called
    * synchronously when the calls are plainly outside the spec, else after the on-chain limit check.
    * Resolves with the userOp hash (and the transaction hash once included when `wait`), or `{ fallback }` with
-   * the popup's answer when the on-chain check sent the calls to the popup.
+   * the popup's answer when the on-chain check sent the calls to the popup. `paymasterService`: the ERC-7677
+   * service the dapp named for this send (EIP-5792 capability), which then pays instead of the manager's payer.
    */
   send(
-    args: { account: `0x${string}`; chainId: number; calls: readonly Call[]; wait: boolean },
+    args: {
+      account: `0x${string}`
+      chainId: number
+      calls: readonly Call[]
+      wait: boolean
+      paymasterService?: { url: string; context?: Record<string, unknown> | undefined } | undefined
+    },
     fallback: () => Promise<unknown>,
   ):
     | { popup: Promise<unknown> }

@@ -10,9 +10,10 @@
  * - a bundler or chain RPC that does not answer ends the send with {@link ChainDisconnectedError} (4901), a
  *   bundler that dropped the userOp with {@link TransactionRejectedError} (-32003); nothing is resent on its own.
  */
-import type { Address, Hex, PublicClient } from 'viem'
+import { type Address, type Hex, http, type PublicClient } from 'viem'
 import {
   type BundlerClient,
+  createPaymasterClient,
   entryPoint08Abi,
   entryPoint08Address,
   type PaymasterClient,
@@ -51,11 +52,15 @@ type Gas = {
 const callGasHeadroom = 25_000n
 const receiptTimeoutMs = 60_000
 
+/** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
+export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
+
 export type SessionSender = {
   send(
     record: SessionSendRecord,
     calls: readonly SessionCall[],
     wait: boolean,
+    service?: PaymasterService | undefined,
   ): Promise<{ userOpHash: Hex; transactionHash?: Hex } | { violation: SessionPolicyViolation }>
   /** Estimates the gas of the session's transfer policies in the background (after a grant). */
   warm(record: SessionSendRecord): void
@@ -76,12 +81,12 @@ export function createSessionSender(deps: {
   const lanes = createNonceLanes(deps.maxParallel)
   const gasCache = new Map<string, Promise<Gas>>()
 
-  const gasKey = (record: SessionSendRecord, calls: readonly SessionCall[], paymaster: boolean) =>
+  const gasKey = (record: SessionSendRecord, calls: readonly SessionCall[], paymaster: string) =>
     [
       record.chainId,
       record.account.toLowerCase(),
       sessionId(record.spec),
-      paymaster ? 'pm' : '',
+      paymaster,
       ...calls.map(
         (c) =>
           `${c.to.toLowerCase()}:${(c.data ?? '0x').slice(0, 10)}:${(c.data ?? '0x').length}:${(c.value ?? 0n) > 0n ? 'v' : ''}`,
@@ -152,19 +157,36 @@ export function createSessionSender(deps: {
     return { state, block, nonce, fees, now, account, runs }
   }
 
+  /**
+   * Who pays one send: the send's own paymaster service (the dapp named it), else the manager's paymaster, else
+   * the account. `key` tells gas estimates apart (a paymaster's verification gas is in them).
+   */
+  function payerOf(service: PaymasterService | undefined) {
+    if (service)
+      return {
+        key: `pm:${service.url}`,
+        fields: {
+          paymaster: createPaymasterClient({ transport: http(service.url) }),
+          ...(service.context ? { paymasterContext: service.context } : {}),
+        },
+      }
+    const paymaster = deps.paymaster()
+    return { key: paymaster ? 'pm' : '', fields: paymaster ? { paymaster } : {} }
+  }
+
   async function estimate(
     record: SessionSendRecord,
     calls: readonly SessionCall[],
     account: SessionAccount,
     fields: { nonce: bigint; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
+    payer: ReturnType<typeof payerOf>,
   ): Promise<Gas> {
     const { bundler } = deps.clients(record.chainId)
-    const paymaster = deps.paymaster()
     const prepared = await bundler.prepareUserOperation({
       account,
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
       ...fields,
-      ...(paymaster ? { paymaster } : {}),
+      ...payer.fields,
     } as Parameters<typeof bundler.prepareUserOperation>[0])
     const op = prepared as unknown as Gas
     return {
@@ -180,10 +202,12 @@ export function createSessionSender(deps: {
     record: SessionSendRecord,
     calls: readonly SessionCall[],
     lane: number,
+    service: PaymasterService | undefined,
   ): Promise<{ userOpHash: Hex; fromBlock: bigint } | { violation: SessionPolicyViolation }> {
     const { bundler } = deps.clients(record.chainId)
-    const paymaster = deps.paymaster()
-    const key = gasKey(record, calls, paymaster !== undefined)
+    const payer = payerOf(service)
+    const paymaster = payer.key !== ''
+    const key = gasKey(record, calls, payer.key)
     let reads: Awaited<ReturnType<typeof prepare>>
     try {
       reads = await prepare(record, calls, lane)
@@ -205,7 +229,7 @@ export function createSessionSender(deps: {
       let gasPromise = fresh || !runs ? undefined : gasCache.get(key)
       const reused = gasPromise !== undefined
       if (!gasPromise) {
-        gasPromise = estimate(record, calls, account, fields)
+        gasPromise = estimate(record, calls, account, fields, payer)
         gasCache.set(key, gasPromise)
         gasPromise.catch(() => gasCache.delete(key))
       }
@@ -225,7 +249,7 @@ export function createSessionSender(deps: {
         calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
         ...fields,
         ...definedOf(limits),
-        ...(paymaster ? { paymaster } : {}),
+        ...payer.fields,
       } as Parameters<typeof bundler.prepareUserOperation>[0])
       return { prepared, reused }
     }
@@ -272,12 +296,12 @@ export function createSessionSender(deps: {
   }
 
   return {
-    async send(record, calls, wait) {
+    async send(record, calls, wait, service) {
       const { watcher } = deps.clients(record.chainId)
       const { lane, release } = await lanes.acquire(`${record.chainId}:${record.account.toLowerCase()}`)
       let sent: Awaited<ReturnType<typeof sendOnLane>>
       try {
-        sent = await sendOnLane(record, calls, lane)
+        sent = await sendOnLane(record, calls, lane, service)
       } catch (error) {
         release()
         throw error
@@ -307,11 +331,11 @@ export function createSessionSender(deps: {
       }))
       for (const call of calls) {
         if ((call.value ?? 0n) === 0n) continue
-        const paymaster = deps.paymaster()
-        const key = gasKey(record, [call], paymaster !== undefined)
+        const payer = payerOf(undefined)
+        const key = gasKey(record, [call], payer.key)
         if (gasCache.has(key)) continue
         const gas = prepare(record, [call], 0).then(async ({ account, nonce, fees }) =>
-          estimate(record, [call], await account(), { nonce, ...fees }),
+          estimate(record, [call], await account(), { nonce, ...fees }, payer),
         )
         gasCache.set(key, gas)
         gas.catch(() => gasCache.delete(key))

@@ -265,4 +265,52 @@ describe('batches inside a session', () => {
     expect(state?.status).toBe('active')
     expect(state?.transferValueRemaining).toEqual([1500n, 1500n])
   })
+
+  test('behavior: a batch naming a paymaster service (EIP-5792 capability) goes out with the session key, paid by the service', async () => {
+    const url = stack.chains[0]?.paymasterServiceUrl
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const before = await client.getBalance({ address: owner.address })
+    const popups = opened.length
+    const { id } = (await provider.request({
+      method: 'wallet_sendCalls',
+      params: [
+        {
+          version: '2.0.0',
+          chainId: toQuantity(BigInt(stack.chainId)),
+          from: owner.address,
+          atomicRequired: true,
+          calls: [{ to: bob, value: toQuantity(10n) }],
+          capabilities: { paymasterService: { url, context: { app: 'http://localhost:3001' } } },
+        },
+      ],
+    })) as { id: `0x${string}` }
+    const bundler = createBundlerClient({ client, transport: http(stack.bundlerUrl), pollingInterval: 50 })
+    const receipt = await bundler.waitForUserOperationReceipt({ hash: id, timeout: 30_000 })
+    expect(receipt.success).toBe(true)
+    expect(opened).toHaveLength(popups)
+    // The SponsorPaymaster paid (the service signed it); the account paid only the value it sent.
+    expect(receipt.paymaster).toBe(stack.contracts.sponsorPaymaster)
+    expect(before - (await client.getBalance({ address: owner.address }))).toBe(10n)
+    // A capability that is not an http(s) URL is refused before anything is sent.
+    const bad = await provider
+      .request({
+        method: 'wallet_sendCalls',
+        params: [
+          {
+            version: '2.0.0',
+            chainId: toQuantity(BigInt(stack.chainId)),
+            from: owner.address,
+            atomicRequired: true,
+            calls: [{ to: bob, value: toQuantity(10n) }],
+            capabilities: { paymasterService: { url: 'javascript:alert(1)' } },
+          },
+        ],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect(bad).toBeInstanceOf(Errors.InvalidParamsError)
+    expect(opened).toHaveLength(popups)
+  })
 })

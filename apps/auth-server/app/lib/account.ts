@@ -11,9 +11,11 @@ import {
   toSsoAccount,
   webAuthnValidatorAbi,
 } from '@sso/client/account'
+import type { RpcSchema } from '@sso/client/popup'
 import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
 import { type Address, formatEther, type Hex, http, isAddressEqual } from 'viem'
 import {
+  type BundlerClient,
   createPaymasterClient,
   entryPoint08Abi,
   entryPoint08Address,
@@ -89,6 +91,20 @@ export function gasPayer(chain: SsoChainConfig, capabilities?: Record<string, un
   return { kind: 'account' }
 }
 
+/**
+ * A paymaster that answers the final `pm_getPaymasterData` with its stub: the operation is built and estimated
+ * before the user approves, and the service signs (and counts) it only after (`sendCalls`).
+ */
+function stubOnly(paymaster: PaymasterClient): PaymasterClient {
+  return {
+    ...paymaster,
+    getPaymasterData: async (parameters: Parameters<PaymasterClient['getPaymasterStubData']>[0]) => {
+      const { isFinal: _, sponsor: __, ...stub } = await paymaster.getPaymasterStubData(parameters)
+      return stub
+    },
+  } as PaymasterClient
+}
+
 function paymasterOf(payer: GasPayer): PaymasterClient | undefined {
   if (payer.kind === 'service') return createPaymasterClient({ transport: http(payer.url) })
   if (payer.kind === 'sponsor') {
@@ -110,13 +126,8 @@ function eth(wei: bigint): string {
   return formatEther(((wei + unit - 1n) / unit) * unit)
 }
 
-/**
- * Signs (passkey) and sends one user operation with `calls`; resolves with its hash once the bundler took it.
- * Before the passkey is asked, the operation is simulated and checked: calls that would revert fail with the
- * decoded reason (-32003, `data.revert`), and an account that can't pay the value it sends or (unless sponsored)
- * the most the gas can cost fails with how much is missing (-32003, `data.missing`). Nothing is signed then.
- */
-export async function sendCalls(parameters: {
+/** What `sendCalls` needs to send a prepared user operation. */
+type SendParameters = {
   chain: SsoChainConfig
   account: SsoAccount
   calls: readonly Call[]
@@ -129,26 +140,57 @@ export async function sendCalls(parameters: {
   /** Called when the passkey is about to be asked (after every check passed). */
   onSign?: (() => void) | undefined
   /**
-   * Called with the userOp hash once signed, right before it goes to the bundler: from then on the operation may
-   * be sent whether or not the answer arrives (the popup may close mid-request), so the dapp is told first
-   * (docs/architecture.md, section 4).
+   * Called with the userOp hash and the signed operation, right before it goes to the bundler: from then on the
+   * operation may be sent whether or not the answer arrives (the popup may close mid-request), so the dapp is told
+   * first and given the signed operation to send itself (docs/architecture.md, section 4).
    */
-  onSending?: ((userOpHash: Hex) => void) | undefined
-}): Promise<Hex> {
-  const { chain, account, calls, payer } = parameters
+  onSending?: ((userOpHash: Hex, signed: SignedOperation) => void) | undefined
+}
+
+/** A signed user operation as the dapp gets it (`submitted`): JSON-RPC form and its EntryPoint. */
+export type SignedOperation = { userOperation: RpcSchema.SignedUserOperation; entryPoint: Address }
+
+/** A user operation built and checked, not signed (`prepareCalls`). */
+export type PreparedCalls = {
+  userOperation: Awaited<ReturnType<BundlerClient['prepareUserOperation']>>
+  /** `Date.now()` when it was built: fees and nonce age (`sendCalls` rebuilds one older than `maxPreparedAge`). */
+  preparedAt: number
+  /** What it was built from (a different request never reuses it). */
+  from: Pick<SendParameters, 'chain' | 'account' | 'calls' | 'payer' | 'app'>
+}
+
+/** How long a prepared operation's fees and nonce are trusted (ms). */
+export const maxPreparedAge = 20_000
+
+// The nonce each account last sent with (per nonce key and chain): an operation prepared before it is rebuilt.
+const lastSent = new Map<string, bigint>()
+const nonceSlot = (chainId: number, account: Address, nonce: bigint) =>
+  `${chainId}:${account.toLowerCase()}:${nonce >> 64n}`
+
+/**
+ * Builds and checks one user operation with `calls`, without signing: nonce, fees and gas from the bundler (a
+ * paymaster service gives only its stub here; it signs once the user approved, so a request the user rejects
+ * never counts against its caps). Calls that would revert fail with the decoded reason (-32003, `data.revert`),
+ * and an account that can't pay the value it sends or (unless sponsored) the most the gas can cost fails with how
+ * much is missing (-32003, `data.missing`). The popup starts it as soon as the request is on screen, so the
+ * Approve click only signs and sends.
+ */
+export async function prepareCalls(from: PreparedCalls['from']): Promise<PreparedCalls> {
+  const { chain, account, calls, payer } = from
   const client = getPublicClient(chain)
   const bundler = getBundlerClient(chain)
   const paymaster = paymasterOf(payer)
   const entryPoint = account.entryPoint.address
   const value = calls.reduce((sum, c) => sum + (c.value ?? 0n), 0n)
+  const preparedAt = Date.now()
   // The balance reads and the preparation (nonce, fees, gas estimate) go out together.
   const preparation = bundler
     .prepareUserOperation({
       account,
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
-      ...(paymaster ? { paymaster } : {}),
+      ...(paymaster ? { paymaster: stubOnly(paymaster) } : {}),
       ...(payer.kind === 'service'
-        ? { paymasterContext: { app: parameters.app ?? globalThis.location?.origin } }
+        ? { paymasterContext: { app: from.app ?? globalThis.location?.origin } }
         : {}),
       // Self-paid: estimate as if the account could pay, so that the check below can say how much is missing.
       ...(paymaster ? {} : { stateOverride: [{ address: account.address, balance: value + 10n ** 24n }] }),
@@ -192,14 +234,10 @@ export async function sendCalls(parameters: {
         data: { reason: 'revert', revert },
       })
     }
-    const refusal = notSponsored(error)
-    if (payer.kind === 'service' && refusal)
-      throw new AccountError(
-        `The paymaster service won’t pay for this: ${refusal.message} Nothing was signed.`,
-        -32003,
-        { cause: error, data: { reason: 'not-sponsored', service: payer.url, refusal: refusal.data } },
-      )
-    throw asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
+    throw (
+      refusalOf(error, payer) ??
+      asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
+    )
   }
   const { prepared } = outcome
   if (!paymaster) {
@@ -215,9 +253,51 @@ export async function sendCalls(parameters: {
         `up to ${eth(fee)} ETH for gas${value > 0n ? ` and ${eth(value)} ETH to send` : ''}`,
       )
   }
+  return { userOperation: prepared, preparedAt, from }
+}
+
+/**
+ * Signs (passkey) and sends one user operation with `calls`; resolves with its hash once the bundler took it.
+ * `ready` is the operation `prepareCalls` built for the same request while the user read the screen (undefined
+ * when that failed: its error is then found again here); without it,
+ * or when it is stale (older than `maxPreparedAge`, or an operation with its nonce was sent since), it is built
+ * now, with every check of `prepareCalls`. Nothing is signed when a check fails.
+ */
+export async function sendCalls(
+  parameters: SendParameters,
+  ready?: Promise<PreparedCalls | undefined>,
+): Promise<Hex> {
+  const { chain, account, payer } = parameters
+  const reuse = await ready
+  const fresh = (p: PreparedCalls | undefined): p is PreparedCalls =>
+    p !== undefined &&
+    p.from.chain.id === chain.id &&
+    isAddressEqual(p.from.account.address, account.address) &&
+    p.from.payer.kind === payer.kind &&
+    Date.now() - p.preparedAt < maxPreparedAge &&
+    (lastSent.get(nonceSlot(chain.id, account.address, p.userOperation.nonce)) ?? -1n) < p.userOperation.nonce
+  const { userOperation } = fresh(reuse) ? reuse : await prepareCalls(parameters)
+  const entryPoint = account.entryPoint.address
+  let prepared = userOperation
+  if (payer.kind === 'service') {
+    // The service signs the final operation now that the user approved (its policy counts it).
+    const paymaster = paymasterOf(payer)!
+    const final = await paymaster
+      .getPaymasterData({
+        ...prepared,
+        chainId: chain.id,
+        entryPointAddress: entryPoint,
+        context: { app: parameters.app ?? globalThis.location?.origin },
+      })
+      .catch((error: unknown) => {
+        throw refusalOf(error, payer) ?? asAccountError(error, `The paymaster service ${payer.url} failed`)
+      })
+    prepared = { ...prepared, paymaster: final.paymaster, paymasterData: final.paymasterData }
+  }
 
   parameters.onSign?.()
   const signature = await account.signUserOperation(prepared)
+  const signed = formatUserOperationRequest({ ...prepared, signature })
   parameters.onSending?.(
     getUserOperationHash({
       userOperation: { ...prepared, signature },
@@ -225,11 +305,14 @@ export async function sendCalls(parameters: {
       entryPointVersion: '0.8',
       chainId: chain.id,
     }),
+    { userOperation: signed as RpcSchema.SignedUserOperation, entryPoint },
   )
+  const slot = nonceSlot(chain.id, account.address, prepared.nonce)
+  if ((lastSent.get(slot) ?? -1n) < prepared.nonce) lastSent.set(slot, prepared.nonce)
   try {
-    return await bundler.request({
+    return await getBundlerClient(chain).request({
       method: 'eth_sendUserOperation',
-      params: [formatUserOperationRequest({ ...prepared, signature }), entryPoint],
+      params: [signed, entryPoint],
     })
   } catch (error) {
     throw asAccountError(error, `Sending the user operation to ${chain.bundlerUrl} failed`)
@@ -265,6 +348,20 @@ function notSponsored(error: unknown): { message: string; data: unknown } | unde
     cause = cause.cause as typeof cause
   }
   return undefined
+}
+
+/** The service's refusal as the popup shows it, when `error` is one. */
+function refusalOf(error: unknown, payer: GasPayer): AccountError | undefined {
+  const refusal = notSponsored(error)
+  if (payer.kind !== 'service' || !refusal) return undefined
+  return new AccountError(
+    `The paymaster service won’t pay for this: ${refusal.message} Nothing was signed.`,
+    -32003,
+    {
+      cause: error,
+      data: { reason: 'not-sponsored', service: payer.url, refusal: refusal.data },
+    },
+  )
 }
 
 function asAccountError(error: unknown, what: string): Error {

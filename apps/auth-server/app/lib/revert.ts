@@ -93,7 +93,7 @@ export type Revert = {
  */
 export function decodeRevert(
   data: Hex,
-  options: { token?: { symbol: string; decimals: number } } = {},
+  options: { token?: { symbol: string; decimals: number } | undefined } = {},
 ): Revert {
   if (data === '0x') return { name: undefined, args: [], text: 'it reverted without a reason', data }
   try {

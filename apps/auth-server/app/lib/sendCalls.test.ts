@@ -1,20 +1,45 @@
 import { getUserOperationHash } from 'viem/account-abstraction'
 import { beforeEach, expect, test, vi } from 'vitest'
-import { AccountError, sendCalls } from './account'
+import { AccountError, maxPreparedAge, prepareCalls, sendCalls } from './account'
 import type { SsoChainConfig } from './config'
 
 // The chain and the bundler are faked (this is the popup's own logic: what it checks before the passkey).
-const state = { balance: 0n, deposit: 0n, prepareError: undefined as unknown }
+const state = { balance: 0n, deposit: 0n, prepareError: undefined as unknown, nonce: 0n }
 const sent: unknown[] = []
+// What was built (prepareUserOperation) and what the paymaster service was asked, in order.
+const calls: string[] = []
+type Paymaster = {
+  getPaymasterStubData: (p: unknown) => Promise<Record<string, unknown>>
+  getPaymasterData: (p: unknown) => Promise<Record<string, unknown>>
+}
+vi.mock('viem/account-abstraction', async (original) => ({
+  ...(await original<typeof import('viem/account-abstraction')>()),
+  createPaymasterClient: () => ({
+    getPaymasterStubData: async () => {
+      calls.push('pm_getPaymasterStubData')
+      return { paymaster: service, paymasterData: '0x5757', isFinal: false }
+    },
+    getPaymasterData: async (op: { callGasLimit: bigint }) => {
+      calls.push(`pm_getPaymasterData(callGasLimit ${op.callGasLimit})`)
+      return { paymaster: service, paymasterData: '0x5166' }
+    },
+  }),
+}))
+const service = '0x7777777777777777777777777777777777777777'
 vi.mock('./chains', () => ({
   getPublicClient: () => ({
     getBalance: async () => state.balance,
     readContract: async () => state.deposit,
   }),
   getBundlerClient: () => ({
-    prepareUserOperation: async () => {
+    // As viem does: the paymaster's stub for the estimate, then its data for the final fields.
+    prepareUserOperation: async (args: { paymaster?: Paymaster }) => {
+      calls.push('prepareUserOperation')
       if (state.prepareError) throw state.prepareError
-      return opFields()
+      const op = opFields()
+      if (!args.paymaster) return op
+      await args.paymaster.getPaymasterStubData(op)
+      return { ...op, ...(await args.paymaster.getPaymasterData(op)) }
     },
     request: async (request: unknown) => {
       sent.push(request)
@@ -30,7 +55,7 @@ const opFields = () => ({
   maxFeePerGas: 10n ** 9n, // 200,000 gas x 1 gwei = 0.0002 ETH at most
   maxPriorityFeePerGas: 10n ** 9n,
   sender: account.address,
-  nonce: 0n,
+  nonce: state.nonce,
   callData: '0x' as const,
 })
 const signUserOperation = vi.fn(async () => '0x01' as const)
@@ -52,7 +77,9 @@ beforeEach(() => {
   state.balance = 0n
   state.deposit = 0n
   state.prepareError = undefined
+  state.nonce += 1n // each test its own nonce (the module remembers the nonces it sent)
   sent.length = 0
+  calls.length = 0
   signUserOperation.mockClear()
 })
 
@@ -153,4 +180,69 @@ test('behavior: the hash of the signed operation is announced before it goes to 
     }),
   )
   expect(hash).toBe(`0x${'ab'.repeat(32)}`)
+})
+
+test('behavior: an operation built while the screen is read is signed and sent as built, with nothing built again', async () => {
+  state.balance = 10n ** 18n
+  const from = {
+    chain,
+    account: account as never,
+    calls: [{ to: account.address, value: 1n }],
+    payer: { kind: 'account' } as const,
+  }
+  const ready = prepareCalls(from)
+  await ready
+  expect(calls).toEqual(['prepareUserOperation'])
+  await sendCalls(from, ready)
+  expect(calls).toEqual(['prepareUserOperation'])
+  expect(signUserOperation).toHaveBeenCalledTimes(1)
+  expect(sent).toHaveLength(1)
+})
+
+test('behavior: one built too long ago, or whose nonce was sent since, is built again before the passkey', async () => {
+  state.balance = 10n ** 18n
+  const from = {
+    chain,
+    account: account as never,
+    calls: [{ to: account.address, value: 1n }],
+    payer: { kind: 'account' } as const,
+  }
+  const now = Date.now()
+  const clock = vi.spyOn(Date, 'now').mockReturnValue(now)
+  const old = prepareCalls(from)
+  await old
+  clock.mockReturnValue(now + maxPreparedAge + 1)
+  await sendCalls(from, old)
+  expect(calls).toEqual(['prepareUserOperation', 'prepareUserOperation'])
+  // Built before the send above with the same nonce: stale too.
+  clock.mockReturnValue(now + maxPreparedAge + 2)
+  const sameNonce = prepareCalls(from)
+  await sameNonce
+  calls.length = 0
+  await sendCalls(from, sameNonce)
+  expect(calls).toEqual(['prepareUserOperation'])
+  clock.mockRestore()
+})
+
+test('behavior: a paymaster service gives only its stub before Approve and signs the final operation after it', async () => {
+  const from = {
+    chain,
+    account: account as never,
+    calls: [{ to: account.address, value: 0n }],
+    payer: { kind: 'service', url: 'http://127.0.0.1:3010' } as const,
+  }
+  const ready = prepareCalls(from)
+  await ready
+  // Built and estimated: the service was only asked for stubs (nothing it counts).
+  expect(calls).toEqual(['prepareUserOperation', 'pm_getPaymasterStubData', 'pm_getPaymasterStubData'])
+  await sendCalls(from, ready)
+  expect(calls.slice(3)).toEqual(['pm_getPaymasterData(callGasLimit 50000)'])
+  expect(sent).toMatchObject([
+    {
+      params: [
+        { paymaster: service, paymasterData: '0x5166', signature: '0x01' },
+        account.entryPoint.address,
+      ],
+    },
+  ])
 })

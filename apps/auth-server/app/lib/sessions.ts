@@ -15,7 +15,7 @@ import {
 import { deployments, sessionAccountModules } from '@sso/contracts-abi'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { reactive } from 'vue'
-import { AccountError, gasPayer, sendCalls, waitForUserOperation } from './account'
+import { AccountError, gasPayer, type SignedOperation, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 
@@ -71,8 +71,8 @@ export async function createSession(parameters: {
   chain: SsoChainConfig
   account: SsoAccount
   spec: SessionSpec
-  /** Called once the userOp is signed, right before it goes to the bundler (its hash and the session id). */
-  onSending?: ((userOpHash: Hex, sessionId: Hex) => void) | undefined
+  /** Called once the userOp is signed, right before it goes to the bundler (its hash, the session id, the op). */
+  onSending?: ((userOpHash: Hex, sessionId: Hex, signed: SignedOperation) => void) | undefined
 }): Promise<{ sessionId: Hex; transactionHash: Hex }> {
   const { chain, account, spec } = parameters
   const hash = await sendCalls({
@@ -89,7 +89,7 @@ export async function createSession(parameters: {
       },
     ],
     payer: gasPayer(chain),
-    onSending: (userOpHash) => parameters.onSending?.(userOpHash, sessionIdOf(spec)),
+    onSending: (userOpHash, signed) => parameters.onSending?.(userOpHash, sessionIdOf(spec), signed),
   })
   const receipt = await waitForUserOperation(chain, hash)
   return { sessionId: sessionIdOf(spec), transactionHash: receipt.receipt.transactionHash }
@@ -101,7 +101,7 @@ export async function revokeSession(parameters: {
   account: SsoAccount
   which: { id: Hex } | { all: true }
   /** Called once the userOp is signed, right before it goes to the bundler. */
-  onSending?: ((userOpHash: Hex) => void) | undefined
+  onSending?: ((userOpHash: Hex, signed: SignedOperation) => void) | undefined
 }): Promise<{ transactionHash: Hex }> {
   const { chain, account, which } = parameters
   const data =

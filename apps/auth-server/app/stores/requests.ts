@@ -1,7 +1,14 @@
 import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
-import { gasPayer, isAccount, sendCalls, waitForUserOperation } from '~/lib/account'
+import {
+  gasPayer,
+  isAccount,
+  type PreparedCalls,
+  prepareCalls,
+  sendCalls,
+  waitForUserOperation,
+} from '~/lib/account'
 import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
@@ -43,6 +50,9 @@ export class RequesterGoneError extends Errors.UserRejectedRequestError {
 
 // The messenger is not reactive state: one per popup window.
 let messenger: PopupMessenger | undefined
+// Transactions built while their screen is read (`prepareCalls`), by request id: Approve then only signs and sends.
+// Undefined when building failed; `sendCalls` builds again and shows why.
+const preparing = new Map<string, Promise<PreparedCalls | undefined>>()
 
 const knownCapabilities = new Set(['paymasterService', 'atomic'])
 
@@ -167,6 +177,7 @@ export const useRequestsStore = defineStore('requests', {
       const action = entry && moduleActionOf(entry.request)
       const account = useAccountStore().account
       const chain = entry && this.chainOf(entry.request)
+      if (entry && account && chain && !action) this.prepare(entry, chain)
       if (!entry || !action || !account || !chain) return
       const [change] = entry.request.params as [RpcSchema.ModuleChange]
       try {
@@ -178,6 +189,30 @@ export const useRequestsStore = defineStore('requests', {
       } catch {
         // Unreadable now: the same check runs again on approval.
       }
+    },
+
+    /**
+     * Starts building a transaction request's user operation (nonce, fees, gas, checks) while the user reads it,
+     * so that Approve only asks for the passkey and sends (docs/architecture.md, section 6). Nothing is signed.
+     */
+    prepare(entry: PendingRequest, chain: SsoChainConfig) {
+      const { request } = entry
+      if (request.method !== 'eth_sendTransaction' && request.method !== 'wallet_sendCalls') return
+      const accountStore = useAccountStore()
+      preparing.set(
+        request.id,
+        accountStore.smartAccount(chain).then(
+          (account) =>
+            prepareCalls({
+              chain,
+              account,
+              calls: callsOf(request),
+              payer: gasPayer(chain, capabilitiesOf(request)),
+              app: this.origin,
+            }).catch(() => undefined),
+          () => undefined,
+        ),
+      )
     },
 
     /** The configured chain of a request. */
@@ -268,6 +303,7 @@ export const useRequestsStore = defineStore('requests', {
     },
 
     remove(id: string) {
+      preparing.delete(id)
       this.queue = this.queue.filter((entry) => entry.request.id !== id)
       this.answered++
     },
@@ -392,12 +428,12 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               spec,
-              onSending: (userOpHash, sessionId) => {
+              onSending: (userOpHash, sessionId, signed) => {
                 if (this.origin) {
                   recordAppSession(this.origin, account.address, chain.id, sessionId)
                   recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
                 }
-                messenger?.submitted(request, { userOpHash, account: account.address, sessionId })
+                messenger?.submitted(request, { userOpHash, account: account.address, sessionId, ...signed })
               },
             })
             const result = { ...created, account: account.address, chainId: chain.id }
@@ -417,9 +453,9 @@ export const useRequestsStore = defineStore('requests', {
               chain,
               account,
               which: request.params[0],
-              onSending: (userOpHash) => {
+              onSending: (userOpHash, signed) => {
                 if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
-                messenger?.submitted(request, { userOpHash, account: account.address })
+                messenger?.submitted(request, { userOpHash, account: account.address, ...signed })
               },
             })
             return () => messenger?.respond(request, result)
@@ -455,23 +491,29 @@ export const useRequestsStore = defineStore('requests', {
             // `chain` is the request's chain, the one on screen; `check` made sure the params name no other.
             const account = await accountStore.smartAccount(chain)
             entry.step = 'Checking the transaction…'
-            const hash = await sendCalls({
-              chain,
-              account,
-              calls: callsOf(request),
-              payer: gasPayer(chain, capabilitiesOf(request)),
-              app: this.origin,
-              onSign: () => {
-                this.guard(entry)
-                entry.step = 'Waiting for your passkey…'
+            // Built while the screen was read; a failed or stale one is built again (and its error shown).
+            const ready = preparing.get(request.id)
+            preparing.delete(request.id)
+            const hash = await sendCalls(
+              {
+                chain,
+                account,
+                calls: callsOf(request),
+                payer: gasPayer(chain, capabilitiesOf(request)),
+                app: this.origin,
+                onSign: () => {
+                  this.guard(entry)
+                  entry.step = 'Waiting for your passkey…'
+                },
+                // Signed and about to be sent: from now on the dapp gets the result even if this window closes
+                // mid-request (docs/architecture.md, section 4).
+                onSending: (userOpHash, signed) => {
+                  if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
+                  messenger?.submitted(request, { userOpHash, account: account.address, ...signed })
+                },
               },
-              // Signed and about to be sent: from now on the dapp gets the result even if this window closes
-              // mid-request (docs/architecture.md, section 4).
-              onSending: (userOpHash) => {
-                if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
-                messenger?.submitted(request, { userOpHash, account: account.address })
-              },
-            })
+              ready,
+            )
             if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
             entry.step = 'Waiting for the transaction…'
             const receipt = await waitForUserOperation(chain, hash)

@@ -8,7 +8,7 @@ import { createWalletClient, custom, type Hex } from 'viem'
 import { grantPermissions } from 'viem/experimental'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { UnsupportedPermissionError } from '../Erc7715.js'
-import { UnsupportedMethodError } from '../Errors.js'
+import { InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
 import { expectRpcError, rejectionOf } from '../internal/expectError.js'
 import { authOrigin, type FakeHandler, installFakeAuthServer } from '../internal/fakeAuthServer.js'
 import { account, friend, token, validator } from '../internal/sessionSpecFixture.js'
@@ -242,23 +242,10 @@ describe('EIP-5792 with sessions', () => {
     })
   })
 
-  test('behavior: with a session, calls naming a paymaster service go to the popup, which honours it', async () => {
-    await provider.request({
-      method: 'wallet_requestExecutionPermissions',
-      params: [
-        {
-          chainId: '0x7a69',
-          permission: { type: 'native-token-allowance', data: { allowanceAmount: '0x64' } },
-          rules: [
-            { type: 'expiry', data: { timestamp: expiry() } },
-            { type: 'payee', data: { addresses: [friend] } },
-          ],
-        },
-      ],
-    })
-    expect(session.has(account, 31337)).toBe(true)
-    const paymasterService = { url: 'http://127.0.0.1:3000/paymaster' }
-    const sending = rejectionOf(
+  test('behavior: without a session, calls naming a paymaster service go to the popup, which honours it; a bad one is refused', async () => {
+    expect(session.has(account, 31337)).toBe(false)
+    const paymasterService = { url: 'http://127.0.0.1:3000/paymaster', context: { policy: 'demo' } }
+    const send = (capabilities: Record<string, unknown>) =>
       provider.request({
         method: 'wallet_sendCalls',
         params: [
@@ -267,16 +254,25 @@ describe('EIP-5792 with sessions', () => {
             chainId: '0x7a69',
             atomicRequired: true,
             calls: [{ to: friend, value: '0x1' }],
-            capabilities: { paymasterService },
+            capabilities,
           },
         ],
-      }),
-    )
+      })
+    const sending = rejectionOf(send({ paymasterService }))
     // The fake popup does not answer wallet_sendCalls: the request reaching it is what matters.
     await expect.poll(() => server.requests.some((r) => r.method === 'wallet_sendCalls')).toBe(true)
     const calls = server.requests.find((r) => r.method === 'wallet_sendCalls')
     expect(calls?.params[0]).toMatchObject({ capabilities: { paymasterService } })
     expect((await sending) as { code?: number }).toMatchObject({ code: 4200 })
+    const opened = server.popups.length
+    for (const bad of [{ url: 'javascript:alert(1)' }, { url: 'http://127.0.0.1:3000', context: 'x' }, {}])
+      expectRpcError(
+        await rejectionOf(send({ paymasterService: bad })),
+        InvalidParamsError,
+        -32602,
+        /^capabilities\.paymasterService\./,
+      )
+    expect(server.popups.length).toBe(opened)
   })
 })
 

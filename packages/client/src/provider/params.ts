@@ -97,6 +97,23 @@ export function withPaymaster(
   return { ...capabilities, paymasterService: { url: paymaster.url } }
 }
 
+/**
+ * The dapp's ERC-7677 `paymasterService` capability (`{ url, context? }`), checked: an http(s) URL and an object
+ * context, else -32602 before anything is sent.
+ */
+export function paymasterServiceOf(
+  capabilities: Capabilities | undefined,
+): { url: string; context?: Record<string, unknown> | undefined } | undefined {
+  const service = capabilities?.paymasterService as { url?: unknown; context?: unknown } | undefined
+  if (!service) return undefined
+  const { url, context } = service
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url))
+    throw new InvalidParamsError('capabilities.paymasterService.url must be an http(s) URL.')
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context)))
+    throw new InvalidParamsError('capabilities.paymasterService.context must be an object.')
+  return { url, ...(context ? { context: context as Record<string, unknown> } : {}) }
+}
+
 /** 5700 for a capability we do not support that the dapp did not mark optional. */
 export function checkCapabilities(capabilities: Capabilities | undefined) {
   for (const [name, value] of Object.entries(capabilities ?? {}))

@@ -4,6 +4,8 @@
  */
 import { InternalError, TransactionRejectedError } from '../Errors.js'
 import { rpcRequest } from '../internal/rpc.js'
+import type { Popup } from '../Popup.js'
+import type { Submitted } from '../RpcSchema.js'
 
 export type UserOperationReceipt = {
   success: boolean
@@ -56,5 +58,45 @@ export async function waitForReceipt(
         { data: { reason: 'not-included', userOpHash: hash } },
       )
     await new Promise((resolve) => setTimeout(resolve, interval))
+  }
+}
+
+/**
+ * The popup went away after it signed a userOp: the signed operation it handed over goes to the bundler from here
+ * too, in case the popup's own send never left the window (closed mid-request). It is the same operation, so its
+ * nonce lets it run once whoever sends it; the bundler's refusal of a copy it already has (or that is already
+ * included) is expected and ignored. Nothing happens without a handed-over operation.
+ */
+export async function handOff(bundlerUrl: string, submitted: Submitted): Promise<void> {
+  if (!submitted.userOperation || !submitted.entryPoint) return
+  await rpcRequest(bundlerUrl, 'eth_sendUserOperation', [
+    submitted.userOperation,
+    submitted.entryPoint,
+  ]).catch(() => undefined)
+}
+
+/** `popup` whose requests, when finished without the popup, first hand the signed userOp to the chain's bundler. */
+export function withHandOff(popup: Popup, bundlerOf: (chainId: number) => string | undefined): Popup {
+  return {
+    get isOpen() {
+      return popup.isOpen
+    },
+    get pendingCount() {
+      return popup.pendingCount
+    },
+    close: () => popup.close(),
+    destroy: () => popup.destroy(),
+    request(method, params, chainId, options) {
+      const finish = options?.finish
+      const bundlerUrl = bundlerOf(chainId)
+      if (!finish || !bundlerUrl) return popup.request(method, params, chainId, options)
+      return popup.request(method, params, chainId, {
+        ...options,
+        finish: async (submitted) => {
+          await handOff(bundlerUrl, submitted)
+          return finish(submitted)
+        },
+      })
+    },
   }
 }

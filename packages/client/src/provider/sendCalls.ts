@@ -4,7 +4,7 @@
  * `wallet_showCallsStatus` shows a remembered batch in the popup.
  */
 import { DuplicateIdError, UnknownBundleIdError, UnsupportedChainIdError } from '../Errors.js'
-import { chainIdParam, checkCapabilities, popupParams, withPaymaster } from './params.js'
+import { chainIdParam, checkCapabilities, paymasterServiceOf, popupParams, withPaymaster } from './params.js'
 import type { Handler } from './types.js'
 
 export const sendCalls: Handler = (context, params) => {
@@ -15,6 +15,7 @@ export const sendCalls: Handler = (context, params) => {
     throw new UnsupportedChainIdError(`Chain ${chainId} is not configured in the SSO provider.`)
   checkCapabilities(request.capabilities)
   for (const call of request.calls) checkCapabilities(call.capabilities)
+  const paymasterService = paymasterServiceOf(request.capabilities)
   if (request.id !== undefined && context.calls.has(request.id))
     throw new DuplicateIdError(`A batch with id ${request.id} was already sent.`)
   const capabilities = withPaymaster(context, request.capabilities)
@@ -31,14 +32,14 @@ export const sendCalls: Handler = (context, params) => {
   const viaPopup = () => context.popup.request('wallet_sendCalls', [out], chainId, { finish }).then(remember)
   const account = context.requireAccount()
   const { session } = context
-  // A paymaster service the dapp names is honoured by the popup; session sends pay as the session manager says.
-  if (!session?.has(account, chainId) || request.capabilities?.paymasterService) return viaPopup()
+  if (!session?.has(account, chainId)) return viaPopup()
   const calls = request.calls.map((c) => ({
     to: c.to,
     ...(c.data ? { data: c.data } : {}),
     value: c.value ? BigInt(c.value) : 0n,
   }))
-  const sent = session.send({ account, chainId, calls, wait: false }, viaPopup)
+  // A paymaster service the dapp names pays for the session's userOp too (else the session manager's payer).
+  const sent = session.send({ account, chainId, calls, wait: false, paymasterService }, viaPopup)
   if ('popup' in sent) return sent.popup
   return sent.session.then((r) => ('fallback' in r ? r.fallback : remember({ id: r.userOpHash })))
 }
