@@ -30,6 +30,25 @@ describe('Errors', () => {
     expect(new UnknownBundleIdError().code).toBe(5730)
   })
 
+  test('behavior: the base error carries details, cause and the docs page; the short message crosses alone', () => {
+    const cause = new Error('socket hang up')
+    const error = new RpcError(-32603, 'The bundler failed.', {
+      cause,
+      docsPath: 'docs/interfaces.md#popup-protocol',
+    })
+    expect(error).toMatchObject({
+      shortMessage: 'The bundler failed.',
+      details: 'socket hang up',
+      docsPath: 'docs/interfaces.md#popup-protocol',
+      cause,
+    })
+    expect(error.message).toBe(
+      'The bundler failed.\n\nDetails: socket hang up\n\nDocs: docs/interfaces.md#popup-protocol',
+    )
+    expect(serializeError(error)).toEqual({ code: -32603, message: 'The bundler failed.' })
+    expect(new BaseError('Short.').message).toBe('Short.')
+  })
+
   test('behavior: errors round-trip through structured clone (postMessage)', () => {
     const original = new InvalidParamsError('bad params', { data: { field: 'to', big: 1n } })
     const cloned = structuredClone(serializeError(original))

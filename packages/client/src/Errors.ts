@@ -16,10 +16,13 @@ export type BaseErrorOptions = {
   details?: string | undefined
   /** The underlying error. */
   cause?: unknown
+  /** The page of the repository's docs that explains it (`docs/interfaces.md#popup-protocol`), appended too. */
+  docsPath?: string | undefined
 }
 
 /**
- * Base class of every error thrown by `@sso/client`.
+ * Base class of every error thrown by `@sso/client`, and the root the other packages' errors extend (the auth
+ * server's, the devnet's): one short message, details, cause and docs path everywhere.
  *
  * @example
  * ```ts
@@ -33,6 +36,8 @@ export class BaseError extends Error {
   readonly shortMessage: string
   /** Longer explanation, or the message of the cause. */
   readonly details: string | undefined
+  /** Where the docs explain it. */
+  readonly docsPath: string | undefined
   override readonly cause: unknown
 
   constructor(shortMessage: string, options: BaseErrorOptions = {}) {
@@ -43,9 +48,16 @@ export class BaseError extends Error {
           ? options.cause
           : undefined
     const details = options.details ?? causeMessage
-    super(details && details !== shortMessage ? `${shortMessage}\n\nDetails: ${details}` : shortMessage)
+    super(
+      [
+        shortMessage,
+        ...(details && details !== shortMessage ? [`Details: ${details}`] : []),
+        ...(options.docsPath ? [`Docs: ${options.docsPath}`] : []),
+      ].join('\n\n'),
+    )
     this.shortMessage = shortMessage
     this.details = details
+    this.docsPath = options.docsPath
     this.cause = options.cause
   }
 }

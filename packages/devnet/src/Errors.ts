@@ -1,14 +1,11 @@
-/** Base class of every error the devnet throws: a short message, optional details, the cause. */
-export class DevnetError extends Error {
-  override name = 'DevnetError'
-  readonly shortMessage: string
-  readonly details: string | undefined
+import { Errors } from '@sso/client'
 
-  constructor(shortMessage: string, options: { details?: string | undefined; cause?: unknown } = {}) {
-    super(options.details ? `${shortMessage}\n\n${options.details}` : shortMessage, { cause: options.cause })
-    this.shortMessage = shortMessage
-    this.details = options.details
-  }
+/**
+ * Base class of every error the devnet throws, on the client's root error (`Errors.BaseError`): a short message,
+ * optional details, the cause, the docs page.
+ */
+export class DevnetError extends Errors.BaseError {
+  override name = 'DevnetError'
 }
 
 /** An option of `startStack` has a value it does not accept. */

@@ -5,6 +5,7 @@
  * paymaster's verifying signer. The devnet runs one per chain; an operator runs the same behind a load balancer.
  */
 import * as http from 'node:http'
+import { Errors } from '@sso/client'
 import { entryPoint08 } from '@sso/contracts-abi'
 import { type Address, getAddress, type Hex, hashTypedData, isAddress, isHex, numberToHex, toHex } from 'viem'
 import { toPackedUserOperation, type UserOperation } from 'viem/account-abstraction'
@@ -44,14 +45,11 @@ export const paymasterErrorCodes = {
 export type RefusalReason = 'app-not-allowed' | 'account-daily-cap' | 'daily-cap'
 
 /** A refusal or a malformed request, as the JSON-RPC error the service answers. */
-export class PaymasterServiceError extends Error {
+export class PaymasterServiceError extends Errors.RpcError {
   override name = 'PaymasterServiceError'
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: { reason: RefusalReason; [key: string]: unknown },
-  ) {
-    super(message)
+  declare readonly data: { reason: RefusalReason; [key: string]: unknown } | undefined
+  constructor(code: number, message: string, data?: { reason: RefusalReason; [key: string]: unknown }) {
+    super(code, message, { data })
   }
 }
 

@@ -11,7 +11,7 @@ import {
   toSsoAccount,
   webAuthnValidatorAbi,
 } from '@sso/client/account'
-import type { RpcSchema } from '@sso/client/popup'
+import { Errors, type RpcSchema } from '@sso/client/popup'
 import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
 import { type Address, formatEther, type Hex, http, isAddressEqual } from 'viem'
 import {
@@ -31,18 +31,14 @@ import { decodeRevert, revertDataOf } from './revert'
 /** The logged-in account as kept in localStorage. */
 export type StoredAccount = { address: Address; passkey: Passkey }
 
-/** Thrown when an account operation fails for a reason the user should read. */
-export class AccountError extends Error {
+/**
+ * Thrown when an account operation fails for a reason the user should read: an RPC error (`code`, `data` for the
+ * dapp) whose message is written for people, so the cause is kept but not appended.
+ */
+export class AccountError extends Errors.RpcError {
   override name = 'AccountError'
-  /** Details for the dapp (the RPC error's `data`). */
-  readonly data: unknown
-  constructor(
-    message: string,
-    readonly code: number = -32603,
-    options: { cause?: unknown; data?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause })
-    this.data = options.data
+  constructor(message: string, code = -32603, options: { cause?: unknown; data?: unknown } = {}) {
+    super(code, message, { ...options, details: '' })
   }
 }
 

@@ -2,6 +2,7 @@
  * Run-time configuration (`/sso-config.json`, docs/interfaces.md). Loaded once at start-up; when the file is
  * missing the app falls back to the local devnet defaults and the `@sso/contracts-abi` manifest.
  */
+import { Errors } from '@sso/client/popup'
 import { deployments } from '@sso/contracts-abi'
 import * as v from 'valibot'
 import type { Address } from 'viem'
@@ -81,7 +82,7 @@ export function defaultConfig(): SsoConfig {
 export type ConfigSource = 'sso-config.json' | 'defaults'
 
 /** Thrown when `/sso-config.json` exists but does not have the documented shape. */
-export class InvalidConfigError extends Error {
+export class InvalidConfigError extends Errors.BaseError {
   override name = 'InvalidConfigError'
 }
 

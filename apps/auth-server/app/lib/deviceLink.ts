@@ -10,12 +10,14 @@
  *
  * Everything received is checked here before it is shown; a bad link or code changes nothing.
  */
+
 import { credentialIdHash, decodeWebAuthnSignature } from '@sso/client/account'
+import { Errors } from '@sso/client/popup'
 import { base64UrlToBytes, bytesToBase64Url } from '@sso/client/webauthn'
 import { type Address, getAddress, type Hex, isAddress, isAddressEqual, isHex, size } from 'viem'
 
 /** Thrown when a device link or code is malformed or not for this account; `field` names the part at fault. */
-export class DeviceLinkError extends Error {
+export class DeviceLinkError extends Errors.BaseError {
   override name = 'DeviceLinkError'
   constructor(
     readonly field: string,

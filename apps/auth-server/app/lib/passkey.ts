@@ -3,7 +3,9 @@
  * ERC-1271 digests), and discover a credential for log-in. ES256 only, resident key and user verification
  * required; the relying party is this auth server's host name.
  */
+
 import { startAuthentication, startRegistration, WebAuthnError } from '@simplewebauthn/browser'
+import { Errors } from '@sso/client/popup'
 import {
   base64UrlToBytes,
   bytesToBase64Url,
@@ -19,14 +21,10 @@ import type { Hex } from 'viem'
 import { aaguidOf, noteCreated, noteUsed } from './passkeyLabels'
 
 /** Thrown when the passkey ceremony fails or its result can't be used. `code` 4001 = the user cancelled. */
-export class PasskeyError extends Error {
+export class PasskeyError extends Errors.RpcError {
   override name = 'PasskeyError'
-  constructor(
-    message: string,
-    readonly code: number = -32603,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options)
+  constructor(message: string, code = -32603, options: { cause?: unknown } = {}) {
+    super(code, message, { ...options, details: '' })
   }
 }
 

@@ -3,6 +3,7 @@
  * made them (AAGUID), which were made here and when each was last used here. Kept in localStorage of this
  * sign-in page only: another device or the other sign-in page has its own.
  */
+import { Errors } from '@sso/client/popup'
 
 /** Authenticators by AAGUID (from their makers' published AAGUIDs); unknown ones get "Passkey N". */
 export const knownAuthenticators: Readonly<Record<string, string>> = {
@@ -48,7 +49,7 @@ const storageKey = 'sso.auth.passkeyLabels'
 export const maxNameLength = 40
 
 /** Thrown for a name that can't be kept (empty or too long). */
-export class PasskeyNameError extends Error {
+export class PasskeyNameError extends Errors.BaseError {
   override name = 'PasskeyNameError'
 }
 

@@ -3,7 +3,9 @@
  * links sent to guardians (a proposal travels in the link), durations in words, what the executor's errors mean,
  * and the reads the recovery screens share.
  */
+
 import { webAuthnValidatorAbi } from '@sso/client/account'
+import { Errors } from '@sso/client/popup'
 import {
   getRecoveryState,
   guardianExecutorAbi,
@@ -19,7 +21,7 @@ import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 
 /** Thrown when a recovery screen's input is wrong; nothing was sent. */
-export class RecoveryInputError extends Error {
+export class RecoveryInputError extends Errors.BaseError {
   override name = 'RecoveryInputError'
 }
 

@@ -3,6 +3,7 @@
  * newest first, from an opaque cursor. Today's source reads the node's logs (`nodeLogs.ts`); an indexer (Ponder)
  * can serve the same pages later, and the dashboard names the source it shows.
  */
+import { Errors } from '@sso/client/popup'
 import type { Address, Hex } from 'viem'
 
 /** What happened. */
@@ -100,7 +101,7 @@ export interface HistorySource {
 }
 
 /** Thrown for a cursor this source did not make. */
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends Errors.BaseError {
   override name = 'InvalidCursorError'
 }
 
