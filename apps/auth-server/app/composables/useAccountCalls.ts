@@ -1,5 +1,5 @@
-import { type Call, gasPayer, sendCalls, waitForUserOperation } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
+import { type Call, gasPayer, sendCalls, waitForUserOperation } from '~/lib/userOperations'
 import { useAccountStore } from '~/stores/account'
 
 /**

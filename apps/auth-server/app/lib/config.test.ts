@@ -1,7 +1,7 @@
 import { deployments } from '@sso/contracts-abi'
 import { expect, test } from 'vitest'
-import { gasPayer } from './account'
 import { defaultConfig, InvalidConfigError, loadConfig } from './config'
+import { gasPayer } from './userOperations'
 
 const good = {
   authServerUrl: 'http://localhost:3002',

@@ -5,9 +5,9 @@
  */
 import { demoTokenAbi } from '@sso/contracts-abi'
 import { type Address, encodeFunctionData, type Hex, numberToHex, parseEther, parseUnits } from 'viem'
-import { AccountError } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
+import { AccountError } from './errors'
 
 /** The chain ids of the devnet (packages/devnet): anvil, where the faucet works. */
 export const devnetChainIds: readonly number[] = [31337, 31338]

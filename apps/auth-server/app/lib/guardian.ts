@@ -24,11 +24,11 @@ import {
   isHex,
   type TypedDataDefinition,
 } from 'viem'
-import { type Call, gasPayer, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { executorOf, matchProposal, RecoveryInputError, readRecovery } from './recovery'
 import { relayCalls } from './relay'
+import { type Call, gasPayer, sendCalls, waitForUserOperation } from './userOperations'
 
 /** Where `guardian` stands for `account`, and the number of the proposal that made it one. */
 export async function guardianStatus(chain: SsoChainConfig, account: Address, guardian: Address) {

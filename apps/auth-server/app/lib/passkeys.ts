@@ -5,12 +5,13 @@
 import { encodeWebAuthnSignature, registrationChallenge, webAuthnValidatorAbi } from '@sso/client/account'
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
-import { AccountError, type Call } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { DeviceLinkError, type DevicePasskey } from './deviceLink'
+import { AccountError } from './errors'
 import { createPasskey, signChallenge } from './passkey'
 import { authenticatorName, readLabels } from './passkeyLabels'
+import type { Call } from './userOperations'
 
 /** A passkey registered on the account. */
 export type AccountPasskey = {

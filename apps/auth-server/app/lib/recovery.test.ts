@@ -2,7 +2,7 @@ import { type RecoveryProposal, recoveryBounds, setThreshold } from '@sso/client
 import { guardianExecutorAbi } from '@sso/contracts-abi'
 import { encodeErrorResult, keccak256 } from 'viem'
 import { expect, test } from 'vitest'
-import { AccountError } from './account'
+import { AccountError } from './errors'
 import {
   decodeProposal,
   encodeProposal,

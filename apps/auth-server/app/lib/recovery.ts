@@ -16,9 +16,9 @@ import {
 } from '@sso/client/recovery'
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
 import { type Address, getAddress, type Hex, isAddress, keccak256, zeroAddress } from 'viem'
-import { AccountError } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
+import { AccountError } from './errors'
 
 /** Thrown when a recovery screen's input is wrong; nothing was sent. */
 export class RecoveryInputError extends Errors.BaseError {

@@ -8,10 +8,11 @@
 import { toSsoAccount } from '@sso/client/account'
 import { bytesToBase64Url, bytesToHex, hexToBytes, type WebAuthnAssertion } from '@sso/client/webauthn'
 import type { Hex } from 'viem'
-import { AccountError, type Call, gasPayer, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
+import { AccountError } from './errors'
 import { relyingParty } from './passkey'
+import { type Call, gasPayer, sendCalls, waitForUserOperation } from './userOperations'
 
 type RelayKey = {
   credential: { id: string; publicKey: { x: Hex; y: Hex }; origin: string; rpId: string }

@@ -1,7 +1,8 @@
 import { getUserOperationHash } from 'viem/account-abstraction'
 import { beforeEach, expect, test, vi } from 'vitest'
-import { AccountError, maxPreparedAge, prepareCalls, sendCalls } from './account'
 import type { SsoChainConfig } from './config'
+import { AccountError } from './errors'
+import { maxPreparedAge, prepareCalls, sendCalls } from './userOperations'
 
 // The chain and the bundler are faked (this is the popup's own logic: what it checks before the passkey).
 const state = { balance: 0n, deposit: 0n, prepareError: undefined as unknown, nonce: 0n }

@@ -15,9 +15,10 @@ import {
 import { deployments, sessionAccountModules } from '@sso/contracts-abi'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { reactive } from 'vue'
-import { AccountError, gasPayer, type SignedOperation, sendCalls, waitForUserOperation } from './account'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
+import { AccountError } from './errors'
+import { gasPayer, type SignedOperation, sendCalls, waitForUserOperation } from './userOperations'
 
 /** Whether the current session screen needs the acknowledgement box ticked before Approve is enabled. */
 export const sessionApproval = reactive({ needsAck: false, ack: false })

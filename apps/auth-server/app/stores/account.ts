@@ -3,13 +3,13 @@ import { defineStore } from 'pinia'
 import type { Address } from 'viem'
 import {
   type AccountCandidate,
-  AccountError,
   deployAccount,
   getSsoAccount,
   logInWithPasskey,
   type StoredAccount,
 } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
+import { AccountError } from '~/lib/errors'
 import { createPasskey } from '~/lib/passkey'
 
 const storageKey = 'sso.auth.account'

@@ -1,13 +1,13 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { sendCalls } from '~/lib/account'
+import { sendCalls } from '~/lib/userOperations'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
 import { callsOf, typedDataOf, useRequestsStore } from './requests'
 
 // The bundler step is replaced (there is no chain here): the tests read which chain a userOp was built for.
-vi.mock('~/lib/account', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('~/lib/account')>()),
+vi.mock('~/lib/userOperations', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('~/lib/userOperations')>()),
   // Signs, announces the hash, then "sends" (the bundler is not reached in these tests).
   sendCalls: vi.fn(async ({ onSending }: { onSending?: (hash: `0x${string}`) => void }) => {
     const hash = `0x${'cd'.repeat(32)}` as const

@@ -1,19 +1,19 @@
 import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
 import type { Hex, TypedDataDefinition } from 'viem'
-import {
-  gasPayer,
-  isAccount,
-  type PreparedCalls,
-  prepareCalls,
-  sendCalls,
-  waitForUserOperation,
-} from '~/lib/account'
+import { isAccount } from '~/lib/account'
 import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
 import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
 import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
+import {
+  gasPayer,
+  type PreparedCalls,
+  prepareCalls,
+  sendCalls,
+  waitForUserOperation,
+} from '~/lib/userOperations'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
 

@@ -1,0 +1,16 @@
+/**
+ * The auth server's errors, on the client's root (`Errors.BaseError` / `Errors.RpcError`, docs/architecture.md,
+ * section 7).
+ */
+import { Errors } from '@sso/client/popup'
+
+/**
+ * Thrown when an account operation fails for a reason the user should read: an RPC error (`code`, `data` for the
+ * dapp) whose message is written for people, so the cause is kept but not appended.
+ */
+export class AccountError extends Errors.RpcError {
+  override name = 'AccountError'
+  constructor(message: string, code = -32603, options: { cause?: unknown; data?: unknown } = {}) {
+    super(code, message, { ...options, details: '' })
+  }
+}
