@@ -14,7 +14,9 @@ import {
 } from 'viem/account-abstraction'
 import { defaultPermissionFeeLimit } from './Erc7715.js'
 import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
-import { createUserOpWatcher, type UserOpWatcher } from './internal/userOpWatcher.js'
+import { allowancePeriods, createNearlyUsedNotifier } from './internal/nearlyUsed.js'
+import { createSessionChains } from './internal/sessionChains.js'
+import { createSessionRecords, type SessionRecord } from './internal/sessionRecords.js'
 import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
 import { getSessionState as readSessionState } from './SessionAccount.js'
 import type { ChainContracts, SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
@@ -83,14 +85,7 @@ export type SessionManagerOptions = {
   permissionFeeLimit?: bigint | undefined
 }
 
-/** One session this dapp holds (persisted without any key material: the key stays in its store). */
-export type SessionRecord = {
-  sessionId: Hex
-  account: Address
-  chainId: number
-  spec: SessionSpec
-  keyId: string
-}
+export type { SessionRecord }
 
 /** The session manager: a {@link SessionHandler} for the provider plus dapp-facing reads. */
 export type SessionManager = SessionHandler & {
@@ -117,14 +112,6 @@ const GrantRequest = v.object({
   transferPolicies: v.optional(v.array(v.unknown())),
 })
 
-const StoredRecord = v.object({
-  sessionId: v.string(),
-  account: v.string(),
-  chainId: v.number(),
-  spec: SessionSpecSchema,
-  keyId: v.string(),
-})
-
 function bigintToQuantity(value: unknown): unknown {
   return JSON.parse(
     JSON.stringify(value, (_, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x)),
@@ -148,7 +135,6 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   const keyStore =
     options.keyStore ??
     (keyType === 'p256' && canUseWebCryptoKeys() ? createIdbKeyStore() : createMemoryKeyStore())
-  const storage = options.storage ?? defaultStorage()
   const storageKey = `${options.storageKey ?? 'sso'}.sessions`
   const threshold = options.nearlyUsedThreshold ?? 0.1
 
@@ -156,12 +142,21 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   let next: SessionSigner | undefined
   let preparing: Promise<void> | undefined
   const signers = new Map<string, SessionSigner>()
-  const clients = new Map<number, { client: PublicClient; bundler: BundlerClient; watcher: UserOpWatcher }>()
   // What the chain last said of each session's remaining limits (read before every send and after every
   // inclusion), and when: `send` checks against it synchronously, so an out-of-policy fallback opens its popup
   // inside the user's gesture (docs/architecture.md, section 5).
   const known = new Map<string, { state: SessionState; at: number }>()
-  let records = restore()
+  const stored = createSessionRecords(options.storage, storageKey)
+  let records = stored.restore()
+  const persist = () => stored.persist(records)
+  const { validatorOf, banned, chainOf, clientsOf } = createSessionChains({
+    host: () => host,
+    validators: options.validators,
+    bannedTargets: options.bannedTargets,
+  })
+  const emitNearlyUsed = createNearlyUsedNotifier(threshold, (event) =>
+    host?.emit('sessionLimitNearlyUsed', event),
+  )
 
   function prepareKey(): Promise<void> {
     preparing ??= (async () => {
@@ -175,102 +170,6 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     return preparing
   }
   void prepareKey().catch(() => {})
-
-  function restore(): SessionRecord[] {
-    try {
-      const raw = JSON.parse(storage.getItem(storageKey) ?? '[]') as unknown[]
-      return raw.flatMap((entry) => {
-        const parsed = v.safeParse(StoredRecord, entry)
-        if (!parsed.success) return []
-        const { spec, ...rest } = parsed.output
-        return [
-          {
-            ...rest,
-            sessionId: rest.sessionId as Hex,
-            account: rest.account as Address,
-            spec: sessionSpecFromWire(spec),
-          },
-        ]
-      })
-    } catch {
-      return []
-    }
-  }
-
-  function persist() {
-    try {
-      storage.setItem(
-        storageKey,
-        JSON.stringify(records.map((r) => ({ ...r, spec: sessionSpecToWire(r.spec) }))),
-      )
-    } catch {
-      // Storage denied: sessions just won't survive a reload.
-    }
-  }
-
-  // Our contracts on `chainId`: the provider's chain config first (a deployment of your own), then the manifest.
-  function contractsOf(chainId: number): ChainContracts {
-    return { ...manifestContracts[chainId], ...definedOnly(host?.chain(chainId)?.contracts) }
-  }
-
-  function validatorOf(chainId: number): Address {
-    const known = options.validators?.[chainId] ?? contractsOf(chainId).sessionKeyValidator
-    if (known) return known
-    throw new BaseError(
-      `No SessionKeyValidator is known for chain ${chainId}: give the chain's contracts in the provider's chains, or validators in the session options.`,
-    )
-  }
-
-  function banned(chainId: number): Address[] {
-    const known = contractsOf(chainId)
-    const modules = sessionAccountModules({
-      sessionKeyValidator: validatorOf(chainId),
-      webAuthnValidator: known.webAuthnValidator,
-      guardianExecutor: known.guardianExecutor,
-    })
-    return [...modules, ...(options.bannedTargets?.[chainId] ?? [])]
-  }
-
-  function chainOf(chainId: number): SessionChain {
-    const chain = host?.chain(chainId)
-    if (!chain) throw new BaseError(`Chain ${chainId} is not configured in the SSO provider.`)
-    return chain
-  }
-
-  function clientsOf(chainId: number) {
-    let entry = clients.get(chainId)
-    if (!entry) {
-      const chain = chainOf(chainId)
-      const viemChain = defineChain({
-        id: chain.id,
-        name: chain.name ?? `Chain ${chain.id}`,
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        rpcUrls: { default: { http: [chain.rpcUrl] } },
-      })
-      const client = createPublicClient({
-        chain: viemChain,
-        // The reads of a send go out together: one HTTP request for the state, block and nonce.
-        transport: http(chain.rpcUrl, { batch: { wait: 0 } }),
-        pollingInterval: 250,
-      }) as PublicClient
-      const bundler = createBundlerClient({
-        client,
-        transport: http(chain.bundlerUrl),
-        pollingInterval: 250,
-        userOperation: { estimateFeesPerGas: estimateUserOperationFees },
-      })
-      const watcher = createUserOpWatcher({
-        client,
-        bundler,
-        entryPoint: entryPoint08Address,
-        rpcUrl: chain.rpcUrl,
-        bundlerUrl: chain.bundlerUrl,
-      })
-      entry = { client, bundler, watcher }
-      clients.set(chainId, entry)
-    }
-    return entry
-  }
 
   function current(account: Address, chainId: number): SessionRecord | undefined {
     return records
@@ -295,43 +194,6 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
       throw new UnauthorizedError('The session key is gone from this browser: request a new session.')
     signers.set(record.keyId, loaded)
     return loaded
-  }
-
-  // What each limit had left when `sessionLimitNearlyUsed` last fired for it: one event per state change, not one
-  // per read (a send and a `getSessionState` that read the same state fire once).
-  const nearlyUsed = new Map<string, bigint>()
-  function emitNearlyUsed(record: SessionRecord, state: SessionState) {
-    const check = (name: string, limit: UsageLimit, remaining: bigint | undefined) => {
-      if (limit.type === 'unlimited' || remaining === undefined || limit.limit === 0n) return
-      const key = `${record.chainId}:${record.sessionId}:${name}`
-      const share = Number((remaining * 10_000n) / limit.limit) / 10_000
-      if (share >= threshold) {
-        nearlyUsed.delete(key) // a new period: the next time it runs low fires again
-        return
-      }
-      if (nearlyUsed.get(key) === remaining) return
-      nearlyUsed.set(key, remaining)
-      host?.emit('sessionLimitNearlyUsed', {
-        sessionId: record.sessionId,
-        account: record.account,
-        chainId: record.chainId,
-        limit: name,
-        remaining,
-        total: limit.limit,
-      })
-    }
-    check('feeLimit', record.spec.feeLimit, state.feeRemaining)
-    for (const [i, p] of record.spec.transferPolicies.entries())
-      check(`transferPolicies[${i}].valueLimit`, p.valueLimit, state.transferValueRemaining[i])
-    for (const [i, p] of record.spec.callPolicies.entries()) {
-      check(`callPolicies[${i}].valueLimit`, p.valueLimit, state.callPolicies[i]?.valueRemaining)
-      for (const [j, c] of p.constraints.entries())
-        check(
-          `callPolicies[${i}].constraints[${j}].limit`,
-          c.limit,
-          state.callPolicies[i]?.constraintRemaining[j],
-        )
-    }
   }
 
   async function readState(record: SessionRecord): Promise<SessionState> {
@@ -585,16 +447,6 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   return manager
 }
 
-/** The periods (seconds) of the spec's allowances: remaining amounts start afresh when one turns. */
-function allowancePeriods(spec: SessionSpec): number[] {
-  const limits: UsageLimit[] = [
-    spec.feeLimit,
-    ...spec.transferPolicies.map((p) => p.valueLimit),
-    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
-  ]
-  return limits.flatMap((limit) => (limit.type === 'allowance' ? [limit.period] : []))
-}
-
 // The popup fallback result travels through the session promise (so the provider returns it as is).
 class FallbackSignal extends Error {
   constructor(readonly result: Promise<unknown>) {
@@ -602,29 +454,4 @@ class FallbackSignal extends Error {
   }
 }
 
-export type { SessionEvents }
-
-function defaultStorage(): Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> {
-  try {
-    if (typeof localStorage !== 'undefined') return localStorage
-  } catch {
-    // fall through
-  }
-  const memory = new Map<string, string>()
-  return {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => void memory.set(key, value),
-    removeItem: (key) => void memory.delete(key),
-  }
-}
-
-const manifestContracts = deployments as Record<
-  number,
-  { sessionKeyValidator?: Address; webAuthnValidator?: Address; guardianExecutor?: Address } | undefined
->
-
-function definedOnly(contracts: ChainContracts | undefined): ChainContracts {
-  return Object.fromEntries(Object.entries(contracts ?? {}).filter((entry) => entry[1] !== undefined))
-}
-
-export type { SessionSpecWire }
+export type { SessionEvents, SessionSpecWire }
