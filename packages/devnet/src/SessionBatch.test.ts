@@ -162,7 +162,7 @@ describe('batches inside a session', () => {
     await stack?.stop()
   })
 
-  const sendCalls = (calls: { to: Address; value: bigint }[]) =>
+  const sendCalls = (calls: { to: Address; value: bigint }[], capabilities?: Record<string, unknown>) =>
     provider.request({
       method: 'wallet_sendCalls',
       params: [
@@ -172,6 +172,7 @@ describe('batches inside a session', () => {
           from: owner.address,
           atomicRequired: true,
           calls: calls.map((call) => ({ to: call.to, value: toQuantity(call.value) })),
+          ...(capabilities ? { capabilities } : {}),
         },
       ],
     }) as Promise<{ id: `0x${string}` }>
@@ -271,19 +272,9 @@ describe('batches inside a session', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const before = await client.getBalance({ address: owner.address })
     const popups = opened.length
-    const { id } = (await provider.request({
-      method: 'wallet_sendCalls',
-      params: [
-        {
-          version: '2.0.0',
-          chainId: toQuantity(BigInt(stack.chainId)),
-          from: owner.address,
-          atomicRequired: true,
-          calls: [{ to: bob, value: toQuantity(10n) }],
-          capabilities: { paymasterService: { url, context: { app: 'http://localhost:3001' } } },
-        },
-      ],
-    })) as { id: `0x${string}` }
+    const { id } = await sendCalls([{ to: bob, value: 10n }], {
+      paymasterService: { url, context: { app: 'http://localhost:3001' } },
+    })
     const bundler = createBundlerClient({ client, transport: http(stack.bundlerUrl), pollingInterval: 50 })
     const receipt = await bundler.waitForUserOperationReceipt({ hash: id, timeout: 30_000 })
     expect(receipt.success).toBe(true)
@@ -292,24 +283,12 @@ describe('batches inside a session', () => {
     expect(receipt.paymaster).toBe(stack.contracts.sponsorPaymaster)
     expect(before - (await client.getBalance({ address: owner.address }))).toBe(10n)
     // A capability that is not an http(s) URL is refused before anything is sent.
-    const bad = await provider
-      .request({
-        method: 'wallet_sendCalls',
-        params: [
-          {
-            version: '2.0.0',
-            chainId: toQuantity(BigInt(stack.chainId)),
-            from: owner.address,
-            atomicRequired: true,
-            calls: [{ to: bob, value: toQuantity(10n) }],
-            capabilities: { paymasterService: { url: 'javascript:alert(1)' } },
-          },
-        ],
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      )
+    const bad = await sendCalls([{ to: bob, value: 10n }], {
+      paymasterService: { url: 'javascript:alert(1)' },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(bad).toBeInstanceOf(Errors.InvalidParamsError)
     expect(opened).toHaveLength(popups)
   })

@@ -183,14 +183,17 @@ test('behavior: the hash of the signed operation is announced before it goes to 
   expect(hash).toBe(`0x${'ab'.repeat(32)}`)
 })
 
+/** One call of 1 wei, paid by the account: what `prepareCalls` / `sendCalls` take. */
+const selfPaid = () => ({
+  chain,
+  account: account as never,
+  calls: [{ to: account.address, value: 1n }],
+  payer: { kind: 'account' } as const,
+})
+
 test('behavior: an operation built while the screen is read is signed and sent as built, with nothing built again', async () => {
   state.balance = 10n ** 18n
-  const from = {
-    chain,
-    account: account as never,
-    calls: [{ to: account.address, value: 1n }],
-    payer: { kind: 'account' } as const,
-  }
+  const from = selfPaid()
   const ready = prepareCalls(from)
   await ready
   expect(calls).toEqual(['prepareUserOperation'])
@@ -202,12 +205,7 @@ test('behavior: an operation built while the screen is read is signed and sent a
 
 test('behavior: one built too long ago, or whose nonce was sent since, is built again before the passkey', async () => {
   state.balance = 10n ** 18n
-  const from = {
-    chain,
-    account: account as never,
-    calls: [{ to: account.address, value: 1n }],
-    payer: { kind: 'account' } as const,
-  }
+  const from = selfPaid()
   const now = Date.now()
   const clock = vi.spyOn(Date, 'now').mockReturnValue(now)
   const old = prepareCalls(from)

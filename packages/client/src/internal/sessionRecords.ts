@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot'
 import type { Address, Hex } from 'viem'
+import { defaultStorage } from '../provider/storage.js'
 import { SessionSpec as SessionSpecSchema } from '../RpcSchema.js'
 import { type SessionSpec, sessionSpecFromWire, sessionSpecToWire } from '../SessionSpec.js'
 
@@ -61,18 +62,4 @@ export function createSessionRecords(storage: Storage_ = defaultStorage(), stora
   }
 
   return { restore, persist }
-}
-
-function defaultStorage(): Storage_ {
-  try {
-    if (typeof localStorage !== 'undefined') return localStorage
-  } catch {
-    // fall through
-  }
-  const memory = new Map<string, string>()
-  return {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => void memory.set(key, value),
-    removeItem: (key) => void memory.delete(key),
-  }
 }
