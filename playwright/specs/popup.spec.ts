@@ -1,9 +1,18 @@
 import type { Page } from '@playwright/test'
 import { nonceKey } from '@sso/client/account'
 import { webAuthnValidatorAbi } from '@sso/contracts-abi'
-import { type Address, formatEther, type Hex, hexToString, parseEther, type TypedDataDefinition } from 'viem'
+import {
+  type Address,
+  formatEther,
+  type Hex,
+  hexToString,
+  parseEther,
+  stringToHex,
+  type TypedDataDefinition,
+} from 'viem'
 import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { createSiweMessage, parseSiweMessage } from 'viem/siwe'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import {
   expectClosed,
@@ -469,10 +478,71 @@ test('error: malformed and unknown requests from the dapp get -32602 / -32601 an
   ).toBe(true)
 })
 
+test('behavior: Sign-In with Ethereum: the popup names the site it signs in to; the signature signs in there, once', async ({
+  stack,
+  chain,
+}) => {
+  const popup = await clickForPopup(device, page, 'sign-in')
+  await expectRequest(popup, stack, 'personal_sign')
+  const host = new URL(stack.demoUrl).host
+  await expect(popup.getByRole('heading', { name: `Sign in to ${host}` })).toBeVisible()
+  await expect(popup.getByTestId('siwe-ok')).toBeVisible()
+  await expect(popup.getByTestId('siwe-warning')).toHaveCount(0)
+  await popup.getByTestId('approve').click()
+  await expectClosed(popup)
+  await expect(page.getByTestId('siwe-result')).toHaveText(`signed in as ${account}`)
+
+  // What a dapp's server would do with it: valid for this domain and nonce; not for another domain or nonce.
+  const request = lastRequest(new URL(stack.authServerUrl).origin, 'personal_sign')
+  const message = hexToString(request.params[0] as Hex)
+  const signature = await readHex(page.getByTestId('signature'), /0x[0-9a-fA-F]{130,}/)
+  const { nonce } = parseSiweMessage(message)
+  expect(await chain.verifySiweMessage({ message, signature, domain: host, nonce })).toBe(true)
+  expect(await chain.verifySiweMessage({ message, signature, domain: 'bank.example' })).toBe(false)
+  expect(await chain.verifySiweMessage({ message, signature, nonce: 'another1nonce' })).toBe(false)
+})
+
+test('attack: a page asks for a sign-in to another site: the popup says so before the passkey', async ({
+  stack,
+}) => {
+  const { popup, post } = await openRawPopup(stack)
+  const phishing = createSiweMessage({
+    address: account,
+    chainId: stack.chainId,
+    domain: 'bank.example',
+    nonce: 'abcdefgh12',
+    uri: 'https://bank.example/login',
+    version: '1',
+  })
+  await post({
+    id: 'phishing',
+    method: 'personal_sign',
+    params: [stringToHex(phishing), account],
+    chainId: stack.chainId,
+  })
+  await expect(popup.getByRole('heading', { name: 'Sign in to bank.example' })).toBeVisible()
+  await expect(popup.getByTestId('siwe-warning')).toContainText(
+    `It signs you in to bank.example, but the request comes from ${new URL(stack.demoUrl).origin}.`,
+  )
+  await expect(popup.getByTestId('siwe-ok')).toHaveCount(0)
+  for (const width of [360, 440]) {
+    await popup.setViewportSize({ width, height: 720 })
+    await popup.screenshot({ path: test.info().outputPath(`siwe-warning-${width}.png`), fullPage: true })
+    expect(await popup.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
+  }
+  await popup.getByTestId('reject').click()
+  await expect
+    .poll(
+      () =>
+        (answerTo(new URL(stack.demoUrl).origin, 'phishing') as { error?: { code: number } })?.error?.code,
+    )
+    .toBe(4001)
+  await popup.close()
+})
+
 test('error: a raw wallet_sendCalls naming two chains gets -32602, is never shown, and sends nothing', async ({
   stack,
 }) => {
-  const auth = new URL(stack.authServerUrl).origin
   const dapp = new URL(stack.demoUrl).origin
   const second = stack.chains.find((c) => c.id !== stack.chainId)
   if (!second) throw new Error('the stack has no second chain (startStack({ secondChain: true }))')
@@ -497,34 +567,7 @@ test('error: a raw wallet_sendCalls naming two chains gets -32602, is never show
 
   // The dapp page opens the popup itself (a real click, the SDK's URL) and posts raw messages into it, bypassing the
   // SDK's own checks: the popup must not trust the client.
-  await page.evaluate(
-    (url) => {
-      const button = document.createElement('button')
-      button.id = 'raw-popup'
-      button.textContent = 'raw'
-      button.onclick = () => {
-        ;(window as unknown as { raw: Window | null }).raw = window.open(url, 'sso-raw', 'popup')
-      }
-      document.body.append(button)
-    },
-    `${auth}/confirm?origin=${encodeURIComponent(dapp)}`,
-  )
-  const opened = page.waitForEvent('popup')
-  await page.locator('#raw-popup').click()
-  const popup = await opened
-  await device.passkeys.ready(popup)
-  await expect(popup.getByTestId('waiting')).toBeVisible()
-  await expect
-    .poll(() =>
-      device.messages.receivedAt(dapp, auth).some((m) => (m.data as { type?: string }).type === 'ready'),
-    )
-    .toBe(true)
-
-  const post = (message: unknown) =>
-    page.evaluate(
-      ({ message, auth }) => (window as unknown as { raw: Window }).raw.postMessage(message, auth),
-      { message, auth },
-    )
+  const { popup, post } = await openRawPopup(stack)
   const batch = (chainId: number) => ({
     version: '2.0.0',
     chainId: `0x${chainId.toString(16)}`,
@@ -642,3 +685,41 @@ test('behavior: the popup names the real requester, not the origin its URL claim
 test('behavior: no uncaught exception in the demo or the popups during the whole story', async () => {
   expect(device.pageErrors).toEqual([])
 })
+
+/**
+ * The dapp page opens the popup itself (a real click, the SDK's URL) and posts raw messages into it, bypassing the
+ * SDK's own checks: what a hostile page could do. Resolves once the popup said `ready`.
+ */
+async function openRawPopup(stack: { authServerUrl: string; demoUrl: string }) {
+  const auth = new URL(stack.authServerUrl).origin
+  const dapp = new URL(stack.demoUrl).origin
+  await page.evaluate(
+    (url) => {
+      document.getElementById('raw-popup')?.remove()
+      const button = document.createElement('button')
+      button.id = 'raw-popup'
+      button.textContent = 'raw'
+      button.onclick = () => {
+        ;(window as unknown as { raw: Window | null }).raw = window.open(url, 'sso-raw', 'popup')
+      }
+      document.body.append(button)
+    },
+    `${auth}/confirm?origin=${encodeURIComponent(dapp)}`,
+  )
+  const opened = page.waitForEvent('popup')
+  await page.locator('#raw-popup').click()
+  const popup = await opened
+  await device.passkeys.ready(popup)
+  await expect(popup.getByTestId('waiting')).toBeVisible()
+  await expect
+    .poll(() =>
+      device.messages.receivedAt(dapp, auth).some((m) => (m.data as { type?: string }).type === 'ready'),
+    )
+    .toBe(true)
+  const post = (message: unknown) =>
+    page.evaluate(
+      ({ message, auth }) => (window as unknown as { raw: Window }).raw.postMessage(message, auth),
+      { message, auth },
+    )
+  return { popup, post }
+}

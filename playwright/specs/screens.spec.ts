@@ -180,6 +180,7 @@ test('screens: connect (sign up or log in), then every request the popup approve
 
   await reject(await popupFor('sign-message', 'personal_sign', 'sign-message'))
   await reject(await popupFor('sign-typed-data', 'eth_signTypedData_v4', 'sign-typed-data'))
+  await reject(await popupFor('sign-in', 'personal_sign', 'sign-in-with-ethereum', 'siwe-ok'))
 
   const to = privateKeyToAccount(generatePrivateKey()).address
   await fillSend(page, to, '0.001')

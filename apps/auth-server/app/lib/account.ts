@@ -13,7 +13,7 @@ import {
 } from '@sso/client/account'
 import { base64UrlToBytes, bytesToHex, type P256PublicKey, recoverP256PublicKeys } from '@sso/client/webauthn'
 import { type Address, type Hex, isAddressEqual } from 'viem'
-import { entryPoint08Address } from 'viem/account-abstraction'
+import { entryPoint08Abi, entryPoint08Address } from 'viem/account-abstraction'
 import { getPublicClient } from './chains'
 import type { SsoChainConfig } from './config'
 import { AccountError } from './errors'
