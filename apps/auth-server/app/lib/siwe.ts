@@ -4,11 +4,11 @@
  * another site (phishing): the popup says so before the passkey is asked.
  */
 import { isAddressEqual } from 'viem'
-import type { SiweMessage } from 'viem/siwe'
+import type { parseSiweMessage } from 'viem/siwe'
 
 /** Each way `fields` does not match the request, in words (empty: it matches). */
 export function siweMismatches(
-  fields: Partial<SiweMessage>,
+  fields: ReturnType<typeof parseSiweMessage>,
   request: { origin: string; account: `0x${string}` | undefined; chainId: number },
 ): string[] {
   const out: string[] = []
