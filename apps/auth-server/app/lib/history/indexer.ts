@@ -43,8 +43,10 @@ export type IndexerSourceOptions = {
 }
 
 /** What the indexer does not keep, shown under its list. */
-export const indexerTokensNote =
-  'The indexer keeps transfers of the tokens this chain lists (and ETH); other tokens are not listed.'
+export const indexerNotes = [
+  'The indexer keeps transfers of the tokens this chain lists (and ETH); other tokens are not listed.',
+  'The indexer follows the account from its deployment: what was sent to its address before is not listed.',
+]
 
 /** Thrown when the indexer does not answer, answers an error, or is behind the node. */
 export class IndexerUnavailableError extends Error {
@@ -156,7 +158,7 @@ export function createIndexerSource(options: IndexerSourceOptions): HistorySourc
           timestamp: Number(row.timestamp),
         } as HistoryEntry)
       }
-      return { entries, next: body.next ?? undefined, notes: [indexerTokensNote], errors: [] }
+      return { entries, next: body.next ?? undefined, notes: indexerNotes, errors: [] }
     },
   }
 }
