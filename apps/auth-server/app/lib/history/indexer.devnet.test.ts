@@ -180,7 +180,7 @@ describe('indexer source on a devnet', { timeout: 120_000 }, () => {
     expect(fromNode.filter((e) => e.kind === 'eth-out').map((e) => e.amount?.value)).toEqual([2_000n, 1_000n])
     // The indexer follows the account from its deployment (its note says so): the ETH and DUSD sent to the
     // address before are the node's only.
-    const deployed = fromNode.findLast((e) => e.kind === 'user-operation')!.blockNumber
+    const deployed = fromNode.filter((e) => e.kind === 'user-operation').at(-1)!.blockNumber
     const sinceDeployment = fromNode.filter((e) => e.blockNumber >= deployed)
     expect(fromNode.length - sinceDeployment.length).toBe(2)
     for (const limit of [100, 3, 1]) expect(await everything(indexer, limit)).toEqual(sinceDeployment)
