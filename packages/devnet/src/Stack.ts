@@ -20,6 +20,7 @@ import type { ManagedService, Service } from './Service.js'
 import { type StaticServer, startStaticServer } from './StaticServer.js'
 import { altoService } from './services/alto.js'
 import { anvilService } from './services/anvil.js'
+import { indexerService } from './services/indexer.js'
 import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
 
 export { anvilKeys } from './services/alto.js'
@@ -32,7 +33,7 @@ export type PortOption = number | 'auto'
 
 /**
  * The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, the backup sign-in page 3003, the paymaster service
- * 3010, second chain 8546 / 4338 / 3011.
+ * 3010, second chain 8546 / 4338 / 3011, the history indexer 42069.
  */
 export type Ports = {
   rpc: number
@@ -46,6 +47,8 @@ export type Ports = {
   rpc2: number
   bundler2: number
   paymaster2: number
+  /** The history indexer (Ponder), with `indexer: true`. */
+  indexer: number
 }
 
 export type StartStackOptions = {
@@ -64,6 +67,11 @@ export type StartStackOptions = {
    * keep working while packages/contracts does not compile.
    */
   contracts?: boolean
+  /**
+   * Also start the history indexer (packages/indexer, Ponder) for every chain; `/sso-config.json` then names it
+   * (`indexerUrl`) and the dashboard reads the history from it (docs/dashboard.md). Default false.
+   */
+  indexer?: boolean
 }
 
 /** Addresses of the EntryPoint and of every contract we deploy (camelCase contract names). */
@@ -86,6 +94,8 @@ export type SsoConfigChain = {
   tokens: TokenInfo[]
   /** An ERC-7677 paymaster service paying when the dapp names none (docs/interfaces.md). */
   paymasterServiceUrl?: string
+  /** The history indexer serving this chain (docs/dashboard.md, "The indexer"). */
+  indexerUrl?: string
 }
 
 /** An ERC-20 of a chain's token list in `/sso-config.json`. */
@@ -136,15 +146,16 @@ export type Stack = {
   /** Stops every process and server of the stack; nothing listens on its ports afterwards. */
   stop: () => Promise<void>
   /**
-   * A chain's anvil (`'chain'`) or Alto (`'bundler'`), default the first chain, to stop and start again (fault
-   * tests): a stopped anvil comes back with its state, a stopped Alto with an empty mempool.
+   * A chain's anvil (`'chain'`) or Alto (`'bundler'`), default the first chain, or the history indexer
+   * (`'indexer'`, with `indexer: true`; one for every chain), to stop and start again (fault tests): a stopped anvil
+   * comes back with its state, a stopped Alto with an empty mempool, a stopped indexer indexes again from block 0.
    *
    * @example
    * await stack.service('bundler').stop()
    * // … requests fail …
    * await stack.service('bundler').start()
    */
-  service: (kind: 'chain' | 'bundler', chainId?: number) => Service
+  service: (kind: 'chain' | 'bundler' | 'indexer', chainId?: number) => Service
   /**
    * Settles when a child process (anvil, Alto) exits on its own while the stack runs: resolves with an error
    * that carries the tail of its log. Never settles otherwise.
@@ -162,6 +173,7 @@ const defaultPorts: Ports = {
   rpc2: 8546,
   bundler2: 4338,
   paymaster2: 3011,
+  indexer: 42069,
 }
 
 const services: Record<keyof Ports, string> = {
@@ -174,6 +186,7 @@ const services: Record<keyof Ports, string> = {
   rpc2: 'second anvil',
   bundler2: 'second Alto bundler',
   paymaster2: 'second paymaster service',
+  indexer: 'history indexer',
 }
 
 function validateOptions(options: StartStackOptions): void {
@@ -243,6 +256,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   const needed: (keyof Ports)[] = ['rpc', 'bundler', 'paymaster']
   if (web === 'static') needed.push('demo', 'authServer', 'authServerBackup')
   if (options.secondChain) needed.push('rpc2', 'bundler2', 'paymaster2')
+  if (options.indexer) needed.push('indexer')
   const ports = await resolvePorts(options, needed)
 
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-devnet-'))
@@ -404,7 +418,20 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     // `localhost` would share rpId `localhost`. Browsers resolve `*.localhost` to the loopback address and treat
     // it as a secure context; the server still binds 127.0.0.1 only.
     const backupAuthServerUrl = `http://backup.localhost:${ports.authServerBackup}`
+    let indexer: ManagedService | undefined
+    if (options.indexer) {
+      const configFile = path.join(logDir, 'indexer-sso-config.json')
+      fs.writeFileSync(configFile, JSON.stringify({ chains }, null, 2))
+      indexer = indexerService({ configFile, port: ports.indexer, logDir, onDeath })
+      services.push(indexer)
+      for (const chain of chains) chain.indexerUrl = indexer.url
+    }
     const config: SsoConfig = { authServerUrl, backupAuthServerUrl, chains }
+    // The indexer's cold start (~10 s) runs beside the web builds.
+    const indexerStarted = indexer
+      ? indexer.start().then(() => log(`indexer up on ${indexer.url}`))
+      : Promise.resolve()
+    indexerStarted.catch(() => {})
 
     if (web === 'static') {
       await builds
@@ -423,6 +450,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
         serve(webApps.authServer, ports.authServerBackup),
       ])
     }
+    await indexerStarted
 
     return {
       chainId: 31337,
@@ -441,10 +469,15 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       increaseTime: async (seconds, chainId) => increaseTime(clockOf(chainId), seconds),
       resetTime: async (chainId) => resetTime(clockOf(chainId)),
       service: (kind, chainId = 31337) => {
+        if (kind === 'indexer') {
+          if (!indexer)
+            throw new InvalidOptionError('No indexer in this stack (start it with indexer: true).')
+          return indexer
+        }
         const index = chains.findIndex((chain) => chain.id === chainId)
         if (index < 0 || (kind !== 'chain' && kind !== 'bundler'))
           throw new InvalidOptionError(
-            `No ${JSON.stringify(kind)} service on chain ${chainId} (kinds: chain, bundler; chains: ${chains.map((chain) => chain.id).join(', ')}).`,
+            `No ${JSON.stringify(kind)} service on chain ${chainId} (kinds: chain, bundler, indexer; chains: ${chains.map((chain) => chain.id).join(', ')}).`,
           )
         return chainServices[index]![kind]
       },

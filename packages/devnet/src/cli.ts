@@ -5,6 +5,7 @@
  *   --port-offset <n>   add n to every default port (a second stack next to the first)
  *   --second-chain      also start chain 31338 (anvil 8546, Alto 4338)
  *   --no-contracts      only the EntryPoint (when packages/contracts does not compile)
+ *   --indexer           also the history indexer (Ponder, 42069) for every chain; the dashboard reads it
  */
 import { DevnetError } from './Errors.js'
 import { parseCliArgs } from './internal/cliArgs.js'
@@ -13,7 +14,7 @@ import { type Stack, startStack } from './Stack.js'
 const values = parseCliArgs(process.argv.slice(2))
 
 if (values.help) {
-  console.log('Usage: pnpm dev [--no-web] [--port-offset <n>] [--second-chain] [--no-contracts]')
+  console.log('Usage: pnpm dev [--no-web] [--port-offset <n>] [--second-chain] [--no-contracts] [--indexer]')
   process.exit(0)
 }
 const portOffset = Number(values['port-offset'])
@@ -43,6 +44,7 @@ try {
     portOffset,
     secondChain: values['second-chain'],
     contracts: !values['no-contracts'],
+    indexer: values.indexer,
   })
 } catch (error) {
   console.error(
@@ -61,6 +63,7 @@ const lines = [
     ...(chain.paymasterServiceUrl
       ? [`  paymaster     ${chain.paymasterServiceUrl}  (ERC-7677 service)`]
       : []),
+    ...(chain.indexerUrl ? [`  indexer       ${chain.indexerUrl}  (history, Ponder)`] : []),
   ]),
   ...(values['no-web']
     ? []

@@ -7,10 +7,12 @@ test('behavior: `pnpm dev --no-web` and `pnpm dev -- --no-web` mean the same', (
     'port-offset': '0',
     'second-chain': false,
     'no-contracts': false,
+    indexer: false,
     help: false,
   }
   expect(parseCliArgs([])).toEqual(defaults)
   expect(parseCliArgs(['--no-web'])).toEqual({ ...defaults, 'no-web': true })
+  expect(parseCliArgs(['--', '--indexer'])).toEqual({ ...defaults, indexer: true })
   expect(parseCliArgs(['--', '--no-web'])).toEqual({ ...defaults, 'no-web': true })
   expect(parseCliArgs(['--', '--port-offset', '100', '--second-chain'])).toEqual({
     ...defaults,

@@ -19,6 +19,8 @@ const ChainSchema = v.object({
   bundlerUrl: v.pipe(v.string(), v.url()),
   /** An ERC-7677 paymaster service that pays for this chain's user operations when the dapp names none. */
   paymasterServiceUrl: v.optional(v.pipe(v.string(), v.url())),
+  /** The history indexer serving this chain (docs/dashboard.md, "The indexer"); without it, the node's logs. */
+  indexerUrl: v.optional(v.pipe(v.string(), v.url())),
   contracts: v.objectWithRest(
     {
       entryPoint: AddressSchema,

@@ -5,6 +5,7 @@ const options = {
   'port-offset': { type: 'string', default: '0' },
   'second-chain': { type: 'boolean', default: false },
   'no-contracts': { type: 'boolean', default: false },
+  indexer: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const
 

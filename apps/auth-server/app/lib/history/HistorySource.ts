@@ -1,7 +1,7 @@
 /**
  * The account's history behind one interface (docs/dashboard.md, "History"): a source answers pages of entries,
- * newest first, from an opaque cursor. Today's source reads the node's logs (`nodeLogs.ts`); an indexer (Ponder)
- * can serve the same pages later, and the dashboard names the source it shows.
+ * newest first, from an opaque cursor. Two sources: the node's logs (`nodeLogs.ts`) and the history indexer
+ * (`indexer.ts`, in front of the node logs by `fallback.ts`); the dashboard names the source it shows.
  */
 import { Errors } from '@sso/client/popup'
 import type { Address, Hex } from 'viem'
@@ -95,7 +95,10 @@ export type HistoryPage = {
 export interface HistorySource {
   /** `node-logs`: `eth_getLogs` / `trace_filter` on the chains' RPC; `indexer`: an indexer's API. */
   readonly kind: 'node-logs' | 'indexer'
-  /** What the dashboard says it shows, e.g. `node logs (eth_getLogs, 5,000-block ranges)`. */
+  /**
+   * What the dashboard says it shows, e.g. `node logs (eth_getLogs, 5,000-block ranges)`; a source that falls back
+   * names the source of its last page.
+   */
   readonly description: string
   page(cursor: HistoryCursor | undefined, limit: number): Promise<HistoryPage>
 }

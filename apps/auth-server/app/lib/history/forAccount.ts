@@ -1,11 +1,13 @@
 /**
- * The history source the dashboard shows (docs/dashboard.md, "History"): the node-logs source of every configured
- * chain, merged. An indexer source plugs in here, behind the same `HistorySource`.
+ * The history source the dashboard shows (docs/dashboard.md, "History"): per configured chain, its indexer in front
+ * of its node logs where the chain names an `indexerUrl`, else its node logs; every chain merged.
  */
 import type { Address } from 'viem'
 import { getBatchClient } from '../chains'
 import type { SsoChainConfig } from '../config'
+import { withFallback } from './fallback'
 import type { HistorySource } from './HistorySource'
+import { createIndexerSource } from './indexer'
 import { mergeSources } from './merged'
 import { createNodeLogsSource } from './nodeLogs'
 
@@ -18,13 +20,19 @@ import { createNodeLogsSource } from './nodeLogs'
  */
 export function accountHistory(chains: readonly SsoChainConfig[], account: Address): HistorySource {
   return mergeSources(
-    chains.map((chain) => ({
-      chainId: chain.id,
-      source: createNodeLogsSource({
-        chain: { id: chain.id, contracts: chain.contracts, tokens: chain.tokens },
-        account,
-        rpc: getBatchClient(chain),
-      }),
-    })),
+    chains.map((chain) => {
+      const historyChain = { id: chain.id, contracts: chain.contracts, tokens: chain.tokens }
+      const rpc = getBatchClient(chain)
+      const node = createNodeLogsSource({ chain: historyChain, account, rpc })
+      return {
+        chainId: chain.id,
+        source: chain.indexerUrl
+          ? withFallback(
+              createIndexerSource({ chain: historyChain, account, url: chain.indexerUrl, rpc }),
+              node,
+            )
+          : node,
+      }
+    }),
   )
 }

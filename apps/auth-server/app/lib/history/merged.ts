@@ -24,10 +24,15 @@ export type ChainSource = { chainId: number; source: HistorySource }
  * ```
  */
 export function mergeSources(sources: readonly ChainSource[]): HistorySource {
-  const kind = sources[0]?.source.kind ?? 'node-logs'
   return {
-    kind,
-    description: sources[0]?.source.description ?? 'no chain',
+    // A chain's source may change with each page (an indexer falling back to the node): read them as they are now.
+    get kind() {
+      return sources.every((s) => s.source.kind === 'indexer') && sources.length ? 'indexer' : 'node-logs'
+    },
+    get description() {
+      const descriptions = [...new Set(sources.map((s) => s.source.description))]
+      return descriptions.length ? descriptions.join('; ') : 'no chain'
+    },
     async page(cursor: HistoryCursor | undefined, limit: number): Promise<HistoryPage> {
       const cursors = cursor === undefined ? {} : parse(cursor)
       const pending = sources.filter((s) => cursors[s.chainId] !== null)

@@ -7,29 +7,17 @@
  * ERC-20 `Transfer` from and to it, the SessionKeyValidator's, WebAuthnValidator's and GuardianExecutor's events
  * naming it, the account's own `ModuleInstalled` / `ModuleUninstalled`, and two `trace_filter` calls.
  */
-import { decodeSessionSpec } from '@sso/client/session'
+import { type Address, encodeEventTopics, type Hex, numberToHex, pad } from 'viem'
 import {
-  guardianExecutorAbi,
-  sessionKeyValidatorAbi,
-  ssoAccountAbi,
-  webAuthnValidatorAbi,
-} from '@sso/contracts-abi'
-import {
-  type Abi,
-  type Address,
-  decodeEventLog,
-  encodeEventTopics,
-  erc20Abi,
-  getAddress,
-  type Hex,
-  isAddressEqual,
-  numberToHex,
-  pad,
-  zeroAddress,
-} from 'viem'
-import { entryPoint08Abi } from 'viem/account-abstraction'
-import { formatAmount, shortHex } from '../format'
-import { decodeRevert } from '../revert'
+  createEntryDecoder,
+  type Draft,
+  entryPointEvents,
+  erc20Transfer,
+  type HistoryChain,
+  type RawLog,
+  type RawTrace,
+  tryDecode,
+} from './entries'
 import {
   compareNewestFirst,
   type HistoryCursor,
@@ -37,18 +25,12 @@ import {
   type HistoryPage,
   type HistorySource,
   InvalidCursorError,
-  type UserOpSigner,
 } from './HistorySource'
+
+export { type HistoryChain, validatorOfNonce } from './entries'
 
 /** The JSON-RPC the source needs (a viem client's `request`; tests pass a fake). */
 export type NodeRpc = { request(args: { method: string; params?: unknown }): Promise<unknown> }
-
-/** A chain as the source needs it: its contracts and tokens (a `/sso-config.json` chain fits). */
-export type HistoryChain = {
-  id: number
-  contracts: Record<string, Address | undefined> & { entryPoint: Address }
-  tokens: readonly { address: Address; symbol: string; decimals: number }[]
-}
 
 export type NodeLogsOptions = {
   chain: HistoryChain
@@ -67,51 +49,6 @@ export type NodeLogsOptions = {
 /** Why plain ETH transfers may be missing: they leave no log. */
 export const noTraceNote =
   'ETH received by plain transfers, and ETH sent by calls, leave no log: this node has no trace_filter, so they are not listed (balances are still right).'
-
-const erc20Transfer = erc20Abi.filter((item) => item.type === 'event' && item.name === 'Transfer')
-const entryPointEvents = (entryPoint08Abi as Abi).filter(
-  (item) =>
-    item.type === 'event' &&
-    (item.name === 'UserOperationEvent' || item.name === 'UserOperationRevertReason'),
-)
-const accountEvents = (ssoAccountAbi as Abi).filter(
-  (item) => item.type === 'event' && (item.name === 'ModuleInstalled' || item.name === 'ModuleUninstalled'),
-)
-const moduleEvents = [
-  ...(sessionKeyValidatorAbi as Abi),
-  ...(webAuthnValidatorAbi as Abi),
-  ...(guardianExecutorAbi as Abi),
-].filter((item) => item.type === 'event')
-
-type RawLog = {
-  address: Address
-  topics: Hex[]
-  data: Hex
-  blockNumber: Hex
-  transactionHash: Hex
-  transactionIndex: Hex
-  logIndex: Hex
-}
-
-type RawTrace = {
-  action: { from: Address; to?: Address; value?: Hex; callType?: string }
-  blockNumber: number
-  transactionHash: Hex
-  transactionPosition: number
-  traceAddress: number[]
-  type: string
-  error?: string
-}
-
-/** An entry before its block time is known. */
-type Draft = Omit<HistoryEntry, 'timestamp' | 'id' | 'after' | 'chainId'>
-
-const moduleTypes: Record<string, string> = {
-  '1': 'validator',
-  '2': 'executor',
-  '3': 'fallback handler',
-  '4': 'hook',
-}
 
 /**
  * The node-logs source of one account on one chain.
@@ -132,7 +69,7 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
   let traces: boolean | undefined
   /** What each range held (its entries before block times), by `<from>:<to>`. */
   const scanned = new Map<string, Draft[]>()
-  const names = moduleNames(chain)
+  const decoder = createEntryDecoder(chain, account)
 
   async function scan(from: bigint, to: bigint): Promise<Draft[]> {
     const c = chain.contracts
@@ -192,203 +129,11 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
       const key = `${log.transactionHash}:${log.logIndex}`
       if (seen.has(key)) continue
       seen.add(key)
-      const draft = fromLog(log, reverts)
+      const draft = decoder.fromLog(log, reverts)
       if (draft) drafts.push(draft)
     }
-    const traceList = [...tracesFrom, ...tracesTo]
-    const seenTraces = new Set<string>()
-    traceList.forEach((trace) => {
-      const key = `${trace.transactionHash}:${trace.traceAddress.join('.')}`
-      if (seenTraces.has(key)) return
-      seenTraces.add(key)
-      const draft = fromTrace(trace, seenTraces.size - 1)
-      if (draft) drafts.push(draft)
-    })
+    drafts.push(...decoder.fromTraces([...tracesFrom, ...tracesTo]))
     return drafts
-  }
-
-  function position(log: RawLog) {
-    return {
-      blockNumber: BigInt(log.blockNumber),
-      order: Number(BigInt(log.transactionIndex)) * 1_000_000 + 100_000 + Number(BigInt(log.logIndex)),
-      transactionHash: log.transactionHash,
-    }
-  }
-
-  function fromLog(log: RawLog, reverts: Map<string, Hex>): Draft | undefined {
-    const at = position(log)
-    const c = chain.contracts
-    if (isAddressEqual(log.address, c.entryPoint)) {
-      const decoded = tryDecode(entryPointEvents, log)
-      if (decoded?.eventName !== 'UserOperationEvent') return undefined
-      const args = decoded.args as unknown as {
-        userOpHash: Hex
-        paymaster: Address
-        nonce: bigint
-        success: boolean
-        actualGasCost: bigint
-      }
-      const validator = validatorOfNonce(args.nonce)
-      const signer: UserOpSigner =
-        c.webAuthnValidator && isAddressEqual(validator, c.webAuthnValidator)
-          ? 'passkey'
-          : c.sessionKeyValidator && isAddressEqual(validator, c.sessionKeyValidator)
-            ? 'session'
-            : 'other'
-      const paymaster = isAddressEqual(args.paymaster, zeroAddress) ? undefined : args.paymaster
-      const revert = reverts.get(args.userOpHash)
-      const fee = `fee ${formatAmount(args.actualGasCost, 18, 'ETH')} ${paymaster ? `paid by ${names(paymaster)}` : 'paid by the account'}`
-      return {
-        ...at,
-        kind: 'user-operation',
-        title:
-          signer === 'passkey'
-            ? 'Passkey transaction'
-            : signer === 'session'
-              ? 'Session transaction'
-              : 'Transaction',
-        detail: args.success ? fee : `Reverted${revert ? `: ${decodeRevert(revert).text}` : ''}; ${fee}`,
-        counterparty: signer === 'other' ? validator : undefined,
-        status: args.success ? 'success' : 'reverted',
-        userOp: { hash: args.userOpHash, signer, validator, paymaster, gasCost: args.actualGasCost },
-        userOpHash: args.userOpHash,
-      }
-    }
-    if (isAddressEqual(log.address, account)) {
-      const decoded = tryDecode(accountEvents, log)
-      if (!decoded) return undefined
-      const args = decoded.args as unknown as { moduleTypeId: bigint; module: Address }
-      const type = moduleTypes[String(args.moduleTypeId)] ?? `module type ${args.moduleTypeId}`
-      const installed = decoded.eventName === 'ModuleInstalled'
-      return {
-        ...at,
-        kind: installed ? 'module-installed' : 'module-uninstalled',
-        title: installed ? `Module installed (${type})` : `Module removed (${type})`,
-        detail: names(args.module),
-        counterparty: args.module,
-      }
-    }
-    const transfer = log.topics[0] && log.topics.length === 3 ? tryDecode(erc20Transfer, log) : undefined
-    if (transfer) {
-      const args = transfer.args as unknown as { from: Address; to: Address; value: bigint }
-      const token = chain.tokens.find((t) => isAddressEqual(t.address, log.address))
-      const out = isAddressEqual(args.from, account)
-      const minted = !out && isAddressEqual(args.from, zeroAddress)
-      const unit = token
-        ? { symbol: token.symbol, decimals: token.decimals }
-        : { symbol: `units of ${shortHex(log.address)}`, decimals: 0 }
-      return {
-        ...at,
-        kind: out ? 'token-out' : 'token-in',
-        title: out ? 'Sent' : 'Received',
-        detail: minted
-          ? `${formatAmount(args.value, unit.decimals, unit.symbol)} minted`
-          : `${formatAmount(args.value, unit.decimals, unit.symbol)} ${out ? 'to' : 'from'} ${shortHex(out ? args.to : args.from)}`,
-        counterparty: minted ? undefined : out ? args.to : args.from,
-        amount: { value: args.value, ...unit, direction: out ? 'out' : 'in' },
-      }
-    }
-    const decoded = tryDecode(moduleEvents, log)
-    if (!decoded) return undefined
-    const args = decoded.args
-    switch (decoded.eventName) {
-      case 'SessionCreated': {
-        let detail = `session ${shortHex(args.sessionId as Hex, 10, 6)}`
-        try {
-          const spec = decodeSessionSpec(args.spec as Hex)
-          const policies = spec.callPolicies.length + spec.transferPolicies.length
-          detail += `, ${policies} polic${policies === 1 ? 'y' : 'ies'}`
-        } catch {
-          // An event is chain data: a spec that does not decode is still a session, shown by id.
-        }
-        return {
-          ...at,
-          kind: 'session-created',
-          title: 'Session created',
-          detail,
-          sessionId: args.sessionId as Hex,
-        }
-      }
-      case 'SessionRevoked':
-        return {
-          ...at,
-          kind: 'session-revoked',
-          title: 'Session revoked',
-          detail: `session ${shortHex(args.sessionId as Hex, 10, 6)}`,
-          sessionId: args.sessionId as Hex,
-        }
-      case 'AllSessionsRevoked':
-        return { ...at, kind: 'sessions-revoked', title: 'Every session revoked' }
-      case 'PasskeyAdded':
-        return { ...at, kind: 'passkey-added', title: 'Passkey added', detail: `for ${String(args.origin)}` }
-      case 'PasskeyRemoved':
-        return { ...at, kind: 'passkey-removed', title: 'Passkey removed' }
-      case 'GuardianProposed':
-      case 'GuardianAccepted':
-      case 'GuardianRemoved': {
-        const verb = decoded.eventName.slice('Guardian'.length).toLowerCase()
-        const guardian = args.guardian as Address
-        return {
-          ...at,
-          kind: 'guardian',
-          title: `Guardian ${verb}`,
-          detail: shortHex(guardian),
-          counterparty: guardian,
-        }
-      }
-      case 'ThresholdChanged':
-        return {
-          ...at,
-          kind: 'guardian',
-          title: 'Guardian threshold changed',
-          detail: `now ${String(args.threshold)}`,
-        }
-      case 'RecoveryDelayChanged':
-        return {
-          ...at,
-          kind: 'guardian',
-          title: 'Recovery delay changed',
-          detail: `now ${String(args.delay)} s`,
-        }
-      case 'RecoveryStarted':
-      case 'RecoveryApproved':
-      case 'RecoveryScheduled':
-      case 'RecoveryCancelled':
-      case 'RecoveryFinalized':
-      case 'RecoveryExpired': {
-        const verb = decoded.eventName.slice('Recovery'.length).toLowerCase()
-        const guardian = (args.guardian ?? args.by) as Address | undefined
-        return {
-          ...at,
-          kind: 'recovery',
-          title: `Recovery ${verb}`,
-          detail: guardian ? `by ${shortHex(guardian)}` : undefined,
-          counterparty: guardian,
-        }
-      }
-      default:
-        return undefined
-    }
-  }
-
-  function fromTrace(trace: RawTrace, index: number): Draft | undefined {
-    const value = BigInt(trace.action.value ?? '0x0')
-    if (trace.type !== 'call' || trace.error || value === 0n || !trace.action.to) return undefined
-    if (trace.action.callType && trace.action.callType !== 'call') return undefined
-    const out = isAddressEqual(trace.action.from, account)
-    // The account's prefund to the EntryPoint is gas: its user operation's entry shows the fee.
-    if (out && isAddressEqual(trace.action.to, chain.contracts.entryPoint)) return undefined
-    const other = getAddress(out ? trace.action.to : trace.action.from)
-    return {
-      blockNumber: BigInt(trace.blockNumber),
-      order: trace.transactionPosition * 1_000_000 + Math.min(index, 99_999),
-      transactionHash: trace.transactionHash,
-      kind: out ? 'eth-out' : 'eth-in',
-      title: out ? 'Sent' : 'Received',
-      detail: `${formatAmount(value, 18, 'ETH')} ${out ? 'to' : 'from'} ${shortHex(other)}`,
-      counterparty: other,
-      amount: { value, symbol: 'ETH', decimals: 18, direction: out ? 'out' : 'in' },
-    }
   }
 
   async function timestamps(blocks: bigint[]): Promise<Map<bigint, number>> {
@@ -459,34 +204,10 @@ export function createNodeLogsSource(options: NodeLogsOptions): HistorySource {
   }
 }
 
-/** The validator a user operation's nonce selects: the top 20 bytes of its 24-byte key (docs/interfaces.md). */
-export function validatorOfNonce(nonce: bigint): Address {
-  const validator = (nonce >> 96n) & ((1n << 160n) - 1n)
-  return pad(numberToHex(validator), { size: 20 }) as Address
-}
-
 function parseCursor(cursor: HistoryCursor): { block: bigint; order: number } {
   const match = /^(\d+):(\d+)$/.exec(cursor)
   if (!match) throw new InvalidCursorError(`Not a node-logs history cursor: ${JSON.stringify(cursor)}.`)
   return { block: BigInt(match[1]!), order: Number(match[2]) }
-}
-
-/** A log decoded against `abi` (events with named arguments), or undefined when none of its events match. */
-function tryDecode(
-  abi: readonly unknown[],
-  log: RawLog,
-): { eventName: string; args: Record<string, unknown> } | undefined {
-  try {
-    const decoded = decodeEventLog({
-      abi: abi as Abi,
-      data: log.data,
-      topics: log.topics as [Hex, ...Hex[]],
-      strict: true,
-    })
-    return { eventName: decoded.eventName ?? '', args: (decoded.args ?? {}) as Record<string, unknown> }
-  } catch {
-    return undefined
-  }
 }
 
 function isUnsupported(error: unknown): boolean {
@@ -497,18 +218,4 @@ function isUnsupported(error: unknown): boolean {
     code === -32004 ||
     /not (found|supported|available)|unsupported|does not exist/i.test(e?.message ?? '')
   )
-}
-
-/** Names of the modules this chain ships (by address), for entries about modules. */
-function moduleNames(chain: HistoryChain): (address: Address) => string {
-  const labels: Record<string, string> = {
-    webAuthnValidator: 'WebAuthnValidator (passkeys)',
-    sessionKeyValidator: 'SessionKeyValidator (sessions)',
-    guardianExecutor: 'GuardianExecutor (recovery)',
-    sponsorPaymaster: 'the SponsorPaymaster',
-  }
-  return (address) => {
-    const name = Object.entries(chain.contracts).find(([, a]) => a && isAddressEqual(a, address))?.[0]
-    return name ? (labels[name] ?? name) : shortHex(address)
-  }
 }
