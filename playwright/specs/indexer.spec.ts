@@ -71,7 +71,9 @@ test('behavior: with the indexer stopped the activity falls back to the node log
   await dash.reload()
   const source = dash.getByTestId('activity-source')
   await expect(source).toHaveAttribute('data-source', 'node-logs')
-  await expect(source).toContainText('node logs (eth_getLogs in 5,000-block ranges): the indexer at 127.0.0.1:')
+  await expect(source).toContainText(
+    'node logs (eth_getLogs in 5,000-block ranges): the indexer at 127.0.0.1:',
+  )
   await expect(source).toContainText('does not answer')
   await expect(dash.locator('[data-testid="activity-entry"][data-kind="user-operation"]')).toHaveCount(1)
   await shoot(dash, 'fallback')

@@ -1,17 +1,6 @@
-/**
- * The dapp's session manager (docs/architecture.md, section 5): holds the session key, asks the popup to create / revoke sessions,
- * and sends in-policy transactions straight to the bundler with no popup. Passed to `createProvider({ session })`.
- */
-import { deployments, sessionAccountModules } from '@sso/contracts-abi'
 import * as v from 'valibot'
-import { type Address, createPublicClient, defineChain, type Hex, http, type PublicClient } from 'viem'
-import {
-  type BundlerClient,
-  createBundlerClient,
-  createPaymasterClient,
-  entryPoint08Address,
-  type PaymasterClient,
-} from 'viem/account-abstraction'
+import { type Address, type Hex, http } from 'viem'
+import { createPaymasterClient, type PaymasterClient } from 'viem/account-abstraction'
 import { defaultPermissionFeeLimit } from './Erc7715.js'
 import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
 import { allowancePeriods, createNearlyUsedNotifier } from './internal/nearlyUsed.js'
@@ -19,7 +8,7 @@ import { createSessionChains } from './internal/sessionChains.js'
 import { createSessionRecords, type SessionRecord } from './internal/sessionRecords.js'
 import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
 import { getSessionState as readSessionState } from './SessionAccount.js'
-import type { ChainContracts, SessionChain, SessionEvents, SessionHandler } from './SessionHandler.js'
+import type { SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
   checkSessionCalls,
   type SessionCall,
@@ -38,9 +27,8 @@ import {
   type SessionKeyStore,
   type SessionSigner,
 } from './SessionSigner.js'
-import { type SessionSpec, sessionSpecFromWire, sessionSpecToWire, type UsageLimit } from './SessionSpec.js'
+import { sessionSpecFromWire } from './SessionSpec.js'
 import { validateSessionSpec } from './SessionSpecValidation.js'
-import { estimateUserOperationFees } from './UserOperation.js'
 
 export type SessionManagerOptions = {
   /** What to do with a transaction outside the session's policy: ask the user in the popup (default) or fail. */
