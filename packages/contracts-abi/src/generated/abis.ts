@@ -4194,6 +4194,11 @@ export const ssoAccountAbi = [
   },
   {
     "type": "error",
+    "name": "ModulesVersionOverflow",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "NoValidator",
     "inputs": []
   },
