@@ -40,12 +40,9 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 ///   The last validator can never be removed, nor the last one that can sign for the account: a validator that
 ///   declares itself scoped ({IScopedValidator}, e.g. the SessionKeyValidator) does not count as one.
 ///
-/// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable} (the
-/// initialised flag and the validator counts). What every userOp reads - the preset modules' installed flags and
-/// {modulesVersion} - lives in the spare upper 96 bits of the ERC-1967 implementation slot, which the proxy has just
-/// read (warm): validation reads no cold slot of the account's own. The implementation address keeps the low 160
-/// bits (ERC-1967 readers take those; the EVM truncates a DELEGATECALL target to them, and OpenZeppelin's
-/// {ERC1967Utils} writes only them on upgrade). Deployment still writes a single fresh slot besides the proxy's.
+/// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable}, so that
+/// deployment writes a single fresh slot for the initialised flag, the validator count and the preset modules'
+/// installed flags.
 contract SsoAccount is
     Account,
     EIP712,
@@ -67,6 +64,11 @@ contract SsoAccount is
         uint64 initializedVersion;
         bool initializing;
         uint16 validatorCount;
+        // Bit i: preset module i is installed (see {presetModules}); bit i + 4: it is a validator that can sign
+        // (counted in `signingValidatorCount`).
+        uint8 presetFlags;
+        // Bumped by every install and uninstall after initialisation (see {modulesVersion}).
+        uint32 modulesVersion;
         // Installed validators that are not scoped (see {IScopedValidator}): never 0 once initialised.
         uint16 signingValidatorCount;
         // Bit 1: validator, bit 2: executor (modules that are not presets), bit 3: counted as a validator that can
@@ -77,14 +79,6 @@ contract SsoAccount is
 
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant _ACCOUNT_STORAGE_SLOT = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
-
-    /// @dev The ERC-1967 implementation slot, shared (see the contract documentation): bits 0..159 the implementation,
-    /// bits 160..167 the preset flags (bit i: preset module i is installed, see {presetModules}; bit i + 4: it is a
-    /// validator that can sign, counted in `signingValidatorCount`), bits 168..199 {modulesVersion} (bumped by every
-    /// install and uninstall after initialisation).
-    bytes32 private constant _SHARED_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
-    uint256 private constant _PRESET_FLAGS_SHIFT = 160;
-    uint256 private constant _MODULES_VERSION_SHIFT = 168;
 
     /// @dev `modules[module] >> _FALLBACK_COUNT_SHIFT`: how many selectors `module` is the fallback handler of.
     uint256 private constant _FALLBACK_COUNT_SHIFT = 8;
@@ -113,9 +107,6 @@ contract SsoAccount is
 
     /// @notice Thrown when {bumpModulesVersion} is called by anyone but the account, the EntryPoint or a module.
     error UnauthorizedVersionBump(address caller);
-
-    /// @notice Thrown when {modulesVersion} would pass 2^32 - 1.
-    error ModulesVersionOverflow();
 
     /// @notice Thrown when `execute` gets an execution mode the account does not support.
     error UnsupportedExecutionMode(bytes32 mode);
@@ -325,7 +316,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
-        _bumpModulesVersion();
+        ++_getAccountStorage().modulesVersion;
         _installModule(moduleTypeId, module, initData);
     }
 
@@ -338,7 +329,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
-        _bumpModulesVersion();
+        ++_getAccountStorage().modulesVersion;
         _uninstallModule(moduleTypeId, module, deInitData);
     }
 
@@ -368,7 +359,7 @@ contract SsoAccount is
     /// something about the account's modules (e.g. the SessionKeyValidator, that session targets are not modules)
     /// knows its check still holds while this is unchanged.
     function modulesVersion() external view returns (uint256) {
-        return uint32(uint256(_sharedWord()) >> _MODULES_VERSION_SHIFT);
+        return _getAccountStorage().modulesVersion;
     }
 
     /// @notice Bumps {modulesVersion} without changing the modules: lets an installed validator or executor make
@@ -380,7 +371,7 @@ contract SsoAccount is
             msg.sender != address(this) && msg.sender != address(entryPoint())
                 && !_isInstalled(MODULE_TYPE_VALIDATOR, msg.sender) && !_isInstalled(MODULE_TYPE_EXECUTOR, msg.sender)
         ) revert UnauthorizedVersionBump(msg.sender);
-        version = _bumpModulesVersion();
+        version = ++_getAccountStorage().modulesVersion;
     }
 
     /// @notice The number of installed validators (never 0 once initialised).
@@ -464,38 +455,6 @@ contract SsoAccount is
         }
     }
 
-    /// @dev The shared ERC-1967 implementation slot (see {_SHARED_SLOT}).
-    function _sharedWord() private view returns (bytes32 word) {
-        assembly ("memory-safe") {
-            word := sload(_SHARED_SLOT)
-        }
-    }
-
-    function _presetFlags() private view returns (uint256) {
-        return uint8(uint256(_sharedWord()) >> _PRESET_FLAGS_SHIFT);
-    }
-
-    /// @dev Writes the preset flags, keeping the implementation and the modules version.
-    function _setPresetFlags(uint256 flags) private {
-        assembly ("memory-safe") {
-            let word := sload(_SHARED_SLOT)
-            word := or(and(word, not(shl(_PRESET_FLAGS_SHIFT, 0xff))), shl(_PRESET_FLAGS_SHIFT, and(flags, 0xff)))
-            sstore(_SHARED_SLOT, word)
-        }
-    }
-
-    /// @dev Increments {modulesVersion} (32 bits: never wraps, reverts past the maximum), keeping the implementation
-    /// and the preset flags.
-    function _bumpModulesVersion() private returns (uint256 version) {
-        uint256 word = uint256(_sharedWord());
-        version = uint32(word >> _MODULES_VERSION_SHIFT) + 1;
-        if (version > type(uint32).max) revert ModulesVersionOverflow();
-        word = (word & ~(uint256(type(uint32).max) << _MODULES_VERSION_SHIFT)) | (version << _MODULES_VERSION_SHIFT);
-        assembly ("memory-safe") {
-            sstore(_SHARED_SLOT, word)
-        }
-    }
-
     function _isValidatorInstalled(address validator) internal view returns (bool) {
         return _isInstalled(MODULE_TYPE_VALIDATOR, validator);
     }
@@ -504,7 +463,7 @@ contract SsoAccount is
     function _isInstalled(uint256 moduleTypeId, address module) internal view returns (bool) {
         AccountStorage storage $ = _getAccountStorage();
         uint256 flag = _presetFlag(moduleTypeId, module);
-        if (flag != 0) return _presetFlags() & flag != 0;
+        if (flag != 0) return $.presetFlags & flag != 0;
         return $.modules[module] & (1 << moduleTypeId) != 0;
     }
 
@@ -569,7 +528,7 @@ contract SsoAccount is
             // the module answers later can't change the count.
             bool signing = moduleTypeId == MODULE_TYPE_VALIDATOR && !_isScopedValidator(module);
             if (flag != 0) {
-                _setPresetFlags(_presetFlags() | flag | (signing ? flag << 4 : 0));
+                $.presetFlags = uint8($.presetFlags | flag | (signing ? flag << 4 : 0));
             } else {
                 $.modules[module] |= (1 << moduleTypeId) | (signing ? _SIGNING_BIT : 0);
             }
@@ -599,7 +558,7 @@ contract SsoAccount is
             uint256 flag = _presetFlag(moduleTypeId, module);
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
                 if ($.validatorCount == 1) revert LastValidator(module);
-                bool signing = flag != 0 ? _presetFlags() & (flag << 4) != 0 : $.modules[module] & _SIGNING_BIT != 0;
+                bool signing = flag != 0 ? $.presetFlags & (flag << 4) != 0 : $.modules[module] & _SIGNING_BIT != 0;
                 if (signing) {
                     if ($.signingValidatorCount == 1) revert LastSigningValidator(module);
                     --$.signingValidatorCount;
@@ -607,7 +566,7 @@ contract SsoAccount is
                 --$.validatorCount;
             }
             if (flag != 0) {
-                _setPresetFlags(_presetFlags() & ~(flag | (flag << 4)));
+                $.presetFlags = uint8($.presetFlags & ~(flag | (flag << 4)));
             } else {
                 $.modules[module] &= ~((1 << moduleTypeId) | _SIGNING_BIT);
             }

@@ -141,8 +141,7 @@ async function main() {
       address: owner.address,
       slot: '0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc',
     })
-    // The low 160 bits: SsoAccount keeps flags in the slot's upper bits (packages/contracts/README.md).
-    if (implementation) names.set(`0x${implementation.slice(-40)}`, 'SsoAccount')
+    if (implementation) names.set(`0x${implementation.slice(26)}`, 'SsoAccount')
 
     const now = Number((await env.client.getBlock({ blockTag: 'latest' })).timestamp)
     const { erc20Policy: erc20, ethPolicy: eth } = benchPolicies(env, to)

@@ -5,7 +5,6 @@ import {SsoAccount} from "../../src/SsoAccount.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
-import {ERC1967Utils} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Utils.sol";
 
 contract SsoAccountV2 is SsoAccount {
     constructor(uint256[] memory types, address[] memory modules) SsoAccount(types, modules) {}
@@ -44,26 +43,5 @@ contract SsoAccountUpgradeToAndCallTest is SsoTest {
         vm.assertEq(SsoAccountV2(payable(address(account))).version(), 2);
         vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
         vm.assertEq(account.validatorCount(), 1);
-    }
-
-    /// @dev The preset flags and the modules version share the ERC-1967 slot (its upper 96 bits): the proxy and
-    /// ERC-1967 readers see the implementation in the low 160 bits, and an upgrade rewrites only those.
-    function test_sharedImplementationSlot_keepsFlagsAndVersionAcrossUpgrade() public {
-        vm.prank(address(ENTRYPOINT));
-        account.bumpModulesVersion();
-        uint256 word = uint256(vm.load(address(account), ERC1967Utils.IMPLEMENTATION_SLOT));
-        vm.assertEq(address(uint160(word)), address(implementation));
-        vm.assertEq((word >> 160) & 0xff, 0x11, "preset 0 installed and signing");
-        vm.assertEq((word >> 168) & 0xffffffff, 1, "modules version");
-        vm.assertEq(word >> 200, 0);
-
-        vm.prank(address(ENTRYPOINT));
-        account.upgradeToAndCall(address(v2), "");
-        word = uint256(vm.load(address(account), ERC1967Utils.IMPLEMENTATION_SLOT));
-        vm.assertEq(address(uint160(word)), address(v2));
-        vm.assertEq(word >> 160, 0x111, "flags and version kept");
-        vm.assertEq(account.modulesVersion(), 1);
-        vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
-        vm.assertEq(SsoAccountV2(payable(address(account))).version(), 2);
     }
 }
