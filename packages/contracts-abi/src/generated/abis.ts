@@ -4194,11 +4194,6 @@ export const ssoAccountAbi = [
   },
   {
     "type": "error",
-    "name": "ModulesVersionOverflow",
-    "inputs": []
-  },
-  {
-    "type": "error",
     "name": "NoValidator",
     "inputs": []
   },

@@ -7,8 +7,8 @@ export const deployments = {
     "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
     "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x080A832608C3b916AC867C46395210842434C88b",
-    "accountFactory": "0xc5180b49850A8698bBfd28155f4c1B942a458Bf1",
+    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
+    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -18,8 +18,8 @@ export const deployments = {
     "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
     "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x080A832608C3b916AC867C46395210842434C88b",
-    "accountFactory": "0xc5180b49850A8698bBfd28155f4c1B942a458Bf1",
+    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
+    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -42,11 +42,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x4c367f603e90bdc261fed526defce831473ea3bcad8edeffa431003de758ddb7"
+    "initCodeHash": "0x791ae600936c38a978488c34959daf6b03c868f4b05adef2b39f76e92636556f"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x3bb38e3d63e072c95c93e50f4f9d18bf2f0e54b8311d62bac649f363437ce698"
+    "initCodeHash": "0x7e126ec633eae33dc3090ce7e4746e3a0f1d28559c49a0ea30619fb46d96dadc"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",
