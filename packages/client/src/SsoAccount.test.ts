@@ -1,5 +1,6 @@
 import { p256 } from '@noble/curves/nist.js'
 import {
+  concatHex,
   createClient,
   custom,
   decodeAbiParameters,
@@ -129,12 +130,67 @@ describe('SsoAccount', () => {
         escaped: false,
       })
       expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
-      // packed: five words, the uint16 authenticatorData length, the data, the member list
-      expect(BigInt(sliceHex(encoded, 0xa0, 0xa2))).toBe(37n)
-      expect(size(encoded)).toBe(0xa2 + 37 + size(decoded.clientData))
+      // packed: five words, the uint16 authenticatorData length, the compact data (rpId "localhost" at 7 in
+      // "http://localhost:…", flags, signCount), the member list
+      expect(BigInt(sliceHex(encoded, 0xa0, 0xa2))).toBe(7n)
+      expect(decoded.sentAuthenticatorData).toBe(
+        concatHex(['0x0709', sliceHex(assertion.authenticatorData, 32)]),
+      )
+      expect(decoded.authenticatorData).toBe(assertion.authenticatorData)
+      expect(size(encoded)).toBe(0xa2 + 7 + size(decoded.clientData))
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }
+  })
+
+  test('behavior: authenticatorData goes compact only when the validator can rebuild it', async () => {
+    const challenge = `0x${'11'.repeat(32)}` as Hex
+    // rpId a suffix of the host: its range in the origin
+    const parent = createTestPasskey({ origin: 'https://auth.example.com:8443', rpId: 'example.com' })
+    const assertion = await parent.sign(challenge)
+    const encoded = encodeWebAuthnSignature({ credential: parent.credential, assertion, challenge })
+    const decoded = decodeWebAuthnSignature(encoded, challenge)
+    expect(sliceHex(decoded.sentAuthenticatorData, 0, 2)).toBe('0x0d0b') // "example.com" at 13
+    expect(decoded.authenticatorData).toBe(assertion.authenticatorData)
+    expect(verifyAssertion(parent.credential.publicKey, challenge, encoded)).toBe(true)
+    // an rpId that is no part of the origin, or authenticatorData with extensions: sent as they are
+    const foreign = createTestPasskey({ origin: 'https://auth.example.com', rpId: 'other.org' })
+    const foreignAssertion = await foreign.sign(challenge)
+    const full = decodeWebAuthnSignature(
+      encodeWebAuthnSignature({ credential: foreign.credential, assertion: foreignAssertion }),
+    )
+    expect(full.sentAuthenticatorData).toBe(foreignAssertion.authenticatorData)
+    const withExtensions = {
+      ...assertion,
+      authenticatorData: concatHex([assertion.authenticatorData, '0xa0']),
+    }
+    const extended = decodeWebAuthnSignature(
+      encodeWebAuthnSignature({ credential: parent.credential, assertion: withExtensions }),
+    )
+    expect(size(extended.sentAuthenticatorData)).toBe(38)
+  })
+
+  test('error: a compact authenticatorData outside the origin or of another length is refused', async () => {
+    const passkey = createTestPasskey()
+    const challenge = `0x${'11'.repeat(32)}` as Hex
+    const encoded = encodeWebAuthnSignature({
+      credential: passkey.credential,
+      assertion: await passkey.sign(challenge),
+    })
+    const outside = concatHex([sliceHex(encoded, 0, 0xa2), '0x1409', sliceHex(encoded, 0xa4)])
+    expect(() => decodeWebAuthnSignature(outside, challenge)).toThrow(
+      expect.objectContaining({
+        name: 'InvalidWebAuthnDataError',
+        message: expect.stringMatching(/names no part of the origin/),
+      }),
+    )
+    const fiveBytes = concatHex([sliceHex(encoded, 0, 0xa0), '0x0005', sliceHex(encoded, 0xa2)])
+    expect(() => decodeWebAuthnSignature(fiveBytes, challenge)).toThrow(
+      expect.objectContaining({
+        name: 'InvalidWebAuthnDataError',
+        message: expect.stringMatching(/3- or 7-byte compact form/),
+      }),
+    )
   })
 
   test('error: assertions of another challenge or with an unusual clientDataJSON are refused', async () => {

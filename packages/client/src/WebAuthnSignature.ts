@@ -17,6 +17,7 @@ import {
 } from 'viem'
 import {
   clientDataChallenge,
+  clientDataOrigin,
   decodeClientDataMembers,
   encodeClientDataMembers,
   parseClientData,
@@ -41,7 +42,9 @@ export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
  * validator address in an ERC-1271 signature), packed: `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖
  * bytes32 r ‖ bytes32 s ‖ uint16 authenticatorData length ‖ authenticatorData ‖ clientData` with
  * `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and `clientData` the member list the contract
- * rebuilds clientDataJSON from (docs/webauthn.md). Throws {@link InvalidWebAuthnDataError} when
+ * rebuilds clientDataJSON from (docs/webauthn.md). authenticatorData goes in its compact form
+ * (`rpIdStart ‖ rpIdLength ‖ flags ‖ signCount`, 7 bytes instead of 37) when it has no extensions and its
+ * rpIdHash is the sha256 of a part of the origin's host, as it is for passkeys of web pages. Throws {@link InvalidWebAuthnDataError} when
  * clientDataJSON can't be expressed (a cross-origin assertion, another type, unexpected members) or, with
  * `challenge`, when it signs another challenge.
  *
@@ -66,7 +69,59 @@ export function encodeWebAuthnSignature(parameters: {
     clientDataChallenge(members) !== bytesToBase64Url(hexToBytes(parameters.challenge))
   )
     throw new InvalidWebAuthnDataError('The passkey signed another challenge than the one requested.')
-  return encodeWebAuthnFields(credential, r, s, assertion.authenticatorData, encodeClientDataMembers(members))
+  return encodeWebAuthnFields(
+    credential,
+    r,
+    s,
+    compactAuthenticatorData(assertion.authenticatorData, clientDataOrigin(members)),
+    encodeClientDataMembers(members),
+  )
+}
+
+/**
+ * The compact authenticatorData (`uint8 rpIdStart ‖ uint8 rpIdLength ‖ bytes1 flags ‖ uint32 signCount`) when the
+ * validator can rebuild `authenticatorData` from it: exactly 37 bytes (no extensions) whose rpIdHash is the sha256
+ * of `origin[rpIdStart : rpIdStart + rpIdLength]`, the host or one of its suffixes. Otherwise `authenticatorData`
+ * as it is.
+ */
+function compactAuthenticatorData(authenticatorData: Hex, origin: string | undefined): Hex {
+  if (size(authenticatorData) !== 37 || origin === undefined) return authenticatorData
+  const range = rpIdRange(origin, sliceHex(authenticatorData, 0, 32))
+  if (range === undefined) return authenticatorData
+  return concatHex([
+    numberToHex(range.start, { size: 1 }),
+    numberToHex(range.length, { size: 1 }),
+    sliceHex(authenticatorData, 32),
+  ])
+}
+
+/** Where in `origin` (`scheme://host[:port]`) lies the rpId whose sha256 is `rpIdHash`: the host or a suffix. */
+function rpIdRange(origin: string, rpIdHash: Hex): { start: number; length: number } | undefined {
+  const hostStart = origin.indexOf('://') + 3
+  if (hostStart < 3 || origin.length > 255) return undefined
+  const portAt = origin.indexOf(':', hostStart)
+  const hostEnd = portAt === -1 ? origin.length : portAt
+  for (let start = hostStart; start < hostEnd; start++) {
+    if (start !== hostStart && origin[start - 1] !== '.') continue
+    if (sha256(stringToHex(origin.slice(start, hostEnd))) === rpIdHash)
+      return { start, length: hostEnd - start }
+  }
+  return undefined
+}
+
+/** The 37-byte authenticatorData a compact one (3 or 7 bytes) stands for; other lengths as they are. */
+function fullAuthenticatorData(authenticatorData: Hex, origin: string | undefined): Hex {
+  const length = size(authenticatorData)
+  if (length !== 3 && length !== 7) return authenticatorData
+  const start = Number(BigInt(sliceHex(authenticatorData, 0, 1)))
+  const rpIdLength = Number(BigInt(sliceHex(authenticatorData, 1, 2)))
+  if (origin === undefined || rpIdLength === 0 || start + rpIdLength > origin.length)
+    throw new InvalidWebAuthnDataError('The compact authenticatorData names no part of the origin.')
+  return concatHex([
+    sha256(stringToHex(origin.slice(start, start + rpIdLength))),
+    sliceHex(authenticatorData, 2, 3),
+    length === 7 ? sliceHex(authenticatorData, 3, 7) : '0x00000000',
+  ])
 }
 
 function encodeWebAuthnFields(
@@ -103,14 +158,18 @@ export function credentialIdHash(id: string): Hex {
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
-  if (size(signature) < 0xa2 + 37)
-    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${0xa2 + 37} bytes.`)
+  if (size(signature) < 0xa2 + 3)
+    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${0xa2 + 3} bytes.`)
   const word = (index: number) => sliceHex(signature, index * 32, index * 32 + 32)
   const [credentialIdHash, x, y, r, s] = [word(0), word(1), word(2), word(3), word(4)]
   const authenticatorLength = Number(BigInt(sliceHex(signature, 0xa0, 0xa2)))
   if (0xa2 + authenticatorLength > size(signature))
     throw new InvalidWebAuthnDataError('The authenticatorData length runs past the signature.')
-  const authenticatorData = sliceHex(signature, 0xa2, 0xa2 + authenticatorLength)
+  if (authenticatorLength < 37 && authenticatorLength !== 3 && authenticatorLength !== 7)
+    throw new InvalidWebAuthnDataError(
+      'authenticatorData is 37 bytes or more, or the 3- or 7-byte compact form.',
+    )
+  const sentAuthenticatorData = sliceHex(signature, 0xa2, 0xa2 + authenticatorLength)
   const clientData =
     0xa2 + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, 0xa2 + authenticatorLength)
   const members = decodeClientDataMembers(
@@ -118,7 +177,20 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
     challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge)),
   )
   const clientDataJSON = challenge === undefined ? undefined : serializeClientData(members)
-  return { credentialIdHash, x, y, r, s, authenticatorData, clientData, members, clientDataJSON }
+  // What the authenticator signed: the compact form rebuilt as the validator does.
+  const authenticatorData = fullAuthenticatorData(sentAuthenticatorData, clientDataOrigin(members))
+  return {
+    credentialIdHash,
+    x,
+    y,
+    r,
+    s,
+    authenticatorData,
+    sentAuthenticatorData,
+    clientData,
+    members,
+    clientDataJSON,
+  }
 }
 
 /** Type hash of the proof of possession a passkey signs to join an account (WebAuthnValidator). */
@@ -169,7 +241,8 @@ export function registrationChallenge(parameters: {
 
 /**
  * A dummy signature for gas estimation that runs the same validation path as a real one: the real credential
- * id hash and key, authenticatorData with the real rpIdHash and UP+UV flags, a member list with the right
+ * id hash and key, the compact authenticatorData naming the real rpId (the full 37 bytes when the rpId is not
+ * part of the origin) with UP+UV flags, a member list with the right
  * origin and Chrome's occasional extra member (so the stub is never shorter than a real signature and
  * preVerificationGas is not under-estimated), in-range low-s r/s. The validator runs every check and the P-256
  * precompile, then fails cleanly (SIG_VALIDATION_FAILED).
@@ -199,7 +272,7 @@ export function dummySignature(
     credential,
     BigInt(`0x${'7f'.repeat(32)}`),
     BigInt(`0x${'3f'.repeat(32)}`),
-    authenticatorData,
+    compactAuthenticatorData(authenticatorData, credential.origin),
     members,
   )
 }

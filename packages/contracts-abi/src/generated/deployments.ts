@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
+    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x006E4058495b7401ED93e88cc99dF248b8d8bdc7",
-    "ssoAccount": "0x49b12F526Bab6d87Ba55fe2e8A02c651d3E59fD9",
-    "accountFactory": "0xda9f5FE0329ffFF84789A332403e929718b53917",
+    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
+    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
+    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x5D8e50Eda0230FB0BF1dBBa942777dC3BA6661EB",
+    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x006E4058495b7401ED93e88cc99dF248b8d8bdc7",
-    "ssoAccount": "0x49b12F526Bab6d87Ba55fe2e8A02c651d3E59fD9",
-    "accountFactory": "0xda9f5FE0329ffFF84789A332403e929718b53917",
+    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
+    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
+    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,7 +30,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xd4e0626ded5d6657b52ddc5309cd8781abf700b054b077741ae4e42d10cb5be2"
+    "initCodeHash": "0xe68738ad75df909ee3a131ddf0bc97d42f027307e068d13985c5705431d9f089"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -38,15 +38,15 @@ export const deploymentInputs = {
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xf4aaaa89c504d23c035835667857b7c3d3f4a3bfbb6ee56cdb4d1d1cbad65846"
+    "initCodeHash": "0x8a90f9b8a32c77b46a915806d77b4fb2db296c605595bf2b4a0cfb5912099bb6"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x0e8aa77ecf942143f1c72756bd2f2ed42cd58d9af814eb1b9ae1759bb03840c8"
+    "initCodeHash": "0x791ae600936c38a978488c34959daf6b03c868f4b05adef2b39f76e92636556f"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xe14e4fa57c2aa7521852ae5654fa726e182ddd8aa01c27aca5592111f500a4b8"
+    "initCodeHash": "0x7e126ec633eae33dc3090ce7e4746e3a0f1d28559c49a0ea30619fb46d96dadc"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

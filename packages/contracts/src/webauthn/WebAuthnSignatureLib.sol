@@ -6,11 +6,16 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// @title WebAuthnSignatureLib
 /// @notice Checks a packed WebAuthn assertion against a passkey commitment, one named step at a time: {_parse}
 /// the signature, {_checkClientData} (rebuild the exact clientDataJSON with the expected challenge),
-/// {_checkRegisteredKey} (key, rpId and origin), {_checkUserPresentAndVerified} (authenticator data flags),
+/// {_authenticatorData} (as sent, or rebuilt from a compact form), {_checkRegisteredKey} (key, rpId and origin), {_checkUserPresentAndVerified} (authenticator data flags),
 /// {_verifyP256LowS}. The WebAuthnValidator stores the commitments and runs these checks for its accounts.
 ///
 /// Signature (packed, see docs/webauthn.md): `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖ bytes32 r ‖
-/// bytes32 s ‖ uint16 authenticatorDataLength ‖ authenticatorData ‖ clientData`. `clientData` describes the clientDataJSON
+/// bytes32 s ‖ uint16 authenticatorDataLength ‖ authenticatorData ‖ clientData`. `authenticatorData` is the
+/// authenticator's bytes as they are (37 bytes or more), or, when its rpIdHash is the sha256 of a part of the origin
+/// (the rpId is the origin's host or a suffix of it, as for every passkey of a web page), the compact
+/// `uint8 rpIdStart ‖ uint8 rpIdLength ‖ bytes1 flags` (signCount 0) or the same followed by `uint32 signCount`
+/// (3 or 7 bytes), from which {_authenticatorData} rebuilds the 37 bytes with
+/// `rpIdHash = sha256(origin[rpIdStart : rpIdStart + rpIdLength])`. `clientData` describes the clientDataJSON
 /// the browser produced as a list of members, from which {_checkClientData} rebuilds the exact JSON text that was
 /// signed (members in the browser's order): `0x01` `"type":"webauthn.get"`; `0x02` `"challenge":"<base64url(hash)>"`;
 /// `0x03 len origin` `"origin":"<origin>"`; `0x04 len origin` the same with every `/` escaped as `\/` (Android);
@@ -38,16 +43,19 @@ library WebAuthnSignatureLib {
     function verify(bytes32 commitment, bytes32 hash, bytes calldata signature) internal view returns (bool) {
         (bool wellFormed, uint256 authPtr, uint256 authLength, uint256 dataPtr, uint256 dataLength) = _parse(signature);
         if (!wellFormed) return false;
-        (bool built, uint256 json, uint256 jsonLength, bytes32 originHash) = _checkClientData(hash, dataPtr, dataLength);
+        (bool built, uint256 json, uint256 jsonLength, bytes32 originHash, uint256 originPtr, uint256 originLength) =
+            _checkClientData(hash, dataPtr, dataLength);
         if (!built) return false;
-        bool ok =
-            _checkRegisteredKey(commitment, signature, authPtr, originHash) && _checkUserPresentAndVerified(authPtr);
-        return _verifyP256LowS(signature, _signedMessage(authPtr, authLength, json, jsonLength)) && ok;
+        (bool rebuilt, uint256 auth, uint256 fullAuthLength) =
+            _authenticatorData(authPtr, authLength, originPtr, originLength);
+        if (!rebuilt) return false;
+        bool ok = _checkRegisteredKey(commitment, signature, auth, originHash) && _checkUserPresentAndVerified(auth);
+        return _verifyP256LowS(signature, _signedMessage(auth, fullAuthLength, json, jsonLength)) && ok;
     }
 
-    /// @dev Step 1, parse: where authenticatorData and the member list lie: `uint16` authenticatorData length at 0xa0, the data
-    /// right after it, the member list to the end. authenticatorData holds at least the rpIdHash, the flags and the
-    /// counter (37 bytes).
+    /// @dev Step 1, parse: where authenticatorData and the member list lie: `uint16` authenticatorData length at 0xa0,
+    /// the data right after it, the member list to the end. authenticatorData holds at least the rpIdHash, the flags
+    /// and the counter (37 bytes), or is one of the compact forms (3 or 7 bytes).
     function _parse(bytes calldata signature)
         private
         pure
@@ -58,7 +66,10 @@ library WebAuthnSignatureLib {
             authLength := shr(240, calldataload(add(signature.offset, 0xa0)))
             authPtr := add(signature.offset, _HEAD_LENGTH)
             let end := add(_HEAD_LENGTH, authLength)
-            wellFormed := and(gt(authLength, 36), iszero(gt(end, signature.length)))
+            wellFormed := and(
+                or(gt(authLength, 36), or(eq(authLength, 3), eq(authLength, 7))),
+                iszero(gt(end, signature.length))
+            )
             dataPtr := add(authPtr, authLength)
             dataLength := sub(signature.length, end)
         }
@@ -67,11 +78,19 @@ library WebAuthnSignatureLib {
     /// @dev Step 2, the client data: rebuilds the clientDataJSON text from the signature's member list (see the
     /// library's NatSpec) into free memory, with the challenge = base64url(`hash`), and hashes the origin it names.
     /// `built` is false for a list that is malformed, repeats or lacks type, challenge or origin, or holds a member
-    /// that is not allowed (`crossOrigin: true`, `topOrigin`, a reserved key, `"` or `\` in a value).
+    /// that is not allowed (`crossOrigin: true`, `topOrigin`, a reserved key, `"` or `\` in a value). `originPtr` and
+    /// `originLength` locate the origin as registered (unescaped) in calldata.
     function _checkClientData(bytes32 hash, uint256 dataPtr, uint256 dataLength)
         private
         pure
-        returns (bool built, uint256 json, uint256 jsonLength, bytes32 originHash)
+        returns (
+            bool built,
+            uint256 json,
+            uint256 jsonLength,
+            bytes32 originHash,
+            uint256 originPtr,
+            uint256 originLength
+        )
     {
         assembly ("memory-safe") {
             // base64url of the 32-byte hash, 32 characters per word (SWAR): 24-bit groups go to 32-bit lanes, each
@@ -168,6 +187,8 @@ library WebAuthnSignatureLib {
                     let length := byte(0, calldataload(p))
                     p := add(p, 1)
                     if gt(add(p, length), end) { built := 0 }
+                    originPtr := p
+                    originLength := length
                     mstore(out, '"origin":"')
                     calldatacopy(add(out, 10), p, length)
                     originHash := keccak256(add(out, 10), length)
@@ -182,6 +203,8 @@ library WebAuthnSignatureLib {
                     let length := byte(0, calldataload(p))
                     p := add(p, 1)
                     if gt(add(p, length), end) { built := 0 }
+                    originPtr := p
+                    originLength := length
                     // Hash the origin as registered, then overwrite it with the escaped text (read from calldata).
                     calldatacopy(out, p, length)
                     originHash := keccak256(out, length)
@@ -245,10 +268,45 @@ library WebAuthnSignatureLib {
         }
     }
 
-    /// @dev Step 3, the registered key: the signature's key, the authenticator data's rpIdHash and the client data's
+    /// @dev Step 3, the authenticator data, into memory at `auth` (with a free word after it for {_signedMessage}): the
+    /// signature's bytes as they are, or the 37 bytes `rpIdHash ‖ flags ‖ signCount` rebuilt from a compact form,
+    /// `rpIdHash` being the sha256 of the origin's bytes `[rpIdStart, rpIdStart + rpIdLength)` (false when that range
+    /// is empty or leaves the origin).
+    function _authenticatorData(uint256 authPtr, uint256 authLength, uint256 originPtr, uint256 originLength)
+        private
+        view
+        returns (bool rebuilt, uint256 auth, uint256 fullAuthLength)
+    {
+        assembly ("memory-safe") {
+            auth := mload(0x40)
+            switch lt(authLength, 37)
+            case 0 {
+                calldatacopy(auth, authPtr, authLength)
+                fullAuthLength := authLength
+                rebuilt := 1
+            }
+            default {
+                let head := calldataload(authPtr)
+                let start := byte(0, head)
+                let length := byte(1, head)
+                rebuilt := and(iszero(iszero(length)), iszero(gt(add(start, length), originLength)))
+                calldatacopy(auth, add(originPtr, start), length)
+                if iszero(staticcall(gas(), 0x02, auth, length, auth, 0x20)) { invalid() }
+                // The flags, then signCount: 0 in the 3-byte form, else the 4 bytes after the flags.
+                mstore8(add(auth, 32), byte(2, head))
+                let count := 0
+                if eq(authLength, 7) { count := and(shr(200, head), 0xffffffff) }
+                mstore(add(auth, 33), shl(224, count))
+                fullAuthLength := 37
+            }
+            mstore(0x40, and(add(add(auth, fullAuthLength), 0x3f), not(0x1f)))
+        }
+    }
+
+    /// @dev Step 4, the registered key: the signature's key, the authenticator data's rpIdHash and the client data's
     /// origin are those of `commitment`, `keccak256(abi.encode(x, y, rpIdHash, originHash))` (ignoring its lowest
     /// bit, the validator's proven flag).
-    function _checkRegisteredKey(bytes32 commitment, bytes calldata signature, uint256 authPtr, bytes32 originHash)
+    function _checkRegisteredKey(bytes32 commitment, bytes calldata signature, uint256 auth, bytes32 originHash)
         private
         pure
         returns (bool ok)
@@ -257,17 +315,17 @@ library WebAuthnSignatureLib {
             let m := mload(0x40)
             mstore(m, calldataload(add(signature.offset, 0x20))) // x
             mstore(add(m, 0x20), calldataload(add(signature.offset, 0x40))) // y
-            mstore(add(m, 0x40), calldataload(authPtr)) // rpIdHash
+            mstore(add(m, 0x40), mload(auth)) // rpIdHash
             mstore(add(m, 0x60), originHash)
             ok := and(iszero(iszero(commitment)), eq(or(keccak256(m, 0x80), 1), or(commitment, 1)))
         }
     }
 
-    /// @dev Step 4, the authenticator data flags: user present (UP) and verified (UV), backed up (BS) only when
+    /// @dev Step 5, the authenticator data flags: user present (UP) and verified (UV), backed up (BS) only when
     /// backup eligible (BE).
-    function _checkUserPresentAndVerified(uint256 authPtr) private pure returns (bool ok) {
+    function _checkUserPresentAndVerified(uint256 auth) private pure returns (bool ok) {
         assembly ("memory-safe") {
-            let flags := byte(0, calldataload(add(authPtr, 32)))
+            let flags := byte(0, mload(add(auth, 32)))
             ok := and(
                 and(and(flags, 0x01), shr(2, and(flags, 0x04))),
                 or(shr(3, and(flags, 0x08)), iszero(and(flags, 0x10)))
@@ -275,24 +333,21 @@ library WebAuthnSignatureLib {
         }
     }
 
-    /// @dev The message the passkey signed: sha256(authenticatorData ‖ sha256(clientDataJSON)).
-    function _signedMessage(uint256 authPtr, uint256 authLength, uint256 json, uint256 jsonLength)
+    /// @dev The message the passkey signed: sha256(authenticatorData ‖ sha256(clientDataJSON)), the authenticator
+    /// data in memory at `auth` with a free word after it.
+    function _signedMessage(uint256 auth, uint256 authLength, uint256 json, uint256 jsonLength)
         private
         view
         returns (bytes32 digest)
     {
         assembly ("memory-safe") {
-            if iszero(staticcall(gas(), 0x02, json, jsonLength, 0x00, 0x20)) { invalid() }
-            let clientDataHash := mload(0x00)
-            let m := mload(0x40)
-            calldatacopy(m, authPtr, authLength)
-            mstore(add(m, authLength), clientDataHash)
-            if iszero(staticcall(gas(), 0x02, m, add(authLength, 0x20), 0x00, 0x20)) { invalid() }
+            if iszero(staticcall(gas(), 0x02, json, jsonLength, add(auth, authLength), 0x20)) { invalid() }
+            if iszero(staticcall(gas(), 0x02, auth, add(authLength, 0x20), 0x00, 0x20)) { invalid() }
             digest := mload(0x00)
         }
     }
 
-    /// @dev Step 5, the signature: P-256 over `digest` with low s. Tries the RIP-7212 precompile directly; anything but a clear success goes through
+    /// @dev Step 6, the signature: P-256 over `digest` with low s. Tries the RIP-7212 precompile directly; anything but a clear success goes through
     /// OpenZeppelin {P256-verify}, which tells an invalid signature from a missing precompile (Solidity fallback).
     function _verifyP256LowS(bytes calldata signature, bytes32 digest) private view returns (bool valid) {
         bytes32 r;

@@ -103,9 +103,47 @@ abstract contract SsoTest is Test {
         a.challenge = challenge;
     }
 
-    /// @dev A WebAuthn signature of `hash` in the packed encoding of docs/webauthn.md.
+    /// @dev A WebAuthn signature of `hash` in the packed encoding of docs/webauthn.md, as the client sends it: the
+    /// compact 7-byte authenticatorData (the rpId located in the origin, flags, signCount), or the full 37 bytes
+    /// when the rpId is no part of the origin.
     function signWebAuthn(Passkey memory key, bytes32 hash) internal pure returns (bytes memory) {
-        return signAssertion(key, defaultAssertion(key, hash));
+        Assertion memory a = defaultAssertion(key, hash);
+        (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
+        return signClientData(
+            key, authenticatorData, clientDataJSON, clientDataMembers(a), a.highS, compactAuthenticatorData(key, a)
+        );
+    }
+
+    /// @dev The compact authenticatorData of `a` (`rpIdStart ‖ rpIdLength ‖ flags ‖ signCount`) when the key's rpId
+    /// is part of its origin, else the full 37 bytes.
+    function compactAuthenticatorData(Passkey memory key, Assertion memory a) internal pure returns (bytes memory) {
+        (bool found, uint8 start, uint8 length) = rpIdInOrigin(key.rpId, a.origin);
+        if (!found) {
+            (bytes memory full,) = assertionData(a);
+            return full;
+        }
+        return abi.encodePacked(start, length, a.flags, uint32(7));
+    }
+
+    /// @dev Where `rpId` first occurs in `origin`.
+    function rpIdInOrigin(string memory rpId, string memory origin)
+        internal
+        pure
+        returns (bool found, uint8 start, uint8 length)
+    {
+        bytes memory r = bytes(rpId);
+        bytes memory o = bytes(origin);
+        if (r.length == 0 || o.length > 255) return (false, 0, 0);
+        for (uint256 i = 0; i + r.length <= o.length; ++i) {
+            if (keccak256(_slice(o, i, r.length)) == keccak256(r)) return (true, uint8(i), uint8(r.length));
+        }
+    }
+
+    function _slice(bytes memory data, uint256 start, uint256 length) private pure returns (bytes memory out) {
+        out = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            out[i] = data[start + i];
+        }
     }
 
     /// @dev Signs the clientDataJSON a browser makes of `a` and sends the standard member list (type, challenge,
@@ -123,10 +161,22 @@ abstract contract SsoTest is Test {
         bytes memory members,
         bool highS
     ) internal pure returns (bytes memory) {
+        return signClientData(key, authenticatorData, clientDataJSON, members, highS, authenticatorData);
+    }
+
+    /// @dev Signs `authenticatorData` and `clientDataJSON`, and sends `sentAuthenticatorData` (e.g. a compact form).
+    function signClientData(
+        Passkey memory key,
+        bytes memory authenticatorData,
+        bytes memory clientDataJSON,
+        bytes memory members,
+        bool highS,
+        bytes memory sentAuthenticatorData
+    ) internal pure returns (bytes memory) {
         (bytes32 r, bytes32 s) = signP256(
             key.privateKey, sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON))), highS
         );
-        return encodeSignature(keccak256(key.credentialId), key.x, key.y, r, s, authenticatorData, members);
+        return encodeSignature(keccak256(key.credentialId), key.x, key.y, r, s, sentAuthenticatorData, members);
     }
 
     /// @dev P-256 signature with the s value in the requested half.

@@ -6,6 +6,7 @@ import {
   type Chain,
   createPublicClient,
   createWalletClient,
+  decodeFunctionData,
   defineChain,
   encodeDeployData,
   encodeFunctionData,
@@ -15,9 +16,15 @@ import {
   type PublicClient,
   parseAbi,
   parseEther,
+  size,
   type TransactionReceipt,
 } from 'viem'
-import { createBundlerClient, createPaymasterClient, type SmartAccount } from 'viem/account-abstraction'
+import {
+  createBundlerClient,
+  createPaymasterClient,
+  entryPoint08Abi,
+  type SmartAccount,
+} from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { anvilKeys, type Stack } from '../../src/index.js'
 import { simpleAccountFactoryBytecode, toSimpleAccount } from './SimpleAccount.js'
@@ -31,6 +38,12 @@ export const recipients: readonly Address[] = [
 ]
 
 export type Call = { to: Address; data?: Hex; value?: bigint }
+
+/** The calldata of a userOp's handleOps transaction (one userOp per bundle): all of it, and the userOp's signature. */
+export type UserOpBytes = { calldata: number; signature: number }
+
+/** A handleOps receipt with the sizes of what the bundler sent. */
+export type UserOpReceipt = TransactionReceipt & { bytes: UserOpBytes }
 
 /** What the benchmarks need on a running stack: clients, a funded token, a SimpleAccountFactory, senders. */
 export type BenchEnv = Awaited<ReturnType<typeof createBenchEnv>>
@@ -133,12 +146,12 @@ export async function createBenchEnv(stack: Stack) {
     return createPaymasterClient({ transport: http(url) })
   }
 
-  /** Sends one userOp through Alto and waits for it; returns the handleOps tx receipt. */
+  /** Sends one userOp through Alto and waits for it; returns the handleOps tx receipt and its calldata sizes. */
   const sendUserOperation = async (
     account: SmartAccount,
     calls: Call[],
     options: { sponsored?: boolean } = {},
-  ): Promise<TransactionReceipt> => {
+  ): Promise<UserOpReceipt> => {
     const hash = await bundler.sendUserOperation({
       account,
       calls,
@@ -146,7 +159,13 @@ export async function createBenchEnv(stack: Stack) {
     })
     const receipt = await bundler.waitForUserOperationReceipt({ hash, pollingInterval: 20, timeout: 30_000 })
     if (!receipt.success) throw new Error(`userOp ${hash} failed: ${receipt.reason ?? 'reverted'}`)
-    return receipt.receipt
+    const { input } = await client.getTransaction({ hash: receipt.receipt.transactionHash })
+    const { args } = decodeFunctionData({ abi: entryPoint08Abi, data: input })
+    const [ops] = args as unknown as [{ signature: Hex }[]]
+    return {
+      ...receipt.receipt,
+      bytes: { calldata: size(input), signature: size(ops[0]?.signature ?? '0x') },
+    }
   }
 
   /** A fresh SimpleAccount v0.8 (random owner), funded, not deployed. */
