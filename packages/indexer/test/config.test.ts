@@ -1,9 +1,10 @@
+// Outside src/: Ponder runs every file under src/ as indexing code.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { isListedCall } from './calls.js'
-import { IndexerConfigError, readIndexerChains } from './chains.js'
+import { isListedCall } from '../src/calls.js'
+import { IndexerConfigError, readIndexerChains } from '../src/chains.js'
 
 const entryPoint = '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108'
 const factory = '0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972'
