@@ -5,8 +5,12 @@ import { entryPoint08Abi } from 'viem/account-abstraction'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectRequest, fillSend, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { publicClient, type StackInfo } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * Issue "Every approved request reaches the dapp" (docs/architecture.md, section 4), through the real popup,
@@ -19,7 +23,7 @@ let device: Device
 let page: Page
 let account: Address
 
-test.beforeAll(async ({ browser, syncedPasskeys }) => {
+test.beforeAll(async ({ browser }) => {
   device = await newDevice(browser, syncedPasskeys)
   page = await device.context.newPage()
 })

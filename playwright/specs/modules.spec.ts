@@ -24,7 +24,11 @@ import {
 import { createBundlerClient, UserOperationExecutionError } from 'viem/account-abstraction'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, openDemo, signUp } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * Issue "modules people can manage": the demo installs the example AllowanceExecutor through the popup, the
@@ -38,7 +42,7 @@ let device: Device
 let page: Page
 let account: Address
 
-test.beforeAll(async ({ browser, syncedPasskeys }) => {
+test.beforeAll(async ({ browser }) => {
   device = await newDevice(browser, syncedPasskeys)
   page = await device.context.newPage()
 })

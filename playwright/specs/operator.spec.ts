@@ -36,8 +36,12 @@ import {
   readHex,
   signUp,
 } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import type { StackInfo } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * docs/deploy.md as an operator runs it: a plain anvil with a chain id the project never used and no contracts,
@@ -292,10 +296,7 @@ test('behavior: the auth server built for this chain is served with the document
   expect(await (await fetch(`${authServerUrl}/sso-config.json`)).json()).toEqual(config)
 })
 
-test('behavior: a dapp signs up, sends and uses a session through the deployment', async ({
-  browser,
-  syncedPasskeys,
-}) => {
+test('behavior: a dapp signs up, sends and uses a session through the deployment', async ({ browser }) => {
   test.setTimeout(180_000)
   device = await newDevice(browser, syncedPasskeys)
   page = await device.context.newPage()

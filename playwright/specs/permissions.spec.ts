@@ -5,8 +5,12 @@ import { type Address, createWalletClient, erc20Abi, type Hex, http, parseEther,
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { resetClock, stackChain } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * ERC-7715 through the real stack: the demo asks `wallet_requestExecutionPermissions` for an erc20-token-periodic
@@ -37,7 +41,7 @@ let account: Address
 let token: Address
 let popups = 0
 
-test.beforeAll(async ({ browser, syncedPasskeys, stack, chain }) => {
+test.beforeAll(async ({ browser, stack, chain }) => {
   device = await newDevice(browser, syncedPasskeys)
   device.context.on('page', () => {
     popups++

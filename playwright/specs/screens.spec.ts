@@ -5,7 +5,11 @@ import type { Page } from '@playwright/test'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, fillSend, openDemo, signUp } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * Every screen of the popup (and the auth server's pages, and the demo) at the widths it must fit, 360 px (phones)
@@ -22,7 +26,7 @@ const popupHeight = 680 // the popup's window (packages/client/src/internal/popu
 let device: Device
 let page: Page
 
-test.beforeAll(async ({ browser, syncedPasskeys }) => {
+test.beforeAll(async ({ browser }) => {
   mkdirSync(gallery, { recursive: true })
   device = await newDevice(browser, syncedPasskeys)
   page = await device.context.newPage()

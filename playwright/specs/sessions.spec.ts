@@ -37,8 +37,12 @@ import {
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
 import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
+import { PasskeyStore } from '../fixtures/passkeys.js'
 import { resetClock, stackChain, travel } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
+
+// This file's own synced passkeys: each spec file is a user of its own.
+const syncedPasskeys = new PasskeyStore()
 
 /**
  * Issue "Sessions: policy-limited session keys": the demo asks for a session (ERC-20 transfers to one shop,
@@ -93,7 +97,7 @@ let token: Address
 let sessionId: Hex
 let popups = 0
 
-test.beforeAll(async ({ browser, syncedPasskeys, stack, chain }) => {
+test.beforeAll(async ({ browser, stack, chain }) => {
   device = await newDevice(browser, syncedPasskeys)
   device.context.on('page', () => {
     popups++
