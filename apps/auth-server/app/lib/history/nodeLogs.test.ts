@@ -13,6 +13,7 @@ import {
 } from 'viem'
 import { entryPoint08Abi } from 'viem/account-abstraction'
 import { describe, expect, test } from 'vitest'
+import type { RawLog } from './entries'
 import { InvalidCursorError } from './HistorySource'
 import { mergeSources } from './merged'
 import {
@@ -38,15 +39,7 @@ const chain: HistoryChain = {
 }
 const token = chain.tokens[0]!.address
 
-type Log = {
-  address: Address
-  topics: Hex[]
-  data: Hex
-  blockNumber: Hex
-  transactionHash: Hex
-  transactionIndex: Hex
-  logIndex: Hex
-}
+type Log = RawLog
 type Trace = {
   action: { from: Address; to: Address; value: Hex; callType: string }
   blockNumber: number
