@@ -3,8 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startStack } from '@sso/devnet'
-import type { Address } from 'viem'
-import { type HeldStack, type StackInfo, stackFileEnv, stackHandle } from './fixtures/stack.js'
+import { type HeldStack, type StackInfo, stackFileEnv, stackHandle, toStackInfo } from './fixtures/stack.js'
 
 /**
  * Starts a private stack (two anvil chains with our contracts, an Alto per chain, the static demo and auth server) on free ports and writes its
@@ -33,33 +32,5 @@ export default async function globalSetup(): Promise<void> {
   }
   console.log(
     `[e2e] stack up in ${((Date.now() - started) / 1000).toFixed(1)} s: rpc ${info.rpcUrl}, bundler ${info.bundlerUrl}, demo ${info.demoUrl}, auth ${info.authServerUrl}, backup ${info.backupAuthServerUrl}, logs ${info.logDir}`,
-  )
-}
-
-function toStackInfo(stack: Awaited<ReturnType<typeof startStack>>): StackInfo {
-  return {
-    chainId: stack.chainId,
-    rpcUrl: stack.rpcUrl,
-    bundlerUrl: stack.bundlerUrl,
-    demoUrl: stack.demoUrl,
-    authServerUrl: stack.authServerUrl,
-    backupAuthServerUrl: stack.backupAuthServerUrl,
-    contracts: definedAddresses(stack.contracts),
-    chains: stack.chains.map((chain, index) => ({
-      id: chain.id,
-      name: chain.name,
-      rpcUrl: chain.rpcUrl,
-      bundlerUrl: chain.bundlerUrl,
-      paymasterServiceUrl: chain.paymasterServiceUrl,
-      contracts: definedAddresses(chain.contracts),
-      clockFile: stack.clocks[index]!.clockFile,
-    })),
-    logDir: stack.logDir,
-  }
-}
-
-function definedAddresses(contracts: Record<string, Address | undefined>): Record<string, Address> {
-  return Object.fromEntries(
-    Object.entries(contracts).filter((entry): entry is [string, Address] => entry[1] !== undefined),
   )
 }

@@ -4,7 +4,7 @@ import type { Address } from 'viem'
 import { type Device, newDevice } from '../fixtures/device.js'
 import { openDemo, signUp } from '../fixtures/flows.js'
 import { PasskeyStore } from '../fixtures/passkeys.js'
-import type { StackInfo } from '../fixtures/stack.js'
+import { type StackInfo, toStackInfo } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
 
 /**
@@ -23,20 +23,7 @@ let account: Address
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(240_000)
   own = await startStack({ ports: 'auto', quiet: true, indexer: true })
-  info = {
-    chainId: own.chainId,
-    rpcUrl: own.rpcUrl,
-    bundlerUrl: own.bundlerUrl,
-    demoUrl: own.demoUrl,
-    authServerUrl: own.authServerUrl,
-    backupAuthServerUrl: own.backupAuthServerUrl,
-    contracts: own.contracts as Record<string, Address>,
-    chains: own.chains.map((chain, i) => ({
-      ...(chain as typeof chain & { contracts: Record<string, Address> }),
-      clockFile: own.clocks[i]!.clockFile,
-    })),
-    logDir: own.logDir,
-  }
+  info = toStackInfo(own)
   device = await newDevice(browser, new PasskeyStore())
 })
 

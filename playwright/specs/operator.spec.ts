@@ -58,6 +58,7 @@ type Manifest = {
   chainId: number
   owner: Address
   p256Precompile: boolean
+  fromBlock: number
   contracts: Record<string, Address>
 }
 
@@ -184,6 +185,14 @@ test('behavior: the deploy command deploys, stakes, funds, verifies and writes t
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest
   expect(JSON.parse(stdout)).toEqual(manifest)
   expect(manifest).toMatchObject({ chainId, owner: deployerAccount.address, p256Precompile: true })
+  // Where logs of our accounts can start: after the EntryPoint's block on this fresh chain, never genesis.
+  expect(manifest.fromBlock).toBeGreaterThan(1)
+  expect(
+    await client().getCode({
+      address: manifest.contracts.webAuthnValidator!,
+      blockNumber: BigInt(manifest.fromBlock - 1),
+    }),
+  ).toBeUndefined()
   expect(Object.keys(manifest.contracts).sort()).toEqual(
     [
       'accountFactory',
@@ -267,6 +276,7 @@ test('behavior: the auth server built for this chain is served with the document
         bundlerUrl: bundler.url,
         paymasterServiceUrl: paymasterService.url,
         contracts: manifest.contracts,
+        fromBlock: manifest.fromBlock,
       },
     ],
   }

@@ -46,3 +46,15 @@ test('behavior: the chain lists its tokens; a token without decimals is refused'
     }),
   ).toThrow(/tokens\[0\]\.decimals/)
 })
+
+test('behavior: a chain keeps the block its contracts were deployed in; a negative one is refused', () => {
+  expect(
+    parseConfig({ authServerUrl: 'http://a', chains: [{ ...chain, fromBlock: 42 }] }).chains[0]?.fromBlock,
+  ).toBe(42)
+  expect(parseConfig({ authServerUrl: 'http://a', chains: [chain] }).chains[0]).not.toHaveProperty(
+    'fromBlock',
+  )
+  expect(() => parseConfig({ authServerUrl: 'http://a', chains: [{ ...chain, fromBlock: -1 }] })).toThrow(
+    /chains\[0\]\.fromBlock/,
+  )
+})

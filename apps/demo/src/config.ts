@@ -14,6 +14,8 @@ export type DemoChain = {
   bundlerUrl: string
   contracts: { entryPoint: Address } & Record<string, Address>
   tokens: DemoToken[]
+  /** The block our contracts were deployed in (the deploy manifest's): log reads start there. */
+  fromBlock?: number
 }
 export type DemoConfig = { authServerUrl: string; chains: DemoChain[] }
 
@@ -60,6 +62,11 @@ export function parseConfig(value: unknown): DemoConfig {
     const contracts = (c.contracts ?? {}) as Record<string, unknown>
     for (const [name, address] of Object.entries(contracts))
       if (!isAddress(address)) fail(`chains[${index}].contracts.${name}`)
+    if (
+      c.fromBlock !== undefined &&
+      (typeof c.fromBlock !== 'number' || !Number.isSafeInteger(c.fromBlock) || c.fromBlock < 0)
+    )
+      fail(`chains[${index}].fromBlock`)
     const tokens = c.tokens ?? []
     if (!Array.isArray(tokens)) fail(`chains[${index}].tokens must be an array`)
     for (const [t, token] of (tokens as unknown[]).entries()) {
@@ -76,6 +83,7 @@ export function parseConfig(value: unknown): DemoConfig {
       bundlerUrl: c.bundlerUrl as string,
       contracts: { entryPoint: entryPointAddress, ...(contracts as Record<string, Address>) },
       tokens: tokens as DemoToken[],
+      ...(c.fromBlock === undefined ? {} : { fromBlock: c.fromBlock as number }),
     }
   })
   return { authServerUrl: authServerUrl as string, chains: parsed }

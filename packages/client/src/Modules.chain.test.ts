@@ -15,6 +15,7 @@ import {
   parseEther,
   zeroAddress,
 } from 'viem'
+import { getBlockNumber, mine } from 'viem/actions'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Call } from './Execution.js'
 import { type AnvilClient, startAnvilChain } from './internal/anvilChain.js'
@@ -120,6 +121,10 @@ describe('Modules on chain', () => {
     await send(account, installModuleCall({ account, ...module, data }))
     expect(await readModuleInstalled({ client, account, ...module })).toBe(true)
     expect(await readModules({ client, account })).toContainEqual(module)
+    // Events are read from `fromBlock` on: a floor after the install no longer sees it.
+    const installedIn = await getBlockNumber(client, { cacheTime: 0 })
+    await mine(client, { blocks: 1 })
+    expect(await readModules({ client, account, fromBlock: installedIn + 1n })).not.toContainEqual(module)
     expect(await checkUninstall({ client, account, ...module })).toBeUndefined()
     await send(account, uninstallModuleCall({ account, ...module }))
     expect(await readModules({ client, account })).not.toContainEqual(module)

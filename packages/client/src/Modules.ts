@@ -115,7 +115,8 @@ export async function readModuleInstalled(parameters: {
  * Every module installed on `account` now: its preset modules (flagged in the account's first slot, installed by
  * the factory without an event of their own being needed) and every module a `ModuleInstalled` event named, each
  * checked with `isModuleInstalled` at the latest block. Sorted by type, then address. An account that is not
- * deployed yet has none (its first userOp installs the defaults).
+ * deployed yet has none (its first userOp installs the defaults). Events are read from `fromBlock` (default genesis:
+ * pass the block our contracts were deployed in, the manifest's `fromBlock`, on a long chain).
  *
  * @example
  * ```ts
@@ -126,12 +127,13 @@ export async function readModuleInstalled(parameters: {
 export async function readModules(parameters: {
   client: Client
   account: Address
+  fromBlock?: bigint | undefined
 }): Promise<InstalledModule[]> {
-  const { client, account } = parameters
+  const { client, account, fromBlock = 0n } = parameters
   if (!(await isDeployed(client, account))) return []
   const [[presetTypes, presetAddresses], logs] = await Promise.all([
     readContract(client, { address: account, abi: ssoAccountAbi, functionName: 'presetModules' }),
-    getLogs(client, { address: account, event: moduleInstalledEvent, fromBlock: 0n, toBlock: 'latest' }),
+    getLogs(client, { address: account, event: moduleInstalledEvent, fromBlock, toBlock: 'latest' }),
   ])
   const candidates = new Map<string, InstalledModule>()
   const add = (typeId: bigint | undefined, module: Address | undefined) => {

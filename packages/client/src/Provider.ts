@@ -41,6 +41,7 @@ const ChainConfigSchema = v.object({
       v.optional(v.pipe(v.string(), v.regex(/^0x[0-9a-fA-F]{40}$/, 'Expected an address'))),
     ),
   ),
+  fromBlock: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 })
 const OptionsSchema = v.object({
   authServerUrl: v.pipe(v.string(), v.url()),

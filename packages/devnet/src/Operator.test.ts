@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest'
 import { anvilCommand } from './internal/binaries.js'
 import { type Child, spawnChild, waitHealthy } from './internal/Child.js'
 import { freePorts } from './internal/ports.js'
-import { planDeployment, verifyDeployment } from './Operator.js'
+import { deploymentBlock, planDeployment, verifyDeployment } from './Operator.js'
 
 /**
  * `pnpm deploy:contracts` as an operator runs it: against plain anvils with chain ids the project never used, no
@@ -94,8 +94,18 @@ test('behavior: an empty chain gets the EntryPoint, our contracts, the stakes an
   expect(await nonceOf(osaka, operator.address)).toBe(0)
   await expect(verifyDeployment(osaka, plan)).rejects.toThrow(/No code after the deployment/)
 
+  const before = await createPublicClient({ transport: http(osaka) }).getBlockNumber({ cacheTime: 0 })
   for (const step of plan.steps) await step.run()
   await verifyDeployment(osaka, plan)
+  // The manifest's fromBlock: the block of our first contract, after the EntryPoint's (the first step).
+  const first = await deploymentBlock(osaka, plan)
+  expect(first).toBeGreaterThan(Number(before) + 1)
+  expect(
+    await createPublicClient({ transport: http(osaka) }).getCode({
+      address: plan.addresses.webAuthnValidator!,
+      blockNumber: BigInt(first! - 1),
+    }),
+  ).toBeUndefined()
   const sent = await nonceOf(osaka, operator.address)
   expect(sent).toBeGreaterThanOrEqual(plan.steps.length)
 

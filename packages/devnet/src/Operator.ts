@@ -223,19 +223,55 @@ export async function verifyDeployment(rpcUrl: string, plan: DeploymentPlan): Pr
   if (missing.length > 0) throw new DevnetError(`No code after the deployment: ${missing.join(', ')}.`)
 }
 
+/**
+ * The first block in which one of our contracts (not the EntryPoint, which may be far older) holds code: no log of an
+ * account of ours can be older, so the apps and the indexer read logs from there (`fromBlock` in `sso-config.json`).
+ * A binary search over `eth_getCode` at past blocks; undefined when the node keeps no past state (not an archive
+ * node): the apps then read from genesis, which works but long chains' nodes may refuse.
+ */
+export async function deploymentBlock(rpcUrl: string, plan: DeploymentPlan): Promise<number | undefined> {
+  const client = createPublicClient({ transport: http(rpcUrl) })
+  const latest = await client.getBlockNumber({ cacheTime: 0 })
+  const ours = Object.entries(plan.addresses)
+    .filter(([key]) => key !== 'entryPoint')
+    .map(([, address]) => address)
+  const codeAt = async (address: Address, block: bigint) =>
+    ((await client.getCode({ address, blockNumber: block })) ?? '0x') !== '0x'
+  let earliest = latest
+  try {
+    for (const address of ours) {
+      if (!(await codeAt(address, earliest))) continue
+      let low = 0n
+      let high = earliest
+      while (low < high) {
+        const middle = (low + high) / 2n
+        if (await codeAt(address, middle)) high = middle
+        else low = middle + 1n
+      }
+      earliest = low
+    }
+  } catch {
+    return undefined
+  }
+  return Number(earliest)
+}
+
 /** The manifest entry of a deployment: what `/sso-config.json` and the client need for this chain. */
 export type DeploymentManifest = {
   chainId: number
   owner: Address
   p256Precompile: boolean
+  /** The block our contracts were deployed in: where the apps and the indexer start reading logs. */
+  fromBlock?: number | undefined
   contracts: Record<string, Address>
 }
 
-export function manifestOf(plan: DeploymentPlan): DeploymentManifest {
+export function manifestOf(plan: DeploymentPlan, fromBlock?: number): DeploymentManifest {
   return {
     chainId: plan.chainId,
     owner: plan.owner,
     p256Precompile: plan.p256Precompile,
+    ...(fromBlock === undefined ? {} : { fromBlock }),
     contracts: plan.addresses,
   }
 }

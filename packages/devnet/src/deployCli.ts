@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util'
 import { type Address, getAddress, type Hex, isAddress, isHex, parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { DevnetError } from './Errors.js'
-import { manifestOf, planDeployment, verifyDeployment } from './Operator.js'
+import { deploymentBlock, manifestOf, planDeployment, verifyDeployment } from './Operator.js'
 import { repoRoot } from './WebApps.js'
 
 const usage =
@@ -131,7 +131,12 @@ async function main(): Promise<void> {
     return
   }
   await verifyDeployment(rpcUrl, plan)
-  const manifest = manifestOf(plan)
+  const fromBlock = await deploymentBlock(rpcUrl, plan)
+  if (fromBlock === undefined)
+    log(
+      'warning: the node keeps no past state, so the deployment block is unknown: set fromBlock in sso-config.json by hand',
+    )
+  const manifest = manifestOf(plan, fromBlock)
   const file = path.resolve(values.manifest ?? path.join(repoRoot, 'deployments', `${plan.chainId}.json`))
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`)

@@ -49,6 +49,7 @@ export function readIndexerChains(env: Record<string, string | undefined>): Inde
     const chain = raw as {
       id?: unknown
       rpcUrl?: unknown
+      fromBlock?: unknown
       contracts?: Record<string, unknown>
       tokens?: { address?: unknown }[]
     }
@@ -63,11 +64,14 @@ export function readIndexerChains(env: Record<string, string | undefined>): Inde
     const contracts = chain.contracts ?? {}
     const rpcUrl = env[`SSO_INDEXER_RPC_${chain.id}`] ?? chain.rpcUrl
     if (typeof rpcUrl !== 'string') throw new IndexerConfigError(`${where}.rpcUrl must be a URL.`)
+    const fromBlock = chain.fromBlock ?? 0
+    if (typeof fromBlock !== 'number' || !Number.isInteger(fromBlock) || fromBlock < 0)
+      throw new IndexerConfigError(`${where}.fromBlock must be a block number.`)
     return {
       name: `chain${chain.id}`,
       id: chain.id,
       rpcUrl,
-      startBlock: startBlocks.get(chain.id) ?? 0,
+      startBlock: startBlocks.get(chain.id) ?? fromBlock,
       // The devnet mines on demand: poll often so the dashboard sees a new block within a fraction of a second.
       pollingInterval: chain.id === 31337 || chain.id === 31338 ? 250 : 1_000,
       entryPoint: address(contracts.entryPoint, 'contracts.entryPoint'),

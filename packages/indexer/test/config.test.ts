@@ -27,7 +27,7 @@ const chain = {
 
 describe('readIndexerChains', () => {
   test('behavior: the chains of sso-config.json, with start blocks and RPC URLs from the environment', () => {
-    const file = configFile({ chains: [chain, { ...chain, id: 10 }] })
+    const file = configFile({ chains: [chain, { ...chain, id: 10 }, { ...chain, id: 11, fromBlock: 77 }] })
     const chains = readIndexerChains({
       SSO_INDEXER_CONFIG: file,
       SSO_INDEXER_START_BLOCKS: '10=1234',
@@ -51,6 +51,8 @@ describe('readIndexerChains', () => {
         startBlock: 1234,
         pollingInterval: 1_000,
       }),
+      // Without an override, a chain starts at the block its config names for our contracts' deployment.
+      expect.objectContaining({ name: 'chain11', startBlock: 77 }),
     ])
   })
 
@@ -70,6 +72,10 @@ describe('readIndexerChains', () => {
     fails(
       { SSO_INDEXER_CONFIG: configFile({ chains: [chain] }), SSO_INDEXER_START_BLOCKS: '31337=-1' },
       'SSO_INDEXER_START_BLOCKS: expected <chainId>=<block>, got 31337=-1.',
+    )
+    fails(
+      { SSO_INDEXER_CONFIG: configFile({ chains: [{ ...chain, fromBlock: -5 }] }) },
+      /chains\[0\]\.fromBlock must be a block number\.$/,
     )
     expect(() => readIndexerChains({})).toThrow(IndexerConfigError)
   })

@@ -15,7 +15,7 @@ import {
 import { type Address, encodeEventTopics, getAddress, type Hex, isAddressEqual, numberToHex, pad } from 'viem'
 import { firstLine } from './assets'
 import { getBatchClient } from './chains'
-import type { SsoChainConfig } from './config'
+import { logsFrom, type SsoChainConfig } from './config'
 import { formatAmount, formatDuration, shortHex } from './format'
 import { tokenSelectors } from './sessionSummary'
 import { sessionValidatorOf } from './sessions'
@@ -80,11 +80,12 @@ export async function readAccountSessions(
     const latest = await client.getBlockNumber({ cacheTime: 0 })
     const range = options.blockRange ?? 50_000n
     const [topic] = encodeEventTopics({ abi: sessionKeyValidatorAbi, eventName: 'SessionCreated' })
+    const floor = options.fromBlock ?? logsFrom(chain)
     const windows: [bigint, bigint][] = []
-    for (let to = latest; to >= (options.fromBlock ?? 0n); to -= range) {
-      const from = to - range + 1n > (options.fromBlock ?? 0n) ? to - range + 1n : (options.fromBlock ?? 0n)
+    for (let to = latest; to >= floor; to -= range) {
+      const from = to - range + 1n > floor ? to - range + 1n : floor
       windows.push([from, to])
-      if (from === 0n) break
+      if (from === floor) break
     }
     const logs = (
       await Promise.all(

@@ -1,6 +1,6 @@
 import { deployments } from '@sso/contracts-abi'
 import { expect, test } from 'vitest'
-import { defaultConfig, InvalidConfigError, loadConfig } from './config'
+import { defaultConfig, InvalidConfigError, loadConfig, logsFrom } from './config'
 import { gasPayer } from './userOperations'
 
 const good = {
@@ -93,4 +93,14 @@ test('error: a token list is bounded and checked', async () => {
       respond(200, { ...good, chains: [{ ...good.chains[0], tokens: [{ ...token, decimals: 99 }] }] }),
     ),
   ).rejects.toThrow(InvalidConfigError)
+})
+
+test('behavior: a chain names the block its contracts were deployed in, where every log read starts', async () => {
+  const chain = { ...good.chains[0]!, fromBlock: 19_000_000 }
+  const { config } = await loadConfig(respond(200, { ...good, chains: [chain] }))
+  expect(logsFrom(config.chains[0]!)).toBe(19_000_000n)
+  expect(logsFrom(defaultConfig().chains[0]!)).toBe(0n)
+  await expect(loadConfig(respond(200, { ...good, chains: [{ ...chain, fromBlock: -1 }] }))).rejects.toThrow(
+    InvalidConfigError,
+  )
 })

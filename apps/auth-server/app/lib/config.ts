@@ -19,6 +19,11 @@ const ChainSchema = v.object({
   bundlerUrl: v.pipe(v.string(), v.url()),
   /** An ERC-7677 paymaster service that pays for this chain's user operations when the dapp names none. */
   paymasterServiceUrl: v.optional(v.pipe(v.string(), v.url())),
+  /**
+   * The block our contracts were deployed in (the deploy manifest's `fromBlock`): every read of logs (history,
+   * sessions, passkeys, modules, recovery) starts there, never at genesis. Default 0 (a devnet).
+   */
+  fromBlock: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   /** The history indexer serving this chain (docs/dashboard.md, "The indexer"); without it, the node's logs. */
   indexerUrl: v.optional(v.pipe(v.string(), v.url())),
   contracts: v.objectWithRest(
@@ -56,6 +61,11 @@ export const SsoConfigSchema = v.object({
 
 export type SsoConfig = v.InferOutput<typeof SsoConfigSchema>
 export type SsoChainConfig = SsoConfig['chains'][number]
+
+/** The first block whose logs can concern an account on `chain`: where every log read starts. */
+export function logsFrom(chain: Pick<SsoChainConfig, 'fromBlock'>): bigint {
+  return BigInt(chain.fromBlock ?? 0)
+}
 
 /** EntryPoint v0.8, the same address on every chain. */
 export const entryPointAddress: Address = '0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108'

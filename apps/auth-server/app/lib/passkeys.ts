@@ -6,7 +6,7 @@ import { encodeWebAuthnSignature, registrationChallenge, webAuthnValidatorAbi } 
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { getPublicClient } from './chains'
-import type { SsoChainConfig } from './config'
+import { logsFrom, type SsoChainConfig } from './config'
 import { DeviceLinkError, type DevicePasskey } from './deviceLink'
 import { AccountError } from './errors'
 import { createPasskey, signChallenge } from './passkey'
@@ -51,7 +51,7 @@ export async function listPasskeys(chain: SsoChainConfig, address: Address): Pro
     abi: webAuthnValidatorAbi,
     eventName: 'PasskeyAdded',
     args: { account: address },
-    fromBlock: 0n,
+    fromBlock: logsFrom(chain),
   })
   const latest = new Map<string, (typeof logs)[number]>()
   for (const log of logs) if (log.args.credentialId) latest.set(log.args.credentialId.toLowerCase(), log)

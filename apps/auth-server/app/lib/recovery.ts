@@ -17,7 +17,7 @@ import {
 import { base64UrlToBytes, bytesToBase64Url, bytesToHex, hexToBytes } from '@sso/client/webauthn'
 import { type Address, getAddress, type Hex, isAddress, keccak256, zeroAddress } from 'viem'
 import { getPublicClient } from './chains'
-import type { SsoChainConfig } from './config'
+import { logsFrom, type SsoChainConfig } from './config'
 import { AccountError } from './errors'
 
 /** Thrown when a recovery screen's input is wrong; nothing was sent. */
@@ -73,7 +73,7 @@ export async function recoveryStarter(
     abi: guardianExecutorAbi,
     eventName: 'RecoveryStarted',
     args: { account, recoveryId: id },
-    fromBlock: 0n,
+    fromBlock: logsFrom(chain),
   })
   const last = logs.at(-1)
   if (!last?.args.guardian || !last.args.proposal) return undefined
@@ -208,7 +208,7 @@ export async function passkeysOf(
     abi: webAuthnValidatorAbi,
     eventName: 'PasskeyAdded',
     args: { account },
-    fromBlock: 0n,
+    fromBlock: logsFrom(chain),
   })
   const found: { id: string; origin: string }[] = []
   for (const { args } of logs) {

@@ -48,7 +48,12 @@ export const getModules: Handler = async (context, params) => {
   const parsed = providerParams('wallet_getModules', params)
   const account = parsed?.[0]?.account ?? context.requireAccount()
   const { readModules: read } = await import('../Modules.js')
-  return read({ client: await chainClient(context), account })
+  const { fromBlock } = context.chain()
+  return read({
+    client: await chainClient(context),
+    account,
+    fromBlock: fromBlock === undefined ? undefined : BigInt(fromBlock),
+  })
 }
 
 export const isModuleInstalled: Handler = async (context, params) => {

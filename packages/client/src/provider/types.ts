@@ -22,6 +22,11 @@ export type ChainConfig = {
    * sessions on a chain the `@sso/contracts-abi` manifest does not know (a deployment of your own).
    */
   contracts?: ChainContracts | undefined
+  /**
+   * The block our contracts were deployed in on this chain (the deploy manifest's `fromBlock`): reads of the
+   * account's logs (`wallet_getModules`) start there instead of at genesis, which long chains' nodes refuse.
+   */
+  fromBlock?: number | undefined
 }
 
 /** Where the connection (address, chain) is kept across reloads. `localStorage` satisfies it. */

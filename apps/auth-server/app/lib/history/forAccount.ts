@@ -4,7 +4,7 @@
  */
 import type { Address } from 'viem'
 import { getBatchClient } from '../chains'
-import type { SsoChainConfig } from '../config'
+import { logsFrom, type SsoChainConfig } from '../config'
 import { withFallback } from './fallback'
 import type { HistorySource } from './HistorySource'
 import { createIndexerSource } from './indexer'
@@ -23,7 +23,7 @@ export function accountHistory(chains: readonly SsoChainConfig[], account: Addre
     chains.map((chain) => {
       const historyChain = { id: chain.id, contracts: chain.contracts, tokens: chain.tokens }
       const rpc = getBatchClient(chain)
-      const node = createNodeLogsSource({ chain: historyChain, account, rpc })
+      const node = createNodeLogsSource({ chain: historyChain, account, rpc, fromBlock: logsFrom(chain) })
       return {
         chainId: chain.id,
         source: chain.indexerUrl
