@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Page } from '@playwright/test'
+import type { Page, Request } from '@playwright/test'
 import { type Address, createWalletClient, type Hex, http, parseEther } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type Device, newDevice } from '../fixtures/device.js'
@@ -27,7 +27,9 @@ import { expect, test } from '../fixtures/test.js'
  * - approve click -> receipt: the same send from the popup's Approve click (passkey, submit, inclusion) until the
  *   dapp holds the receipt. The click comes {@link readMs} after the screen shows, as a person reads it first: the
  *   popup builds the user operation meanwhile (nonce, fees, estimate, checks). `send click -> receipt` leaves that
- *   reading time out;
+ *   reading time out. Where its time goes: click -> the authenticator's assertion (CDP `credentialAsserted`),
+ *   -> the popup's `eth_sendUserOperation` request (signature encoding, the paymaster's final data), -> the
+ *   bundler's answer, -> the receipt at the dapp (bundling, inclusion, the receipt read);
  * - sign-message click -> signature: the dapp's click (popup approval included) until the demo shows it;
  * - session tx click -> receipt: with a session granted in the demo (ETH to one friend; granting is not timed),
  *   the dapp's send click (no popup: signed by the session key, straight to the bundler) until the receipt;
@@ -44,6 +46,10 @@ type Sample = {
   signUpDeployed: number
   sendReceipt: number
   approveReceipt: number
+  approvePasskey: number
+  approveToBundler: number
+  approveBundlerAccepts: number
+  approveIncluded: number
   signSignature: number
   sessionReceipt: number
   logInConnected: number
@@ -62,6 +68,26 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeout = 60_000,
     if (Date.now() > deadline) throw new Error('timed out')
     await new Promise((resolve) => setTimeout(resolve, interval))
   }
+}
+
+/** When `page` first sent a JSON-RPC request (alone or in a batch) of `method`, and when its answer arrived. */
+function watchRpc(page: Page, method: string): { sent?: number; answered?: number } {
+  const seen: { sent?: number; answered?: number } = {}
+  const names = (request: Request) => {
+    try {
+      const body = request.postDataJSON() as { method?: string } | { method?: string }[] | null
+      return (Array.isArray(body) ? body : [body]).map((call) => call?.method)
+    } catch {
+      return []
+    }
+  }
+  page.on('request', (request) => {
+    if (seen.sent === undefined && names(request).includes(method)) seen.sent = Date.now()
+  })
+  page.on('requestfinished', (request) => {
+    if (seen.answered === undefined && names(request).includes(method)) seen.answered = Date.now()
+  })
+  return seen
 }
 
 async function openPopup(device: Device, page: Page, testId: string) {
@@ -137,6 +163,8 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       const send = await openPopup(device, page, 'send-eth')
       await expectRequest(send.popup, stack, 'eth_sendTransaction')
       await send.popup.waitForTimeout(readMs)
+      const submit = watchRpc(send.popup, 'eth_sendUserOperation')
+      const assertionsBefore = device.passkeys.events.length
       const approveAt = Date.now()
       await send.popup.getByTestId('approve').click()
       const hash = (await waitFor(async () => {
@@ -145,6 +173,9 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       })) as Hex
       await waitFor(() => chain.getTransactionReceipt({ hash }))
       const receiptAt = Date.now()
+      const asserted = device.passkeys.events.slice(assertionsBefore).find((e) => e.kind === 'asserted')?.at
+      if (asserted === undefined || submit.sent === undefined || submit.answered === undefined)
+        throw new Error('the approval left no passkey assertion or eth_sendUserOperation to time')
       expect(await chain.getBalance({ address: to })).toBe(parseEther('0.001'))
       await expectClosed(send.popup)
 
@@ -208,6 +239,10 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
         signUpDeployed: deployedAt - signUpAt,
         sendReceipt: receiptAt - send.clickedAt - readMs,
         approveReceipt: receiptAt - approveAt,
+        approvePasskey: asserted - approveAt,
+        approveToBundler: submit.sent - asserted,
+        approveBundlerAccepts: submit.answered - submit.sent,
+        approveIncluded: receiptAt - submit.answered,
         signSignature: signedAt - sign.clickedAt,
         sessionReceipt: sessionReceiptAt - sessionAt,
         logInConnected,
@@ -222,6 +257,10 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['sign-up click -> account deployed', 'signUpDeployed'],
     ['send click -> receipt', 'sendReceipt'],
     ['approve click (passkey) -> receipt', 'approveReceipt'],
+    ['  click -> passkey asserted', 'approvePasskey'],
+    ['  passkey -> userOp sent to the bundler', 'approveToBundler'],
+    ['  bundler accepts (eth_sendUserOperation)', 'approveBundlerAccepts'],
+    ['  accepted -> receipt at the dapp', 'approveIncluded'],
     ['sign-message click -> signature', 'signSignature'],
     ['session tx click -> receipt (no popup)', 'sessionReceipt'],
     ['log-in click (new device) -> connected', 'logInConnected'],
