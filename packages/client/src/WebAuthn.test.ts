@@ -103,6 +103,13 @@ describe('WebAuthn', () => {
     ] as const)
       expect(() => parseP256Signature(bad), bad).toThrow(InvalidWebAuthnDataError)
     expect(() => parseP256PublicKey('0x1234')).toThrow(InvalidWebAuthnDataError)
+    // A 91-byte SPKI of another curve (secp256k1's OID in the header), and a point off the curve.
+    const { x, y } = createTestPasskey().credential.publicKey
+    const k1Spki =
+      `0x3059301306072a8648ce3d020106082a8648ce3d03010a03420004${x.slice(2)}${y.slice(2)}` as const
+    expect(() => parseP256PublicKey(k1Spki)).toThrow('Unsupported P-256 public key encoding (91 bytes).')
+    const offCurve = `0x${x.slice(2)}${(BigInt(y) ^ 1n).toString(16).padStart(64, '0')}` as const
+    expect(() => parseP256PublicKey(offCurve)).toThrow('The public key is not a point on the P-256 curve.')
     expect(() => findClientDataIndices('{"type":"webauthn.get"}')).toThrow(InvalidWebAuthnDataError)
     expect(() => base64UrlToBytes('a+b')).toThrow(InvalidWebAuthnDataError)
   })

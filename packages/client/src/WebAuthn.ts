@@ -113,9 +113,13 @@ export function findClientDataIndices(clientDataJSON: string): { challengeIndex:
   return { challengeIndex, typeIndex }
 }
 
+/** The DER header of a P-256 SubjectPublicKeyInfo: id-ecPublicKey, prime256v1, a 66-byte BIT STRING, 0x04. */
+const p256SpkiHeader = '3059301306072a8648ce3d020106082a8648ce3d03010703420004'
+
 /**
- * Reads a P-256 public key from SPKI DER (`response.getPublicKey()`: x at bytes 27..59, y at 59..91), an
- * uncompressed point (`0x04 ‖ x ‖ y`) or raw `x ‖ y`.
+ * Reads a P-256 public key from SPKI DER (`response.getPublicKey()`: the P-256 header, then x and y), an
+ * uncompressed point (`0x04 ‖ x ‖ y`) or raw `x ‖ y`. Another curve's or algorithm's key, and a point that is not on
+ * the curve, are refused here: the validator would store it and no signature could ever verify.
  *
  * @example
  * ```ts
@@ -124,11 +128,20 @@ export function findClientDataIndices(clientDataJSON: string): { challengeIndex:
  */
 export function parseP256PublicKey(key: Hex | Uint8Array): P256PublicKey {
   const bytes = typeof key === 'string' ? hexToBytes(key) : key
+  const header = bytesToHex(bytes.subarray(0, p256SpkiHeader.length / 2)).slice(2)
   let xy: Uint8Array
-  if (bytes.length === 91 && bytes[26] === 0x04) xy = bytes.subarray(27, 91)
+  if (bytes.length === 91 && header === p256SpkiHeader) xy = bytes.subarray(27, 91)
   else if (bytes.length === 65 && bytes[0] === 0x04) xy = bytes.subarray(1)
   else if (bytes.length === 64) xy = bytes
   else throw new InvalidWebAuthnDataError(`Unsupported P-256 public key encoding (${bytes.length} bytes).`)
+  const point = new Uint8Array(65)
+  point[0] = 0x04
+  point.set(xy, 1)
+  try {
+    p256.Point.fromBytes(point).assertValidity()
+  } catch {
+    throw new InvalidWebAuthnDataError('The public key is not a point on the P-256 curve.')
+  }
   return { x: bytesToHex(xy.subarray(0, 32)), y: bytesToHex(xy.subarray(32, 64)) }
 }
 
