@@ -75,7 +75,7 @@ export type DeployOptions = {
 }
 
 /** Calls the P-256 precompile with a fresh valid signature: true when it answers 1. */
-export async function hasP256Precompile(client: PublicClient): Promise<boolean> {
+async function hasP256Precompile(client: PublicClient): Promise<boolean> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const message = Buffer.from('sso p256 probe')
   const signature = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' })

@@ -14,7 +14,7 @@ import { type BundlerClient, createBundlerClient } from 'viem/account-abstractio
 import type { SsoChainConfig } from './config'
 
 /** A viem `Chain` for a configured chain. */
-export function toViemChain(chain: SsoChainConfig): Chain {
+function toViemChain(chain: SsoChainConfig): Chain {
   return defineChain({
     id: chain.id,
     name: chain.name,

@@ -58,7 +58,7 @@ export const fragmentKey = 'add-passkey'
 const maxCodeLength = 4_000
 
 /** The origin of `url` (`scheme://host[:port]`), or a {@link DeviceLinkError} for `field`. */
-export function originOf(field: string, url: string): string {
+function originOf(field: string, url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http(s)')
@@ -157,7 +157,7 @@ export function devicePasskeyUrl(from: string, passkey: DevicePasskey): string {
 }
 
 /** The code in a pasted text: the code itself, or a link whose fragment carries it. */
-export function codeOf(text: string): string {
+function codeOf(text: string): string {
   const trimmed = text.trim()
   const marker = `#${fragmentKey}=`
   const at = trimmed.indexOf(marker)

@@ -13,10 +13,10 @@ import { AccountError } from './errors'
 export const devnetChainIds: readonly number[] = [31337, 31338]
 
 /** The address the faucet sends from (no key: anvil impersonates it). */
-export const faucetAddress: Address = '0xfa0ce70000000000000000000000000000000001'
+const faucetAddress: Address = '0xfa0ce70000000000000000000000000000000001'
 
 /** What one click gives. */
-export const faucetAmounts = { eth: parseEther('10'), demoToken: parseUnits('1000', 6) }
+const faucetAmounts = { eth: parseEther('10'), demoToken: parseUnits('1000', 6) }
 
 export function isDevnet(chain: SsoChainConfig): boolean {
   return devnetChainIds.includes(chain.id)

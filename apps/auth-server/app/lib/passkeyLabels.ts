@@ -6,7 +6,7 @@
 import { Errors } from '@sso/client/popup'
 
 /** Authenticators by AAGUID (from their makers' published AAGUIDs); unknown ones get "Passkey N". */
-export const knownAuthenticators: Readonly<Record<string, string>> = {
+const knownAuthenticators: Readonly<Record<string, string>> = {
   'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4': 'Google Password Manager',
   'adce0002-35bc-c60a-648b-0b25f1f05503': 'Chrome on Mac',
   'fbfc3007-154e-4ecc-8c0b-6e020557d7bd': 'iCloud Keychain',
@@ -46,7 +46,7 @@ export type PasskeyLabel = {
 }
 
 const storageKey = 'sso.auth.passkeyLabels'
-export const maxNameLength = 40
+const maxNameLength = 40
 
 /** Thrown for a name that can't be kept (empty or too long). */
 export class PasskeyNameError extends Errors.BaseError {

@@ -21,7 +21,7 @@ export type IndexerServiceParameters = {
 }
 
 /** Where the indexer package lives. */
-export const indexerDir = path.join(repoRoot, 'packages/indexer')
+const indexerDir = path.join(repoRoot, 'packages/indexer')
 
 /**
  * An indexer on `http://127.0.0.1:<port>`, not started yet. Healthy once it has indexed every chain up to the
