@@ -27,9 +27,10 @@ import { expect, test } from '../fixtures/test.js'
  * - approve click -> receipt: the same send from the popup's Approve click (passkey, submit, inclusion) until the
  *   dapp holds the receipt. The click comes {@link readMs} after the screen shows, as a person reads it first: the
  *   popup builds the user operation meanwhile (nonce, fees, estimate, checks). `send click -> receipt` leaves that
- *   reading time out. Where its time goes: click -> the authenticator's assertion (CDP `credentialAsserted`),
- *   -> the popup's `eth_sendUserOperation` request (signature encoding, the paymaster's final data), -> the
- *   bundler's answer, -> the receipt at the dapp (bundling, inclusion, the receipt read);
+ *   reading time out. Where its time goes: click -> the paymaster service's final data (`pm_getPaymasterData`,
+ *   asked only once the user approved, so refusals never count against its caps), -> the authenticator's
+ *   assertion (CDP `credentialAsserted`), -> the popup's `eth_sendUserOperation` request, -> the bundler's
+ *   answer, -> the receipt at the dapp (bundling, inclusion, the receipt read);
  * - sign-message click -> signature: the dapp's click (popup approval included) until the demo shows it;
  * - session tx click -> receipt: with a session granted in the demo (ETH to one friend; granting is not timed),
  *   the dapp's send click (no popup: signed by the session key, straight to the bundler) until the receipt;
@@ -46,6 +47,8 @@ type Sample = {
   signUpDeployed: number
   sendReceipt: number
   approveReceipt: number
+  approveClick: number
+  approvePaymaster: number
   approvePasskey: number
   approveToBundler: number
   approveBundlerAccepts: number
@@ -70,7 +73,10 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeout = 60_000,
   }
 }
 
-/** When `page` first sent a JSON-RPC request (alone or in a batch) of `method`, and when its answer arrived. */
+/**
+ * When `page` first sent a JSON-RPC request (alone or in a batch) of `method`, and when its answer arrived: the
+ * browser's own timing of the request (Playwright's events arrive later than the request ran).
+ */
 function watchRpc(page: Page, method: string): { sent?: number; answered?: number } {
   const seen: { sent?: number; answered?: number } = {}
   const names = (request: Request) => {
@@ -81,11 +87,11 @@ function watchRpc(page: Page, method: string): { sent?: number; answered?: numbe
       return []
     }
   }
-  page.on('request', (request) => {
-    if (seen.sent === undefined && names(request).includes(method)) seen.sent = Date.now()
-  })
   page.on('requestfinished', (request) => {
-    if (seen.answered === undefined && names(request).includes(method)) seen.answered = Date.now()
+    if (seen.sent !== undefined || !names(request).includes(method)) return
+    const timing = request.timing()
+    seen.sent = timing.startTime
+    seen.answered = timing.startTime + timing.responseEnd
   })
   return seen
 }
@@ -164,6 +170,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       await expectRequest(send.popup, stack, 'eth_sendTransaction')
       await send.popup.waitForTimeout(readMs)
       const submit = watchRpc(send.popup, 'eth_sendUserOperation')
+      const sponsor = watchRpc(send.popup, 'pm_getPaymasterData')
       const assertionsBefore = device.passkeys.events.length
       const approveAt = Date.now()
       await send.popup.getByTestId('approve').click()
@@ -239,7 +246,10 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
         signUpDeployed: deployedAt - signUpAt,
         sendReceipt: receiptAt - send.clickedAt - readMs,
         approveReceipt: receiptAt - approveAt,
-        approvePasskey: asserted - approveAt,
+        // Without a paymaster service on the chain there is no such call: 0.
+        approveClick: (sponsor.sent ?? approveAt) - approveAt,
+        approvePaymaster: (sponsor.answered ?? approveAt) - (sponsor.sent ?? approveAt),
+        approvePasskey: asserted - (sponsor.answered ?? approveAt),
         approveToBundler: submit.sent - asserted,
         approveBundlerAccepts: submit.answered - submit.sent,
         approveIncluded: receiptAt - submit.answered,
@@ -257,10 +267,12 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['sign-up click -> account deployed', 'signUpDeployed'],
     ['send click -> receipt', 'sendReceipt'],
     ['approve click (passkey) -> receipt', 'approveReceipt'],
-    ['  click -> passkey asserted', 'approvePasskey'],
-    ['  passkey -> userOp sent to the bundler', 'approveToBundler'],
+    ['  click -> paymaster request sent', 'approveClick'],
+    ['  -> paymaster service signed', 'approvePaymaster'],
+    ['  -> passkey asserted', 'approvePasskey'],
+    ['  -> userOp sent to the bundler', 'approveToBundler'],
     ['  bundler accepts (eth_sendUserOperation)', 'approveBundlerAccepts'],
-    ['  accepted -> receipt at the dapp', 'approveIncluded'],
+    ['  -> receipt at the dapp', 'approveIncluded'],
     ['sign-message click -> signature', 'signSignature'],
     ['session tx click -> receipt (no popup)', 'sessionReceipt'],
     ['log-in click (new device) -> connected', 'logInConnected'],
