@@ -55,6 +55,9 @@ type Sample = {
   approveIncluded: number
   signSignature: number
   sessionReceipt: number
+  sessionToBundler: number
+  sessionBundlerAccepts: number
+  sessionIncluded: number
   logInConnected: number
 }
 
@@ -207,6 +210,7 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       await page.getByTestId('session-send-amount').fill('0.01')
       const friendBefore = await chain.getBalance({ address: friend })
       const pagesBefore = device.context.pages().length
+      const sessionSubmit = watchRpc(page, 'eth_sendUserOperation')
       const sessionAt = Date.now()
       await page.getByTestId('session-send-eth').click()
       const sent = await waitFor(async () => {
@@ -218,6 +222,8 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
       const sessionHash = sent.hash!
       await waitFor(() => chain.getTransactionReceipt({ hash: sessionHash }))
       const sessionReceiptAt = Date.now()
+      if (sessionSubmit.sent === undefined || sessionSubmit.answered === undefined)
+        throw new Error('the session send left no eth_sendUserOperation to time')
       expect(device.context.pages(), 'the session send opened a window').toHaveLength(pagesBefore)
       expect((await chain.getBalance({ address: friend })) - friendBefore).toBe(parseEther('0.01'))
 
@@ -255,6 +261,9 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
         approveIncluded: receiptAt - submit.answered,
         signSignature: signedAt - sign.clickedAt,
         sessionReceipt: sessionReceiptAt - sessionAt,
+        sessionToBundler: sessionSubmit.sent - sessionAt,
+        sessionBundlerAccepts: sessionSubmit.answered - sessionSubmit.sent,
+        sessionIncluded: sessionReceiptAt - sessionSubmit.answered,
         logInConnected,
       })
     } finally {
@@ -275,6 +284,9 @@ test('bench: main flow latencies', async ({ browser, stack, chain, anvil }) => {
     ['  -> receipt at the dapp', 'approveIncluded'],
     ['sign-message click -> signature', 'signSignature'],
     ['session tx click -> receipt (no popup)', 'sessionReceipt'],
+    ['  click -> userOp sent to the bundler', 'sessionToBundler'],
+    ['  bundler accepts (eth_sendUserOperation)', 'sessionBundlerAccepts'],
+    ['  -> receipt at the dapp', 'sessionIncluded'],
     ['log-in click (new device) -> connected', 'logInConnected'],
   ]
   const median = (values: number[]) => {

@@ -143,7 +143,7 @@ export async function toSessionAccount(parameters: {
   const now =
     parameters.timestamp ?? (async () => Number((await getBlock(client, { blockTag: 'latest' })).timestamp))
 
-  return toValidatorAccount({
+  const account = await toValidatorAccount({
     client,
     chainId,
     address,
@@ -174,4 +174,8 @@ export async function toSessionAccount(parameters: {
       })
     },
   })
+  // A session exists only once an operation of the deployed account created it: never read the account's code
+  // (viem asks before every estimate otherwise, a round trip on each send).
+  account.isDeployed = async () => true
+  return account
 }

@@ -1,6 +1,8 @@
 /**
  * Sending with a session key (docs/architecture.md, section 5), as fast as the chain allows and safe under load:
- * - one round of reads, all at once: the session's on-chain state, the latest block, the nonce and the fees;
+ * - one round of reads, all at once: the session's on-chain state, the latest block, the nonce and the fees (the
+ *   bundler's price, kept for {@link feesMaxAgeMs} and fetched again after a refusal); the account is known to be
+ *   deployed (a session is created by one of its userOps), so its code is never read;
  * - the gas of a call shape (targets, selectors, calldata lengths, whether ETH moves) is estimated once per
  *   session and reused with headroom for the call; a session's transfer policies are estimated right after the
  *   grant. A bundler that refuses a reused estimate gets a fresh one, once;
@@ -51,6 +53,13 @@ type Gas = {
 // storage slot: ~20k). Below the EntryPoint's 40k unused-gas penalty threshold.
 const callGasHeadroom = 25_000n
 const receiptTimeoutMs = 60_000
+/** How long the bundler's gas price is reused: about a block on most chains, so a send does not wait for it. */
+const feesMaxAgeMs = 3_000
+/**
+ * What viem's `prepareUserOperation` fills in: never the factory (a session's account is deployed; asking would
+ * read its code on every send) nor the nonce and fees (read with the session's state).
+ */
+const prepared = ['gas', 'paymaster', 'signature'] as const
 
 /** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
 export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
@@ -80,6 +89,20 @@ export function createSessionSender(deps: {
 }): SessionSender {
   const lanes = createNonceLanes(deps.maxParallel)
   const gasCache = new Map<string, Promise<Gas>>()
+  const feesCache = new Map<number, { at: number; fees: ReturnType<typeof estimateUserOperationFees> }>()
+
+  /** The bundler's gas price for `chainId`, reused while younger than {@link feesMaxAgeMs}. */
+  const feesOf = (chainId: number, bundler: BundlerClient) => {
+    const cached = feesCache.get(chainId)
+    if (cached && Date.now() - cached.at < feesMaxAgeMs) return cached.fees
+    const fees = estimateUserOperationFees({ bundlerClient: bundler })
+    const entry = { at: Date.now(), fees }
+    feesCache.set(chainId, entry)
+    fees.catch(() => {
+      if (feesCache.get(chainId) === entry) feesCache.delete(chainId)
+    })
+    return fees
+  }
 
   const gasKey = (record: SessionSendRecord, calls: readonly SessionCall[], paymaster: string) =>
     [
@@ -124,7 +147,7 @@ export function createSessionSender(deps: {
         functionName: 'getNonce',
         args: [record.account, nonceKey(validator, BigInt(lane))],
       }),
-      estimateUserOperationFees({ bundlerClient: bundler }),
+      feesOf(record.chainId, bundler),
       // A missing key matters only for a session that is still active: the state decides first.
       deps.signer(record).then(
         (loaded) => ({ loaded }),
@@ -182,13 +205,13 @@ export function createSessionSender(deps: {
     payer: ReturnType<typeof payerOf>,
   ): Promise<Gas> {
     const { bundler } = deps.clients(record.chainId)
-    const prepared = await bundler.prepareUserOperation({
+    const op = (await bundler.prepareUserOperation({
       account,
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
       ...fields,
       ...payer.fields,
-    } as Parameters<typeof bundler.prepareUserOperation>[0])
-    const op = prepared as unknown as Gas
+      parameters: prepared,
+    } as Parameters<typeof bundler.prepareUserOperation>[0])) as unknown as Gas
     return {
       callGasLimit: op.callGasLimit,
       verificationGasLimit: op.verificationGasLimit,
@@ -224,7 +247,7 @@ export function createSessionSender(deps: {
     if (violation) return { violation }
     const account = await reads.account()
 
-    const fields = { nonce, ...fees }
+    let fields = { nonce, ...fees }
     const build = async (fresh: boolean) => {
       let gasPromise = fresh || !runs ? undefined : gasCache.get(key)
       const reused = gasPromise !== undefined
@@ -244,14 +267,15 @@ export function createSessionSender(deps: {
         )
       }
       const limits = reused ? { ...gas, callGasLimit: gas.callGasLimit + callGasHeadroom } : gas
-      const prepared = await bundler.prepareUserOperation({
+      const operation = await bundler.prepareUserOperation({
         account,
         calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
         ...fields,
         ...definedOf(limits),
         ...payer.fields,
+        parameters: prepared,
       } as Parameters<typeof bundler.prepareUserOperation>[0])
-      return { prepared, reused }
+      return { prepared: operation, reused }
     }
 
     for (let attempt = 0; ; attempt++) {
@@ -285,9 +309,15 @@ export function createSessionSender(deps: {
             `${endpoint} did not answer when the session transaction was submitted: it may or may not have taken it. Read the session state or the nonce before sending it again.`,
             { cause: error },
           )
-        // Refused with a reused estimate: once more with a fresh one (a refused userOp was not taken).
-        if (reused && attempt === 0) {
+        // Refused with a reused estimate or price: once more with fresh ones (a refused userOp was not taken).
+        if (attempt === 0 && (reused || feesCache.has(record.chainId))) {
           gasCache.delete(key)
+          feesCache.delete(record.chainId)
+          try {
+            fields = { nonce, ...(await feesOf(record.chainId, bundler)) }
+          } catch (error) {
+            throw fault(error, record.chainId, 'while the session transaction was priced') ?? error
+          }
           continue
         }
         throw new TransactionRejectedError('The bundler refused the session transaction.', { cause: error })

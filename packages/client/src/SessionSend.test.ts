@@ -1,0 +1,129 @@
+import { createPublicClient, custom, type Hex, type PublicClient, parseEther } from 'viem'
+import { createBundlerClient } from 'viem/account-abstraction'
+import { foundry } from 'viem/chains'
+import { describe, expect, test } from 'vitest'
+import { createSessionSender, type SessionSendRecord } from './SessionSend.js'
+import { createMemoryKeyStore, createSecp256k1SessionSigner } from './SessionSigner.js'
+import { lifetime, transferPolicy } from './SessionSpec.js'
+
+const account = '0x1111111111111111111111111111111111111111'
+const friend = '0x2222222222222222222222222222222222222222'
+const validator = '0x3333333333333333333333333333333333333333'
+const hex = (value: bigint) => `0x${value.toString(16)}` as Hex
+
+/**
+ * A chain and a bundler that answer what a session send asks, counting the bundler's gas-price requests; the
+ * bundler refuses operations priced below `minFee` (as public bundlers refuse a price below the current one).
+ */
+function fakeStack() {
+  const calls = { gasPrice: 0, sent: [] as { maxFeePerGas: bigint }[] }
+  let price = 1_000_000_000n
+  let minFee = 0n
+  const chain = custom({
+    async request({ method }: { method: string }) {
+      if (method === 'eth_chainId') return hex(BigInt(foundry.id))
+      if (method === 'eth_call') return `0x${'00'.repeat(32)}`
+      if (method === 'eth_getBlockByNumber')
+        return {
+          number: '0x10',
+          hash: `0x${'ab'.repeat(32)}`,
+          timestamp: hex(BigInt(Math.floor(Date.now() / 1000))),
+          baseFeePerGas: '0x1',
+          transactions: [],
+        }
+      throw new Error(`unexpected chain request ${method}`)
+    },
+  })
+  const bundlerTransport = custom({
+    async request({ method, params }: { method: string; params: unknown[] }) {
+      if (method === 'eth_chainId') return hex(BigInt(foundry.id))
+      if (method === 'pimlico_getUserOperationGasPrice') {
+        calls.gasPrice++
+        const fees = { maxFeePerGas: hex(price), maxPriorityFeePerGas: hex(price / 2n) }
+        return { slow: fees, standard: fees, fast: fees }
+      }
+      if (method === 'eth_estimateUserOperationGas')
+        return { callGasLimit: '0x5000', verificationGasLimit: '0x20000', preVerificationGas: '0xc000' }
+      if (method === 'eth_sendUserOperation') {
+        const op = params[0] as { maxFeePerGas: Hex }
+        if (BigInt(op.maxFeePerGas) < minFee)
+          throw new Error('maxFeePerGas must be at least the current price')
+        calls.sent.push({ maxFeePerGas: BigInt(op.maxFeePerGas) })
+        return `0x${calls.sent.length.toString(16).padStart(64, '0')}`
+      }
+      throw new Error(`unexpected bundler request ${method}`)
+    },
+  })
+  const client = createPublicClient({ chain: foundry, transport: chain }) as PublicClient
+  const bundler = createBundlerClient({ client, chain: foundry, transport: bundlerTransport })
+  return {
+    calls,
+    client,
+    bundler,
+    /** The gas price jumps: the bundler answers and requires at least `fee` from now on. */
+    jump(fee: bigint) {
+      price = fee
+      minFee = fee
+    },
+  }
+}
+
+async function setUp() {
+  const stack = fakeStack()
+  const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
+  const record: SessionSendRecord = {
+    account,
+    chainId: foundry.id,
+    spec: {
+      signer: signer.publicKey,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      feeLimit: lifetime(parseEther('1')),
+      callPolicies: [],
+      transferPolicies: [transferPolicy({ target: friend, maxValuePerUse: 10n, valueLimit: lifetime(100n) })],
+    },
+  }
+  const sender = createSessionSender({
+    clients: () => ({
+      client: stack.client,
+      bundler: stack.bundler,
+      watcher: {
+        wait: async (hash) => ({ transactionHash: hash, blockNumber: 17n, success: true }),
+      },
+    }),
+    urls: () => ({ rpcUrl: 'http://chain.test', bundlerUrl: 'http://bundler.test' }),
+    readState: async () => ({
+      status: 'active',
+      feeRemaining: parseEther('1'),
+      callPolicies: [],
+      transferValueRemaining: [100n],
+    }),
+    signer: async () => signer,
+    validator: () => validator,
+    banned: () => [],
+    paymaster: () => undefined,
+    onIncluded: () => {},
+    maxParallel: 8,
+  })
+  const send = () => sender.send(record, [{ to: friend, value: 1n }], true)
+  return { stack, send }
+}
+
+describe('createSessionSender', () => {
+  test("behavior: sends close together reuse the bundler's gas price instead of waiting for it again", async () => {
+    const { stack, send } = await setUp()
+    await send()
+    await send()
+    expect(stack.calls.sent).toHaveLength(2)
+    expect(stack.calls.gasPrice).toBe(1)
+  })
+
+  test('behavior: a reused price the bundler refuses is read again and the send goes through, once', async () => {
+    const { stack, send } = await setUp()
+    await send()
+    stack.jump(5_000_000_000n)
+    const result = await send()
+    expect(result).toMatchObject({ userOpHash: expect.stringMatching(/^0x0{63}2$/) })
+    expect(stack.calls.sent.map((op) => op.maxFeePerGas)).toEqual([1_000_000_000n, 5_000_000_000n])
+    expect(stack.calls.gasPrice).toBe(2)
+  })
+})
