@@ -37,18 +37,14 @@ export {
 } from './PaymasterService.js'
 export type { ManagedService, Service } from './Service.js'
 export {
-  anvilKeys,
   demoToken,
-  type PortOption,
-  type Ports,
   type SsoConfig,
   type SsoConfigChain,
-  type Stack,
   type StackContracts,
-  type StartStackOptions,
-  startStack,
   type TokenInfo,
-} from './Stack.js'
+} from './SsoConfig.js'
+export { anvilKeys, type Stack, startStack } from './Stack.js'
+export type { PortOption, Ports, StartStackOptions } from './StackOptions.js'
 export { type StaticServer, startStaticServer } from './StaticServer.js'
 export { type AltoServiceParameters, altoService } from './services/alto.js'
 export { type AnvilServiceParameters, anvilService } from './services/anvil.js'
