@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { entryPoint08 } from '@sso/contracts-abi'
 import { numberToHex } from 'viem'
 import { afterEach, expect, test } from 'vitest'
+import { ChildProcessError } from '../Errors.js'
 import { freePorts } from '../internal/ports.js'
 import type { ManagedService } from '../Service.js'
 import { repoRoot, type WebApp } from '../WebApps.js'
@@ -49,7 +50,8 @@ test('behavior: the paymaster service stops and starts on its port and keeps wha
       params: [userOp, entryPoint08.address, '0x7a69', {}],
     }),
   })
-  expect(((await response.json()) as { result?: unknown }).result).toBeDefined()
+  const { result } = (await response.json()) as { result: { paymaster: string } }
+  expect(result.paymaster).toBe('0x0844396cCA45e4e08b16edbd81d5659A16896473')
   const counted = service.sponsor.spentToday('*')
   expect(counted).toBeGreaterThan(0n)
 
@@ -67,7 +69,9 @@ test('error: a web app whose build has no entry page fails its start and leaves 
   const app = { name: 'demo', dir: path.relative(repoRoot, root), output: '' } as unknown as WebApp
   const service = webAppService({ app, port: port!, config: {} })
   started.push(service)
-  await expect(service.start()).rejects.toThrow(`GET / failed on http://localhost:${port}.`)
+  const error = await service.start().catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(ChildProcessError)
+  expect((error as ChildProcessError).shortMessage).toBe(`GET / failed on http://localhost:${port}.`)
   expect([service.running(), await service.health()]).toEqual([false, false])
   fs.rmSync(root, { recursive: true, force: true })
 })
