@@ -35,34 +35,25 @@ export type RequestContext = {
 export function sessionSpecRequest(form: SessionForm, context: RequestContext, bad?: string) {
   if (!isAddress(form.token)) throw new Error('Enter the token address.')
   const { decimals, now } = context
+  // The token's `transfer` or `approve`, to the shop only, up to `limit`.
+  const toShop = (
+    functionName: 'transfer' | 'approve',
+    limit: ReturnType<typeof allowance> | ReturnType<typeof lifetime>,
+  ) =>
+    callPolicy({
+      abi: erc20Abi,
+      functionName,
+      target: form.token as Address,
+      args: [{ equal: form.shop as Address }, { limit }],
+    })
   const friend = bad === 'banned-target' && context.account ? context.account : (form.friend as Address)
   return {
     expiresAt: bad === 'expiry-in-past' ? now - 60 : now + Number(form.minutes) * 60,
     feeLimit: bad === 'unlimited-fee' ? unlimited : lifetime(parseEther(form.fee)),
     ...(bad === 'zero-signer' ? { signer: zeroAddress } : {}),
     callPolicies: [
-      callPolicy({
-        abi: erc20Abi,
-        functionName: 'transfer',
-        target: form.token as Address,
-        args: [
-          { equal: form.shop as Address },
-          { limit: allowance(parseUnits(form.tokenPerHour, decimals), Number(form.period)) },
-        ],
-      }),
-      ...(form.withApprove
-        ? [
-            callPolicy({
-              abi: erc20Abi,
-              functionName: 'approve',
-              target: form.token as Address,
-              args: [
-                { equal: form.shop as Address },
-                { limit: lifetime(parseUnits(form.tokenPerHour, decimals)) },
-              ],
-            }),
-          ]
-        : []),
+      toShop('transfer', allowance(parseUnits(form.tokenPerHour, decimals), Number(form.period))),
+      ...(form.withApprove ? [toShop('approve', lifetime(parseUnits(form.tokenPerHour, decimals)))] : []),
     ],
     transferPolicies: [
       transferPolicy({

@@ -36,21 +36,6 @@ import {
 import { peek, type StructLog, toAddress } from './internal/erc7562/structLog.js'
 import { analyzeValidationTrace } from './internal/erc7562/trace.js'
 
-export {
-  defaultMinStake,
-  defaultMinUnstakeDelay,
-  defaultPrecompiles,
-  type Erc7562Context,
-  type Erc7562Entity,
-  type Erc7562Phase,
-  type Erc7562Report,
-  type Erc7562Rule,
-  type Erc7562Stake,
-  type Erc7562Violation,
-} from './internal/erc7562/rules.js'
-export type { StructLog } from './internal/erc7562/structLog.js'
-export { analyzeValidationTrace } from './internal/erc7562/trace.js'
-
 const entryPointAbi = parseAbi([
   'function senderCreator() view returns (address)',
   'function getDepositInfo(address account) view returns ((uint256 deposit, bool staked, uint112 stake, uint32 unstakeDelaySec, uint48 withdrawTime) info)',

@@ -32,6 +32,15 @@ export type ManagedService = Service & {
   shutdown(): Promise<void>
 }
 
+/** Whether `health` says yes; a health check that throws (nothing listens yet) is a no. */
+async function answers(health: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await health()
+  } catch {
+    return false
+  }
+}
+
 /** A service that is a child process: restarted by spawning it again; its exit while it should run is a death. */
 export function defineService(parameters: {
   name: string
@@ -78,13 +87,7 @@ export function defineService(parameters: {
     name: parameters.name,
     url: parameters.url,
     running: () => child !== undefined && !child.hasExited(),
-    async health() {
-      try {
-        return await parameters.health()
-      } catch {
-        return false
-      }
-    },
+    health: () => answers(parameters.health),
     async start() {
       if (child && !child.hasExited()) return
       await launch()
@@ -111,13 +114,7 @@ export function defineServerService(parameters: {
   what: string
 }): ManagedService {
   let server: { close: () => Promise<void> } | undefined
-  const health = async () => {
-    try {
-      return await parameters.health()
-    } catch {
-      return false
-    }
-  }
+  const health = () => answers(parameters.health)
   const end = async () => {
     const current = server
     server = undefined

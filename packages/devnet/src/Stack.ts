@@ -26,14 +26,6 @@ import { paymasterService } from './services/paymaster.js'
 import { webAppService } from './services/web.js'
 import { ensureBuilt, type WebApp, webApps } from './WebApps.js'
 
-export {
-  demoToken,
-  type SsoConfig,
-  type SsoConfigChain,
-  type StackContracts,
-  type TokenInfo,
-} from './SsoConfig.js'
-export type { PortOption, Ports, StartStackOptions } from './StackOptions.js'
 export { anvilKeys } from './services/alto.js'
 
 /** The verifying signer of the devnets' SponsorPaymaster, held by their paymaster service: anvil #9. */

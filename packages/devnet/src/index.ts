@@ -1,22 +1,10 @@
 export { type ChainClock, increaseTime, resetTime } from './Clock.js'
 export {
-  analyzeValidationTrace,
   type CheckUserOperationParameters,
   checkUserOperation,
-  defaultMinStake,
-  defaultMinUnstakeDelay,
-  defaultPrecompiles,
   type Erc7562Check,
-  type Erc7562Context,
-  type Erc7562Entity,
-  type Erc7562Phase,
-  type Erc7562Report,
-  type Erc7562Rule,
-  type Erc7562Stake,
-  type Erc7562Violation,
   formatViolations,
   readStake,
-  type StructLog,
 } from './Erc7562.js'
 export {
   ChildProcessError,
@@ -25,6 +13,20 @@ export {
   InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
+export {
+  defaultMinStake,
+  defaultMinUnstakeDelay,
+  defaultPrecompiles,
+  type Erc7562Context,
+  type Erc7562Entity,
+  type Erc7562Phase,
+  type Erc7562Report,
+  type Erc7562Rule,
+  type Erc7562Stake,
+  type Erc7562Violation,
+} from './internal/erc7562/rules.js'
+export type { StructLog } from './internal/erc7562/structLog.js'
+export { analyzeValidationTrace } from './internal/erc7562/trace.js'
 export {
   createSponsor,
   devnetSponsorshipPolicy,
