@@ -7,7 +7,7 @@ import { type PopupRequest, refusalOf } from './popupRequest'
 const account = '0x1111111111111111111111111111111111111111'
 const other = '0x2222222222222222222222222222222222222222'
 const chain = { id: 31337 } as SsoChainConfig
-const loggedIn = { address: account } as StoredAccount
+const loggedIn = { address: account } as unknown as StoredAccount
 
 const sign = (signer: string) =>
   ({ id: '1', chainId: 31337, method: 'personal_sign', params: ['0x68690a', signer] }) as PopupRequest
