@@ -26,6 +26,17 @@ export type Service = {
   stop(): Promise<void>
 }
 
+/** What every child-process service takes (services/): where it listens and logs, and who hears of its death. */
+export type ProcessServiceParameters = {
+  port: number
+  /** Where its log file goes. */
+  logDir: string
+  /** Appended to its name (`-2` for the second chain). Default none. */
+  suffix?: string
+  /** It exited while it should run. */
+  onDeath: (error: ChildProcessError) => void
+}
+
 /** A {@link Service} plus what only the stack uses. */
 export type ManagedService = Service & {
   /** Stops it for good (the stack's stop): nothing is kept. */
