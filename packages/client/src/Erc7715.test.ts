@@ -1,11 +1,8 @@
 import { encodeFunctionData, erc20Abi } from 'viem'
 import { describe, expect, test } from 'vitest'
-import {
-  draftToRequests,
-  type ExecutionPermissionRequest,
-  permissionsToGrant,
-  UnsupportedPermissionError,
-} from './Erc7715.js'
+import { type ExecutionPermissionRequest, UnsupportedPermissionError } from './Erc7715.js'
+import { draftToRequests } from './Erc7715Draft.js'
+import { permissionsToGrant } from './Erc7715Grant.js'
 import { InvalidParamsError } from './Errors.js'
 import { expectRpcError, thrownBy } from './internal/expectError.js'
 import { account, friend, now, shop, token } from './internal/sessionSpecFixture.js'

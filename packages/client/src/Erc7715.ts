@@ -4,6 +4,9 @@
  * shape) become one session spec for the SessionKeyValidator. Pure functions, no viem (the provider entry imports
  * them). A permission our on-chain policy cannot hold exactly is granted as the closest policy that never allows
  * more than asked, or refused with an {@link UnsupportedPermissionError}.
+ *
+ * This file: the permission types and their wire shapes. Erc7715Grant.ts maps them to a session, Erc7715Draft.ts
+ * reads viem's draft `wallet_grantPermissions` shape.
  */
 import { sessionSpecBounds } from '@sso/contracts-abi'
 import * as v from 'valibot'
@@ -28,10 +31,6 @@ export const executionPermissionRuleTypes = ['expiry', 'payee'] as const
 /** Gas the account may pay for a session made from ERC-7715 permissions when the dapp does not say: 0.01 ETH. */
 export const defaultPermissionFeeLimit = 10n ** 16n
 
-/** `transfer(address,uint256)` of ERC-20. */
-const transferSelector = '0xa9059cbb'
-const zeroWord = `0x${'00'.repeat(32)}` as const
-
 /**
  * -32602: the wallet cannot grant this permission as asked (type, rule, or a value our on-chain policy cannot
  * hold without allowing more). `data: { reason: 'unsupported-permission', type, problem }`; nothing was granted.
@@ -50,7 +49,12 @@ export class UnsupportedPermissionError extends InvalidParamsError {
 // ---------------------------------------------------------------------------------------------------------------
 // Wire shapes (ERC-7715: amounts as hex quantities, times in unix seconds)
 
-const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(sessionSpecBounds.maxExpiresAt))
+export const Seconds = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(0),
+  v.maxValue(sessionSpecBounds.maxExpiresAt),
+)
 const Period = v.pipe(
   v.number(),
   v.integer(),
@@ -60,8 +64,8 @@ const Period = v.pipe(
 const Justification = v.optional(v.pipe(v.string(), v.maxLength(1000)))
 
 const Rule = v.object({ type: v.string(), data: v.optional(v.record(v.string(), v.unknown())) })
-const ExpiryRule = v.object({ type: v.literal('expiry'), data: v.object({ timestamp: Seconds }) })
-const PayeeRule = v.object({
+export const ExpiryRule = v.object({ type: v.literal('expiry'), data: v.object({ timestamp: Seconds }) })
+export const PayeeRule = v.object({
   type: v.literal('payee'),
   data: v.object({ addresses: v.pipe(v.array(Address), v.minLength(1)) }),
 })
@@ -91,7 +95,7 @@ export const ExecutionPermissionsParams = v.pipe(
 
 const token = { tokenAddress: Address }
 const start = { startTime: v.optional(v.nullable(Seconds)), justification: Justification }
-const permissionData = {
+export const permissionData = {
   'native-token-allowance': v.object({ allowanceAmount: Quantity, ...start }),
   'native-token-periodic': v.object({ periodAmount: Quantity, periodDuration: Period, ...start }),
   'native-token-stream': v.object({
@@ -117,402 +121,3 @@ const permissionData = {
     transferPolicies: v.optional(v.array(v.unknown())),
   }),
 } as const
-
-// ---------------------------------------------------------------------------------------------------------------
-// The session the permissions become
-
-type Limit =
-  | { type: 'unlimited' }
-  | { type: 'lifetime'; limit: `0x${string}` }
-  | { type: 'allowance'; limit: `0x${string}`; period: number }
-
-/** What the session manager's `prepareGrant` takes: a spec without its signer, or with an external one. */
-export type PermissionGrant = {
-  signer?: `0x${string}`
-  expiresAt: number
-  feeLimit: unknown
-  callPolicies: unknown[]
-  transferPolicies: unknown[]
-}
-
-/** Each request as granted (a stream may become a periodic allowance), and the session that holds them all. */
-export type MappedPermissions = { grant: PermissionGrant; granted: ExecutionPermissionRequest[] }
-
-const q = (value: bigint): `0x${string}` => `0x${value.toString(16)}`
-const word = (address: string): `0x${string}` => `0x${'00'.repeat(12)}${address.slice(2).toLowerCase()}`
-
-/**
- * The session spec that grants `requests` (all for `chainId`), and each request as granted. Throws
- * {@link UnsupportedPermissionError} (or -32602 for malformed data) and grants nothing when any request can't be
- * held exactly or by a narrower policy.
- *
- * @example
- * ```ts
- * const { grant } = permissionsToGrant([{ chainId: '0x7a69', permission: { type: 'erc20-token-periodic',
- *   data: { tokenAddress, periodAmount: '0x64', periodDuration: 86400 }, isAdjustmentAllowed: false },
- *   rules: [{ type: 'expiry', data: { timestamp } }] }], { now, feeLimit: 10n ** 16n })
- * ```
- */
-export function permissionsToGrant(
-  requests: readonly ExecutionPermissionRequest[],
-  options: { now: number; feeLimit: bigint },
-): MappedPermissions {
-  const { now } = options
-  const first = requests[0]
-  if (!first)
-    throw new InvalidParamsError('wallet_requestExecutionPermissions needs at least one permission.')
-  const grant: PermissionGrant = {
-    expiresAt: 0,
-    feeLimit: { type: 'lifetime', limit: q(options.feeLimit) },
-    callPolicies: [],
-    transferPolicies: [],
-  }
-  const to = first.to ?? undefined
-  if (to) grant.signer = to
-  const granted: ExecutionPermissionRequest[] = []
-  let expiresAt = Number.POSITIVE_INFINITY
-  requests.forEach((request, index) => {
-    const type = request.permission.type
-    if ((request.to ?? undefined)?.toLowerCase() !== to?.toLowerCase())
-      throw new UnsupportedPermissionError(
-        type,
-        'several-grantees',
-        `params[${index}].to differs from params[0].to: the permissions of one request go to one session key.`,
-      )
-    const rules = readRules(request, index, now)
-    expiresAt = Math.min(expiresAt, rules.expiry)
-    const mapped = mapPermission(request, index, rules.payee, { now, expiresAt: rules.expiry })
-    grant.callPolicies.push(...mapped.callPolicies)
-    grant.transferPolicies.push(...mapped.transferPolicies)
-    if (mapped.feeLimit !== undefined) grant.feeLimit = mapped.feeLimit
-    granted.push({ ...request, permission: mapped.permission })
-  })
-  grant.expiresAt = expiresAt
-  return { grant, granted }
-}
-
-function readRules(request: ExecutionPermissionRequest, index: number, now: number) {
-  const type = request.permission.type
-  let expiry: number | undefined
-  let payee: `0x${string}` | undefined
-  for (const rule of request.rules ?? []) {
-    if (rule.type === 'expiry') {
-      const parsed = v.safeParse(ExpiryRule, rule)
-      if (!parsed.success)
-        throw new InvalidParamsError(`params[${index}] has a malformed expiry rule.`, {
-          details: v.summarize(parsed.issues),
-        })
-      expiry = parsed.output.data.timestamp
-    } else if (rule.type === 'payee') {
-      const parsed = v.safeParse(PayeeRule, rule)
-      if (!parsed.success)
-        throw new InvalidParamsError(`params[${index}] has a malformed payee rule.`, {
-          details: v.summarize(parsed.issues),
-        })
-      const [only, ...more] = parsed.output.data.addresses
-      if (more.length > 0)
-        throw new UnsupportedPermissionError(
-          type,
-          'several-payees',
-          `params[${index}]: a payee rule may name one address: each limit of a session holds for one recipient.`,
-        )
-      payee = only
-    } else
-      throw new UnsupportedPermissionError(
-        type,
-        'unsupported-rule',
-        `params[${index}]: the rule "${rule.type}" is not supported (supported: ${executionPermissionRuleTypes.join(', ')}).`,
-      )
-  }
-  if (expiry === undefined)
-    throw new UnsupportedPermissionError(
-      type,
-      'expiry-required',
-      `params[${index}] needs an expiry rule: SSO sessions always expire.`,
-    )
-  if (expiry <= now)
-    throw new UnsupportedPermissionError(
-      type,
-      'expired',
-      `params[${index}]: the expiry ${expiry} is in the past.`,
-    )
-  return { expiry, payee }
-}
-
-type Mapped = {
-  callPolicies: unknown[]
-  transferPolicies: unknown[]
-  feeLimit?: unknown
-  permission: ExecutionPermissionRequest['permission']
-}
-
-function mapPermission(
-  request: ExecutionPermissionRequest,
-  index: number,
-  payee: `0x${string}` | undefined,
-  time: { now: number; expiresAt: number },
-): Mapped {
-  const { permission } = request
-  const type = permission.type
-  if (!(executionPermissionTypes as readonly string[]).includes(type))
-    throw new UnsupportedPermissionError(
-      type,
-      'unsupported-type',
-      `params[${index}]: the permission type "${type}" is not supported (supported: ${executionPermissionTypes.join(', ')}).`,
-    )
-  const schema = permissionData[type as ExecutionPermissionType]
-  const parsed = v.safeParse(schema, permission.data)
-  if (!parsed.success)
-    throw new InvalidParamsError(`params[${index}].permission.data is malformed for "${type}".`, {
-      details: v.summarize(parsed.issues),
-    })
-  const data = parsed.output as Record<string, unknown>
-  if (type === 'sso-session') {
-    const own = data as { feeLimit?: unknown; callPolicies?: unknown[]; transferPolicies?: unknown[] }
-    return {
-      callPolicies: own.callPolicies ?? [],
-      transferPolicies: own.transferPolicies ?? [],
-      ...(own.feeLimit === undefined ? {} : { feeLimit: own.feeLimit }),
-      permission,
-    }
-  }
-  const startTime = data.startTime as number | null | undefined
-  if (typeof startTime === 'number' && startTime > time.now)
-    throw new UnsupportedPermissionError(
-      type,
-      'future-start',
-      `params[${index}]: startTime ${startTime} is in the future; an SSO session is usable from its creation.`,
-    )
-  const amount = type.endsWith('allowance') ? 'allowanceAmount' : 'periodAmount'
-  let limit: Limit
-  let granted = permission
-  if (type.endsWith('stream')) {
-    const stream = streamToAllowance(data, type, index, time, permission.isAdjustmentAllowed)
-    limit = stream.limit
-    granted = {
-      type: type.startsWith('native') ? 'native-token-periodic' : 'erc20-token-periodic',
-      data: {
-        ...(data.tokenAddress ? { tokenAddress: data.tokenAddress } : {}),
-        periodAmount: stream.limit.limit,
-        periodDuration: stream.limit.period,
-        ...(data.justification ? { justification: data.justification } : {}),
-      },
-      isAdjustmentAllowed: permission.isAdjustmentAllowed ?? true,
-    }
-  } else if (type.endsWith('periodic'))
-    limit = { type: 'allowance', limit: data[amount] as `0x${string}`, period: data.periodDuration as number }
-  else limit = { type: 'lifetime', limit: data[amount] as `0x${string}` }
-
-  if (type.startsWith('native')) {
-    if (!payee)
-      throw new UnsupportedPermissionError(
-        type,
-        'payee-required',
-        `params[${index}]: "${type}" needs a payee rule with one address: an SSO session sends ETH only to named recipients.`,
-      )
-    return {
-      callPolicies: [],
-      transferPolicies: [{ target: payee, maxValuePerUse: limit.limit, valueLimit: limit }],
-      permission: granted,
-    }
-  }
-  const constraints: unknown[] = []
-  if (payee)
-    constraints.push({ condition: 'equal', index: 0, refValue: word(payee), limit: { type: 'unlimited' } })
-  constraints.push({ condition: 'unconstrained', index: 1, refValue: zeroWord, limit })
-  return {
-    callPolicies: [
-      {
-        target: data.tokenAddress,
-        selector: transferSelector,
-        maxValuePerUse: '0x0',
-        valueLimit: { type: 'unlimited' },
-        constraints,
-      },
-    ],
-    transferPolicies: [],
-    permission: granted,
-  }
-}
-
-/**
- * A stream (`initialAmount` now, then `amountPerSecond`, at most `maxAmount`) as a periodic allowance that is never
- * ahead of it: an allowance of `amountPerSecond × P` per `P` seconds lets at most two periods' worth through before
- * the stream has unlocked as much, so `P` is the largest period whose two allowances fit in what the stream has
- * unlocked by now. Refused when no such period exists or `maxAmount` could be passed before the expiry.
- */
-function streamToAllowance(
-  data: Record<string, unknown>,
-  type: string,
-  index: number,
-  time: { now: number; expiresAt: number },
-  isAdjustmentAllowed: boolean | undefined,
-): { limit: { type: 'allowance'; limit: `0x${string}`; period: number } } {
-  if (isAdjustmentAllowed === false)
-    throw new UnsupportedPermissionError(
-      type,
-      'stream-needs-adjustment',
-      `params[${index}]: a stream is granted as a periodic allowance, which needs isAdjustmentAllowed: true.`,
-    )
-  const rate = BigInt(data.amountPerSecond as string)
-  const initial = data.initialAmount ? BigInt(data.initialAmount as string) : 0n
-  const startTime = typeof data.startTime === 'number' ? data.startTime : time.now
-  if (rate === 0n)
-    throw new UnsupportedPermissionError(type, 'stream-rate', `params[${index}]: amountPerSecond is 0.`)
-  const unlocked = initial + rate * BigInt(time.now - startTime)
-  const byHalf = unlocked / (2n * rate)
-  const period = Number(
-    byHalf > BigInt(sessionSpecBounds.maxAllowancePeriod) ? sessionSpecBounds.maxAllowancePeriod : byHalf,
-  )
-  if (period < 1)
-    throw new UnsupportedPermissionError(
-      type,
-      'stream-not-expressible',
-      `params[${index}]: this stream can't be held by a periodic allowance without getting ahead of it: give an initialAmount of at least 2 × amountPerSecond × the period you need, or ask for a periodic permission.`,
-    )
-  const limit = rate * BigInt(period)
-  if (data.maxAmount) {
-    const max = BigInt(data.maxAmount as string)
-    const periods = BigInt(Math.floor((time.expiresAt - time.now) / period) + 2)
-    if (limit * periods > max)
-      throw new UnsupportedPermissionError(
-        type,
-        'stream-max-amount',
-        `params[${index}]: as a periodic allowance of ${limit} per ${period} s this stream could pass its maxAmount ${max} before the expiry; ask for an earlier expiry or a periodic permission.`,
-      )
-  }
-  return { limit: { type: 'allowance', limit: q(limit), period } }
-}
-
-/**
- * The ERC-7715 answer for each granted request: the request as granted, plus the session id as `context`, no
- * `dependencies` (the grant deploys the account) and the SessionKeyValidator as `delegationManager`.
- */
-export function permissionResponses(
-  granted: readonly ExecutionPermissionRequest[],
-  result: { sessionId: `0x${string}`; account: `0x${string}`; expiresAt: number },
-  validator: `0x${string}`,
-): ExecutionPermissionResponse[] {
-  return granted.map((request) => {
-    const { to, rules, ...rest } = request
-    return {
-      ...rest,
-      from: result.account,
-      ...(to ? { to } : {}),
-      rules: [
-        ...(rules ?? []).filter((rule) => rule.type !== 'expiry'),
-        { type: 'expiry', data: { timestamp: result.expiresAt } },
-      ],
-      context: result.sessionId,
-      dependencies: [],
-      delegationManager: validator,
-    }
-  })
-}
-
-export type ExecutionPermissionResponse = Omit<ExecutionPermissionRequest, 'from' | 'to'> & {
-  from: `0x${string}`
-  to?: `0x${string}`
-  context: `0x${string}`
-  dependencies: { factory: `0x${string}`; factoryData: `0x${string}` }[]
-  delegationManager: `0x${string}`
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The draft shape of `wallet_grantPermissions` (viem's experimental `grantPermissions`), kept for the older name
-
-const DraftPolicy = v.object({ type: v.string(), data: v.optional(v.record(v.string(), v.unknown())) })
-const DraftPermission = v.object({
-  type: v.pipe(v.string(), v.minLength(1)),
-  data: v.optional(v.record(v.string(), v.unknown())),
-  policies: v.optional(v.array(DraftPolicy)),
-  required: v.optional(v.boolean()),
-})
-/** viem's `grantPermissions` params entry: `{ expiry, permissions, signer? }`. */
-export const DraftPermissionsRequest = v.object({
-  expiry: Seconds,
-  permissions: v.pipe(
-    v.array(DraftPermission),
-    v.minLength(1),
-    v.maxLength(sessionSpecBounds.maxCallPolicies),
-  ),
-  signer: v.optional(
-    v.union([
-      v.object({ type: v.literal('wallet') }),
-      v.object({
-        type: v.literal('account'),
-        data: v.union([v.object({ id: Address }), v.object({ address: Address })]),
-      }),
-    ]),
-  ),
-})
-export type DraftPermissionsRequest = v.InferOutput<typeof DraftPermissionsRequest>
-
-/** Whether a `wallet_grantPermissions` entry is the draft ERC-7715 shape (rather than our own session request). */
-export function isDraftPermissionsRequest(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'permissions' in value && 'expiry' in value
-}
-
-/**
- * The draft request as ERC-7715 requests: `erc20-token-transfer` with a `token-allowance` policy becomes an
- * `erc20-token-allowance`; `sso-session` passes through. Other types and policies are refused.
- */
-export function draftToRequests(
-  draft: DraftPermissionsRequest,
-  chainId: `0x${string}`,
-): ExecutionPermissionRequest[] {
-  const signer = draft.signer
-  const to =
-    signer?.type === 'account' ? ('id' in signer.data ? signer.data.id : signer.data.address) : undefined
-  const rules = [{ type: 'expiry', data: { timestamp: draft.expiry } }]
-  return draft.permissions.map((permission, index) => {
-    const policies = permission.policies ?? []
-    for (const policy of policies)
-      if (policy.type !== 'token-allowance')
-        throw new UnsupportedPermissionError(
-          permission.type,
-          'unsupported-policy',
-          `permissions[${index}]: the policy "${policy.type}" is not supported (supported: token-allowance).`,
-        )
-    const base = { chainId, ...(to ? { to } : {}), rules }
-    if (permission.type === 'sso-session')
-      return { ...base, permission: { type: 'sso-session', data: permission.data ?? {} } }
-    if (permission.type === 'erc20-token-transfer') {
-      const allowance = policies[0]?.data?.allowance
-      if (allowance === undefined)
-        throw new UnsupportedPermissionError(
-          permission.type,
-          'allowance-required',
-          `permissions[${index}]: "erc20-token-transfer" needs a token-allowance policy.`,
-        )
-      return {
-        ...base,
-        permission: {
-          type: 'erc20-token-allowance',
-          data: { tokenAddress: permission.data?.address, allowanceAmount: allowance },
-        },
-      }
-    }
-    throw new UnsupportedPermissionError(
-      permission.type,
-      'unsupported-type',
-      `permissions[${index}]: the permission type "${permission.type}" is not supported by wallet_grantPermissions (supported: erc20-token-transfer, sso-session; more through wallet_requestExecutionPermissions).`,
-    )
-  })
-}
-
-/** viem's `grantPermissions` answer: `{ expiry, grantedPermissions, permissionsContext, signerData }`. */
-export function draftResponse(
-  draft: DraftPermissionsRequest,
-  result: { sessionId: `0x${string}`; account: `0x${string}`; expiresAt: number },
-) {
-  return {
-    expiry: result.expiresAt,
-    grantedPermissions: draft.permissions.map((permission) => ({
-      ...permission,
-      policies: permission.policies ?? [],
-    })),
-    permissionsContext: result.sessionId,
-    signerData: { submitToAddress: result.account },
-  }
-}

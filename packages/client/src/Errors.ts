@@ -88,100 +88,94 @@ export class RpcError extends BaseError {
   }
 }
 
+/** A class of one RPC error code: `code` on the class, a default message when none is given. */
 type RpcErrorClass = { readonly code: number; new (message?: string, options?: RpcErrorOptions): RpcError }
+
+/** The class of one code, named `name`, with `defaultMessage` when it is built without a message. */
+function defineRpcError(name: string, code: number, defaultMessage: string): RpcErrorClass {
+  const Class = class extends RpcError {
+    static readonly code = code
+    override name = name
+    constructor(message = defaultMessage, options: RpcErrorOptions = {}) {
+      super(code, message, options)
+    }
+  }
+  // What stack traces and test reports print.
+  Object.defineProperty(Class, 'name', { value: name })
+  return Class
+}
+
+// The table of RPC error codes, one class each: name, code, default message.
 
 // EIP-1193 provider errors.
 /** 4001: the user rejected the request (also: closed the popup). */
-export class UserRejectedRequestError extends RpcError {
-  static readonly code = 4001
-  override name = 'UserRejectedRequestError'
-  constructor(message = 'The user rejected the request.', options: RpcErrorOptions = {}) {
-    super(4001, message, options)
-  }
-}
+export const UserRejectedRequestError = /* @__PURE__ */ defineRpcError(
+  'UserRejectedRequestError',
+  4001,
+  'The user rejected the request.',
+)
+export type UserRejectedRequestError = InstanceType<typeof UserRejectedRequestError>
 /** 4100: the method needs a connected account (call `eth_requestAccounts` first), or the account is not ours. */
-export class UnauthorizedError extends RpcError {
-  static readonly code = 4100
-  override name = 'UnauthorizedError'
-  constructor(
-    message = 'The requested method and/or account has not been authorized by the user.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(4100, message, options)
-  }
-}
+export const UnauthorizedError = /* @__PURE__ */ defineRpcError(
+  'UnauthorizedError',
+  4100,
+  'The requested method and/or account has not been authorized by the user.',
+)
+export type UnauthorizedError = InstanceType<typeof UnauthorizedError>
 /** 4200: the provider does not support the method. */
-export class UnsupportedMethodError extends RpcError {
-  static readonly code = 4200
-  override name = 'UnsupportedMethodError'
-  constructor(
-    message = 'The provider does not support the requested method.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(4200, message, options)
-  }
-}
+export const UnsupportedMethodError = /* @__PURE__ */ defineRpcError(
+  'UnsupportedMethodError',
+  4200,
+  'The provider does not support the requested method.',
+)
+export type UnsupportedMethodError = InstanceType<typeof UnsupportedMethodError>
 /** 4900: the provider is disconnected from all chains. */
-export class DisconnectedError extends RpcError {
-  static readonly code = 4900
-  override name = 'DisconnectedError'
-  constructor(message = 'The provider is disconnected from all chains.', options: RpcErrorOptions = {}) {
-    super(4900, message, options)
-  }
-}
+export const DisconnectedError = /* @__PURE__ */ defineRpcError(
+  'DisconnectedError',
+  4900,
+  'The provider is disconnected from all chains.',
+)
+export type DisconnectedError = InstanceType<typeof DisconnectedError>
 /** 4901: the provider is not connected to the requested chain. */
-export class ChainDisconnectedError extends RpcError {
-  static readonly code = 4901
-  override name = 'ChainDisconnectedError'
-  constructor(
-    message = 'The provider is not connected to the requested chain.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(4901, message, options)
-  }
-}
+export const ChainDisconnectedError = /* @__PURE__ */ defineRpcError(
+  'ChainDisconnectedError',
+  4901,
+  'The provider is not connected to the requested chain.',
+)
+export type ChainDisconnectedError = InstanceType<typeof ChainDisconnectedError>
 /** 4902 (EIP-3326): the chain is not configured. */
-export class UnknownChainError extends RpcError {
-  static readonly code = 4902
-  override name = 'UnknownChainError'
-  constructor(message = 'Unrecognized chain ID.', options: RpcErrorOptions = {}) {
-    super(4902, message, options)
-  }
-}
+export const UnknownChainError = /* @__PURE__ */ defineRpcError(
+  'UnknownChainError',
+  4902,
+  'Unrecognized chain ID.',
+)
+export type UnknownChainError = InstanceType<typeof UnknownChainError>
 
 // EIP-1474 / JSON-RPC 2.0 errors.
 /** -32700: invalid JSON. */
-export class ParseError extends RpcError {
-  static readonly code = -32700
-  override name = 'ParseError'
-  constructor(message = 'Invalid JSON was received.', options: RpcErrorOptions = {}) {
-    super(-32700, message, options)
-  }
-}
+export const ParseError = /* @__PURE__ */ defineRpcError('ParseError', -32700, 'Invalid JSON was received.')
+export type ParseError = InstanceType<typeof ParseError>
 /** -32600: the message is not a valid request. */
-export class InvalidRequestError extends RpcError {
-  static readonly code = -32600
-  override name = 'InvalidRequestError'
-  constructor(message = 'The request is not a valid request object.', options: RpcErrorOptions = {}) {
-    super(-32600, message, options)
-  }
-}
+export const InvalidRequestError = /* @__PURE__ */ defineRpcError(
+  'InvalidRequestError',
+  -32600,
+  'The request is not a valid request object.',
+)
+export type InvalidRequestError = InstanceType<typeof InvalidRequestError>
 /** -32601: the method does not exist. */
-export class MethodNotFoundError extends RpcError {
-  static readonly code = -32601
-  override name = 'MethodNotFoundError'
-  constructor(message = 'The method does not exist or is not available.', options: RpcErrorOptions = {}) {
-    super(-32601, message, options)
-  }
-}
+export const MethodNotFoundError = /* @__PURE__ */ defineRpcError(
+  'MethodNotFoundError',
+  -32601,
+  'The method does not exist or is not available.',
+)
+export type MethodNotFoundError = InstanceType<typeof MethodNotFoundError>
 /** -32602: the params are malformed. */
-export class InvalidParamsError extends RpcError {
-  static readonly code = -32602
-  override name = 'InvalidParamsError'
-  constructor(message = 'Invalid method parameters.', options: RpcErrorOptions = {}) {
-    super(-32602, message, options)
-  }
-}
+export const InvalidParamsError = /* @__PURE__ */ defineRpcError(
+  'InvalidParamsError',
+  -32602,
+  'Invalid method parameters.',
+)
+export type InvalidParamsError = InstanceType<typeof InvalidParamsError>
 /** One side of a {@link ConflictingParamsError}: where a value was found in the request, and that value. */
 export type ConflictingField = { field: string; value: string }
 
@@ -215,80 +209,59 @@ export class ConflictingParamsError extends InvalidParamsError {
 }
 
 /** -32603: internal error. */
-export class InternalError extends RpcError {
-  static readonly code = -32603
-  override name = 'InternalError'
-  constructor(message = 'Internal error.', options: RpcErrorOptions = {}) {
-    super(-32603, message, options)
-  }
-}
+export const InternalError = /* @__PURE__ */ defineRpcError('InternalError', -32603, 'Internal error.')
+export type InternalError = InstanceType<typeof InternalError>
 /** -32003: the transaction was rejected (e.g. it reverted in simulation). */
-export class TransactionRejectedError extends RpcError {
-  static readonly code = -32003
-  override name = 'TransactionRejectedError'
-  constructor(message = 'The transaction was rejected.', options: RpcErrorOptions = {}) {
-    super(-32003, message, options)
-  }
-}
+export const TransactionRejectedError = /* @__PURE__ */ defineRpcError(
+  'TransactionRejectedError',
+  -32003,
+  'The transaction was rejected.',
+)
+export type TransactionRejectedError = InstanceType<typeof TransactionRejectedError>
 
 // EIP-5792 errors.
 /** 5700: a required capability is not supported. */
-export class UnsupportedNonOptionalCapabilityError extends RpcError {
-  static readonly code = 5700
-  override name = 'UnsupportedNonOptionalCapabilityError'
-  constructor(
-    message = 'The wallet does not support a capability that was not marked optional.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(5700, message, options)
-  }
-}
+export const UnsupportedNonOptionalCapabilityError = /* @__PURE__ */ defineRpcError(
+  'UnsupportedNonOptionalCapabilityError',
+  5700,
+  'The wallet does not support a capability that was not marked optional.',
+)
+export type UnsupportedNonOptionalCapabilityError = InstanceType<typeof UnsupportedNonOptionalCapabilityError>
 /** 5710: the chain of the batch is not supported. */
-export class UnsupportedChainIdError extends RpcError {
-  static readonly code = 5710
-  override name = 'UnsupportedChainIdError'
-  constructor(
-    message = 'The wallet does not support the requested chain ID.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(5710, message, options)
-  }
-}
+export const UnsupportedChainIdError = /* @__PURE__ */ defineRpcError(
+  'UnsupportedChainIdError',
+  5710,
+  'The wallet does not support the requested chain ID.',
+)
+export type UnsupportedChainIdError = InstanceType<typeof UnsupportedChainIdError>
 /** 5720: a batch with this id already exists. */
-export class DuplicateIdError extends RpcError {
-  static readonly code = 5720
-  override name = 'DuplicateIdError'
-  constructor(message = 'There is already a bundle submitted with this ID.', options: RpcErrorOptions = {}) {
-    super(5720, message, options)
-  }
-}
+export const DuplicateIdError = /* @__PURE__ */ defineRpcError(
+  'DuplicateIdError',
+  5720,
+  'There is already a bundle submitted with this ID.',
+)
+export type DuplicateIdError = InstanceType<typeof DuplicateIdError>
 /** 5730: no batch with this id is known. */
-export class UnknownBundleIdError extends RpcError {
-  static readonly code = 5730
-  override name = 'UnknownBundleIdError'
-  constructor(message = 'This bundle ID is unknown.', options: RpcErrorOptions = {}) {
-    super(5730, message, options)
-  }
-}
+export const UnknownBundleIdError = /* @__PURE__ */ defineRpcError(
+  'UnknownBundleIdError',
+  5730,
+  'This bundle ID is unknown.',
+)
+export type UnknownBundleIdError = InstanceType<typeof UnknownBundleIdError>
 /** 5740: too many calls in the batch. */
-export class BundleTooLargeError extends RpcError {
-  static readonly code = 5740
-  override name = 'BundleTooLargeError'
-  constructor(message = 'The call bundle is too large.', options: RpcErrorOptions = {}) {
-    super(5740, message, options)
-  }
-}
+export const BundleTooLargeError = /* @__PURE__ */ defineRpcError(
+  'BundleTooLargeError',
+  5740,
+  'The call bundle is too large.',
+)
+export type BundleTooLargeError = InstanceType<typeof BundleTooLargeError>
 /** 5760: atomicity was required and can't be provided. */
-export class AtomicityNotSupportedError extends RpcError {
-  static readonly code = 5760
-  override name = 'AtomicityNotSupportedError'
-  constructor(
-    message = 'The wallet does not support atomic execution but the request requires it.',
-    options: RpcErrorOptions = {},
-  ) {
-    super(5760, message, options)
-  }
-}
+export const AtomicityNotSupportedError = /* @__PURE__ */ defineRpcError(
+  'AtomicityNotSupportedError',
+  5760,
+  'The wallet does not support atomic execution but the request requires it.',
+)
+export type AtomicityNotSupportedError = InstanceType<typeof AtomicityNotSupportedError>
 
 const classes: readonly RpcErrorClass[] = [
   UserRejectedRequestError,

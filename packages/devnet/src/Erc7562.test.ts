@@ -29,14 +29,10 @@ import {
 import type { PackedUserOperation } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import {
-  analyzeValidationTrace,
-  checkUserOperation,
-  defaultPrecompiles,
-  type Erc7562Check,
-  type Erc7562Violation,
-  type StructLog,
-} from './Erc7562.js'
+import { checkUserOperation, type Erc7562Check } from './Erc7562.js'
+import { defaultPrecompiles, type Erc7562Violation } from './internal/erc7562/rules.js'
+import type { StructLog } from './internal/erc7562/structLog.js'
+import { analyzeValidationTrace } from './internal/erc7562/trace.js'
 import { anvilKeys, type Stack, startStack } from './Stack.js'
 
 // ---------------------------------------------------------------------------------------------------------------

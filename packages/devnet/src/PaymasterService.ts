@@ -284,9 +284,12 @@ function appOf(context: unknown): string | undefined {
 export type PaymasterService = {
   url: string
   port: number
-  sponsor: ReturnType<typeof createSponsor>
+  sponsor: Sponsor
   close: () => Promise<void>
 }
+
+/** What {@link createSponsor} returns: the policy and the signing of one service. */
+export type Sponsor = ReturnType<typeof createSponsor>
 
 /**
  * Serves {@link createSponsor} as ERC-7677 JSON-RPC on `http://127.0.0.1:<port>` (CORS open: the auth server calls
@@ -298,7 +301,11 @@ export type PaymasterService = {
 export async function startPaymasterService(
   parameters: SponsorParameters & { port: number },
 ): Promise<PaymasterService> {
-  const sponsor = createSponsor(parameters)
+  return servePaymaster(createSponsor(parameters), parameters.port)
+}
+
+/** Serves `sponsor` on `http://127.0.0.1:<port>` (see {@link startPaymasterService}); the devnet's service restarts it. */
+export async function servePaymaster(sponsor: Sponsor, port: number): Promise<PaymasterService> {
   const server = http.createServer((request, response) => {
     const headers = {
       'access-control-allow-origin': '*',
@@ -362,12 +369,12 @@ export async function startPaymasterService(
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(parameters.port, '127.0.0.1', () => resolve())
+    server.listen(port, '127.0.0.1', () => resolve())
   })
-  const port = (server.address() as { port: number }).port
+  const bound = (server.address() as { port: number }).port
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     sponsor,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,13 +1,15 @@
 /**
- * One long-running process of the stack (anvil, Alto) with the same shape for each: start, health, stop. The
- * stack composes them; a test can stop and start one of them to see how clients ride out the fault.
+ * One service of the stack with the same shape for each: start, health, stop. A child process (anvil, Alto, the
+ * indexer: {@link defineService}) or a server in this process (the paymaster service, the web apps:
+ * {@link defineServerService}), each defined in one file of services/. The stack composes them; a test can stop and
+ * start one of them to see how clients ride out the fault.
  */
 import { ChildProcessError } from './Errors.js'
 import { type Child, tail, waitHealthy } from './internal/Child.js'
 
-/** A process of the stack that can be stopped and started again on the same port. */
+/** A service of the stack that can be stopped and started again on the same port. */
 export type Service = {
-  /** `anvil`, `alto` (`-2` for the second chain). */
+  /** `anvil`, `alto` (`-2` for the second chain), `indexer`, `paymaster`, `demo`, `auth-server`. */
   readonly name: string
   /** Where it answers. */
   readonly url: string
@@ -24,12 +26,33 @@ export type Service = {
   stop(): Promise<void>
 }
 
+/** What every child-process service takes (services/): where it listens and logs, and who hears of its death. */
+export type ProcessServiceParameters = {
+  port: number
+  /** Where its log file goes. */
+  logDir: string
+  /** Appended to its name (`-2` for the second chain). Default none. */
+  suffix?: string
+  /** It exited while it should run. */
+  onDeath: (error: ChildProcessError) => void
+}
+
 /** A {@link Service} plus what only the stack uses. */
 export type ManagedService = Service & {
   /** Stops it for good (the stack's stop): nothing is kept. */
   shutdown(): Promise<void>
 }
 
+/** Whether `health` says yes; a health check that throws (nothing listens yet) is a no. */
+async function answers(health: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await health()
+  } catch {
+    return false
+  }
+}
+
+/** A service that is a child process: restarted by spawning it again; its exit while it should run is a death. */
 export function defineService(parameters: {
   name: string
   url: string
@@ -75,13 +98,7 @@ export function defineService(parameters: {
     name: parameters.name,
     url: parameters.url,
     running: () => child !== undefined && !child.hasExited(),
-    async health() {
-      try {
-        return await parameters.health()
-      } catch {
-        return false
-      }
-    },
+    health: () => answers(parameters.health),
     async start() {
       if (child && !child.hasExited()) return
       await launch()
@@ -91,6 +108,43 @@ export function defineService(parameters: {
       await parameters.beforeStop?.()
       await end()
     },
+    shutdown: end,
+  }
+}
+
+/**
+ * A service that is a server in this process (`listen` binds its port): it never dies on its own. A start that is
+ * not healthy at once throws and leaves nothing listening.
+ */
+export function defineServerService(parameters: {
+  name: string
+  url: string
+  listen: () => Promise<{ close: () => Promise<void> }>
+  health: () => Promise<boolean>
+  /** What `health` asks, for the error of a start that is not healthy. */
+  what: string
+}): ManagedService {
+  let server: { close: () => Promise<void> } | undefined
+  const health = () => answers(parameters.health)
+  const end = async () => {
+    const current = server
+    server = undefined
+    await current?.close()
+  }
+  return {
+    name: parameters.name,
+    url: parameters.url,
+    running: () => server !== undefined,
+    health,
+    async start() {
+      if (server) return
+      server = await parameters.listen()
+      if (!(await health())) {
+        await end()
+        throw new ChildProcessError(parameters.name, `${parameters.what} failed on ${parameters.url}.`)
+      }
+    },
+    stop: end,
     shutdown: end,
   }
 }

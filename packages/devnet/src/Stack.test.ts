@@ -4,8 +4,9 @@ import { type Address, createPublicClient, createWalletClient, http } from 'viem
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { entityStake } from './Deploy.js'
-import { defaultMinStake, defaultMinUnstakeDelay, readStake } from './Erc7562.js'
+import { readStake } from './Erc7562.js'
 import { InvalidOptionError, PortInUseError } from './Errors.js'
+import { defaultMinStake, defaultMinUnstakeDelay } from './internal/erc7562/rules.js'
 import { isListening } from './internal/ports.js'
 import { anvilKeys, type Stack, startStack } from './Stack.js'
 

@@ -3,7 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { entryPoint08 } from '@sso/contracts-abi'
 import type { ResolvedDeployment } from '@sso/contracts-abi/artifacts'
-import { type Address, createPublicClient, createWalletClient, http } from 'viem'
+import { createPublicClient, createWalletClient, http } from 'viem'
 import { type ChainClock, chainNow, increaseTime, resetTime } from './Clock.js'
 import {
   deployContracts,
@@ -14,102 +14,22 @@ import {
 } from './Deploy.js'
 import { ChildProcessError, DevnetError, InvalidOptionError } from './Errors.js'
 import type { Child } from './internal/Child.js'
-import { assertPortsFree, freePorts, isListening } from './internal/ports.js'
-import { devnetSponsorshipPolicy, type PaymasterService, startPaymasterService } from './PaymasterService.js'
+import { isListening } from './internal/ports.js'
+import { devnetSponsorshipPolicy } from './PaymasterService.js'
 import type { ManagedService, Service } from './Service.js'
-import { type StaticServer, startStaticServer } from './StaticServer.js'
+import { demoToken, type SsoConfig, type SsoConfigChain, type StackContracts } from './SsoConfig.js'
+import { type Ports, resolvePorts, type StartStackOptions, validateOptions } from './StackOptions.js'
 import { altoService } from './services/alto.js'
 import { anvilService } from './services/anvil.js'
 import { indexerService } from './services/indexer.js'
-import { ensureBuilt, outputDir, type WebApp, webApps } from './WebApps.js'
+import { paymasterService } from './services/paymaster.js'
+import { webAppService } from './services/web.js'
+import { ensureBuilt, type WebApp, webApps } from './WebApps.js'
 
 export { anvilKeys } from './services/alto.js'
 
 /** The verifying signer of the devnets' SponsorPaymaster, held by their paymaster service: anvil #9. */
 const paymasterSignerKey = '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6'
-
-/** A port number, or `'auto'` for a free one chosen by the OS. */
-export type PortOption = number | 'auto'
-
-/**
- * The ports of the stack. Defaults: 8545 / 4337 / 3001 / 3002, the backup sign-in page 3003, the paymaster service
- * 3010, second chain 8546 / 4338 / 3011, the history indexer 42069.
- */
-export type Ports = {
-  rpc: number
-  bundler: number
-  demo: number
-  authServer: number
-  /** The auth server's build again, as the backup sign-in page (another origin: `http://backup.localhost:<port>`). */
-  authServerBackup: number
-  /** The chain's ERC-7677 paymaster service (docs/paymaster.md). */
-  paymaster: number
-  rpc2: number
-  bundler2: number
-  paymaster2: number
-  /** The history indexer (Ponder), with `indexer: true`. */
-  indexer: number
-}
-
-export type StartStackOptions = {
-  /** Each port, or `'auto'` for all of them. */
-  ports?: 'auto' | { [key in keyof Ports]?: PortOption }
-  /** Added to every default port (ignored for explicit and `'auto'` ports). */
-  portOffset?: number
-  /** `'static'` (default): build the web apps when stale and serve them; `'none'`: chain and bundler only. */
-  web?: 'static' | 'none'
-  /** No progress lines on stderr. Default false. */
-  quiet?: boolean
-  /** Also start a second chain (anvil, chain id 31338, same contracts) with its own Alto. Default false. */
-  secondChain?: boolean
-  /**
-   * Deploy our contracts (default true). `false` gives a chain with only the EntryPoint: for tooling that must
-   * keep working while packages/contracts does not compile.
-   */
-  contracts?: boolean
-  /**
-   * Also start the history indexer (packages/indexer, Ponder) for every chain; `/sso-config.json` then names it
-   * (`indexerUrl`) and the dashboard reads the history from it (docs/dashboard.md). Default false.
-   */
-  indexer?: boolean
-}
-
-/** Addresses of the EntryPoint and of every contract we deploy (camelCase contract names). */
-export type StackContracts = {
-  entryPoint: Address
-  accountFactory?: Address
-  webAuthnValidator?: Address
-  sponsorPaymaster?: Address
-  [name: string]: Address | undefined
-}
-
-/** One chain of `/sso-config.json`. */
-export type SsoConfigChain = {
-  id: number
-  name: string
-  rpcUrl: string
-  bundlerUrl: string
-  contracts: StackContracts
-  /** The ERC-20 tokens the dashboard lists on this chain (the devnets: the demo token). */
-  tokens: TokenInfo[]
-  /** An ERC-7677 paymaster service paying when the dapp names none (docs/interfaces.md). */
-  paymasterServiceUrl?: string
-  /** The history indexer serving this chain (docs/dashboard.md, "The indexer"). */
-  indexerUrl?: string
-}
-
-/** An ERC-20 of a chain's token list in `/sso-config.json`. */
-export type TokenInfo = { address: Address; name: string; symbol: string; decimals: number }
-
-/** The devnet's demo ERC-20 (packages/contracts/src/demo/DemoToken.sol), minted by anyone: a faucet. */
-export function demoToken(contracts: StackContracts): TokenInfo | undefined {
-  return contracts.demoToken
-    ? { address: contracts.demoToken, name: 'Demo Dollar', symbol: 'DUSD', decimals: 6 }
-    : undefined
-}
-
-/** The `/sso-config.json` object (docs/interfaces.md). */
-export type SsoConfig = { authServerUrl: string; backupAuthServerUrl?: string; chains: SsoConfigChain[] }
 
 /** A running local stack. */
 export type Stack = {
@@ -163,82 +83,6 @@ export type Stack = {
   died: Promise<ChildProcessError>
 }
 
-const defaultPorts: Ports = {
-  rpc: 8545,
-  bundler: 4337,
-  demo: 3001,
-  authServer: 3002,
-  authServerBackup: 3003,
-  paymaster: 3010,
-  rpc2: 8546,
-  bundler2: 4338,
-  paymaster2: 3011,
-  indexer: 42069,
-}
-
-const services: Record<keyof Ports, string> = {
-  rpc: 'anvil',
-  bundler: 'Alto bundler',
-  demo: 'demo app',
-  authServer: 'auth server',
-  authServerBackup: 'backup sign-in page',
-  paymaster: 'paymaster service',
-  rpc2: 'second anvil',
-  bundler2: 'second Alto bundler',
-  paymaster2: 'second paymaster service',
-  indexer: 'history indexer',
-}
-
-function validateOptions(options: StartStackOptions): void {
-  const offset = options.portOffset ?? 0
-  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) {
-    throw new InvalidOptionError(
-      `portOffset must be an integer from 0 to 60000, got ${String(options.portOffset)}.`,
-    )
-  }
-  if (options.web !== undefined && options.web !== 'static' && options.web !== 'none') {
-    throw new InvalidOptionError(`web must be 'static' or 'none', got ${JSON.stringify(options.web)}.`)
-  }
-  if (options.ports === undefined || options.ports === 'auto') return
-  if (typeof options.ports !== 'object' || options.ports === null) {
-    throw new InvalidOptionError(
-      `ports must be 'auto' or an object of ports, got ${JSON.stringify(options.ports)}.`,
-    )
-  }
-  for (const [key, value] of Object.entries(options.ports)) {
-    if (!(key in defaultPorts)) {
-      throw new InvalidOptionError(
-        `Unknown port ${JSON.stringify(key)} (known: ${Object.keys(defaultPorts).join(', ')}).`,
-      )
-    }
-    if (
-      value !== undefined &&
-      value !== 'auto' &&
-      !(Number.isInteger(value) && value >= 1 && value <= 65_535)
-    ) {
-      throw new InvalidOptionError(
-        `ports.${key} must be 'auto' or an integer from 1 to 65535, got ${JSON.stringify(value)}.`,
-      )
-    }
-  }
-}
-
-async function resolvePorts(options: StartStackOptions, needed: readonly (keyof Ports)[]): Promise<Ports> {
-  const offset = options.portOffset ?? 0
-  const requested = (key: keyof Ports): PortOption =>
-    options.ports === 'auto' ? 'auto' : (options.ports?.[key] ?? defaultPorts[key] + offset)
-  const auto = needed.filter((key) => requested(key) === 'auto')
-  const fixed = needed.filter((key) => requested(key) !== 'auto')
-  await assertPortsFree(fixed.map((key) => ({ port: requested(key) as number, service: services[key] })))
-  const free = await freePorts(auto.length)
-  const ports = { ...defaultPorts }
-  for (const key of fixed) ports[key] = requested(key) as number
-  auto.forEach((key, index) => {
-    ports[key] = free[index]!
-  })
-  return ports
-}
-
 /**
  * Starts the local stack: anvil (osaka) -> EntryPoint v0.8 -> our contracts (CREATE2, checked against the
  * @sso/contracts-abi manifest) -> paymaster deposit -> Alto -> the static web apps with `/sso-config.json`.
@@ -263,15 +107,14 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
   // Builds still running when the start fails are stopped too (they hold the build lock).
   const buildChildren: Child[] = []
   let builds: Promise<void> = Promise.resolve()
-  const servers: StaticServer[] = []
   let stopped = false
   let failed = false
   let reportDeath: (error: ChildProcessError) => void = () => {}
   const died = new Promise<ChildProcessError>((resolve) => {
     reportDeath = resolve
   })
+  // Every service started, of every kind: the stack's stop shuts them all down.
   const services: ManagedService[] = []
-  const paymasterServices: PaymasterService[] = []
   const onDeath = (error: ChildProcessError) => {
     if (!stopped) reportDeath(error)
   }
@@ -279,8 +122,6 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     if (stopped) return
     stopped = true
     await Promise.all([
-      ...servers.map((server) => server.close()),
-      ...paymasterServices.map((service) => service.close()),
       ...services.map((service) => service.shutdown()),
       ...buildChildren.filter((child) => !child.hasExited()).map((child) => child.stop()),
     ])
@@ -354,7 +195,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
       // The SponsorPaymaster pays for what the chain's paymaster service signs (docs/paymaster.md).
       let paymasterServiceUrl: string | undefined
       if (contracts.sponsorPaymaster) {
-        const service = await startPaymasterService({
+        const service = paymasterService({
           port: paymasterPort,
           chainId,
           paymaster: contracts.sponsorPaymaster,
@@ -362,8 +203,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
           policy: devnetSponsorshipPolicy,
           // Its signatures' windows follow the chain through time travel.
           now: () => chainNow(clock.clockFile),
+          suffix,
         })
-        paymasterServices.push(service)
+        services.push(service)
+        await service.start()
         await setPaymasterSigner(clients, contracts.sponsorPaymaster, service.sponsor.signer)
         paymasterServiceUrl = service.url
         log(`paymaster service up on ${service.url}`)
@@ -436,13 +279,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Stack
     if (web === 'static') {
       await builds
       const serve = async (app: WebApp, port: number) => {
-        const server = await startStaticServer({ root: outputDir(app), port, config })
-        servers.push(server)
-        const response = await fetch(`http://127.0.0.1:${server.port}/`)
-        if (response.status !== 200) {
-          throw new ChildProcessError(app.name, `GET / on ${server.url} answered ${response.status}.`)
-        }
-        log(`${app.name} served on ${server.url}`)
+        const service = webAppService({ app, port, config })
+        services.push(service)
+        await service.start()
+        log(`${app.name} served on ${service.url}`)
       }
       await Promise.all([
         serve(webApps.demo, ports.demo),

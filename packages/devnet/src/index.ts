@@ -1,22 +1,10 @@
 export { type ChainClock, increaseTime, resetTime } from './Clock.js'
 export {
-  analyzeValidationTrace,
   type CheckUserOperationParameters,
   checkUserOperation,
-  defaultMinStake,
-  defaultMinUnstakeDelay,
-  defaultPrecompiles,
   type Erc7562Check,
-  type Erc7562Context,
-  type Erc7562Entity,
-  type Erc7562Phase,
-  type Erc7562Report,
-  type Erc7562Rule,
-  type Erc7562Stake,
-  type Erc7562Violation,
   formatViolations,
   readStake,
-  type StructLog,
 } from './Erc7562.js'
 export {
   ChildProcessError,
@@ -25,6 +13,20 @@ export {
   InvalidOptionError,
   PortInUseError,
 } from './Errors.js'
+export {
+  defaultMinStake,
+  defaultMinUnstakeDelay,
+  defaultPrecompiles,
+  type Erc7562Context,
+  type Erc7562Entity,
+  type Erc7562Phase,
+  type Erc7562Report,
+  type Erc7562Rule,
+  type Erc7562Stake,
+  type Erc7562Violation,
+} from './internal/erc7562/rules.js'
+export type { StructLog } from './internal/erc7562/structLog.js'
+export { analyzeValidationTrace } from './internal/erc7562/trace.js'
 export {
   createSponsor,
   devnetSponsorshipPolicy,
@@ -37,18 +39,14 @@ export {
 } from './PaymasterService.js'
 export type { ManagedService, Service } from './Service.js'
 export {
-  anvilKeys,
   demoToken,
-  type PortOption,
-  type Ports,
   type SsoConfig,
   type SsoConfigChain,
-  type Stack,
   type StackContracts,
-  type StartStackOptions,
-  startStack,
   type TokenInfo,
-} from './Stack.js'
+} from './SsoConfig.js'
+export { anvilKeys, type Stack, startStack } from './Stack.js'
+export type { PortOption, Ports, StartStackOptions } from './StackOptions.js'
 export { type StaticServer, startStaticServer } from './StaticServer.js'
 export { type AltoServiceParameters, altoService } from './services/alto.js'
 export { type AnvilServiceParameters, anvilService } from './services/anvil.js'

@@ -1,5 +1,6 @@
 /** The chains the indexer follows, from an `sso-config.json` (docs/interfaces.md) and the environment. */
 import * as fs from 'node:fs'
+import { Errors } from '@sso/client'
 import { type Address, isAddress } from 'viem'
 
 export type IndexerChain = {
@@ -17,7 +18,7 @@ export type IndexerChain = {
 }
 
 /** Thrown when the configuration is missing or malformed: the indexer does not start. */
-export class IndexerConfigError extends Error {
+export class IndexerConfigError extends Errors.BaseError {
   override name = 'IndexerConfigError'
 }
 

@@ -1,9 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { callsOf, typedDataOf } from '~/lib/popupRequest'
 import { sendCalls } from '~/lib/userOperations'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
-import { callsOf, typedDataOf, useRequestsStore } from './requests'
+import { useRequestsStore } from './requests'
 
 // The bundler step is replaced (there is no chain here): the tests read which chain a userOp was built for.
 vi.mock('~/lib/userOperations', async (importOriginal) => ({

@@ -1,11 +1,20 @@
-import { createPopupMessenger, Errors, type PopupMessenger, RpcSchema } from '@sso/client/popup'
+import { createPopupMessenger, Errors, type PopupMessenger, type RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
-import type { Hex, TypedDataDefinition } from 'viem'
-import { isAccount } from '~/lib/account'
+import type { Address } from 'viem'
 import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
 import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
+import {
+  callsOf,
+  capabilitiesOf,
+  errorOf,
+  moduleActionOf,
+  type PopupRequest,
+  RequesterGoneError,
+  refusalOf,
+  typedDataOf,
+} from '~/lib/popupRequest'
 import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
 import {
   gasPayer,
@@ -16,8 +25,6 @@ import {
 } from '~/lib/userOperations'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
-
-type PopupRequest = RpcSchema.PopupRequest
 
 /** A request the popup holds until the user approves or rejects it. */
 export type PendingRequest = {
@@ -34,74 +41,11 @@ export type PendingRequest = {
   refused?: boolean
 }
 
-/** The module change of a `wallet_installModule` / `wallet_uninstallModule` request. */
-export function moduleActionOf(request: PopupRequest): 'install' | 'uninstall' | undefined {
-  if (request.method === 'wallet_installModule') return 'install'
-  if (request.method === 'wallet_uninstallModule') return 'uninstall'
-  return undefined
-}
-
-/** Thrown before the passkey signs a request whose dapp went away (docs/architecture.md, section 4). */
-export class RequesterGoneError extends Errors.UserRejectedRequestError {
-  constructor() {
-    super('The app that asked went away (closed or reloaded); nothing was signed.')
-  }
-}
-
 // The messenger is not reactive state: one per popup window.
 let messenger: PopupMessenger | undefined
 // Transactions built while their screen is read (`prepareCalls`), by request id: Approve then only signs and sends.
 // Undefined when building failed; `sendCalls` builds again and shows why.
 const preparing = new Map<string, Promise<PreparedCalls | undefined>>()
-
-const knownCapabilities = new Set(['paymasterService', 'atomic'])
-
-function errorOf(error: unknown): { code: number; message: string; data?: unknown } {
-  const serialized = Errors.serializeError(error)
-  return {
-    code: serialized.code,
-    message: serialized.message,
-    ...(serialized.data !== undefined ? { data: serialized.data } : {}),
-  }
-}
-
-function hexToBigInt(value: Hex | undefined): bigint {
-  return value === undefined ? 0n : BigInt(value)
-}
-
-/** The calls of a transaction request (`eth_sendTransaction` or `wallet_sendCalls`). */
-export function callsOf(request: PopupRequest): { to: `0x${string}`; data?: Hex; value: bigint }[] {
-  if (request.method === 'eth_sendTransaction') {
-    const [tx] = request.params
-    const data = tx.data ?? tx.input
-    return [{ to: tx.to, ...(data ? { data } : {}), value: hexToBigInt(tx.value) }]
-  }
-  if (request.method === 'wallet_sendCalls')
-    return request.params[0].calls.map((c) => ({
-      to: c.to,
-      ...(c.data ? { data: c.data } : {}),
-      value: hexToBigInt(c.value),
-    }))
-  return []
-}
-
-/** The capabilities of a transaction request. */
-export function capabilitiesOf(request: PopupRequest): Record<string, unknown> | undefined {
-  if (request.method === 'eth_sendTransaction') return request.params[1]
-  if (request.method === 'wallet_sendCalls') return request.params[0].capabilities
-  return undefined
-}
-
-/** Typed data as viem takes it: `EIP712Domain` comes from `domain`, so a dapp-sent copy is dropped. */
-export function typedDataOf(typedData: RpcSchema.TypedData): TypedDataDefinition {
-  const { EIP712Domain: _, ...types } = typedData.types
-  return {
-    domain: typedData.domain as TypedDataDefinition['domain'],
-    types,
-    primaryType: typedData.primaryType,
-    message: typedData.message,
-  } as unknown as TypedDataDefinition
-}
 
 /**
  * The popup's request pipeline (docs/architecture.md, section 4): receives requests through the `@sso/client/popup` messenger,
@@ -220,82 +164,13 @@ export const useRequestsStore = defineStore('requests', {
       return useConfigStore().chain(request.chainId)
     },
 
-    /**
-     * Requests that can't be served at all get a typed error right away (nothing to approve). Run when a request
-     * arrives and again when it is approved. The popup never trusts the dapp's SDK: a page can post any message.
-     */
+    /** The typed error of a request that can't be served at all ({@link refusalOf}), or undefined. */
     check(request: PopupRequest): Errors.RpcError | undefined {
-      // A broken /sso-config.json must not make the popup act on fallback (devnet) addresses.
-      const configError = useConfigStore().error
-      if (configError) return new Errors.InternalError(`The SSO server is misconfigured: ${configError}`)
-      // One chain per request: the chain shown is the chain the userOp is built for and the signature is valid on.
-      const conflict = RpcSchema.findConflict(request)
-      if (conflict) return conflict
-      if (!this.chainOf(request))
-        return request.method === 'wallet_sendCalls'
-          ? new Errors.UnsupportedChainIdError(
-              `Chain ${request.chainId} is not configured on this SSO server.`,
-            )
-          : new Errors.UnknownChainError(`Chain ${request.chainId} is not configured on this SSO server.`)
-      if (request.method === 'eth_requestAccounts') return undefined
-      if (request.method === 'wallet_grantPermissions') {
-        // The account the dapp names must be the one that signs (it may be absent: sign-up in this popup).
-        const named = request.params[0].address
-        const address = useAccountStore().address
-        if (named !== undefined && !isAccount(useAccountStore().account, named))
-          return new Errors.UnauthorizedError(
-            address
-              ? `The request is for another account: params[0].address is ${named} but the logged-in SSO account is ${address}.`
-              : `The request is for ${named} (params[0].address) but no SSO account is logged in: connect (eth_requestAccounts) first.`,
-            { data: { reason: address ? 'another-account' : 'logged-out' } },
-          )
-        // Validated again here (never trust the dapp); the account may still be signing up in this popup.
-        try {
-          checkSpec(request.params[0].spec, {
-            chain: this.chainOf(request)!,
-            account: useAccountStore().address,
-            now: 0, // expiry is checked against the chain's time on the screen and again on approval
-          })
-        } catch (error) {
-          return error as Errors.RpcError
-        }
-        return undefined
-      }
-      const account = useAccountStore().account
-      if (!account)
-        return new Errors.UnauthorizedError(
-          'No SSO account is logged in: connect (eth_requestAccounts) first.',
-          // The dapp's client disconnects on this reason (docs/interfaces.md, "Account channel").
-          { data: { reason: 'logged-out' } },
-        )
-      const [field, signer] =
-        request.method === 'personal_sign'
-          ? ['params[1]', request.params[1]]
-          : request.method === 'eth_signTypedData_v4'
-            ? ['params[0]', request.params[0]]
-            : request.method === 'eth_sendTransaction'
-              ? ['params[0].from', request.params[0].from]
-              : request.method === 'wallet_sendCalls' ||
-                  request.method === 'wallet_installModule' ||
-                  request.method === 'wallet_uninstallModule'
-                ? ['params[0].from', request.params[0].from]
-                : ['', undefined]
-      if (signer !== undefined && !isAccount(account, signer))
-        return new Errors.UnauthorizedError(
-          `The request is for another account: ${field} is ${signer} but the logged-in SSO account is ${account.address}.`,
-          { data: { reason: 'another-account' } },
-        )
-      const capabilities = [
-        capabilitiesOf(request),
-        ...(request.method === 'wallet_sendCalls' ? request.params[0].calls.map((c) => c.capabilities) : []),
-      ]
-      for (const set of capabilities)
-        for (const [name, value] of Object.entries(set ?? {}))
-          if (!knownCapabilities.has(name) && !(value as { optional?: boolean }).optional)
-            return new Errors.UnsupportedNonOptionalCapabilityError(
-              `The capability "${name}" is not supported.`,
-            )
-      return undefined
+      return refusalOf(request, {
+        configError: useConfigStore().error,
+        chain: this.chainOf(request),
+        account: useAccountStore().account,
+      })
     },
 
     find(id: string): PendingRequest | undefined {
@@ -376,12 +251,16 @@ export const useRequestsStore = defineStore('requests', {
         throw new Errors.InternalError('No account.')
       const { request } = entry
       return () => {
-        if (this.origin) {
-          recordConnection(this.origin, address)
-          recordAppConnected(this.origin, address)
-        }
+        this.recordConnected(address)
         messenger?.respond(request, { accounts: [address], chainId: request.chainId })
       }
+    },
+
+    /** Remembers that the requesting app is connected to `address` (the dashboard's apps and the connect screen). */
+    recordConnected(address: Address) {
+      if (!this.origin) return
+      recordConnection(this.origin, address)
+      recordAppConnected(this.origin, address)
     },
 
     /** Approves the current screen's request: signs with the passkey and answers. */
@@ -397,18 +276,15 @@ export const useRequestsStore = defineStore('requests', {
             return this.connectAnswer(entry)
           case 'wallet_showCallsStatus':
             return () => messenger?.respond(request, null)
-          case 'personal_sign': {
-            entry.step = 'Waiting for your passkey…'
-            const account = await accountStore.smartAccount(chain)
-            this.guard(entry)
-            const signature = await account.signMessage({ message: { raw: request.params[0] } })
-            return () => messenger?.respond(request, signature)
-          }
+          case 'personal_sign':
           case 'eth_signTypedData_v4': {
             entry.step = 'Waiting for your passkey…'
             const account = await accountStore.smartAccount(chain)
             this.guard(entry)
-            const signature = await account.signTypedData(typedDataOf(request.params[1]))
+            const signature =
+              request.method === 'personal_sign'
+                ? await account.signMessage({ message: { raw: request.params[0] } })
+                : await account.signTypedData(typedDataOf(request.params[1]))
             return () => messenger?.respond(request, signature)
           }
           case 'wallet_grantPermissions': {
@@ -438,10 +314,7 @@ export const useRequestsStore = defineStore('requests', {
             })
             const result = { ...created, account: account.address, chainId: chain.id }
             return () => {
-              if (this.origin) {
-                recordConnection(this.origin, account.address)
-                recordAppConnected(this.origin, account.address)
-              }
+              this.recordConnected(account.address)
               messenger?.respond(request, result)
             }
           }

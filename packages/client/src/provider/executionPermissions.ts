@@ -1,7 +1,7 @@
 /**
  * ERC-7715 under its current names: `wallet_requestExecutionPermissions`, `wallet_revokeExecutionPermission`,
  * `wallet_getSupportedExecutionPermissions`, `wallet_getGrantedExecutionPermissions`. The requested permissions
- * become one session (Erc7715.ts), approved in the popup's session screen (docs/interfaces.md, "Execution
+ * become one session (Erc7715Grant.ts), approved in the popup's session screen (docs/interfaces.md, "Execution
  * permissions (ERC-7715)").
  */
 import * as v from 'valibot'
@@ -9,9 +9,8 @@ import {
   ExecutionPermissionsParams,
   executionPermissionRuleTypes,
   executionPermissionTypes,
-  permissionResponses,
-  permissionsToGrant,
 } from '../Erc7715.js'
+import { permissionResponses, permissionsToGrant } from '../Erc7715Grant.js'
 import { InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
 import { sameAddress, toQuantity } from '../internal/hex.js'
 import { Hash } from '../RpcSchema.js'

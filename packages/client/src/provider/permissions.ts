@@ -9,8 +9,8 @@ import {
   draftResponse,
   draftToRequests,
   isDraftPermissionsRequest,
-  permissionsToGrant,
-} from '../Erc7715.js'
+} from '../Erc7715Draft.js'
+import { permissionsToGrant } from '../Erc7715Grant.js'
 import { InternalError, InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
 import { sameAddress, toQuantity } from '../internal/hex.js'
 import type { Submitted } from '../RpcSchema.js'

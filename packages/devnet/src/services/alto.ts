@@ -4,11 +4,10 @@
  */
 import { entryPoint08 } from '@sso/contracts-abi'
 import { clockFileEnv } from '../Clock.js'
-import type { ChildProcessError } from '../Errors.js'
 import { altoCommand } from '../internal/binaries.js'
 import { spawnChild } from '../internal/Child.js'
 import { rpc } from '../internal/rpc.js'
-import { defineService, type ManagedService } from '../Service.js'
+import { defineService, type ManagedService, type ProcessServiceParameters } from '../Service.js'
 
 /** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's first executor, #2 its utility wallet. */
 export const anvilKeys = [
@@ -25,16 +24,11 @@ const executorKeys = [
   '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97',
 ] as const
 
-export type AltoServiceParameters = {
+export type AltoServiceParameters = ProcessServiceParameters & {
   /** The chain's JSON-RPC URL (its executors are anvil's funded dev accounts). */
   rpcUrl: string
-  port: number
-  logDir: string
   /** Where Alto's preload reads the chain's time offset (docs: packages/devnet/src/Clock.ts). */
   clockFile: string
-  /** `alto<suffix>` names the process. Default none. */
-  suffix?: string
-  onDeath: (error: ChildProcessError) => void
 }
 
 /**

@@ -2,22 +2,12 @@
  * The chain: one anvil (osaka hardfork, so the P-256 precompile is there) on 127.0.0.1. Stopped and started again
  * it comes back with its state (anvil_dumpState / anvil_loadState).
  */
-import type { ChildProcessError } from '../Errors.js'
 import { anvilCommand } from '../internal/binaries.js'
 import { spawnChild } from '../internal/Child.js'
 import { rpc } from '../internal/rpc.js'
-import { defineService, type ManagedService } from '../Service.js'
+import { defineService, type ManagedService, type ProcessServiceParameters } from '../Service.js'
 
-export type AnvilServiceParameters = {
-  chainId: number
-  port: number
-  /** Where its log file goes. */
-  logDir: string
-  /** `anvil<suffix>` names the process (`-2` for the second chain). Default none. */
-  suffix?: string
-  /** It exited while it should run. */
-  onDeath: (error: ChildProcessError) => void
-}
+export type AnvilServiceParameters = ProcessServiceParameters & { chainId: number }
 
 /**
  * An anvil on `http://127.0.0.1:<port>` with chain id `chainId`, not started yet.

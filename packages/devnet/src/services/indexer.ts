@@ -5,19 +5,15 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { ChildProcessError } from '../Errors.js'
 import { spawnChild } from '../internal/Child.js'
 import { rpc } from '../internal/rpc.js'
-import { defineService, type ManagedService } from '../Service.js'
+import { defineService, type ManagedService, type ProcessServiceParameters } from '../Service.js'
 import { repoRoot } from '../WebApps.js'
 
-export type IndexerServiceParameters = {
+/** `logDir` also holds its database (`<logDir>/indexer-db`); one indexer serves every chain (no suffix). */
+export type IndexerServiceParameters = Omit<ProcessServiceParameters, 'suffix'> & {
   /** The `sso-config.json` naming the chains to index (their RPC URLs and contracts). */
   configFile: string
-  port: number
-  /** Its log file, and its database (`<logDir>/indexer-db`). */
-  logDir: string
-  onDeath: (error: ChildProcessError) => void
 }
 
 /** Where the indexer package lives. */
