@@ -631,6 +631,22 @@ export const webAuthnValidatorAbi = [
   },
   {
     "type": "error",
+    "name": "CredentialKeyTaken",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "credentialId",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InvalidPasskey",
     "inputs": [
       {

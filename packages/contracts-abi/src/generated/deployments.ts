@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
+    "webAuthnValidator": "0xAC30F72ebC2ff4ef4B7B03D6e1aF25ecf2A6AD7F",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
-    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
+    "guardianExecutor": "0x3D9f906b0F6783c683D282683CF8f73e4BA1d968",
+    "ssoAccount": "0xa17E2f21f2e9Eceb0daef04C9c86f2435aD49DB6",
+    "accountFactory": "0xeA1F161807c05C507E23058C1c97B29695020560",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
+    "webAuthnValidator": "0xAC30F72ebC2ff4ef4B7B03D6e1aF25ecf2A6AD7F",
     "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
-    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
+    "guardianExecutor": "0x3D9f906b0F6783c683D282683CF8f73e4BA1d968",
+    "ssoAccount": "0xa17E2f21f2e9Eceb0daef04C9c86f2435aD49DB6",
+    "accountFactory": "0xeA1F161807c05C507E23058C1c97B29695020560",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,7 +30,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xe68738ad75df909ee3a131ddf0bc97d42f027307e068d13985c5705431d9f089"
+    "initCodeHash": "0x37a871e4c5ca2bd1ec99c3019e60726ba29770307463c01ed5a880cf2aa8d8db"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -38,15 +38,15 @@ export const deploymentInputs = {
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0x8a90f9b8a32c77b46a915806d77b4fb2db296c605595bf2b4a0cfb5912099bb6"
+    "initCodeHash": "0x02072a39fab166ba687d48642c507f2533dbf7aa49f828f783497bf4197a038c"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x791ae600936c38a978488c34959daf6b03c868f4b05adef2b39f76e92636556f"
+    "initCodeHash": "0x335373b49752cc98f591b8f3a96c3beb16c4360830b58a0d74ffdcfa340ee8ac"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x7e126ec633eae33dc3090ce7e4746e3a0f1d28559c49a0ea30619fb46d96dadc"
+    "initCodeHash": "0xb4ed9564282e8b6b664c257bf1575d546626224f6a65cb5bd9bce69fe858c34a"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

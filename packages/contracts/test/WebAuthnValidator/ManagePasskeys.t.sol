@@ -52,9 +52,13 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(validator.passkeyCount(address(account)), 2);
         vm.assertTrue(validator.hasPasskey(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN));
         vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, "x"));
+        // The commitment's top 160 bits, the credential id hash's bytes 4..15, the proven flag.
         vm.assertEq(
             validator.passkeyCommitment(address(account), laptop.credentialId),
-            validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN) | bytes32(uint256(1))
+            bytes32(
+                (uint256(validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN)) >> 96 << 96)
+                    | ((uint256(keccak256(laptop.credentialId)) >> 128) & ((1 << 96) - 2)) | 1
+            )
         );
         vm.assertEq(
             uint8(validator.passkeyState(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN)),
@@ -132,6 +136,45 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
         vm.assertEq(accountsOf(key).length, 0);
         vm.assertEq(validator.passkeyCount(address(account)), 1);
+    }
+
+    /// @dev The signature names a passkey by a 4-byte key; a second passkey whose key is taken is refused, and the
+    /// passkey holding the key is neither reported for nor removed by the other credential id.
+    function test_credentialKeyTaken() public {
+        // The account's first passkey, stored as if its 4-byte key were the laptop's (a 1 in 2^32 coincidence).
+        bytes32 firstSlot = keccak256(
+            abi.encode(
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(key.credentialId))), uint256(0)))
+            )
+        );
+        bytes32 laptopSlot = keccak256(
+            abi.encode(
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(laptop.credentialId))), uint256(0)))
+            )
+        );
+        bytes32 first = vm.load(address(validator), firstSlot);
+        vm.assertEq(
+            first, validator.passkeyCommitment(address(account), key.credentialId), "the slot of the first passkey"
+        );
+        vm.store(address(validator), laptopSlot, first);
+        vm.assertEq(validator.passkeyCommitment(address(account), laptop.credentialId), bytes32(0));
+        vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, key.x, key.y, RP_ID, ORIGIN));
+
+        bytes memory proof = registrationProof(laptop, address(account));
+        vm.prank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.CredentialKeyTaken.selector, address(account), laptop.credentialId)
+        );
+        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, proof);
+
+        vm.prank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
+            )
+        );
+        validator.removePasskey(laptop.credentialId);
+        vm.assertEq(vm.load(address(validator), laptopSlot), first);
     }
 
     function test_removePasskey_revertsWhenUnknown() public {
