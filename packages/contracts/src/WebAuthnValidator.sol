@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
 import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
@@ -35,7 +36,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// the key is registered for the account under the signature's `credentialIdHash`, with the rpId and origin the
 /// assertion names; flags UP and UV; a low-s P-256 signature. Invalid input never reverts: it returns
 /// SIG_VALIDATION_FAILED / 0xffffffff.
-contract WebAuthnValidator is IERC7579Validator {
+contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
     /// @notice How many accounts one passkey can join with a proof (bounds {accountsOf}).
     uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
 
@@ -128,13 +129,15 @@ contract WebAuthnValidator is IERC7579Validator {
     // ERC-7579 module
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice Registers the first passkey of the calling account.
+    /// @notice Registers the first passkey of the calling account, which must report this validator installed
+    /// (`NotInstalled` otherwise: called directly, it would leave a key behind the account's back).
     /// @dev The account guarantees one install at a time; uninstalling clears every key. Without a proof the
     /// passkey is registered as {PasskeyState.Installed}: the factory's first passkey, which log-in trusts only
     /// when the account's address derives from it.
     /// @param data `abi.encode(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)`, or the same
     /// with a sixth member `bytes proof` (a WebAuthn signature of {registrationChallenge}, as in validation).
     function onInstall(bytes calldata data) external {
+        if (!_isInstalledOn(msg.sender)) revert NotInstalled(msg.sender);
         // The first head word is the credential id's offset: 0xa0 with five members, 0xc0 with a proof.
         if (data.length >= 0x20 && uint256(bytes32(data[0:0x20])) == 0xc0) {
             (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin,) =
@@ -166,6 +169,12 @@ contract WebAuthnValidator is IERC7579Validator {
         // Left-over keys would come back to life on a later re-install.
         if (count != 0) revert PasskeysRemaining(msg.sender, count);
         _extraPasskeys[msg.sender] = 0;
+    }
+
+    /// @notice True: keys are only taken from an account that reports this validator installed ({onInstall},
+    /// {addPasskey}) and {onUninstall} clears them all, so an account that has not installed it has no key here.
+    function isInstallBound() external pure returns (bool) {
+        return true;
     }
 
     /// @notice This is a validator (type 1) only.
