@@ -152,18 +152,21 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
   )
   const impersonated = (from: Address, to: Address, data: Hex) => sendAs({ anvil, chain }, from, to, data)
 
-  // 1. Twenty contracts of the attacker register the victim's credential straight with the validator.
+  // 1. Twenty contracts of the attacker register the victim's credential straight with the validator. The
+  //    validator takes keys only from an account that reports it installed: an address without such code is
+  //    refused, so the junk contracts answer true to every call with arguments (`isModuleInstalled`):
+  //    PUSH1 4 CALLDATASIZE GT PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+  const onInstall = encodeFunctionData({
+    abi: parseAbi(['function onInstall(bytes)']),
+    functionName: 'onInstall',
+    args: [initData],
+  })
+  const plain = await impersonated('0x0000000000000000000000000000000000bad0ff', validator, onInstall)
+  expect(plain.status).toBe('reverted')
   for (let i = 0; i < 20; i++) {
     const junk = `0x${(0xbad0000 + i).toString(16).padStart(40, '0')}` as Address
-    const receipt = await impersonated(
-      junk,
-      validator,
-      encodeFunctionData({
-        abi: parseAbi(['function onInstall(bytes)']),
-        functionName: 'onInstall',
-        args: [initData],
-      }),
-    )
+    await anvil.setCode({ address: junk, bytecode: '0x6004361160005260206000f3' })
+    const receipt = await impersonated(junk, validator, onInstall)
     expect(receipt.status).toBe('success')
   }
 
@@ -243,6 +246,7 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
   //    of possession by that key: the passkey -> account index is keyed by the key, so the victim's stays empty.
   for (let i = 0; i < 20; i++) {
     const junk = `0x${(0xbad1000 + i).toString(16).padStart(40, '0')}` as Address
+    await anvil.setCode({ address: junk, bytecode: '0x6004361160005260206000f3' })
     const proof = encodeWebAuthnSignature({
       credential: {
         id: Buffer.from(credential.credentialId, 'base64').toString('base64url'),

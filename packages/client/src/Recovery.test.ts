@@ -41,7 +41,7 @@ import {
 } from './Recovery.js'
 import { createTestPasskey } from './testing/index.js'
 import { base64UrlToBytes, bytesToHex } from './WebAuthn.js'
-import { credentialIdHash, decodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
+import { credentialKey, decodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
 
 const executor = getAddress('0x9e00000000000000000000000000000000000001')
 const validator = getAddress('0xa1d0000000000000000000000000000000000002')
@@ -146,7 +146,7 @@ describe('proposals', () => {
         credentialId: passkey.credential.id,
         nonce,
       })
-    expect(sliceHex(proposal.proof, 0, 32)).toBe(credentialIdHash(passkey.credential.id))
+    expect(sliceHex(proposal.proof, 0, 4)).toBe(credentialKey(passkey.credential.id))
     expect(verifyAssertion(key, challenge(0n), proposal.proof)).toBe(true)
     // A proof for the passkey's next registration nonce (after a removal) is another signature.
     expect(verifyAssertion(key, challenge(1n), proposal.proof)).toBe(false)

@@ -17,7 +17,7 @@ import {
 import { BaseError } from './Errors.js'
 import type { SsoCredential, SsoSign } from './SsoAccount.js'
 import { base64UrlToBytes, bytesToHex } from './WebAuthn.js'
-import { credentialIdHash, encodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
+import { credentialKey, encodeWebAuthnSignature, registrationChallenge } from './WebAuthnSignature.js'
 
 /** The GuardianExecutor's bounds (its constants; docs/recovery.md). Delays and the window in seconds. */
 export const recoveryBounds = {
@@ -120,8 +120,8 @@ export function toRecoveryProposal(parameters: {
   const credentialId = credentialIdBytes('credential.id', credential.id)
   if (
     !isHex(proof, { strict: true }) ||
-    size(proof) < 32 ||
-    sliceHex(proof, 0, 32) !== credentialIdHash(credential.id)
+    size(proof) < 4 ||
+    sliceHex(proof, 0, 4) !== credentialKey(credential.id)
   )
     throw new InvalidRecoveryInputError('proof', 'proof is not a WebAuthn signature by this credential')
   const removed = (parameters.removedCredentialIds ?? []).map((id) =>

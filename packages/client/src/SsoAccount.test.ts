@@ -121,7 +121,7 @@ describe('SsoAccount', () => {
       const assertion = await passkey.sign(challenge)
       const encoded = encodeWebAuthnSignature({ credential: passkey.credential, assertion, challenge })
       const decoded = decodeWebAuthnSignature(encoded, challenge)
-      expect(decoded.credentialIdHash).toBe(keccak256(base64UrlToBytes(passkey.credential.id)))
+      expect(decoded.credentialKey).toBe(sliceHex(keccak256(base64UrlToBytes(passkey.credential.id)), 0, 4))
       expect(decoded.x).toBe(passkey.credential.publicKey.x)
       expect(decoded.y).toBe(passkey.credential.publicKey.y)
       expect(decoded.members).toContainEqual({
@@ -130,14 +130,14 @@ describe('SsoAccount', () => {
         escaped: false,
       })
       expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
-      // packed: five words, the uint16 authenticatorData length, the compact data (rpId "localhost" at 7 in
-      // "http://localhost:…", flags, signCount), the member list
-      expect(BigInt(sliceHex(encoded, 0xa0, 0xa2))).toBe(7n)
+      // packed: the 4-byte credential key, four words, the uint16 authenticatorData length, the compact data
+      // (rpId "localhost" at 7 in "http://localhost:…", flags, signCount), the member list
+      expect(BigInt(sliceHex(encoded, 0x84, 0x86))).toBe(7n)
       expect(decoded.sentAuthenticatorData).toBe(
         concatHex(['0x0709', sliceHex(assertion.authenticatorData, 32)]),
       )
       expect(decoded.authenticatorData).toBe(assertion.authenticatorData)
-      expect(size(encoded)).toBe(0xa2 + 7 + size(decoded.clientData))
+      expect(size(encoded)).toBe(0x86 + 7 + size(decoded.clientData))
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }
@@ -177,14 +177,14 @@ describe('SsoAccount', () => {
       credential: passkey.credential,
       assertion: await passkey.sign(challenge),
     })
-    const outside = concatHex([sliceHex(encoded, 0, 0xa2), '0x1409', sliceHex(encoded, 0xa4)])
+    const outside = concatHex([sliceHex(encoded, 0, 0x86), '0x1409', sliceHex(encoded, 0x88)])
     expect(() => decodeWebAuthnSignature(outside, challenge)).toThrow(
       expect.objectContaining({
         name: 'InvalidWebAuthnDataError',
         message: expect.stringMatching(/names no part of the origin/),
       }),
     )
-    const fiveBytes = concatHex([sliceHex(encoded, 0, 0xa0), '0x0005', sliceHex(encoded, 0xa2)])
+    const fiveBytes = concatHex([sliceHex(encoded, 0, 0x84), '0x0005', sliceHex(encoded, 0x86)])
     expect(() => decodeWebAuthnSignature(fiveBytes, challenge)).toThrow(
       expect.objectContaining({
         name: 'InvalidWebAuthnDataError',
@@ -236,7 +236,7 @@ describe('SsoAccount', () => {
       assertion: await passkey.sign(`0x${'22'.repeat(32)}`),
     })
     const real = decodeWebAuthnSignature(realSig)
-    expect(dummy.credentialIdHash).toBe(real.credentialIdHash)
+    expect(dummy.credentialKey).toBe(real.credentialKey)
     expect([dummy.x, dummy.y]).toEqual([real.x, real.y])
     expect(dummy.authenticatorData.length).toBe(real.authenticatorData.length)
     expect(dummy.authenticatorData.slice(0, 66)).toBe(real.authenticatorData.slice(0, 66)) // rpIdHash

@@ -39,9 +39,9 @@ export type SignatureCredential = Pick<SsoCredential, 'id' | 'publicKey'>
 
 /**
  * Encodes a passkey assertion as the WebAuthnValidator signature (the userOp signature, or the part after the
- * validator address in an ERC-1271 signature), packed: `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖
+ * validator address in an ERC-1271 signature), packed: `bytes4 credentialKey ‖ bytes32 x ‖ bytes32 y ‖
  * bytes32 r ‖ bytes32 s ‖ uint16 authenticatorData length ‖ authenticatorData ‖ clientData` with
- * `credentialIdHash = keccak256(rawCredentialId)`, low-s `s`, and `clientData` the member list the contract
+ * `credentialKey` the first 4 bytes of `keccak256(rawCredentialId)` ({@link credentialKey}), low-s `s`, and `clientData` the member list the contract
  * rebuilds clientDataJSON from (docs/webauthn.md). authenticatorData goes in its compact form
  * (`rpIdStart ‖ rpIdLength ‖ flags ‖ signCount`, 7 bytes instead of 37) when it has no extensions and its
  * rpIdHash is the sha256 of a part of the origin's host, as it is for passkeys of web pages. Throws {@link InvalidWebAuthnDataError} when
@@ -132,7 +132,7 @@ function encodeWebAuthnFields(
   clientData: Hex,
 ): Hex {
   return concatHex([
-    credentialIdHash(credential.id),
+    credentialKey(credential.id),
     credential.publicKey.x,
     credential.publicKey.y,
     numberToHex(r, { size: 32 }),
@@ -143,10 +143,20 @@ function encodeWebAuthnFields(
   ])
 }
 
-/** `keccak256` of the raw credential id (the validator's storage key). `id` is base64url. */
+/** `keccak256` of the raw credential id (how the validator's functions and events name a passkey). `id` is base64url. */
 export function credentialIdHash(id: string): Hex {
   return keccak256(base64UrlToBytes(id))
 }
+
+/** The first 4 bytes of {@link credentialIdHash}: what a signature names its passkey by (the validator's storage key). */
+export function credentialKey(id: string): Hex {
+  return sliceHex(credentialIdHash(id), 0, 4)
+}
+
+/** Where the key, r, s and the uint16 authenticatorData length lie in a signature; the fixed head's length. */
+const X = 4
+const AUTH_LENGTH = 4 + 4 * 32
+const HEAD = AUTH_LENGTH + 2
 
 /**
  * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}). With `challenge`, also
@@ -158,20 +168,20 @@ export function credentialIdHash(id: string): Hex {
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
-  if (size(signature) < 0xa2 + 3)
-    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${0xa2 + 3} bytes.`)
-  const word = (index: number) => sliceHex(signature, index * 32, index * 32 + 32)
-  const [credentialIdHash, x, y, r, s] = [word(0), word(1), word(2), word(3), word(4)]
-  const authenticatorLength = Number(BigInt(sliceHex(signature, 0xa0, 0xa2)))
-  if (0xa2 + authenticatorLength > size(signature))
+  if (size(signature) < HEAD + 3)
+    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${HEAD + 3} bytes.`)
+  const word = (index: number) => sliceHex(signature, X + index * 32, X + index * 32 + 32)
+  const [x, y, r, s] = [word(0), word(1), word(2), word(3)]
+  const authenticatorLength = Number(BigInt(sliceHex(signature, AUTH_LENGTH, HEAD)))
+  if (HEAD + authenticatorLength > size(signature))
     throw new InvalidWebAuthnDataError('The authenticatorData length runs past the signature.')
   if (authenticatorLength < 37 && authenticatorLength !== 3 && authenticatorLength !== 7)
     throw new InvalidWebAuthnDataError(
       'authenticatorData is 37 bytes or more, or the 3- or 7-byte compact form.',
     )
-  const sentAuthenticatorData = sliceHex(signature, 0xa2, 0xa2 + authenticatorLength)
+  const sentAuthenticatorData = sliceHex(signature, HEAD, HEAD + authenticatorLength)
   const clientData =
-    0xa2 + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, 0xa2 + authenticatorLength)
+    HEAD + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, HEAD + authenticatorLength)
   const members = decodeClientDataMembers(
     clientData,
     challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge)),
@@ -180,7 +190,7 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
   // What the authenticator signed: the compact form rebuilt as the validator does.
   const authenticatorData = fullAuthenticatorData(sentAuthenticatorData, clientDataOrigin(members))
   return {
-    credentialIdHash,
+    credentialKey: sliceHex(signature, 0, X),
     x,
     y,
     r,
@@ -241,7 +251,7 @@ export function registrationChallenge(parameters: {
 
 /**
  * A dummy signature for gas estimation that runs the same validation path as a real one: the real credential
- * id hash and key, the compact authenticatorData naming the real rpId (the full 37 bytes when the rpId is not
+ * key and public key, the compact authenticatorData naming the real rpId (the full 37 bytes when the rpId is not
  * part of the origin) with UP+UV flags, a member list with the right
  * origin and Chrome's occasional extra member (so the stub is never shorter than a real signature and
  * preVerificationGas is not under-estimated), in-range low-s r/s. The validator runs every check and the P-256

@@ -505,7 +505,8 @@ contract GuardianExecutor is IGuardianExecutor, IERC7579Module, EIP712 {
         returns (bool)
     {
         bytes calldata proof = proposal.proof;
-        if (proof.length < 32 || bytes32(proof[0:32]) != credentialIdHash) return false;
+        // The signature names its credential by its 4-byte key: the first 4 bytes of the credential id hash.
+        if (proof.length < 4 || bytes4(proof[0:4]) != bytes4(credentialIdHash)) return false;
         bytes32 challenge = webAuthnValidator.registrationChallenge(account, proposal.credentialId);
         return webAuthnValidator.verifyWithKey(proposal.x, proposal.y, proposal.rpId, proposal.origin, challenge, proof);
     }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IScopedValidator} from "./modules/IScopedValidator.sol";
+import {IVersionedValidator} from "./modules/IVersionedValidator.sol";
 import {ISessionKeyValidator} from "./session/ISessionKeyValidator.sol";
 import {CallType, ERC7579Utils, ExecType} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -72,7 +73,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// **Errors.** A bad signer signature returns `SIG_VALIDATION_FAILED` (so gas estimation with a dummy signature
 /// works); every policy violation reverts with a custom error naming the rule, which the bundler returns to the
 /// client during simulation.
-contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScopedValidator {
+contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScopedValidator, IVersionedValidator {
     /// @dev The canonical ERC-4337 v0.8 EntryPoint: a session may never call it.
     address internal constant ENTRY_POINT = 0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108;
 
@@ -159,9 +160,15 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScoped
         return true;
     }
 
+    /// @notice True: SsoAccount passes its `modulesVersion()` ({validateUserOpWithModulesVersion}) instead of being
+    /// called back for it.
+    function isVersionedValidator() external pure override returns (bool) {
+        return true;
+    }
+
     /// @notice Validates a session userOp of the calling account (see the contract documentation for the
     /// signature encoding). Returns `SIG_VALIDATION_FAILED` for a bad signer signature and reverts with a custom
-    /// error for any policy violation.
+    /// error for any policy violation. Asks the account its `modulesVersion()` when the session is versioned.
     /// @param userOp The user operation; `userOp.signature` is `uint16 specLength ‖ spec ‖ uint48 timestamp ‖ sig`.
     /// @param userOpHash The hash the account asks to validate.
     /// @return validationData Packed signature result and the `validAfter` / `validUntil` window.
@@ -170,8 +177,31 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScoped
         override
         returns (uint256 validationData)
     {
+        return _validateUserOp(userOp, userOpHash, false, 0);
+    }
+
+    /// @notice {validateUserOp} with the calling account's current `modulesVersion()` given by the account (its word
+    /// about its own modules, as its answer to `modulesVersion()` would be): no call back into the account.
+    /// @param userOp The user operation.
+    /// @param userOpHash The hash the account asks to validate.
+    /// @param modulesVersion The calling account's `modulesVersion()` now.
+    /// @return validationData Packed signature result and the `validAfter` / `validUntil` window.
+    function validateUserOpWithModulesVersion(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 modulesVersion
+    ) external override returns (uint256 validationData) {
+        return _validateUserOp(userOp, userOpHash, true, modulesVersion);
+    }
+
+    function _validateUserOp(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        bool versionGiven,
+        uint256 modulesVersion
+    ) internal returns (uint256 validationData) {
         (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature) = _splitSignature(userOp.signature);
-        Context memory ctx = _loadActiveSession(spec, timestamp);
+        Context memory ctx = _loadActiveSession(spec, timestamp, versionGiven, modulesVersion);
         bool signatureValid = _verifySigner(spec, _digest(userOpHash, ctx.id), signerSignature);
         if (userOp.paymasterAndData.length == 0) _consumeFee(ctx, spec, userOp);
         _checkExecution(ctx, spec, userOp.callData);
@@ -352,8 +382,13 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScoped
 
     /// @dev Loads the session of `spec` for the calling account; reverts unless it is active (created, not revoked
     /// alone nor by a revoke-all) and `timestamp` is not past its expiry. The account's state in this contract is
-    /// only read when its modules version moved since creation (or it has none).
-    function _loadActiveSession(bytes calldata spec, uint256 timestamp) internal view returns (Context memory ctx) {
+    /// only read when its modules version moved since creation (or it has none). The version is asked from the
+    /// account unless `versionGiven` (then it is `version`).
+    function _loadActiveSession(bytes calldata spec, uint256 timestamp, bool versionGiven, uint256 version)
+        internal
+        view
+        returns (Context memory ctx)
+    {
         ctx.account = msg.sender;
         ctx.id = _hash(spec);
         ctx.word = _sessions[ctx.id][msg.sender];
@@ -361,7 +396,8 @@ contract SessionKeyValidator is ISessionKeyValidator, IERC7579Validator, IScoped
         if (ctx.tag & (_TAG_EXISTS | _TAG_REVOKED) != _TAG_EXISTS) revert SessionNotActive(ctx.id);
         if (ctx.tag & _TAG_VERSIONED != 0) {
             // No module installed, uninstalled or revoke-all since creation: the creation checks still hold.
-            (bool ok, uint256 version) = _call(msg.sender, _MODULES_VERSION);
+            bool ok = true;
+            if (!versionGiven) (ok, version) = _call(msg.sender, _MODULES_VERSION);
             ctx.modulesUnchanged = ok && version == ctx.tag & _EPOCH_MASK;
         }
         if (!ctx.modulesUnchanged && _revokedByAll(_accounts[msg.sender], ctx.tag)) revert SessionNotActive(ctx.id);

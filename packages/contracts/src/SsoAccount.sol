@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
 import {IScopedValidator} from "./modules/IScopedValidator.sol";
+import {IVersionedValidator} from "./modules/IVersionedValidator.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {CallType, ERC7579Utils, ExecType, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
@@ -120,6 +122,10 @@ contract SsoAccount is
     uint256 private immutable _preset1;
     uint256 private immutable _preset2;
     uint256 private immutable _preset3;
+    // Bit i (as in {_presetFlag}): preset i is a validator bound to its installation ({IInstallBoundValidator}).
+    uint256 private immutable _installBoundPresets;
+    // Bit i: preset i is a validator that takes the modules version as an argument ({IVersionedValidator}).
+    uint256 private immutable _versionedPresets;
 
     /// @notice Thrown when a preset module is not a validator or executor, or the lists are malformed.
     error InvalidPresetModule(uint256 moduleTypeId, address module);
@@ -129,6 +135,10 @@ contract SsoAccount is
     /// the account's first storage slot instead of a mapping slot of their own: installing them at deployment
     /// writes no extra slot. They are installed and uninstalled like any other module. An upgrade must keep the
     /// same preset list (same order) or migrate the flags.
+    /// Preset validators that declare themselves bound to their installation ({IInstallBoundValidator}, e.g. the
+    /// WebAuthnValidator) or versioned ({IVersionedValidator}, e.g. the SessionKeyValidator) are asked once, here:
+    /// userOp validation then calls the former without reading the installed flag, and the latter with the modules
+    /// version.
     /// @param presetModuleTypeIds Module type of each preset module (1 validator or 2 executor).
     /// @param presetModuleAddresses Up to {MAX_PRESET_MODULES} modules.
     constructor(uint256[] memory presetModuleTypeIds, address[] memory presetModuleAddresses)
@@ -141,6 +151,8 @@ contract SsoAccount is
             revert InvalidPresetModule(presetModuleTypeIds.length, address(0));
         }
         uint256[MAX_PRESET_MODULES] memory packed;
+        uint256 installBound = 0;
+        uint256 versioned = 0;
         for (uint256 i = 0; i < presetModuleAddresses.length; ++i) {
             uint256 moduleTypeId = presetModuleTypeIds[i];
             if (
@@ -148,7 +160,17 @@ contract SsoAccount is
                     || (moduleTypeId != MODULE_TYPE_VALIDATOR && moduleTypeId != MODULE_TYPE_EXECUTOR)
             ) revert InvalidPresetModule(moduleTypeId, presetModuleAddresses[i]);
             packed[i] = (moduleTypeId << 160) | uint160(presetModuleAddresses[i]);
+            if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
+                if (_answersTrue(presetModuleAddresses[i], IInstallBoundValidator.isInstallBound.selector)) {
+                    installBound |= 1 << i;
+                }
+                if (_answersTrue(presetModuleAddresses[i], IVersionedValidator.isVersionedValidator.selector)) {
+                    versioned |= 1 << i;
+                }
+            }
         }
+        _installBoundPresets = installBound;
+        _versionedPresets = versioned;
         _presetCount = presetModuleAddresses.length;
         _preset0 = packed[0];
         _preset1 = packed[1];
@@ -184,9 +206,13 @@ contract SsoAccount is
     }
 
     /// @notice ERC-4337 validation: the validator is the top 20 bytes of the nonce; an uninstalled one fails.
-    /// @dev Forwards this call's calldata to `IERC7579Validator.validateUserOp` with only the selector swapped:
+    /// @dev A preset validator bound to its installation ({IInstallBoundValidator}) is called without reading the
+    /// installed flag (a cold slot): not installed, it holds no key for this account and fails by itself.
+    /// Forwards this call's calldata to `IERC7579Validator.validateUserOp` with only the selector swapped:
     /// `(userOp, userOpHash, missingAccountFunds)` decodes as `(userOp, userOpHash)` (the userOp offset points into
-    /// the same buffer), which saves re-encoding the userOp. A reverting validator reverts validation.
+    /// the same buffer), which saves re-encoding the userOp; a preset versioned validator gets
+    /// `validateUserOpWithModulesVersion(userOp, userOpHash, modulesVersion)` the same way, the third word replaced
+    /// (the version sits in the slot the installed check reads). A reverting validator reverts validation.
     /// @param userOp The user operation.
     /// @param missingAccountFunds The prefund to pay the EntryPoint.
     /// @return validationData 0 (success), 1 (SIG_VALIDATION_FAILED) or packed validity window.
@@ -197,14 +223,27 @@ contract SsoAccount is
     {
         _checkEntryPoint();
         address validator = address(bytes20(bytes32(userOp.nonce)));
-        if (!_isValidatorInstalled(validator)) {
+        uint256 flag = _presetFlag(MODULE_TYPE_VALIDATOR, validator);
+        bool installed;
+        if (flag & _installBoundPresets != 0) installed = true;
+        else if (flag != 0) installed = _getAccountStorage().presetFlags & flag != 0;
+        else installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+        if (!installed) {
             validationData = ERC4337Utils.SIG_VALIDATION_FAILED;
         } else {
             bytes4 selector = IERC7579Validator.validateUserOp.selector;
+            bool versioned = flag & _versionedPresets != 0;
+            uint256 version;
+            if (versioned) {
+                selector = IVersionedValidator.validateUserOpWithModulesVersion.selector;
+                version = _getAccountStorage().modulesVersion;
+            }
             assembly ("memory-safe") {
                 let ptr := mload(0x40)
                 calldatacopy(ptr, 0, calldatasize())
                 mstore(ptr, or(shr(32, shl(32, mload(ptr))), selector))
+                // validateUserOp's third word, missingAccountFunds, becomes the version.
+                if versioned { mstore(add(ptr, 0x44), version) }
                 if iszero(call(gas(), validator, 0, ptr, calldatasize(), 0x00, 0x20)) {
                     returndatacopy(ptr, 0, returndatasize())
                     revert(ptr, returndatasize())
@@ -465,6 +504,13 @@ contract SsoAccount is
         uint256 flag = _presetFlag(moduleTypeId, module);
         if (flag != 0) return $.presetFlags & flag != 0;
         return $.modules[module] & (1 << moduleTypeId) != 0;
+    }
+
+    /// @dev Whether `module`'s parameterless view `selector` answers true (e.g. {IInstallBoundValidator-isInstallBound});
+    /// like {_isScopedValidator}, anything but a clear true is false.
+    function _answersTrue(address module, bytes4 selector) private view returns (bool) {
+        (bool ok, bytes memory result) = module.staticcall{gas: 30_000}(abi.encodeWithSelector(selector));
+        return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
     }
 
     /// @dev Whether `validator` declares itself scoped ({IScopedValidator}). A module without the function, or one

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
 import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
@@ -15,9 +16,11 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// @title WebAuthnValidator
 /// @notice ERC-7579 validator (type 1): passkeys (WebAuthn, P-256) sign userOps and ERC-1271 digests.
 /// @dev Per account, any number of passkeys: credential id -> P-256 key bound to the rpId and origin it was
-/// registered for. Storage holds one 32-byte commitment per (credential, account),
-/// `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))` with its lowest bit replaced by the "proven" flag;
-/// the key itself travels in the signature and in the {PasskeyAdded} event. All storage read in validation is
+/// registered for. Storage holds one word per (credential, account), under the credential's 4-byte key (the first 4
+/// bytes of keccak256(credentialId), which the signature carries instead of the whole hash): the top 160 bits of the
+/// commitment `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))`, bits 4..15 of the credential id's
+/// hash (so a passkey is told from another one with the same key) and the "proven" flag in the lowest bit (see
+/// {passkeyCommitment}); the key itself travels in the signature and in the {PasskeyAdded} event. All storage read in validation is
 /// keyed by the account (ERC-7562); nothing keyed by a credential is written during validation.
 ///
 /// Proof of possession: a passkey joins an account with an assertion by that passkey over
@@ -33,7 +36,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// the key is registered for the account under the signature's `credentialIdHash`, with the rpId and origin the
 /// assertion names; flags UP and UV; a low-s P-256 signature. Invalid input never reverts: it returns
 /// SIG_VALIDATION_FAILED / 0xffffffff.
-contract WebAuthnValidator is IERC7579Validator {
+contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
     /// @notice How many accounts one passkey can join with a proof (bounds {accountsOf}).
     uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
 
@@ -53,7 +56,10 @@ contract WebAuthnValidator is IERC7579Validator {
         Proven
     }
 
-    mapping(bytes32 credentialIdHash => mapping(address account => bytes32 commitment)) private _commitments;
+    /// @dev The stored word: commitment (top 160 bits) ‖ credential id hash bytes 4..15 (96 bits, lowest bit: proven).
+    uint256 private constant _CREDENTIAL_BITS = (1 << 96) - 2;
+
+    mapping(bytes4 credentialKey => mapping(address account => uint256 entry)) private _commitments;
     // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
     mapping(address account => uint256 count) private _extraPasskeys;
     // Accounts a passkey (credential id and key) joined with a proof, written in execution only (never during
@@ -91,6 +97,10 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @notice Thrown when the credential is already registered for the account.
     error PasskeyAlreadyRegistered(address account, bytes credentialId);
 
+    /// @notice Thrown when another passkey of the account has the same credential key (the first 4 bytes of
+    /// keccak256 of the credential id; about one pair in four billion): make another passkey.
+    error CredentialKeyTaken(address account, bytes credentialId);
+
     /// @notice Thrown when the credential is not registered for the account.
     error PasskeyNotRegistered(address account, bytes credentialId);
 
@@ -119,13 +129,15 @@ contract WebAuthnValidator is IERC7579Validator {
     // ERC-7579 module
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @notice Registers the first passkey of the calling account.
+    /// @notice Registers the first passkey of the calling account, which must report this validator installed
+    /// (`NotInstalled` otherwise: called directly, it would leave a key behind the account's back).
     /// @dev The account guarantees one install at a time; uninstalling clears every key. Without a proof the
     /// passkey is registered as {PasskeyState.Installed}: the factory's first passkey, which log-in trusts only
     /// when the account's address derives from it.
     /// @param data `abi.encode(bytes credentialId, bytes32 x, bytes32 y, string rpId, string origin)`, or the same
     /// with a sixth member `bytes proof` (a WebAuthn signature of {registrationChallenge}, as in validation).
     function onInstall(bytes calldata data) external {
+        if (!_isInstalledOn(msg.sender)) revert NotInstalled(msg.sender);
         // The first head word is the credential id's offset: 0xa0 with five members, 0xc0 with a proof.
         if (data.length >= 0x20 && uint256(bytes32(data[0:0x20])) == 0xc0) {
             (bytes memory credentialId, bytes32 x, bytes32 y, string memory rpId, string memory origin,) =
@@ -148,10 +160,8 @@ contract WebAuthnValidator is IERC7579Validator {
         uint256 count = _extraPasskeys[msg.sender] + 1;
         for (uint256 i = 0; i < credentialIds.length; ++i) {
             bytes32 credentialIdHash = keccak256(credentialIds[i]);
-            if (_commitments[credentialIdHash][msg.sender] == 0) {
-                revert PasskeyNotRegistered(msg.sender, credentialIds[i]);
-            }
-            delete _commitments[credentialIdHash][msg.sender];
+            if (_entryOf(credentialIdHash, msg.sender) == 0) revert PasskeyNotRegistered(msg.sender, credentialIds[i]);
+            delete _commitments[bytes4(credentialIdHash)][msg.sender];
             ++_registrationNonces[credentialIdHash][msg.sender];
             --count;
             emit PasskeyRemoved(msg.sender, credentialIdHash, credentialIds[i]);
@@ -159,6 +169,12 @@ contract WebAuthnValidator is IERC7579Validator {
         // Left-over keys would come back to life on a later re-install.
         if (count != 0) revert PasskeysRemaining(msg.sender, count);
         _extraPasskeys[msg.sender] = 0;
+    }
+
+    /// @notice True: keys are only taken from an account that reports this validator installed ({onInstall},
+    /// {addPasskey}) and {onUninstall} clears them all, so an account that has not installed it has no key here.
+    function isInstallBound() external pure returns (bool) {
+        return true;
     }
 
     /// @notice This is a validator (type 1) only.
@@ -197,10 +213,10 @@ contract WebAuthnValidator is IERC7579Validator {
     /// @param credentialId The WebAuthn credential id (raw bytes).
     function removePasskey(bytes calldata credentialId) external {
         bytes32 credentialIdHash = keccak256(credentialId);
-        if (_commitments[credentialIdHash][msg.sender] == 0) revert PasskeyNotRegistered(msg.sender, credentialId);
+        if (_entryOf(credentialIdHash, msg.sender) == 0) revert PasskeyNotRegistered(msg.sender, credentialId);
         uint256 extra = _extraPasskeys[msg.sender];
         if (extra == 0) revert LastPasskey(msg.sender, credentialId);
-        delete _commitments[credentialIdHash][msg.sender];
+        delete _commitments[bytes4(credentialIdHash)][msg.sender];
         ++_registrationNonces[credentialIdHash][msg.sender];
         _extraPasskeys[msg.sender] = extra - 1;
         emit PasskeyRemoved(msg.sender, credentialIdHash, credentialId);
@@ -227,11 +243,12 @@ contract WebAuthnValidator is IERC7579Validator {
         return _registrationNonces[keccak256(credentialId)][account];
     }
 
-    /// @notice The stored commitment of a passkey (0 when not registered). Its lowest bit is the proven flag.
+    /// @notice The stored word of a passkey (0 when not registered): the top 160 bits of {passkeyCommitmentOf},
+    /// then bits 4..15 of keccak256(credentialId) with the lowest bit replaced by the proven flag.
     /// @param account The account.
     /// @param credentialId The WebAuthn credential id (raw bytes).
     function passkeyCommitment(address account, bytes calldata credentialId) external view returns (bytes32) {
-        return _commitments[keccak256(credentialId)][account];
+        return bytes32(_entryOf(keccak256(credentialId), account));
     }
 
     /// @notice Whether `account` has exactly this passkey (key, rpId and origin) under `credentialId`.
@@ -267,13 +284,12 @@ contract WebAuthnValidator is IERC7579Validator {
         string calldata rpId,
         string calldata origin
     ) public view returns (PasskeyState) {
-        bytes32 stored = _commitments[keccak256(credentialId)][account];
-        if (
-            stored == 0 || stored | bytes32(uint256(1)) != passkeyCommitmentOf(x, y, rpId, origin) | bytes32(uint256(1))
-        ) {
+        bytes32 credentialIdHash = keccak256(credentialId);
+        uint256 stored = _entryOf(credentialIdHash, account);
+        if (stored == 0 || stored | 1 != _entry(credentialIdHash, passkeyCommitmentOf(x, y, rpId, origin), true)) {
             return PasskeyState.None;
         }
-        return uint256(stored) & 1 == 1 ? PasskeyState.Proven : PasskeyState.Installed;
+        return stored & 1 == 1 ? PasskeyState.Proven : PasskeyState.Installed;
     }
 
     /// @notice The number of passkeys of `account` (0 when this validator is not installed).
@@ -300,14 +316,15 @@ contract WebAuthnValidator is IERC7579Validator {
         returns (address[] memory accounts)
     {
         bytes32 credentialIdHash = keccak256(credentialId);
-        bytes32 proven = passkeyCommitmentOf(x, y, rpId, origin) | bytes32(uint256(1));
-        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, proven)];
+        bytes32 commitment = passkeyCommitmentOf(x, y, rpId, origin);
+        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, commitment | bytes32(uint256(1)))];
+        uint256 proven = _entry(credentialIdHash, commitment, true);
         uint256 length = list.length;
         accounts = new address[](length);
         uint256 found = 0;
         for (uint256 i = 0; i < length; ++i) {
             address account = list[i];
-            if (_commitments[credentialIdHash][account] != proven || !_isInstalledOn(account)) continue;
+            if (_commitments[bytes4(credentialIdHash)][account] != proven || !_isInstalledOn(account)) continue;
             accounts[found++] = account;
         }
         assembly ("memory-safe") {
@@ -404,8 +421,8 @@ contract WebAuthnValidator is IERC7579Validator {
         }
         _addPasskey(account, credentialId, x, y, rpId, origin, true);
 
-        bytes32 proven = commitment | bytes32(uint256(1));
-        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, proven)];
+        uint256 proven = _entry(credentialIdHash, commitment, true);
+        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, commitment | bytes32(uint256(1)))];
         uint256 length = list.length;
         for (uint256 i = 0; i < length; ++i) {
             if (list[i] == account) return;
@@ -415,7 +432,7 @@ contract WebAuthnValidator is IERC7579Validator {
             uint256 kept = 0;
             for (uint256 i = 0; i < length; ++i) {
                 address held = list[i];
-                if (_commitments[credentialIdHash][held] == proven) list[kept++] = held;
+                if (_commitments[bytes4(credentialIdHash)][held] == proven) list[kept++] = held;
             }
             if (kept == length) revert TooManyAccounts(credentialId);
             while (list.length > kept) list.pop();
@@ -453,10 +470,12 @@ contract WebAuthnValidator is IERC7579Validator {
                 || !P256.isValidPublicKey(x, y)
         ) revert InvalidPasskey(credentialId);
         bytes32 credentialIdHash = keccak256(credentialId);
-        if (_commitments[credentialIdHash][account] != 0) revert PasskeyAlreadyRegistered(account, credentialId);
-        bytes32 commitment = passkeyCommitmentOf(x, y, rpId, origin);
-        _commitments[credentialIdHash][account] =
-            proven ? commitment | bytes32(uint256(1)) : commitment & ~bytes32(uint256(1));
+        if (_commitments[bytes4(credentialIdHash)][account] != 0) {
+            if (_entryOf(credentialIdHash, account) != 0) revert PasskeyAlreadyRegistered(account, credentialId);
+            revert CredentialKeyTaken(account, credentialId);
+        }
+        _commitments[bytes4(credentialIdHash)][account] =
+            _entry(credentialIdHash, passkeyCommitmentOf(x, y, rpId, origin), proven);
         emit PasskeyAdded(account, credentialIdHash, credentialId, x, y, rpId, origin, proven);
     }
 
@@ -484,13 +503,24 @@ contract WebAuthnValidator is IERC7579Validator {
         }
     }
 
+    /// @dev The word stored for a passkey: `commitment`'s top 160 bits, the credential id hash's bytes 4..15 and the
+    /// proven flag in the lowest bit.
+    function _entry(bytes32 credentialIdHash, bytes32 commitment, bool proven) private pure returns (uint256) {
+        return
+            (uint256(commitment) >> 96 << 96) | ((uint256(credentialIdHash) >> 128) & _CREDENTIAL_BITS)
+                | (proven ? 1 : 0);
+    }
+
+    /// @dev The stored word of this very credential for `account` (0 when none, or when the word under its key is
+    /// another credential's).
+    function _entryOf(bytes32 credentialIdHash, address account) private view returns (uint256 stored) {
+        stored = _commitments[bytes4(credentialIdHash)][account];
+        if (stored & _CREDENTIAL_BITS != (uint256(credentialIdHash) >> 128) & _CREDENTIAL_BITS) stored = 0;
+    }
+
     function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {
-        bytes32 credentialIdHash;
-        if (signature.length >= 0x20) {
-            assembly ("memory-safe") {
-                credentialIdHash := calldataload(signature.offset)
-            }
-        }
-        return WebAuthnSignatureLib.verify(_commitments[credentialIdHash][account], hash, signature);
+        bytes4 credentialKey;
+        if (signature.length >= 4) credentialKey = bytes4(signature[0:4]);
+        return WebAuthnSignatureLib.verify(bytes32(_commitments[credentialKey][account]), hash, signature);
     }
 }

@@ -37,6 +37,7 @@ import {
   type PublicClient,
   parseAbi,
   parseEther,
+  sliceHex,
 } from 'viem'
 import {
   type BundlerClient,
@@ -54,7 +55,10 @@ import { anvilKeys, type Stack, startStack } from './Stack.js'
 
 type Call = { to: Address; value?: bigint; data?: Hex }
 const credentialIdOf = (passkey: TestPasskey): Hex => bytesToHex(base64UrlToBytes(passkey.credential.id))
-/** WebAuthnValidator `_commitments[keccak256(credentialId)][account]` (slot 0): associated with the account. */
+/**
+ * WebAuthnValidator `_commitments[credentialKey][account]` (slot 0; the key is the first 4 bytes of
+ * keccak256(credentialId), left-aligned in its word): associated with the account.
+ */
 const commitmentSlot = (passkey: TestPasskey, account: Address) =>
   keccak256(
     encodeAbiParameters(
@@ -63,8 +67,8 @@ const commitmentSlot = (passkey: TestPasskey, account: Address) =>
         account,
         keccak256(
           encodeAbiParameters(
-            [{ type: 'bytes32' }, { type: 'uint256' }],
-            [keccak256(credentialIdOf(passkey)), 0n],
+            [{ type: 'bytes4' }, { type: 'uint256' }],
+            [sliceHex(keccak256(credentialIdOf(passkey)), 0, 4), 0n],
           ),
         ),
       ],

@@ -11,7 +11,7 @@
  * Everything received is checked here before it is shown; a bad link or code changes nothing.
  */
 
-import { credentialIdHash, decodeWebAuthnSignature } from '@sso/client/account'
+import { credentialKey, decodeWebAuthnSignature } from '@sso/client/account'
 import { Errors } from '@sso/client/popup'
 import { base64UrlToBytes, bytesToBase64Url } from '@sso/client/webauthn'
 import { type Address, getAddress, type Hex, isAddress, isAddressEqual, isHex, size } from 'viem'
@@ -283,7 +283,7 @@ export function parseDevicePasskey(
     throw new DeviceLinkError('proof', `The proof of possession is malformed: ${(error as Error).message}`)
   }
   if (
-    decoded.credentialIdHash !== credentialIdHash(credentialId) ||
+    decoded.credentialKey !== credentialKey(credentialId) ||
     decoded.x.toLowerCase() !== x ||
     decoded.y.toLowerCase() !== y
   )

@@ -139,9 +139,9 @@ export function decodeProposal(parameter: string): RecoveryProposal {
       removedCredentialIds: removed === '' ? [] : removed.split('~').map((id) => hex(id)),
       revokeSessions: revoke === '1',
     }
-    // The proof's first word names its credential (docs/webauthn.md): a link whose parts don't belong together
-    // is damaged, not a recovery anyone could approve.
-    if (result.proof.length < 66 || result.proof.slice(0, 66) !== keccak256(result.credentialId))
+    // The proof's first 4 bytes name its credential (the credential key, docs/webauthn.md): a link whose parts
+    // don't belong together is damaged, not a recovery anyone could approve.
+    if (result.proof.length < 10 || result.proof.slice(0, 10) !== keccak256(result.credentialId).slice(0, 10))
       throw damaged()
     return result
   } catch (cause) {

@@ -28,6 +28,7 @@ export {
 export { estimateUserOperationFees, isDeployed } from '../UserOperation.js'
 export {
   credentialIdHash,
+  credentialKey,
   decodeWebAuthnSignature,
   dummySignature,
   encodeWebAuthnSignature,

@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
-    "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
-    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
+    "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
+    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
+    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
+    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
+    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x266829DfDAABCBe6650aB68C811573b6CE3b8479",
-    "sessionKeyValidator": "0xb2173c0a4844e8CB1A4E4b27d41D9430d0F7075a",
-    "guardianExecutor": "0x40c41bbe70c5C595C80aA8f97F6Dd477c99d49aA",
-    "ssoAccount": "0x0de68822862a2F27e3350DC08d1942a28E24451C",
-    "accountFactory": "0x9EC39F5249E797577e1FF356a7b7DFD3D9eEe972",
+    "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
+    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
+    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
+    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
+    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,23 +30,23 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0xe68738ad75df909ee3a131ddf0bc97d42f027307e068d13985c5705431d9f089"
+    "initCodeHash": "0x397b759616aefccdaef2ab1902be531e5526aa533b9dc9ae26e5b1788fb82d5c"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x837a06de503408bd80bd64a8f78e3030fc868324dd321b39ab16fb1d9471bed1"
+    "initCodeHash": "0x3f37dcde1ba64abbb0f61defd7eddbd05a19500345b8f2c44ffa105d08c0d3ec"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0x8a90f9b8a32c77b46a915806d77b4fb2db296c605595bf2b4a0cfb5912099bb6"
+    "initCodeHash": "0xdc9b5332d9f94ee5128ee687964d177f0503e11eb19ecefc72f6aba6f7d217fd"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x791ae600936c38a978488c34959daf6b03c868f4b05adef2b39f76e92636556f"
+    "initCodeHash": "0x10aa3f04809edcb2cbc818dd01ed7eb89b1e96580d1346d663eedd4fe97ddb38"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x7e126ec633eae33dc3090ce7e4746e3a0f1d28559c49a0ea30619fb46d96dadc"
+    "initCodeHash": "0x4d0c21c372357d1f0631b9b21349f65210cbd6ea6ca48a1cbcad00a283589e03"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -9,7 +9,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// {_authenticatorData} (as sent, or rebuilt from a compact form), {_checkRegisteredKey} (key, rpId and origin), {_checkUserPresentAndVerified} (authenticator data flags),
 /// {_verifyP256LowS}. The WebAuthnValidator stores the commitments and runs these checks for its accounts.
 ///
-/// Signature (packed, see docs/webauthn.md): `bytes32 credentialIdHash ‖ bytes32 x ‖ bytes32 y ‖ bytes32 r ‖
+/// Signature (packed, see docs/webauthn.md): `bytes4 credentialKey ‖ bytes32 x ‖ bytes32 y ‖ bytes32 r ‖
 /// bytes32 s ‖ uint16 authenticatorDataLength ‖ authenticatorData ‖ clientData`. `authenticatorData` is the
 /// authenticator's bytes as they are (37 bytes or more), or, when its rpIdHash is the sha256 of a part of the origin
 /// (the rpId is the origin's host or a suffix of it, as for every passkey of a web page), the compact
@@ -26,15 +26,23 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// assertions never verify.
 ///
 /// A signature is valid when: the key, the authenticator data's rpIdHash and the clientDataJSON `origin` are
-/// those of the commitment (`credentialIdHash` is the validator's to look the commitment up by);
+/// those of the commitment (its top 160 bits are compared; `credentialKey`, the first 4 bytes of
+/// keccak256(credentialId), is the validator's to look the commitment up by);
 /// flags UP and UV are set (and BS implies BE); and the P-256 signature (low-s) over
 /// `sha256(authenticatorData ‖ sha256(clientDataJSON))` verifies (RIP-7212 precompile at 0x100, OpenZeppelin's
 /// Solidity fallback otherwise). Invalid input never reverts: {verify} returns false.
 /// Once the input is well formed, the P-256 check runs even if another check failed, so a dummy signature costs
 /// what a real one does.
 library WebAuthnSignatureLib {
-    /// @dev Fixed head of the signature: 5 words and the uint16 authenticatorData length.
-    uint256 private constant _HEAD_LENGTH = 0xa2;
+    /// @dev Where the key, r and s, and the uint16 authenticatorData length start (after the 4-byte credential key).
+    uint256 private constant _X = 0x04;
+    uint256 private constant _Y = 0x24;
+    uint256 private constant _R = 0x44;
+    uint256 private constant _S = 0x64;
+    uint256 private constant _AUTH_LENGTH = 0x84;
+
+    /// @dev Fixed head of the signature: the credential key, 4 words and the uint16 authenticatorData length.
+    uint256 private constant _HEAD_LENGTH = 0x86;
 
     /// @notice Whether `signature` is an assertion over the challenge `hash` by the passkey of `commitment`.
     /// @dev Never reverts on malformed input. Past the structural checks every check is evaluated (no early
@@ -53,7 +61,7 @@ library WebAuthnSignatureLib {
         return _verifyP256LowS(signature, _signedMessage(auth, fullAuthLength, json, jsonLength)) && ok;
     }
 
-    /// @dev Step 1, parse: where authenticatorData and the member list lie: `uint16` authenticatorData length at 0xa0,
+    /// @dev Step 1, parse: where authenticatorData and the member list lie: `uint16` authenticatorData length at 0x84,
     /// the data right after it, the member list to the end. authenticatorData holds at least the rpIdHash, the flags
     /// and the counter (37 bytes), or is one of the compact forms (3 or 7 bytes).
     function _parse(bytes calldata signature)
@@ -63,7 +71,7 @@ library WebAuthnSignatureLib {
     {
         if (signature.length < _HEAD_LENGTH) return (false, 0, 0, 0, 0);
         assembly ("memory-safe") {
-            authLength := shr(240, calldataload(add(signature.offset, 0xa0)))
+            authLength := shr(240, calldataload(add(signature.offset, _AUTH_LENGTH)))
             authPtr := add(signature.offset, _HEAD_LENGTH)
             let end := add(_HEAD_LENGTH, authLength)
             wellFormed := and(
@@ -304,8 +312,8 @@ library WebAuthnSignatureLib {
     }
 
     /// @dev Step 4, the registered key: the signature's key, the authenticator data's rpIdHash and the client data's
-    /// origin are those of `commitment`, `keccak256(abi.encode(x, y, rpIdHash, originHash))` (ignoring its lowest
-    /// bit, the validator's proven flag).
+    /// origin are those of `commitment`, whose top 160 bits are those of `keccak256(abi.encode(x, y, rpIdHash,
+    /// originHash))` (the validator keeps other data in the low 96 bits of what it stores).
     function _checkRegisteredKey(bytes32 commitment, bytes calldata signature, uint256 auth, bytes32 originHash)
         private
         pure
@@ -313,11 +321,11 @@ library WebAuthnSignatureLib {
     {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            mstore(m, calldataload(add(signature.offset, 0x20))) // x
-            mstore(add(m, 0x20), calldataload(add(signature.offset, 0x40))) // y
+            mstore(m, calldataload(add(signature.offset, _X)))
+            mstore(add(m, 0x20), calldataload(add(signature.offset, _Y)))
             mstore(add(m, 0x40), mload(auth)) // rpIdHash
             mstore(add(m, 0x60), originHash)
-            ok := and(iszero(iszero(commitment)), eq(or(keccak256(m, 0x80), 1), or(commitment, 1)))
+            ok := and(iszero(iszero(commitment)), eq(shr(96, keccak256(m, 0x80)), shr(96, commitment)))
         }
     }
 
@@ -356,10 +364,10 @@ library WebAuthnSignatureLib {
         bytes32 y;
         assembly ("memory-safe") {
             // The head was length-checked by the caller.
-            x := calldataload(add(signature.offset, 0x20))
-            y := calldataload(add(signature.offset, 0x40))
-            r := calldataload(add(signature.offset, 0x60))
-            s := calldataload(add(signature.offset, 0x80))
+            x := calldataload(add(signature.offset, _X))
+            y := calldataload(add(signature.offset, _Y))
+            r := calldataload(add(signature.offset, _R))
+            s := calldataload(add(signature.offset, _S))
             let m := mload(0x40)
             mstore(m, digest)
             mstore(add(m, 0x20), r)

@@ -211,8 +211,8 @@ contract GuardianExecutorStartRecoveryTest is GuardianTest {
         // Same encoding, another P-256 signature.
         bytes memory proof = p.proof;
         assembly {
-            mstore(add(proof, 0x80), r)
-            mstore(add(proof, 0xa0), s)
+            mstore(add(proof, 0x64), r)
+            mstore(add(proof, 0x84), s)
         }
         vm.assume(keccak256(proof) != keccak256(defaultProposal().proof));
         _expectStartRevert(

@@ -64,6 +64,46 @@ contract SessionModulesVersionTest is SessionTest {
         validate(sign(transferOp(recipient, 1), spec));
     }
 
+    /// @dev SsoAccount gives the validator its version ({IVersionedValidator}): a session userOp makes no call back
+    /// into the account for it.
+    function test_accountGivesItsVersion() public {
+        vm.assertTrue(sessions.isVersionedValidator());
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        PackedUserOperation memory op = sign(transferOp(recipient, 1), spec);
+        uint256 before = recipient.balance;
+        vm.expectCall(address(account), abi.encodeWithSignature("modulesVersion()"), 0);
+        handleOp(op);
+        vm.assertEq(recipient.balance, before + 1);
+    }
+
+    /// @dev The given version decides like the answer of `modulesVersion()` would: unchanged since creation, the
+    /// targets are not looked up.
+    function test_givenVersionUnchanged_noLookups() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        PackedUserOperation memory op = sign(transferOp(address(module), 1), spec);
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        uint256 version = account.modulesVersion();
+        vm.prank(address(account));
+        vm.expectCall(address(account), _lookups(), 0);
+        sessions.validateUserOpWithModulesVersion(op, hash, version);
+    }
+
+    /// @dev Moved since creation, the targets are looked up again: a target installed as a module is refused.
+    function test_givenVersionMoved_targetInstalledAsModuleIsRefused() public {
+        ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
+        create(spec);
+        vm.prank(address(ENTRYPOINT));
+        account.installModule(2, address(module), "");
+        PackedUserOperation memory op = sign(transferOp(address(module), 1), spec);
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        uint256 version = account.modulesVersion();
+        vm.prank(address(account));
+        vm.expectRevert(_forbidden(address(module)));
+        sessions.validateUserOpWithModulesVersion(op, hash, version);
+    }
+
     function test_targetInstalledAsExecutorIsRefused() public {
         ISessionKeyValidator.SessionSpec memory spec = _moduleSpec();
         create(spec);

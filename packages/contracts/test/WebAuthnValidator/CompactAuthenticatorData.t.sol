@@ -43,7 +43,7 @@ contract WebAuthnValidatorCompactAuthenticatorDataTest is SsoTest {
     function test_sevenByteForm_verifies() public {
         // "http://localhost:3002": the rpId "localhost" starts at 7.
         bytes memory signature = _sign(key, 0x05, 42, abi.encodePacked(uint8(7), uint8(9), bytes1(0x05), uint32(42)));
-        vm.assertEq(signature.length, 0xa2 + 7 + 26);
+        vm.assertEq(signature.length, 0x86 + 7 + 26);
         vm.assertTrue(_isValid(signature));
     }
 
@@ -89,8 +89,8 @@ contract WebAuthnValidatorCompactAuthenticatorDataTest is SsoTest {
         for (uint16 length = 0; length < 37; ++length) {
             if (length == 3 || length == 7) continue;
             bytes memory signature = bytes.concat(seven);
-            signature[0xa0] = bytes1(uint8(length >> 8));
-            signature[0xa1] = bytes1(uint8(length));
+            signature[0x84] = bytes1(uint8(length >> 8));
+            signature[0x85] = bytes1(uint8(length));
             vm.assertFalse(_isValid(signature));
         }
     }
@@ -142,8 +142,8 @@ contract WebAuthnValidatorCompactAuthenticatorDataTest is SsoTest {
         PackedUserOperation memory op =
             buildUserOp(address(account), address(validator), singleCall(recipient, 1 ether, ""));
         op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
-        vm.assertEq(uint8(op.signature[0xa0]), 0);
-        vm.assertEq(uint8(op.signature[0xa1]), 7, "the compact authenticatorData");
+        vm.assertEq(uint8(op.signature[0x84]), 0);
+        vm.assertEq(uint8(op.signature[0x85]), 7, "the compact authenticatorData");
         handleOp(op);
         vm.assertEq(recipient.balance, 1 ether);
     }

@@ -3,8 +3,9 @@ pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
-import {MockModule} from "../mocks/Mocks.sol";
+import {MockInstalledEverywhere, MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 
 contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     Passkey internal key;
@@ -30,6 +31,12 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         account = createAccount(key);
     }
 
+    /// @dev A junk contract of an attacker at `at` that reports every module installed (onInstall needs that).
+    function _junk(uint256 at) internal returns (address junk) {
+        junk = address(uint160(at));
+        vm.etch(junk, address(new MockInstalledEverywhere()).code);
+    }
+
     function _add(Passkey memory k) internal {
         bytes memory proof0 = registrationProof(k, address(account));
         vm.prank(address(account));
@@ -52,9 +59,13 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(validator.passkeyCount(address(account)), 2);
         vm.assertTrue(validator.hasPasskey(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN));
         vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, "x"));
+        // The commitment's top 160 bits, the credential id hash's bytes 4..15, the proven flag.
         vm.assertEq(
             validator.passkeyCommitment(address(account), laptop.credentialId),
-            validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN) | bytes32(uint256(1))
+            bytes32(
+                (uint256(validator.passkeyCommitmentOf(laptop.x, laptop.y, RP_ID, ORIGIN)) >> 96 << 96)
+                    | ((uint256(keccak256(laptop.credentialId)) >> 128) & ((1 << 96) - 2)) | 1
+            )
         );
         vm.assertEq(
             uint8(validator.passkeyState(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN)),
@@ -134,6 +145,78 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(validator.passkeyCount(address(account)), 1);
     }
 
+    /// @dev The signature names a passkey by a 4-byte key; a second passkey whose key is taken is refused, and the
+    /// passkey holding the key is neither reported for nor removed by the other credential id.
+    function test_credentialKeyTaken() public {
+        // The account's first passkey, stored as if its 4-byte key were the laptop's (a 1 in 2^32 coincidence).
+        bytes32 firstSlot = keccak256(
+            abi.encode(
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(key.credentialId))), uint256(0)))
+            )
+        );
+        bytes32 laptopSlot = keccak256(
+            abi.encode(
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(laptop.credentialId))), uint256(0)))
+            )
+        );
+        bytes32 first = vm.load(address(validator), firstSlot);
+        vm.assertEq(
+            first, validator.passkeyCommitment(address(account), key.credentialId), "the slot of the first passkey"
+        );
+        vm.store(address(validator), laptopSlot, first);
+        vm.assertEq(validator.passkeyCommitment(address(account), laptop.credentialId), bytes32(0));
+        vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, key.x, key.y, RP_ID, ORIGIN));
+
+        bytes memory proof = registrationProof(laptop, address(account));
+        vm.prank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(WebAuthnValidator.CredentialKeyTaken.selector, address(account), laptop.credentialId)
+        );
+        validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, proof);
+
+        vm.prank(address(account));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
+            )
+        );
+        validator.removePasskey(laptop.credentialId);
+        vm.assertEq(vm.load(address(validator), laptopSlot), first);
+    }
+
+    /// @dev Attack: `onInstall` called directly, by an address that has not installed the validator (e.g. an account
+    /// whose session calls it, or one that uninstalled the validator), registers nothing: a key left behind the
+    /// account's back would sign for it, as the account calls this validator without reading its installed flag.
+    function test_attack_onInstallWithoutInstallingIsRefused() public {
+        vm.assertTrue(validator.isInstallBound());
+        Passkey memory mallory = makePasskey("mallory");
+        bytes memory data = abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN);
+        address stranger = makeAddr("stranger");
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, stranger));
+        validator.onInstall(data);
+
+        // An account that uninstalled the validator (another validator signs for it).
+        MockModule other = new MockModule(1);
+        bytes[] memory ids = new bytes[](1);
+        ids[0] = key.credentialId;
+        vm.startPrank(address(account));
+        account.installModule(1, address(other), "");
+        account.uninstallModule(1, address(validator), abi.encode(ids));
+        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, address(account)));
+        validator.onInstall(data);
+        vm.stopPrank();
+        vm.assertEq(validator.passkeyCommitment(address(account), mallory.credentialId), bytes32(0));
+
+        // Its passkey's userOps fail, the validator being called without the account's installed flag.
+        PackedUserOperation memory op =
+            buildUserOp(address(account), address(validator), singleCall(makeAddr("to"), 0, ""));
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        op.signature = signWebAuthn(key, hash);
+        vm.prank(address(ENTRYPOINT));
+        vm.assertEq(account.validateUserOp(op, hash, 0), 1);
+    }
+
     function test_removePasskey_revertsWhenUnknown() public {
         vm.prank(address(account));
         vm.expectRevert(
@@ -196,7 +279,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         Passkey memory mallory = makePasskey("mallory");
         mallory.credentialId = key.credentialId;
         for (uint256 i = 0; i < validator.MAX_ACCOUNTS_PER_CREDENTIAL(); ++i) {
-            address junk = address(uint160(0xbad000 + i));
+            address junk = _junk(0xbad000 + i);
             bytes memory proof = registrationProof(mallory, junk);
             vm.prank(junk);
             validator.onInstall(abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN, proof));
@@ -306,8 +389,8 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.assertEq(accountsOf(key)[0], address(other));
     }
 
-    /// @dev Attack: 1,000 junk registrations of the victim's credential by contracts of the attacker (onInstall
-    /// needs no account): none is listed, and the lookup's cost does not move.
+    /// @dev Attack: 1,000 junk registrations of the victim's credential by contracts of the attacker (that say the
+    /// validator is installed on them): none is listed, and the lookup's cost does not move.
     function test_attack_junkRegistrationsDoNotGrowTheLookup() public {
         SsoAccount second = createAccount(makePasskey("alice work"));
         bytes memory proof5 = registrationProof(key, address(second));
@@ -317,13 +400,13 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         // 1,000 registrations of the victim's credential and key without a proof, and a full list of proven ones
         // of the victim's credential id under the attacker's key.
         for (uint256 i = 0; i < 1000; ++i) {
-            vm.prank(address(uint160(0xbad0000 + i)));
+            vm.prank(_junk(0xbad0000 + i));
             validator.onInstall(abi.encode(key.credentialId, key.x, key.y, RP_ID, ORIGIN));
         }
         Passkey memory mallory = makePasskey("mallory");
         mallory.credentialId = key.credentialId;
         for (uint256 i = 0; i < validator.MAX_ACCOUNTS_PER_CREDENTIAL(); ++i) {
-            address junk = address(uint160(0xbad1000 + i));
+            address junk = _junk(0xbad1000 + i);
             bytes memory proof = registrationProof(mallory, junk);
             vm.prank(junk);
             validator.onInstall(abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN, proof));

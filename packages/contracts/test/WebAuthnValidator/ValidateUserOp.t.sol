@@ -190,16 +190,16 @@ contract WebAuthnValidatorValidateUserOpTest is SsoTest {
 
     function testFuzz_corruptedLengthNeverReverts(uint16 authLength) public {
         bytes memory signature = signWebAuthn(key, HASH);
-        signature[0xa0] = bytes1(uint8(authLength >> 8));
-        signature[0xa1] = bytes1(uint8(authLength));
+        signature[0x84] = bytes1(uint8(authLength >> 8));
+        signature[0x85] = bytes1(uint8(authLength));
         bool valid = _isValid(signature);
         if (valid) vm.assertEq(authLength, 7);
     }
 
     function testFuzz_corruptedLengthNeverReverts_full(uint16 authLength) public {
         bytes memory signature = signAssertion(key, defaultAssertion(key, HASH));
-        signature[0xa0] = bytes1(uint8(authLength >> 8));
-        signature[0xa1] = bytes1(uint8(authLength));
+        signature[0x84] = bytes1(uint8(authLength >> 8));
+        signature[0x85] = bytes1(uint8(authLength));
         bool valid = _isValid(signature);
         if (valid) vm.assertEq(authLength, 37);
     }

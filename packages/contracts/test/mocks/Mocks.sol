@@ -126,3 +126,10 @@ contract MockVersionedAccount is MockMinimalAccount {
         modulesVersion = version;
     }
 }
+
+/// @notice A contract that says every module is installed on it (an attacker's junk "account").
+contract MockInstalledEverywhere {
+    function isModuleInstalled(uint256, address, bytes calldata) external pure returns (bool) {
+        return true;
+    }
+}

@@ -234,15 +234,15 @@ abstract contract SsoTest is Test {
         bytes memory members
     ) internal pure returns (bytes memory) {
         return abi.encodePacked(
-            credentialIdHash, x, y, r, s, uint16(authenticatorData.length), authenticatorData, members
+            bytes4(credentialIdHash), x, y, r, s, uint16(authenticatorData.length), authenticatorData, members
         );
     }
 
     /// @dev The P-256 `r` and `s` of a packed WebAuthn signature.
     function signatureRS(bytes memory signature) internal pure returns (bytes32 r, bytes32 s) {
         assembly {
-            r := mload(add(signature, 0x80))
-            s := mload(add(signature, 0xa0))
+            r := mload(add(signature, 0x64))
+            s := mload(add(signature, 0x84))
         }
     }
 

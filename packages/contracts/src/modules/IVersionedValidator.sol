@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+
+/// @title IVersionedValidator
+/// @notice A validator that needs the account's `modulesVersion()` during validation (e.g. the SessionKeyValidator,
+/// whose checks at session creation hold while it is unchanged) and takes it as an argument from an account that
+/// gives it, instead of calling back into the account.
+/// @dev SsoAccount asks its preset validators once, in its constructor, and validates userOps with a versioned one
+/// through {validateUserOpWithModulesVersion}, passing the version it holds in the slot it reads anyway. The version
+/// is the caller's word for its own modules, as a `modulesVersion()` answer would be: it only concerns the caller.
+/// A module without {isVersionedValidator} is called with the plain ERC-7579 `validateUserOp`.
+interface IVersionedValidator {
+    /// @notice True: the account may call {validateUserOpWithModulesVersion}.
+    function isVersionedValidator() external pure returns (bool);
+
+    /// @notice ERC-7579 `validateUserOp` for the calling account, with its current `modulesVersion()`.
+    /// @param userOp The user operation.
+    /// @param userOpHash The hash the account asks to validate.
+    /// @param modulesVersion The calling account's `modulesVersion()` now.
+    /// @return validationData As ERC-7579 `validateUserOp`.
+    function validateUserOpWithModulesVersion(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 modulesVersion
+    ) external returns (uint256 validationData);
+}
