@@ -1,8 +1,9 @@
 import type { Page } from '@playwright/test'
 import { nonceKey } from '@sso/client/account'
-import { webAuthnValidatorAbi } from '@sso/contracts-abi'
+import { ssoAccountAbi, webAuthnValidatorAbi } from '@sso/contracts-abi'
 import {
   type Address,
+  encodeFunctionData,
   formatEther,
   type Hex,
   hexToString,
@@ -625,6 +626,79 @@ test('error: a raw wallet_sendCalls naming two chains gets -32602, is never show
   await page.waitForTimeout(2_000)
   expect(await onChain()).toEqual(before)
   expect(device.messages.all.filter((m) => m.direction === 'posted' && m.origin === '*')).toEqual([])
+})
+
+test("attack: an app's transaction that would add its own passkey or module to the account is refused before the passkey, 4100", async ({
+  stack,
+  chain,
+}) => {
+  const dapp = new URL(stack.demoUrl).origin
+  const validator = stack.contracts.webAuthnValidator!
+  const nonce = () =>
+    chain.readContract({
+      address: stack.contracts.entryPoint!,
+      abi: entryPoint08Abi,
+      functionName: 'getNonce',
+      args: [account, nonceKey(validator)],
+    })
+  const before = await nonce()
+  const ceremonies = device.passkeys.events.length
+  // What a hostile page would ask: its own passkey on the account (addPasskey with its own proof: any bytes here,
+  // the popup must not get that far), then its own executor installed through the account itself.
+  const addPasskey = encodeFunctionData({
+    abi: webAuthnValidatorAbi,
+    functionName: 'addPasskey',
+    args: ['0x01', `0x${'11'.repeat(32)}`, `0x${'22'.repeat(32)}`, 'localhost', 'http://localhost', '0x'],
+  })
+  const installExecutor = encodeFunctionData({
+    abi: ssoAccountAbi,
+    functionName: 'installModule',
+    args: [2n, '0x000000000000000000000000000000000000bEEF', '0x'],
+  })
+  const { popup, post } = await openRawPopup(stack)
+  await post({
+    id: 'own-passkey',
+    method: 'eth_sendTransaction',
+    params: [{ from: account, to: validator, data: addPasskey }],
+    chainId: stack.chainId,
+  })
+  await post({
+    id: 'own-executor',
+    method: 'wallet_sendCalls',
+    params: [
+      {
+        version: '2.0.0',
+        chainId: `0x${stack.chainId.toString(16)}`,
+        from: account,
+        atomicRequired: true,
+        calls: [
+          { to: privateKeyToAccount(generatePrivateKey()).address },
+          { to: account, data: installExecutor },
+        ],
+      },
+    ],
+    chainId: stack.chainId,
+  })
+  const refused = (id: string) => () =>
+    (answerTo(dapp, id) as { error?: { code: number; message: string; data?: unknown } } | undefined)?.error
+  await expect.poll(refused('own-passkey')).toMatchObject({
+    code: 4100,
+    message: expect.stringMatching(
+      /^Apps can't change the account's own configuration: call 0 goes to passkeys \(WebAuthnValidator\)/,
+    ),
+    data: { reason: 'account-configuration', call: 0 },
+  })
+  await expect.poll(refused('own-executor')).toMatchObject({
+    code: 4100,
+    message: expect.stringContaining('call 1 goes to the account itself'),
+    data: { reason: 'account-configuration', call: 1 },
+  })
+  // Never shown, no passkey asked, nothing sent.
+  await expect(popup.getByTestId('done')).toBeVisible()
+  await expect(popup.getByTestId('approve')).toHaveCount(0)
+  expect(device.passkeys.events.length).toBe(ceremonies)
+  await popup.close()
+  expect(await nonce()).toBe(before)
 })
 
 test('behavior: the popup names the real requester, not the origin its URL claims', async ({ stack }) => {

@@ -42,3 +42,48 @@ test('error: a signature for another account, or with nobody logged in, is 4100 
   const loggedOut = refusalOf(sign(account), { configError: undefined, chain, account: undefined })
   expect([loggedOut?.code, loggedOut?.data]).toEqual([4100, { reason: 'logged-out' }])
 })
+
+test("error: an app's transaction to the account itself or to its passkeys, sessions or guardians contracts is 4100, naming the call", () => {
+  const passkeys = '0x3333333333333333333333333333333333333333'
+  const guardians = '0x4444444444444444444444444444444444444444'
+  const configured = {
+    id: 31337,
+    contracts: { entryPoint: other, webAuthnValidator: passkeys, guardianExecutor: guardians },
+  } as unknown as SsoChainConfig
+  const context = { configError: undefined, chain: configured, account: loggedIn }
+  const transaction = (to: string) =>
+    ({
+      id: '3',
+      chainId: 31337,
+      method: 'eth_sendTransaction',
+      params: [{ from: account, to }],
+    }) as PopupRequest
+  const batch = (...tos: string[]) =>
+    ({
+      id: '4',
+      chainId: 31337,
+      method: 'wallet_sendCalls',
+      params: [
+        {
+          version: '2.0.0',
+          chainId: '0x7a69',
+          from: account,
+          atomicRequired: true,
+          calls: tos.map((to) => ({ to })),
+        },
+      ],
+    }) as unknown as PopupRequest
+  expect(refusalOf(transaction(other), context)).toBeUndefined()
+  expect(refusalOf(batch(other, other), context)).toBeUndefined()
+  const self = refusalOf(transaction(account.toUpperCase().replace('0X', '0x')), context)
+  expect([self?.code, self?.data]).toEqual([4100, { reason: 'account-configuration', call: 0 }])
+  expect(self?.shortMessage).toMatch(
+    /^Apps can't change the account's own configuration: call 0 goes to the account itself/,
+  )
+  const passkeyCall = refusalOf(batch(other, passkeys), context)
+  expect([passkeyCall?.code, passkeyCall?.data]).toEqual([4100, { reason: 'account-configuration', call: 1 }])
+  expect(passkeyCall?.shortMessage).toContain('passkeys (WebAuthnValidator)')
+  expect(refusalOf(transaction(guardians), context)?.shortMessage).toContain(
+    'guardians and recovery (GuardianExecutor)',
+  )
+})

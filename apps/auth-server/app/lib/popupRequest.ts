@@ -4,7 +4,7 @@
  * runs the approved ones.
  */
 import { Errors, RpcSchema } from '@sso/client/popup'
-import type { Hex, TypedDataDefinition } from 'viem'
+import { type Address, type Hex, isAddressEqual, type TypedDataDefinition } from 'viem'
 import { isAccount, type StoredAccount } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
 import { checkSpec } from '~/lib/sessions'
@@ -149,6 +149,10 @@ export function refusalOf(request: PopupRequest, context: RefusalContext): Error
       `The request is for another account: ${field} is ${signer} but the logged-in SSO account is ${account.address}.`,
       { data: { reason: 'another-account' } },
     )
+  if (request.method === 'eth_sendTransaction' || request.method === 'wallet_sendCalls') {
+    const configuring = configurationCall(request, context.chain, account.address)
+    if (configuring) return configuring
+  }
   const capabilities = [
     capabilitiesOf(request),
     ...(request.method === 'wallet_sendCalls' ? request.params[0].calls.map((c) => c.capabilities) : []),
@@ -157,5 +161,38 @@ export function refusalOf(request: PopupRequest, context: RefusalContext): Error
     for (const [name, value] of Object.entries(set ?? {}))
       if (!knownCapabilities.has(name) && !(value as { optional?: boolean }).optional)
         return new Errors.UnsupportedNonOptionalCapabilityError(`The capability "${name}" is not supported.`)
+  return undefined
+}
+
+/** The contracts that hold the account's own configuration, by what they configure. */
+const configuration = [
+  ['webAuthnValidator', 'passkeys (WebAuthnValidator)'],
+  ['sessionKeyValidator', 'sessions (SessionKeyValidator)'],
+  ['guardianExecutor', 'guardians and recovery (GuardianExecutor)'],
+] as const
+
+/**
+ * An app's transaction never changes the account itself: no call to the account (modules, execute, upgrades) nor to
+ * the contracts that hold its passkeys, sessions and guardians. Those change only on their own screens, where the
+ * popup says what they do (wallet_grantPermissions, wallet_revokePermissions, wallet_installModule, the
+ * dashboard): a plain transaction screen would show them as an address and a function name, and one approval
+ * could hand the account to the app (docs/architecture.md, section 4).
+ */
+function configurationCall(
+  request: PopupRequest,
+  chain: SsoChainConfig,
+  account: Address,
+): Errors.RpcError | undefined {
+  const contracts = chain.contracts as Readonly<Record<string, Address | undefined>>
+  for (const [index, call] of callsOf(request).entries()) {
+    const what = isAddressEqual(call.to, account)
+      ? 'the account itself (its modules and settings)'
+      : configuration.find(([key]) => contracts[key] && isAddressEqual(call.to, contracts[key]))?.[1]
+    if (!what) continue
+    return new Errors.UnauthorizedError(
+      `Apps can't change the account's own configuration: call ${index} goes to ${what} at ${call.to}. Sessions, modules, passkeys and guardians change on their own screens (wallet_grantPermissions, wallet_installModule, the dashboard).`,
+      { data: { reason: 'account-configuration', call: index } },
+    )
+  }
   return undefined
 }
