@@ -55,11 +55,6 @@ const callGasHeadroom = 25_000n
 const receiptTimeoutMs = 60_000
 /** How long the bundler's gas price is reused: about a block on most chains, so a send does not wait for it. */
 const feesMaxAgeMs = 3_000
-/**
- * What viem's `prepareUserOperation` fills in: never the factory (a session's account is deployed; asking would
- * read its code on every send) nor the nonce and fees (read with the session's state).
- */
-const prepared = ['gas', 'paymaster', 'signature'] as const
 
 /** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
 export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
@@ -210,7 +205,6 @@ export function createSessionSender(deps: {
       calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
       ...fields,
       ...payer.fields,
-      parameters: prepared,
     } as Parameters<typeof bundler.prepareUserOperation>[0])) as unknown as Gas
     return {
       callGasLimit: op.callGasLimit,
@@ -267,15 +261,14 @@ export function createSessionSender(deps: {
         )
       }
       const limits = reused ? { ...gas, callGasLimit: gas.callGasLimit + callGasHeadroom } : gas
-      const operation = await bundler.prepareUserOperation({
+      const prepared = await bundler.prepareUserOperation({
         account,
         calls: calls.map((c) => ({ to: c.to, data: c.data ?? '0x', value: c.value ?? 0n })),
         ...fields,
         ...definedOf(limits),
         ...payer.fields,
-        parameters: prepared,
       } as Parameters<typeof bundler.prepareUserOperation>[0])
-      return { prepared: operation, reused }
+      return { prepared, reused }
     }
 
     for (let attempt = 0; ; attempt++) {
