@@ -10,10 +10,12 @@ import {
   getAddress,
   type Hex,
   keccak256,
+  numberToHex,
   parseErc6492Signature,
   sha256,
   size,
   sliceHex,
+  stringToHex,
   hexToBytes as viemHexToBytes,
 } from 'viem'
 import { entryPoint08Address, getUserOperationHash } from 'viem/account-abstraction'
@@ -44,6 +46,15 @@ const chain = defineChain({
   nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
   rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } },
 })
+
+/** `authenticatorData` with another flags byte. */
+function withFlags(authenticatorData: Hex, flags: number): Hex {
+  return concatHex([
+    sliceHex(authenticatorData, 0, 32),
+    numberToHex(flags, { size: 1 }),
+    sliceHex(authenticatorData, 33),
+  ])
+}
 
 // What the validator does: rebuild clientDataJSON from the challenge and the suffix, then verify P-256.
 function verifyAssertion(publicKey: { x: Hex; y: Hex }, challenge: Hex, signature: Hex) {
@@ -130,35 +141,48 @@ describe('SsoAccount', () => {
         escaped: false,
       })
       expect(decoded.clientDataJSON).toBe(assertion.clientDataJSON)
-      // packed: the 4-byte credential key, four words, the uint16 authenticatorData length, the compact data
-      // (rpId "localhost" at 7 in "http://localhost:…", flags, signCount), the member list
-      expect(BigInt(sliceHex(encoded, 0x84, 0x86))).toBe(7n)
-      expect(decoded.sentAuthenticatorData).toBe(
-        concatHex(['0x0709', sliceHex(assertion.authenticatorData, 32)]),
+      // packed, short form: the 4-byte credential key, four words, the format byte (short, crossOrigin, http,
+      // rpId "localhost" = the host before the port, flags 0x05, a one-byte signCount), the count, the rpId length,
+      // the origin without "http://"
+      const host = passkey.credential.origin.slice('http://'.length)
+      expect(decoded.form).toBe('short')
+      expect(sliceHex(encoded, 0x84)).toBe(
+        concatHex(['0xe9', numberToHex(i + 1, { size: 1 }), '0x09', stringToHex(host)]),
       )
       expect(decoded.authenticatorData).toBe(assertion.authenticatorData)
-      expect(size(encoded)).toBe(0x86 + 7 + size(decoded.clientData))
       expect(BigInt(decoded.s) <= P256_N / 2n).toBe(true)
       expect(verifyAssertion(passkey.credential.publicKey, challenge, encoded)).toBe(true)
     }
   })
 
-  test('behavior: authenticatorData goes compact only when the validator can rebuild it', async () => {
+  test('behavior: the short form goes whenever the validator can rebuild the assertion, the general form otherwise', async () => {
     const challenge = `0x${'11'.repeat(32)}` as Hex
-    // rpId a suffix of the host: its range in the origin
+    // rpId a suffix of the host: its range in the origin (start and length)
     const parent = createTestPasskey({ origin: 'https://auth.example.com:8443', rpId: 'example.com' })
     const assertion = await parent.sign(challenge)
     const encoded = encodeWebAuthnSignature({ credential: parent.credential, assertion, challenge })
     const decoded = decodeWebAuthnSignature(encoded, challenge)
-    expect(sliceHex(decoded.sentAuthenticatorData, 0, 2)).toBe('0x0d0b') // "example.com" at 13
+    expect(sliceHex(encoded, 0x84, 0x88)).toBe('0xd1010d0b') // https, rpId at 13 for 11 bytes, count 1
     expect(decoded.authenticatorData).toBe(assertion.authenticatorData)
     expect(verifyAssertion(parent.credential.publicKey, challenge, encoded)).toBe(true)
-    // an rpId that is no part of the origin, or authenticatorData with extensions: sent as they are
+    // a synced passkey (BE BS, no counter) of the host itself: the format byte and the host, nothing else
+    const synced = createTestPasskey({ origin: 'https://example.com', rpId: 'example.com', flags: 0x1d })
+    const syncedAssertion = await synced.sign(challenge)
+    const zeroCount = {
+      ...syncedAssertion,
+      authenticatorData: concatHex([sliceHex(syncedAssertion.authenticatorData, 0, 33), '0x00000000']),
+    }
+    const short = encodeWebAuthnSignature({ credential: synced.credential, assertion: zeroCount })
+    expect(sliceHex(short, 0x84)).toBe(concatHex(['0xc4', stringToHex('example.com')]))
+    expect(size(short)).toBe(0x84 + 1 + 11)
+    expect(decodeWebAuthnSignature(short, challenge).authenticatorData).toBe(zeroCount.authenticatorData)
+    // an rpId that is no part of the origin, or authenticatorData with extensions: the general form, sent as they are
     const foreign = createTestPasskey({ origin: 'https://auth.example.com', rpId: 'other.org' })
     const foreignAssertion = await foreign.sign(challenge)
     const full = decodeWebAuthnSignature(
       encodeWebAuthnSignature({ credential: foreign.credential, assertion: foreignAssertion }),
     )
+    expect(full.form).toBe('general')
     expect(full.sentAuthenticatorData).toBe(foreignAssertion.authenticatorData)
     const withExtensions = {
       ...assertion,
@@ -167,15 +191,35 @@ describe('SsoAccount', () => {
     const extended = decodeWebAuthnSignature(
       encodeWebAuthnSignature({ credential: parent.credential, assertion: withExtensions }),
     )
-    expect(size(extended.sentAuthenticatorData)).toBe(38)
+    expect(size(extended.sentAuthenticatorData ?? '0x')).toBe(38)
+    // other flags, or another clientDataJSON shape (Chrome's extra member): the general form with the compact
+    // authenticatorData (rpId "example.com" at 13)
+    const extra = {
+      ...assertion,
+      clientDataJSON: assertion.clientDataJSON.replace(/}$/, ',"other_keys_can_be_added_here":"x"}'),
+    }
+    for (const other of [
+      extra,
+      { ...assertion, authenticatorData: withFlags(assertion.authenticatorData, 0x45) },
+    ]) {
+      const general = decodeWebAuthnSignature(
+        encodeWebAuthnSignature({ credential: parent.credential, assertion: other }),
+      )
+      expect(general.form).toBe('general')
+      expect(sliceHex(general.sentAuthenticatorData ?? '0x', 0, 2)).toBe('0x0d0b')
+    }
   })
 
   test('error: a compact authenticatorData outside the origin or of another length is refused', async () => {
     const passkey = createTestPasskey()
     const challenge = `0x${'11'.repeat(32)}` as Hex
+    const assertion = await passkey.sign(challenge)
     const encoded = encodeWebAuthnSignature({
       credential: passkey.credential,
-      assertion: await passkey.sign(challenge),
+      assertion: {
+        ...assertion,
+        clientDataJSON: assertion.clientDataJSON.replace(/}$/, ',"other_keys_can_be_added_here":"x"}'),
+      },
     })
     const outside = concatHex([sliceHex(encoded, 0, 0x86), '0x1409', sliceHex(encoded, 0x88)])
     expect(() => decodeWebAuthnSignature(outside, challenge)).toThrow(
@@ -191,6 +235,21 @@ describe('SsoAccount', () => {
         message: expect.stringMatching(/3- or 7-byte compact form/),
       }),
     )
+    // the short form: an rpId length past the host, the reserved rpId form 3
+    const short = encodeWebAuthnSignature({ credential: passkey.credential, assertion })
+    for (const [tail, message] of [
+      [
+        concatHex(['0xe9', '0x01', '0x7f', stringToHex('localhost:3002')]),
+        /rpId names no part of the origin/,
+      ],
+      [concatHex(['0xf9', '0x01', stringToHex('localhost:3002')]), /form 3/],
+    ] as const)
+      expect(() => decodeWebAuthnSignature(concatHex([sliceHex(short, 0, 0x84), tail]), challenge)).toThrow(
+        expect.objectContaining({
+          name: 'InvalidWebAuthnDataError',
+          message: expect.stringMatching(message),
+        }),
+      )
   })
 
   test('error: assertions of another challenge or with an unusual clientDataJSON are refused', async () => {

@@ -16,6 +16,7 @@ import {
   stringToHex,
 } from 'viem'
 import {
+  type ClientDataMember,
   clientDataChallenge,
   clientDataOrigin,
   decodeClientDataMembers,
@@ -69,6 +70,8 @@ export function encodeWebAuthnSignature(parameters: {
     clientDataChallenge(members) !== bytesToBase64Url(hexToBytes(parameters.challenge))
   )
     throw new InvalidWebAuthnDataError('The passkey signed another challenge than the one requested.')
+  const short = shortForm(assertion.authenticatorData, members)
+  if (short) return concatHex([signatureHead(credential, r, s), short])
   return encodeWebAuthnFields(
     credential,
     r,
@@ -76,6 +79,92 @@ export function encodeWebAuthnSignature(parameters: {
     compactAuthenticatorData(assertion.authenticatorData, clientDataOrigin(members)),
     encodeClientDataMembers(members),
   )
+}
+
+/** The short form's format bits (docs/webauthn.md, "The short form"). */
+const SHORT = { form: 0x80, crossOrigin: 0x40, http: 0x20, rpIdLength: 0x08, rpIdRange: 0x10, backedUp: 0x04 }
+const SCHEMES = ['https://', 'http://'] as const
+
+/**
+ * The short form (format byte to the end of the signature) when the assertion is one browsers make for web pages:
+ * 37-byte authenticatorData with flags UP UV (0x05) or UP UV BE BS (0x1d) and an rpId inside the origin, and the
+ * clientDataJSON `{"type":"webauthn.get","challenge":…,"origin":"http(s)://…"}` with or without
+ * `"crossOrigin":false` last. Otherwise undefined (the general form is sent).
+ */
+function shortForm(authenticatorData: Hex, members: readonly ClientDataMember[]): Hex | undefined {
+  if (size(authenticatorData) !== 37) return undefined
+  const flags = Number(BigInt(sliceHex(authenticatorData, 32, 33)))
+  if (flags !== 0x05 && flags !== 0x1d) return undefined
+  const [type, challenge, origin, crossOrigin, ...rest] = members
+  if (type?.kind !== 'type' || challenge?.kind !== 'challenge' || origin?.kind !== 'origin' || origin.escaped)
+    return undefined
+  if ((crossOrigin !== undefined && crossOrigin.kind !== 'crossOrigin') || rest.length > 0) return undefined
+  const scheme = SCHEMES.find((prefix) => origin.origin.startsWith(prefix))
+  const text = scheme && origin.origin.slice(scheme.length)
+  if (!scheme || !text || origin.origin.length > 255 || !/^[\x21-\x7e]+$/.test(text)) return undefined
+  const range = rpIdRange(origin.origin, sliceHex(authenticatorData, 0, 32))
+  if (!range) return undefined
+  const signCount = Number(BigInt(sliceHex(authenticatorData, 33, 37)))
+  const countBytes = signCount === 0 ? 0 : signCount < 0x100 ? 1 : signCount < 0x10000 ? 2 : 4
+  let format =
+    SHORT.form |
+    (crossOrigin ? SHORT.crossOrigin : 0) |
+    (scheme === 'http://' ? SHORT.http : 0) |
+    (flags === 0x1d ? SHORT.backedUp : 0) |
+    (countBytes === 4 ? 3 : countBytes)
+  let position: number[] = []
+  if (range.start !== scheme.length) {
+    format |= SHORT.rpIdRange
+    position = [range.start, range.length]
+  } else if (range.length !== text.length) {
+    format |= SHORT.rpIdLength
+    position = [range.length]
+  }
+  return concatHex([
+    numberToHex(format, { size: 1 }),
+    countBytes === 0 ? '0x' : numberToHex(signCount, { size: countBytes }),
+    bytesToHex(Uint8Array.from(position)),
+    stringToHex(text),
+  ])
+}
+
+/** Reads a short form (inverse of {@link shortForm}): the 37 bytes it stands for and the clientDataJSON members. */
+function readShortForm(short: Hex): { authenticatorData: Hex; members: ClientDataMember[] } {
+  const bytes = hexToBytes(short)
+  const format = bytes[0] ?? 0
+  const countBytes = [0, 1, 2, 4][format & 3] ?? 0
+  let i = 1 + countBytes
+  const signCount = bytes.subarray(1, i).reduce((n, b) => n * 256 + b, 0)
+  const scheme = format & SHORT.http ? 'http://' : 'https://'
+  const rpIdForm = (format >> 3) & 3
+  if (rpIdForm === 3) throw new InvalidWebAuthnDataError('The short form names no rpId position (form 3).')
+  const position = bytes.subarray(i, i + rpIdForm)
+  i += rpIdForm
+  const text = new TextDecoder().decode(bytes.subarray(i))
+  if (i >= bytes.length) throw new InvalidWebAuthnDataError('The short form has no origin.')
+  const origin = scheme + text
+  const [start, length] =
+    rpIdForm === 0
+      ? [scheme.length, text.length]
+      : rpIdForm === 1
+        ? [scheme.length, position[0] ?? 0]
+        : [position[0] ?? 0, position[1] ?? 0]
+  if (length === 0 || start + length > origin.length)
+    throw new InvalidWebAuthnDataError("The short form's rpId names no part of the origin.")
+  const members: ClientDataMember[] = [
+    { kind: 'type' },
+    { kind: 'challenge', challenge: '' },
+    { kind: 'origin', origin, escaped: false },
+    ...(format & SHORT.crossOrigin ? [{ kind: 'crossOrigin' } as const] : []),
+  ]
+  return {
+    authenticatorData: concatHex([
+      sha256(stringToHex(origin.slice(start, start + length))),
+      numberToHex(format & SHORT.backedUp ? 0x1d : 0x05, { size: 1 }),
+      numberToHex(signCount, { size: 4 }),
+    ]),
+    members,
+  }
 }
 
 /**
@@ -124,6 +213,18 @@ function fullAuthenticatorData(authenticatorData: Hex, origin: string | undefine
   ])
 }
 
+/** The fixed head of every form: credential key, public key, r, s. */
+function signatureHead(credential: SignatureCredential, r: bigint, s: bigint): Hex {
+  return concatHex([
+    credentialKey(credential.id),
+    credential.publicKey.x,
+    credential.publicKey.y,
+    numberToHex(r, { size: 32 }),
+    numberToHex(s, { size: 32 }),
+  ])
+}
+
+/** The general form: the head, the uint16 authenticatorData length, authenticatorData, the member list. */
 function encodeWebAuthnFields(
   credential: SignatureCredential,
   r: bigint,
@@ -132,11 +233,7 @@ function encodeWebAuthnFields(
   clientData: Hex,
 ): Hex {
   return concatHex([
-    credentialKey(credential.id),
-    credential.publicKey.x,
-    credential.publicKey.y,
-    numberToHex(r, { size: 32 }),
-    numberToHex(s, { size: 32 }),
+    signatureHead(credential, r, s),
     numberToHex(size(authenticatorData), { size: 2 }),
     authenticatorData,
     clientData,
@@ -153,14 +250,15 @@ export function credentialKey(id: string): Hex {
   return sliceHex(credentialIdHash(id), 0, 4)
 }
 
-/** Where the key, r, s and the uint16 authenticatorData length lie in a signature; the fixed head's length. */
+/** Where the key, r and s lie, the byte that tells the forms apart, and the general form's fixed head. */
 const X = 4
-const AUTH_LENGTH = 4 + 4 * 32
-const HEAD = AUTH_LENGTH + 2
+const FORM = 4 + 4 * 32
+const HEAD = FORM + 2
 
 /**
- * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}). With `challenge`, also
- * rebuilds the full clientDataJSON the passkey signed.
+ * Decodes a WebAuthnValidator signature (inverse of {@link encodeWebAuthnSignature}), in either form. With
+ * `challenge`, also rebuilds the full clientDataJSON the passkey signed. `authenticatorData` is always the bytes
+ * the authenticator signed (rebuilt from a short or compact form as the validator does).
  *
  * @example
  * ```ts
@@ -168,11 +266,27 @@ const HEAD = AUTH_LENGTH + 2
  * ```
  */
 export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
-  if (size(signature) < HEAD + 3)
-    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${HEAD + 3} bytes.`)
+  if (size(signature) <= FORM + 1)
+    throw new InvalidWebAuthnDataError(`A WebAuthn signature is more than ${FORM + 1} bytes.`)
   const word = (index: number) => sliceHex(signature, X + index * 32, X + index * 32 + 32)
-  const [x, y, r, s] = [word(0), word(1), word(2), word(3)]
-  const authenticatorLength = Number(BigInt(sliceHex(signature, AUTH_LENGTH, HEAD)))
+  const head = { credentialKey: sliceHex(signature, 0, X), x: word(0), y: word(1), r: word(2), s: word(3) }
+  const challengeText = challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge))
+  const withChallenge = (members: ClientDataMember[]) =>
+    members.map((m) => (m.kind === 'challenge' ? { ...m, challenge: challengeText } : m))
+  if (Number(BigInt(sliceHex(signature, FORM, FORM + 1))) & SHORT.form) {
+    const short = readShortForm(sliceHex(signature, FORM))
+    const members = withChallenge(short.members)
+    return {
+      ...head,
+      form: 'short' as const,
+      authenticatorData: short.authenticatorData,
+      sentAuthenticatorData: undefined,
+      clientData: undefined,
+      members,
+      clientDataJSON: challenge === undefined ? undefined : serializeClientData(members),
+    }
+  }
+  const authenticatorLength = Number(BigInt(sliceHex(signature, FORM, HEAD)))
   if (HEAD + authenticatorLength > size(signature))
     throw new InvalidWebAuthnDataError('The authenticatorData length runs past the signature.')
   if (authenticatorLength < 37 && authenticatorLength !== 3 && authenticatorLength !== 7)
@@ -182,24 +296,16 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
   const sentAuthenticatorData = sliceHex(signature, HEAD, HEAD + authenticatorLength)
   const clientData =
     HEAD + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, HEAD + authenticatorLength)
-  const members = decodeClientDataMembers(
-    clientData,
-    challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge)),
-  )
-  const clientDataJSON = challenge === undefined ? undefined : serializeClientData(members)
-  // What the authenticator signed: the compact form rebuilt as the validator does.
-  const authenticatorData = fullAuthenticatorData(sentAuthenticatorData, clientDataOrigin(members))
+  const members = decodeClientDataMembers(clientData, challengeText)
   return {
-    credentialKey: sliceHex(signature, 0, X),
-    x,
-    y,
-    r,
-    s,
-    authenticatorData,
+    ...head,
+    form: 'general' as const,
+    // What the authenticator signed: the compact form rebuilt as the validator does.
+    authenticatorData: fullAuthenticatorData(sentAuthenticatorData, clientDataOrigin(members)),
     sentAuthenticatorData,
     clientData,
     members,
-    clientDataJSON,
+    clientDataJSON: challenge === undefined ? undefined : serializeClientData(members),
   }
 }
 

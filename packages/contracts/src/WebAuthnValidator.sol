@@ -2,15 +2,12 @@
 pragma solidity ^0.8.30;
 
 import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
+import {PasskeyAccountIndex} from "./webauthn/PasskeyAccountIndex.sol";
 import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
-import {
-    IERC7579ModuleConfig,
-    IERC7579Validator,
-    MODULE_TYPE_VALIDATOR
-} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
+import {IERC7579Validator, MODULE_TYPE_VALIDATOR} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
 import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 
 /// @title WebAuthnValidator
@@ -36,25 +33,10 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// the key is registered for the account under the signature's `credentialIdHash`, with the rpId and origin the
 /// assertion names; flags UP and UV; a low-s P-256 signature. Invalid input never reverts: it returns
 /// SIG_VALIDATION_FAILED / 0xffffffff.
-contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
-    /// @notice How many accounts one passkey can join with a proof (bounds {accountsOf}).
-    uint256 public constant MAX_ACCOUNTS_PER_CREDENTIAL = 16;
-
-    /// @dev Gas given to an account's `isModuleInstalled` when the validator asks it (bounds {accountsOf}).
-    uint256 private constant _INSTALLED_CHECK_GAS = 50_000;
-
+contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBoundValidator {
     /// @notice The type hash of a passkey registration proof: the challenge the joining passkey signs.
     bytes32 public constant REGISTRATION_TYPEHASH =
         keccak256("SsoPasskeyRegistration(address validator,address account,bytes32 credentialIdHash,uint256 nonce)");
-
-    /// @notice How a passkey is registered for an account.
-    enum PasskeyState {
-        None,
-        /// Registered without a proof of possession (an account's first passkey, installed by the factory).
-        Installed,
-        /// Registered with a proof of possession: the passkey signed {registrationChallenge} of the account.
-        Proven
-    }
 
     /// @dev The stored word: commitment (top 160 bits) ‖ credential id hash bytes 4..15 (96 bits, lowest bit: proven).
     uint256 private constant _CREDENTIAL_BITS = (1 << 96) - 2;
@@ -62,68 +44,8 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
     mapping(bytes4 credentialKey => mapping(address account => uint256 entry)) private _commitments;
     // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
     mapping(address account => uint256 count) private _extraPasskeys;
-    // Accounts a passkey (credential id and key) joined with a proof, written in execution only (never during
-    // validation); keyed by `keccak256(abi.encode(credentialIdHash, commitment | 1))`.
-    mapping(bytes32 passkeyId => address[] accounts) private _provenAccounts;
     // Bumped each time the passkey leaves the account: proofs signed before no longer hold.
     mapping(bytes32 credentialIdHash => mapping(address account => uint256 nonce)) private _registrationNonces;
-
-    /// @notice Emitted when `account` registered a passkey.
-    /// @param account The account.
-    /// @param credentialIdHash keccak256 of the credential id.
-    /// @param credentialId The WebAuthn credential id (raw bytes).
-    /// @param x P-256 public key x.
-    /// @param y P-256 public key y.
-    /// @param rpId The WebAuthn relying party id the key is bound to.
-    /// @param origin The origin (e.g. `https://auth.example`) the key is bound to.
-    /// @param proven Whether the registration carried a proof of possession.
-    event PasskeyAdded(
-        address indexed account,
-        bytes32 indexed credentialIdHash,
-        bytes credentialId,
-        bytes32 x,
-        bytes32 y,
-        string rpId,
-        string origin,
-        bool proven
-    );
-
-    /// @notice Emitted when `account` removed a passkey.
-    /// @param account The account.
-    /// @param credentialIdHash keccak256 of the credential id.
-    /// @param credentialId The WebAuthn credential id (raw bytes).
-    event PasskeyRemoved(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId);
-
-    /// @notice Thrown when the credential is already registered for the account.
-    error PasskeyAlreadyRegistered(address account, bytes credentialId);
-
-    /// @notice Thrown when another passkey of the account has the same credential key (the first 4 bytes of
-    /// keccak256 of the credential id; about one pair in four billion): make another passkey.
-    error CredentialKeyTaken(address account, bytes credentialId);
-
-    /// @notice Thrown when the credential is not registered for the account.
-    error PasskeyNotRegistered(address account, bytes credentialId);
-
-    /// @notice Thrown when removing the account's last passkey.
-    error LastPasskey(address account, bytes credentialId);
-
-    /// @notice Thrown when a passkey is malformed (empty credential id, rpId or origin, an origin with `"`, `\` or
-    /// a control character, or a point off the curve).
-    error InvalidPasskey(bytes credentialId);
-
-    /// @notice Thrown when the proof of possession is not an assertion by this passkey over
-    /// {registrationChallenge} of the account.
-    error InvalidPasskeyProof(address account, bytes credentialId);
-
-    /// @notice Thrown when a passkey already joined {MAX_ACCOUNTS_PER_CREDENTIAL} accounts with a proof (and
-    /// still holds them all).
-    error TooManyAccounts(bytes credentialId);
-
-    /// @notice Thrown when the account has not installed this validator (no passkey registered).
-    error NotInstalled(address account);
-
-    /// @notice Thrown when uninstalling without listing every registered credential id.
-    error PasskeysRemaining(address account, uint256 remaining);
 
     // ------------------------------------------------------------------------------------------------------------
     // ERC-7579 module
@@ -317,19 +239,7 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
     {
         bytes32 credentialIdHash = keccak256(credentialId);
         bytes32 commitment = passkeyCommitmentOf(x, y, rpId, origin);
-        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, commitment | bytes32(uint256(1)))];
-        uint256 proven = _entry(credentialIdHash, commitment, true);
-        uint256 length = list.length;
-        accounts = new address[](length);
-        uint256 found = 0;
-        for (uint256 i = 0; i < length; ++i) {
-            address account = list[i];
-            if (_commitments[bytes4(credentialIdHash)][account] != proven || !_isInstalledOn(account)) continue;
-            accounts[found++] = account;
-        }
-        assembly ("memory-safe") {
-            mstore(accounts, found)
-        }
+        return _listedAccounts(credentialIdHash, commitment, _entry(credentialIdHash, commitment, true));
     }
 
     /// @notice The commitment of a passkey: `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))` (stored
@@ -420,24 +330,7 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
             revert InvalidPasskeyProof(account, credentialId);
         }
         _addPasskey(account, credentialId, x, y, rpId, origin, true);
-
-        uint256 proven = _entry(credentialIdHash, commitment, true);
-        address[] storage list = _provenAccounts[_passkeyId(credentialIdHash, commitment | bytes32(uint256(1)))];
-        uint256 length = list.length;
-        for (uint256 i = 0; i < length; ++i) {
-            if (list[i] == account) return;
-        }
-        if (length == MAX_ACCOUNTS_PER_CREDENTIAL) {
-            // Full: drop the accounts that no longer hold the passkey (it left them), keeping the order.
-            uint256 kept = 0;
-            for (uint256 i = 0; i < length; ++i) {
-                address held = list[i];
-                if (_commitments[bytes4(credentialIdHash)][held] == proven) list[kept++] = held;
-            }
-            if (kept == length) revert TooManyAccounts(credentialId);
-            while (list.length > kept) list.pop();
-        }
-        list.push(account);
+        _listAccount(account, credentialId, credentialIdHash, commitment, _entry(credentialIdHash, commitment, true));
     }
 
     function _registrationChallenge(address account, bytes32 credentialIdHash) private view returns (bytes32) {
@@ -450,10 +343,6 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
                 _registrationNonces[credentialIdHash][account]
             )
         );
-    }
-
-    function _passkeyId(bytes32 credentialIdHash, bytes32 provenCommitment) private pure returns (bytes32) {
-        return keccak256(abi.encode(credentialIdHash, provenCommitment));
     }
 
     function _addPasskey(
@@ -491,18 +380,6 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
         return true;
     }
 
-    /// @dev Whether `account` reports this validator as installed (false for non-accounts), with bounded gas and
-    /// at most one word of return data copied: an account can't make a lookup expensive.
-    function _isInstalledOn(address account) private view returns (bool installed) {
-        bytes memory query =
-            abi.encodeCall(IERC7579ModuleConfig.isModuleInstalled, (MODULE_TYPE_VALIDATOR, address(this), ""));
-        assembly ("memory-safe") {
-            mstore(0x00, 0)
-            let ok := staticcall(_INSTALLED_CHECK_GAS, account, add(query, 0x20), mload(query), 0x00, 0x20)
-            installed := and(and(ok, iszero(lt(returndatasize(), 0x20))), eq(mload(0x00), 1))
-        }
-    }
-
     /// @dev The word stored for a passkey: `commitment`'s top 160 bits, the credential id hash's bytes 4..15 and the
     /// proven flag in the lowest bit.
     function _entry(bytes32 credentialIdHash, bytes32 commitment, bool proven) private pure returns (uint256) {
@@ -516,6 +393,15 @@ contract WebAuthnValidator is IERC7579Validator, IInstallBoundValidator {
     function _entryOf(bytes32 credentialIdHash, address account) private view returns (uint256 stored) {
         stored = _commitments[bytes4(credentialIdHash)][account];
         if (stored & _CREDENTIAL_BITS != (uint256(credentialIdHash) >> 128) & _CREDENTIAL_BITS) stored = 0;
+    }
+
+    function _holdsProven(address account, bytes32 credentialIdHash, uint256 proven)
+        internal
+        view
+        override
+        returns (bool)
+    {
+        return _commitments[bytes4(credentialIdHash)][account] == proven;
     }
 
     function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {

@@ -141,10 +141,13 @@ describe.each(['osaka', 'prague'] as const)('WebAuthn vectors on %s', (hardfork)
   test('behavior: every genuine assertion with a 32-byte challenge and UV verifies on chain', async () => {
     const verified: string[] = []
     const gas: bigint[] = []
+    // The client picks the form: the short one for the shapes browsers make for web pages (docs/webauthn.md).
+    const forms = { short: 0, general: 0 }
     for (const v of vectors.genuine) {
       const { expressible } = contractCase(v)
       if (!expressible || !v.flags.UV) continue
       const signature = encode(v)
+      forms[Number(sliceHex(signature, 0x84, 0x85)) & 0x80 ? 'short' : 'general']++
       expect(await verify(v, signature), `${v.id} (${v.source.repo}/${v.source.path})`).toBe(true)
       gas.push(
         await chain.client.estimateContractGas({
@@ -157,9 +160,11 @@ describe.each(['osaka', 'prague'] as const)('WebAuthn vectors on %s', (hardfork)
       verified.push(`${v.family}: ${v.id}`)
     }
     expect(verified.length).toBeGreaterThan(0)
+    expect(forms.short, 'genuine assertions sent in the short form').toBeGreaterThanOrEqual(5)
+    expect(forms.general, 'genuine assertions sent in the general form').toBeGreaterThan(0)
     const median = [...gas].sort((a, b) => (a < b ? -1 : 1))[Math.floor(gas.length / 2)]
     console.info(
-      `[vectors] ${hardfork}: ${verified.length} genuine assertions verified on chain; verifyWithKey gas median ${median} (eth_estimateGas, incl. 21,000 + calldata)`,
+      `[vectors] ${hardfork}: ${verified.length} genuine assertions verified on chain (${forms.short} in the short form, ${forms.general} in the general form); verifyWithKey gas median ${median} (eth_estimateGas, incl. 21,000 + calldata)`,
     )
   })
 

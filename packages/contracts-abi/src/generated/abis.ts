@@ -352,7 +352,7 @@ export const webAuthnValidatorAbi = [
       {
         "name": "",
         "type": "uint8",
-        "internalType": "enum WebAuthnValidator.PasskeyState"
+        "internalType": "enum IWebAuthnValidator.PasskeyState"
       }
     ],
     "stateMutability": "view"
@@ -4282,6 +4282,22 @@ export const ssoAccountAbi = [
     "type": "error",
     "name": "MissingFallbackHandler",
     "inputs": [
+      {
+        "name": "selector",
+        "type": "bytes4",
+        "internalType": "bytes4"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ModuleHookCall",
+    "inputs": [
+      {
+        "name": "target",
+        "type": "address",
+        "internalType": "address"
+      },
       {
         "name": "selector",
         "type": "bytes4",

@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
+    "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
     "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
-    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
-    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
+    "guardianExecutor": "0x396c59DdB77c68Add49bF038741de70D1Db987A1",
+    "ssoAccount": "0x652efC47BbD011735E86A5B2b7be40D8100C931a",
+    "accountFactory": "0xf2075f59AD7c166a639FCd31e60b352bEa345dba",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
+    "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
     "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
-    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
-    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
+    "guardianExecutor": "0x396c59DdB77c68Add49bF038741de70D1Db987A1",
+    "ssoAccount": "0x652efC47BbD011735E86A5B2b7be40D8100C931a",
+    "accountFactory": "0xf2075f59AD7c166a639FCd31e60b352bEa345dba",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,7 +30,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x397b759616aefccdaef2ab1902be531e5526aa533b9dc9ae26e5b1788fb82d5c"
+    "initCodeHash": "0x8d0d89974c4889ed923c57ecf5dd2eb45c0c236fa8aee1f26f592ebb65a91618"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -38,15 +38,15 @@ export const deploymentInputs = {
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xdc9b5332d9f94ee5128ee687964d177f0503e11eb19ecefc72f6aba6f7d217fd"
+    "initCodeHash": "0xc026a4dceada60200faef2822de3e6c26a3a70bbbd138e97097fd4e7889648af"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x10aa3f04809edcb2cbc818dd01ed7eb89b1e96580d1346d663eedd4fe97ddb38"
+    "initCodeHash": "0x8dc87dd0a8f2ad5645340f8321fec1df76635e3c4f91ad4c2106a70dc2235912"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x4d0c21c372357d1f0631b9b21349f65210cbd6ea6ca48a1cbcad00a283589e03"
+    "initCodeHash": "0x7b77c82de29c0788407d94e71e95a5c8f684526dafea41d8c88bbf6029f0b946"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -2,10 +2,10 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
-import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
 import {IGuardianExecutor} from "../../src/recovery/IGuardianExecutor.sol";
 import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
 import {SessionSpecLib} from "../../src/session/SessionSpecLib.sol";
+import {IWebAuthnValidator} from "../../src/webauthn/IWebAuthnValidator.sol";
 import {GuardianTest} from "./GuardianTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
 import {IERC7579Execution} from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
@@ -37,7 +37,7 @@ contract GuardianExecutorFinalizeRecoveryTest is GuardianTest {
 
     function _proven(Passkey memory key) internal view returns (bool) {
         return validator.passkeyState(address(account), key.credentialId, key.x, key.y, key.rpId, key.origin)
-            == WebAuthnValidator.PasskeyState.Proven;
+            == IWebAuthnValidator.PasskeyState.Proven;
     }
 
     function test_addsTheProvenPasskey_byAnyone_afterTheDelay() public {
@@ -209,7 +209,7 @@ contract GuardianExecutorFinalizeRecoveryTest is GuardianTest {
         _expectFinalizeRevert(
             p,
             abi.encodeWithSelector(
-                WebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), newKey.credentialId
+                IWebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), newKey.credentialId
             )
         );
         vm.assertEq(executor.recoveryState(address(account)).id, id_, "still pending");

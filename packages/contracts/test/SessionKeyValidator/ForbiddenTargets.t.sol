@@ -90,13 +90,17 @@ contract SessionForbiddenTargetsTest is SessionTest {
 
     /// @dev Before the installs every policy of the attack spec is usable: the refusals below come from the
     /// installs alone.
+    /// @dev The session's policies on contracts that are not modules hold: every userOp validates. A call to a module
+    /// hook (`onInstall`) is then refused by the account itself in execution, whatever the target
+    /// (`ModuleHookCall`): nothing is installed anywhere.
     function test_policiesWorkWhileTheyAreNotModules() public {
         create(_attackSpec());
         handleOp(_call(address(handler), 0, abi.encodeCall(MockModule.onInstall, ("x"))));
         handleOp(_call(address(validatorModule), 0, abi.encodeCall(MockModule.onInstall, ("x"))));
         handleOp(_call(address(handler), 0, abi.encodeCall(MockModule.whoCalled, ())));
         handleOp(_batch(_pair(address(handler), 0, abi.encodeCall(MockModule.onInstall, ("y"))), 0x00));
-        vm.assertEq(handler.installData(address(account)), "y");
+        vm.assertEq(handler.installData(address(account)), "");
+        vm.assertEq(validatorModule.installData(address(account)), "");
     }
 
     // --------------------------------------------------------------------------------------------------------

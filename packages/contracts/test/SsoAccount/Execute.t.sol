@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {ISsoAccount} from "../../src/account/ISsoAccount.sol";
 import {MockModule, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
@@ -89,6 +90,54 @@ contract SsoAccountExecuteTest is SsoTest {
         vm.assertEq(target.counter(), 1);
     }
 
+    /// @dev Attack (docs/webauthn.md, "Registering passkeys"): an execution that calls a module's `onInstall` or
+    /// `onUninstall` itself, e.g. to add a passkey the account does not count and that would outlive the
+    /// validator's uninstall, is refused in every execution path; installModule / uninstallModule still work.
+    function test_attack_moduleHookCallsRefused() public {
+        Passkey memory mallory = makePasskey("mallory");
+        bytes memory addKey = abi.encodeCall(
+            validator.onInstall, (abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN))
+        );
+        bytes memory removeAll = abi.encodeCall(validator.onUninstall, (abi.encode(new bytes[](0))));
+        bytes memory single = abi.encodePacked(address(validator), uint256(0), addKey);
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (1)));
+        calls[1] = Execution(address(validator), 0, removeAll);
+        bytes memory refusedAdd = abi.encodeWithSelector(
+            ISsoAccount.ModuleHookCall.selector, address(validator), validator.onInstall.selector
+        );
+        bytes memory refusedRemove = abi.encodeWithSelector(
+            ISsoAccount.ModuleHookCall.selector, address(validator), validator.onUninstall.selector
+        );
+
+        vm.startPrank(address(account));
+        vm.expectRevert(refusedAdd);
+        account.execute(mode(0x00, 0x00), single); // single, default
+        vm.expectRevert(refusedAdd);
+        account.execute(mode(0x00, 0x01), single); // single, try
+        vm.expectRevert(refusedRemove);
+        account.execute(mode(0x01, 0x00), abi.encode(calls)); // batch
+        vm.expectRevert(refusedRemove);
+        account.execute(mode(0x01, 0x01), abi.encode(calls)); // batch, try
+        vm.stopPrank();
+
+        // an installed executor can't either
+        MockModule executor = new MockModule(2);
+        vm.prank(address(account));
+        account.installModule(2, address(executor), "");
+        vm.prank(address(executor));
+        vm.expectRevert(refusedAdd);
+        account.executeFromExecutor(mode(0x00, 0x00), single);
+
+        // a passkey-signed userOp fails in execution and changes nothing
+        handleOp(_signed(singleCall(address(validator), 0, addKey)));
+        vm.assertEq(validator.passkeyCount(address(account)), 1);
+        vm.assertFalse(
+            validator.hasPasskey(address(account), mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN)
+        );
+        vm.assertEq(target.counter(), 0);
+    }
+
     function testFuzz_strangersCannotExecute(address stranger) public {
         vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
         vm.prank(stranger);
@@ -101,7 +150,7 @@ contract SsoAccountExecuteTest is SsoTest {
         vm.assertFalse(account.supportsExecutionMode(mode(0x00, 0x02)));
         vm.assertTrue(account.supportsExecutionMode(mode(0x01, 0x01)));
         vm.prank(address(ENTRYPOINT));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.UnsupportedExecutionMode.selector, mode(0xff, 0x00)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.UnsupportedExecutionMode.selector, mode(0xff, 0x00)));
         account.execute(mode(0xff, 0x00), abi.encodePacked(address(target), ""));
     }
 

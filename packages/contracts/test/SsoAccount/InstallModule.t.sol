@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {ISsoAccount} from "../../src/account/ISsoAccount.sol";
 import {MockModule, MockTarget} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
@@ -81,7 +82,7 @@ contract SsoAccountInstallModuleTest is SsoTest {
 
     function test_lastValidatorCannotBeRemoved() public {
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastValidator.selector, address(validator)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.LastValidator.selector, address(validator)));
         account.uninstallModule(1, address(validator), abi.encode(new bytes[](0)));
 
         vm.startPrank(address(account));
@@ -94,7 +95,7 @@ contract SsoAccountInstallModuleTest is SsoTest {
         account.uninstallModule(1, address(validator), abi.encode(ids));
         vm.assertEq(account.validatorCount(), 1);
         vm.assertFalse(account.isModuleInstalled(1, address(validator), ""));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastValidator.selector, address(otherValidator)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.LastValidator.selector, address(otherValidator)));
         account.uninstallModule(1, address(otherValidator), "");
         vm.stopPrank();
     }
@@ -137,7 +138,7 @@ contract SsoAccountInstallModuleTest is SsoTest {
 
     function test_fallbackHandler_routesWithSender() public {
         bytes4 selector = MockModule.whoCalled.selector;
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.MissingFallbackHandler.selector, selector));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.MissingFallbackHandler.selector, selector));
         MockModule(address(account)).whoCalled();
 
         vm.prank(address(account));
@@ -150,12 +151,12 @@ contract SsoAccountInstallModuleTest is SsoTest {
         vm.assertEq(MockModule(address(account)).whoCalled(), address(this));
 
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.InvalidFallbackData.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.InvalidFallbackData.selector, 2));
         account.installModule(3, address(handler), hex"1234");
 
         vm.prank(address(account));
         account.uninstallModule(3, address(handler), abi.encodePacked(selector));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.MissingFallbackHandler.selector, selector));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.MissingFallbackHandler.selector, selector));
         MockModule(address(account)).whoCalled();
         vm.assertFalse(account.isModuleInstalled(3, address(handler), ""));
     }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {SessionKeyValidator} from "../../src/SessionKeyValidator.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {ISsoAccount} from "../../src/account/ISsoAccount.sol";
 import {MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -51,7 +52,7 @@ contract SsoAccountSigningValidatorTest is SsoTest {
 
     function test_uninstallLastSigningValidator_reverts() public {
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastSigningValidator.selector, address(validator)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.LastSigningValidator.selector, address(validator)));
         account.uninstallModule(1, address(validator), credentialIds());
         vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
         vm.assertEq(account.validatorCount(), 2);
@@ -85,7 +86,7 @@ contract SsoAccountSigningValidatorTest is SsoTest {
         account.uninstallModule(1, address(validator), credentialIds());
         vm.assertEq(account.signingValidatorCount(), 1);
         vm.assertEq(account.validatorCount(), 2);
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastSigningValidator.selector, address(otherValidator)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.LastSigningValidator.selector, address(otherValidator)));
         account.uninstallModule(1, address(otherValidator), "");
         vm.stopPrank();
     }
@@ -101,7 +102,7 @@ contract SsoAccountSigningValidatorTest is SsoTest {
         account.uninstallModule(1, address(flipping), "");
         vm.assertEq(account.signingValidatorCount(), 1);
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(SsoAccount.LastSigningValidator.selector, address(validator)));
+        vm.expectRevert(abi.encodeWithSelector(ISsoAccount.LastSigningValidator.selector, address(validator)));
         account.uninstallModule(1, address(validator), credentialIds());
     }
 
@@ -112,7 +113,7 @@ contract SsoAccountSigningValidatorTest is SsoTest {
         bytes[] memory data = new bytes[](1);
         (types[0], modules[0]) = (1, address(sessions));
         SsoAccount proxy = SsoAccount(payable(address(new Proxy(address(implementation)))));
-        vm.expectRevert(SsoAccount.NoValidator.selector);
+        vm.expectRevert(ISsoAccount.NoValidator.selector);
         proxy.initialize(types, modules, data);
     }
 }

@@ -141,8 +141,11 @@ contract WebAuthnValidatorCompactAuthenticatorDataTest is SsoTest {
         address payable recipient = payable(makeAddr("recipient"));
         PackedUserOperation memory op =
             buildUserOp(address(account), address(validator), singleCall(recipient, 1 ether, ""));
-        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
-        vm.assertEq(uint8(op.signature[0x84]), 0);
+        Assertion memory a = defaultAssertion(key, ENTRYPOINT.getUserOpHash(op));
+        (bytes memory authenticatorData, bytes memory json) = assertionData(a);
+        op.signature =
+            signClientData(key, authenticatorData, json, clientDataMembers(a), false, compactAuthenticatorData(key, a));
+        vm.assertEq(uint8(op.signature[0x84]), 0, "the general form");
         vm.assertEq(uint8(op.signature[0x85]), 7, "the compact authenticatorData");
         handleOp(op);
         vm.assertEq(recipient.balance, 1 ether);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
-import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
+import {IWebAuthnValidator} from "../../src/webauthn/IWebAuthnValidator.sol";
 import {MockInstalledEverywhere, MockModule} from "../mocks/Mocks.sol";
 import {SsoTest} from "../utils/SsoTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -69,11 +69,11 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         );
         vm.assertEq(
             uint8(validator.passkeyState(address(account), laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN)),
-            uint8(WebAuthnValidator.PasskeyState.Proven)
+            uint8(IWebAuthnValidator.PasskeyState.Proven)
         );
         vm.assertEq(
             uint8(validator.passkeyState(address(account), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
-            uint8(WebAuthnValidator.PasskeyState.Installed)
+            uint8(IWebAuthnValidator.PasskeyState.Installed)
         );
         bytes32 hash = keccak256("h");
         vm.assertTrue(validator.verify(address(account), hash, signWebAuthn(laptop, hash)));
@@ -87,7 +87,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.prank(address(account));
         vm.expectRevert(
             abi.encodeWithSelector(
-                WebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), key.credentialId
+                IWebAuthnValidator.PasskeyAlreadyRegistered.selector, address(account), key.credentialId
             )
         );
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, keyProof);
@@ -105,7 +105,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes memory proof1 = registrationProof(laptop, address(account));
         vm.prank(address(account));
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(account), bad.credentialId)
+            abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskeyProof.selector, address(account), bad.credentialId)
         );
         validator.addPasskey(bad.credentialId, bad.x, bad.y, RP_ID, ORIGIN, proof1);
     }
@@ -113,7 +113,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     function _expectInvalidPasskey(Passkey memory k) internal {
         bytes memory proof2 = registrationProof(k, address(account));
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.InvalidPasskey.selector, k.credentialId));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskey.selector, k.credentialId));
         validator.addPasskey(k.credentialId, k.x, k.y, k.rpId, k.origin, proof2);
     }
 
@@ -121,14 +121,14 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         address stranger = makeAddr("stranger");
         bytes memory proof3 = registrationProof(laptop, stranger);
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.NotInstalled.selector, stranger));
         validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, proof3);
     }
 
     function test_removePasskey_neverTheLast() public {
         vm.prank(address(account));
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.LastPasskey.selector, address(account), key.credentialId)
+            abi.encodeWithSelector(IWebAuthnValidator.LastPasskey.selector, address(account), key.credentialId)
         );
         validator.removePasskey(key.credentialId);
 
@@ -149,14 +149,15 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     /// passkey holding the key is neither reported for nor removed by the other credential id.
     function test_credentialKeyTaken() public {
         // The account's first passkey, stored as if its 4-byte key were the laptop's (a 1 in 2^32 coincidence).
+        // `_commitments` is slot 1 (slot 0: the passkey -> accounts index of PasskeyAccountIndex).
         bytes32 firstSlot = keccak256(
             abi.encode(
-                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(key.credentialId))), uint256(0)))
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(key.credentialId))), uint256(1)))
             )
         );
         bytes32 laptopSlot = keccak256(
             abi.encode(
-                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(laptop.credentialId))), uint256(0)))
+                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(laptop.credentialId))), uint256(1)))
             )
         );
         bytes32 first = vm.load(address(validator), firstSlot);
@@ -170,14 +171,16 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes memory proof = registrationProof(laptop, address(account));
         vm.prank(address(account));
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.CredentialKeyTaken.selector, address(account), laptop.credentialId)
+            abi.encodeWithSelector(
+                IWebAuthnValidator.CredentialKeyTaken.selector, address(account), laptop.credentialId
+            )
         );
         validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, proof);
 
         vm.prank(address(account));
         vm.expectRevert(
             abi.encodeWithSelector(
-                WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
+                IWebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
             )
         );
         validator.removePasskey(laptop.credentialId);
@@ -193,7 +196,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes memory data = abi.encode(mallory.credentialId, mallory.x, mallory.y, RP_ID, ORIGIN);
         address stranger = makeAddr("stranger");
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.NotInstalled.selector, stranger));
         validator.onInstall(data);
 
         // An account that uninstalled the validator (another validator signs for it).
@@ -203,7 +206,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.startPrank(address(account));
         account.installModule(1, address(other), "");
         account.uninstallModule(1, address(validator), abi.encode(ids));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.NotInstalled.selector, address(account)));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.NotInstalled.selector, address(account)));
         validator.onInstall(data);
         vm.stopPrank();
         vm.assertEq(validator.passkeyCommitment(address(account), mallory.credentialId), bytes32(0));
@@ -221,7 +224,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.prank(address(account));
         vm.expectRevert(
             abi.encodeWithSelector(
-                WebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
+                IWebAuthnValidator.PasskeyNotRegistered.selector, address(account), laptop.credentialId
             )
         );
         validator.removePasskey(laptop.credentialId);
@@ -262,7 +265,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.prank(address(account));
         vm.expectRevert(
             abi.encodeWithSelector(
-                WebAuthnValidator.InvalidPasskeyProof.selector, address(account), laptop.credentialId
+                IWebAuthnValidator.InvalidPasskeyProof.selector, address(account), laptop.credentialId
             )
         );
         validator.addPasskey(laptop.credentialId, laptop.x, laptop.y, RP_ID, ORIGIN, old);
@@ -327,20 +330,20 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.startPrank(address(attacker));
         // No proof, a proof by the attacker's own key, and the victim's proof for another account: all refused.
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+            abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
         );
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, "");
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+            abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
         );
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, ownProof);
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
+            abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), key.credentialId)
         );
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, victimProofForItsAccount);
         // The victim's proof presented under another credential id.
         vm.expectRevert(
-            abi.encodeWithSelector(WebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), hex"beef")
+            abi.encodeWithSelector(IWebAuthnValidator.InvalidPasskeyProof.selector, address(attacker), hex"beef")
         );
         validator.addPasskey(hex"beef", key.x, key.y, RP_ID, ORIGIN, victimProofForAttacker);
         vm.stopPrank();
@@ -365,7 +368,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.stopPrank();
         vm.assertEq(
             uint8(validator.passkeyState(address(attacker), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
-            uint8(WebAuthnValidator.PasskeyState.Installed)
+            uint8(IWebAuthnValidator.PasskeyState.Installed)
         );
         vm.assertEq(accountsOf(key).length, 0);
         vm.assertTrue(factory.getAddress(key.credentialId, key.x, key.y, RP_ID, ORIGIN) != address(attacker));
@@ -384,7 +387,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.stopPrank();
         vm.assertEq(
             uint8(validator.passkeyState(address(other), key.credentialId, key.x, key.y, RP_ID, ORIGIN)),
-            uint8(WebAuthnValidator.PasskeyState.Proven)
+            uint8(IWebAuthnValidator.PasskeyState.Proven)
         );
         vm.assertEq(accountsOf(key)[0], address(other));
     }
@@ -437,7 +440,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         SsoAccount last = createAccount(makePasskey("one too many"));
         bytes memory proof7 = registrationProof(key, address(last));
         vm.prank(address(last));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.TooManyAccounts.selector, key.credentialId));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.TooManyAccounts.selector, key.credentialId));
         validator.addPasskey(key.credentialId, key.x, key.y, RP_ID, ORIGIN, proof7);
         address[] memory full = accountsOf(key);
         vm.assertEq(full.length, validator.MAX_ACCOUNTS_PER_CREDENTIAL());
@@ -480,7 +483,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         bytes[] memory ids = new bytes[](1);
         ids[0] = key.credentialId;
         vm.prank(address(account));
-        vm.expectRevert(abi.encodeWithSelector(WebAuthnValidator.PasskeysRemaining.selector, address(account), 1));
+        vm.expectRevert(abi.encodeWithSelector(IWebAuthnValidator.PasskeysRemaining.selector, address(account), 1));
         validator.onUninstall(abi.encode(ids));
 
         ids = new bytes[](2);

@@ -104,14 +104,65 @@ abstract contract SsoTest is Test {
     }
 
     /// @dev A WebAuthn signature of `hash` in the packed encoding of docs/webauthn.md, as the client sends it: the
-    /// compact 7-byte authenticatorData (the rpId located in the origin, flags, signCount), or the full 37 bytes
-    /// when the rpId is no part of the origin.
+    /// short form (the origin without its scheme, the rpId's position in it, flags 0x05, signCount 7 in one byte,
+    /// crossOrigin present), or the general form with the full 37 bytes when the rpId is no part of the origin.
     function signWebAuthn(Passkey memory key, bytes32 hash) internal pure returns (bytes memory) {
         Assertion memory a = defaultAssertion(key, hash);
         (bytes memory authenticatorData, bytes memory clientDataJSON) = assertionData(a);
-        return signClientData(
-            key, authenticatorData, clientDataJSON, clientDataMembers(a), a.highS, compactAuthenticatorData(key, a)
+        (bool found,,) = rpIdInOrigin(key.rpId, a.origin);
+        bytes memory sent = found ? shortForm(key.rpId, a, 7) : authenticatorData;
+        if (!found) return signClientData(key, authenticatorData, clientDataJSON, clientDataMembers(a), a.highS);
+        return signShortForm(key, authenticatorData, clientDataJSON, a.highS, sent);
+    }
+
+    /// @dev Signs `authenticatorData` and `clientDataJSON` and sends the short form's tail `tail`.
+    function signShortForm(
+        Passkey memory key,
+        bytes memory authenticatorData,
+        bytes memory clientDataJSON,
+        bool highS,
+        bytes memory tail
+    ) internal pure returns (bytes memory) {
+        (bytes32 r, bytes32 s) = signP256(
+            key.privateKey, sha256(abi.encodePacked(authenticatorData, sha256(clientDataJSON))), highS
         );
+        return abi.encodePacked(bytes4(keccak256(key.credentialId)), key.x, key.y, r, s, tail);
+    }
+
+    /// @dev The short form's tail (format byte to the end) for `a`'s origin (`http://` or `https://`), rpId `rpId`
+    /// (found in the origin), flags 0x05 or 0x1D, crossOrigin present, and `signCount` in as few bytes as its
+    /// width allows.
+    function shortForm(string memory rpId, Assertion memory a, uint32 signCount) internal pure returns (bytes memory) {
+        require(a.flags == 0x05 || a.flags == 0x1d, "flags outside the short form");
+        bytes memory origin = bytes(a.origin);
+        uint8 scheme = _startsWith(origin, "https://") ? 8 : 7;
+        require(scheme == 8 || _startsWith(origin, "http://"), "not an http(s) origin");
+        (uint8 rpIdBits, bytes memory position) = _rpIdPosition(rpId, a.origin, scheme);
+        (uint8 countBits, bytes memory count) = _signCountBytes(signCount);
+        uint8 format = 0xc0 | (scheme == 7 ? 0x20 : 0) | rpIdBits | (a.flags == 0x1d ? 0x04 : 0) | countBits;
+        return abi.encodePacked(format, count, position, sliceBytes(origin, scheme, origin.length - scheme));
+    }
+
+    function _rpIdPosition(string memory rpId, string memory origin, uint8 scheme)
+        private
+        pure
+        returns (uint8 bits, bytes memory position)
+    {
+        (, uint8 start, uint8 length) = rpIdInOrigin(rpId, origin);
+        if (start == scheme && length == bytes(origin).length - scheme) return (0, "");
+        if (start == scheme) return (0x08, abi.encodePacked(length));
+        return (0x10, abi.encodePacked(start, length));
+    }
+
+    function _signCountBytes(uint32 signCount) private pure returns (uint8 bits, bytes memory count) {
+        if (signCount == 0) return (0, "");
+        if (signCount < 1 << 8) return (1, abi.encodePacked(uint8(signCount)));
+        if (signCount < 1 << 16) return (2, abi.encodePacked(uint16(signCount)));
+        return (3, abi.encodePacked(signCount));
+    }
+
+    function _startsWith(bytes memory data, bytes memory prefix) private pure returns (bool) {
+        return data.length >= prefix.length && keccak256(sliceBytes(data, 0, prefix.length)) == keccak256(prefix);
     }
 
     /// @dev The compact authenticatorData of `a` (`rpIdStart ‖ rpIdLength ‖ flags ‖ signCount`) when the key's rpId
@@ -135,11 +186,11 @@ abstract contract SsoTest is Test {
         bytes memory o = bytes(origin);
         if (r.length == 0 || o.length > 255) return (false, 0, 0);
         for (uint256 i = 0; i + r.length <= o.length; ++i) {
-            if (keccak256(_slice(o, i, r.length)) == keccak256(r)) return (true, uint8(i), uint8(r.length));
+            if (keccak256(sliceBytes(o, i, r.length)) == keccak256(r)) return (true, uint8(i), uint8(r.length));
         }
     }
 
-    function _slice(bytes memory data, uint256 start, uint256 length) private pure returns (bytes memory out) {
+    function sliceBytes(bytes memory data, uint256 start, uint256 length) internal pure returns (bytes memory out) {
         out = new bytes(length);
         for (uint256 i = 0; i < length; ++i) {
             out[i] = data[start + i];
