@@ -8,8 +8,7 @@ import {
   canUseWebCryptoKeys,
   createIdbKeyStore,
   createMemoryKeyStore,
-  createP256SessionSigner,
-  createSecp256k1SessionSigner,
+  createSessionSigner,
   loadSessionSigner,
   type SessionKeyStore,
   type SessionSigner,
@@ -31,10 +30,7 @@ export function createSessionKeys(options: {
 
   function prepare(): Promise<void> {
     preparing ??= (async () => {
-      next =
-        keyType === 'p256'
-          ? await createP256SessionSigner({ store })
-          : await createSecp256k1SessionSigner({ store })
+      next = await createSessionSigner(keyType, store)
     })().finally(() => {
       preparing = undefined
     })
