@@ -30,6 +30,14 @@ export function moduleTypeOf(typeId: number | bigint): ModuleType | undefined {
   return (Object.keys(moduleTypeIds) as ModuleType[]).find((name) => moduleTypeIds[name] === id)
 }
 
+/** What a module change names: the account, the module's type and address, and its init / de-init data. */
+export type ModuleCallParameters = {
+  account: Address
+  type: ModuleType
+  address: Address
+  data?: Hex | undefined
+}
+
 /**
  * The account call that installs `address` as a module of `type` (the userOp's call is the account calling
  * itself). Fallback handlers: `data` starts with the 4-byte selector they handle.
@@ -39,22 +47,12 @@ export function moduleTypeOf(typeId: number | bigint): ModuleType | undefined {
  * const call = installModuleCall({ account, type: 'executor', address: allowanceExecutor })
  * ```
  */
-export function installModuleCall(parameters: {
-  account: Address
-  type: ModuleType
-  address: Address
-  data?: Hex | undefined
-}): { to: Address; data: Hex; value: bigint } {
-  const { account, type, address, data = '0x' } = parameters
-  return {
-    to: account,
-    value: 0n,
-    data: encodeFunctionData({
-      abi: ssoAccountAbi,
-      functionName: 'installModule',
-      args: [BigInt(moduleTypeIds[type]), address, data],
-    }),
-  }
+export function installModuleCall(parameters: ModuleCallParameters): {
+  to: Address
+  data: Hex
+  value: bigint
+} {
+  return moduleCall('installModule', parameters)
 }
 
 /**
@@ -65,19 +63,24 @@ export function installModuleCall(parameters: {
  * const call = uninstallModuleCall({ account, type: 'executor', address: allowanceExecutor })
  * ```
  */
-export function uninstallModuleCall(parameters: {
-  account: Address
-  type: ModuleType
-  address: Address
-  data?: Hex | undefined
-}): { to: Address; data: Hex; value: bigint } {
-  const { account, type, address, data = '0x' } = parameters
+export function uninstallModuleCall(parameters: ModuleCallParameters): {
+  to: Address
+  data: Hex
+  value: bigint
+} {
+  return moduleCall('uninstallModule', parameters)
+}
+
+function moduleCall(
+  functionName: 'installModule' | 'uninstallModule',
+  { account, type, address, data = '0x' }: ModuleCallParameters,
+): { to: Address; data: Hex; value: bigint } {
   return {
     to: account,
     value: 0n,
     data: encodeFunctionData({
       abi: ssoAccountAbi,
-      functionName: 'uninstallModule',
+      functionName,
       args: [BigInt(moduleTypeIds[type]), address, data],
     }),
   }

@@ -36,31 +36,8 @@ import {
 } from './RpcShapes.js'
 
 export { duplicatedFields, type FindConflictOptions, findConflict } from './RpcConflicts.js'
-export {
-  Address,
-  Call,
-  CallReceipt,
-  Capabilities,
-  ChainId,
-  Hash,
-  Hex,
-  ModuleChange,
-  ModuleTypeName,
-  Quantity,
-  RequestId,
-  Selector,
-  SendCallsParameters,
-  SessionCallPolicy,
-  SessionCondition,
-  SessionConstraint,
-  SessionSpec,
-  type SessionSpecWire,
-  SessionTransferPolicy,
-  SessionUsageLimit,
-  TransactionRequest,
-  TypedData,
-  TypedDataInput,
-} from './RpcShapes.js'
+// The values the messages are made of, all of them part of the protocol.
+export * from './RpcShapes.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Methods handled by the popup: one schema for params, one for the result.

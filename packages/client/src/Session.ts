@@ -1,12 +1,13 @@
-import * as v from 'valibot'
 import { type Address, type Hex, http } from 'viem'
 import { createPaymasterClient, type PaymasterClient } from 'viem/account-abstraction'
 import { defaultPermissionFeeLimit } from './Erc7715.js'
-import { BaseError, InvalidParamsError, UnauthorizedError } from './Errors.js'
+import { BaseError, UnauthorizedError } from './Errors.js'
 import { allowancePeriods, createNearlyUsedNotifier } from './internal/nearlyUsed.js'
 import { createSessionChains } from './internal/sessionChains.js'
+import { createSessionKeys } from './internal/sessionKeys.js'
 import { createSessionRecords, type SessionRecord } from './internal/sessionRecords.js'
-import { SessionSpec as SessionSpecSchema, type SessionSpecWire } from './RpcSchema.js'
+import { grantSpecWire, parseGrantRequest, parseRevokeRequest } from './internal/sessionRequests.js'
+import type { SessionSpecWire } from './RpcSchema.js'
 import { getSessionState as readSessionState } from './SessionAccount.js'
 import type { SessionEvents, SessionHandler } from './SessionHandler.js'
 import {
@@ -17,16 +18,7 @@ import {
   type SessionState,
 } from './SessionPolicy.js'
 import { createSessionSender, type PaymasterService } from './SessionSend.js'
-import {
-  canUseWebCryptoKeys,
-  createIdbKeyStore,
-  createMemoryKeyStore,
-  createP256SessionSigner,
-  createSecp256k1SessionSigner,
-  loadSessionSigner,
-  type SessionKeyStore,
-  type SessionSigner,
-} from './SessionSigner.js'
+import type { SessionKeyStore } from './SessionSigner.js'
 import { sessionSpecFromWire } from './SessionSpec.js'
 import { validateSessionSpec } from './SessionSpecValidation.js'
 
@@ -90,22 +82,6 @@ export type SessionManager = SessionHandler & {
   list(): readonly SessionRecord[]
 }
 
-// The dapp's request: a spec without signer; amounts may be bigints (the helpers) or quantities.
-const GrantRequest = v.object({
-  /** Only for a key the dapp holds elsewhere (a backend): the manager then can't send with the session. */
-  signer: v.optional(v.string()),
-  expiresAt: v.number(),
-  feeLimit: v.unknown(),
-  callPolicies: v.optional(v.array(v.unknown())),
-  transferPolicies: v.optional(v.array(v.unknown())),
-})
-
-function bigintToQuantity(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x)),
-  ) as unknown
-}
-
 /**
  * Creates the session manager.
  *
@@ -119,17 +95,11 @@ function bigintToQuantity(value: unknown): unknown {
  */
 export function createSessionManager(options: SessionManagerOptions = {}): SessionManager {
   const onOutOfPolicy = options.onOutOfPolicy ?? 'popup'
-  const keyType = options.keyType ?? (canUseWebCryptoKeys() ? 'p256' : 'secp256k1')
-  const keyStore =
-    options.keyStore ??
-    (keyType === 'p256' && canUseWebCryptoKeys() ? createIdbKeyStore() : createMemoryKeyStore())
+  const keys = createSessionKeys(options)
   const storageKey = `${options.storageKey ?? 'sso'}.sessions`
   const threshold = options.nearlyUsedThreshold ?? 0.1
 
   let host: Parameters<SessionHandler['attach']>[0] | undefined
-  let next: SessionSigner | undefined
-  let preparing: Promise<void> | undefined
-  const signers = new Map<string, SessionSigner>()
   // What the chain last said of each session's remaining limits (read before every send and after every
   // inclusion), and when: `send` checks against it synchronously, so an out-of-policy fallback opens its popup
   // inside the user's gesture (docs/architecture.md, section 5).
@@ -146,19 +116,6 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     host?.emit('sessionLimitNearlyUsed', event),
   )
 
-  function prepareKey(): Promise<void> {
-    preparing ??= (async () => {
-      next =
-        keyType === 'p256'
-          ? await createP256SessionSigner({ store: keyStore })
-          : await createSecp256k1SessionSigner({ store: keyStore })
-    })().finally(() => {
-      preparing = undefined
-    })
-    return preparing
-  }
-  void prepareKey().catch(() => {})
-
   function current(account: Address, chainId: number): SessionRecord | undefined {
     return records
       .filter((r) => r.chainId === chainId && r.account.toLowerCase() === account.toLowerCase())
@@ -168,20 +125,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
   function drop(record: SessionRecord, event: 'sessionExpired' | 'sessionRevoked' | undefined) {
     records = records.filter((r) => r !== record)
     persist()
-    void keyStore.delete(record.keyId).catch(() => {})
-    signers.delete(record.keyId)
+    keys.drop(record.keyId)
     if (event)
       host?.emit(event, { sessionId: record.sessionId, account: record.account, chainId: record.chainId })
-  }
-
-  async function signerOf(record: SessionRecord): Promise<SessionSigner> {
-    const cached = signers.get(record.keyId)
-    if (cached) return cached
-    const loaded = await loadSessionSigner({ store: keyStore, id: record.keyId })
-    if (!loaded)
-      throw new UnauthorizedError('The session key is gone from this browser: request a new session.')
-    signers.set(record.keyId, loaded)
-    return loaded
   }
 
   async function readState(record: SessionRecord): Promise<SessionState> {
@@ -229,7 +175,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     clients: clientsOf,
     urls: (chainId) => chainOf(chainId),
     readState: (record) => readState(record as SessionRecord),
-    signer: (record) => signerOf(record as SessionRecord),
+    signer: (record) => keys.signerOf((record as SessionRecord).keyId),
     validator: validatorOf,
     banned,
     paymaster: paymasterClient,
@@ -272,34 +218,19 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     permissionFeeLimit: options.permissionFeeLimit ?? defaultPermissionFeeLimit,
 
     prepareGrant(request, { account, chainId }) {
-      const parsed = v.safeParse(GrantRequest, bigintToQuantity(request))
-      if (!parsed.success)
-        throw new InvalidParamsError('Invalid wallet_grantPermissions request.', {
-          details: v.summarize(parsed.issues),
-        })
-      const external = parsed.output.signer
-      const signer = external === undefined ? next : undefined
+      const grant = parseGrantRequest(request)
+      const external = grant.signer
+      const signer = external === undefined ? keys.next() : undefined
       if (!signer && external === undefined)
         throw new BaseError(
           'The session key is still being created: await session.ready() before requesting a session.',
         )
-      const wire = v.safeParse(SessionSpecSchema, {
-        callPolicies: [],
-        transferPolicies: [],
-        ...parsed.output,
-        signer: external ?? signer?.publicKey,
-      })
-      if (!wire.success)
-        throw new InvalidParamsError('Invalid session spec.', { details: v.summarize(wire.issues) })
-      const spec = sessionSpecFromWire(wire.output)
+      const wire = grantSpecWire(grant, external ?? signer?.publicKey)
+      const spec = sessionSpecFromWire(wire)
       validateSessionSpec(spec, { now: options.clock?.(), account, bannedTargets: banned(chainId) })
-      if (signer) {
-        // The key is taken now; the next request gets a fresh one.
-        next = undefined
-        void prepareKey().catch(() => {})
-      }
+      if (signer) keys.take(signer)
       return {
-        params: [{ spec: wire.output, ...(account ? { address: account } : {}) }],
+        params: [{ spec: wire, ...(account ? { address: account } : {}) }],
         async finish(result) {
           const answer = {
             sessionId: result.sessionId,
@@ -319,7 +250,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
           }
           records.push(record)
           persist()
-          signers.set(signer.id, signer)
+          keys.keep(signer)
           if (options.estimateAfterGrant !== false) sender.warm(record)
           return answer
         },
@@ -327,26 +258,9 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
     },
 
     prepareRevoke(request, { account, chainId }) {
-      const parsed = v.safeParse(
-        v.optional(v.union([v.object({ id: v.string() }), v.object({ all: v.literal(true) }), v.object({})])),
-        request,
-      )
-      if (!parsed.success)
-        throw new InvalidParamsError(
-          'Invalid wallet_revokePermissions request: pass { id }, { all: true } or nothing.',
-        )
-      const input = parsed.output ?? {}
-      const own = current(account, chainId)
-      const params: [{ id: Hex } | { all: true }] =
-        'all' in input
-          ? [{ all: true }]
-          : 'id' in input
-            ? [{ id: input.id as Hex }]
-            : own
-              ? [{ id: own.sessionId }]
-              : (() => {
-                  throw new InvalidParamsError('There is no session to revoke.')
-                })()
+      const params: [{ id: Hex } | { all: true }] = [
+        parseRevokeRequest(request, current(account, chainId)?.sessionId),
+      ]
       return {
         params,
         async finish(result) {
@@ -410,10 +324,7 @@ export function createSessionManager(options: SessionManagerOptions = {}): Sessi
           drop(record, undefined)
     },
 
-    async ready() {
-      if (next) return
-      await prepareKey()
-    },
+    ready: keys.ready,
 
     current,
 

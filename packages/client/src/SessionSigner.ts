@@ -184,6 +184,14 @@ export async function createSecp256k1SessionSigner(parameters: {
   return secp256k1Signer(id, privateKey)
 }
 
+/** Creates a session key of `kind` in `store` ({@link createP256SessionSigner}, {@link createSecp256k1SessionSigner}). */
+export function createSessionSigner(
+  kind: SessionSigner['kind'],
+  store: SessionKeyStore,
+): Promise<SessionSigner> {
+  return kind === 'p256' ? createP256SessionSigner({ store }) : createSecp256k1SessionSigner({ store })
+}
+
 /**
  * Loads a session key created earlier (after a reload); undefined when the store no longer has it.
  *

@@ -37,6 +37,16 @@ export type ProcessServiceParameters = {
   onDeath: (error: ChildProcessError) => void
 }
 
+/**
+ * The name (`<kind><suffix>`) and URL (`http://127.0.0.1:<port>`) of a local service.
+ *
+ * @example
+ * serviceAddress('anvil', { port: 8546, suffix: '-2' }) // { name: 'anvil-2', url: 'http://127.0.0.1:8546' }
+ */
+export function serviceAddress(kind: string, parameters: { port: number; suffix?: string | undefined }) {
+  return { name: `${kind}${parameters.suffix ?? ''}`, url: `http://127.0.0.1:${parameters.port}` }
+}
+
 /** A {@link Service} plus what only the stack uses. */
 export type ManagedService = Service & {
   /** Stops it for good (the stack's stop): nothing is kept. */

@@ -40,19 +40,34 @@ async function isAccount(context: Context, address: Address): Promise<boolean> {
   return (await context.db.find(account, { chainId: context.chain.id, address: lower(address) })) !== null
 }
 
+/**
+ * Where an entry stands in `owner`'s history: its transaction, and `offset` within it (calls by rank first, then
+ * logs from 100,000 on), the order the node-logs source gives.
+ */
+function entryAt(
+  context: Context,
+  owner: Address,
+  { block, transaction }: Pick<LogEvent, 'block' | 'transaction'>,
+  offset: bigint,
+) {
+  return {
+    chainId: context.chain.id,
+    account: lower(owner),
+    blockNumber: block.number,
+    position: BigInt(transaction.transactionIndex) * 1_000_000n + offset,
+    timestamp: block.timestamp,
+    transactionHash: transaction.hash,
+    transactionIndex: transaction.transactionIndex,
+  }
+}
+
 /** Stores a log of `owner`'s history at the node-logs source's position for it. */
 async function storeLog(context: Context, owner: Address, event: LogEvent, revert?: Hex) {
-  const { log, block, transaction } = event
+  const { log } = event
   await context.db
     .insert(entry)
     .values({
-      chainId: context.chain.id,
-      account: lower(owner),
-      blockNumber: block.number,
-      position: BigInt(transaction.transactionIndex) * 1_000_000n + 100_000n + BigInt(log.logIndex),
-      timestamp: block.timestamp,
-      transactionHash: transaction.hash,
-      transactionIndex: transaction.transactionIndex,
+      ...entryAt(context, owner, event, 100_000n + BigInt(log.logIndex)),
       address: lower(log.address),
       topics: [...log.topics],
       data: log.data,
@@ -119,7 +134,7 @@ on<LogEvent>('Tokens:Transfer', async ({ event, context }) => {
 
 /** Stores a call of `owner`'s history, ranked among the listed calls of its transaction (call order). */
 async function storeCall(context: Context, owner: Address, event: TransferEvent) {
-  const { trace, block, transaction } = event
+  const { trace, transaction } = event
   const call = {
     // Ponder names the call kind (`CALL`, `DELEGATECALL`, `CREATE`, …): the parity traces' plain `call`.
     type: trace.type === 'CALL' ? 'call' : trace.type.toLowerCase(),
@@ -141,13 +156,7 @@ async function storeCall(context: Context, owner: Address, event: TransferEvent)
   await context.db
     .insert(entry)
     .values({
-      chainId: context.chain.id,
-      account: lower(owner),
-      blockNumber: block.number,
-      position: BigInt(transaction.transactionIndex) * 1_000_000n + BigInt(Math.min(rank, 99_999)),
-      timestamp: block.timestamp,
-      transactionHash: transaction.hash,
-      transactionIndex: transaction.transactionIndex,
+      ...entryAt(context, owner, event, BigInt(Math.min(rank, 99_999))),
       callFrom: lower(trace.from),
       callTo: trace.to ? lower(trace.to) : null,
       value: trace.value ?? 0n,

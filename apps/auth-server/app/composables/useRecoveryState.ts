@@ -1,5 +1,6 @@
 import type { Address } from 'viem'
 import type { SsoChainConfig } from '~/lib/config'
+import { errorLine } from '~/lib/errors'
 import { readRecovery } from '~/lib/recovery'
 
 /**
@@ -16,7 +17,7 @@ export function useRecoveryState(chain: () => SsoChainConfig, address: () => Add
       state.value = await readRecovery(chain(), account)
       error.value = ''
     } catch (e) {
-      error.value = (e as Error).message.split('\n')[0] ?? String(e)
+      error.value = errorLine(e)
     }
   }
   let timer: ReturnType<typeof setInterval> | undefined

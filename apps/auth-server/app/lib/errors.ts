@@ -14,3 +14,16 @@ export class AccountError extends Errors.RpcError {
     super(code, message, { ...options, details: '' })
   }
 }
+
+/**
+ * The first line of a thrown value's message, for a one-line error on screen (viem's messages go on with details).
+ *
+ * @example
+ * ```ts
+ * errorLine(new Error('Execution reverted.\n\nDetails: …')) // 'Execution reverted.'
+ * ```
+ */
+export function errorLine(error: unknown): string {
+  const message = (error as { message?: unknown } | undefined)?.message
+  return typeof message === 'string' ? (message.split('\n')[0] ?? message) : String(error)
+}

@@ -4,6 +4,7 @@
  * runs the approved ones.
  */
 import { Errors, RpcSchema } from '@sso/client/popup'
+import { sessionAccountModules } from '@sso/client/session'
 import { type Address, type Hex, isAddressEqual, type TypedDataDefinition } from 'viem'
 import { isAccount, type StoredAccount } from '~/lib/account'
 import type { SsoChainConfig } from '~/lib/config'
@@ -164,12 +165,15 @@ export function refusalOf(request: PopupRequest, context: RefusalContext): Error
   return undefined
 }
 
-/** The contracts that hold the account's own configuration, by what they configure. */
-const configuration = [
-  ['webAuthnValidator', 'passkeys (WebAuthnValidator)'],
-  ['sessionKeyValidator', 'sessions (SessionKeyValidator)'],
-  ['guardianExecutor', 'guardians and recovery (GuardianExecutor)'],
-] as const
+/**
+ * What each module every account is created with configures, for the message that names it. Which modules these
+ * are is not decided here: `sessionAccountModules` is the one list the contracts, the client and the popup share.
+ */
+const configures: Record<string, string> = {
+  webAuthnValidator: 'passkeys (WebAuthnValidator)',
+  sessionKeyValidator: 'sessions (SessionKeyValidator)',
+  guardianExecutor: 'guardians and recovery (GuardianExecutor)',
+}
 
 /**
  * An app's transaction never changes the account itself: no call to the account (modules, execute, upgrades) nor to
@@ -184,10 +188,15 @@ function configurationCall(
   account: Address,
 ): Errors.RpcError | undefined {
   const contracts = chain.contracts as Readonly<Record<string, Address | undefined>>
+  const targets = [
+    { address: account, what: 'the account itself (its modules and settings)' },
+    ...sessionAccountModules(contracts).map((address) => ({
+      address,
+      what: describeModule(contracts, address),
+    })),
+  ]
   for (const [index, call] of callsOf(request).entries()) {
-    const what = isAddressEqual(call.to, account)
-      ? 'the account itself (its modules and settings)'
-      : configuration.find(([key]) => contracts[key] && isAddressEqual(call.to, contracts[key]))?.[1]
+    const what = targets.find(({ address }) => isAddressEqual(call.to, address))?.what
     if (!what) continue
     return new Errors.UnauthorizedError(
       `Apps can't change the account's own configuration: call ${index} goes to ${what} at ${call.to}. Sessions, modules, passkeys and guardians change on their own screens (wallet_grantPermissions, wallet_installModule, the dashboard).`,
@@ -195,4 +204,10 @@ function configurationCall(
     )
   }
   return undefined
+}
+
+function describeModule(contracts: Readonly<Record<string, Address | undefined>>, module: Address): string {
+  const [name] =
+    Object.entries(contracts).find(([, address]) => address && isAddressEqual(address, module)) ?? []
+  return (name && configures[name]) ?? 'a module of the account'
 }

@@ -105,17 +105,34 @@ export async function revokeSession(parameters: {
   onSending?: ((userOpHash: Hex, signed: SignedOperation) => void) | undefined
 }): Promise<{ transactionHash: Hex }> {
   const { chain, account, which } = parameters
-  const data =
-    'all' in which
-      ? encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeAllSessions' })
-      : encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeSession', args: [which.id] })
   const hash = await sendCalls({
     chain,
     account,
-    calls: [{ to: sessionValidatorOf(chain), data }],
+    calls: [revokeCall(chain, which)],
     payer: gasPayer(chain),
     onSending: parameters.onSending,
   })
   const receipt = await waitForUserOperation(chain, hash)
   return { transactionHash: receipt.receipt.transactionHash }
+}
+
+/**
+ * The SessionKeyValidator call that revokes one session (`revokeSession`), several (`revokeSessions`) or every
+ * session of the account on the chain (`revokeAllSessions`).
+ */
+export function revokeCall(
+  chain: SsoChainConfig,
+  which: { id: Hex } | { ids: readonly Hex[] } | { all: true },
+): { to: Address; data: Hex } {
+  const data =
+    'all' in which
+      ? encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeAllSessions' })
+      : 'ids' in which
+        ? encodeFunctionData({
+            abi: sessionKeyValidatorAbi,
+            functionName: 'revokeSessions',
+            args: [which.ids],
+          })
+        : encodeFunctionData({ abi: sessionKeyValidatorAbi, functionName: 'revokeSession', args: [which.id] })
+  return { to: sessionValidatorOf(chain), data }
 }

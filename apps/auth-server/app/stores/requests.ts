@@ -1,10 +1,11 @@
 import { createPopupMessenger, Errors, type PopupMessenger, type RpcSchema } from '@sso/client/popup'
 import { defineStore } from 'pinia'
 import type { Address } from 'viem'
-import { recordAppConnected, recordAppSession, recordAppUserOp } from '~/lib/appRecords'
+import { recordAppConnected } from '~/lib/appRecords'
+import { approveRequest } from '~/lib/approvals'
 import type { SsoChainConfig } from '~/lib/config'
 import { recordConnection } from '~/lib/connections'
-import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
+import { moduleChangeRefusal } from '~/lib/modules'
 import {
   callsOf,
   capabilitiesOf,
@@ -13,16 +14,8 @@ import {
   type PopupRequest,
   RequesterGoneError,
   refusalOf,
-  typedDataOf,
 } from '~/lib/popupRequest'
-import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
-import {
-  gasPayer,
-  type PreparedCalls,
-  prepareCalls,
-  sendCalls,
-  waitForUserOperation,
-} from '~/lib/userOperations'
+import { gasPayer, type PreparedCalls, prepareCalls } from '~/lib/userOperations'
 import { useAccountStore } from './account'
 import { useConfigStore } from './config'
 
@@ -263,139 +256,24 @@ export const useRequestsStore = defineStore('requests', {
       recordAppConnected(this.origin, address)
     },
 
-    /** Approves the current screen's request: signs with the passkey and answers. */
+    /** Approves the current screen's request: signs with the passkey and answers ({@link approveRequest}). */
     approve(id: string) {
       return this.run(id, async (entry, chain) => {
-        const { request } = entry
         // The account may have changed since the request arrived (log-out / log-in in this popup).
-        const refused = this.check(request)
+        const refused = this.check(entry.request)
         if (refused) throw refused
-        const accountStore = useAccountStore()
-        switch (request.method) {
-          case 'eth_requestAccounts':
-            return this.connectAnswer(entry)
-          case 'wallet_showCallsStatus':
-            return () => messenger?.respond(request, null)
-          case 'personal_sign':
-          case 'eth_signTypedData_v4': {
-            entry.step = 'Waiting for your passkey…'
-            const account = await accountStore.smartAccount(chain)
-            this.guard(entry)
-            const signature =
-              request.method === 'personal_sign'
-                ? await account.signMessage({ message: { raw: request.params[0] } })
-                : await account.signTypedData(typedDataOf(request.params[1]))
-            return () => messenger?.respond(request, signature)
-          }
-          case 'wallet_grantPermissions': {
-            if (!accountStore.account)
-              throw new Errors.UnauthorizedError('Sign up or log in first: no SSO account in this popup.')
-            if (sessionApproval.needsAck && !sessionApproval.ack)
-              throw new Errors.InvalidParamsError('Tick the acknowledgement box to allow this session.')
-            const spec = checkSpec(request.params[0].spec, {
-              chain,
-              account: accountStore.account.address,
-              now: await chainNow(chain),
-            })
-            const account = await accountStore.smartAccount(chain)
-            entry.step = 'Waiting for your passkey…'
-            this.guard(entry)
-            const created = await createSession({
-              chain,
-              account,
-              spec,
-              onSending: (userOpHash, sessionId, signed) => {
-                if (this.origin) {
-                  recordAppSession(this.origin, account.address, chain.id, sessionId)
-                  recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
-                }
-                messenger?.submitted(request, { userOpHash, account: account.address, sessionId, ...signed })
-              },
-            })
-            const result = { ...created, account: account.address, chainId: chain.id }
-            return () => {
-              this.recordConnected(account.address)
-              messenger?.respond(request, result)
-            }
-          }
-          case 'wallet_revokePermissions': {
-            const account = await accountStore.smartAccount(chain)
-            entry.step = 'Waiting for your passkey…'
-            this.guard(entry)
-            const result = await revokeSession({
-              chain,
-              account,
-              which: request.params[0],
-              onSending: (userOpHash, signed) => {
-                if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
-                messenger?.submitted(request, { userOpHash, account: account.address, ...signed })
-              },
-            })
-            return () => messenger?.respond(request, result)
-          }
-          case 'wallet_installModule':
-          case 'wallet_uninstallModule': {
-            const action = request.method === 'wallet_installModule' ? 'install' : 'uninstall'
-            const [change] = request.params
-            const account = await accountStore.smartAccount(chain)
-            entry.step = 'Checking the module…'
-            const refusal = await moduleChangeRefusal(chain, account.address, action, change)
-            if (refusal) {
-              entry.refused = true
-              throw refusal
-            }
-            const hash = await sendCalls({
-              chain,
-              account,
-              calls: [moduleChangeCall(action, account.address, change)],
-              payer: gasPayer(chain),
-              onSign: () => {
-                this.guard(entry)
-                entry.step = 'Waiting for your passkey…'
-              },
-            })
-            messenger?.submitted(request, { userOpHash: hash, account: account.address })
-            entry.step = 'Waiting for the transaction…'
-            const receipt = await waitForUserOperation(chain, hash)
-            return () => messenger?.respond(request, { transactionHash: receipt.receipt.transactionHash })
-          }
-          case 'eth_sendTransaction':
-          case 'wallet_sendCalls': {
-            // `chain` is the request's chain, the one on screen; `check` made sure the params name no other.
-            const account = await accountStore.smartAccount(chain)
-            entry.step = 'Checking the transaction…'
-            // Built while the screen was read; a failed or stale one is built again (and its error shown).
-            const ready = preparing.get(request.id)
-            preparing.delete(request.id)
-            const hash = await sendCalls(
-              {
-                chain,
-                account,
-                calls: callsOf(request),
-                payer: gasPayer(chain, capabilitiesOf(request)),
-                app: this.origin,
-                onSign: () => {
-                  this.guard(entry)
-                  entry.step = 'Waiting for your passkey…'
-                },
-                // Signed and about to be sent: from now on the dapp gets the result even if this window closes
-                // mid-request (docs/architecture.md, section 4).
-                onSending: (userOpHash, signed) => {
-                  if (this.origin) recordAppUserOp(this.origin, account.address, chain.id, userOpHash)
-                  messenger?.submitted(request, { userOpHash, account: account.address, ...signed })
-                },
-              },
-              ready,
-            )
-            if (request.method === 'wallet_sendCalls') return () => messenger?.respond(request, { id: hash })
-            entry.step = 'Waiting for the transaction…'
-            const receipt = await waitForUserOperation(chain, hash)
-            return () => messenger?.respond(request, receipt.receipt.transactionHash)
-          }
-        }
-        throw new Errors.MethodNotFoundError(
-          `The popup does not handle "${(request as { method: string }).method}".`,
-        )
+        const prepared = preparing.get(id)
+        preparing.delete(id)
+        return approveRequest(entry.request, {
+          entry,
+          chain,
+          origin: this.origin,
+          messenger,
+          prepared,
+          guard: () => this.guard(entry),
+          connect: () => this.connectAnswer(entry),
+          recordConnected: (address) => this.recordConnected(address),
+        })
       })
     },
   },

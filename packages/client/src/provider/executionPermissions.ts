@@ -12,11 +12,11 @@ import {
 } from '../Erc7715.js'
 import { permissionResponses, permissionsToGrant } from '../Erc7715Grant.js'
 import { InvalidParamsError, UnsupportedMethodError } from '../Errors.js'
-import { sameAddress, toQuantity } from '../internal/hex.js'
+import { toQuantity } from '../internal/hex.js'
 import { Hash } from '../RpcSchema.js'
 import type { SessionHandler } from '../SessionHandler.js'
 import { refuseStatedConflicts } from './params.js'
-import { finishGrant } from './permissions.js'
+import { grantInPopup } from './permissions.js'
 import { waitForReceipt } from './receipt.js'
 import type { Handler, ProviderContext } from './types.js'
 
@@ -39,20 +39,15 @@ export const requestExecutionPermissions: Handler = (context, params) => {
   const { chainId } = context.connection
   const from = requests.find((r) => r.from)?.from ?? undefined
   const prepared = session.prepareGrant(grant, { account: context.connection.address ?? from, chainId })
-  return context.popup
-    .request('wallet_grantPermissions', prepared.params, chainId, { finish: finishGrant(context, chainId) })
-    .then(async (result) => {
-      if (!sameAddress(result.account, context.connection.address))
-        context.setConnected(result.account, chainId)
-      await prepared.finish(result)
-      const responses = permissionResponses(
-        granted,
-        { ...result, expiresAt: grant.expiresAt },
-        session.validatorOf(chainId),
-      )
-      context.permissions.add(result.account, chainId, responses, grant.expiresAt)
-      return responses
-    })
+  return grantInPopup(context, prepared, chainId).then(({ result }) => {
+    const responses = permissionResponses(
+      granted,
+      { ...result, expiresAt: grant.expiresAt },
+      session.validatorOf(chainId),
+    )
+    context.permissions.add(result.account, chainId, responses, grant.expiresAt)
+    return responses
+  })
 }
 
 const RevokeParams = v.union([

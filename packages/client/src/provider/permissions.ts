@@ -30,13 +30,7 @@ export const grantPermissions: Handler = (context, params) => {
   if (isDraftPermissionsRequest(list[0])) return grantDraft(context, session, list[0])
   const { chainId, address } = context.connection
   const grant = session.prepareGrant(list[0], { account: address, chainId })
-  return context.popup
-    .request('wallet_grantPermissions', grant.params, chainId, { finish: finishGrant(context, chainId) })
-    .then((result) => {
-      if (!sameAddress(result.account, context.connection.address))
-        context.setConnected(result.account, chainId)
-      return grant.finish(result)
-    })
+  return grantInPopup(context, grant, chainId).then(({ finished }) => finished)
 }
 
 export const revokePermissions: Handler = (context, params) => {
@@ -72,13 +66,26 @@ function grantDraft(context: ProviderContext, session: SessionHandler, entry: un
     feeLimit: session.permissionFeeLimit,
   })
   const prepared = session.prepareGrant(grant, { account: address, chainId })
+  return grantInPopup(context, prepared, chainId).then(({ result }) =>
+    draftResponse(parsed.output, { ...result, expiresAt: grant.expiresAt }),
+  )
+}
+
+/**
+ * Asks the popup for the session the manager prepared, then lets the manager keep it. The account that granted it
+ * becomes the connected one (the popup may have signed up or switched accounts).
+ */
+export function grantInPopup(
+  context: ProviderContext,
+  prepared: ReturnType<SessionHandler['prepareGrant']>,
+  chainId: number,
+) {
   return context.popup
     .request('wallet_grantPermissions', prepared.params, chainId, { finish: finishGrant(context, chainId) })
     .then(async (result) => {
       if (!sameAddress(result.account, context.connection.address))
         context.setConnected(result.account, chainId)
-      await prepared.finish(result)
-      return draftResponse(parsed.output, { ...result, expiresAt: grant.expiresAt })
+      return { result, finished: await prepared.finish(result) }
     })
 }
 

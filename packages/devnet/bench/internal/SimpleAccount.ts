@@ -106,15 +106,13 @@ export async function toSimpleAccount(parameters: {
     async signTypedData() {
       throw new Error('not needed by the benchmark')
     },
-    async signUserOperation(userOperation) {
-      const { chainId: opChainId = chainId, ...op } = userOperation
+    async signUserOperation({ chainId: opChainId = chainId, ...userOperation }) {
+      // The account's own userOp hash, as its EntryPoint computes it (the op may leave its sender out).
       const hash = getUserOperationHash({
         chainId: opChainId,
         entryPointAddress: entryPoint08Address,
         entryPointVersion: '0.8',
-        userOperation: { ...op, sender: address } as Parameters<
-          typeof getUserOperationHash
-        >[0]['userOperation'],
+        userOperation: { ...userOperation, sender: address },
       })
       // v0.8 SimpleAccount recovers the signer from the (EIP-712) userOpHash itself, no EIP-191 prefix.
       return owner.sign!({ hash })

@@ -7,7 +7,12 @@ import { clockFileEnv } from '../Clock.js'
 import { altoCommand } from '../internal/binaries.js'
 import { spawnChild } from '../internal/Child.js'
 import { rpc } from '../internal/rpc.js'
-import { defineService, type ManagedService, type ProcessServiceParameters } from '../Service.js'
+import {
+  defineService,
+  type ManagedService,
+  type ProcessServiceParameters,
+  serviceAddress,
+} from '../Service.js'
 
 /** Anvil's well-known dev keys (mnemonic "test test … junk"): #1 is Alto's first executor, #2 its utility wallet. */
 export const anvilKeys = [
@@ -40,9 +45,8 @@ export type AltoServiceParameters = ProcessServiceParameters & {
  */
 export function altoService(parameters: AltoServiceParameters): ManagedService {
   const { rpcUrl, port, logDir } = parameters
-  const name = `alto${parameters.suffix ?? ''}`
+  const { name, url } = serviceAddress('alto', parameters)
   const alto = altoCommand()
-  const url = `http://127.0.0.1:${port}`
   return defineService({
     name,
     url,

@@ -5,7 +5,12 @@
 import { anvilCommand } from '../internal/binaries.js'
 import { spawnChild } from '../internal/Child.js'
 import { rpc } from '../internal/rpc.js'
-import { defineService, type ManagedService, type ProcessServiceParameters } from '../Service.js'
+import {
+  defineService,
+  type ManagedService,
+  type ProcessServiceParameters,
+  serviceAddress,
+} from '../Service.js'
 
 export type AnvilServiceParameters = ProcessServiceParameters & { chainId: number }
 
@@ -18,9 +23,8 @@ export type AnvilServiceParameters = ProcessServiceParameters & { chainId: numbe
  */
 export function anvilService(parameters: AnvilServiceParameters): ManagedService {
   const { chainId, port, logDir } = parameters
-  const name = `anvil${parameters.suffix ?? ''}`
+  const { name, url } = serviceAddress('anvil', parameters)
   const anvil = anvilCommand()
-  const url = `http://127.0.0.1:${port}`
   // What a stopped anvil comes back with.
   let savedState: unknown
   return defineService({

@@ -3,7 +3,7 @@
  * lives as long as the service: stopped and started again it keeps what its policy counted today.
  */
 import { createSponsor, type Sponsor, type SponsorParameters, servePaymaster } from '../PaymasterService.js'
-import { defineServerService, type ManagedService } from '../Service.js'
+import { defineServerService, type ManagedService, serviceAddress } from '../Service.js'
 
 export type PaymasterServiceParameters = SponsorParameters & {
   port: number
@@ -23,10 +23,10 @@ export function paymasterService(
   parameters: PaymasterServiceParameters,
 ): ManagedService & { sponsor: Sponsor } {
   const sponsor = createSponsor(parameters)
-  const url = `http://127.0.0.1:${parameters.port}`
+  const { name, url } = serviceAddress('paymaster', parameters)
   return {
     ...defineServerService({
-      name: `paymaster${parameters.suffix ?? ''}`,
+      name,
       url,
       listen: () => servePaymaster(sponsor, parameters.port),
       // The CORS preflight every browser caller sends first.

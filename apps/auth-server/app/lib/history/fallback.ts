@@ -4,6 +4,8 @@
  * `description` say which one answered the last page. Both sources' cursors are `<block>:<order>` positions ("older
  * than this"), so a history continues across a switch.
  */
+
+import { errorLine } from '../errors'
 import type { HistoryCursor, HistoryPage, HistorySource } from './HistorySource'
 
 /**
@@ -29,7 +31,7 @@ export function withFallback(primary: HistorySource, fallback: HistorySource): H
         current = primary
         return page
       } catch (error) {
-        const reason = (error as Error).message.split('\n')[0] ?? String(error)
+        const reason = errorLine(error)
         const page = await fallback.page(cursor, limit)
         current = { kind: fallback.kind, description: `${fallback.description}: ${reason}` }
         return page

@@ -3,6 +3,8 @@
  * by block time. A chain that does not answer is reported in `errors` and asked again on the next page; the
  * others go on.
  */
+
+import { errorLine } from '../errors'
 import {
   compareNewestFirst,
   type HistoryCursor,
@@ -41,7 +43,7 @@ export function mergeSources(sources: readonly ChainSource[]): HistorySource {
           try {
             return { s, page: await s.source.page(cursors[s.chainId] ?? undefined, limit) }
           } catch (error) {
-            return { s, error: (error as Error).message.split('\n')[0] ?? String(error) }
+            return { s, error: errorLine(error) }
           }
         }),
       )
