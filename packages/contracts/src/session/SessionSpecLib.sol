@@ -116,9 +116,13 @@ library SessionSpecLib {
         if (length != p) revert ISessionKeyValidator.InvalidSpecEncoding(length < p ? length : p);
     }
 
-    /// @dev The size of `signerKind ‖ signer`: the offset of `expiresAt`.
-    function headerSize(bytes calldata spec) internal pure returns (uint256) {
-        return u8(spec, 0) == SIGNER_SECP256K1 ? 21 : 65;
+    /// @dev The size of `signerKind ‖ signer`, the offset of `expiresAt`: 21 for a secp256k1 signer (kind 1), 65 for
+    /// a P-256 key (kind 2). Only for a spec {validateLayout} accepted (the kind is 1 or 2); branch-free so that it
+    /// stays inlined on the validation path.
+    function headerSize(bytes calldata spec) internal pure returns (uint256 size) {
+        unchecked {
+            size = 21 + 44 * (u8(spec, 0) >> 1);
+        }
     }
 
     /// @dev `keccak256(spec)` (the session id), hashed in scratch memory past the free memory pointer.
