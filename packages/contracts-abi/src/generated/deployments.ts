@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
-    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
-    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
-    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
+    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
+    "guardianExecutor": "0x967c58fd3b7d3f86595F05c5bDA0431D0eA35314",
+    "ssoAccount": "0x4CFC20a0Fbb644D89a07F36767CfbE74c4344E85",
+    "accountFactory": "0xF51DD21ee802f5D0f0f6e2E36Ea438407059cB64",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0x507EdC8c88b81f5e07b4aDCdFE89b569D5B91fb5",
-    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0xaA8F32862e95E702D4458021913DBF238Cdf4136",
-    "ssoAccount": "0x3a7e08d02B2AfEf337D94Ac6b3334f30aaFb339C",
-    "accountFactory": "0xF7409B08193e6d6FeDA51CEc7ecCc436ab532aE8",
+    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
+    "guardianExecutor": "0x967c58fd3b7d3f86595F05c5bDA0431D0eA35314",
+    "ssoAccount": "0x4CFC20a0Fbb644D89a07F36767CfbE74c4344E85",
+    "accountFactory": "0xF51DD21ee802f5D0f0f6e2E36Ea438407059cB64",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x3f37dcde1ba64abbb0f61defd7eddbd05a19500345b8f2c44ffa105d08c0d3ec"
+    "initCodeHash": "0xf5eafc69a9e71b9f4e15ab9366f66cbde4f3aaa268f39418ed3df604dbd6fc4c"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xdc9b5332d9f94ee5128ee687964d177f0503e11eb19ecefc72f6aba6f7d217fd"
+    "initCodeHash": "0x097562db7065e833caef5e5cfbc6363faeac9227027051dfedfc88bb5a21aa65"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x10aa3f04809edcb2cbc818dd01ed7eb89b1e96580d1346d663eedd4fe97ddb38"
+    "initCodeHash": "0x962a5a7191593075986c3af44d9ab176c99109991af531f212f41cfae9c7e860"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x4d0c21c372357d1f0631b9b21349f65210cbd6ea6ca48a1cbcad00a283589e03"
+    "initCodeHash": "0x6e0a18baccd537964b2e7ec6500d25615620ed2d88d98b93899b77662864746a"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",
