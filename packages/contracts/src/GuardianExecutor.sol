@@ -114,6 +114,9 @@ contract GuardianExecutor is IGuardianExecutor, IERC7579Module, GuardianRegistry
 
     /// @inheritdoc IGuardianExecutor
     function setRecoveryDelay(uint256 delay) external {
+        // Not installed, nothing keeps the account's own setting from a session (only installed modules are banned
+        // targets), and the delay would outlive a later install.
+        _checkInstalled(msg.sender);
         if (delay < MIN_DELAY || delay > MAX_DELAY) revert InvalidDelay(delay, MIN_DELAY, MAX_DELAY);
         _accounts[msg.sender].config.delay = uint32(delay);
         emit RecoveryDelayChanged(msg.sender, delay);

@@ -184,12 +184,21 @@ contract SsoAccount is
             // Hot path, single call with default exec type: same semantics as ERC7579Utils.execSingle (bubble the
             // revert), without allocating the return data array.
             if (executionCalldata.length < 52) revert ERC7579Utils.ERC7579DecodingError();
-            _checkNotModuleHook(address(bytes20(executionCalldata[0:20])), executionCalldata[52:]);
             assembly ("memory-safe") {
                 let target := shr(96, calldataload(executionCalldata.offset))
                 let value := calldataload(add(executionCalldata.offset, 20))
                 let length := sub(executionCalldata.length, 52)
                 let m := mload(0x40)
+                // No module hook call (see {_checkNotModuleHook}): onInstall(bytes), onUninstall(bytes).
+                if gt(length, 3) {
+                    let selector := shr(224, calldataload(add(executionCalldata.offset, 52)))
+                    if or(eq(selector, 0x6d61fe70), eq(selector, 0x8a91b0e3)) {
+                        mstore(m, shl(224, 0xd6ad9e9e)) // ModuleHookCall(address,bytes4)
+                        mstore(add(m, 0x04), target)
+                        mstore(add(m, 0x24), shl(224, selector))
+                        revert(m, 0x44)
+                    }
+                }
                 calldatacopy(m, add(executionCalldata.offset, 52), length)
                 if iszero(call(gas(), target, value, m, length, 0x00, 0x00)) {
                     returndatacopy(m, 0x00, returndatasize())

@@ -56,7 +56,7 @@ import { anvilKeys, type Stack, startStack } from './Stack.js'
 type Call = { to: Address; value?: bigint; data?: Hex }
 const credentialIdOf = (passkey: TestPasskey): Hex => bytesToHex(base64UrlToBytes(passkey.credential.id))
 /**
- * WebAuthnValidator `_commitments[credentialKey][account]` (slot 0; the key is the first 4 bytes of
+ * WebAuthnValidator `_commitments[credentialKey][account]` (slot 1, after PasskeyAccountIndex's list; the key is the first 4 bytes of
  * keccak256(credentialId), left-aligned in its word): associated with the account.
  */
 const commitmentSlot = (passkey: TestPasskey, account: Address) =>
@@ -68,7 +68,7 @@ const commitmentSlot = (passkey: TestPasskey, account: Address) =>
         keccak256(
           encodeAbiParameters(
             [{ type: 'bytes4' }, { type: 'uint256' }],
-            [sliceHex(keccak256(credentialIdOf(passkey)), 0, 4), 0n],
+            [sliceHex(keccak256(credentialIdOf(passkey)), 0, 4), 1n],
           ),
         ),
       ],

@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
-    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0x396c59DdB77c68Add49bF038741de70D1Db987A1",
-    "ssoAccount": "0x652efC47BbD011735E86A5B2b7be40D8100C931a",
-    "accountFactory": "0xf2075f59AD7c166a639FCd31e60b352bEa345dba",
+    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
+    "guardianExecutor": "0xF92674DdD8831365e93Ff97F7227d29860efB9A4",
+    "ssoAccount": "0x117352C29919f4f419b001b7F121B4C741eaCf1E",
+    "accountFactory": "0x3135f21b03D3B3A7646d437b89A85e7AbfFFBf41",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
-    "sessionKeyValidator": "0x555e054087b9911417784f10158447dbEcfA899E",
-    "guardianExecutor": "0x396c59DdB77c68Add49bF038741de70D1Db987A1",
-    "ssoAccount": "0x652efC47BbD011735E86A5B2b7be40D8100C931a",
-    "accountFactory": "0xf2075f59AD7c166a639FCd31e60b352bEa345dba",
+    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
+    "guardianExecutor": "0xF92674DdD8831365e93Ff97F7227d29860efB9A4",
+    "ssoAccount": "0x117352C29919f4f419b001b7F121B4C741eaCf1E",
+    "accountFactory": "0x3135f21b03D3B3A7646d437b89A85e7AbfFFBf41",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x3f37dcde1ba64abbb0f61defd7eddbd05a19500345b8f2c44ffa105d08c0d3ec"
+    "initCodeHash": "0xf5eafc69a9e71b9f4e15ab9366f66cbde4f3aaa268f39418ed3df604dbd6fc4c"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xc026a4dceada60200faef2822de3e6c26a3a70bbbd138e97097fd4e7889648af"
+    "initCodeHash": "0xea4e1ad3c96db7e41195611881ef4ea80298428b32e5ea59c735697cb38cc356"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x8dc87dd0a8f2ad5645340f8321fec1df76635e3c4f91ad4c2106a70dc2235912"
+    "initCodeHash": "0x7726296463f1d91e57dd5d2828ef9fdefb636198d91c832b526b6e6f014f7e1a"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x7b77c82de29c0788407d94e71e95a5c8f684526dafea41d8c88bbf6029f0b946"
+    "initCodeHash": "0xeb2304e8470df993dde6ff646fc43825f04583968279f37a1cace338903561f9"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -202,7 +202,8 @@ interface IGuardianExecutor {
     /// @param threshold The number of accepted guardians that must approve a recovery.
     function setThreshold(uint256 threshold) external;
 
-    /// @notice Sets the calling account's recovery delay, within [{MIN_DELAY}, {MAX_DELAY}]. A scheduled recovery
+    /// @notice Sets the calling account's recovery delay, within [{MIN_DELAY}, {MAX_DELAY}]; the account must have
+    /// installed this executor (`ExecutorNotInstalled`). A scheduled recovery
     /// keeps the delay it was scheduled with.
     /// @param delay Seconds between reaching the threshold and the first moment a recovery can be finalized.
     function setRecoveryDelay(uint256 delay) external;

@@ -22,6 +22,22 @@ contract GuardianExecutorSetRecoveryDelayTest is GuardianTest {
         vm.assertEq(executor.recoveryDelay(address(0xB0B)), 24 hours, "per account");
     }
 
+    /// @dev Attack: a delay set while the executor is not installed (a session bans only installed modules) would
+    /// survive a later install. Refused, as proposing a guardian is.
+    function test_attack_refusedWhileNotInstalled() public {
+        vm.prank(address(account));
+        account.uninstallModule(2, address(executor), "");
+        vm.prank(address(account));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianExecutor.ExecutorNotInstalled.selector, address(account)));
+        executor.setRecoveryDelay(1 hours);
+        vm.prank(address(0xB0B));
+        vm.expectRevert(abi.encodeWithSelector(IGuardianExecutor.ExecutorNotInstalled.selector, address(0xB0B)));
+        executor.setRecoveryDelay(1 hours);
+        vm.prank(address(account));
+        account.installModule(2, address(executor), "");
+        vm.assertEq(executor.recoveryDelay(address(account)), 24 hours);
+    }
+
     function test_aScheduledRecoveryKeepsItsDelay() public {
         addGuardian(alice);
         start(alice, defaultProposal());

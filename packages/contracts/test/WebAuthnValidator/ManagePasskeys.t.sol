@@ -12,18 +12,6 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     Passkey internal laptop;
     SsoAccount internal account;
 
-    event PasskeyAdded(
-        address indexed account,
-        bytes32 indexed credentialIdHash,
-        bytes credentialId,
-        bytes32 x,
-        bytes32 y,
-        string rpId,
-        string origin,
-        bool proven
-    );
-    event PasskeyRemoved(address indexed account, bytes32 indexed credentialIdHash, bytes credentialId);
-
     function setUp() public override {
         super.setUp();
         key = makePasskey("alice");
@@ -45,7 +33,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
 
     function test_addPasskey_signsAndIsListed() public {
         vm.expectEmit(address(validator));
-        emit PasskeyAdded(
+        emit IWebAuthnValidator.PasskeyAdded(
             address(account),
             keccak256(laptop.credentialId),
             laptop.credentialId,
@@ -134,7 +122,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
 
         _add(laptop);
         vm.expectEmit(address(validator));
-        emit PasskeyRemoved(address(account), keccak256(key.credentialId), key.credentialId);
+        emit IWebAuthnValidator.PasskeyRemoved(address(account), keccak256(key.credentialId), key.credentialId);
         vm.prank(address(account));
         validator.removePasskey(key.credentialId);
 
