@@ -128,8 +128,14 @@ function shortForm(authenticatorData: Hex, members: readonly ClientDataMember[])
   ])
 }
 
-/** Reads a short form (inverse of {@link shortForm}): the 37 bytes it stands for and the clientDataJSON members. */
-function readShortForm(short: Hex): { authenticatorData: Hex; members: ClientDataMember[] } {
+/**
+ * Reads a short form (inverse of {@link shortForm}): the 37 bytes it stands for and the clientDataJSON members, the
+ * challenge member carrying `challenge` (base64url), as {@link decodeClientDataMembers} does.
+ */
+function readShortForm(
+  short: Hex,
+  challenge: string,
+): { authenticatorData: Hex; members: ClientDataMember[] } {
   const bytes = hexToBytes(short)
   const format = bytes[0] ?? 0
   const countBytes = [0, 1, 2, 4][format & 3] ?? 0
@@ -153,7 +159,7 @@ function readShortForm(short: Hex): { authenticatorData: Hex; members: ClientDat
     throw new InvalidWebAuthnDataError("The short form's rpId names no part of the origin.")
   const members: ClientDataMember[] = [
     { kind: 'type' },
-    { kind: 'challenge', challenge: '' },
+    { kind: 'challenge', challenge },
     { kind: 'origin', origin, escaped: false },
     ...(format & SHORT.crossOrigin ? [{ kind: 'crossOrigin' } as const] : []),
   ]
@@ -271,21 +277,26 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
   const word = (index: number) => sliceHex(signature, X + index * 32, X + index * 32 + 32)
   const head = { credentialKey: sliceHex(signature, 0, X), x: word(0), y: word(1), r: word(2), s: word(3) }
   const challengeText = challenge === undefined ? '' : bytesToBase64Url(hexToBytes(challenge))
-  const withChallenge = (members: ClientDataMember[]) =>
-    members.map((m) => (m.kind === 'challenge' ? { ...m, challenge: challengeText } : m))
-  if (Number(BigInt(sliceHex(signature, FORM, FORM + 1))) & SHORT.form) {
-    const short = readShortForm(sliceHex(signature, FORM))
-    const members = withChallenge(short.members)
-    return {
-      ...head,
-      form: 'short' as const,
-      authenticatorData: short.authenticatorData,
-      sentAuthenticatorData: undefined,
-      clientData: undefined,
-      members,
-      clientDataJSON: challenge === undefined ? undefined : serializeClientData(members),
-    }
+  const sent =
+    Number(BigInt(sliceHex(signature, FORM, FORM + 1))) & SHORT.form
+      ? {
+          form: 'short' as const,
+          sentAuthenticatorData: undefined,
+          clientData: undefined,
+          ...readShortForm(sliceHex(signature, FORM), challengeText),
+        }
+      : readGeneralForm(signature, challengeText)
+  return {
+    ...head,
+    ...sent,
+    clientDataJSON: challenge === undefined ? undefined : serializeClientData(sent.members),
   }
+}
+
+/** The general form after the head: authenticatorData as sent and as signed, and the member list. */
+function readGeneralForm(signature: Hex, challenge: string) {
+  if (size(signature) < HEAD)
+    throw new InvalidWebAuthnDataError(`A WebAuthn signature is at least ${HEAD} bytes.`)
   const authenticatorLength = Number(BigInt(sliceHex(signature, FORM, HEAD)))
   if (HEAD + authenticatorLength > size(signature))
     throw new InvalidWebAuthnDataError('The authenticatorData length runs past the signature.')
@@ -296,16 +307,14 @@ export function decodeWebAuthnSignature(signature: Hex, challenge?: Hex) {
   const sentAuthenticatorData = sliceHex(signature, HEAD, HEAD + authenticatorLength)
   const clientData =
     HEAD + authenticatorLength === size(signature) ? '0x' : sliceHex(signature, HEAD + authenticatorLength)
-  const members = decodeClientDataMembers(clientData, challengeText)
+  const members = decodeClientDataMembers(clientData, challenge)
   return {
-    ...head,
     form: 'general' as const,
     // What the authenticator signed: the compact form rebuilt as the validator does.
     authenticatorData: fullAuthenticatorData(sentAuthenticatorData, clientDataOrigin(members)),
     sentAuthenticatorData,
     clientData,
     members,
-    clientDataJSON: challenge === undefined ? undefined : serializeClientData(members),
   }
 }
 
