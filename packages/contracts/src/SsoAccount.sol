@@ -4,6 +4,8 @@ pragma solidity ^0.8.30;
 import {ModuleManager} from "./account/ModuleManager.sol";
 import {IScopedValidator} from "./modules/IScopedValidator.sol";
 import {IVersionedValidator} from "./modules/IVersionedValidator.sol";
+import {IPasskeyStore} from "./webauthn/IPasskeyStore.sol";
+import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {Account} from "@openzeppelin/contracts/account/Account.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
 import {CallType, ERC7579Utils, ExecType, Mode} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
@@ -36,6 +38,10 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 /// authorised only by the account itself (a userOp or a self-call).
 ///
 /// - userOps: the validator is the top 20 bytes of the userOp nonce (`nonceKey = uint192(validator) << 32 | k`).
+/// - Passkeys: the preset passkey validator (the WebAuthnValidator, {IPasskeyStoreValidator}) keeps its passkeys in
+///   the account ({IPasskeyStore}), and the account checks a passkey userOp in its own code with the validator's
+///   rules ({WebAuthnSignatureLib}); anything that check does not accept goes to the validator as before
+///   (docs/webauthn.md, "Where passkeys are stored").
 /// - ERC-1271: `signature = validator (20 bytes) ‖ validatorSignature`, wrapped as ERC-7739 (nested
 ///   `TypedDataSign` or `PersonalSign`, see OpenZeppelin {ERC7739}); the validator checks the final ERC-7739 digest.
 /// - Modules ({ModuleManager} keeps their records): validators (1), executors (2), fallback handlers (3). No hooks
@@ -54,6 +60,7 @@ contract SsoAccount is
     Initializable,
     UUPSUpgradeable,
     ModuleManager,
+    IPasskeyStore,
     IERC7579Execution,
     IERC165,
     IERC721Receiver,
@@ -98,7 +105,10 @@ contract SsoAccount is
     }
 
     /// @notice ERC-4337 validation: the validator is the top 20 bytes of the nonce; an uninstalled one fails.
-    /// @dev A preset validator bound to its installation ({IInstallBoundValidator}) is called without reading the
+    /// @dev The passkey validator's userOps are first checked here, against the passkey stored in the account, with
+    /// the P-256 precompile ({WebAuthnSignatureLib-verifyOnPrecompile}): accepted, no call is made; otherwise the
+    /// validator decides (a bad signature, or a chain without the precompile, where it checks in Solidity).
+    /// A preset validator bound to its installation ({IInstallBoundValidator}) is called without reading the
     /// installed flag (a cold slot): not installed, it holds no key for this account and fails by itself.
     /// Forwards this call's calldata to `IERC7579Validator.validateUserOp` with only the selector swapped:
     /// `(userOp, userOpHash, missingAccountFunds)` decodes as `(userOp, userOpHash)` (the userOp offset points into
@@ -106,9 +116,10 @@ contract SsoAccount is
     /// `validateUserOpWithModulesVersion(userOp, userOpHash, modulesVersion)` the same way, the third word replaced
     /// (the version sits in the slot the installed check reads). A reverting validator reverts validation.
     /// @param userOp The user operation.
+    /// @param userOpHash The hash the validator checks the signature of.
     /// @param missingAccountFunds The prefund to pay the EntryPoint.
     /// @return validationData 0 (success), 1 (SIG_VALIDATION_FAILED) or packed validity window.
-    function validateUserOp(PackedUserOperation calldata userOp, bytes32, uint256 missingAccountFunds)
+    function validateUserOp(PackedUserOperation calldata userOp, bytes32 userOpHash, uint256 missingAccountFunds)
         public
         override
         returns (uint256 validationData)
@@ -116,35 +127,26 @@ contract SsoAccount is
         _checkEntryPoint();
         address validator = address(bytes20(bytes32(userOp.nonce)));
         uint256 flag = _presetFlag(MODULE_TYPE_VALIDATOR, validator);
-        bool installed;
-        if (flag & _installBoundPresets != 0) installed = true;
-        else if (flag != 0) installed = _getAccountStorage().presetFlags & flag != 0;
-        else installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
-        if (!installed) {
-            validationData = ERC4337Utils.SIG_VALIDATION_FAILED;
-        } else {
-            bytes4 selector = IERC7579Validator.validateUserOp.selector;
-            bool versioned = flag & _versionedPresets != 0;
-            uint256 version;
-            if (versioned) {
-                selector = IVersionedValidator.validateUserOpWithModulesVersion.selector;
-                version = _getAccountStorage().modulesVersion;
-            }
-            assembly ("memory-safe") {
-                let ptr := mload(0x40)
-                calldatacopy(ptr, 0, calldatasize())
-                mstore(ptr, or(shr(32, shl(32, mload(ptr))), selector))
-                // validateUserOp's third word, missingAccountFunds, becomes the version.
-                if versioned { mstore(add(ptr, 0x44), version) }
-                if iszero(call(gas(), validator, 0, ptr, calldatasize(), 0x00, 0x20)) {
-                    returndatacopy(ptr, 0, returndatasize())
-                    revert(ptr, returndatasize())
-                }
-                validationData := mload(0x00)
-                if lt(returndatasize(), 0x20) { validationData := 1 }
-            }
+        // The passkey validator's userOps accepted here need no call; validationData stays 0 (success).
+        if (flag & _passkeyPreset == 0 || !_passkeyAccepts(userOpHash, userOp.signature)) {
+            validationData = _validateWithModule(validator, flag);
         }
         _payPrefund(missingAccountFunds);
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // Passkeys kept in the account
+    // ------------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IPasskeyStore
+    function passkeyEntry(bytes4 credentialKey) external view returns (uint256) {
+        return _getAccountStorage().passkeys[credentialKey];
+    }
+
+    /// @inheritdoc IPasskeyStore
+    function setPasskeyEntry(bytes4 credentialKey, uint256 entry) external {
+        if (msg.sender != _passkeyValidator || msg.sender == address(0)) revert NotPasskeyValidator(msg.sender);
+        _getAccountStorage().passkeys[credentialKey] = entry;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -322,7 +324,7 @@ contract SsoAccount is
             || interfaceId == type(IERC1271).interfaceId || interfaceId == type(IERC7579Execution).interfaceId
             || interfaceId == type(IERC7579AccountConfig).interfaceId
             || interfaceId == type(IERC7579ModuleConfig).interfaceId || interfaceId == type(IERC721Receiver).interfaceId
-            || interfaceId == type(IERC1155Receiver).interfaceId;
+            || interfaceId == type(IERC1155Receiver).interfaceId || interfaceId == type(IPasskeyStore).interfaceId;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -358,6 +360,43 @@ contract SsoAccount is
             return executionCalldata.execBatch(execType);
         }
         revert UnsupportedExecutionMode(mode);
+    }
+
+    /// @dev The validator's answer for this call's userOp (see {validateUserOp}): SIG_VALIDATION_FAILED when it is not
+    /// installed; a reverting validator reverts validation.
+    function _validateWithModule(address validator, uint256 flag) private returns (uint256 validationData) {
+        bool installed;
+        if (flag & _installBoundPresets != 0) installed = true;
+        else if (flag != 0) installed = _getAccountStorage().presetFlags & flag != 0;
+        else installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+        if (!installed) return ERC4337Utils.SIG_VALIDATION_FAILED;
+        bytes4 selector = IERC7579Validator.validateUserOp.selector;
+        bool versioned = flag & _versionedPresets != 0;
+        uint256 version;
+        if (versioned) {
+            selector = IVersionedValidator.validateUserOpWithModulesVersion.selector;
+            version = _getAccountStorage().modulesVersion;
+        }
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            mstore(ptr, or(shr(32, shl(32, mload(ptr))), selector))
+            // validateUserOp's third word, missingAccountFunds, becomes the version.
+            if versioned { mstore(add(ptr, 0x44), version) }
+            if iszero(call(gas(), validator, 0, ptr, calldatasize(), 0x00, 0x20)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+            validationData := mload(0x00)
+            if lt(returndatasize(), 0x20) { validationData := 1 }
+        }
+    }
+
+    /// @dev Whether the passkey stored under the signature's credential key signed `hash`, on the P-256 precompile.
+    function _passkeyAccepts(bytes32 hash, bytes calldata signature) private view returns (bool) {
+        if (signature.length < 4) return false;
+        uint256 entry = _getAccountStorage().passkeys[bytes4(signature[0:4])];
+        return WebAuthnSignatureLib.verifyOnPrecompile(bytes32(entry), hash, signature);
     }
 
     /// @dev Refuses a call to a module's `onInstall` / `onUninstall` (see {ModuleHookCall}): made through `execute`,

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
+import {IPasskeyStore, IPasskeyStoreValidator} from "./webauthn/IPasskeyStore.sol";
 import {PasskeyAccountIndex} from "./webauthn/PasskeyAccountIndex.sol";
 import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
@@ -13,12 +14,16 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// @title WebAuthnValidator
 /// @notice ERC-7579 validator (type 1): passkeys (WebAuthn, P-256) sign userOps and ERC-1271 digests.
 /// @dev Per account, any number of passkeys: credential id -> P-256 key bound to the rpId and origin it was
-/// registered for. Storage holds one word per (credential, account), under the credential's 4-byte key (the first 4
-/// bytes of keccak256(credentialId), which the signature carries instead of the whole hash): the top 160 bits of the
+/// registered for. Each passkey is one word, under the credential's 4-byte key (the first 4 bytes of
+/// keccak256(credentialId), which the signature carries instead of the whole hash): the top 160 bits of the
 /// commitment `keccak256(abi.encode(x, y, sha256(rpId), keccak256(origin)))`, bits 4..15 of the credential id's
 /// hash (so a passkey is told from another one with the same key) and the "proven" flag in the lowest bit (see
-/// {passkeyCommitment}); the key itself travels in the signature and in the {PasskeyAdded} event. All storage read in validation is
-/// keyed by the account (ERC-7562); nothing keyed by a credential is written during validation.
+/// {passkeyCommitment}); the key itself travels in the signature and in the {PasskeyAdded} event.
+/// The words live in the account ({IPasskeyStore}, docs/webauthn.md "Where passkeys are stored"): this validator
+/// decides them and writes them to the account calling it, and the account checks its passkey userOps in its own
+/// code with the same rules, asking this validator only when its check does not accept. An account must therefore
+/// implement {IPasskeyStore} (the SsoAccount does, for its preset passkey validator). All storage read in
+/// validation is the account's own (ERC-7562); nothing keyed by a credential is written during validation.
 ///
 /// Proof of possession: a passkey joins an account with an assertion by that passkey over
 /// {registrationChallenge}`(account, credentialId)` (chain-independent; it names the credential id and a nonce
@@ -33,7 +38,7 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// the key is registered for the account under the signature's `credentialIdHash`, with the rpId and origin the
 /// assertion names; flags UP and UV; a low-s P-256 signature. Invalid input never reverts: it returns
 /// SIG_VALIDATION_FAILED / 0xffffffff.
-contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBoundValidator {
+contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBoundValidator, IPasskeyStoreValidator {
     /// @notice The type hash of a passkey registration proof: the challenge the joining passkey signs.
     bytes32 public constant REGISTRATION_TYPEHASH =
         keccak256("SsoPasskeyRegistration(address validator,address account,bytes32 credentialIdHash,uint256 nonce)");
@@ -41,7 +46,9 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
     /// @dev The stored word: commitment (top 160 bits) ‖ credential id hash bytes 4..15 (96 bits, lowest bit: proven).
     uint256 private constant _CREDENTIAL_BITS = (1 << 96) - 2;
 
-    mapping(bytes4 credentialKey => mapping(address account => uint256 entry)) private _commitments;
+    /// @dev Gas given to an account's {IPasskeyStore-passkeyEntry} in views (bounds {accountsOf}).
+    uint256 private constant _ENTRY_READ_GAS = 30_000;
+
     // Passkeys beyond the first: the first one needs no counter slot (deployment gas).
     mapping(address account => uint256 count) private _extraPasskeys;
     // Bumped each time the passkey leaves the account: proofs signed before no longer hold.
@@ -83,7 +90,7 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
         for (uint256 i = 0; i < credentialIds.length; ++i) {
             bytes32 credentialIdHash = keccak256(credentialIds[i]);
             if (_entryOf(credentialIdHash, msg.sender) == 0) revert PasskeyNotRegistered(msg.sender, credentialIds[i]);
-            delete _commitments[bytes4(credentialIdHash)][msg.sender];
+            _store(msg.sender, bytes4(credentialIdHash), 0);
             ++_registrationNonces[credentialIdHash][msg.sender];
             --count;
             emit PasskeyRemoved(msg.sender, credentialIdHash, credentialIds[i]);
@@ -96,6 +103,11 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
     /// @notice True: keys are only taken from an account that reports this validator installed ({onInstall},
     /// {addPasskey}) and {onUninstall} clears them all, so an account that has not installed it has no key here.
     function isInstallBound() external pure returns (bool) {
+        return true;
+    }
+
+    /// @notice True: passkeys are kept in the account ({IPasskeyStore}), which checks its passkey userOps itself.
+    function storesPasskeysInAccount() external pure returns (bool) {
         return true;
     }
 
@@ -138,7 +150,7 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
         if (_entryOf(credentialIdHash, msg.sender) == 0) revert PasskeyNotRegistered(msg.sender, credentialId);
         uint256 extra = _extraPasskeys[msg.sender];
         if (extra == 0) revert LastPasskey(msg.sender, credentialId);
-        delete _commitments[bytes4(credentialIdHash)][msg.sender];
+        _store(msg.sender, bytes4(credentialIdHash), 0);
         ++_registrationNonces[credentialIdHash][msg.sender];
         _extraPasskeys[msg.sender] = extra - 1;
         emit PasskeyRemoved(msg.sender, credentialIdHash, credentialId);
@@ -359,12 +371,13 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
                 || !P256.isValidPublicKey(x, y)
         ) revert InvalidPasskey(credentialId);
         bytes32 credentialIdHash = keccak256(credentialId);
-        if (_commitments[bytes4(credentialIdHash)][account] != 0) {
+        if (_stored(account, bytes4(credentialIdHash)) != 0) {
             if (_entryOf(credentialIdHash, account) != 0) revert PasskeyAlreadyRegistered(account, credentialId);
             revert CredentialKeyTaken(account, credentialId);
         }
-        _commitments[bytes4(credentialIdHash)][account] =
-            _entry(credentialIdHash, passkeyCommitmentOf(x, y, rpId, origin), proven);
+        _store(
+            account, bytes4(credentialIdHash), _entry(credentialIdHash, passkeyCommitmentOf(x, y, rpId, origin), proven)
+        );
         emit PasskeyAdded(account, credentialIdHash, credentialId, x, y, rpId, origin, proven);
     }
 
@@ -391,7 +404,7 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
     /// @dev The stored word of this very credential for `account` (0 when none, or when the word under its key is
     /// another credential's).
     function _entryOf(bytes32 credentialIdHash, address account) private view returns (uint256 stored) {
-        stored = _commitments[bytes4(credentialIdHash)][account];
+        stored = _stored(account, bytes4(credentialIdHash));
         if (stored & _CREDENTIAL_BITS != (uint256(credentialIdHash) >> 128) & _CREDENTIAL_BITS) stored = 0;
     }
 
@@ -401,12 +414,33 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
         override
         returns (bool)
     {
-        return _commitments[bytes4(credentialIdHash)][account] == proven;
+        return _stored(account, bytes4(credentialIdHash)) == proven;
     }
 
     function _internalVerify(address account, bytes32 hash, bytes calldata signature) internal view returns (bool) {
         bytes4 credentialKey;
         if (signature.length >= 4) credentialKey = bytes4(signature[0:4]);
-        return WebAuthnSignatureLib.verify(bytes32(_commitments[credentialKey][account]), hash, signature);
+        return WebAuthnSignatureLib.verify(bytes32(_stored(account, credentialKey)), hash, signature);
+    }
+
+    /// @dev The word `account` keeps under `credentialKey` ({IPasskeyStore-passkeyEntry}), 0 for an account that does
+    /// not answer with one word (not deployed, or not a passkey store), with bounded gas and one word copied.
+    function _stored(address account, bytes4 credentialKey) private view returns (uint256 entry) {
+        bytes4 selector = IPasskeyStore.passkeyEntry.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), credentialKey)
+            mstore(0x00, 0)
+            let ok := staticcall(_ENTRY_READ_GAS, account, m, 0x24, 0x00, 0x20)
+            if and(ok, iszero(lt(returndatasize(), 0x20))) { entry := mload(0x00) }
+        }
+    }
+
+    /// @dev Writes the word of a passkey of `account` ({IPasskeyStore-setPasskeyEntry}) and reads it back: an account
+    /// that refuses the write or does not keep it (`PasskeyStoreUnsupported`) can't take passkeys.
+    function _store(address account, bytes4 credentialKey, uint256 entry) private {
+        (bool ok,) = account.call(abi.encodeCall(IPasskeyStore.setPasskeyEntry, (credentialKey, entry)));
+        if (!ok || _stored(account, credentialKey) != entry) revert PasskeyStoreUnsupported(account);
     }
 }

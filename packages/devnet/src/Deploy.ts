@@ -140,9 +140,9 @@ function checkManifest(chainId: number, planned: readonly ResolvedDeployment[]):
 
 /**
  * The EntryPoint stake of the AccountFactory and of the SponsorPaymaster, as a production deployment needs it
- * (docs/erc7562.md): public bundlers apply ERC-7562, which lets a deploying userOp touch storage associated with
- * the new account only with a staked factory (STO-022) and lets a paymaster read its own storage only when
- * staked (STO-031). Staked means at least MIN_STAKE_VALUE locked for at least MIN_UNSTAKE_DELAY: the public
+ * (docs/erc7562.md): public bundlers apply ERC-7562, which lets a paymaster read its own storage only when staked
+ * (STO-031), and throttle unstaked factories sooner (the factory's deploying userOps touch only the new account's
+ * own storage, so ERC-7562 itself no longer needs its stake). Staked means at least MIN_STAKE_VALUE locked for at least MIN_UNSTAKE_DELAY: the public
  * bundlers' defaults are 1 ETH and 1 day, so the devnet stakes exactly that.
  */
 export const entityStake = { value: parseEther('1'), unstakeDelaySec: 86_400 } as const

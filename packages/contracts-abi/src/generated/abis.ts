@@ -420,6 +420,19 @@ export const webAuthnValidatorAbi = [
   },
   {
     "type": "function",
+    "name": "storesPasskeysInAccount",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "pure"
+  },
+  {
+    "type": "function",
     "name": "validateUserOp",
     "inputs": [
       {
@@ -741,6 +754,17 @@ export const webAuthnValidatorAbi = [
         "name": "credentialId",
         "type": "bytes",
         "internalType": "bytes"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "PasskeyStoreUnsupported",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
       }
     ]
   },
@@ -3783,6 +3807,25 @@ export const ssoAccountAbi = [
   },
   {
     "type": "function",
+    "name": "passkeyEntry",
+    "inputs": [
+      {
+        "name": "credentialKey",
+        "type": "bytes4",
+        "internalType": "bytes4"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "presetModules",
     "inputs": [],
     "outputs": [
@@ -3811,6 +3854,24 @@ export const ssoAccountAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "setPasskeyEntry",
+    "inputs": [
+      {
+        "name": "credentialKey",
+        "type": "bytes4",
+        "internalType": "bytes4"
+      },
+      {
+        "name": "entry",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -3980,7 +4041,7 @@ export const ssoAccountAbi = [
         ]
       },
       {
-        "name": "",
+        "name": "userOpHash",
         "type": "bytes32",
         "internalType": "bytes32"
       },
@@ -4335,6 +4396,17 @@ export const ssoAccountAbi = [
     "type": "error",
     "name": "NotInitializing",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "NotPasskeyValidator",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
   },
   {
     "type": "error",

@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
+    "webAuthnValidator": "0x504e7314a1Cca62a7511a4459fe2cde643daDb17",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xF92674DdD8831365e93Ff97F7227d29860efB9A4",
-    "ssoAccount": "0x117352C29919f4f419b001b7F121B4C741eaCf1E",
-    "accountFactory": "0x3135f21b03D3B3A7646d437b89A85e7AbfFFBf41",
+    "guardianExecutor": "0xCCc09C9bA858bd22a58aFd6D4e757D0355844a82",
+    "ssoAccount": "0x9b8F25AB75f7d66CC9f6541B5F7ea7717323De62",
+    "accountFactory": "0xD1d589812fF9eF6ce0c4eAED442EB02AfEc74Cac",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0xdE85Bf70FeaaaF0FE18B386CC8d8217DAaECFfbf",
+    "webAuthnValidator": "0x504e7314a1Cca62a7511a4459fe2cde643daDb17",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xF92674DdD8831365e93Ff97F7227d29860efB9A4",
-    "ssoAccount": "0x117352C29919f4f419b001b7F121B4C741eaCf1E",
-    "accountFactory": "0x3135f21b03D3B3A7646d437b89A85e7AbfFFBf41",
+    "guardianExecutor": "0xCCc09C9bA858bd22a58aFd6D4e757D0355844a82",
+    "ssoAccount": "0x9b8F25AB75f7d66CC9f6541B5F7ea7717323De62",
+    "accountFactory": "0xD1d589812fF9eF6ce0c4eAED442EB02AfEc74Cac",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,7 +30,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x8d0d89974c4889ed923c57ecf5dd2eb45c0c236fa8aee1f26f592ebb65a91618"
+    "initCodeHash": "0x9b967cfd0bab3dd0df528a625d845c06744be4234704930c0772f19ab9386a64"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -38,15 +38,15 @@ export const deploymentInputs = {
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xea4e1ad3c96db7e41195611881ef4ea80298428b32e5ea59c735697cb38cc356"
+    "initCodeHash": "0xecfb3c818148bb8781ebf08cf9abcd743e497cfbc72c52fb4416434ebd92638e"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x7726296463f1d91e57dd5d2828ef9fdefb636198d91c832b526b6e6f014f7e1a"
+    "initCodeHash": "0xcacb7453f5e92e90ecc21c9f6305fc08f111f2ba968bbacc01af5fb14e14db76"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xeb2304e8470df993dde6ff646fc43825f04583968279f37a1cace338903561f9"
+    "initCodeHash": "0xd6ae1a2c226b7b79f4bce9914a1fa2ded7104c84686dcfca57f15d49993145ac"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {IInstallBoundValidator} from "../modules/IInstallBoundValidator.sol";
 import {IScopedValidator} from "../modules/IScopedValidator.sol";
 import {IVersionedValidator} from "../modules/IVersionedValidator.sol";
+import {IPasskeyStoreValidator} from "../webauthn/IPasskeyStore.sol";
 import {ISsoAccount} from "./ISsoAccount.sol";
 import {ERC7579Utils} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {
@@ -44,6 +45,8 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         // sign; bits 8 and up: the number of selectors the module is the fallback handler of.
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
+        // The passkey validator's word for each passkey, under the credential's 4-byte key (see {IPasskeyStore}).
+        mapping(bytes4 credentialKey => uint256 entry) passkeys;
     }
 
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
@@ -69,6 +72,10 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     uint256 internal immutable _installBoundPresets;
     // Bit i: preset i is a validator that takes the modules version as an argument ({IVersionedValidator}).
     uint256 internal immutable _versionedPresets;
+    // The preset validator that keeps its passkeys in the account ({IPasskeyStoreValidator}), or address(0), and its
+    // flag bit.
+    address internal immutable _passkeyValidator;
+    uint256 internal immutable _passkeyPreset;
 
     /// @notice Reads the preset modules once.
     /// @dev Preset modules (e.g. the WebAuthnValidator and the SessionKeyValidator) keep their "installed" flag in
@@ -91,6 +98,8 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         uint256[MAX_PRESET_MODULES] memory packed;
         uint256 installBound = 0;
         uint256 versioned = 0;
+        uint256 passkeyPreset = 0;
+        address passkeyValidator = address(0);
         for (uint256 i = 0; i < presetModuleAddresses.length; ++i) {
             uint256 moduleTypeId = presetModuleTypeIds[i];
             if (
@@ -105,10 +114,20 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
                 if (_answersTrue(presetModuleAddresses[i], IVersionedValidator.isVersionedValidator.selector)) {
                     versioned |= 1 << i;
                 }
+                if (_answersTrue(presetModuleAddresses[i], IPasskeyStoreValidator.storesPasskeysInAccount.selector)) {
+                    // One passkey validator, bound to its installation: its keys are cleared when it is uninstalled.
+                    if (passkeyPreset != 0 || installBound & (1 << i) == 0) {
+                        revert InvalidPresetModule(moduleTypeId, presetModuleAddresses[i]);
+                    }
+                    passkeyPreset = 1 << i;
+                    passkeyValidator = presetModuleAddresses[i];
+                }
             }
         }
         _installBoundPresets = installBound;
         _versionedPresets = versioned;
+        _passkeyPreset = passkeyPreset;
+        _passkeyValidator = passkeyValidator;
         _presetCount = presetModuleAddresses.length;
         _preset0 = packed[0];
         _preset1 = packed[1];

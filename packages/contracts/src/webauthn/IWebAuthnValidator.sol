@@ -69,4 +69,7 @@ interface IWebAuthnValidator {
 
     /// @notice Thrown when uninstalling without listing every registered credential id.
     error PasskeysRemaining(address account, uint256 remaining);
+
+    /// @notice The account does not keep its passkeys ({IPasskeyStore}): this validator can't give it any.
+    error PasskeyStoreUnsupported(address account);
 }

@@ -58,7 +58,32 @@ library WebAuthnSignatureLib {
     /// return), so that gas estimation with a dummy signature costs at least what a real one does.
     /// Written in assembly: calldata slices and memory copies in Solidity cost more than the P-256 check itself.
     function verify(bytes32 commitment, bytes32 hash, bytes calldata signature) internal view returns (bool) {
-        if (signature.length <= _FORM) return false;
+        (bool ok, bool onPrecompile, bytes32 digest) = _check(commitment, hash, signature);
+        if (digest == 0) return false;
+        return (onPrecompile || _verifyP256InSolidity(signature, digest)) && ok;
+    }
+
+    /// @notice {verify} on the P-256 precompile alone: true only when the precompile itself accepts the signature
+    /// and every other check holds. False says nothing more (an invalid signature, or a chain without the
+    /// precompile): the caller then asks {verify}. Leaves out OpenZeppelin's Solidity fallback, so that the account
+    /// can check its passkeys in its own code (docs/webauthn.md, "Where passkeys are stored").
+    function verifyOnPrecompile(bytes32 commitment, bytes32 hash, bytes calldata signature)
+        internal
+        view
+        returns (bool)
+    {
+        (bool ok, bool onPrecompile,) = _check(commitment, hash, signature);
+        return onPrecompile && ok;
+    }
+
+    /// @dev Steps 1 to 4 on the precompile. `digest` is 0 when the signature is not well formed (the message's
+    /// sha256 is never 0); `ok` tells whether steps 2 and 3 hold, `onPrecompile` whether the precompile accepts.
+    function _check(bytes32 commitment, bytes32 hash, bytes calldata signature)
+        private
+        view
+        returns (bool ok, bool onPrecompile, bytes32 digest)
+    {
+        if (signature.length <= _FORM) return (false, false, 0);
         bool built;
         uint256 json;
         uint256 jsonLength;
@@ -71,9 +96,10 @@ library WebAuthnSignatureLib {
         } else {
             (built, json, jsonLength, originHash, auth, authLength) = _generalForm(hash, signature);
         }
-        if (!built) return false;
-        bool ok = _checkRegisteredKey(commitment, signature, auth, originHash) && _checkUserPresentAndVerified(auth);
-        return _verifyP256LowS(signature, _signedMessage(auth, authLength, json, jsonLength)) && ok;
+        if (!built) return (false, false, 0);
+        ok = _checkRegisteredKey(commitment, signature, auth, originHash) && _checkUserPresentAndVerified(auth);
+        digest = _signedMessage(auth, authLength, json, jsonLength);
+        onPrecompile = _verifyP256LowS(signature, digest);
     }
 
     /// @dev Step 1, short form: reads the format byte, the signCount and the rpId position, rebuilds the clientDataJSON
@@ -264,25 +290,19 @@ library WebAuthnSignatureLib {
         }
     }
 
-    /// @dev Step 4, the signature: P-256 over `digest` with low s. Tries the RIP-7212 precompile directly; anything but a clear success goes through
-    /// OpenZeppelin {P256-verify}, which tells an invalid signature from a missing precompile (Solidity fallback).
+    /// @dev Step 4, the signature: P-256 over `digest` with low s, on the RIP-7212 precompile (called directly).
+    /// False for anything but a clear success.
     function _verifyP256LowS(bytes calldata signature, bytes32 digest) private view returns (bool valid) {
-        bytes32 r;
-        bytes32 s;
-        bytes32 x;
-        bytes32 y;
         assembly ("memory-safe") {
             // The head was length-checked by the caller.
-            x := calldataload(add(signature.offset, _X))
-            y := calldataload(add(signature.offset, _Y))
-            r := calldataload(add(signature.offset, _R))
-            s := calldataload(add(signature.offset, _S))
+            let r := calldataload(add(signature.offset, _R))
+            let s := calldataload(add(signature.offset, _S))
             let m := mload(0x40)
             mstore(m, digest)
             mstore(add(m, 0x20), r)
             mstore(add(m, 0x40), s)
-            mstore(add(m, 0x60), x)
-            mstore(add(m, 0x80), y)
+            mstore(add(m, 0x60), calldataload(add(signature.offset, _X)))
+            mstore(add(m, 0x80), calldataload(add(signature.offset, _Y)))
             mstore(0x00, 0)
             // r in (0, N), s in (0, N/2]
             valid := and(
@@ -298,6 +318,21 @@ library WebAuthnSignatureLib {
                 valid := and(success, eq(mload(0x00), 1))
             }
         }
-        if (!valid) valid = P256.verify(digest, r, s, x, y);
+    }
+
+    /// @dev Step 4 where the precompile said no: OpenZeppelin {P256-verify}, which tells an invalid signature from a
+    /// missing precompile and checks in Solidity (low s as well).
+    function _verifyP256InSolidity(bytes calldata signature, bytes32 digest) private view returns (bool) {
+        bytes32 x;
+        bytes32 y;
+        bytes32 r;
+        bytes32 s;
+        assembly ("memory-safe") {
+            x := calldataload(add(signature.offset, _X))
+            y := calldataload(add(signature.offset, _Y))
+            r := calldataload(add(signature.offset, _R))
+            s := calldataload(add(signature.offset, _S))
+        }
+        return P256.verify(digest, r, s, x, y);
     }
 }

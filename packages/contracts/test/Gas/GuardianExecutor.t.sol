@@ -88,8 +88,9 @@ contract GuardianExecutorGasTest is GuardianTest {
         uint256 gas = _tx(makeAddr("anyone"), abi.encodeCall(executor.finalizeRecovery, (address(account), proposal)));
         vm.assertEq(validator.passkeyCount(address(account)), 2);
         emit log_named_uint("finalize recovery (add passkey), approx. tx gas", gas);
-        // 179,068 measured + ~3%: mostly the validator's fresh slots (commitment, passkey count, proven index).
-        vm.assertLe(gas, 184_500, "finalize regressed");
+        // 182,215 measured + ~3%: mostly fresh slots (the passkey's word in the account, the validator's passkey count
+        // and proven index); the validator writes the word to the account and reads it back.
+        vm.assertLe(gas, 187_700, "finalize regressed");
     }
 
     function test_gas_finalizeRecovery_removeOneAndRevokeSessions() public {
@@ -105,7 +106,8 @@ contract GuardianExecutorGasTest is GuardianTest {
         emit log_named_uint(
             "finalize recovery (add, remove the lost passkey, revoke all sessions), approx. tx gas", gas
         );
-        // 253,007 measured + ~3%: removing a passkey also moves its registration nonce (a fresh slot).
-        vm.assertLe(gas, 260_600, "finalize with options regressed");
+        // 262,290 measured + ~3%: removing a passkey also moves its registration nonce (a fresh slot); each passkey
+        // change is a write to the account and a read back.
+        vm.assertLe(gas, 270_200, "finalize with options regressed");
     }
 }

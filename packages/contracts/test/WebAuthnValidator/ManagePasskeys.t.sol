@@ -25,6 +25,13 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.etch(junk, address(new MockInstalledEverywhere()).code);
     }
 
+    /// @dev The account's storage slot of a passkey's word: `passkeys[credentialKey]`, the mapping being the fourth
+    /// slot of the account's ERC-7201 namespace.
+    function _passkeySlot(Passkey memory k) internal pure returns (bytes32) {
+        uint256 base = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
+        return keccak256(abi.encode(bytes32(bytes4(keccak256(k.credentialId))), base + 3));
+    }
+
     function _add(Passkey memory k) internal {
         bytes memory proof0 = registrationProof(k, address(account));
         vm.prank(address(account));
@@ -137,22 +144,14 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     /// passkey holding the key is neither reported for nor removed by the other credential id.
     function test_credentialKeyTaken() public {
         // The account's first passkey, stored as if its 4-byte key were the laptop's (a 1 in 2^32 coincidence).
-        // `_commitments` is slot 1 (slot 0: the passkey -> accounts index of PasskeyAccountIndex).
-        bytes32 firstSlot = keccak256(
-            abi.encode(
-                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(key.credentialId))), uint256(1)))
-            )
-        );
-        bytes32 laptopSlot = keccak256(
-            abi.encode(
-                address(account), keccak256(abi.encode(bytes32(bytes4(keccak256(laptop.credentialId))), uint256(1)))
-            )
-        );
-        bytes32 first = vm.load(address(validator), firstSlot);
+        // The account keeps its passkeys: `passkeys` is the fourth slot of its ERC-7201 storage.
+        bytes32 firstSlot = _passkeySlot(key);
+        bytes32 laptopSlot = _passkeySlot(laptop);
+        bytes32 first = vm.load(address(account), firstSlot);
         vm.assertEq(
             first, validator.passkeyCommitment(address(account), key.credentialId), "the slot of the first passkey"
         );
-        vm.store(address(validator), laptopSlot, first);
+        vm.store(address(account), laptopSlot, first);
         vm.assertEq(validator.passkeyCommitment(address(account), laptop.credentialId), bytes32(0));
         vm.assertFalse(validator.hasPasskey(address(account), laptop.credentialId, key.x, key.y, RP_ID, ORIGIN));
 
@@ -172,7 +171,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
             )
         );
         validator.removePasskey(laptop.credentialId);
-        vm.assertEq(vm.load(address(validator), laptopSlot), first);
+        vm.assertEq(vm.load(address(account), laptopSlot), first);
     }
 
     /// @dev Attack: `onInstall` called directly, by an address that has not installed the validator (e.g. an account

@@ -127,9 +127,51 @@ contract MockVersionedAccount is MockMinimalAccount {
     }
 }
 
-/// @notice A contract that says every module is installed on it (an attacker's junk "account").
+/// @notice A contract that says every module is installed on it (an attacker's junk "account"), and keeps whatever
+/// passkey words anyone writes to it.
 contract MockInstalledEverywhere {
+    mapping(bytes4 credentialKey => uint256 entry) public passkeyEntry;
+
     function isModuleInstalled(uint256, address, bytes calldata) external pure returns (bool) {
         return true;
     }
+
+    function setPasskeyEntry(bytes4 credentialKey, uint256 entry) external {
+        passkeyEntry[credentialKey] = entry;
+    }
+}
+
+/// @notice An account that says every module is installed and accepts any call without doing anything (a permissive
+/// fallback): it does not keep passkeys.
+contract MockPermissiveAccount {
+    function isModuleInstalled(uint256, address, bytes calldata) external pure returns (bool) {
+        return true;
+    }
+
+    fallback() external payable {}
+}
+
+/// @notice A validator that says it keeps its passkeys in the account, bound to its installation or not.
+contract MockPasskeyStoreValidator {
+    bool private immutable _installBound;
+
+    constructor(bool installBound) {
+        _installBound = installBound;
+    }
+
+    function storesPasskeysInAccount() external pure returns (bool) {
+        return true;
+    }
+
+    function isInstallBound() external view returns (bool) {
+        return _installBound;
+    }
+
+    function isModuleType(uint256 typeId) external pure returns (bool) {
+        return typeId == 1;
+    }
+
+    function onInstall(bytes calldata) external {}
+
+    function onUninstall(bytes calldata) external {}
 }
