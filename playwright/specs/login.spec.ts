@@ -151,11 +151,16 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
     [credentialHex(credential), key.x, key.y, rpId, origin],
   )
   const impersonated = (from: Address, to: Address, data: Hex) => sendAs({ anvil, chain }, from, to, data)
+  // CALLDATASIZE 68 EQ â†’ SSTORE(calldata[4], calldata[36]); CALLDATASIZE 36 EQ â†’ return SLOAD(calldata[4]);
+  // else return CALLDATASIZE > 4.
+  const junkAccount: Hex =
+    '0x36604414601a57366024146023576004361160005260206000f35b60243560043555005b6004355460005260206000f3'
 
   // 1. Twenty contracts of the attacker register the victim's credential straight with the validator. The
-  //    validator takes keys only from an account that reports it installed: an address without such code is
-  //    refused, so the junk contracts answer true to every call with arguments (`isModuleInstalled`):
-  //    PUSH1 4 CALLDATASIZE GT PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+  //    validator takes keys only from an account that reports it installed and keeps its passkeys
+  //    (docs/webauthn.md, "Where passkeys are stored"): an address without such code is refused, so the junk
+  //    contracts store what `setPasskeyEntry(bytes4,uint256)` (68 bytes of calldata) writes, answer it to
+  //    `passkeyEntry(bytes4)` (36 bytes), and answer true to every other call with arguments (`isModuleInstalled`).
   const onInstall = encodeFunctionData({
     abi: parseAbi(['function onInstall(bytes)']),
     functionName: 'onInstall',
@@ -165,7 +170,7 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
   expect(plain.status).toBe('reverted')
   for (let i = 0; i < 20; i++) {
     const junk = `0x${(0xbad0000 + i).toString(16).padStart(40, '0')}` as Address
-    await anvil.setCode({ address: junk, bytecode: '0x6004361160005260206000f3' })
+    await anvil.setCode({ address: junk, bytecode: junkAccount })
     const receipt = await impersonated(junk, validator, onInstall)
     expect(receipt.status).toBe('success')
   }
@@ -246,7 +251,7 @@ test('attack: contracts and an SSO account of the attacker register the victimâ€
   //    of possession by that key: the passkey -> account index is keyed by the key, so the victim's stays empty.
   for (let i = 0; i < 20; i++) {
     const junk = `0x${(0xbad1000 + i).toString(16).padStart(40, '0')}` as Address
-    await anvil.setCode({ address: junk, bytecode: '0x6004361160005260206000f3' })
+    await anvil.setCode({ address: junk, bytecode: junkAccount })
     const proof = encodeWebAuthnSignature({
       credential: {
         id: Buffer.from(credential.credentialId, 'base64').toString('base64url'),

@@ -178,6 +178,68 @@ test('behavior: the dapp pulls within the allowance; over it, a readable refusal
   expect(await chain.getBalance({ address: account })).toBe(before - parseEther('0.004'))
 })
 
+test('error: a session naming a module the account installed later (the AllowanceExecutor) is refused in the popup, before the passkey', async ({
+  stack,
+  chain,
+}) => {
+  const executor = stack.contracts.allowanceExecutor!
+  expect(await installed(chain, 2n, executor)).toBe(true)
+  const auth = new URL(stack.authServerUrl).origin
+  const now = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
+  // A call policy on the executor: not in the list of modules every account is created with, so only the account's
+  // own records (read on chain by the popup) say it is a module.
+  const spec = {
+    signer: `0x${'11'.repeat(20)}`,
+    expiresAt: now + 3600,
+    feeLimit: { type: 'lifetime', limit: '0x1' },
+    callPolicies: [
+      {
+        target: executor,
+        selector: '0x12345678',
+        maxValuePerUse: '0x0',
+        valueLimit: { type: 'unlimited' },
+        constraints: [],
+      },
+    ],
+    transferPolicies: [],
+  }
+  const nonce = await chain.getTransactionCount({ address: account })
+  const opened = page.waitForEvent('popup')
+  // A hand-written dapp on the demo's origin: the spec goes to the popup without the client's checks.
+  const answer = page.evaluate(
+    ({ auth, spec, chainId }) => {
+      const popup = window.open(`${auth}/confirm?origin=${encodeURIComponent(location.origin)}`, 'raw-module')
+      if (!popup) throw new Error('popup blocked')
+      return new Promise<unknown>((resolve) => {
+        window.addEventListener('message', (event) => {
+          if (event.origin !== auth) return
+          const data = event.data as { type?: string; id?: string }
+          if (data.type === 'ready')
+            popup.postMessage(
+              { id: 'raw-module', method: 'wallet_grantPermissions', params: [{ spec }], chainId },
+              auth,
+            )
+          if (data.id === 'raw-module') resolve(data)
+        })
+      })
+    },
+    { auth, spec, chainId: stack.chainId },
+  )
+  const popup = await opened
+  const message = `${executor} is installed on your account as an executor: a session never calls the account's modules.`
+  await expect(popup.getByTestId('session-invalid')).toContainText('banned-target at callPolicies[0].target')
+  await expect(popup.getByTestId('session-invalid')).toContainText(message)
+  await expect(popup.getByTestId('approve')).toBeDisabled()
+  await screenshots(popup, 'session-module-target', 'session-invalid')
+  await popup.getByTestId('report-error').click()
+  const result = (await answer) as { error?: { code: number; message: string; data?: { rule?: string } } }
+  expect(result.error?.code).toBe(-32602)
+  expect(result.error?.data?.rule).toBe('banned-target')
+  expect(result.error?.message).toContain(message)
+  expect(await chain.getTransactionCount({ address: account })).toBe(nonce)
+  await popup.close() // a hand-written dapp: nobody closes it for us
+})
+
 test('behavior: an unknown module gets the full-control warning; rejecting sends nothing', async ({
   stack,
   chain,

@@ -9,7 +9,14 @@ import { recordAppSession, recordAppUserOp } from '~/lib/appRecords'
 import type { SsoChainConfig } from '~/lib/config'
 import { moduleChangeCall, moduleChangeRefusal } from '~/lib/modules'
 import { callsOf, capabilitiesOf, type PopupRequest, typedDataOf } from '~/lib/popupRequest'
-import { chainNow, checkSpec, createSession, revokeSession, sessionApproval } from '~/lib/sessions'
+import {
+  chainNow,
+  checkSpec,
+  checkSpecTargetsOnChain,
+  createSession,
+  revokeSession,
+  sessionApproval,
+} from '~/lib/sessions'
 import {
   gasPayer,
   type PreparedCalls,
@@ -185,6 +192,7 @@ const approvals: Approvals = {
       account: accountStore.account.address,
       now: await chainNow(chain),
     })
+    await checkSpecTargetsOnChain(spec, { chain, account: accountStore.account.address })
     const account = await accountStore.smartAccount(chain)
     entry.step = 'Waiting for your passkey…'
     context.guard()

@@ -6,13 +6,14 @@ import type { SsoAccount } from '@sso/client/account'
 import type { RpcSchema } from '@sso/client/popup'
 import {
   encodeSessionSpec,
+  InvalidSessionSpecError,
   type SessionSpec,
   sessionId as sessionIdOf,
   sessionKeyValidatorAbi,
   sessionSpecFromWire,
   validateSessionSpec,
 } from '@sso/client/session'
-import { deployments, sessionAccountModules } from '@sso/contracts-abi'
+import { deployments, sessionAccountModules, ssoAccountAbi } from '@sso/contracts-abi'
 import { type Address, encodeFunctionData, type Hex } from 'viem'
 import { reactive } from 'vue'
 import { getPublicClient } from './chains'
@@ -62,6 +63,52 @@ export function checkSpec(
     account: context.account,
     bannedTargets: bannedTargetsOf(context.chain),
   })
+}
+
+/** The module types a session target is checked against, as the SessionKeyValidator does at `createSession`. */
+const targetModuleTypes = [
+  { id: 1n, name: 'a validator' },
+  { id: 2n, name: 'an executor' },
+  { id: 3n, name: 'a fallback handler' },
+] as const
+
+/**
+ * Refuses a spec that names a module installed on the account now (`InvalidSessionSpecError`, rule
+ * `banned-target`): a validator, an executor, or the fallback handler of any selector. `checkSpec` knows only the
+ * modules every account is created with; one the account added later (the AllowanceExecutor, a module the user
+ * installed) is refused by the SessionKeyValidator at `createSession` and at every use, and here before the passkey
+ * is asked. Nothing to check for an account that is not deployed yet (it has only the default modules).
+ */
+export async function checkSpecTargetsOnChain(
+  spec: SessionSpec,
+  context: { chain: SsoChainConfig; account: Address | undefined },
+): Promise<void> {
+  const { chain, account } = context
+  if (!account) return
+  const client = getPublicClient(chain)
+  if (!(await client.getCode({ address: account }))) return
+  const targets = [
+    ...spec.callPolicies.map((policy, i) => ({ target: policy.target, path: `callPolicies[${i}].target` })),
+    ...spec.transferPolicies.map((policy, i) => ({ target: policy.target, path: `transferPolicies[${i}].target` })),
+  ]
+  const checks = targets.flatMap(({ target, path }) =>
+    targetModuleTypes.map(async (type) => {
+      const installed = await client.readContract({
+        address: account,
+        abi: ssoAccountAbi,
+        functionName: 'isModuleInstalled',
+        args: [type.id, target, '0x'],
+      })
+      return installed ? { target, path, type: type.name } : undefined
+    }),
+  )
+  const found = (await Promise.all(checks)).find((check) => check !== undefined)
+  if (found)
+    throw new InvalidSessionSpecError(
+      'banned-target',
+      found.path,
+      `${found.target} is installed on your account as ${found.type}: a session never calls the account's modules.`,
+    )
 }
 
 /**
