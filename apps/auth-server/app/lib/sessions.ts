@@ -89,7 +89,10 @@ export async function checkSpecTargetsOnChain(
   if (!(await client.getCode({ address: account }))) return
   const targets = [
     ...spec.callPolicies.map((policy, i) => ({ target: policy.target, path: `callPolicies[${i}].target` })),
-    ...spec.transferPolicies.map((policy, i) => ({ target: policy.target, path: `transferPolicies[${i}].target` })),
+    ...spec.transferPolicies.map((policy, i) => ({
+      target: policy.target,
+      path: `transferPolicies[${i}].target`,
+    })),
   ]
   const checks = targets.flatMap(({ target, path }) =>
     targetModuleTypes.map(async (type) => {
