@@ -151,16 +151,16 @@ test('attack: contracts and an SSO account of the attacker register the victim�
     [credentialHex(credential), key.x, key.y, rpId, origin],
   )
   const impersonated = (from: Address, to: Address, data: Hex) => sendAs({ anvil, chain }, from, to, data)
-  // CALLDATASIZE 68 EQ → SSTORE(calldata[4], calldata[36]); CALLDATASIZE 36 EQ → return SLOAD(calldata[4]);
-  // else return CALLDATASIZE > 4.
+  // selector setPasskeyEntry(bytes4,uint256) → SSTORE(calldata[4], calldata[36]); passkeyEntry(address,bytes4) →
+  // return SLOAD(calldata[36]); anything else → return CALLDATASIZE > 4.
   const junkAccount: Hex =
-    '0x36604414601a57366024146023576004361160005260206000f35b60243560043555005b6004355460005260206000f3'
+    '0x60003560e01c8063ff380ad714602557638fe22e9914602e576004361160005260206000f35b60243560043555005b6024355460005260206000f3'
 
   // 1. Twenty contracts of the attacker register the victim's credential straight with the validator. The
   //    validator takes keys only from an account that reports it installed and keeps its passkeys
   //    (docs/webauthn.md, "Where passkeys are stored"): an address without such code is refused, so the junk
-  //    contracts store what `setPasskeyEntry(bytes4,uint256)` (68 bytes of calldata) writes, answer it to
-  //    `passkeyEntry(bytes4)` (36 bytes), and answer true to every other call with arguments (`isModuleInstalled`).
+  //    contracts store what `setPasskeyEntry` writes, answer it to `passkeyEntry`, and answer true to every other
+  //    call with arguments (`isModuleInstalled`).
   const onInstall = encodeFunctionData({
     abi: parseAbi(['function onInstall(bytes)']),
     functionName: 'onInstall',

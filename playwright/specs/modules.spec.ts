@@ -23,7 +23,7 @@ import {
 } from 'viem'
 import { createBundlerClient, UserOperationExecutionError } from 'viem/account-abstraction'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
-import { expectClosed, expectRequest, openDemo, signUp } from '../fixtures/flows.js'
+import { expectClosed, expectRequest, grantInRawPopup, openDemo, signUp } from '../fixtures/flows.js'
 import { PasskeyStore } from '../fixtures/passkeys.js'
 import { expect, test } from '../fixtures/test.js'
 
@@ -184,7 +184,6 @@ test('error: a session naming a module the account installed later (the Allowanc
 }) => {
   const executor = stack.contracts.allowanceExecutor!
   expect(await installed(chain, 2n, executor)).toBe(true)
-  const auth = new URL(stack.authServerUrl).origin
   const now = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
   // A call policy on the executor: not in the list of modules every account is created with, so only the account's
   // own records (read on chain by the popup) say it is a module.
@@ -204,28 +203,8 @@ test('error: a session naming a module the account installed later (the Allowanc
     transferPolicies: [],
   }
   const nonce = await chain.getTransactionCount({ address: account })
-  const opened = page.waitForEvent('popup')
   // A hand-written dapp on the demo's origin: the spec goes to the popup without the client's checks.
-  const answer = page.evaluate(
-    ({ auth, spec, chainId }) => {
-      const popup = window.open(`${auth}/confirm?origin=${encodeURIComponent(location.origin)}`, 'raw-module')
-      if (!popup) throw new Error('popup blocked')
-      return new Promise<unknown>((resolve) => {
-        window.addEventListener('message', (event) => {
-          if (event.origin !== auth) return
-          const data = event.data as { type?: string; id?: string }
-          if (data.type === 'ready')
-            popup.postMessage(
-              { id: 'raw-module', method: 'wallet_grantPermissions', params: [{ spec }], chainId },
-              auth,
-            )
-          if (data.id === 'raw-module') resolve(data)
-        })
-      })
-    },
-    { auth, spec, chainId: stack.chainId },
-  )
-  const popup = await opened
+  const { popup, answer } = await grantInRawPopup(page, stack, spec, 'raw-module')
   const message = `${executor} is installed on your account as an executor: a session never calls the account's modules.`
   await expect(popup.getByTestId('session-invalid')).toContainText('banned-target at callPolicies[0].target')
   await expect(popup.getByTestId('session-invalid')).toContainText(message)

@@ -36,7 +36,15 @@ import {
 } from 'viem/account-abstraction'
 import { privateKeyToAccount } from 'viem/accounts'
 import { clickForPopup, type Device, newDevice } from '../fixtures/device.js'
-import { expectClosed, expectRequest, hashPattern, openDemo, readHex, signUp } from '../fixtures/flows.js'
+import {
+  expectClosed,
+  expectRequest,
+  grantInRawPopup,
+  hashPattern,
+  openDemo,
+  readHex,
+  signUp,
+} from '../fixtures/flows.js'
 import { PasskeyStore } from '../fixtures/passkeys.js'
 import { resetClock, stackChain, travel } from '../fixtures/stack.js'
 import { expect, test } from '../fixtures/test.js'
@@ -492,7 +500,6 @@ test('error: an expired spec sent straight to the popup is shown as invalid (cha
   stack,
   chain,
 }) => {
-  const auth = new URL(stack.authServerUrl).origin
   const chainNow = Number((await chain.getBlock({ blockTag: 'latest' })).timestamp)
   const spec = {
     signer: `0x${'11'.repeat(20)}`,
@@ -503,30 +510,7 @@ test('error: an expired spec sent straight to the popup is shown as invalid (cha
       { target: friend, maxValuePerUse: '0x1', valueLimit: { type: 'lifetime', limit: '0x1' } },
     ],
   }
-  const opened = page.waitForEvent('popup')
-  const answer = page.evaluate(
-    ({ auth, spec, chainId }) => {
-      const popup = window.open(
-        `${auth}/confirm?origin=${encodeURIComponent(location.origin)}`,
-        'raw-expired',
-      )
-      if (!popup) throw new Error('popup blocked')
-      return new Promise<unknown>((resolve) => {
-        window.addEventListener('message', (event) => {
-          if (event.origin !== auth) return
-          const data = event.data as { type?: string; id?: string }
-          if (data.type === 'ready')
-            popup.postMessage(
-              { id: 'raw-expired', method: 'wallet_grantPermissions', params: [{ spec }], chainId },
-              auth,
-            )
-          if (data.id === 'raw-expired') resolve(data)
-        })
-      })
-    },
-    { auth, spec, chainId: stack.chainId },
-  )
-  const popup = await opened
+  const { popup, answer } = await grantInRawPopup(page, stack, spec, 'raw-expired')
   await expect(popup.getByTestId('session-invalid')).toContainText('expiry-in-past')
   await expect(popup.getByTestId('approve')).toBeDisabled()
   await popup.getByTestId('report-error').click()

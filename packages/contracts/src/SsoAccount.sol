@@ -139,14 +139,14 @@ contract SsoAccount is
     // ------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc IPasskeyStore
-    function passkeyEntry(bytes4 credentialKey) external view returns (uint256) {
-        return _getAccountStorage().passkeys[credentialKey];
+    function passkeyEntry(address validator, bytes4 credentialKey) external view returns (uint256) {
+        return _getAccountStorage().passkeys[validator][credentialKey];
     }
 
     /// @inheritdoc IPasskeyStore
     function setPasskeyEntry(bytes4 credentialKey, uint256 entry) external {
         if (msg.sender != _passkeyValidator || msg.sender == address(0)) revert NotPasskeyValidator(msg.sender);
-        _getAccountStorage().passkeys[credentialKey] = entry;
+        _getAccountStorage().passkeys[msg.sender][credentialKey] = entry;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ contract SsoAccount is
     /// @dev Whether the passkey stored under the signature's credential key signed `hash`, on the P-256 precompile.
     function _passkeyAccepts(bytes32 hash, bytes calldata signature) private view returns (bool) {
         if (signature.length < 4) return false;
-        uint256 entry = _getAccountStorage().passkeys[bytes4(signature[0:4])];
+        uint256 entry = _getAccountStorage().passkeys[_passkeyValidator][bytes4(signature[0:4])];
         return WebAuthnSignatureLib.verifyOnPrecompile(bytes32(entry), hash, signature);
     }
 

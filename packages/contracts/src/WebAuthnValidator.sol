@@ -2,7 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {IInstallBoundValidator} from "./modules/IInstallBoundValidator.sol";
-import {IPasskeyStore, IPasskeyStoreValidator} from "./webauthn/IPasskeyStore.sol";
+import {IPasskeyStore, IPasskeyStoreValidator, PASSKEY_RULES} from "./webauthn/IPasskeyStore.sol";
 import {PasskeyAccountIndex} from "./webauthn/PasskeyAccountIndex.sol";
 import {WebAuthnSignatureLib} from "./webauthn/WebAuthnSignatureLib.sol";
 import {ERC4337Utils} from "@openzeppelin/contracts/account/utils/ERC4337Utils.sol";
@@ -24,6 +24,10 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// code with the same rules, asking this validator only when its check does not accept. An account must therefore
 /// implement {IPasskeyStore} (the SsoAccount does, for its preset passkey validator). All storage read in
 /// validation is the account's own (ERC-7562); nothing keyed by a credential is written during validation.
+/// The views that take an account ({passkeyCommitment}, {passkeyState}, {hasPasskey}, {passkeyCount}, {verify})
+/// report what that account keeps: for an SsoAccount proxy only this validator writes it, any other contract
+/// answers what it likes. {accountsOf} lists only accounts a passkey joined with a proof; still check that a
+/// candidate is an SsoAccount proxy before trusting any of them.
 ///
 /// Proof of possession: a passkey joins an account with an assertion by that passkey over
 /// {registrationChallenge}`(account, credentialId)` (chain-independent; it names the credential id and a nonce
@@ -106,9 +110,10 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
         return true;
     }
 
-    /// @notice True: passkeys are kept in the account ({IPasskeyStore}), which checks its passkey userOps itself.
-    function storesPasskeysInAccount() external pure returns (bool) {
-        return true;
+    /// @notice {PASSKEY_RULES}: passkeys are kept in the account ({IPasskeyStore}), which checks its passkey userOps
+    /// itself with WebAuthnSignatureLib.
+    function passkeyRules() external pure returns (bytes32) {
+        return PASSKEY_RULES;
     }
 
     /// @notice This is a validator (type 1) only.
@@ -423,16 +428,17 @@ contract WebAuthnValidator is PasskeyAccountIndex, IERC7579Validator, IInstallBo
         return WebAuthnSignatureLib.verify(bytes32(_stored(account, credentialKey)), hash, signature);
     }
 
-    /// @dev The word `account` keeps under `credentialKey` ({IPasskeyStore-passkeyEntry}), 0 for an account that does
+    /// @dev The word `account` keeps for this validator under `credentialKey` ({IPasskeyStore-passkeyEntry}), 0 for an account that does
     /// not answer with one word (not deployed, or not a passkey store), with bounded gas and one word copied.
     function _stored(address account, bytes4 credentialKey) private view returns (uint256 entry) {
         bytes4 selector = IPasskeyStore.passkeyEntry.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
-            mstore(add(m, 0x04), credentialKey)
+            mstore(add(m, 0x04), address())
+            mstore(add(m, 0x24), credentialKey)
             mstore(0x00, 0)
-            let ok := staticcall(_ENTRY_READ_GAS, account, m, 0x24, 0x00, 0x20)
+            let ok := staticcall(_ENTRY_READ_GAS, account, m, 0x44, 0x00, 0x20)
             if and(ok, iszero(lt(returndatasize(), 0x20))) { entry := mload(0x00) }
         }
     }

@@ -315,6 +315,19 @@ export const webAuthnValidatorAbi = [
   },
   {
     "type": "function",
+    "name": "passkeyRules",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "pure"
+  },
+  {
+    "type": "function",
     "name": "passkeyState",
     "inputs": [
       {
@@ -417,19 +430,6 @@ export const webAuthnValidatorAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
-  },
-  {
-    "type": "function",
-    "name": "storesPasskeysInAccount",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "bool",
-        "internalType": "bool"
-      }
-    ],
-    "stateMutability": "pure"
   },
   {
     "type": "function",
@@ -3809,6 +3809,11 @@ export const ssoAccountAbi = [
     "type": "function",
     "name": "passkeyEntry",
     "inputs": [
+      {
+        "name": "validator",
+        "type": "address",
+        "internalType": "address"
+      },
       {
         "name": "credentialKey",
         "type": "bytes4",

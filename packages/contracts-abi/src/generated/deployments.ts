@@ -4,22 +4,22 @@
 export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x4BDc184055067af263a714487f87c5D37f7dFf92",
+    "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xF93fEea0b9d4881d31cCA4Ea1c59d71FeBc3e228",
-    "ssoAccount": "0xf5BDED535E808D9bE3c72a322db6bF2e7fAF25F1",
-    "accountFactory": "0xa82dB8763B16d86A3133eaBf46C914ea9B63a3aC",
+    "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
+    "ssoAccount": "0xF3D8898592A4E6C876721F647fd00Cb032599ffd",
+    "accountFactory": "0x24CE19Fda4D8F5EaeE76751dB9434C6a99782Dd8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
   },
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
-    "webAuthnValidator": "0x4BDc184055067af263a714487f87c5D37f7dFf92",
+    "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xF93fEea0b9d4881d31cCA4Ea1c59d71FeBc3e228",
-    "ssoAccount": "0xf5BDED535E808D9bE3c72a322db6bF2e7fAF25F1",
-    "accountFactory": "0xa82dB8763B16d86A3133eaBf46C914ea9B63a3aC",
+    "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
+    "ssoAccount": "0xF3D8898592A4E6C876721F647fd00Cb032599ffd",
+    "accountFactory": "0x24CE19Fda4D8F5EaeE76751dB9434C6a99782Dd8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -30,7 +30,7 @@ export const deployments = {
 export const deploymentInputs = {
   "webAuthnValidator": {
     "salt": "0x8300b9802d928d484baed9b9f53c2440378a19dac0bf2c22d6cc612108849c7e",
-    "initCodeHash": "0x50a44b71cf59580af1233b03c15c3a31fc99c30c64a3c94e2f6280c9b14c474a"
+    "initCodeHash": "0xcc4f455ec58acfeedb79d923f10b10e3ac2eed2ed77bcc49ded93b654b281374"
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
@@ -38,15 +38,15 @@ export const deploymentInputs = {
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0x8e456c491a7063c9cf653113508500056fe9241b36462691d265315d9d2de16c"
+    "initCodeHash": "0xf673ae755ce2a7780c99a4a65c9a68d99f85055c437978cce820d8dc84b03a59"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xc15fa37ab74846182a7d6300f291fe323d425354ac74db535587c78c4e934903"
+    "initCodeHash": "0xae880f6320357e90445413cd54f3df33f15b8021cebcc881c7390ec1386da648"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x92828ff9ee7145b413e7ee3db07d6fac32640d412155e7dde79a304909bea83f"
+    "initCodeHash": "0x3d9dbf763d9898040fe42940a41c8203fba566e1962cb6d44cbac6fe360bfc42"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -4,7 +4,7 @@ pragma solidity ^0.8.30;
 import {IInstallBoundValidator} from "../modules/IInstallBoundValidator.sol";
 import {IScopedValidator} from "../modules/IScopedValidator.sol";
 import {IVersionedValidator} from "../modules/IVersionedValidator.sol";
-import {IPasskeyStoreValidator} from "../webauthn/IPasskeyStore.sol";
+import {IPasskeyStoreValidator, PASSKEY_RULES} from "../webauthn/IPasskeyStore.sol";
 import {ISsoAccount} from "./ISsoAccount.sol";
 import {ERC7579Utils} from "@openzeppelin/contracts/account/utils/draft-ERC7579Utils.sol";
 import {
@@ -45,8 +45,8 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         // sign; bits 8 and up: the number of selectors the module is the fallback handler of.
         mapping(address module => uint256 moduleTypes) modules;
         mapping(bytes4 selector => address handler) fallbacks;
-        // The passkey validator's word for each passkey, under the credential's 4-byte key (see {IPasskeyStore}).
-        mapping(bytes4 credentialKey => uint256 entry) passkeys;
+        // Each passkey validator's word for each passkey, under the credential's 4-byte key (see {IPasskeyStore}).
+        mapping(address validator => mapping(bytes4 credentialKey => uint256 entry)) passkeys;
     }
 
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
@@ -72,8 +72,8 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     uint256 internal immutable _installBoundPresets;
     // Bit i: preset i is a validator that takes the modules version as an argument ({IVersionedValidator}).
     uint256 internal immutable _versionedPresets;
-    // The preset validator that keeps its passkeys in the account ({IPasskeyStoreValidator}), or address(0), and its
-    // flag bit.
+    // The preset validator that keeps its passkeys in the account ({IPasskeyStoreValidator}, answering the rules this
+    // implementation applies), or address(0), and its flag bit.
     address internal immutable _passkeyValidator;
     uint256 internal immutable _passkeyPreset;
 
@@ -114,7 +114,10 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
                 if (_answersTrue(presetModuleAddresses[i], IVersionedValidator.isVersionedValidator.selector)) {
                     versioned |= 1 << i;
                 }
-                if (_answersTrue(presetModuleAddresses[i], IPasskeyStoreValidator.storesPasskeysInAccount.selector)) {
+                if (
+                    _answers(presetModuleAddresses[i], IPasskeyStoreValidator.passkeyRules.selector)
+                        == uint256(PASSKEY_RULES)
+                ) {
                     // One passkey validator, bound to its installation: its keys are cleared when it is uninstalled.
                     if (passkeyPreset != 0 || installBound & (1 << i) == 0) {
                         revert InvalidPresetModule(moduleTypeId, presetModuleAddresses[i]);
@@ -213,8 +216,13 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     /// @dev Whether `module`'s parameterless view `selector` answers true (e.g. {IInstallBoundValidator-isInstallBound});
     /// like {_isScopedValidator}, anything but a clear true is false.
     function _answersTrue(address module, bytes4 selector) private view returns (bool) {
+        return _answers(module, selector) == 1;
+    }
+
+    /// @dev The word `module`'s parameterless view `selector` answers (0 when it reverts or answers less than a word).
+    function _answers(address module, bytes4 selector) private view returns (uint256) {
         (bool ok, bytes memory result) = module.staticcall{gas: 30_000}(abi.encodeWithSelector(selector));
-        return ok && result.length >= 32 && abi.decode(result, (uint256)) == 1;
+        return ok && result.length >= 32 ? abi.decode(result, (uint256)) : 0;
     }
 
     /// @dev Whether `validator` declares itself scoped ({IScopedValidator}). A module without the function, or one

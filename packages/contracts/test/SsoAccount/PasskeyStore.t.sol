@@ -2,10 +2,12 @@
 pragma solidity ^0.8.30;
 
 import {SsoAccount} from "../../src/SsoAccount.sol";
+import {WebAuthnValidator} from "../../src/WebAuthnValidator.sol";
 import {ISsoAccount} from "../../src/account/ISsoAccount.sol";
-import {IPasskeyStore} from "../../src/webauthn/IPasskeyStore.sol";
+import {IPasskeyStore, PASSKEY_RULES} from "../../src/webauthn/IPasskeyStore.sol";
 import {IWebAuthnValidator} from "../../src/webauthn/IWebAuthnValidator.sol";
 import {
+    MockInertValidator,
     MockInstalledEverywhere,
     MockMinimalAccount,
     MockPasskeyStoreValidator,
@@ -41,7 +43,7 @@ contract SsoAccountPasskeyStoreTest is SsoTest {
 
     function test_theAccountKeepsTheValidatorsWord() public view {
         bytes4 credentialKey = bytes4(keccak256(key.credentialId));
-        uint256 entry = account.passkeyEntry(credentialKey);
+        uint256 entry = account.passkeyEntry(address(validator), credentialKey);
         vm.assertNotEq(entry, 0);
         vm.assertEq(bytes32(entry), validator.passkeyCommitment(address(account), key.credentialId));
         vm.assertTrue(account.supportsInterface(type(IPasskeyStore).interfaceId));
@@ -121,20 +123,20 @@ contract SsoAccountPasskeyStoreTest is SsoTest {
         );
         op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
         handleOp(op);
-        vm.assertEq(account.passkeyEntry(credentialKey), 0);
+        vm.assertEq(account.passkeyEntry(address(validator), credentialKey), 0);
     }
 
     function test_uninstall_clearsTheAccountsWords() public {
         bytes4 credentialKey = bytes4(keccak256(key.credentialId));
         // A second validator, so that the WebAuthnValidator is not the last one.
-        MockPasskeyStoreValidator other = new MockPasskeyStoreValidator(true);
+        MockPasskeyStoreValidator other = new MockPasskeyStoreValidator(true, PASSKEY_RULES);
         vm.startPrank(address(account));
         account.installModule(1, address(other), "");
         bytes[] memory ids = new bytes[](1);
         ids[0] = key.credentialId;
         account.uninstallModule(1, address(validator), abi.encode(ids));
         vm.stopPrank();
-        vm.assertEq(account.passkeyEntry(credentialKey), 0);
+        vm.assertEq(account.passkeyEntry(address(validator), credentialKey), 0);
         vm.assertEq(_accountValidates(signWebAuthn(key, HASH)), 1);
     }
 
@@ -153,19 +155,61 @@ contract SsoAccountPasskeyStoreTest is SsoTest {
         vm.assertEq(validator.passkeyCommitment(address(permissive), key.credentialId), bytes32(0));
     }
 
+    /// @dev Another rules version is not this implementation's: that validator is asked like any other.
+    function test_constructor_otherRulesAreNotApplied() public {
+        uint256[] memory types = new uint256[](1);
+        address[] memory presets = new address[](1);
+        (types[0], presets[0]) = (1, address(new MockPasskeyStoreValidator(true, keccak256("other rules"))));
+        SsoAccount other = new SsoAccount(types, presets);
+        vm.prank(address(validator));
+        vm.expectRevert(abi.encodeWithSelector(IPasskeyStore.NotPasskeyValidator.selector, address(validator)));
+        other.setPasskeyEntry(bytes4(0x12345678), 1);
+    }
+
+    /// @dev Attack (found in review): the owner upgrades to an implementation whose passkey validator is another
+    /// one. The words the old one wrote are kept under it: they sign nothing under the new one's nonce key, and the
+    /// old one can't write any more.
+    function test_attack_oldWordsDoNotSignAfterAnUpgradeToAnotherPasskeyValidator() public {
+        WebAuthnValidator next = new WebAuthnValidator();
+        uint256[] memory types = new uint256[](2);
+        address[] memory presets = new address[](2);
+        (types[0], presets[0]) = (1, address(new MockInertValidator()));
+        (types[1], presets[1]) = (1, address(next));
+        SsoAccount upgraded = new SsoAccount(types, presets);
+        PackedUserOperation memory op = buildUserOp(
+            address(account), address(validator), abi.encodeCall(account.upgradeToAndCall, (address(upgraded), ""))
+        );
+        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+        handleOp(op);
+        vm.assertFalse(account.isModuleInstalled(1, address(next), ""));
+        bytes4 credentialKey = bytes4(keccak256(key.credentialId));
+        vm.assertNotEq(account.passkeyEntry(address(validator), credentialKey), 0);
+        vm.assertEq(account.passkeyEntry(address(next), credentialKey), 0);
+
+        address recipient = makeAddr("recipient");
+        op = buildUserOp(address(account), address(next), singleCall(recipient, 1, ""));
+        op.signature = signWebAuthn(key, ENTRYPOINT.getUserOpHash(op));
+        vm.expectRevert(abi.encodeWithSignature("FailedOp(uint256,string)", 0, "AA24 signature error"));
+        handleOp(op);
+        vm.assertEq(recipient.balance, 0);
+        vm.prank(address(validator));
+        vm.expectRevert(abi.encodeWithSelector(IPasskeyStore.NotPasskeyValidator.selector, address(validator)));
+        account.setPasskeyEntry(credentialKey, 0);
+    }
+
     /// @dev One preset validator at most keeps its passkeys in the account, and it must be bound to its
     /// installation (uninstalling it clears them).
     function test_constructor_onePasskeyStoreValidatorBoundToItsInstallation() public {
         uint256[] memory types = new uint256[](2);
         address[] memory presets = new address[](2);
         (types[0], presets[0]) = (1, address(validator));
-        (types[1], presets[1]) = (1, address(new MockPasskeyStoreValidator(true)));
+        (types[1], presets[1]) = (1, address(new MockPasskeyStoreValidator(true, PASSKEY_RULES)));
         vm.expectRevert(abi.encodeWithSelector(ISsoAccount.InvalidPresetModule.selector, 1, presets[1]));
         new SsoAccount(types, presets);
 
         uint256[] memory oneType = new uint256[](1);
         address[] memory one = new address[](1);
-        (oneType[0], one[0]) = (1, address(new MockPasskeyStoreValidator(false)));
+        (oneType[0], one[0]) = (1, address(new MockPasskeyStoreValidator(false, PASSKEY_RULES)));
         vm.expectRevert(abi.encodeWithSelector(ISsoAccount.InvalidPresetModule.selector, 1, one[0]));
         new SsoAccount(oneType, one);
     }

@@ -25,11 +25,12 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
         vm.etch(junk, address(new MockInstalledEverywhere()).code);
     }
 
-    /// @dev The account's storage slot of a passkey's word: `passkeys[credentialKey]`, the mapping being the fourth
-    /// slot of the account's ERC-7201 namespace.
-    function _passkeySlot(Passkey memory k) internal pure returns (bytes32) {
+    /// @dev The account's storage slot of a passkey's word: `passkeys[validator][credentialKey]`, the mapping being
+    /// the fourth slot of the account's ERC-7201 namespace.
+    function _passkeySlot(Passkey memory k) internal view returns (bytes32) {
         uint256 base = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
-        return keccak256(abi.encode(bytes32(bytes4(keccak256(k.credentialId))), base + 3));
+        bytes32 inner = keccak256(abi.encode(address(validator), base + 3));
+        return keccak256(abi.encode(bytes32(bytes4(keccak256(k.credentialId))), inner));
     }
 
     function _add(Passkey memory k) internal {

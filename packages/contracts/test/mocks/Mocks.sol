@@ -130,14 +130,14 @@ contract MockVersionedAccount is MockMinimalAccount {
 /// @notice A contract that says every module is installed on it (an attacker's junk "account"), and keeps whatever
 /// passkey words anyone writes to it.
 contract MockInstalledEverywhere {
-    mapping(bytes4 credentialKey => uint256 entry) public passkeyEntry;
+    mapping(address validator => mapping(bytes4 credentialKey => uint256 entry)) public passkeyEntry;
 
     function isModuleInstalled(uint256, address, bytes calldata) external pure returns (bool) {
         return true;
     }
 
     function setPasskeyEntry(bytes4 credentialKey, uint256 entry) external {
-        passkeyEntry[credentialKey] = entry;
+        passkeyEntry[msg.sender][credentialKey] = entry;
     }
 }
 
@@ -151,16 +151,19 @@ contract MockPermissiveAccount {
     fallback() external payable {}
 }
 
-/// @notice A validator that says it keeps its passkeys in the account, bound to its installation or not.
+/// @notice A validator that says it keeps its passkeys in the account with the given rules, bound to its
+/// installation or not.
 contract MockPasskeyStoreValidator {
     bool private immutable _installBound;
+    bytes32 private immutable _rules;
 
-    constructor(bool installBound) {
+    constructor(bool installBound, bytes32 rules) {
         _installBound = installBound;
+        _rules = rules;
     }
 
-    function storesPasskeysInAccount() external pure returns (bool) {
-        return true;
+    function passkeyRules() external view returns (bytes32) {
+        return _rules;
     }
 
     function isInstallBound() external view returns (bool) {
