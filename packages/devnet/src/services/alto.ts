@@ -68,6 +68,11 @@ export function altoService(parameters: AltoServiceParameters): ManagedService {
           String(port),
           '--safe-mode',
           'false',
+          // Alto's callGasLimit is the gas the call used in simulation; a call whose callee calls back (a passkey
+          // change: the validator writes to the account, docs/webauthn.md) needs a few % more, each call keeping
+          // 1/64 of its gas. +10%, as hosted bundlers add; below the EntryPoint's 40k unused-gas penalty here.
+          '--v7-call-gas-limit-multiplier',
+          '110',
           // Bundle at once: a userOp waits at most 10 ms for its bundle (anvil mines each bundle on arrival).
           '--min-bundle-interval',
           '10',
