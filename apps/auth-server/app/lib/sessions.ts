@@ -3,6 +3,7 @@
  * for the user, and created / revoked with a passkey-signed user operation on the SessionKeyValidator.
  */
 import type { SsoAccount } from '@sso/client/account'
+import { moduleTypeIds } from '@sso/client/modules'
 import type { RpcSchema } from '@sso/client/popup'
 import {
   encodeSessionSpec,
@@ -67,9 +68,9 @@ export function checkSpec(
 
 /** The module types a session target is checked against, as the SessionKeyValidator does at `createSession`. */
 const targetModuleTypes = [
-  { id: 1n, name: 'a validator' },
-  { id: 2n, name: 'an executor' },
-  { id: 3n, name: 'a fallback handler' },
+  { id: BigInt(moduleTypeIds.validator), name: 'a validator' },
+  { id: BigInt(moduleTypeIds.executor), name: 'an executor' },
+  { id: BigInt(moduleTypeIds.fallback), name: 'a fallback handler' },
 ] as const
 
 /**
