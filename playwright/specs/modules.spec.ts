@@ -208,7 +208,10 @@ test('error: a session naming a module the account installed later (the Allowanc
   const message = `${executor} is installed on your account as an executor: a session never calls the account's modules.`
   await expect(popup.getByTestId('session-invalid')).toContainText('banned-target at callPolicies[0].target')
   await expect(popup.getByTestId('session-invalid')).toContainText(message)
-  await expect(popup.getByTestId('approve')).toBeDisabled()
+  // Refused, said once: no Approve, and the verdict box adds only the code and the way out.
+  await expect(popup.getByTestId('approve')).toHaveCount(0)
+  await expect(popup.getByTestId('request-error')).toContainText('Refused (-32602)')
+  await expect(popup.getByTestId('request-error-message')).toHaveCount(0)
   await screenshots(popup, 'session-module-target', 'session-invalid')
   await popup.getByTestId('report-error').click()
   const result = (await answer) as { error?: { code: number; message: string; data?: { rule?: string } } }

@@ -512,7 +512,8 @@ test('error: an expired spec sent straight to the popup is shown as invalid (cha
   }
   const { popup, answer } = await grantInRawPopup(page, stack, spec, 'raw-expired')
   await expect(popup.getByTestId('session-invalid')).toContainText('expiry-in-past')
-  await expect(popup.getByTestId('approve')).toBeDisabled()
+  await expect(popup.getByTestId('approve')).toHaveCount(0)
+  await expect(popup.getByTestId('request-error')).toContainText('Refused (-32602)')
   await popup.getByTestId('report-error').click()
   const result = (await answer) as { error?: { code: number; message: string } }
   expect(result.error?.code).toBe(-32602)

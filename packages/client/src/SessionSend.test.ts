@@ -2,9 +2,11 @@ import { createPublicClient, custom, type Hex, type PublicClient, parseEther } f
 import { createBundlerClient } from 'viem/account-abstraction'
 import { foundry } from 'viem/chains'
 import { describe, expect, test } from 'vitest'
-import { createSessionSender, type SessionSendRecord } from './SessionSend.js'
+import { TransactionRejectedError } from './Errors.js'
+import { rejectionOf } from './internal/expectError.js'
+import { createSessionSender, type SessionSendRecord, timeRangeDelayMs } from './SessionSend.js'
 import { createMemoryKeyStore, createSecp256k1SessionSigner } from './SessionSigner.js'
-import { lifetime, transferPolicy } from './SessionSpec.js'
+import { allowance, lifetime, type SessionSpec, transferPolicy } from './SessionSpec.js'
 
 const account = '0x1111111111111111111111111111111111111111'
 const friend = '0x2222222222222222222222222222222222222222'
@@ -16,9 +18,10 @@ const hex = (value: bigint) => `0x${value.toString(16)}` as Hex
  * bundler refuses operations priced below `minFee` (as public bundlers refuse a price below the current one).
  */
 function fakeStack() {
-  const calls = { gasPrice: 0, sent: [] as { maxFeePerGas: bigint }[] }
+  const calls = { gasPrice: 0, sent: [] as { maxFeePerGas: bigint }[], refusedWindows: 0 }
   let price = 1_000_000_000n
   let minFee = 0n
+  let windowRefusals = 0
   const chain = custom({
     async request({ method }: { method: string }) {
       if (method === 'eth_chainId') return hex(BigInt(foundry.id))
@@ -46,6 +49,14 @@ function fakeStack() {
         return { callGasLimit: '0x5000', verificationGasLimit: '0x20000', preVerificationGas: '0xc000' }
       if (method === 'eth_sendUserOperation') {
         const op = params[0] as { maxFeePerGas: Hex }
+        if (windowRefusals > 0) {
+          windowRefusals--
+          calls.refusedWindows++
+          // What Alto answers (ERC-7769 -32503) for a window that ends within its margin.
+          throw Object.assign(new Error('UserOperation expires too soon, validUntil=1, now=2'), {
+            code: -32503,
+          })
+        }
         if (BigInt(op.maxFeePerGas) < minFee)
           throw new Error('maxFeePerGas must be at least the current price')
         calls.sent.push({ maxFeePerGas: BigInt(op.maxFeePerGas) })
@@ -65,11 +76,16 @@ function fakeStack() {
       price = fee
       minFee = fee
     },
+    /** The bundler refuses the next `count` userOps as out of their time range. */
+    refuseWindows(count: number) {
+      windowRefusals = count
+    },
   }
 }
 
 async function setUp() {
   const stack = fakeStack()
+  const waits: number[] = []
   const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
   const record: SessionSendRecord = {
     account,
@@ -103,9 +119,12 @@ async function setUp() {
     paymaster: () => undefined,
     onIncluded: () => {},
     maxParallel: 8,
+    sleep: async (ms) => {
+      waits.push(ms)
+    },
   })
   const send = () => sender.send(record, [{ to: friend, value: 1n }], true)
-  return { stack, send }
+  return { stack, send, waits }
 }
 
 describe('createSessionSender', () => {
@@ -125,5 +144,55 @@ describe('createSessionSender', () => {
     expect(result).toMatchObject({ userOpHash: expect.stringMatching(/^0x0{63}2$/) })
     expect(stack.calls.sent.map((op) => op.maxFeePerGas)).toEqual([1_000_000_000n, 5_000_000_000n])
     expect(stack.calls.gasPrice).toBe(2)
+  })
+
+  test('behavior: a validity window the bundler refuses (-32503) is waited out and the send goes through, once', async () => {
+    const { stack, send, waits } = await setUp()
+    stack.refuseWindows(2)
+    const result = await send()
+    expect(result).toMatchObject({ userOpHash: expect.stringMatching(/^0x0{63}1$/) })
+    expect(stack.calls.refusedWindows).toBe(2)
+    expect(stack.calls.sent).toHaveLength(1)
+    expect(waits).toHaveLength(2)
+    // The refused window is not a price problem: the price is not read again for it.
+    expect(stack.calls.gasPrice).toBe(1)
+  })
+
+  test('error: a bundler that keeps refusing the validity window ends the send with -32003 and its reason', async () => {
+    const { stack, send, waits } = await setUp()
+    stack.refuseWindows(100)
+    const error = await rejectionOf(send())
+    expect(error).toBeInstanceOf(TransactionRejectedError)
+    expect(error).toMatchObject({ code: -32003 })
+    expect((error as TransactionRejectedError).shortMessage).toMatch(
+      /^The bundler refused the session transaction's validity window \(.*UserOperation expires too soon.*\) and did not take it within 45 s\.$/,
+    )
+    expect(stack.calls.sent).toHaveLength(0)
+    expect(waits.length).toBeLessThanOrEqual(4)
+  })
+})
+
+describe('timeRangeDelayMs', () => {
+  const spec = (period: number): SessionSpec => ({
+    signer: `0x${'11'.repeat(64)}`,
+    expiresAt: 4_000_000_000,
+    feeLimit: lifetime(1n),
+    callPolicies: [],
+    transferPolicies: [
+      transferPolicy({ target: friend, maxValuePerUse: 1n, valueLimit: allowance(10n, period) }),
+    ],
+  })
+  const hour = 3600 * 1000
+
+  test('behavior: near the end of an allowance period it waits for the next one to have run 6 s', () => {
+    expect(timeRangeDelayMs(spec(3600), 100 * hour - 20_000)).toBe(26_000)
+    expect(timeRangeDelayMs(spec(3600), 100 * hour - 1_500)).toBe(7_500)
+  })
+
+  test('behavior: a period that just began waits until it has run 6 s; elsewhere 2 s', () => {
+    expect(timeRangeDelayMs(spec(3600), 100 * hour + 1_000)).toBe(5_000)
+    expect(timeRangeDelayMs(spec(3600), 100 * hour + 600_000)).toBe(2_000)
+    // Without an allowance there is no period to wait for.
+    expect(timeRangeDelayMs({ ...spec(3600), transferPolicies: [] }, 100 * hour - 20_000)).toBe(2_000)
   })
 })

@@ -9,6 +9,9 @@
  * - sends fired at once each take their own nonce key ({@link createNonceLanes}), at most `maxParallel` per
  *   account, the rest wait in line: none replaces another;
  * - the receipt is read from the chain's `UserOperationEvent` and polled tightly (internal/userOpWatcher.ts);
+ * - a bundler that refuses the userOp's validity window (ERC-7769 -32503: an allowance period narrows it to the
+ *   period, and bundlers refuse a window that started a moment ago or ends in the next seconds) gets it again in
+ *   the next period, after a wait of at most {@link timeRangeWaitMs} ({@link timeRangeDelayMs});
  * - a bundler or chain RPC that does not answer ends the send with {@link ChainDisconnectedError} (4901), a
  *   bundler that dropped the userOp with {@link TransactionRejectedError} (-32003); nothing is resent on its own.
  */
@@ -55,6 +58,16 @@ const callGasHeadroom = 25_000n
 const receiptTimeoutMs = 60_000
 /** How long the bundler's gas price is reused: about a block on most chains, so a send does not wait for it. */
 const feesMaxAgeMs = 3_000
+/** ERC-7769: the bundler refused the userOp's validity window (not valid yet, or it ends too soon). */
+const outOfTimeRangeCode = -32503
+/** The longest a send waits for a validity window the bundler takes (a period ending: ~30 s + the margin). */
+export const timeRangeWaitMs = 45_000
+const timeRangeAttempts = 5
+/**
+ * Seconds the bundler may want a window to have run (safe-mode Alto refuses `validAfter > now - 5`), plus one for
+ * the block to come.
+ */
+const windowStartMargin = 6
 
 /** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
 export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
@@ -81,7 +94,10 @@ export function createSessionSender(deps: {
   /** Called once a sent userOp is included (limits changed). */
   onIncluded: (record: SessionSendRecord) => void
   maxParallel: number
+  /** How the sender waits (tests make it instant). */
+  sleep?: ((ms: number) => Promise<void>) | undefined
 }): SessionSender {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   const lanes = createNonceLanes(deps.maxParallel)
   const gasCache = new Map<string, Promise<Gas>>()
   const feesCache = new Map<number, { at: number; fees: ReturnType<typeof estimateUserOperationFees> }>()
@@ -303,7 +319,12 @@ export function createSessionSender(deps: {
             { cause: error },
           )
         // Refused with a reused estimate or price: once more with fresh ones (a refused userOp was not taken).
-        if (attempt === 0 && (reused || feesCache.has(record.chainId))) {
+        // (Not for a refused validity window: the price is not why, and the next period is waited for above.)
+        if (
+          attempt === 0 &&
+          !hasRpcCode(error, outOfTimeRangeCode) &&
+          (reused || feesCache.has(record.chainId))
+        ) {
           gasCache.delete(key)
           feesCache.delete(record.chainId)
           try {
@@ -318,13 +339,40 @@ export function createSessionSender(deps: {
     }
   }
 
+  /**
+   * {@link sendOnLane}, again while the bundler refuses the validity window and the wait for one it takes fits in
+   * {@link timeRangeWaitMs}: each attempt reads the chain again and claims the time it is sent at.
+   */
+  async function sendInTimeRange(
+    record: SessionSendRecord,
+    calls: readonly SessionCall[],
+    lane: number,
+    service: PaymasterService | undefined,
+  ): ReturnType<typeof sendOnLane> {
+    const deadline = Date.now() + timeRangeWaitMs
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendOnLane(record, calls, lane, service)
+      } catch (error) {
+        if (!hasRpcCode(error, outOfTimeRangeCode)) throw error
+        const delay = timeRangeDelayMs(record.spec, Date.now())
+        if (attempt >= timeRangeAttempts || Date.now() + delay > deadline)
+          throw new TransactionRejectedError(
+            `The bundler refused the session transaction's validity window (${rpcMessageOf(error) ?? 'out of its time range'}) and did not take it within ${timeRangeWaitMs / 1000} s.`,
+            { cause: error },
+          )
+        await sleep(delay)
+      }
+    }
+  }
+
   return {
     async send(record, calls, wait, service) {
       const { watcher } = deps.clients(record.chainId)
       const { lane, release } = await lanes.acquire(`${record.chainId}:${record.account.toLowerCase()}`)
       let sent: Awaited<ReturnType<typeof sendOnLane>>
       try {
-        sent = await sendOnLane(record, calls, lane, service)
+        sent = await sendInTimeRange(record, calls, lane, service)
       } catch (error) {
         release()
         throw error
@@ -365,6 +413,53 @@ export function createSessionSender(deps: {
       }
     },
   }
+}
+
+/**
+ * How long to wait before a session userOp the bundler refused as out of its time range is sent again (at
+ * `nowMs`): when a period of one of the spec's allowances ends within a minute, until the next one has run
+ * {@link windowStartMargin} seconds (its window then starts far enough back and ends an hour, a day… ahead);
+ * otherwise (the window started a moment ago, or the clocks disagree) two seconds.
+ */
+export function timeRangeDelayMs(spec: SessionSpec, nowMs: number): number {
+  const now = Math.floor(nowMs / 1000)
+  const limits = [
+    spec.feeLimit,
+    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
+    ...spec.transferPolicies.map((p) => p.valueLimit),
+  ]
+  let delay = 2_000
+  for (const limit of limits) {
+    if (limit.type !== 'allowance' || limit.period <= 0) continue
+    const next = (Math.floor(now / limit.period) + 1) * limit.period
+    const from = nowMs - (next - limit.period) * 1000
+    if (next - now <= 60) delay = Math.max(delay, (next + windowStartMargin) * 1000 - nowMs)
+    else if (from < windowStartMargin * 1000) delay = Math.max(delay, windowStartMargin * 1000 - from)
+  }
+  return delay
+}
+
+/** Whether a JSON-RPC error with `code` is in `error`'s cause chain. */
+function hasRpcCode(error: unknown, code: number): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (e.code === code) return true
+    e = e.cause as typeof e
+  }
+  return false
+}
+
+/** The message the endpoint answered with (the deepest `details` in the cause chain), if any. */
+function rpcMessageOf(error: unknown): string | undefined {
+  let found: string | undefined
+  for (
+    let e = error as { details?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 8;
+    depth++
+  ) {
+    if (typeof e.details === 'string' && e.details !== '') found = e.details
+    e = e.cause as typeof e
+  }
+  return found
 }
 
 function definedOf(gas: Gas): Partial<Gas> {

@@ -2,7 +2,7 @@ import { getUserOperationHash } from 'viem/account-abstraction'
 import { beforeEach, expect, test, vi } from 'vitest'
 import type { SsoChainConfig } from './config'
 import { AccountError } from './errors'
-import { maxPreparedAge, prepareCalls, sendCalls } from './userOperations'
+import { maxPreparedAge, prepareCalls, sendCalls, withCallGasHeadroom } from './userOperations'
 
 // The chain and the bundler are faked (this is the popup's own logic: what it checks before the passkey).
 const state = { balance: 0n, deposit: 0n, prepareError: undefined as unknown, nonce: 0n }
@@ -53,7 +53,7 @@ const opFields = () => ({
   callGasLimit: 50_000n,
   verificationGasLimit: 100_000n,
   preVerificationGas: 50_000n,
-  maxFeePerGas: 10n ** 9n, // 200,000 gas x 1 gwei = 0.0002 ETH at most
+  maxFeePerGas: 10n ** 9n, // 210,000 gas (with the call's 10,000 headroom) x 1 gwei = 0.00021 ETH at most
   maxPriorityFeePerGas: 10n ** 9n,
   sender: account.address,
   nonce: state.nonce,
@@ -103,7 +103,7 @@ test('error: a self-paid operation the account cannot fund counts the gas, net o
   const error = await send(0n).catch((e) => e)
   expect(error).toMatchObject({
     code: -32003,
-    message: `The account can’t pay for this: it needs up to 0.0002 ETH for gas, and holds 0.0001 ETH plus a 0.00005 ETH EntryPoint deposit. Add at least 0.00005 ETH to ${account.address}, then try again. Nothing was signed.`,
+    message: `The account can’t pay for this: it needs up to 0.00021 ETH for gas, and holds 0.0001 ETH plus a 0.00005 ETH EntryPoint deposit. Add at least 0.00006 ETH to ${account.address}, then try again. Nothing was signed.`,
   })
   expect(signUserOperation).not.toHaveBeenCalled()
 })
@@ -174,7 +174,7 @@ test('behavior: the hash of the signed operation is announced before it goes to 
   expect(sent).toHaveLength(1)
   expect(announced[0]?.hash).toBe(
     getUserOperationHash({
-      userOperation: { ...opFields(), signature: '0x01' },
+      userOperation: { ...opFields(), callGasLimit: withCallGasHeadroom(50_000n), signature: '0x01' },
       entryPointAddress: account.entryPoint.address,
       entryPointVersion: '0.8',
       chainId: chain.id,
@@ -235,7 +235,8 @@ test('behavior: a paymaster service gives only its stub before Approve and signs
   // Built and estimated: the service was only asked for stubs (nothing it counts).
   expect(calls).toEqual(['prepareUserOperation', 'pm_getPaymasterStubData', 'pm_getPaymasterStubData'])
   await sendCalls(from, ready)
-  expect(calls.slice(3)).toEqual(['pm_getPaymasterData(callGasLimit 50000)'])
+  // It signs the limits that are sent: the estimate (50,000) with the call's headroom.
+  expect(calls.slice(3)).toEqual(['pm_getPaymasterData(callGasLimit 60000)'])
   expect(sent).toMatchObject([
     {
       params: [
@@ -244,4 +245,14 @@ test('behavior: a paymaster service gives only its stub before Approve and signs
       ],
     },
   ])
+})
+
+test('behavior: the call gas limit sent is the estimate plus 10% + 5,000, at most 30,000 more (under the 40k penalty threshold)', async () => {
+  expect(withCallGasHeadroom(0n)).toBe(5_000n)
+  expect(withCallGasHeadroom(50_000n)).toBe(60_000n)
+  expect(withCallGasHeadroom(250_000n)).toBe(280_000n)
+  expect(withCallGasHeadroom(2_000_000n)).toBe(2_030_000n)
+  state.balance = 10n ** 18n
+  await send(1n)
+  expect(sent).toMatchObject([{ params: [{ callGasLimit: '0xea60' }, account.entryPoint.address] }])
 })

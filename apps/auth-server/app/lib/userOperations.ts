@@ -106,6 +106,18 @@ export type PreparedCalls = {
   from: Pick<SendParameters, 'chain' | 'account' | 'calls' | 'payer' | 'app'>
 }
 
+/**
+ * The call gas limit sent for a bundler's estimate: 10% + 5,000 more, at most 30,000 more. Some bundlers (Alto)
+ * estimate the gas the call used in simulation, and a call that nests calls needs more than it uses, since each
+ * level keeps 1/64 of what it forwards (a passkey change: the account calls the validator, which calls back into
+ * the account; docs/webauthn.md). The margin stays under the EntryPoint's 40,000 unused-gas penalty threshold, so
+ * it costs nothing when unused.
+ */
+export function withCallGasHeadroom(estimate: bigint): bigint {
+  const margin = estimate / 10n + 5_000n
+  return estimate + (margin > 30_000n ? 30_000n : margin)
+}
+
 /** How long a prepared operation's fees and nonce are trusted (ms). */
 export const maxPreparedAge = 20_000
 
@@ -186,7 +198,8 @@ export async function prepareCalls(from: PreparedCalls['from']): Promise<Prepare
       asAccountError(error, `Preparing the user operation with ${chain.bundlerUrl} failed`)
     )
   }
-  const { prepared } = outcome
+  // Before any check of what the gas can cost and before a paymaster signs: the limits it signs are final.
+  const prepared = { ...outcome.prepared, callGasLimit: withCallGasHeadroom(outcome.prepared.callGasLimit) }
   if (!paymaster) {
     const gas =
       BigInt(prepared.callGasLimit) +

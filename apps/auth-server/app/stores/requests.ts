@@ -26,8 +26,11 @@ export type PendingRequest = {
   state: 'pending' | 'working'
   /** What the approval is doing now, for display. */
   step: string
-  /** The last failure, shown to the user; the request stays pending (retry, reject or report it). */
-  error: { code: number; message: string; data?: unknown } | undefined
+  /**
+   * The last failure, shown to the user; the request stays pending (retry, reject or report it). `onScreen`: the
+   * request's screen already shows its message (only the verdict and the way out are added below it).
+   */
+  error: { code: number; message: string; data?: unknown; onScreen?: boolean } | undefined
   /** The dapp that asked went away while this request was working: stop before the passkey signs. */
   cancelled?: boolean
   /** The chain refuses this request whatever the user does (e.g. the last signing validator): no Approve. */
