@@ -4,9 +4,14 @@ import { foundry } from 'viem/chains'
 import { describe, expect, test } from 'vitest'
 import { TransactionRejectedError } from './Errors.js'
 import { rejectionOf } from './internal/expectError.js'
-import { createSessionSender, type SessionSendRecord, timeRangeDelayMs } from './SessionSend.js'
+import {
+  createSessionSender,
+  periodStartOf,
+  type SessionSendRecord,
+  timeRangeDelayMs,
+} from './SessionSend.js'
 import { createMemoryKeyStore, createSecp256k1SessionSigner } from './SessionSigner.js'
-import { allowance, lifetime, type SessionSpec, transferPolicy } from './SessionSpec.js'
+import { allowance, lifetime, type SessionSpec, transferPolicy, type UsageLimit } from './SessionSpec.js'
 
 const account = '0x1111111111111111111111111111111111111111'
 const friend = '0x2222222222222222222222222222222222222222'
@@ -18,7 +23,10 @@ const hex = (value: bigint) => `0x${value.toString(16)}` as Hex
  * bundler refuses operations priced below `minFee` (as public bundlers refuse a price below the current one).
  */
 function fakeStack() {
-  const calls = { gasPrice: 0, sent: [] as { maxFeePerGas: bigint }[], refusedWindows: 0 }
+  const calls = { gasPrice: 0, sent: [] as { maxFeePerGas: bigint }[], refusedWindows: 0, blocks: 0 }
+  // Timestamps of the next latest blocks the chain answers (then the wall clock's).
+  const blockTimes: number[] = []
+  let stalled: number | undefined
   let price = 1_000_000_000n
   let minFee = 0n
   let windowRefusals = 0
@@ -26,14 +34,17 @@ function fakeStack() {
     async request({ method }: { method: string }) {
       if (method === 'eth_chainId') return hex(BigInt(foundry.id))
       if (method === 'eth_call') return `0x${'00'.repeat(32)}`
-      if (method === 'eth_getBlockByNumber')
+      if (method === 'eth_getBlockByNumber') {
+        calls.blocks++
+        const timestamp = blockTimes.shift() ?? stalled ?? Math.floor(Date.now() / 1000)
         return {
           number: '0x10',
           hash: `0x${'ab'.repeat(32)}`,
-          timestamp: hex(BigInt(Math.floor(Date.now() / 1000))),
+          timestamp: hex(BigInt(timestamp)),
           baseFeePerGas: '0x1',
           transactions: [],
         }
+      }
       throw new Error(`unexpected chain request ${method}`)
     },
   })
@@ -76,6 +87,14 @@ function fakeStack() {
       price = fee
       minFee = fee
     },
+    /** The next latest blocks are at these times. */
+    blocksAt(...times: number[]) {
+      blockTimes.push(...times)
+    },
+    /** Every latest block is at `time` (the chain makes no new block). */
+    stall(time: number) {
+      stalled = time
+    },
     /** The bundler refuses the next `count` userOps as out of their time range. */
     refuseWindows(count: number) {
       windowRefusals = count
@@ -83,7 +102,7 @@ function fakeStack() {
   }
 }
 
-async function setUp() {
+async function setUp(options: { transferLimit?: UsageLimit } = {}) {
   const stack = fakeStack()
   const waits: number[] = []
   const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
@@ -95,7 +114,13 @@ async function setUp() {
       expiresAt: Math.floor(Date.now() / 1000) + 3600,
       feeLimit: lifetime(parseEther('1')),
       callPolicies: [],
-      transferPolicies: [transferPolicy({ target: friend, maxValuePerUse: 10n, valueLimit: lifetime(100n) })],
+      transferPolicies: [
+        transferPolicy({
+          target: friend,
+          maxValuePerUse: 10n,
+          valueLimit: options.transferLimit ?? lifetime(100n),
+        }),
+      ],
     },
   }
   const sender = createSessionSender({
@@ -172,16 +197,44 @@ describe('createSessionSender', () => {
   })
 })
 
-describe('timeRangeDelayMs', () => {
-  const spec = (period: number): SessionSpec => ({
-    signer: `0x${'11'.repeat(64)}`,
-    expiresAt: 4_000_000_000,
-    feeLimit: lifetime(1n),
-    callPolicies: [],
-    transferPolicies: [
-      transferPolicy({ target: friend, maxValuePerUse: 1n, valueLimit: allowance(10n, period) }),
-    ],
+describe('a new allowance period before the chain has a block in it', () => {
+  const hourStart = () => Math.floor(Date.now() / 3_600_000) * 3600
+
+  test('behavior: the send waits for a block in the period and reads the state there; then it goes through', async () => {
+    const { stack, send, waits } = await setUp({ transferLimit: allowance(100n, '1h') })
+    // The latest block is 10 s before this hour began, twice (the read, the first look); then one in the hour.
+    stack.blocksAt(hourStart() - 10, hourStart() - 10)
+    const result = await send()
+    expect(result).toMatchObject({ userOpHash: expect.stringMatching(/^0x0{63}1$/) })
+    expect(waits).toEqual([250, 250])
+    // The first read, two looks, and the read again in the new period.
+    expect(stack.calls.blocks).toBe(4)
   })
+
+  test('error: a chain that makes no block in the period ends the send, naming it; nothing is sent', async () => {
+    const { stack, send, waits } = await setUp({ transferLimit: allowance(100n, '1h') })
+    stack.stall(hourStart() - 10)
+    const error = await rejectionOf(send())
+    expect(error).toBeInstanceOf(TransactionRejectedError)
+    expect((error as TransactionRejectedError).shortMessage).toMatch(
+      /^The chain has made no block since an allowance period of the session began at .*Z \(latest block at .*Z\): a session transaction in that period can't be checked before one\. Nothing was sent\.$/,
+    )
+    expect(stack.calls.sent).toHaveLength(0)
+    expect(waits).toHaveLength(120)
+  })
+
+  test('behavior: a spec without allowances never waits for a block', async () => {
+    const { stack, send, waits } = await setUp()
+    stack.blocksAt(hourStart() - 10)
+    await send()
+    expect(waits).toEqual([])
+    expect(periodStartOf(specWith(allowance(1n, '1d')), 86_400 * 3 + 5)).toBe(86_400 * 3)
+    expect(periodStartOf(specWith(lifetime(1n)), 86_400 * 3 + 5)).toBe(0)
+  })
+})
+
+describe('timeRangeDelayMs', () => {
+  const spec = (period: number) => specWith(allowance(10n, period))
   const hour = 3600 * 1000
 
   test('behavior: near the end of an allowance period it waits for the next one to have run 6 s', () => {
@@ -196,3 +249,13 @@ describe('timeRangeDelayMs', () => {
     expect(timeRangeDelayMs({ ...spec(3600), transferPolicies: [] }, 100 * hour - 20_000)).toBe(2_000)
   })
 })
+
+function specWith(valueLimit: UsageLimit): SessionSpec {
+  return {
+    signer: `0x${'11'.repeat(64)}`,
+    expiresAt: 4_000_000_000,
+    feeLimit: lifetime(1n),
+    callPolicies: [],
+    transferPolicies: [transferPolicy({ target: friend, maxValuePerUse: 1n, valueLimit })],
+  }
+}

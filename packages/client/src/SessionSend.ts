@@ -9,6 +9,8 @@
  * - sends fired at once each take their own nonce key ({@link createNonceLanes}), at most `maxParallel` per
  *   account, the rest wait in line: none replaces another;
  * - the receipt is read from the chain's `UserOperationEvent` and polled tightly (internal/userOpWatcher.ts);
+ * - in the first moments of an allowance period, before the chain has a block in it, the send waits for one (the
+ *   bundler simulates at the latest block, which would be before the op's validity window);
  * - a bundler that refuses the userOp's validity window (ERC-7769 -32503: an allowance period narrows it to the
  *   period, and bundlers refuse a window that started a moment ago or ends in the next seconds) gets it again in
  *   the next period, after a wait of at most {@link timeRangeWaitMs} ({@link timeRangeDelayMs});
@@ -37,7 +39,7 @@ import {
   type SessionState,
 } from './SessionPolicy.js'
 import type { SessionSigner } from './SessionSigner.js'
-import type { SessionSpec } from './SessionSpec.js'
+import type { SessionSpec, UsageLimit } from './SessionSpec.js'
 import { sessionId } from './SessionSpecEncoding.js'
 import { estimateUserOperationFees } from './UserOperation.js'
 
@@ -68,6 +70,9 @@ const timeRangeAttempts = 5
  * the block to come.
  */
 const windowStartMargin = 6
+/** How long a send waits for the chain's first block in a new allowance period, and how often it looks. */
+const blockWaitMs = 30_000
+const blockPollMs = 250
 
 /** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
 export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
@@ -244,6 +249,13 @@ export function createSessionSender(deps: {
     let reads: Awaited<ReturnType<typeof prepare>>
     try {
       reads = await prepare(record, calls, lane)
+      // An allowance period began after the latest block: the bundler simulates at that block, before the op's
+      // validity window (AA22), and the state read there is the old period's. Read again once a block is in it.
+      const start = periodStartOf(record.spec, reads.now)
+      if (reads.block.timestamp < BigInt(start)) {
+        await blockAtOrAfter(record.chainId, start)
+        reads = await prepare(record, calls, lane)
+      }
     } catch (error) {
       throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
     }
@@ -339,6 +351,21 @@ export function createSessionSender(deps: {
     }
   }
 
+  /** Waits (at most {@link blockWaitMs}) for the chain's latest block to be at `timestamp` or later. */
+  async function blockAtOrAfter(chainId: number, timestamp: number): Promise<void> {
+    const { client } = deps.clients(chainId)
+    const deadline = Date.now() + blockWaitMs
+    for (let polls = 1; ; polls++) {
+      await sleep(blockPollMs)
+      const block = await getBlock(client, { blockTag: 'latest' })
+      if (block.timestamp >= BigInt(timestamp)) return
+      if (Date.now() > deadline || polls >= blockWaitMs / blockPollMs)
+        throw new TransactionRejectedError(
+          `The chain has made no block since an allowance period of the session began at ${new Date(timestamp * 1000).toISOString()} (latest block at ${new Date(Number(block.timestamp) * 1000).toISOString()}): a session transaction in that period can't be checked before one. Nothing was sent.`,
+        )
+    }
+  }
+
   /**
    * {@link sendOnLane}, again while the bundler refuses the validity window and the wait for one it takes fits in
    * {@link timeRangeWaitMs}: each attempt reads the chain again and claims the time it is sent at.
@@ -423,20 +450,37 @@ export function createSessionSender(deps: {
  */
 export function timeRangeDelayMs(spec: SessionSpec, nowMs: number): number {
   const now = Math.floor(nowMs / 1000)
-  const limits = [
-    spec.feeLimit,
-    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
-    ...spec.transferPolicies.map((p) => p.valueLimit),
-  ]
   let delay = 2_000
-  for (const limit of limits) {
-    if (limit.type !== 'allowance' || limit.period <= 0) continue
+  for (const limit of allowancesOf(spec)) {
     const next = (Math.floor(now / limit.period) + 1) * limit.period
     const from = nowMs - (next - limit.period) * 1000
     if (next - now <= 60) delay = Math.max(delay, (next + windowStartMargin) * 1000 - nowMs)
     else if (from < windowStartMargin * 1000) delay = Math.max(delay, windowStartMargin * 1000 - from)
   }
   return delay
+}
+
+/**
+ * The start of the latest allowance period of the spec at `now` (seconds): a session userOp claiming `now` is
+ * valid from then at the earliest (docs/interfaces.md, session validity window), 0 without allowances. Every
+ * allowance of the spec counts, used by the op or not: at worst the send waits for one block it did not need.
+ */
+export function periodStartOf(spec: SessionSpec, now: number): number {
+  let start = 0
+  for (const limit of allowancesOf(spec))
+    start = Math.max(start, Math.floor(now / limit.period) * limit.period)
+  return start
+}
+
+function allowancesOf(spec: SessionSpec): Extract<UsageLimit, { type: 'allowance' }>[] {
+  return [
+    spec.feeLimit,
+    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
+    ...spec.transferPolicies.map((p) => p.valueLimit),
+  ].filter(
+    (limit): limit is Extract<UsageLimit, { type: 'allowance' }> =>
+      limit.type === 'allowance' && limit.period > 0,
+  )
 }
 
 /** Whether a JSON-RPC error with `code` is in `error`'s cause chain. */

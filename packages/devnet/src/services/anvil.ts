@@ -44,6 +44,11 @@ export function anvilService(parameters: AnvilServiceParameters): ManagedService
           String(port),
           '--chain-id',
           String(chainId),
+          // A block every second as well as one per transaction: time moves on chain as on a live chain (a
+          // session's first op in a new allowance period needs a block in that period; SessionSend.ts).
+          '--block-time',
+          '1',
+          '--mixed-mining',
         ],
         logDir,
       }),
