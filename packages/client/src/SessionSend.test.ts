@@ -1,4 +1,4 @@
-import { createPublicClient, custom, type Hex, type PublicClient, parseEther } from 'viem'
+import { createPublicClient, custom, type Hex, type PublicClient, parseEther, RpcRequestError } from 'viem'
 import { createBundlerClient } from 'viem/account-abstraction'
 import { foundry } from 'viem/chains'
 import { describe, expect, test } from 'vitest'
@@ -27,13 +27,16 @@ function fakeStack() {
   // Timestamps of the next latest blocks the chain answers (then the wall clock's).
   const blockTimes: number[] = []
   let stalled: number | undefined
+  let nonce = 0n
   let price = 1_000_000_000n
   let minFee = 0n
   let windowRefusals = 0
+  let takesRefused = false
   const chain = custom({
     async request({ method }: { method: string }) {
       if (method === 'eth_chainId') return hex(BigInt(foundry.id))
-      if (method === 'eth_call') return `0x${'00'.repeat(32)}`
+      // The EntryPoint's getNonce (and the execution check, which only needs an answer).
+      if (method === 'eth_call') return `0x${nonce.toString(16).padStart(64, '0')}`
       if (method === 'eth_getBlockByNumber') {
         calls.blocks++
         const timestamp = blockTimes.shift() ?? stalled ?? Math.floor(Date.now() / 1000)
@@ -63,9 +66,12 @@ function fakeStack() {
         if (windowRefusals > 0) {
           windowRefusals--
           calls.refusedWindows++
-          // What Alto answers (ERC-7769 -32503) for a window that ends within its margin.
-          throw Object.assign(new Error('UserOperation expires too soon, validUntil=1, now=2'), {
-            code: -32503,
+          if (takesRefused) nonce++
+          // What Alto answers over HTTP (ERC-7769 -32503) for a window that ends within its margin.
+          throw new RpcRequestError({
+            body: { method },
+            url: 'http://bundler.test',
+            error: { code: -32503, message: 'UserOperation expires too soon, validUntil=1, now=2' },
           })
         }
         if (BigInt(op.maxFeePerGas) < minFee)
@@ -95,14 +101,18 @@ function fakeStack() {
     stall(time: number) {
       stalled = time
     },
-    /** The bundler refuses the next `count` userOps as out of their time range. */
-    refuseWindows(count: number) {
+    /**
+     * The bundler refuses the next `count` userOps as out of their time range; `andTakesThem`: it lies, and each
+     * one it refuses lands anyway (the nonce moves).
+     */
+    refuseWindows(count: number, andTakesThem = false) {
       windowRefusals = count
+      takesRefused = andTakesThem
     },
   }
 }
 
-async function setUp(options: { transferLimit?: UsageLimit } = {}) {
+async function setUp(options: { transferLimit?: UsageLimit; expiresIn?: number } = {}) {
   const stack = fakeStack()
   const waits: number[] = []
   const signer = await createSecp256k1SessionSigner({ store: createMemoryKeyStore() })
@@ -111,7 +121,7 @@ async function setUp(options: { transferLimit?: UsageLimit } = {}) {
     chainId: foundry.id,
     spec: {
       signer: signer.publicKey,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      expiresAt: Math.floor(Date.now() / 1000) + (options.expiresIn ?? 3600),
       feeLimit: lifetime(parseEther('1')),
       callPolicies: [],
       transferPolicies: [
@@ -190,10 +200,37 @@ describe('createSessionSender', () => {
     expect(error).toBeInstanceOf(TransactionRejectedError)
     expect(error).toMatchObject({ code: -32003 })
     expect((error as TransactionRejectedError).shortMessage).toMatch(
-      /^The bundler refused the session transaction's validity window \(.*UserOperation expires too soon.*\) and did not take it within 45 s\.$/,
+      /^The bundler refused the session transaction's validity window \(.*UserOperation expires too soon.*\) and did not take it within 45 s\. Nothing was sent\.$/,
     )
     expect(stack.calls.sent).toHaveLength(0)
-    expect(waits.length).toBeLessThanOrEqual(4)
+    // Five sends, four waits between them: then it gives up.
+    expect(stack.calls.refusedWindows).toBe(5)
+    expect(waits).toHaveLength(4)
+  })
+
+  test("error: a session that ends within the bundler's margin is not sent again: the error names the expiry", async () => {
+    const { stack, send, waits } = await setUp({ expiresIn: 20 })
+    stack.refuseWindows(1)
+    const error = await rejectionOf(send())
+    expect(error).toMatchObject({ code: -32003 })
+    expect((error as TransactionRejectedError).shortMessage).toMatch(
+      /^The session expires at .*Z, too soon for the bundler to take a transaction \(.*UserOperation expires too soon.*\)\. Nothing was sent\.$/,
+    )
+    expect(stack.calls.refusedWindows).toBe(1)
+    expect(waits).toEqual([])
+  })
+
+  test('attack: a bundler that refuses the window yet takes the op gets no second one: the moved nonce stops the send', async () => {
+    const { stack, send, waits } = await setUp()
+    stack.refuseWindows(1, true)
+    const error = await rejectionOf(send())
+    expect(error).toBeInstanceOf(TransactionRejectedError)
+    expect((error as TransactionRejectedError).shortMessage).toMatch(
+      /^The account's nonce moved while the session transaction waited to be sent again: .* Nothing more was sent; read the session state before sending it again\.$/,
+    )
+    expect(stack.calls.refusedWindows).toBe(1)
+    expect(stack.calls.sent).toHaveLength(0)
+    expect(waits).toHaveLength(1)
   })
 })
 

@@ -70,9 +70,17 @@ const timeRangeAttempts = 5
  * the block to come.
  */
 const windowStartMargin = 6
+/** A session ending within this (ms) is past every bundler's expiry margin (safe-mode Alto: 30 s). */
+const expiryMarginMs = 35_000
 /** How long a send waits for the chain's first block in a new allowance period, and how often it looks. */
 const blockWaitMs = 30_000
 const blockPollMs = 250
+
+/**
+ * What the sends of one request share: the nonce the first one used (a later one with another nonce is never
+ * sent), the time the last one claimed (seconds, the chain's clock), and when waiting ends (`Date.now()`).
+ */
+type Attempt = { deadline: number; nonce?: bigint; now?: number }
 
 /** An ERC-7677 paymaster service for one send (EIP-5792 `paymasterService` capability): `url` and its `context`. */
 export type PaymasterService = { url: string; context?: Record<string, unknown> | undefined }
@@ -236,11 +244,16 @@ export function createSessionSender(deps: {
     }
   }
 
+  /**
+   * One send on `lane`. `attempt` is shared by the sends of one request ({@link sendInTimeRange}): the nonce and
+   * the time the first one claimed, and when waiting must end.
+   */
   async function sendOnLane(
     record: SessionSendRecord,
     calls: readonly SessionCall[],
     lane: number,
     service: PaymasterService | undefined,
+    attempt: Attempt,
   ): Promise<{ userOpHash: Hex; fromBlock: bigint } | { violation: SessionPolicyViolation }> {
     const { bundler } = deps.clients(record.chainId)
     const payer = payerOf(service)
@@ -253,13 +266,21 @@ export function createSessionSender(deps: {
       // validity window (AA22), and the state read there is the old period's. Read again once a block is in it.
       const start = periodStartOf(record.spec, reads.now)
       if (reads.block.timestamp < BigInt(start)) {
-        await blockAtOrAfter(record.chainId, start)
+        await blockAtOrAfter(record.chainId, start, attempt.deadline)
         reads = await prepare(record, calls, lane)
       }
     } catch (error) {
       throw fault(error, record.chainId, 'while the session transaction was prepared') ?? error
     }
     const { state, block, nonce, fees, now, runs } = reads
+    // Sent again after a refusal: a nonce that moved means an earlier send was taken after all (a bundler that
+    // answered an error yet kept it). Never a second execution: stop here.
+    if (attempt.nonce !== undefined && nonce !== attempt.nonce)
+      throw new TransactionRejectedError(
+        `The account's nonce moved while the session transaction waited to be sent again: the bundler that refused it may have taken it after all. Nothing more was sent; read the session state before sending it again.`,
+      )
+    attempt.nonce = nonce
+    attempt.now = now
     const violation = checkSessionCalls(record.spec, calls, {
       account: record.account,
       state,
@@ -351,10 +372,13 @@ export function createSessionSender(deps: {
     }
   }
 
-  /** Waits (at most {@link blockWaitMs}) for the chain's latest block to be at `timestamp` or later. */
-  async function blockAtOrAfter(chainId: number, timestamp: number): Promise<void> {
+  /**
+   * Waits for the chain's latest block to be at `timestamp` or later: at most {@link blockWaitMs}, and not past
+   * `until` (a `Date.now()`).
+   */
+  async function blockAtOrAfter(chainId: number, timestamp: number, until: number): Promise<void> {
     const { client } = deps.clients(chainId)
-    const deadline = Date.now() + blockWaitMs
+    const deadline = Math.min(Date.now() + blockWaitMs, until)
     for (let polls = 1; ; polls++) {
       await sleep(blockPollMs)
       const block = await getBlock(client, { blockTag: 'latest' })
@@ -376,16 +400,26 @@ export function createSessionSender(deps: {
     lane: number,
     service: PaymasterService | undefined,
   ): ReturnType<typeof sendOnLane> {
-    const deadline = Date.now() + timeRangeWaitMs
-    for (let attempt = 1; ; attempt++) {
+    const attempt: Attempt = { deadline: Date.now() + timeRangeWaitMs }
+    for (let count = 1; ; count++) {
+      const sentAt = Date.now()
       try {
-        return await sendOnLane(record, calls, lane, service)
+        return await sendOnLane(record, calls, lane, service, attempt)
       } catch (error) {
-        if (!hasRpcCode(error, outOfTimeRangeCode)) throw error
-        const delay = timeRangeDelayMs(record.spec, Date.now())
-        if (attempt >= timeRangeAttempts || Date.now() + delay > deadline)
+        if (!hasRpcCode(error, outOfTimeRangeCode) || attempt.now === undefined) throw error
+        const reason = rpcMessageOf(error) ?? 'out of its time range'
+        // The time the op claimed, now: the chain's clock (ahead of the wall clock after time travel) decides.
+        const nowMs = attempt.now * 1000 + (Date.now() - sentAt)
+        // No later period helps a session that ends before the bundler's margin.
+        if (record.spec.expiresAt * 1000 - nowMs <= expiryMarginMs)
           throw new TransactionRejectedError(
-            `The bundler refused the session transaction's validity window (${rpcMessageOf(error) ?? 'out of its time range'}) and did not take it within ${timeRangeWaitMs / 1000} s.`,
+            `The session expires at ${new Date(record.spec.expiresAt * 1000).toISOString()}, too soon for the bundler to take a transaction (${reason}). Nothing was sent.`,
+            { cause: error },
+          )
+        const delay = timeRangeDelayMs(record.spec, nowMs)
+        if (count >= timeRangeAttempts || Date.now() + delay > attempt.deadline)
+          throw new TransactionRejectedError(
+            `The bundler refused the session transaction's validity window (${reason}) and did not take it within ${timeRangeWaitMs / 1000} s. Nothing was sent.`,
             { cause: error },
           )
         await sleep(delay)

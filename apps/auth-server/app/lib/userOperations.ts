@@ -110,8 +110,8 @@ export type PreparedCalls = {
  * The call gas limit sent for a bundler's estimate: 10% + 5,000 more, at most 30,000 more. Some bundlers (Alto)
  * estimate the gas the call used in simulation, and a call that nests calls needs more than it uses, since each
  * level keeps 1/64 of what it forwards (a passkey change: the account calls the validator, which calls back into
- * the account; docs/webauthn.md). The margin stays under the EntryPoint's 40,000 unused-gas penalty threshold, so
- * it costs nothing when unused.
+ * the account; docs/webauthn.md). The margin alone stays under the EntryPoint's 40,000 unused-gas penalty
+ * threshold (v0.8 charges 10% of all unused execution gas beyond it, the bundler's own margin included).
  */
 export function withCallGasHeadroom(estimate: bigint): bigint {
   const margin = estimate / 10n + 5_000n
