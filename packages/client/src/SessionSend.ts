@@ -28,6 +28,7 @@ import {
 import { call, getBlock } from 'viem/actions'
 import { ChainDisconnectedError, TransactionRejectedError } from './Errors.js'
 import { encodeCalls, nonceKey } from './Execution.js'
+import { allowancePeriods } from './internal/nearlyUsed.js'
 import { createNonceLanes } from './internal/nonceLanes.js'
 import { isUnreachable, refused } from './internal/unreachable.js'
 import type { UserOpWatcher } from './internal/userOpWatcher.js'
@@ -39,7 +40,7 @@ import {
   type SessionState,
 } from './SessionPolicy.js'
 import type { SessionSigner } from './SessionSigner.js'
-import type { SessionSpec, UsageLimit } from './SessionSpec.js'
+import type { SessionSpec } from './SessionSpec.js'
 import { sessionId } from './SessionSpecEncoding.js'
 import { estimateUserOperationFees } from './UserOperation.js'
 
@@ -485,9 +486,9 @@ export function createSessionSender(deps: {
 export function timeRangeDelayMs(spec: SessionSpec, nowMs: number): number {
   const now = Math.floor(nowMs / 1000)
   let delay = 2_000
-  for (const limit of allowancesOf(spec)) {
-    const next = (Math.floor(now / limit.period) + 1) * limit.period
-    const from = nowMs - (next - limit.period) * 1000
+  for (const period of periodsOf(spec)) {
+    const next = (Math.floor(now / period) + 1) * period
+    const from = nowMs - (next - period) * 1000
     if (next - now <= 60) delay = Math.max(delay, (next + windowStartMargin) * 1000 - nowMs)
     else if (from < windowStartMargin * 1000) delay = Math.max(delay, windowStartMargin * 1000 - from)
   }
@@ -501,21 +502,12 @@ export function timeRangeDelayMs(spec: SessionSpec, nowMs: number): number {
  */
 export function periodStartOf(spec: SessionSpec, now: number): number {
   let start = 0
-  for (const limit of allowancesOf(spec))
-    start = Math.max(start, Math.floor(now / limit.period) * limit.period)
+  for (const period of periodsOf(spec)) start = Math.max(start, Math.floor(now / period) * period)
   return start
 }
 
-function allowancesOf(spec: SessionSpec): Extract<UsageLimit, { type: 'allowance' }>[] {
-  return [
-    spec.feeLimit,
-    ...spec.callPolicies.flatMap((p) => [p.valueLimit, ...p.constraints.map((c) => c.limit)]),
-    ...spec.transferPolicies.map((p) => p.valueLimit),
-  ].filter(
-    (limit): limit is Extract<UsageLimit, { type: 'allowance' }> =>
-      limit.type === 'allowance' && limit.period > 0,
-  )
-}
+/** The spec's allowance periods (seconds), as the limit event reads them. */
+const periodsOf = (spec: SessionSpec) => allowancePeriods(spec).filter((period) => period > 0)
 
 /** Whether a JSON-RPC error with `code` is in `error`'s cause chain. */
 function hasRpcCode(error: unknown, code: number): boolean {
