@@ -7,7 +7,7 @@ import { browserUse } from '../fixtures/browser.js'
  */
 export default defineConfig({
   testDir: '.',
-  testMatch: ['flows.ts', 'dashboard.ts'],
+  testMatch: ['flows.ts', 'popup.ts', 'dashboard.ts'],
   globalSetup: '../global-setup.ts',
   globalTeardown: '../global-teardown.ts',
   workers: 1,

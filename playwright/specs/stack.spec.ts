@@ -172,6 +172,38 @@ test('security: the auth server is served with its production headers (docs/depl
   expect(channel['x-frame-options']).toBeUndefined()
 })
 
+test('behavior: the popup names all its start-up code in its HTML, and the code is cached for good (docs/deploy.md)', async ({
+  page,
+  stack,
+}) => {
+  // Every script the popup's page runs at start is fetched at once with the HTML, not found one chunk after another.
+  const html = await (await page.request.get(`${stack.authServerUrl}/confirm`)).text()
+  const named = new Set(
+    [...html.matchAll(/<(?:link rel="modulepreload"|script type="module")[^>]*(?:href|src)="([^"]+)"/g)].map(
+      (m) => m[1],
+    ),
+  )
+  expect(named.size).toBeGreaterThan(2)
+  const loaded: string[] = []
+  page.on('request', (request) => {
+    if (request.resourceType() === 'script') loaded.push(new URL(request.url()).pathname)
+  })
+  await page.goto(`${stack.authServerUrl}/confirm`)
+  await expect(page.getByTestId('request-origin')).toBeVisible()
+  expect(loaded.length).toBeGreaterThan(2)
+  expect(loaded.filter((path) => !named.has(path))).toEqual([])
+
+  // The chunks carry their content's hash in their names; the HTML and Nuxt's build manifests do not.
+  const chunk = await page.request.get(`${stack.authServerUrl}${loaded[0]}`)
+  expect(chunk.headers()['cache-control']).toBe('public, max-age=31536000, immutable')
+  expect((await page.request.get(`${stack.authServerUrl}/confirm`)).headers()['cache-control']).toBe(
+    'no-cache',
+  )
+  expect(
+    (await page.request.get(`${stack.authServerUrl}/_nuxt/builds/latest.json`)).headers()['cache-control'],
+  ).toBe('no-cache')
+})
+
 test('security: no page can frame the auth server (clickjacking of the approval screens)', async ({
   browser,
   stack,

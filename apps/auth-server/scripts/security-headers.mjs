@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Writes `_headers` next to the static build (`.output/public/_headers`): the HTTP headers the auth server must be
- * served with (docs/deploy.md, "Headers"). The format is the one Netlify and Cloudflare Pages read; the devnet's
+ * served with (docs/deploy.md, "Headers"): the security headers, and how long the build's files may be cached. The format is the one Netlify and Cloudflare Pages read; the devnet's
  * static server applies the same file, so every end-to-end test runs under these headers.
  *
  * The Content-Security-Policy allows scripts from the page's own origin plus the inline bootstrap scripts the build
@@ -78,9 +78,16 @@ const channel = {
   'Content-Security-Policy': csp.replace("frame-ancestors 'none'", 'frame-ancestors *'),
 }
 
+// The build's chunks and styles are named by their content's hash: a browser keeps them for good, so a popup opened
+// again loads no code over the network. Nuxt's build manifests under `builds/` keep their names: revalidated.
 const lines = [
   '/*',
   ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`),
+  '/_nuxt/*',
+  '  Cache-Control: public, max-age=31536000, immutable',
+  '/_nuxt/builds/*',
+  '  ! Cache-Control',
+  '  Cache-Control: no-cache',
   '/channel.html',
   '  ! Content-Security-Policy',
   '  ! X-Frame-Options',

@@ -15,10 +15,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(root, '200.html'), '<p>spa</p>')
   fs.writeFileSync(path.join(root, 'assets', 'app.js'), 'console.log(1)')
   fs.writeFileSync(path.join(root, 'assets', 'app.css'), 'p{}')
+  fs.mkdirSync(path.join(root, 'assets', 'builds'))
+  fs.writeFileSync(path.join(root, 'assets', 'builds', 'latest.json'), '{}')
   fs.writeFileSync(path.join(os.tmpdir(), 'sso-static-secret.txt'), 'secret')
   fs.writeFileSync(
     path.join(root, '_headers'),
-    "# the auth server's\n/*\n  X-Frame-Options: DENY\n  Cross-Origin-Opener-Policy: same-origin\n/confirm\n  Cross-Origin-Opener-Policy: unsafe-none\n",
+    "# the auth server's\n/*\n  X-Frame-Options: DENY\n  Cross-Origin-Opener-Policy: same-origin\n/confirm\n  Cross-Origin-Opener-Policy: unsafe-none\n/assets/builds/*\n  Cache-Control: no-cache\n",
   )
   server = await startStaticServer({ root, port: 0, config })
 })
@@ -74,6 +76,16 @@ test('behavior: _headers rules apply to the paths they match, later rules overri
   expect(popup.headers.get('x-frame-options')).toBe('DENY')
   expect(popup.headers.get('cross-origin-opener-policy')).toBe('unsafe-none')
   expect((await fetch(`${server.url}/sso-config.json`)).headers.get('x-frame-options')).toBe('DENY')
+})
+
+test('behavior: hashed assets are cached for good and HTML revalidated, unless a _headers rule says otherwise', async () => {
+  expect((await fetch(`${server.url}/assets/app.js`)).headers.get('cache-control')).toBe(
+    'max-age=31536000, immutable',
+  )
+  expect((await fetch(`${server.url}/dashboard`)).headers.get('cache-control')).toBe('no-cache')
+  expect((await fetch(`${server.url}/assets/builds/latest.json`)).headers.get('cache-control')).toBe(
+    'no-cache',
+  )
 })
 
 test('behavior: the _headers file itself is not served', async () => {

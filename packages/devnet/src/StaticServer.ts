@@ -141,11 +141,14 @@ export async function startStaticServer(parameters: {
       return
     }
     const type = contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
-    // Hashed assets can be cached; HTML must be revalidated so a rebuild shows up.
+    // A `_headers` rule decides; else hashed assets can be cached and HTML must be revalidated (a rebuild shows up).
+    const ruled = response.getHeader('cache-control')
     const cache =
-      pathname.includes('/_nuxt/') || pathname.includes('/assets/')
-        ? 'max-age=31536000, immutable'
-        : 'no-cache'
+      ruled !== undefined
+        ? String(ruled)
+        : pathname.includes('/_nuxt/') || pathname.includes('/assets/')
+          ? 'max-age=31536000, immutable'
+          : 'no-cache'
     response.writeHead(200, {
       'content-type': type,
       'cache-control': cache,
