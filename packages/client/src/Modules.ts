@@ -115,7 +115,7 @@ export async function readModuleInstalled(parameters: {
 }
 
 /**
- * Every module installed on `account` now: its preset modules (flagged in the account's first slot, installed by
+ * Every module installed on `account` now: its preset modules (flagged in the account's head, installed by
  * the factory without an event of their own being needed) and every module a `ModuleInstalled` event named, each
  * checked with `isModuleInstalled` at the latest block. Sorted by type, then address. An account that is not
  * deployed yet has none (its first userOp installs the defaults). Events are read from `fromBlock` (default genesis:

@@ -22,7 +22,6 @@ import {
     MODULE_TYPE_FALLBACK,
     MODULE_TYPE_VALIDATOR
 } from "@openzeppelin/contracts/interfaces/draft-IERC7579.sol";
-import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts/proxy/utils/UUPSUpgradeable.sol";
 import {IERC1155Receiver} from "@openzeppelin/contracts/token/ERC1155/IERC1155Receiver.sol";
 import {IERC721Receiver} from "@openzeppelin/contracts/token/ERC721/IERC721Receiver.sol";
@@ -50,14 +49,13 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 ///   declares itself scoped ({IScopedValidator}, e.g. the SessionKeyValidator) does not count as one. Executions
 ///   never call a module's `onInstall` / `onUninstall` themselves ({ModuleHookCall}).
 ///
-/// State lives in one ERC-7201 namespace whose first slot is shared with OpenZeppelin {Initializable}, so that
-/// deployment writes a single fresh slot for the initialised flag, the validator count and the preset modules'
-/// installed flags.
+/// The initialised flag, the validator counts, the preset modules' installed flags and the modules version live in
+/// the free bits of the ERC-1967 implementation slot ({ModuleManager-AccountHead}): deployment writes no slot for
+/// them, and reading them costs a warm read. The module records and the passkeys live in one ERC-7201 namespace.
 contract SsoAccount is
     Account,
     EIP712,
     ERC7739,
-    Initializable,
     UUPSUpgradeable,
     ModuleManager,
     IPasskeyStore,
@@ -75,7 +73,7 @@ contract SsoAccount is
         EIP712("SsoAccount", "1")
         ModuleManager(presetModuleTypeIds, presetModuleAddresses)
     {
-        _disableInitializers();
+        _getAccountHead().initialized = true;
     }
 
     /// @notice Installs the initial modules. Called once by the factory in the deployment transaction.
@@ -84,15 +82,17 @@ contract SsoAccount is
     /// @param initData `onInstall` data of each module (fallback handlers: selector ‖ data).
     function initialize(uint256[] calldata moduleTypeIds, address[] calldata modules, bytes[] calldata initData)
         external
-        initializer
     {
+        AccountHead storage head = _getAccountHead();
+        if (head.initialized) revert InvalidInitialization();
+        head.initialized = true;
         if (moduleTypeIds.length != modules.length || modules.length != initData.length) {
             revert ModuleListLengthMismatch(moduleTypeIds.length, modules.length, initData.length);
         }
         for (uint256 i = 0; i < modules.length; ++i) {
             _installModule(moduleTypeIds[i], modules[i], initData[i]);
         }
-        if (_getAccountStorage().signingValidatorCount == 0) revert NoValidator();
+        if (head.signingValidatorCount == 0) revert NoValidator();
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
-        ++_getAccountStorage().modulesVersion;
+        ++_getAccountHead().modulesVersion;
         _installModule(moduleTypeId, module, initData);
     }
 
@@ -265,7 +265,7 @@ contract SsoAccount is
         external
         onlyEntryPointOrSelf
     {
-        ++_getAccountStorage().modulesVersion;
+        ++_getAccountHead().modulesVersion;
         _uninstallModule(moduleTypeId, module, deInitData);
     }
 
@@ -278,7 +278,7 @@ contract SsoAccount is
             msg.sender != address(this) && msg.sender != address(entryPoint())
                 && !_isInstalled(MODULE_TYPE_VALIDATOR, msg.sender) && !_isInstalled(MODULE_TYPE_EXECUTOR, msg.sender)
         ) revert UnauthorizedVersionBump(msg.sender);
-        version = ++_getAccountStorage().modulesVersion;
+        version = ++_getAccountHead().modulesVersion;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -334,11 +334,6 @@ contract SsoAccount is
     /// @dev UUPS: only the account itself or the EntryPoint (i.e. a validated userOp) may upgrade.
     function _authorizeUpgrade(address) internal view override onlyEntryPointOrSelf {}
 
-    /// @dev Share the first slot of our namespace with {Initializable} (see {AccountStorage}).
-    function _initializableStorageSlot() internal pure override returns (bytes32) {
-        return _ACCOUNT_STORAGE_SLOT;
-    }
-
     function _internalExecute(bytes32 mode, bytes calldata executionCalldata)
         internal
         returns (bytes[] memory returnData)
@@ -367,7 +362,7 @@ contract SsoAccount is
     function _validateWithModule(address validator, uint256 flag) private returns (uint256 validationData) {
         bool installed;
         if (flag & _installBoundPresets != 0) installed = true;
-        else if (flag != 0) installed = _getAccountStorage().presetFlags & flag != 0;
+        else if (flag != 0) installed = _getAccountHead().presetFlags & flag != 0;
         else installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
         if (!installed) return ERC4337Utils.SIG_VALIDATION_FAILED;
         bytes4 selector = IERC7579Validator.validateUserOp.selector;
@@ -375,7 +370,7 @@ contract SsoAccount is
         uint256 version;
         if (versioned) {
             selector = IVersionedValidator.validateUserOpWithModulesVersion.selector;
-            version = _getAccountStorage().modulesVersion;
+            version = _getAccountHead().modulesVersion;
         }
         assembly ("memory-safe") {
             let ptr := mload(0x40)

@@ -51,9 +51,8 @@ function profile(logs: StructLog[], names: Map<string, string>, txTo: Address) {
     const next = logs[i + 1]
     if (CALLS.has(step.op) && next && next.depth > step.depth) {
       const stack = step.stack ?? []
-      const to = `0x${BigInt(stack[stack.length - 2] ?? '0x0')
-        .toString(16)
-        .padStart(40, '0')}`
+      // The EVM calls the low 160 bits of the word (the account's proxy passes its whole ERC-1967 slot, head included).
+      const to = `0x${(BigInt(stack[stack.length - 2] ?? '0x0') & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`
       const label = names.get(to) ?? `${to.slice(0, 10)}…`
       frames[step.depth] =
         `${'  '.repeat(step.depth)}${label}${step.op === 'DELEGATECALL' ? ' (delegate)' : ''}`

@@ -4105,19 +4105,6 @@ export const ssoAccountAbi = [
   },
   {
     "type": "event",
-    "name": "Initialized",
-    "inputs": [
-      {
-        "name": "version",
-        "type": "uint64",
-        "indexed": false,
-        "internalType": "uint64"
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
     "name": "ModuleInstalled",
     "inputs": [
       {
@@ -4395,11 +4382,6 @@ export const ssoAccountAbi = [
   {
     "type": "error",
     "name": "NoValidator",
-    "inputs": []
-  },
-  {
-    "type": "error",
-    "name": "NotInitializing",
     "inputs": []
   },
   {

@@ -17,6 +17,9 @@ interface ISsoAccount {
     /// it: only scoped validators (e.g. session keys, see {IScopedValidator}) would remain.
     error LastSigningValidator(address validator);
 
+    /// @notice Thrown when `initialize` is called on an account that was initialised, or on the implementation.
+    error InvalidInitialization();
+
     /// @notice Thrown when `initialize` would leave the account without a validator that can sign for it.
     error NoValidator();
 

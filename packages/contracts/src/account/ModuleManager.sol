@@ -21,18 +21,24 @@ import {
 /// the preset modules, the counts that keep the account signable and the modules version
 /// (docs/architecture.md). Who may install and uninstall is the account's to decide ({SsoAccount-installModule}).
 /// @dev Preset modules (e.g. the WebAuthnValidator and the SessionKeyValidator) keep their "installed" flag in the
-/// account's first storage slot instead of a mapping slot of their own: installing them at deployment writes no
+/// account's head ({AccountHead}) instead of a mapping slot of their own: installing them at deployment writes no
 /// extra slot. They are installed and uninstalled like any other module. An upgrade must keep the same preset list
 /// (same order) or migrate the flags. Preset validators that declare themselves bound to their installation
 /// ({IInstallBoundValidator}, e.g. the WebAuthnValidator) or versioned ({IVersionedValidator}, e.g. the
 /// SessionKeyValidator) are asked once, at construction: userOp validation then calls the former without reading
 /// the installed flag, and the latter with the modules version.
 abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579ModuleConfig {
-    /// @custom:storage-location erc7201:sso.storage.SsoAccount
-    struct AccountStorage {
-        // First 9 bytes: OpenZeppelin's `InitializableStorage` (uint64 _initialized, bool _initializing).
-        uint64 initializedVersion;
-        bool initializing;
+    /// @dev The account's head: its flags and counters, in the 96 bits of the ERC-1967 implementation slot that the
+    /// implementation's address leaves free. The proxy reads that slot for every call, so the head costs a warm read
+    /// (100 gas, not a cold 2,100), and the deployment writes no slot of its own for it. The implementation address
+    /// is written only by Solidity's masked writes (the clone's creation, when the head is still empty, and
+    /// {UUPSUpgradeable-upgradeToAndCall} through OpenZeppelin's `StorageSlot`), which keep the other bits; the EVM
+    /// calls the low 160 bits of the word, so the proxy needs no mask. An upgrade must keep this layout: it holds
+    /// the modules version, which may never go back (see {modulesVersion}).
+    struct AccountHead {
+        address implementation;
+        // The account was initialised ({SsoAccount-initialize}); the implementation sets it on itself.
+        bool initialized;
         uint16 validatorCount;
         // Bit i: preset module i is installed (see {presetModules}); bit i + 4: it is a validator that can sign
         // (counted in `signingValidatorCount`).
@@ -41,6 +47,10 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         uint32 modulesVersion;
         // Installed validators that are not scoped (see {IScopedValidator}): never 0 once initialised.
         uint16 signingValidatorCount;
+    }
+
+    /// @custom:storage-location erc7201:sso.storage.SsoAccount
+    struct AccountStorage {
         // Bit 1: validator, bit 2: executor (modules that are not presets), bit 3: counted as a validator that can
         // sign; bits 8 and up: the number of selectors the module is the fallback handler of.
         mapping(address module => uint256 moduleTypes) modules;
@@ -48,6 +58,9 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         // Each passkey validator's word for each passkey, under the credential's 4-byte key (see {IPasskeyStore}).
         mapping(address validator => mapping(bytes4 credentialKey => uint256 entry)) passkeys;
     }
+
+    // ERC-1967: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
+    bytes32 internal constant _ACCOUNT_HEAD_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
 
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant _ACCOUNT_STORAGE_SLOT =
@@ -171,18 +184,18 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     /// something about the account's modules (e.g. the SessionKeyValidator, that session targets are not modules)
     /// knows its check still holds while this is unchanged.
     function modulesVersion() external view returns (uint256) {
-        return _getAccountStorage().modulesVersion;
+        return _getAccountHead().modulesVersion;
     }
 
     /// @notice The number of installed validators (never 0 once initialised).
     function validatorCount() external view returns (uint256) {
-        return _getAccountStorage().validatorCount;
+        return _getAccountHead().validatorCount;
     }
 
     /// @notice The number of installed validators that can sign for the account (not scoped, see
     /// {IScopedValidator}); never 0 once initialised.
     function signingValidatorCount() external view returns (uint256) {
-        return _getAccountStorage().signingValidatorCount;
+        return _getAccountHead().signingValidatorCount;
     }
 
     /// @notice The fallback handler of `selector`, or address(0).
@@ -201,16 +214,21 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         }
     }
 
+    function _getAccountHead() internal pure returns (AccountHead storage head) {
+        assembly ("memory-safe") {
+            head.slot := _ACCOUNT_HEAD_SLOT
+        }
+    }
+
     function _isValidatorInstalled(address validator) internal view returns (bool) {
         return _isInstalled(MODULE_TYPE_VALIDATOR, validator);
     }
 
     /// @dev Validators and executors: preset modules by their flag, others by their mapping slot.
     function _isInstalled(uint256 moduleTypeId, address module) internal view returns (bool) {
-        AccountStorage storage $ = _getAccountStorage();
         uint256 flag = _presetFlag(moduleTypeId, module);
-        if (flag != 0) return $.presetFlags & flag != 0;
-        return $.modules[module] & (1 << moduleTypeId) != 0;
+        if (flag != 0) return _getAccountHead().presetFlags & flag != 0;
+        return _getAccountStorage().modules[module] & (1 << moduleTypeId) != 0;
     }
 
     /// @dev Whether `module`'s parameterless view `selector` answers true (e.g. {IInstallBoundValidator-isInstallBound});
@@ -244,7 +262,7 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         return 0;
     }
 
-    /// @notice The preset modules (their installed flags live in the account's first slot).
+    /// @notice The preset modules (their installed flags live in the account's head).
     /// @return moduleTypeIds Their module types.
     /// @return modules Their addresses.
     function presetModules() external view returns (uint256[] memory moduleTypeIds, address[] memory modules) {
@@ -264,6 +282,7 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
             revert ERC7579Utils.ERC7579MismatchedModuleTypeId(moduleTypeId, module);
         }
         AccountStorage storage $ = _getAccountStorage();
+        AccountHead storage head = _getAccountHead();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
             if (_isInstalled(moduleTypeId, module)) {
                 revert ERC7579Utils.ERC7579AlreadyInstalledModule(moduleTypeId, module);
@@ -273,12 +292,12 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
             // the module answers later can't change the count.
             bool signing = moduleTypeId == MODULE_TYPE_VALIDATOR && !_isScopedValidator(module);
             if (flag != 0) {
-                $.presetFlags = uint8($.presetFlags | flag | (signing ? flag << 4 : 0));
+                head.presetFlags = uint8(head.presetFlags | flag | (signing ? flag << 4 : 0));
             } else {
                 $.modules[module] |= (1 << moduleTypeId) | (signing ? _SIGNING_BIT : 0);
             }
-            if (moduleTypeId == MODULE_TYPE_VALIDATOR) ++$.validatorCount;
-            if (signing) ++$.signingValidatorCount;
+            if (moduleTypeId == MODULE_TYPE_VALIDATOR) ++head.validatorCount;
+            if (signing) ++head.signingValidatorCount;
         } else {
             if (initData.length < 4) revert InvalidFallbackData(initData.length);
             bytes4 selector = bytes4(initData[0:4]);
@@ -296,22 +315,23 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     function _uninstallModule(uint256 moduleTypeId, address module, bytes calldata deInitData) internal {
         if (!supportsModule(moduleTypeId)) revert ERC7579Utils.ERC7579UnsupportedModuleType(moduleTypeId);
         AccountStorage storage $ = _getAccountStorage();
+        AccountHead storage head = _getAccountHead();
         if (moduleTypeId == MODULE_TYPE_VALIDATOR || moduleTypeId == MODULE_TYPE_EXECUTOR) {
             if (!_isInstalled(moduleTypeId, module)) {
                 revert ERC7579Utils.ERC7579UninstalledModule(moduleTypeId, module);
             }
             uint256 flag = _presetFlag(moduleTypeId, module);
             if (moduleTypeId == MODULE_TYPE_VALIDATOR) {
-                if ($.validatorCount == 1) revert LastValidator(module);
-                bool signing = flag != 0 ? $.presetFlags & (flag << 4) != 0 : $.modules[module] & _SIGNING_BIT != 0;
+                if (head.validatorCount == 1) revert LastValidator(module);
+                bool signing = flag != 0 ? head.presetFlags & (flag << 4) != 0 : $.modules[module] & _SIGNING_BIT != 0;
                 if (signing) {
-                    if ($.signingValidatorCount == 1) revert LastSigningValidator(module);
-                    --$.signingValidatorCount;
+                    if (head.signingValidatorCount == 1) revert LastSigningValidator(module);
+                    --head.signingValidatorCount;
                 }
-                --$.validatorCount;
+                --head.validatorCount;
             }
             if (flag != 0) {
-                $.presetFlags = uint8($.presetFlags & ~(flag | (flag << 4)));
+                head.presetFlags = uint8(head.presetFlags & ~(flag | (flag << 4)));
             } else {
                 $.modules[module] &= ~((1 << moduleTypeId) | _SIGNING_BIT);
             }

@@ -26,10 +26,10 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     }
 
     /// @dev The account's storage slot of a passkey's word: `passkeys[validator][credentialKey]`, the mapping being
-    /// the fourth slot of the account's ERC-7201 namespace.
+    /// the third slot of the account's ERC-7201 namespace.
     function _passkeySlot(Passkey memory k) internal view returns (bytes32) {
         uint256 base = 0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;
-        bytes32 inner = keccak256(abi.encode(address(validator), base + 3));
+        bytes32 inner = keccak256(abi.encode(address(validator), base + 2));
         return keccak256(abi.encode(bytes32(bytes4(keccak256(k.credentialId))), inner));
     }
 
@@ -145,7 +145,7 @@ contract WebAuthnValidatorManagePasskeysTest is SsoTest {
     /// passkey holding the key is neither reported for nor removed by the other credential id.
     function test_credentialKeyTaken() public {
         // The account's first passkey, stored as if its 4-byte key were the laptop's (a 1 in 2^32 coincidence).
-        // The account keeps its passkeys: `passkeys` is the fourth slot of its ERC-7201 storage.
+        // The account keeps its passkeys: `passkeys` is the third slot of its ERC-7201 storage.
         bytes32 firstSlot = _passkeySlot(key);
         bytes32 laptopSlot = _passkeySlot(laptop);
         bytes32 first = vm.load(address(account), firstSlot);
