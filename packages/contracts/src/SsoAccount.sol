@@ -331,8 +331,15 @@ contract SsoAccount is
     // Internals
     // ------------------------------------------------------------------------------------------------------------
 
-    /// @dev UUPS: only the account itself or the EntryPoint (i.e. a validated userOp) may upgrade.
-    function _authorizeUpgrade(address) internal view override onlyEntryPointOrSelf {}
+    /// @dev UUPS: only the account itself or the EntryPoint (i.e. a validated userOp) may upgrade, and only to an
+    /// implementation that keeps the account's head ({ModuleManager-ACCOUNT_HEAD_LAYOUT}).
+    function _authorizeUpgrade(address newImplementation) internal view override onlyEntryPointOrSelf {
+        (bool ok, bytes memory answer) =
+            newImplementation.staticcall(abi.encodeWithSelector(this.ACCOUNT_HEAD_LAYOUT.selector));
+        if (!ok || answer.length != 32 || abi.decode(answer, (uint256)) != ACCOUNT_HEAD_LAYOUT) {
+            revert UpgradeLosesHead(newImplementation);
+        }
+    }
 
     function _internalExecute(bytes32 mode, bytes calldata executionCalldata)
         internal

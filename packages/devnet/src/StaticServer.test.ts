@@ -20,7 +20,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(os.tmpdir(), 'sso-static-secret.txt'), 'secret')
   fs.writeFileSync(
     path.join(root, '_headers'),
-    "# the auth server's\n/*\n  X-Frame-Options: DENY\n  Cross-Origin-Opener-Policy: same-origin\n/confirm\n  Cross-Origin-Opener-Policy: unsafe-none\n/assets/builds/*\n  Cache-Control: no-cache\n",
+    "# the auth server's\n/*\n  X-Frame-Options: DENY\n  Cross-Origin-Opener-Policy: same-origin\n/confirm\n  ! Cross-Origin-Opener-Policy\n  Cross-Origin-Opener-Policy: unsafe-none\n/assets/*\n  Cache-Control: public, max-age=31536000, immutable\n/assets/builds/*\n  ! Cache-Control\n  Cache-Control: no-cache\n",
   )
   server = await startStaticServer({ root, port: 0, config })
 })
@@ -68,7 +68,7 @@ test('error: other methods are refused', async () => {
   expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405)
 })
 
-test('behavior: _headers rules apply to the paths they match, later rules overriding', async () => {
+test("behavior: _headers rules apply to the paths they match; `! Name` detaches an earlier rule's header", async () => {
   const spa = await fetch(`${server.url}/dashboard`)
   expect(spa.headers.get('x-frame-options')).toBe('DENY')
   expect(spa.headers.get('cross-origin-opener-policy')).toBe('same-origin')
@@ -78,14 +78,19 @@ test('behavior: _headers rules apply to the paths they match, later rules overri
   expect((await fetch(`${server.url}/sso-config.json`)).headers.get('x-frame-options')).toBe('DENY')
 })
 
-test('behavior: hashed assets are cached for good and HTML revalidated, unless a _headers rule says otherwise', async () => {
+test('behavior: a _headers Cache-Control decides for the files served, never for a miss or the SPA entry', async () => {
   expect((await fetch(`${server.url}/assets/app.js`)).headers.get('cache-control')).toBe(
-    'max-age=31536000, immutable',
+    'public, max-age=31536000, immutable',
   )
-  expect((await fetch(`${server.url}/dashboard`)).headers.get('cache-control')).toBe('no-cache')
   expect((await fetch(`${server.url}/assets/builds/latest.json`)).headers.get('cache-control')).toBe(
     'no-cache',
   )
+  expect((await fetch(`${server.url}/dashboard`)).headers.get('cache-control')).toBe('no-cache')
+  const missing = await fetch(`${server.url}/assets/gone.js`)
+  expect(missing.status).toBe(404)
+  expect(missing.headers.get('cache-control')).toBe('no-store')
+  // An extensionless path under a cached folder is the SPA entry, revalidated.
+  expect((await fetch(`${server.url}/assets/route`)).headers.get('cache-control')).toBe('no-cache')
 })
 
 test('behavior: the _headers file itself is not served', async () => {
@@ -111,8 +116,9 @@ test('behavior: parseHeadersFile reads path rules and their headers', () => {
       ],
     },
   ])
-  expect(headersFor(rules, '/x/y')).toEqual({ A: '3' })
-  expect(headersFor(rules, '/y')).toEqual({ A: '1; b=2', B: '2' })
+  // As Cloudflare Pages: a header set again is appended to; `! B` detaches B.
+  expect(headersFor(rules, '/x/y')).toEqual({ a: '1; b=2, 3' })
+  expect(headersFor(rules, '/y')).toEqual({ a: '1; b=2', b: '2' })
 })
 
 test('error: a header before any path rule is refused', () => {

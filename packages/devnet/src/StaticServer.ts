@@ -63,14 +63,18 @@ function matchesPattern(pattern: string, pathname: string): boolean {
   return star < 0 ? pattern === pathname : pathname.startsWith(pattern.slice(0, star))
 }
 
-/** The headers `rules` give `pathname`, later rules overriding earlier ones. */
+/**
+ * The headers `rules` give `pathname` (names in lower case), as Cloudflare Pages applies them: every matching rule
+ * adds its headers, a header set again is appended to (`a, b`), and `! Name` detaches what earlier rules set.
+ */
 export function headersFor(rules: readonly HeaderRule[], pathname: string): Record<string, string> {
   const headers: Record<string, string> = {}
   for (const rule of rules) {
     if (!matchesPattern(rule.pattern, pathname)) continue
     for (const [name, value] of rule.headers) {
-      if (value === null) delete headers[name]
-      else headers[name] = value
+      const key = name.toLowerCase()
+      if (value === null) delete headers[key]
+      else headers[key] = headers[key] === undefined ? value : `${headers[key]}, ${value}`
     }
   }
   return headers
@@ -135,16 +139,21 @@ export async function startStaticServer(parameters: {
       return
     }
     let file = pathname === '/_headers' ? undefined : resolveFile(pathname)
-    if (!file && path.extname(pathname) === '' && fallback) file = fallback
+    const spaEntry = !file && path.extname(pathname) === '' && fallback !== undefined
+    if (spaEntry) file = fallback
     if (!file) {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found')
+      // A miss is never kept, whatever the path's rule says (a chunk missing during a deploy must not stay missing).
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      response.end('Not found')
       return
     }
     const type = contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream'
-    // A `_headers` rule decides; else hashed assets can be cached and HTML must be revalidated (a rebuild shows up).
+    // The SPA entry is always revalidated; else a `_headers` rule decides; else hashed assets can be cached and HTML
+    // must be revalidated (a rebuild shows up).
     const ruled = response.getHeader('cache-control')
-    const cache =
-      ruled !== undefined
+    const cache = spaEntry
+      ? 'no-cache'
+      : ruled !== undefined
         ? String(ruled)
         : pathname.includes('/_nuxt/') || pathname.includes('/assets/')
           ? 'max-age=31536000, immutable'

@@ -192,6 +192,8 @@ async function isProxyOf(
   implementation: Address,
 ) {
   const slot = await client.getStorageAt({ address, slot: implementationSlot })
+  // The address is the slot's low 20 bytes: the account keeps its head (flags, counts) in the bits above
+  // (packages/contracts/README.md, "Storage and bundler rules").
   return slot !== undefined && isAddressEqual(`0x${slot.slice(-40)}`, implementation)
 }
 

@@ -3382,6 +3382,19 @@ export const ssoAccountAbi = [
   },
   {
     "type": "function",
+    "name": "ACCOUNT_HEAD_LAYOUT",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MAX_PRESET_MODULES",
     "inputs": [],
     "outputs": [
@@ -4446,6 +4459,17 @@ export const ssoAccountAbi = [
         "name": "mode",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UpgradeLosesHead",
+    "inputs": [
+      {
+        "name": "implementation",
+        "type": "address",
+        "internalType": "address"
       }
     ]
   }

@@ -7,8 +7,8 @@ export const deployments = {
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
     "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
-    "ssoAccount": "0x8f87E750681550b983512D90bd59299BEAC2F428",
-    "accountFactory": "0x4881baB2C800303a7e60C755eA7AbF769b587aCE",
+    "ssoAccount": "0xf6b96bFCd8d5755EEC5652E222971148c23692D9",
+    "accountFactory": "0xfF075AA315142295d6037BC3514eC082D2C9FEBD",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -18,8 +18,8 @@ export const deployments = {
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
     "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
-    "ssoAccount": "0x8f87E750681550b983512D90bd59299BEAC2F428",
-    "accountFactory": "0x4881baB2C800303a7e60C755eA7AbF769b587aCE",
+    "ssoAccount": "0xf6b96bFCd8d5755EEC5652E222971148c23692D9",
+    "accountFactory": "0xfF075AA315142295d6037BC3514eC082D2C9FEBD",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -42,11 +42,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0xe4b1e506d9de6ca109afb143e4dde9607aa7c0287f540de1eae4093fa0b8f19c"
+    "initCodeHash": "0x9d2adf519b66b0e1e3100044ea59cd3ca6edb81e55101fa14cfc40fb466d81be"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x9bd2b4abedea4e4a4ae60cffd1b6df0f00a2518a344fd54dfe85dde2a0347fa2"
+    "initCodeHash": "0x36885f21efb00a181d5b88626d36b5c3c5c154df6647e763ded89ec3e75dcd0d"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

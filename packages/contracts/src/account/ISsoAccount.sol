@@ -20,6 +20,11 @@ interface ISsoAccount {
     /// @notice Thrown when `initialize` is called on an account that was initialised, or on the implementation.
     error InvalidInitialization();
 
+    /// @notice Thrown when an upgrade names an implementation that does not keep the account's head (the flags,
+    /// counts and modules version in the ERC-1967 slot): it answers `ACCOUNT_HEAD_LAYOUT()` with another value or
+    /// not at all.
+    error UpgradeLosesHead(address implementation);
+
     /// @notice Thrown when `initialize` would leave the account without a validator that can sign for it.
     error NoValidator();
 

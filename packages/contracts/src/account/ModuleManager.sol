@@ -31,10 +31,12 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     /// @dev The account's head: its flags and counters, in the 96 bits of the ERC-1967 implementation slot that the
     /// implementation's address leaves free. The proxy reads that slot for every call, so the head costs a warm read
     /// (100 gas, not a cold 2,100), and the deployment writes no slot of its own for it. The implementation address
-    /// is written only by Solidity's masked writes (the clone's creation, when the head is still empty, and
-    /// {UUPSUpgradeable-upgradeToAndCall} through OpenZeppelin's `StorageSlot`), which keep the other bits; the EVM
-    /// calls the low 160 bits of the word, so the proxy needs no mask. An upgrade must keep this layout: it holds
-    /// the modules version, which may never go back (see {modulesVersion}).
+    /// is written by the clone's creation (a whole-word SSTORE, while the head is still empty) and by
+    /// {UUPSUpgradeable-upgradeToAndCall} through OpenZeppelin's `StorageSlot` (a Solidity masked write, which keeps
+    /// the other bits); the EVM calls the low 160 bits of the word, so the proxy needs no mask. An upgrade must keep
+    /// this layout: it holds the initialised flag (lost, anyone could initialise the account again) and the modules
+    /// version, which may never go back (see {modulesVersion}). The account therefore upgrades only to an
+    /// implementation that declares this layout ({ACCOUNT_HEAD_LAYOUT}).
     struct AccountHead {
         address implementation;
         // The account was initialised ({SsoAccount-initialize}); the implementation sets it on itself.
@@ -58,6 +60,11 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
         // Each passkey validator's word for each passkey, under the credential's 4-byte key (see {IPasskeyStore}).
         mapping(address validator => mapping(bytes4 credentialKey => uint256 entry)) passkeys;
     }
+
+    /// @notice The version of the {AccountHead} layout this implementation keeps. An account upgrades only to an
+    /// implementation answering the same (see {SsoAccount-_authorizeUpgrade}): one that wrote the ERC-1967 slot
+    /// as a whole word (e.g. Solady's UUPS) would erase the head.
+    uint256 public constant ACCOUNT_HEAD_LAYOUT = 1;
 
     // ERC-1967: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
     bytes32 internal constant _ACCOUNT_HEAD_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
@@ -92,7 +99,7 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
 
     /// @notice Reads the preset modules once.
     /// @dev Preset modules (e.g. the WebAuthnValidator and the SessionKeyValidator) keep their "installed" flag in
-    /// the account's first storage slot instead of a mapping slot of their own: installing them at deployment
+    /// the account's head ({AccountHead}) instead of a mapping slot of their own: installing them at deployment
     /// writes no extra slot. They are installed and uninstalled like any other module. An upgrade must keep the
     /// same preset list (same order) or migrate the flags.
     /// Preset validators that declare themselves bound to their installation ({IInstallBoundValidator}, e.g. the

@@ -15,6 +15,20 @@ contract SsoAccountV2 is SsoAccount {
     }
 }
 
+/// @dev An implementation whose upgrade writes the whole ERC-1967 word (as Solady's UUPS does), with no head.
+contract WholeWordImplementation {
+    function proxiableUUID() external pure returns (bytes32) {
+        return 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
+    }
+}
+
+/// @dev A later implementation with another head layout.
+contract OtherHeadLayout is WholeWordImplementation {
+    function ACCOUNT_HEAD_LAYOUT() external pure returns (uint256) {
+        return 2;
+    }
+}
+
 contract SsoAccountUpgradeToAndCallTest is SsoTest {
     bytes32 internal constant IMPLEMENTATION_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
 
@@ -73,6 +87,20 @@ contract SsoAccountUpgradeToAndCallTest is SsoTest {
         vm.assertEq(SsoAccountV2(payable(address(account))).version(), 2);
         vm.expectRevert(ISsoAccount.InvalidInitialization.selector);
         account.initialize(new uint256[](0), new address[](0), new bytes[](0));
+    }
+
+    /// @dev Attack: an upgrade to an implementation that doesn't keep the head (and back) would leave the account
+    /// uninitialised (anyone could install a validator) with its modules version back at 0.
+    function test_attack_upgradeToAnImplementationWithoutTheHead_isRefused() public {
+        address[2] memory others = [address(new WholeWordImplementation()), address(new OtherHeadLayout())];
+        for (uint256 i = 0; i < others.length; ++i) {
+            bytes32 before = vm.load(address(account), IMPLEMENTATION_SLOT);
+            vm.prank(address(account));
+            vm.expectRevert(abi.encodeWithSelector(ISsoAccount.UpgradeLosesHead.selector, others[i]));
+            account.upgradeToAndCall(others[i], "");
+            vm.assertEq(vm.load(address(account), IMPLEMENTATION_SLOT), before);
+        }
+        vm.assertEq(v2.ACCOUNT_HEAD_LAYOUT(), 1);
     }
 
     function test_upgradeThroughAUserOp_keepsState() public {

@@ -45,6 +45,10 @@ test('error: a child that never becomes healthy is reported after the timeout wi
     logDir,
   })
   try {
+    // The child has written its line (node starts slowly on a loaded machine), then never becomes healthy.
+    const deadline = Date.now() + 20_000
+    while (!fs.readFileSync(child.logFile, 'utf8').includes('still warming up') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
     const error = await waitHealthy(child, async () => false, { timeoutMs: 300, what: 'GET /' }).catch(
       (e) => e,
     )
