@@ -8,10 +8,7 @@ export default defineNuxtPlugin({
   name: 'sso-config-fetch',
   order: -30,
   setup() {
-    const load: Promise<ConfigLoad> = loadConfig().then(
-      (loaded) => loaded,
-      (error: unknown) => ({ error }),
-    )
+    const load: Promise<ConfigLoad> = loadConfig().catch((error: unknown) => ({ error }))
     return { provide: { ssoConfigLoad: load } }
   },
 })
