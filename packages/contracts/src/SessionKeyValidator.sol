@@ -116,7 +116,7 @@ contract SessionKeyValidator is
         return true;
     }
 
-    /// @notice True: SsoAccount passes its `modulesVersion()` ({validateUserOpWithModulesVersion}) instead of being
+    /// @notice True: SsoAccount passes its `modulesVersion()` ({validateUserOpWithKnownVersion}) instead of being
     /// called back for it.
     function isVersionedValidator() external pure override returns (bool) {
         return true;
@@ -142,7 +142,7 @@ contract SessionKeyValidator is
     /// @param userOpHash The hash the account asks to validate.
     /// @param modulesVersion The calling account's `modulesVersion()` now.
     /// @return validationData Packed signature result and the `validAfter` / `validUntil` window.
-    function validateUserOpWithModulesVersion(
+    function validateUserOpWithKnownVersion(
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
         uint256 modulesVersion
@@ -157,11 +157,14 @@ contract SessionKeyValidator is
         uint256 modulesVersion
     ) internal returns (uint256 validationData) {
         (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature) = SessionSigner.split(userOp.signature);
-        SessionContext memory ctx = _loadActiveSession(spec, timestamp, versionGiven, modulesVersion);
+        (SessionContext memory ctx, uint256 slot) = _loadActiveSession(spec, timestamp, versionGiven, modulesVersion);
         bool signatureValid = SessionSigner.verify(spec, SessionSigner.digest(userOpHash, ctx.id), signerSignature);
         if (userOp.paymasterAndData.length == 0) UsageCounters.consumeFee(ctx, spec, userOp);
         _checkExecution(ctx, spec, userOp.callData);
-        _sessions[ctx.id][msg.sender] = ctx.word;
+        uint256 word = ctx.word;
+        assembly ("memory-safe") {
+            sstore(slot, word) // _sessions[ctx.id][msg.sender]
+        }
         // The op is valid from ctx.validAfter to ctx.validUntil inclusive (every consumed period, the expiry);
         // EntryPoint v0.8 accepts `validAfter < block.timestamp <= validUntil`, hence validAfter - 1 (0 stays 0).
         // validUntil is at least the claimed time, so it is 0 only for a 1-second period claimed at time 0, which
@@ -323,15 +326,24 @@ contract SessionKeyValidator is
     /// @dev Loads the session of `spec` for the calling account; reverts unless it is active (created, not revoked
     /// alone nor by a revoke-all) and `timestamp` is not past its expiry. The account's state in this contract is
     /// only read when its modules version moved since creation (or it has none). The version is asked from the
-    /// account unless `versionGiven` (then it is `version`).
+    /// account unless `versionGiven` (then it is `version`). Also returns the storage slot of the session's word.
     function _loadActiveSession(bytes calldata spec, uint256 timestamp, bool versionGiven, uint256 version)
         internal
         view
-        returns (SessionContext memory ctx)
+        returns (SessionContext memory ctx, uint256 slot)
     {
         ctx.account = msg.sender;
         ctx.id = spec.hash();
-        ctx.word = _sessions[ctx.id][msg.sender];
+        mapping(address => uint256) storage accounts = _sessions[ctx.id];
+        uint256 word;
+        assembly ("memory-safe") {
+            // The slot of accounts[msg.sender], as Solidity derives it.
+            mstore(0x00, caller())
+            mstore(0x20, accounts.slot)
+            slot := keccak256(0x00, 0x40)
+            word := sload(slot)
+        }
+        ctx.word = word;
         ctx.tag = ctx.word & SessionSlot.TAG_MASK;
         if (ctx.tag & (SessionSlot.TAG_EXISTS | SessionSlot.TAG_REVOKED) != SessionSlot.TAG_EXISTS) {
             revert SessionNotActive(ctx.id);

@@ -113,7 +113,7 @@ contract SsoAccount is
     /// Forwards this call's calldata to `IERC7579Validator.validateUserOp` with only the selector swapped:
     /// `(userOp, userOpHash, missingAccountFunds)` decodes as `(userOp, userOpHash)` (the userOp offset points into
     /// the same buffer), which saves re-encoding the userOp; a preset versioned validator gets
-    /// `validateUserOpWithModulesVersion(userOp, userOpHash, modulesVersion)` the same way, the third word replaced
+    /// `validateUserOpWithKnownVersion(userOp, userOpHash, modulesVersion)` the same way, the third word replaced
     /// (the version sits in the slot the installed check reads). A reverting validator reverts validation.
     /// @param userOp The user operation.
     /// @param userOpHash The hash the validator checks the signature of.
@@ -376,7 +376,7 @@ contract SsoAccount is
         bool versioned = flag & _versionedPresets != 0;
         uint256 version;
         if (versioned) {
-            selector = IVersionedValidator.validateUserOpWithModulesVersion.selector;
+            selector = IVersionedValidator.validateUserOpWithKnownVersion.selector;
             version = _getAccountHead().modulesVersion;
         }
         assembly ("memory-safe") {

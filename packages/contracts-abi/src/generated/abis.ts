@@ -1205,7 +1205,7 @@ export const sessionKeyValidatorAbi = [
   },
   {
     "type": "function",
-    "name": "validateUserOpWithModulesVersion",
+    "name": "validateUserOpWithKnownVersion",
     "inputs": [
       {
         "name": "userOp",

@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
-    "ssoAccount": "0xf6b96bFCd8d5755EEC5652E222971148c23692D9",
-    "accountFactory": "0xfF075AA315142295d6037BC3514eC082D2C9FEBD",
+    "sessionKeyValidator": "0xA325F78c7db7c4393D73F8Ff77a72d368C007551",
+    "guardianExecutor": "0xd3a2366Dc943d9D8663f5d6a10620f7ec22a29dB",
+    "ssoAccount": "0x1E2d7d159666CF4680B001Fec5fA92D88905c0f3",
+    "accountFactory": "0x71a7fC9830EbA0C52D5a3deDd4FB8ee227353453",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x2CD7264e46447B8f41F3e7E345750A77D93001Db",
-    "guardianExecutor": "0xc20E9401903B2EAB9B4f6BcDE0D71ad59dBD5242",
-    "ssoAccount": "0xf6b96bFCd8d5755EEC5652E222971148c23692D9",
-    "accountFactory": "0xfF075AA315142295d6037BC3514eC082D2C9FEBD",
+    "sessionKeyValidator": "0xA325F78c7db7c4393D73F8Ff77a72d368C007551",
+    "guardianExecutor": "0xd3a2366Dc943d9D8663f5d6a10620f7ec22a29dB",
+    "ssoAccount": "0x1E2d7d159666CF4680B001Fec5fA92D88905c0f3",
+    "accountFactory": "0x71a7fC9830EbA0C52D5a3deDd4FB8ee227353453",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0xf5eafc69a9e71b9f4e15ab9366f66cbde4f3aaa268f39418ed3df604dbd6fc4c"
+    "initCodeHash": "0x13a53fbeddf3bc8ae722aaeb5d78a6ead61f26885865840d6421c6f094d7bc6e"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xf673ae755ce2a7780c99a4a65c9a68d99f85055c437978cce820d8dc84b03a59"
+    "initCodeHash": "0xbb88ac1d6b48fe7ef973774a8e93423864aead4ddfa4c408c3b5d1bb7e7f25fc"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x9d2adf519b66b0e1e3100044ea59cd3ca6edb81e55101fa14cfc40fb466d81be"
+    "initCodeHash": "0xeb4fe84cd4db1a2312d7d4eff299b75350f4fabeb2fee5d76d636ec6e6cccba9"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x36885f21efb00a181d5b88626d36b5c3c5c154df6647e763ded89ec3e75dcd0d"
+    "initCodeHash": "0xdcd749af70d83ebfb8534aab45d7a372bd7ba9ed9482d59044299564abf1923c"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

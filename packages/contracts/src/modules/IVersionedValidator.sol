@@ -8,11 +8,13 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 /// whose checks at session creation hold while it is unchanged) and takes it as an argument from an account that
 /// gives it, instead of calling back into the account.
 /// @dev SsoAccount asks its preset validators once, in its constructor, and validates userOps with a versioned one
-/// through {validateUserOpWithModulesVersion}, passing the version it holds in the slot it reads anyway. The version
+/// through {validateUserOpWithKnownVersion}, passing the version it holds in the slot it reads anyway. The version
 /// is the caller's word for its own modules, as a `modulesVersion()` answer would be: it only concerns the caller.
-/// A module without {isVersionedValidator} is called with the plain ERC-7579 `validateUserOp`.
+/// A module without {isVersionedValidator} is called with the plain ERC-7579 `validateUserOp`. The name is chosen for
+/// its low selector (`0x0e53ae2c`): the compiler's dispatch compares selectors in ascending order, one by one, so a
+/// low selector is reached after fewer comparisons (~22 gas each) on every session userOp.
 interface IVersionedValidator {
-    /// @notice True: the account may call {validateUserOpWithModulesVersion}.
+    /// @notice True: the account may call {validateUserOpWithKnownVersion}.
     function isVersionedValidator() external pure returns (bool);
 
     /// @notice ERC-7579 `validateUserOp` for the calling account, with its current `modulesVersion()`.
@@ -20,7 +22,7 @@ interface IVersionedValidator {
     /// @param userOpHash The hash the account asks to validate.
     /// @param modulesVersion The calling account's `modulesVersion()` now.
     /// @return validationData As ERC-7579 `validateUserOp`.
-    function validateUserOpWithModulesVersion(
+    function validateUserOpWithKnownVersion(
         PackedUserOperation calldata userOp,
         bytes32 userOpHash,
         uint256 modulesVersion

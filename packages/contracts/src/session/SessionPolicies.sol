@@ -99,7 +99,7 @@ abstract contract SessionPolicies {
         ) revert ISessionKeyValidator.UnsupportedExecutionMode(mode);
 
         if (callType == CallType.unwrap(ERC7579Utils.CALLTYPE_SINGLE)) {
-            (address target, uint256 value, bytes calldata data) = ERC7579Utils.decodeSingle(executionCalldata);
+            (address target, uint256 value, bytes calldata data) = _decodeSingle(executionCalldata);
             _checkCall(ctx, spec, policies, target, value, data);
         } else if (callType == CallType.unwrap(ERC7579Utils.CALLTYPE_BATCH)) {
             Execution[] calldata batch = ERC7579Utils.decodeBatch(executionCalldata);
@@ -113,22 +113,47 @@ abstract contract SessionPolicies {
     }
 
     /// @dev Decodes `execute(bytes32 mode, bytes executionCalldata)` exactly as the account's ABI decoder reads it
-    /// (head offset, then length word), so the calls checked here are the calls the account executes.
+    /// (head offset, then length word, both within `callData`), so the calls checked here are the calls the account
+    /// executes. Anything else reverts `UnsupportedCallData`.
     function _decodeExecute(bytes calldata callData)
         internal
         pure
         returns (bytes32 mode, bytes calldata executionCalldata)
     {
-        bytes4 selector = bytes4(callData);
-        if (callData.length < 0x44 || selector != IERC7579Execution.execute.selector) {
-            revert ISessionKeyValidator.UnsupportedCallData(selector);
+        bytes4 execute = IERC7579Execution.execute.selector;
+        bool malformed;
+        assembly ("memory-safe") {
+            let start := callData.offset
+            let size := callData.length
+            mode := calldataload(add(start, 0x04))
+            let offset := calldataload(add(start, 0x24))
+            // offset <= size (checked below) keeps lengthAt and the sums from wrapping.
+            let lengthAt := add(0x04, and(offset, 0xffffffffffffffff))
+            let length := calldataload(add(start, lengthAt))
+            executionCalldata.offset := add(add(start, lengthAt), 0x20)
+            executionCalldata.length := length
+            malformed := or(
+                or(lt(size, 0x44), xor(shr(224, calldataload(start)), shr(224, execute))),
+                or(or(gt(offset, size), gt(length, size)), gt(add(add(lengthAt, 0x20), length), size))
+            )
         }
-        mode = bytes32(callData[0x04:0x24]);
-        uint256 offset = uint256(bytes32(callData[0x24:0x44]));
-        if (offset > callData.length) revert ISessionKeyValidator.UnsupportedCallData(selector);
-        uint256 lengthAt = 0x04 + offset;
-        uint256 length = uint256(bytes32(callData[lengthAt:lengthAt + 0x20]));
-        executionCalldata = callData[lengthAt + 0x20:lengthAt + 0x20 + length];
+        if (malformed) revert ISessionKeyValidator.UnsupportedCallData(bytes4(callData));
+    }
+
+    /// @dev Decodes a single execution `target (20) ‖ value (32) ‖ data` as the account does (shorter than 52 bytes:
+    /// `ERC7579DecodingError`).
+    function _decodeSingle(bytes calldata executionCalldata)
+        internal
+        pure
+        returns (address target, uint256 value, bytes calldata data)
+    {
+        if (executionCalldata.length < 52) revert ERC7579Utils.ERC7579DecodingError();
+        assembly ("memory-safe") {
+            target := shr(96, calldataload(executionCalldata.offset))
+            value := calldataload(add(executionCalldata.offset, 20))
+            data.offset := add(executionCalldata.offset, 52)
+            data.length := sub(executionCalldata.length, 52)
+        }
     }
 
     /// @dev Checks one call (target, value, data) of the userOp against its policy and counts it against the
@@ -147,15 +172,18 @@ abstract contract SessionPolicies {
         SessionTargets.checkTarget(ctx.account, target, selector, isCall, !ctx.modulesUnchanged);
 
         uint256 counter = 1;
-        uint256 count = spec.u8(p - 1);
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 constraints = spec.u8(p + 55);
-            if (isCall && spec.addressAt(p) == target && spec.bytes4At(p + 20) == selector) {
-                _checkFunctionCall(ctx, spec, p, counter, target, value, data);
-                return;
+        // Offsets stay below the spec's length (< 2^16) and counters below 2^10: no overflow.
+        unchecked {
+            uint256 count = spec.u8(p - 1);
+            for (uint256 i = 0; i < count; ++i) {
+                uint256 constraints = spec.u8(p + 55);
+                if (isCall && spec.addressAt(p) == target && spec.bytes4At(p + 20) == selector) {
+                    _checkFunctionCall(ctx, spec, p, counter, target, value, data);
+                    return;
+                }
+                counter += UsageCounters.limitedCounters(spec, p, constraints);
+                p += SessionSpecLib.CALL_POLICY_SIZE + constraints * SessionSpecLib.CONSTRAINT_SIZE;
             }
-            counter += UsageCounters.limitedCounters(spec, p, constraints);
-            p += SessionSpecLib.CALL_POLICY_SIZE + constraints * SessionSpecLib.CONSTRAINT_SIZE;
         }
         if (isCall) revert ISessionKeyValidator.NoCallPolicy(target, selector);
         _checkTransfer(ctx, spec, p, counter, target, value);
@@ -171,22 +199,24 @@ abstract contract SessionPolicies {
         address target,
         uint256 value
     ) internal {
-        uint256 count = spec.u8(p);
-        p += 1;
-        for (uint256 i = 0; i < count; ++i) {
-            if (spec.addressAt(p) == target) {
-                uint256 maxValuePerUse = spec.u104(p + 20);
-                if (value > maxValuePerUse) {
-                    revert ISessionKeyValidator.TransferValuePerUseExceeded(target, value, maxValuePerUse);
+        unchecked {
+            uint256 count = spec.u8(p);
+            p += 1;
+            for (uint256 i = 0; i < count; ++i) {
+                if (spec.addressAt(p) == target) {
+                    uint256 maxValuePerUse = spec.u104(p + 20);
+                    if (value > maxValuePerUse) {
+                        revert ISessionKeyValidator.TransferValuePerUseExceeded(target, value, maxValuePerUse);
+                    }
+                    (bool ok, uint256 remaining) = spec.u8(p + 33) == 0
+                        ? (true, 0)
+                        : UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 33, value);
+                    if (!ok) revert ISessionKeyValidator.TransferValueLimitExceeded(target, value, remaining);
+                    return;
                 }
-                (bool ok, uint256 remaining) = spec.u8(p + 33) == 0
-                    ? (true, 0)
-                    : UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 33, value);
-                if (!ok) revert ISessionKeyValidator.TransferValueLimitExceeded(target, value, remaining);
-                return;
+                if (spec.u8(p + 33) != 0) ++counter;
+                p += SessionSpecLib.TRANSFER_POLICY_SIZE;
             }
-            if (spec.u8(p + 33) != 0) ++counter;
-            p += SessionSpecLib.TRANSFER_POLICY_SIZE;
         }
         revert ISessionKeyValidator.NoTransferPolicy(target);
     }
@@ -202,26 +232,29 @@ abstract contract SessionPolicies {
         bytes calldata data
     ) internal {
         bytes4 selector = bytes4(data);
-        uint256 maxValuePerUse = spec.u104(p + 24);
-        if (value > maxValuePerUse) {
-            revert ISessionKeyValidator.CallValuePerUseExceeded(target, selector, value, maxValuePerUse);
-        }
-        if (spec.u8(p + 37) != 0) {
-            (bool ok, uint256 remaining) = UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 37, value);
-            if (!ok) revert ISessionKeyValidator.CallValueLimitExceeded(target, selector, value, remaining);
-            ++counter;
-        }
-        uint256 constraints = spec.u8(p + 55);
-        for (uint256 j = 0; j < constraints; ++j) {
-            counter = _checkConstraint(
-                ctx,
-                spec,
-                p + SessionSpecLib.CALL_POLICY_SIZE + j * SessionSpecLib.CONSTRAINT_SIZE,
-                j,
-                counter,
-                target,
-                data
-            );
+        unchecked {
+            uint256 maxValuePerUse = spec.u104(p + 24);
+            if (value > maxValuePerUse) {
+                revert ISessionKeyValidator.CallValuePerUseExceeded(target, selector, value, maxValuePerUse);
+            }
+            if (spec.u8(p + 37) != 0) {
+                (bool ok, uint256 remaining) =
+                    UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 37, value);
+                if (!ok) revert ISessionKeyValidator.CallValueLimitExceeded(target, selector, value, remaining);
+                ++counter;
+            }
+            uint256 constraints = spec.u8(p + 55);
+            for (uint256 j = 0; j < constraints; ++j) {
+                counter = _checkConstraint(
+                    ctx,
+                    spec,
+                    p + SessionSpecLib.CALL_POLICY_SIZE + j * SessionSpecLib.CONSTRAINT_SIZE,
+                    j,
+                    counter,
+                    target,
+                    data
+                );
+            }
         }
     }
 
@@ -239,11 +272,16 @@ abstract contract SessionPolicies {
         bytes32 word;
         {
             uint256 index = spec.u16(c + 1);
-            uint256 start = 4 + 32 * index;
+            uint256 start;
+            unchecked {
+                start = 4 + 32 * index; // index < 2^16
+            }
             if (data.length < start + 32) {
                 revert ISessionKeyValidator.ConstraintOutOfBounds(target, bytes4(data), j, index);
             }
-            word = bytes32(data[start:start + 32]);
+            assembly ("memory-safe") {
+                word := calldataload(add(data.offset, start))
+            }
         }
         {
             bytes32 refValue = bytes32(spec.word(c + 3));
@@ -254,13 +292,15 @@ abstract contract SessionPolicies {
                 );
             }
         }
-        if (spec.u8(c + 35) == 0) return counter;
-        (bool ok, uint256 remaining) =
-            UsageCounters.consume(_usageCounters(), ctx, counter, spec, c + 35, uint256(word));
-        if (!ok) {
-            revert ISessionKeyValidator.ConstraintLimitExceeded(target, bytes4(data), j, uint256(word), remaining);
+        unchecked {
+            if (spec.u8(c + 35) == 0) return counter;
+            (bool ok, uint256 remaining) =
+                UsageCounters.consume(_usageCounters(), ctx, counter, spec, c + 35, uint256(word));
+            if (!ok) {
+                revert ISessionKeyValidator.ConstraintLimitExceeded(target, bytes4(data), j, uint256(word), remaining);
+            }
+            return counter + 1;
         }
-        return counter + 1;
     }
 
     /// @dev Whether `word <condition> refValue` holds.

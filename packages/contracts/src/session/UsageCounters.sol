@@ -29,14 +29,14 @@ library UsageCounters {
         uint256 limitAt,
         uint256 amount
     ) internal returns (bool ok, uint256 remaining) {
-        if (amount == 0) return (true, spec.u104(limitAt + 1));
+        if (amount == 0) return (true, (spec.word(limitAt) >> 144) & SessionSlot.MAX_LIMIT);
         if (counter == 1) {
             (ctx.word, remaining) = consumeIn(ctx, ctx.word, 128, SessionSlot.COUNTER_BITS, spec, limitAt, amount);
         } else {
             mapping(address => uint256) storage slots = counters[counterKey(ctx.id, ctx.tag, counter >> 1)];
             uint256 word;
             (word, remaining) = consumeIn(
-                ctx, slots[ctx.account], (counter & 1) * 128, SessionSlot.COUNTER_BITS, spec, limitAt, amount
+                ctx, slots[ctx.account], (counter & 1) << 7, SessionSlot.COUNTER_BITS, spec, limitAt, amount
             );
             if (amount <= remaining) slots[ctx.account] = word;
         }
@@ -87,28 +87,35 @@ library UsageCounters {
         uint256 limitAt,
         uint256 amount
     ) internal pure returns (uint256, uint256 remaining) {
-        uint256 spent = (word >> shift) & ((1 << bits) - 1);
-        uint256 periodTag = (word >> (shift + bits)) & SessionSlot.PERIOD_TAG_MASK;
-        if (spec.u8(limitAt) == uint256(ISessionKeyValidator.LimitType.Allowance)) {
-            uint256 newTag = enterPeriod(ctx, spec.u32(limitAt + 14));
-            if (newTag != periodTag) (periodTag, spent) = (newTag, 0);
+        // limitType (1) ‖ limit (13) ‖ period (4); spent never exceeds the limit (it only grows by what remained).
+        uint256 limitWord = spec.word(limitAt);
+        unchecked {
+            uint256 field = word >> shift;
+            uint256 spent = field & ((1 << bits) - 1);
+            uint256 periodTag = (field >> bits) & SessionSlot.PERIOD_TAG_MASK;
+            if (limitWord >> 248 == uint256(ISessionKeyValidator.LimitType.Allowance)) {
+                uint256 newTag = enterPeriod(ctx, (limitWord >> 112) & 0xffffffff);
+                if (newTag != periodTag) (periodTag, spent) = (newTag, 0);
+            }
+            remaining = ((limitWord >> 144) & SessionSlot.MAX_LIMIT) - spent;
+            if (amount > remaining) return (word, remaining);
+            uint256 mask = ((1 << (bits + 24)) - 1) << shift;
+            word = (word & ~mask) | (((periodTag << bits) | (spent + amount)) << shift);
         }
-        remaining = spec.u104(limitAt + 1) - spent;
-        if (amount > remaining) return (word, remaining);
-        uint256 mask = ((1 << (bits + 24)) - 1) << shift;
-        word = (word & ~mask) | (((periodTag << bits) | (spent + amount)) << shift);
         return (word, remaining);
     }
 
     /// @dev Narrows the validity window (its first and last second) to the period of the claimed time; returns
-    /// that period's tag.
+    /// that period's tag. `period` is not 0 (checked at creation); every figure fits 80 bits.
     function enterPeriod(SessionContext memory ctx, uint256 period) internal pure returns (uint256) {
-        uint256 periodIndex = ctx.timestamp / period;
-        uint256 start = periodIndex * period;
-        uint256 end = start + period - 1;
-        if (start > ctx.validAfter) ctx.validAfter = start;
-        if (end < ctx.validUntil) ctx.validUntil = end;
-        return periodIndex & SessionSlot.PERIOD_TAG_MASK;
+        unchecked {
+            uint256 periodIndex = ctx.timestamp / period;
+            uint256 start = periodIndex * period;
+            uint256 end = start + period - 1;
+            if (start > ctx.validAfter) ctx.validAfter = start;
+            if (end < ctx.validUntil) ctx.validUntil = end;
+            return periodIndex & SessionSlot.PERIOD_TAG_MASK;
+        }
     }
 
     /// @dev The remaining amount of counter `counter` (if its limit at `limitAt` is not Unlimited) at the
@@ -164,8 +171,16 @@ library UsageCounters {
 
     /// @dev The key of extra counter slot `slot` of the session `id` created with `tag` (fresh when it is created
     /// again after a revoke-all).
-    function counterKey(bytes32 id, uint256 tag, uint256 slot) internal pure returns (bytes32) {
-        return keccak256(abi.encode(id, tag & (SessionSlot.TAG_VERSIONED | SessionSlot.EPOCH_MASK), slot));
+    function counterKey(bytes32 id, uint256 tag, uint256 slot) internal pure returns (bytes32 key) {
+        uint256 epoch = tag & (SessionSlot.TAG_VERSIONED | SessionSlot.EPOCH_MASK);
+        assembly ("memory-safe") {
+            // keccak256(abi.encode(id, epoch, slot)), in scratch memory past the free memory pointer.
+            let m := mload(0x40)
+            mstore(m, id)
+            mstore(add(m, 0x20), epoch)
+            mstore(add(m, 0x40), slot)
+            key := keccak256(m, 0x60)
+        }
     }
 
     /// @dev Checks a limit's encoding: Unlimited has no limit and no period, Lifetime no period, Allowance a period;

@@ -87,7 +87,7 @@ contract SessionModulesVersionTest is SessionTest {
         uint256 version = account.modulesVersion();
         vm.prank(address(account));
         vm.expectCall(address(account), _lookups(), 0);
-        sessions.validateUserOpWithModulesVersion(op, hash, version);
+        sessions.validateUserOpWithKnownVersion(op, hash, version);
     }
 
     /// @dev Moved since creation, the targets are looked up again: a target installed as a module is refused.
@@ -101,7 +101,7 @@ contract SessionModulesVersionTest is SessionTest {
         uint256 version = account.modulesVersion();
         vm.prank(address(account));
         vm.expectRevert(_forbidden(address(module)));
-        sessions.validateUserOpWithModulesVersion(op, hash, version);
+        sessions.validateUserOpWithKnownVersion(op, hash, version);
     }
 
     function test_targetInstalledAsExecutorIsRefused() public {
