@@ -5,6 +5,7 @@ import {IScopedValidator} from "./modules/IScopedValidator.sol";
 import {IVersionedValidator} from "./modules/IVersionedValidator.sol";
 import {ISessionKeyValidator} from "./session/ISessionKeyValidator.sol";
 import {SessionContext, SessionSlot} from "./session/SessionContext.sol";
+import {SessionFastPath} from "./session/SessionFastPath.sol";
 import {SessionPolicies} from "./session/SessionPolicies.sol";
 import {SessionSigner} from "./session/SessionSigner.sol";
 import {SessionSpecLib} from "./session/SessionSpecLib.sol";
@@ -61,9 +62,11 @@ import {
 /// and a use repeats the `isModuleInstalled` calls only when it changed, or when the account has no such counter.
 ///
 /// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per session:
-/// one slot with the state tag, the fee counter and the first limit's counter (so a session with one limit touches
-/// one slot per userOp); limits 2k and 2k+1 share one more slot each. A counter is `spent` plus a 24-bit period tag
-/// `(timestamp / period) mod 2^24`; a new tag resets `spent` (an older period cannot land: its window is past).
+/// one slot with the state tag, the fee counter and as many of the limits' counters as fit, each as wide as its limit
+/// needs (the first always fits; limits below 2^64 fit three or four), so most sessions touch one slot per userOp;
+/// the counters that don't fit are packed the same way into extra slots ({UsageCounters}). A counter is `spent` plus,
+/// for an allowance, a 24-bit period tag `(timestamp / period) mod 2^24`; a new tag resets `spent` (an older period
+/// cannot land: its window is past).
 /// Per account: what revoke-all moved (a nonce, and for accounts with `modulesVersion()` the version below which
 /// sessions are revoked: revoke-all bumps the account's version through `bumpModulesVersion()`). That slot is only
 /// read when the account's modules version moved since the session was created, or the account has none: an
@@ -156,10 +159,22 @@ contract SessionKeyValidator is
         bool versionGiven,
         uint256 modulesVersion
     ) internal returns (uint256 validationData) {
+        if (versionGiven) {
+            uint256 sessions;
+            assembly ("memory-safe") {
+                sessions := _sessions.slot
+            }
+            bool handled;
+            (handled, validationData) = SessionFastPath.tryTransfer(userOp, userOpHash, modulesVersion, sessions);
+            if (handled) return validationData;
+        }
         (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature) = SessionSigner.split(userOp.signature);
         (SessionContext memory ctx, uint256 slot) = _loadActiveSession(spec, timestamp, versionGiven, modulesVersion);
         bool signatureValid = SessionSigner.verify(spec, SessionSigner.digest(userOpHash, ctx.id), signerSignature);
-        if (userOp.paymasterAndData.length == 0) UsageCounters.consumeFee(ctx, spec, userOp);
+        uint256 feeLimitWord = spec.word(ctx.header + 6);
+        uint256 feeSpentBits;
+        (feeSpentBits, ctx.cursor) = UsageCounters.feeCounter(feeLimitWord);
+        if (userOp.paymasterAndData.length == 0) UsageCounters.consumeFee(ctx, feeLimitWord, feeSpentBits, userOp);
         _checkExecution(ctx, spec, userOp.callData);
         uint256 word = ctx.word;
         assembly ("memory-safe") {
@@ -260,19 +275,20 @@ contract SessionKeyValidator is
         state.status = sessionStatus(account, ctx.id);
         // forge-lint: disable-next-line(block-timestamp)
         if (state.status == Status.Active && block.timestamp > spec.u48(header)) state.status = Status.Expired;
+        uint256 feeLimitWord = spec.word(header + 6);
+        (uint256 feeSpentBits, uint256 cursor) = UsageCounters.feeCounter(feeLimitWord);
         state.feeRemaining =
-            UsageCounters.remainingIn(ctx, ctx.word, SessionSlot.FEE_SHIFT, SessionSlot.FEE_BITS, spec, header + 6);
+            UsageCounters.remainingIn(ctx, ctx.word, UsageCounters.FIRST_BIT, feeSpentBits, feeLimitWord);
 
         uint256 p = header + 25;
-        uint256 counter = 1;
         state.callPolicies = new CallPolicyState[](spec.u8(p - 1));
         for (uint256 i = 0; i < state.callPolicies.length; ++i) {
-            (state.callPolicies[i].valueRemaining, counter) = _counters.remainingOf(ctx, counter, spec, p + 37);
+            (state.callPolicies[i].valueRemaining, cursor) = _counters.remainingOf(ctx, cursor, spec, p + 37);
             uint256 constraints = spec.u8(p + 55);
             state.callPolicies[i].constraintRemaining = new uint256[](constraints);
             for (uint256 j = 0; j < constraints; ++j) {
-                (state.callPolicies[i].constraintRemaining[j], counter) = _counters.remainingOf(
-                    ctx, counter, spec, p + SessionSpecLib.CALL_POLICY_SIZE + j * SessionSpecLib.CONSTRAINT_SIZE + 35
+                (state.callPolicies[i].constraintRemaining[j], cursor) = _counters.remainingOf(
+                    ctx, cursor, spec, p + SessionSpecLib.CALL_POLICY_SIZE + j * SessionSpecLib.CONSTRAINT_SIZE + 35
                 );
             }
             p += SessionSpecLib.CALL_POLICY_SIZE + constraints * SessionSpecLib.CONSTRAINT_SIZE;
@@ -280,7 +296,7 @@ contract SessionKeyValidator is
         state.transferValueRemaining = new uint256[](spec.u8(p));
         p += 1;
         for (uint256 i = 0; i < state.transferValueRemaining.length; ++i) {
-            (state.transferValueRemaining[i], counter) = _counters.remainingOf(ctx, counter, spec, p + 33);
+            (state.transferValueRemaining[i], cursor) = _counters.remainingOf(ctx, cursor, spec, p + 33);
             p += SessionSpecLib.TRANSFER_POLICY_SIZE;
         }
     }

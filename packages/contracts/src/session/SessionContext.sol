@@ -13,6 +13,7 @@ pragma solidity ^0.8.28;
 /// @param validAfter The first second of the validity window.
 /// @param validUntil The last second of the validity window.
 /// @param modulesUnchanged Whether the account's modules version is the one recorded at creation.
+/// @param cursor Where the policies' counters start, after the fee counter (see {UsageCounters}).
 struct SessionContext {
     address account;
     bytes32 id;
@@ -23,25 +24,25 @@ struct SessionContext {
     uint256 validAfter;
     uint256 validUntil;
     bool modulesUnchanged;
+    uint256 cursor;
 }
 
 /// @title SessionSlot
 /// @notice The layout of a session's storage slot in the SessionKeyValidator.
-/// @dev Low to high bits: tag (24) ‖ fee spent (80) ‖ fee period tag (24) ‖ counter 1 spent (104) ‖ counter 1
-/// period tag (24). The tag: bit 20 set once created, bit 21 set when `epoch` (bits 0..19) is the account's
-/// `modulesVersion()` at creation (otherwise it is the account's session nonce then), bit 22 set when revoked one
-/// by one. Counters 2k and 2k+1 live in extra slot k (see {UsageCounters}).
+/// @dev Low to high bits: tag (24) ‖ the fee counter ‖ the policies' counters that fit, each as wide as its limit
+/// needs (see {UsageCounters}). The tag: bit 20 set once created, bit 21 set when `epoch` (bits 0..19) is the
+/// account's `modulesVersion()` at creation (otherwise it is the account's session nonce then), bit 22 set when
+/// revoked one by one. Counters that do not fit live in extra slots.
 library SessionSlot {
     uint256 internal constant TAG_MASK = 0xffffff;
     uint256 internal constant TAG_EXISTS = 1 << 20;
     uint256 internal constant TAG_VERSIONED = 1 << 21;
     uint256 internal constant TAG_REVOKED = 1 << 22;
     uint256 internal constant EPOCH_MASK = (1 << 20) - 1;
-    uint256 internal constant FEE_SHIFT = 24;
-    uint256 internal constant FEE_BITS = 80;
-    uint256 internal constant COUNTER_BITS = 104;
     uint256 internal constant PERIOD_TAG_MASK = 0xffffff;
 
-    uint256 internal constant MAX_FEE_LIMIT = (1 << FEE_BITS) - 1;
-    uint256 internal constant MAX_LIMIT = (1 << COUNTER_BITS) - 1;
+    /// @dev The largest fee limit (80 bits) and usage limit (104 bits): a fee counter takes at most 104 bits with its
+    /// period tag, a limit's counter at most 128, so both always fit in the session slot after the tag.
+    uint256 internal constant MAX_FEE_LIMIT = (1 << 80) - 1;
+    uint256 internal constant MAX_LIMIT = (1 << 104) - 1;
 }

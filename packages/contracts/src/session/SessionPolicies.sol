@@ -157,7 +157,7 @@ abstract contract SessionPolicies {
     }
 
     /// @dev Checks one call (target, value, data) of the userOp against its policy and counts it against the
-    /// policy's limits. Walks the policies in spec order, numbering the limited counters on the way.
+    /// policy's limits. Walks the policies in spec order, placing the limited counters on the way ({UsageCounters}).
     function _checkCall(
         SessionContext memory ctx,
         bytes calldata spec,
@@ -171,31 +171,31 @@ abstract contract SessionPolicies {
         bytes4 selector = isCall ? bytes4(data) : bytes4(0);
         SessionTargets.checkTarget(ctx.account, target, selector, isCall, !ctx.modulesUnchanged);
 
-        uint256 counter = 1;
-        // Offsets stay below the spec's length (< 2^16) and counters below 2^10: no overflow.
+        uint256 cursor = ctx.cursor;
+        // Offsets stay below the spec's length (< 2^16): no overflow.
         unchecked {
             uint256 count = spec.u8(p - 1);
             for (uint256 i = 0; i < count; ++i) {
                 uint256 constraints = spec.u8(p + 55);
                 if (isCall && spec.addressAt(p) == target && spec.bytes4At(p + 20) == selector) {
-                    _checkFunctionCall(ctx, spec, p, counter, target, value, data);
+                    _checkFunctionCall(ctx, spec, p, cursor, target, value, data);
                     return;
                 }
-                counter += UsageCounters.limitedCounters(spec, p, constraints);
+                cursor = UsageCounters.skipCallPolicy(spec, p, constraints, cursor);
                 p += SessionSpecLib.CALL_POLICY_SIZE + constraints * SessionSpecLib.CONSTRAINT_SIZE;
             }
         }
         if (isCall) revert ISessionKeyValidator.NoCallPolicy(target, selector);
-        _checkTransfer(ctx, spec, p, counter, target, value);
+        _checkTransfer(ctx, spec, p, cursor, target, value);
     }
 
     /// @dev Checks a plain transfer against the transfer policies, which start at `p` (their count), and counts
-    /// it; `counter` is the number of the first counter after the call policies'.
+    /// it; `cursor` is where the counters after the call policies' start.
     function _checkTransfer(
         SessionContext memory ctx,
         bytes calldata spec,
         uint256 p,
-        uint256 counter,
+        uint256 cursor,
         address target,
         uint256 value
     ) internal {
@@ -208,25 +208,25 @@ abstract contract SessionPolicies {
                     if (value > maxValuePerUse) {
                         revert ISessionKeyValidator.TransferValuePerUseExceeded(target, value, maxValuePerUse);
                     }
-                    (bool ok, uint256 remaining) = spec.u8(p + 33) == 0
-                        ? (true, 0)
-                        : UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 33, value);
+                    if (spec.u8(p + 33) == 0) return;
+                    (bool ok, uint256 remaining,) =
+                        UsageCounters.consume(_usageCounters(), ctx, cursor, spec, p + 33, value);
                     if (!ok) revert ISessionKeyValidator.TransferValueLimitExceeded(target, value, remaining);
                     return;
                 }
-                if (spec.u8(p + 33) != 0) ++counter;
+                cursor = UsageCounters.skip(spec, p + 33, cursor);
                 p += SessionSpecLib.TRANSFER_POLICY_SIZE;
             }
         }
         revert ISessionKeyValidator.NoTransferPolicy(target);
     }
 
-    /// @dev Checks a call against the call policy at `p` whose first limited counter is `counter`.
+    /// @dev Checks a call against the call policy at `p` whose counters start at `cursor`.
     function _checkFunctionCall(
         SessionContext memory ctx,
         bytes calldata spec,
         uint256 p,
-        uint256 counter,
+        uint256 cursor,
         address target,
         uint256 value,
         bytes calldata data
@@ -238,19 +238,19 @@ abstract contract SessionPolicies {
                 revert ISessionKeyValidator.CallValuePerUseExceeded(target, selector, value, maxValuePerUse);
             }
             if (spec.u8(p + 37) != 0) {
-                (bool ok, uint256 remaining) =
-                    UsageCounters.consume(_usageCounters(), ctx, counter, spec, p + 37, value);
+                (bool ok, uint256 remaining, uint256 next) =
+                    UsageCounters.consume(_usageCounters(), ctx, cursor, spec, p + 37, value);
                 if (!ok) revert ISessionKeyValidator.CallValueLimitExceeded(target, selector, value, remaining);
-                ++counter;
+                cursor = next;
             }
             uint256 constraints = spec.u8(p + 55);
             for (uint256 j = 0; j < constraints; ++j) {
-                counter = _checkConstraint(
+                cursor = _checkConstraint(
                     ctx,
                     spec,
                     p + SessionSpecLib.CALL_POLICY_SIZE + j * SessionSpecLib.CONSTRAINT_SIZE,
                     j,
-                    counter,
+                    cursor,
                     target,
                     data
                 );
@@ -258,14 +258,14 @@ abstract contract SessionPolicies {
         }
     }
 
-    /// @dev Checks the constraint at `c` (number `j` of its policy) on `data` and counts the constrained word if
-    /// its limit is not Unlimited; returns the next counter number.
+    /// @dev Checks the constraint at `c` (number `j` of its policy) on `data` and counts the constrained word at
+    /// `cursor` if its limit is not Unlimited; returns the cursor after its counter.
     function _checkConstraint(
         SessionContext memory ctx,
         bytes calldata spec,
         uint256 c,
         uint256 j,
-        uint256 counter,
+        uint256 cursor,
         address target,
         bytes calldata data
     ) internal returns (uint256) {
@@ -292,15 +292,13 @@ abstract contract SessionPolicies {
                 );
             }
         }
-        unchecked {
-            if (spec.u8(c + 35) == 0) return counter;
-            (bool ok, uint256 remaining) =
-                UsageCounters.consume(_usageCounters(), ctx, counter, spec, c + 35, uint256(word));
-            if (!ok) {
-                revert ISessionKeyValidator.ConstraintLimitExceeded(target, bytes4(data), j, uint256(word), remaining);
-            }
-            return counter + 1;
+        if (spec.u8(c + 35) == 0) return cursor;
+        (bool ok, uint256 remaining, uint256 next) =
+            UsageCounters.consume(_usageCounters(), ctx, cursor, spec, c + 35, uint256(word));
+        if (!ok) {
+            revert ISessionKeyValidator.ConstraintLimitExceeded(target, bytes4(data), j, uint256(word), remaining);
         }
+        return next;
     }
 
     /// @dev Whether `word <condition> refValue` holds.

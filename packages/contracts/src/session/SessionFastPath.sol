@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {SessionTargets} from "./SessionTargets.sol";
+import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
+
+/// @title SessionFastPath
+/// @notice The SessionKeyValidator's fast path for the most common session userOp: one plain ETH transfer (ERC-7579
+/// `execute` with mode 0 and no calldata) by a secp256k1 session key, under a Lifetime fee limit and a transfer
+/// policy whose limit is Unlimited or Lifetime and lives in the session slot, from an account that gave its modules
+/// version (unchanged since the session was created). It does in one pass, without memory structures, what the
+/// general path (`SessionKeyValidator._validateUserOp`, {SessionPolicies}, {UsageCounters}) does for that shape, and
+/// gives up (`handled` false, nothing written) on anything else, including every case that fails: the general path
+/// then answers, with its errors. The two must agree on every userOp the fast path handles (same validation data,
+/// same session word); test/SessionKeyValidator/FastPath.t.sol compares them.
+/// @dev Layout facts used (a secp256k1 spec, see {SessionSpecLib}): `expiresAt` at 21, the fee limit at 27, the
+/// call policy count at 45, call policies from 46 (56 bytes each plus 53 per constraint, value limit at 37,
+/// constraint count at 55, a constraint's limit at 35), then the transfer policy count and 51-byte transfer policies
+/// (`maxValuePerUse` at 20, limit at 33). The spec hashes to an active session id, so it passed `createSession`'s
+/// layout and limit checks, and is read without bounds checks. Counters are placed as {UsageCounters} places them.
+library SessionFastPath {
+    /// @dev Validates `userOp` if it has the fast path's shape; `sessions` is the storage slot of the validator's
+    /// `mapping(bytes32 id => mapping(address account => uint256))`. Writes the session word only when handled.
+    function tryTransfer(
+        PackedUserOperation calldata userOp,
+        bytes32 userOpHash,
+        uint256 modulesVersion,
+        uint256 sessions
+    ) internal returns (bool handled, uint256 validationData) {
+        address entryPoint = SessionTargets.ENTRY_POINT;
+        assembly ("memory-safe") {
+            // The counter width of a limit word (`limitType(1) limit(13) period(4)`), as UsageCounters.counterBits.
+            function width(limitWord) -> w {
+                let limitType := shr(248, limitWord)
+                if limitType {
+                    let limit := and(shr(144, limitWord), 0xffffffffffffffffffffffffff)
+                    switch shr(64, limit)
+                    case 0 { w := add(32, mul(32, iszero(iszero(shr(32, limit))))) }
+                    default { w := add(80, mul(24, iszero(iszero(shr(80, limit))))) }
+                    if eq(limitType, 2) { w := add(w, 24) }
+                }
+            }
+            // The cursor (`slot << 16 | bit`) after a counter of `w` bits, as UsageCounters.place.
+            function skip(cursor, w) -> next {
+                next := add(cursor, w)
+                if gt(add(and(cursor, 0xffff), w), 256) { next := add(shl(16, add(shr(16, cursor), 1)), w) }
+            }
+            // A `bytes` field of the userOp: its data offset and length, or fails (0, 0, false) out of calldata.
+            function field(op, at) -> data, len, ok {
+                let rel := calldataload(add(op, at))
+                let pos := add(op, rel)
+                len := calldataload(pos)
+                data := add(pos, 0x20)
+                ok := and(and(lt(rel, 0x100000000), lt(len, 0x100000000)), iszero(gt(add(data, len), calldatasize())))
+            }
+
+            for {} 1 {} {
+                // The call: execute(bytes32(0), target ‖ value), no calldata, not a forbidden target.
+                let cd, cdLen, cdOk := field(userOp, 0x60)
+                if iszero(cdOk) { break }
+                if or(lt(cdLen, 0x44), iszero(eq(shr(224, calldataload(cd)), 0xe9ae5c53))) { break }
+                if calldataload(add(cd, 0x04)) { break }
+                let offset := calldataload(add(cd, 0x24))
+                if gt(offset, cdLen) { break }
+                let lengthAt := add(0x04, offset)
+                if iszero(eq(calldataload(add(cd, lengthAt)), 52)) { break }
+                if gt(add(lengthAt, 84), cdLen) { break } // 0x20 + 52
+                let exec := add(add(cd, lengthAt), 0x20)
+                let target := shr(96, calldataload(exec))
+                let value := calldataload(add(exec, 20))
+                if or(or(eq(target, caller()), eq(target, address())), eq(target, entryPoint)) { break }
+
+                // uint16 specLength ‖ spec ‖ uint48 timestamp ‖ 65-byte r ‖ s ‖ v, a secp256k1 signer (kind 1).
+                let sig, sigLen, ok := field(userOp, 0x100)
+                if iszero(ok) { break }
+                let specLen := shr(240, calldataload(sig))
+                let spec := add(sig, 2)
+                if iszero(and(eq(sigLen, add(specLen, 73)), eq(shr(248, calldataload(spec)), 1))) { break }
+                let claimedTime := shr(208, calldataload(add(spec, specLen)))
+
+                // The session: created, not revoked one by one, versioned at the account's current version.
+                let m := mload(0x40)
+                calldatacopy(m, spec, specLen)
+                let id := keccak256(m, specLen)
+                mstore(0x00, id)
+                mstore(0x20, sessions)
+                mstore(0x20, keccak256(0x00, 0x40))
+                mstore(0x00, caller())
+                let slot := keccak256(0x00, 0x40)
+                let word := sload(slot)
+                // TAG_EXISTS | TAG_VERSIONED set, TAG_REVOKED clear, epoch = the version.
+                if iszero(and(eq(and(word, 0x700000), 0x300000), eq(and(word, 0xfffff), modulesVersion))) { break }
+                let expiresAt := shr(208, calldataload(add(spec, 21)))
+                if gt(claimedTime, expiresAt) { break }
+                if iszero(expiresAt) { break } // the general path refuses a window ending at 0
+
+                // The fee, counted at bit 24 when the account pays: a Lifetime limit only.
+                let feeLimitWord := calldataload(add(spec, 27))
+                if iszero(eq(shr(248, feeLimitWord), 1)) { break }
+                let feeBits := width(feeLimitWord)
+                let cursor := add(24, feeBits)
+                let pm, pmLen, pmOk := field(userOp, 0xe0)
+                if iszero(pmOk) { break }
+                if iszero(pmLen) {
+                    // maxFeePerGas × (verificationGasLimit + callGasLimit + preVerificationGas), as consumeFee.
+                    let gasLimits := calldataload(add(userOp, 0x80))
+                    let preVerificationGas := calldataload(add(userOp, 0xa0))
+                    if gt(preVerificationGas, 0xffffffffffffffffffffffffffffffff) { break }
+                    let gas_ := add(add(shr(128, gasLimits), and(gasLimits, 0xffffffffffffffffffffffffffffffff)), preVerificationGas)
+                    let maxFee := and(calldataload(add(userOp, 0xc0)), 0xffffffffffffffffffffffffffffffff)
+                    let fee := mul(maxFee, gas_)
+                    if iszero(or(iszero(maxFee), eq(div(fee, maxFee), gas_))) { break }
+                    let mask := sub(shl(feeBits, 1), 1)
+                    let spent := and(shr(24, word), mask)
+                    if gt(fee, sub(and(shr(144, feeLimitWord), 0xffffffffffffffffffffffffff), spent)) { break }
+                    word := or(and(word, not(shl(24, mask))), shl(24, add(spent, fee)))
+                }
+
+                // Past the call policies (placing their counters), to the transfer policy of `target`.
+                let p := add(spec, 46)
+                for { let count := shr(248, calldataload(add(spec, 45))) } count { count := sub(count, 1) } {
+                    cursor := skip(cursor, width(calldataload(add(p, 37))))
+                    let end := add(add(p, 56), mul(53, shr(248, calldataload(add(p, 55)))))
+                    for { let c := add(p, 56) } lt(c, end) { c := add(c, 53) } {
+                        cursor := skip(cursor, width(calldataload(add(c, 35))))
+                    }
+                    p := end
+                }
+                let found := 0
+                let count := shr(248, calldataload(p))
+                p := add(p, 1)
+                for {} count { count := sub(count, 1) } {
+                    if eq(shr(96, calldataload(p)), target) {
+                        found := 1
+                        break
+                    }
+                    cursor := skip(cursor, width(calldataload(add(p, 33))))
+                    p := add(p, 51)
+                }
+                if iszero(found) { break }
+                if gt(value, shr(152, calldataload(add(p, 20)))) { break } // maxValuePerUse
+                let limitWord := calldataload(add(p, 33))
+                let limitType := shr(248, limitWord)
+                if and(iszero(iszero(limitType)), iszero(iszero(value))) {
+                    // A Lifetime counter in the session slot: spent ‖ nothing else.
+                    if iszero(eq(limitType, 1)) { break }
+                    let w := width(limitWord)
+                    let next := skip(cursor, w)
+                    if shr(16, next) { break }
+                    let bit := sub(next, w)
+                    let mask := sub(shl(w, 1), 1)
+                    let spent := and(shr(bit, word), mask)
+                    if gt(value, sub(and(shr(144, limitWord), 0xffffffffffffffffffffffffff), spent)) { break }
+                    word := or(and(word, not(shl(bit, mask))), shl(bit, add(spent, value)))
+                }
+
+                // The signer's signature of keccak256(userOpHash ‖ id): low s, v 27 or 28, as SessionSigner.verify.
+                mstore(0x00, userOpHash)
+                mstore(0x20, id)
+                let digest := keccak256(0x00, 0x40)
+                let signer := shr(96, calldataload(add(spec, 1)))
+                let r := add(spec, add(specLen, 6))
+                let s := calldataload(add(r, 0x20))
+                let v := byte(0, calldataload(add(r, 0x40)))
+                let valid := 0
+                if and(lt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a1), or(eq(v, 27), eq(v, 28))) {
+                    mstore(m, digest)
+                    mstore(add(m, 0x20), v)
+                    mstore(add(m, 0x40), calldataload(r))
+                    mstore(add(m, 0x60), s)
+                    mstore(0x00, 0)
+                    if staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20) { valid := eq(mload(0x00), signer) }
+                }
+
+                sstore(slot, word)
+                handled := 1
+                validationData := or(shl(160, expiresAt), iszero(valid))
+                break
+            }
+        }
+    }
+}
