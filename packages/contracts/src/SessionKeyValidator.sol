@@ -72,6 +72,10 @@ import {
 /// read when the account's modules version moved since the session was created, or the account has none: an
 /// unchanged version means no module change and no revoke-all since creation.
 ///
+/// **Fast path.** From SsoAccount's entry ({validateUserOpWithKnownVersion}), a plain ETH transfer under a Lifetime
+/// fee limit is first tried by {SessionFastPath}, which validates that one shape in a single pass and hands anything
+/// else, every failure included, to the general path; both give the same answer and state.
+///
 /// **Errors.** A bad signer signature returns `SIG_VALIDATION_FAILED` (so gas estimation with a dummy signature
 /// works); every policy violation reverts with a custom error naming the rule, which the bundler returns to the
 /// client during simulation.
@@ -140,7 +144,8 @@ contract SessionKeyValidator is
     }
 
     /// @notice {validateUserOp} with the calling account's current `modulesVersion()` given by the account (its word
-    /// about its own modules, as its answer to `modulesVersion()` would be): no call back into the account.
+    /// about its own modules, as its answer to `modulesVersion()` would be): no call back into the account. A plain
+    /// ETH transfer is first tried on {SessionFastPath}.
     /// @param userOp The user operation.
     /// @param userOpHash The hash the account asks to validate.
     /// @param modulesVersion The calling account's `modulesVersion()` now.
@@ -150,6 +155,18 @@ contract SessionKeyValidator is
         bytes32 userOpHash,
         uint256 modulesVersion
     ) external override returns (uint256 validationData) {
+        uint256 sessions;
+        bool plainTransfer;
+        assembly ("memory-safe") {
+            sessions := _sessions.slot
+            // A 164-byte callData, the ABI encoding of execute(bytes32, target ‖ value): worth the fast path's try.
+            plainTransfer := eq(calldataload(add(userOp, calldataload(add(userOp, 0x60)))), 164)
+        }
+        if (plainTransfer) {
+            bool handled;
+            (handled, validationData) = SessionFastPath.tryTransfer(userOp, userOpHash, modulesVersion, sessions);
+            if (handled) return validationData;
+        }
         return _validateUserOp(userOp, userOpHash, true, modulesVersion);
     }
 
@@ -159,15 +176,6 @@ contract SessionKeyValidator is
         bool versionGiven,
         uint256 modulesVersion
     ) internal returns (uint256 validationData) {
-        if (versionGiven) {
-            uint256 sessions;
-            assembly ("memory-safe") {
-                sessions := _sessions.slot
-            }
-            bool handled;
-            (handled, validationData) = SessionFastPath.tryTransfer(userOp, userOpHash, modulesVersion, sessions);
-            if (handled) return validationData;
-        }
         (bytes calldata spec, uint256 timestamp, bytes calldata signerSignature) = SessionSigner.split(userOp.signature);
         (SessionContext memory ctx, uint256 slot) = _loadActiveSession(spec, timestamp, versionGiven, modulesVersion);
         bool signatureValid = SessionSigner.verify(spec, SessionSigner.digest(userOpHash, ctx.id), signerSignature);

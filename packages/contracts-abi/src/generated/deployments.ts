@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x8266a3dE1D943562FCECd60501B4138c60502908",
-    "guardianExecutor": "0x0FEf5710eA50A489bB22151C9341353B8eE846d4",
-    "ssoAccount": "0x2aa09C173749FB8765003Cae8B99733D75B98d73",
-    "accountFactory": "0x87cAFe04bf70D31226CEfc48bB851FF1D14928bC",
+    "sessionKeyValidator": "0x28D7452702D892a07653882e9D09425a79a4b6e3",
+    "guardianExecutor": "0x6035975B673A5703086155d056a9E7FfD4d062a2",
+    "ssoAccount": "0x96Efdd2835B19fa019Edd3b2a4997c9f4b428108",
+    "accountFactory": "0xcBb51beFF58f5bb168F547b1ec04e7268450919B",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x8266a3dE1D943562FCECd60501B4138c60502908",
-    "guardianExecutor": "0x0FEf5710eA50A489bB22151C9341353B8eE846d4",
-    "ssoAccount": "0x2aa09C173749FB8765003Cae8B99733D75B98d73",
-    "accountFactory": "0x87cAFe04bf70D31226CEfc48bB851FF1D14928bC",
+    "sessionKeyValidator": "0x28D7452702D892a07653882e9D09425a79a4b6e3",
+    "guardianExecutor": "0x6035975B673A5703086155d056a9E7FfD4d062a2",
+    "ssoAccount": "0x96Efdd2835B19fa019Edd3b2a4997c9f4b428108",
+    "accountFactory": "0xcBb51beFF58f5bb168F547b1ec04e7268450919B",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0xe34cc0dc4298dc910d7b6a2a4d1d1b8fafe9d52b13fe75c8abf9adbb767a850b"
+    "initCodeHash": "0x59af75488781bc311acfaab8b6a76d5de731443d4712d0ffb660bc05bef30af1"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0x52c18336bcc29eb22851770aa563208afd1352971bbcfcd631d9439abc35147f"
+    "initCodeHash": "0x0344c652e05db12484376ec314cc8c194fa83d28f47788a3377be95003a53c5d"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x4fc240dc4a130a5f18233d0dc6eaaec0ea060eeae0abb0ee717b0a8406555764"
+    "initCodeHash": "0x94a02dfb81d9a546baf2ac81e8cc6b7a5754e073864b921ea89a5b766cab4d0d"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x4332f2a2c4567099cfbdcbbd5682fad416db4663a870ee24a7d054918200f653"
+    "initCodeHash": "0xcfb276cfeebf8ce827359aa6750dbe50dddb47d0202d4ed91f1a298ec5ba9ee7"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -89,7 +89,9 @@ library SessionFastPath {
                 let slot := keccak256(0x00, 0x40)
                 let word := sload(slot)
                 // TAG_EXISTS | TAG_VERSIONED set, TAG_REVOKED clear, epoch = the version.
-                if iszero(and(eq(and(word, 0x700000), 0x300000), eq(and(word, 0xfffff), modulesVersion))) { break }
+                if iszero(and(eq(and(word, 0x700000), 0x300000), eq(and(word, 0xfffff), modulesVersion))) {
+                    break
+                }
                 let expiresAt := shr(208, calldataload(add(spec, 21)))
                 if gt(claimedTime, expiresAt) { break }
                 if iszero(expiresAt) { break } // the general path refuses a window ending at 0
@@ -106,7 +108,11 @@ library SessionFastPath {
                     let gasLimits := calldataload(add(userOp, 0x80))
                     let preVerificationGas := calldataload(add(userOp, 0xa0))
                     if gt(preVerificationGas, 0xffffffffffffffffffffffffffffffff) { break }
-                    let gas_ := add(add(shr(128, gasLimits), and(gasLimits, 0xffffffffffffffffffffffffffffffff)), preVerificationGas)
+                    let gas_ :=
+                        add(
+                            add(shr(128, gasLimits), and(gasLimits, 0xffffffffffffffffffffffffffffffff)),
+                            preVerificationGas
+                        )
                     let maxFee := and(calldataload(add(userOp, 0xc0)), 0xffffffffffffffffffffffffffffffff)
                     let fee := mul(maxFee, gas_)
                     if iszero(or(iszero(maxFee), eq(div(fee, maxFee), gas_))) { break }
@@ -163,7 +169,10 @@ library SessionFastPath {
                 let s := calldataload(add(r, 0x20))
                 let v := byte(0, calldataload(add(r, 0x40)))
                 let valid := 0
-                if and(lt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a1), or(eq(v, 27), eq(v, 28))) {
+                if and(
+                    lt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a1),
+                    or(eq(v, 27), eq(v, 28))
+                ) {
                     mstore(m, digest)
                     mstore(add(m, 0x20), v)
                     mstore(add(m, 0x40), calldataload(r))

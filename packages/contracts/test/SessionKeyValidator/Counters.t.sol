@@ -11,8 +11,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 // Tests drive time on purpose.
 // forge-lint: disable-start(block-timestamp)
 
-/// @notice A session with five limited amounts besides the fee (counters 1 to 5: counter 1 in the session slot,
-/// 2 and 3 in one extra slot, 4 and 5 in another): every limit is enforced on its own.
+/// @notice A session with five limited amounts besides the fee: every limit is enforced on its own. Counters as wide as
+/// their limits need: the fee (64 bits), counter 1 (64) and counter 2 (32 + a 24-bit period tag) in the session
+/// slot; counter 3 (80: 50 ether is over 2^64) does not fit there and starts extra slot 1, with counters 4 (64 + 24)
+/// and 5 (64).
 contract SessionCountersTest is SessionTest {
     address internal constant OTHER = address(0xbeef);
 
@@ -90,7 +92,7 @@ contract SessionCountersTest is SessionTest {
             )
         );
 
-        // Counter 2 (extra slot 1, low half); a zero-value call leaves counter 1 alone.
+        // Counter 2 (session slot); a zero-value call leaves counter 1 alone.
         _ok(_hitOp(0, 60));
         _ok(_hitOp(0, 40));
         _assertRemaining([uint256(0), 0, 50 ether, 2 ether, 3 ether]);
@@ -101,7 +103,7 @@ contract SessionCountersTest is SessionTest {
             )
         );
 
-        // Counter 3 (extra slot 1, high half).
+        // Counter 3 (extra slot 1, bits 0-79).
         _ok(tokenOp(recipient, 50 ether));
         _assertRemaining([uint256(0), 0, 0, 2 ether, 3 ether]);
         _refused(
@@ -111,7 +113,7 @@ contract SessionCountersTest is SessionTest {
             )
         );
 
-        // Counter 4 (extra slot 2, low half).
+        // Counter 4 (extra slot 1, bits 80-167).
         _ok(transferOp(recipient, 1 ether));
         _ok(transferOp(recipient, 1 ether));
         _assertRemaining([uint256(0), 0, 0, 0, 3 ether]);
@@ -120,7 +122,7 @@ contract SessionCountersTest is SessionTest {
             abi.encodeWithSelector(ISessionKeyValidator.TransferValueLimitExceeded.selector, recipient, 1, 0)
         );
 
-        // Counter 5 (extra slot 2, high half).
+        // Counter 5 (extra slot 1, bits 168-231).
         _ok(transferOp(OTHER, 1 ether));
         _ok(transferOp(OTHER, 1 ether));
         _assertRemaining([uint256(0), 0, 0, 0, 1 ether]);
@@ -159,12 +161,12 @@ contract SessionCountersTest is SessionTest {
         _assertRemaining([uint256(0.5 ether), 70, 45 ether, 1.5 ether, 2.25 ether]);
     }
 
-    /// @dev Counter 1 and the fee share the session slot; counters 2k and 2k+1 share one more slot each.
+    /// @dev The fee and counters 1 and 2 share the session slot; counters 3 to 5 share one extra slot.
     function test_storageWritesPerOp() public {
         vm.record();
         _ok(transferOp(recipient, 1));
         (, bytes32[] memory writes) = vm.accesses(address(sessions));
-        vm.assertEq(_unique(writes), 2, "session slot + the slot of counters 4 and 5");
+        vm.assertEq(_unique(writes), 2, "session slot (the fee) + the extra slot (counter 4)");
 
         vm.record();
         _ok(_hitOp(1, 0));
@@ -178,7 +180,34 @@ contract SessionCountersTest is SessionTest {
         vm.record();
         _ok(sessionOp(batchCall(calls)));
         (, writes) = vm.accesses(address(sessions));
-        vm.assertEq(_unique(writes), 3, "session slot + two extra slots");
+        vm.assertEq(_unique(writes), 2, "session slot (counters 1 and 2) + the extra slot (counters 3 and 5)");
+    }
+
+    /// @dev Limits at the widest (2^104 - 1, daily allowances: 128 bits each) and the largest fee limit (2^80 - 1, a
+    /// daily allowance: 104 bits): one counter fits the session slot beside the fee, two per extra slot after it.
+    /// Every counter keeps its own amount.
+    function test_widestCountersSpillIntoExtraSlots() public {
+        uint256 max = (uint256(1) << 104) - 1;
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        spec.feeLimit = allowance((uint256(1) << 80) - 1, DAY);
+        address[4] memory targets = [recipient, OTHER, address(0xcafe), address(0xf00d)];
+        for (uint256 i = 0; i < 4; ++i) {
+            addTransfer(spec, targets[i], max, allowance(max, DAY));
+        }
+        create(spec);
+        Execution[] memory calls = new Execution[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            calls[i] = Execution(targets[i], (i + 1) * 1 ether, "");
+        }
+        vm.record();
+        vm.assertEq(validate(sign(sessionOp(batchCall(calls)), spec)) & 1, 0);
+        (, bytes32[] memory writes) = vm.accesses(address(sessions));
+        vm.assertEq(_unique(writes), 3, "session slot (counter 1) + extra slots 1 (counters 2, 3) and 2 (counter 4)");
+        vm.assertEq(validate(sign(transferOp(targets[2], max - 3 ether), spec)) & 1, 0);
+        ISessionKeyValidator.SessionState memory s = state(spec);
+        for (uint256 i = 0; i < 4; ++i) {
+            vm.assertEq(s.transferValueRemaining[i], i == 2 ? 0 : max - (i + 1) * 1 ether, "each counter on its own");
+        }
     }
 
     function _unique(bytes32[] memory slots) internal pure returns (uint256 n) {

@@ -43,7 +43,8 @@ contract SessionFastPathTest is SessionTest {
 
     function _specFrom(uint256 seed) internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
         spec = baseSpec();
-        uint256[5] memory fees = [uint256(0.05 ether), 1 ether, uint256(1) << 32, uint256(1) << 64, (uint256(1) << 80) - 1];
+        uint256[5] memory fees =
+            [uint256(0.05 ether), 1 ether, uint256(1) << 32, uint256(1) << 64, (uint256(1) << 80) - 1];
         uint256 feeLimit = fees[(seed >> 4) % 5];
         spec.feeLimit = seed % 3 == 0 ? allowance(feeLimit, DAY) : lifetime(feeLimit);
         uint256 calls = (seed >> 8) % 3;
@@ -139,9 +140,8 @@ contract SessionFastPathTest is SessionTest {
         vm.revertToState(before);
 
         vm.prank(address(account));
-        (bool okFast, bytes memory outFast) = address(sessions).call(
-            abi.encodeCall(sessions.validateUserOpWithKnownVersion, (op, hash, version))
-        );
+        (bool okFast, bytes memory outFast) =
+            address(sessions).call(abi.encodeCall(sessions.validateUserOpWithKnownVersion, (op, hash, version)));
         vm.assertEq(okFast, okGeneral, "same success");
         vm.assertEq(outFast, outGeneral, "same validation data or revert data");
         vm.assertEq(_sessionWord(spec), wordGeneral, "same session word");
@@ -168,7 +168,9 @@ contract SessionFastPathTest is SessionTest {
         addTransfer(spec, recipient, 0.01 ether, lifetime(1 ether));
         create(spec);
         for (uint256 i = 0; i < 12; ++i) {
-            _bothPaths(_opFrom(spec, uint256(keccak256(abi.encode("last bit", i))) & ~uint256(0xffff) | (i % 6) << 4), spec);
+            _bothPaths(
+                _opFrom(spec, uint256(keccak256(abi.encode("last bit", i))) & ~uint256(0xffff) | (i % 6) << 4), spec
+            );
         }
         PackedUserOperation memory op = sign(transferOp(recipient, 0.01 ether), spec);
         vm.assertLt(_fastEntryGas(op) + 1000, _generalEntryGas(op), "the fast path handles it");

@@ -29,10 +29,10 @@ contract SessionValidateGasTest is SessionTest {
         spec = baseSpec();
         spec.expiresAt = createdAt + DAY;
         uint256 p = addCall(spec, address(token), token.transfer.selector, 0, unlimited());
-        addConstraint(spec, p, ISessionKeyValidator.Condition.Equal, 0, bytes32(uint256(uint160(recipient))), unlimited());
         addConstraint(
-            spec, p, ISessionKeyValidator.Condition.Unconstrained, 1, bytes32(0), allowance(100 ether, DAY)
+            spec, p, ISessionKeyValidator.Condition.Equal, 0, bytes32(uint256(uint160(recipient))), unlimited()
         );
+        addConstraint(spec, p, ISessionKeyValidator.Condition.Unconstrained, 1, bytes32(0), allowance(100 ether, DAY));
         addTransfer(spec, recipient, 0.01 ether, lifetime(1 ether));
     }
 
