@@ -63,10 +63,10 @@ import {
 ///
 /// **Storage** is ERC-7562-friendly: every slot is keyed by the account as the innermost mapping key. Per session:
 /// one slot with the state tag, the fee counter and as many of the limits' counters as fit, each as wide as its limit
-/// needs (the first always fits; limits below 2^64 fit three or four), so most sessions touch one slot per userOp;
-/// the counters that don't fit are packed the same way into extra slots ({UsageCounters}). A counter is `spent` plus,
-/// for an allowance, a 24-bit period tag `(timestamp / period) mod 2^24`; a new tag resets `spent` (an older period
-/// cannot land: its window is past).
+/// needs (the first always fits; with amounts below 2^64, two or three do), so most sessions touch one slot per
+/// userOp; the counters that don't fit are packed the same way into extra slots ({UsageCounters}). A counter is
+/// `spent` plus, for an allowance, a 24-bit period tag `(timestamp / period) mod 2^24`; a new tag resets `spent` (an
+/// older period cannot land: its window is past).
 /// Per account: what revoke-all moved (a nonce, and for accounts with `modulesVersion()` the version below which
 /// sessions are revoked: revoke-all bumps the account's version through `bumpModulesVersion()`). That slot is only
 /// read when the account's modules version moved since the session was created, or the account has none: an

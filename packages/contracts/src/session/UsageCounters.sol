@@ -17,8 +17,8 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 /// limits that are not `Unlimited`: call policies' value limit then constraints, then transfer policies), packed
 /// from bit 24 of the session slot ({SessionSlot}, after the tag): a counter that does not fit in what is left of a
 /// slot starts at bit 0 of the next one, extra slot k (k >= 1) of `counters`, keyed by {counterKey}. The fee (at most
-/// 104 bits) and the first counter (at most 128) always fit in the session slot; three lifetime limits below 2^64
-/// (18.4 ETH in wei), or a fee and two limits below 2^64 with an allowance below 2^80, fit there too
+/// 104 bits) and the first counter (at most 128) always fit in the session slot; a lifetime fee limit and two
+/// lifetime limits below 2^64 (18.4 ETH in wei), or with one of them an allowance below 2^80, fit there too
 /// (packages/contracts/README.md, "Storage and the module check").
 ///
 /// A cursor is where the next counter may start: `slot << 16 | bit`.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {SsoAccount} from "../../src/SsoAccount.sol";
 import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
 import {SessionTest} from "./SessionTest.sol";
 import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.sol";
@@ -85,8 +86,9 @@ contract SessionFastPathTest is SessionTest {
         returns (PackedUserOperation memory op)
     {
         ISessionKeyValidator.SessionState memory s = state(spec);
-        address[6] memory targets = [recipient, OTHER, THIRD, address(account), address(sessions), address(0x1000)];
-        uint256 t = seed % 6;
+        address[7] memory targets =
+            [recipient, OTHER, THIRD, address(account), address(sessions), address(ENTRYPOINT), address(0x1000)];
+        uint256 t = seed % 7;
         uint256 maxPerUse = 1 ether;
         uint256 remaining = 2 ether;
         if (t < spec.transferPolicies.length) {
@@ -100,6 +102,18 @@ contract SessionFastPathTest is SessionTest {
         }
         if (value > type(uint128).max) value = (seed >> 4) % 2 == 0 ? type(uint128).max : 3 ether;
         op = transferOp(targets[t], value);
+        uint256 shapeCase = (seed >> 16) % 8;
+        if (shapeCase == 0) {
+            // The same 164 bytes with the execution at an unaligned offset (0x4c), as the account decodes it.
+            op.callData = abi.encodePacked(
+                SsoAccount.execute.selector, bytes32(0), uint256(0x4c), bytes12(0), uint256(52), targets[t], value
+            );
+        }
+        if (shapeCase == 1) {
+            // A mode with a payload byte: still a single default call to the account, not to the fast path.
+            op.callData = abi.encodeCall(SsoAccount.execute, (bytes32(uint256(1)), abi.encodePacked(targets[t], value)));
+        }
+        if (shapeCase == 2) op.paymasterAndData = hex"010203"; // odd length: the account pays nothing
         uint256 feeCase = (seed >> 8) % 6;
         if (feeCase == 0) op.paymasterAndData = abi.encodePacked(address(0x9a9a), uint128(1e5), uint128(1e5));
         if (feeCase == 1 || feeCase == 2) {
@@ -114,6 +128,7 @@ contract SessionFastPathTest is SessionTest {
         uint48 claimed = uint48(vm.getBlockTimestamp());
         if ((seed >> 12) % 8 == 0) claimed = spec.expiresAt + 1;
         op = signAt(op, spec, claimed);
+        if (shapeCase == 3) op.signature = bytes.concat(op.signature, hex"00"); // one byte too long
         uint256 at = op.signature.length - 40; // in s
         if ((seed >> 14) % 8 == 0) op.signature[at] = bytes1(uint8(op.signature[at]) ^ 1); // a bad signature
     }
@@ -154,7 +169,17 @@ contract SessionFastPathTest is SessionTest {
         create(spec);
         // Several ops in a row: counters fill up, periods roll over.
         for (uint256 i = 0; i < 6; ++i) {
-            _bothPaths(_opFrom(spec, uint256(keccak256(abi.encode(opSeed, i)))), spec);
+            uint256 opSeedI = uint256(keccak256(abi.encode(opSeed, i)));
+            // Now and then the account's modules version moves (the session is no longer on the fast path's
+            // terms), or the session is revoked.
+            if ((opSeedI >> 248) % 16 == 0) {
+                vm.prank(address(account));
+                account.bumpModulesVersion();
+            } else if ((opSeedI >> 248) % 16 == 1 && i == 5) {
+                vm.prank(address(account));
+                sessions.revokeSession(idOf(spec));
+            }
+            _bothPaths(_opFrom(spec, opSeedI), spec);
             vm.warp(vm.getBlockTimestamp() + (opSeed >> (32 + 8 * i)) % 2 days);
         }
     }
