@@ -1,6 +1,8 @@
 /**
- * ERC-7579 execution encoding of the SSO account: calls as `execute(mode, executionCalldata)`, and the userOp
- * nonce key that selects the validator module.
+ * ERC-7579 execution encoding of the SSO account: calls as `execute(mode, executionCalldata)`, sent packed as
+ * `executePacked_ezig`: `0x00000017 ‖ mode ‖ executionCalldata`, no ABI words (same body as `execute`; the account's
+ * dispatch reaches it first: docs/interfaces.md, "Execution"), and the userOp nonce key that selects the validator
+ * module.
  */
 import { ssoAccountAbi as accountAbi } from '@sso/contracts-abi'
 import {
@@ -9,7 +11,6 @@ import {
   decodeAbiParameters,
   decodeFunctionData,
   encodeAbiParameters,
-  encodeFunctionData,
   getAddress,
   type Hex,
   numberToHex,
@@ -37,9 +38,13 @@ const executionsParameters = [
   },
 ] as const
 
+/** `executePacked_ezig()`: `execute` with its arguments packed after the selector (see the module comment). */
+export const executePackedSelector: Hex = '0x00000017'
+
 /**
- * Encodes calls as `execute(mode, executionCalldata)`: one call -> single mode (`target ‖ value ‖ callData`
- * packed), several -> batch mode (`abi.encode(Execution[])`).
+ * Encodes calls for the account's `execute(mode, executionCalldata)`, packed (`executePacked_ezig`: selector ‖ mode
+ * ‖ executionCalldata): one call -> single mode (`target ‖ value ‖ callData` packed), several -> batch mode
+ * (`abi.encode(Execution[])`).
  *
  * @example
  * ```ts
@@ -55,23 +60,16 @@ export function encodeCalls(calls: readonly Call[]): Hex {
       numberToHex(call.value ?? 0n, { size: 32 }),
       call.data ?? '0x',
     ])
-    return encodeFunctionData({
-      abi: accountAbi,
-      functionName: 'execute',
-      args: [modeSingle, executionCalldata],
-    })
+    return concatHex([executePackedSelector, modeSingle, executionCalldata])
   }
   const executions = calls.map((c) => ({ target: c.to, value: c.value ?? 0n, callData: c.data ?? '0x' }))
   const executionCalldata = encodeAbiParameters(executionsParameters, [executions])
-  return encodeFunctionData({
-    abi: accountAbi,
-    functionName: 'execute',
-    args: [modeBatch, executionCalldata],
-  })
+  return concatHex([executePackedSelector, modeBatch, executionCalldata])
 }
 
 /**
- * Decodes `execute(mode, executionCalldata)` back into calls (inverse of {@link encodeCalls}).
+ * Decodes `execute(mode, executionCalldata)`, ABI-encoded or packed, back into calls (inverse of
+ * {@link encodeCalls}).
  *
  * @example
  * ```ts
@@ -79,9 +77,7 @@ export function encodeCalls(calls: readonly Call[]): Hex {
  * ```
  */
 export function decodeCalls(data: Hex): Call[] {
-  const { functionName, args } = decodeFunctionData({ abi: accountAbi, data })
-  if (functionName !== 'execute' || args?.length !== 2) throw new BaseError('Not an execute() call.')
-  const [mode, executionCalldata] = args as readonly [Hex, Hex]
+  const [mode, executionCalldata] = executeArguments(data)
   const callType = sliceHex(mode, 0, 1)
   if (callType === '0x00') {
     const to = getAddress(sliceHex(executionCalldata, 0, 20))
@@ -94,6 +90,15 @@ export function decodeCalls(data: Hex): Call[] {
     return executions.map((e) => ({ to: e.target, value: e.value, data: e.callData }))
   }
   throw new BaseError(`Unsupported ERC-7579 call type ${callType}.`)
+}
+
+/** `execute`'s (mode, executionCalldata), from its ABI encoding or the packed form. */
+function executeArguments(data: Hex): readonly [Hex, Hex] {
+  if (size(data) >= 36 && sliceHex(data, 0, 4).toLowerCase() === executePackedSelector)
+    return [sliceHex(data, 4, 36), size(data) > 36 ? sliceHex(data, 36) : '0x']
+  const { functionName, args } = decodeFunctionData({ abi: accountAbi, data })
+  if (functionName !== 'execute' || args?.length !== 2) throw new BaseError('Not an execute() call.')
+  return args as readonly [Hex, Hex]
 }
 
 // ---------------------------------------------------------------------------------------------------------------

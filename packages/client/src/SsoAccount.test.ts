@@ -1,4 +1,5 @@
 import { p256 } from '@noble/curves/nist.js'
+import { ssoAccountAbi } from '@sso/contracts-abi'
 import {
   concatHex,
   createClient,
@@ -7,6 +8,7 @@ import {
   decodeFunctionData,
   defineChain,
   encodeAbiParameters,
+  encodeFunctionData,
   getAddress,
   type Hex,
   keccak256,
@@ -102,9 +104,18 @@ describe('SsoAccount', () => {
   test('behavior: encodeCalls uses ERC-7579 single and batch modes and round-trips', () => {
     const one = [{ to: factory, value: 5n, data: '0xabcdef' as Hex }]
     const single = encodeCalls(one)
-    expect(sliceHex(single, 0, 4)).toBe('0xe9ae5c53') // execute(bytes32,bytes)
-    expect(sliceHex(single, 4, 36)).toBe(modeSingle)
+    // executePacked_ezig(): selector ‖ mode ‖ target ‖ value ‖ data, no ABI words.
+    expect(single).toBe(
+      concatHex(['0x00000017', modeSingle, factory, numberToHex(5n, { size: 32 }), '0xabcdef']),
+    )
     expect(decodeCalls(single)).toEqual([{ to: factory, value: 5n, data: '0xabcdef' }])
+    // The ABI-encoded execute(bytes32,bytes) decodes the same (calls made by other tools).
+    const standard = encodeFunctionData({
+      abi: ssoAccountAbi,
+      functionName: 'execute',
+      args: [modeSingle, sliceHex(single, 36)],
+    })
+    expect(decodeCalls(standard)).toEqual(decodeCalls(single))
     const many = [
       { to: factory, value: 1n, data: '0x01' as Hex },
       { to: validator, value: 0n, data: '0x' as Hex },

@@ -159,8 +159,10 @@ contract SessionKeyValidator is
         bool plainTransfer;
         assembly ("memory-safe") {
             sessions := _sessions.slot
-            // A 164-byte callData, the ABI encoding of execute(bytes32, target ‖ value): worth the fast path's try.
-            plainTransfer := eq(calldataload(add(userOp, calldataload(add(userOp, 0x60)))), 164)
+            // An 88-byte callData (executePacked_ezig: selector ‖ mode ‖ target ‖ value) or a 164-byte one (the ABI
+            // encoding of execute(bytes32, target ‖ value)): worth the fast path's try.
+            let callDataLength := calldataload(add(userOp, calldataload(add(userOp, 0x60))))
+            plainTransfer := or(eq(callDataLength, 88), eq(callDataLength, 164))
         }
         if (plainTransfer) {
             bool handled;
@@ -183,7 +185,7 @@ contract SessionKeyValidator is
         uint256 feeSpentBits;
         (feeSpentBits, ctx.cursor) = UsageCounters.feeCounter(feeLimitWord);
         if (userOp.paymasterAndData.length == 0) UsageCounters.consumeFee(ctx, feeLimitWord, feeSpentBits, userOp);
-        _checkExecution(ctx, spec, userOp.callData);
+        _checkExecution(ctx, spec, userOp.callData, versionGiven);
         uint256 word = ctx.word;
         assembly ("memory-safe") {
             sstore(slot, word) // _sessions[ctx.id][msg.sender]

@@ -178,38 +178,23 @@ contract SsoAccount is
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice Executes calls on behalf of the account (single or batch, default or try).
-    /// @dev Only the EntryPoint (after validation) or the account itself.
+    /// @dev Only the EntryPoint (after validation) or the account itself. The SDK's userOps call the same body
+    /// through {executePacked_ezig}: packed arguments, a selector the dispatch reaches first.
     /// @param mode ERC-7579 execution mode.
     /// @param executionCalldata ERC-7579 encoded execution(s).
     function execute(bytes32 mode, bytes calldata executionCalldata) external payable onlyEntryPointOrSelf {
-        if (mode == bytes32(0)) {
-            // Hot path, single call with default exec type: same semantics as ERC7579Utils.execSingle (bubble the
-            // revert), without allocating the return data array.
-            if (executionCalldata.length < 52) revert ERC7579Utils.ERC7579DecodingError();
-            assembly ("memory-safe") {
-                let target := shr(96, calldataload(executionCalldata.offset))
-                let value := calldataload(add(executionCalldata.offset, 20))
-                let length := sub(executionCalldata.length, 52)
-                let m := mload(0x40)
-                // No module hook call (see {_checkNotModuleHook}): onInstall(bytes), onUninstall(bytes).
-                if gt(length, 3) {
-                    let selector := shr(224, calldataload(add(executionCalldata.offset, 52)))
-                    if or(eq(selector, 0x6d61fe70), eq(selector, 0x8a91b0e3)) {
-                        mstore(m, shl(224, 0xd6ad9e9e)) // ModuleHookCall(address,bytes4)
-                        mstore(add(m, 0x04), target)
-                        mstore(add(m, 0x24), shl(224, selector))
-                        revert(m, 0x44)
-                    }
-                }
-                calldatacopy(m, add(executionCalldata.offset, 52), length)
-                if iszero(call(gas(), target, value, m, length, 0x00, 0x00)) {
-                    returndatacopy(m, 0x00, returndatasize())
-                    revert(m, returndatasize())
-                }
-            }
-        } else {
-            _internalExecute(mode, executionCalldata);
-        }
+        _execute(mode, executionCalldata);
+    }
+
+    /// @notice {execute} with its arguments packed, under a selector (`0x00000017`, the name is mined for it) that the
+    /// compiler's dispatch compares first. Calldata: `0x00000017 ‖ mode (32 bytes) ‖ executionCalldata (the rest)`,
+    /// without the ABI's offset, length and padding words. The dispatch compares selectors one by one in ascending
+    /// order and `execute` (`0xe9ae5c53`) comes 28th; with the words a plain transfer's callData is 164 bytes
+    /// instead of 88. Same body and checks as {execute}; userOps built by the SDK call this one. The
+    /// SessionKeyValidator accepts it only from SsoAccount's entry (`validateUserOpWithKnownVersion`).
+    function executePacked_ezig() external payable onlyEntryPointOrSelf {
+        if (msg.data.length < 36) revert ERC7579Utils.ERC7579DecodingError();
+        _execute(bytes32(msg.data[4:36]), msg.data[36:]);
     }
 
     /// @notice Executes calls on behalf of the account, for installed executor modules.
@@ -341,6 +326,38 @@ contract SsoAccount is
         }
     }
 
+    /// @dev {execute}'s body: a single call with mode 0 on the hot path, anything else through {_internalExecute}.
+    function _execute(bytes32 mode, bytes calldata executionCalldata) private {
+        if (mode == bytes32(0)) {
+            // Hot path, single call with default exec type: same semantics as ERC7579Utils.execSingle (bubble the
+            // revert), without allocating the return data array.
+            if (executionCalldata.length < 52) revert ERC7579Utils.ERC7579DecodingError();
+            assembly ("memory-safe") {
+                let target := shr(96, calldataload(executionCalldata.offset))
+                let value := calldataload(add(executionCalldata.offset, 20))
+                let length := sub(executionCalldata.length, 52)
+                let m := mload(0x40)
+                // No module hook call (see {_checkNotModuleHook}): onInstall(bytes), onUninstall(bytes).
+                if gt(length, 3) {
+                    let selector := shr(224, calldataload(add(executionCalldata.offset, 52)))
+                    if or(eq(selector, 0x6d61fe70), eq(selector, 0x8a91b0e3)) {
+                        mstore(m, shl(224, 0xd6ad9e9e)) // ModuleHookCall(address,bytes4)
+                        mstore(add(m, 0x04), target)
+                        mstore(add(m, 0x24), shl(224, selector))
+                        revert(m, 0x44)
+                    }
+                }
+                calldatacopy(m, add(executionCalldata.offset, 52), length)
+                if iszero(call(gas(), target, value, m, length, 0x00, 0x00)) {
+                    returndatacopy(m, 0x00, returndatasize())
+                    revert(m, returndatasize())
+                }
+            }
+        } else {
+            _internalExecute(mode, executionCalldata);
+        }
+    }
+
     function _internalExecute(bytes32 mode, bytes calldata executionCalldata)
         internal
         returns (bytes[] memory returnData)
@@ -368,17 +385,19 @@ contract SsoAccount is
     /// installed; a reverting validator reverts validation.
     function _validateWithModule(address validator, uint256 flag) private returns (uint256 validationData) {
         bool installed;
-        if (flag & _installBoundPresets != 0) installed = true;
-        else if (flag != 0) installed = _getAccountHead().presetFlags & flag != 0;
-        else installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+        uint256 version;
+        if (flag != 0) {
+            // One read of the head for the installed flag and the version (the compiler reads each field anew).
+            AccountHead memory head = _getAccountHead();
+            installed = flag & _installBoundPresets != 0 || head.presetFlags & flag != 0;
+            version = head.modulesVersion;
+        } else {
+            installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
+        }
         if (!installed) return ERC4337Utils.SIG_VALIDATION_FAILED;
         bytes4 selector = IERC7579Validator.validateUserOp.selector;
         bool versioned = flag & _versionedPresets != 0;
-        uint256 version;
-        if (versioned) {
-            selector = IVersionedValidator.validateUserOpWithKnownVersion.selector;
-            version = _getAccountHead().modulesVersion;
-        }
+        if (versioned) selector = IVersionedValidator.validateUserOpWithKnownVersion.selector;
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             calldatacopy(ptr, 0, calldatasize())

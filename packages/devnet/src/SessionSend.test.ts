@@ -18,6 +18,7 @@ import {
   transferPolicy,
 } from '@sso/client/session'
 import { createTestPasskey } from '@sso/client/testing'
+import { ssoAccountAbi } from '@sso/contracts-abi'
 import {
   type Address,
   type Chain,
@@ -191,8 +192,9 @@ describe('session transactions under load and faults', () => {
     await stack?.stop()
   })
 
-  const targets: Address[] = Array.from({ length: 5 }, randomAddress)
-  const [burstTarget, bundlerDown, bundlerGone, bundlerRestart, chainDown] = targets as [
+  const targets: Address[] = Array.from({ length: 6 }, randomAddress)
+  const [burstTarget, bundlerDown, bundlerGone, bundlerRestart, chainDown, versionMoved] = targets as [
+    Address,
     Address,
     Address,
     Address,
@@ -209,6 +211,33 @@ describe('session transactions under load and faults', () => {
     expect(events).toHaveLength(50)
     expect(events.every((event) => event.args.success)).toBe(true)
     expect(new Set(events.map((event) => event.args.userOpHash)).size).toBe(50)
+  })
+
+  test("behavior: a gas estimate cached before the account's modules version moved still lands the next transfer, once", async () => {
+    // The first send estimates on the validator's fast path and caches the gas for this shape.
+    await send(versionMoved)
+    const version = () =>
+      client.readContract({ address: owner.address, abi: ssoAccountAbi, functionName: 'modulesVersion' })
+    const versionBefore = await version()
+    // The owner's passkey moves the version (as an install or uninstall does): from now on the session's uses take
+    // the general path, which checks the account's modules again and costs more to validate.
+    const hash = await bundler.sendUserOperation({
+      account: owner,
+      calls: [
+        {
+          to: owner.address,
+          data: encodeFunctionData({ abi: ssoAccountAbi, functionName: 'bumpModulesVersion' }),
+        },
+      ],
+    })
+    expect((await bundler.waitForUserOperationReceipt({ hash, timeout: 30_000 })).success).toBe(true)
+    expect(await version()).toBe(versionBefore + 1n)
+    const before = (await userOpEvents()).length
+    await send(versionMoved)
+    expect(await client.getBalance({ address: versionMoved })).toBe(2n * value)
+    const events = (await userOpEvents()).slice(before)
+    expect(events).toHaveLength(1)
+    expect(events[0]?.args.success).toBe(true)
   })
 
   test('error: the bundler stopped before the send: ChainDisconnectedError, nothing sent; works once it is back', async () => {

@@ -1,6 +1,6 @@
 import { deployments } from '@sso/contracts-abi'
 import { expect, test } from 'vitest'
-import { defaultConfig, InvalidConfigError, loadConfig, logsFrom } from './config'
+import { defaultConfig, InvalidConfigError, isLoopbackOrigin, loadConfig, logsFrom } from './config'
 import { gasPayer } from './userOperations'
 
 const good = {
@@ -28,15 +28,46 @@ test('behavior: /sso-config.json is used when present', async () => {
   expect(config.chains[0]?.contracts.accountFactory).toBe('0x0000000000000000000000000000000000000001')
 })
 
-test('behavior: a missing file falls back to the devnet defaults and the manifest', async () => {
-  const { config, source } = await loadConfig(respond(404, 'not found'))
+const local = 'http://localhost:3002'
+const deployed = 'https://sso.example.com'
+
+test('behavior: on a loopback origin a missing file falls back to the devnet defaults and the manifest', async () => {
+  const { config, source } = await loadConfig(respond(404, 'not found'), local)
   expect(source).toBe('defaults')
   expect(config).toEqual(defaultConfig())
   expect(config.chains[0]?.contracts.accountFactory).toBe(deployments[31337].accountFactory)
   const failing = (async () => {
     throw new TypeError('network')
   }) as unknown as typeof fetch
-  expect((await loadConfig(failing)).source).toBe('defaults')
+  expect((await loadConfig(failing, 'http://backup.localhost:3003')).source).toBe('defaults')
+  const html = (async () =>
+    new Response('<!doctype html><html></html>', { status: 200 })) as unknown as typeof fetch
+  expect((await loadConfig(html, 'http://127.0.0.1:3002')).source).toBe('defaults')
+})
+
+test('error: on any other origin a missing file is an InvalidConfigError, never the devnet defaults', async () => {
+  const html = (async () =>
+    new Response('<!doctype html><html></html>', { status: 200 })) as unknown as typeof fetch
+  const failing = (async () => {
+    throw new TypeError('network')
+  }) as unknown as typeof fetch
+  const cases: [typeof fetch, RegExp][] = [
+    [respond(404, 'not found'), /\(HTTP 404\)/],
+    [html, /\(not JSON\)/], // a host's catch-all page served for every path
+    [failing, /\(no answer\)/],
+  ]
+  for (const [fetcher, reason] of cases) {
+    const error = await loadConfig(fetcher, deployed).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(InvalidConfigError)
+    expect((error as InvalidConfigError).shortMessage).toMatch(reason)
+    expect((error as InvalidConfigError).shortMessage).toMatch(/^\/sso-config\.json could not be loaded/)
+  }
+  expect(isLoopbackOrigin('https://localhost.example.com')).toBe(false)
+  expect(isLoopbackOrigin('http://[::1]:3002')).toBe(true)
+  expect(isLoopbackOrigin('not an origin')).toBe(false)
 })
 
 test('error: a file of the wrong shape is an InvalidConfigError naming the field', async () => {

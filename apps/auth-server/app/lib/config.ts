@@ -1,6 +1,7 @@
 /**
  * Run-time configuration (`/sso-config.json`, docs/interfaces.md). Loaded once at start-up; when the file is
- * missing the app falls back to the local devnet defaults and the `@sso/contracts-abi` manifest.
+ * missing and the app is served from a loopback origin (a local checkout), it falls back to the local devnet
+ * defaults and the `@sso/contracts-abi` manifest.
  */
 import { Errors } from '@sso/client/popup'
 import { deployments } from '@sso/contracts-abi'
@@ -98,9 +99,27 @@ export class InvalidConfigError extends Errors.BaseError {
   override name = 'InvalidConfigError'
 }
 
+/** Whether `origin` is this machine's (localhost, `*.localhost`, 127.0.0.1, [::1]): a local checkout. */
+export function isLoopbackOrigin(origin: string): boolean {
+  let hostname: string
+  try {
+    hostname = new URL(origin).hostname
+  } catch {
+    return false
+  }
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '127.0.0.1' ||
+    hostname === '[::1]'
+  )
+}
+
 /**
- * Loads `/sso-config.json`; a missing file (404 / network error / not JSON) gives {@link defaultConfig}, a file
- * of the wrong shape throws {@link InvalidConfigError} (a broken deployment must not silently use devnet addresses).
+ * Loads `/sso-config.json`. A file of the wrong shape throws {@link InvalidConfigError} naming the field. A missing
+ * one (an HTTP error, no answer, or a body that is not JSON, such as a host's catch-all HTML page) gives
+ * {@link defaultConfig} only on a loopback `origin` (a local checkout next to the devnet); anywhere else it throws
+ * {@link InvalidConfigError} too: a deployment must never silently use devnet addresses and URLs.
  *
  * @example
  * ```ts
@@ -109,14 +128,22 @@ export class InvalidConfigError extends Errors.BaseError {
  */
 export async function loadConfig(
   fetcher: typeof fetch = fetch,
+  origin: string = globalThis.location?.origin ?? '',
 ): Promise<{ config: SsoConfig; source: ConfigSource }> {
   let body: unknown
+  let missing: string | undefined
   try {
     const response = await fetcher('/sso-config.json', { cache: 'no-store' })
-    if (!response.ok) return { config: defaultConfig(), source: 'defaults' }
-    body = await response.json()
+    if (!response.ok) missing = `HTTP ${response.status}`
+    else body = await response.json().catch(() => (missing = 'not JSON'))
   } catch {
-    return { config: defaultConfig(), source: 'defaults' }
+    missing = 'no answer'
+  }
+  if (missing !== undefined) {
+    if (isLoopbackOrigin(origin)) return { config: defaultConfig(), source: 'defaults' }
+    throw new InvalidConfigError(
+      `/sso-config.json could not be loaded (${missing}): this deployment names no chains or contracts.`,
+    )
   }
   const parsed = v.safeParse(SsoConfigSchema, body)
   if (!parsed.success)

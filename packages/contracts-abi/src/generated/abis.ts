@@ -3545,6 +3545,13 @@ export const ssoAccountAbi = [
   },
   {
     "type": "function",
+    "name": "executePacked_ezig",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "payable"
+  },
+  {
+    "type": "function",
     "name": "fallbackHandler",
     "inputs": [
       {

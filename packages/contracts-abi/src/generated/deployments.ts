@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x28D7452702D892a07653882e9D09425a79a4b6e3",
-    "guardianExecutor": "0x6035975B673A5703086155d056a9E7FfD4d062a2",
-    "ssoAccount": "0x96Efdd2835B19fa019Edd3b2a4997c9f4b428108",
-    "accountFactory": "0xcBb51beFF58f5bb168F547b1ec04e7268450919B",
+    "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
+    "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
+    "ssoAccount": "0xAB13D04604E74c448cA4E422570Ffd67F016Bc67",
+    "accountFactory": "0xfA614f16709130da8E9Dda626ea057332D9ef628",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0x28D7452702D892a07653882e9D09425a79a4b6e3",
-    "guardianExecutor": "0x6035975B673A5703086155d056a9E7FfD4d062a2",
-    "ssoAccount": "0x96Efdd2835B19fa019Edd3b2a4997c9f4b428108",
-    "accountFactory": "0xcBb51beFF58f5bb168F547b1ec04e7268450919B",
+    "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
+    "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
+    "ssoAccount": "0xAB13D04604E74c448cA4E422570Ffd67F016Bc67",
+    "accountFactory": "0xfA614f16709130da8E9Dda626ea057332D9ef628",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x59af75488781bc311acfaab8b6a76d5de731443d4712d0ffb660bc05bef30af1"
+    "initCodeHash": "0x5edfcb26de4aeb8383122fa289866fc9fca88b349b7012ae362d5d6fcb1ab015"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0x0344c652e05db12484376ec314cc8c194fa83d28f47788a3377be95003a53c5d"
+    "initCodeHash": "0xe67ab8d5e75e02bd080bbf935ba5d89fb1daaa5e6067a322683ce947fbcfc5be"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x94a02dfb81d9a546baf2ac81e8cc6b7a5754e073864b921ea89a5b766cab4d0d"
+    "initCodeHash": "0xf0a27ff166126ce842196b5f27ed5d56562b7c8c5ae965fe261d36defa38a1a7"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xcfb276cfeebf8ce827359aa6750dbe50dddb47d0202d4ed91f1a298ec5ba9ee7"
+    "initCodeHash": "0x48a5d2987c7f77ab4f694142a7f5586de06a44639b1a0abfd682489d9eadd10b"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

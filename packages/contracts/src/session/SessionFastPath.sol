@@ -6,8 +6,9 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 
 /// @title SessionFastPath
 /// @notice The SessionKeyValidator's fast path for the most common session userOp: one plain ETH transfer (ERC-7579
-/// `execute` with mode 0 and no calldata) by a secp256k1 session key, under a Lifetime fee limit and a transfer
-/// policy whose limit is Unlimited or Lifetime and lives in the session slot, from an account that gave its modules
+/// `execute`, or SsoAccount's packed `executePacked_ezig`, with mode 0 and no calldata) by a secp256k1 session key,
+/// under a Lifetime fee limit and a transfer policy whose limit is Unlimited or Lifetime and lives in the session
+/// slot, from an account that gave its modules
 /// version (unchanged since the session was created). It does in one pass, without memory structures, what the
 /// general path (`SessionKeyValidator._validateUserOp`, {SessionPolicies}, {UsageCounters}) does for that shape, and
 /// gives up (`handled` false, nothing written) on anything else, including every case that fails: the general path
@@ -55,17 +56,28 @@ library SessionFastPath {
             }
 
             for {} 1 {} {
-                // The call: execute(bytes32(0), target ‖ value), no calldata, not a forbidden target.
+                // The call, mode 0, target ‖ value and no calldata: SsoAccount's executePacked_ezig (0x00000017,
+                // `selector ‖ mode ‖ target ‖ value`, 88 bytes: only SsoAccount calls this entry, see
+                // SessionPolicies.EXECUTE_PACKED) or execute(bytes32, bytes) (0xe9ae5c53).
                 let cd, cdLen, cdOk := field(userOp, 0x60)
                 if iszero(cdOk) { break }
-                if or(lt(cdLen, 0x44), iszero(eq(shr(224, calldataload(cd)), 0xe9ae5c53))) { break }
                 if calldataload(add(cd, 0x04)) { break }
-                let offset := calldataload(add(cd, 0x24))
-                if gt(offset, cdLen) { break }
-                let lengthAt := add(0x04, offset)
-                if iszero(eq(calldataload(add(cd, lengthAt)), 52)) { break }
-                if gt(add(lengthAt, 84), cdLen) { break } // 0x20 + 52
-                let exec := add(add(cd, lengthAt), 0x20)
+                let exec := 0
+                switch shr(224, calldataload(cd))
+                case 0x17 {
+                    if iszero(eq(cdLen, 88)) { break }
+                    exec := add(cd, 0x24)
+                }
+                case 0xe9ae5c53 {
+                    if lt(cdLen, 0x44) { break }
+                    let offset := calldataload(add(cd, 0x24))
+                    if gt(offset, cdLen) { break }
+                    let lengthAt := add(0x04, offset)
+                    if iszero(eq(calldataload(add(cd, lengthAt)), 52)) { break }
+                    if gt(add(lengthAt, 84), cdLen) { break } // 0x20 + 52
+                    exec := add(add(cd, lengthAt), 0x20)
+                }
+                default { break }
                 let target := shr(96, calldataload(exec))
                 let value := calldataload(add(exec, 20))
                 if or(or(eq(target, caller()), eq(target, address())), eq(target, entryPoint)) { break }

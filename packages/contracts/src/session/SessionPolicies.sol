@@ -14,7 +14,8 @@ import {P256} from "@openzeppelin/contracts/utils/cryptography/P256.sol";
 /// @notice The rules of a session spec, a base of the SessionKeyValidator: {_validateSpec} checks every rule when a
 /// session is created, and {_checkExecution} checks a session userOp's calls against the call policies (target, selector, value, calldata
 /// constraints) and transfer policies, counting the amounts against their limits (see docs/interfaces.md).
-/// @dev `userOp.callData` must be the account's ERC-7579 `execute(bytes32 mode, bytes executionCalldata)` with a
+/// @dev `userOp.callData` must be the account's ERC-7579 `execute(bytes32 mode, bytes executionCalldata)` (or, from
+/// SsoAccount's entry, its packed twin `executePacked_ezig`, {EXECUTE_PACKED}) with a
 /// single or batch call type (default or try exec type; no delegatecall). Every call must match a policy: empty
 /// calldata -> the transfer policy of `target`; otherwise the call policy of (`target`, selector). Each call is
 /// checked against {SessionTargets} too.
@@ -87,10 +88,18 @@ abstract contract SessionPolicies {
     // Use
     // ---------------------------------------------------------------------------------------------------------
 
-    /// @dev Checks every call of the account's `execute(bytes32,bytes)` calldata against the session's policies.
-    function _checkExecution(SessionContext memory ctx, bytes calldata spec, bytes calldata callData) internal {
+    /// @dev SsoAccount's `executePacked_ezig()`: `execute` with calldata `selector ‖ mode ‖ executionCalldata`, under
+    /// a selector its dispatch reaches first. Another account could route that selector anywhere (a fallback
+    /// handler), so it is taken only from SsoAccount's entry.
+    bytes4 internal constant EXECUTE_PACKED = 0x00000017;
+
+    /// @dev Checks every call of the account's `execute(bytes32,bytes)` calldata against the session's policies;
+    /// `ssoAccount`: the caller is SsoAccount, whose `executePacked_ezig` is taken as `execute`.
+    function _checkExecution(SessionContext memory ctx, bytes calldata spec, bytes calldata callData, bool ssoAccount)
+        internal
+    {
         uint256 policies = ctx.header + 25; // the first call policy, after the call policy count
-        (bytes32 mode, bytes calldata executionCalldata) = _decodeExecute(callData);
+        (bytes32 mode, bytes calldata executionCalldata) = _decodeExecute(callData, ssoAccount);
         bytes1 callType = mode[0];
         bytes1 execType = mode[1];
         if (
@@ -114,28 +123,39 @@ abstract contract SessionPolicies {
 
     /// @dev Decodes `execute(bytes32 mode, bytes executionCalldata)` exactly as the account's ABI decoder reads it
     /// (head offset, then length word, both within `callData`), so the calls checked here are the calls the account
-    /// executes. Anything else reverts `UnsupportedCallData`.
-    function _decodeExecute(bytes calldata callData)
+    /// executes; with `ssoAccount`, also `executePacked_ezig` (`selector ‖ mode ‖ executionCalldata`, at least 36
+    /// bytes, as the account reads it). Anything else reverts `UnsupportedCallData`.
+    function _decodeExecute(bytes calldata callData, bool ssoAccount)
         internal
         pure
         returns (bytes32 mode, bytes calldata executionCalldata)
     {
         bytes4 execute = IERC7579Execution.execute.selector;
+        bytes4 packed = EXECUTE_PACKED;
         bool malformed;
         assembly ("memory-safe") {
             let start := callData.offset
             let size := callData.length
+            let selector := shr(224, calldataload(start))
             mode := calldataload(add(start, 0x04))
-            let offset := calldataload(add(start, 0x24))
-            // offset <= size (checked below) keeps lengthAt and the sums from wrapping.
-            let lengthAt := add(0x04, and(offset, 0xffffffffffffffff))
-            let length := calldataload(add(start, lengthAt))
-            executionCalldata.offset := add(add(start, lengthAt), 0x20)
-            executionCalldata.length := length
-            malformed := or(
-                or(lt(size, 0x44), xor(shr(224, calldataload(start)), shr(224, execute))),
-                or(or(gt(offset, size), gt(length, size)), gt(add(add(lengthAt, 0x20), length), size))
-            )
+            switch and(ssoAccount, eq(selector, shr(224, packed)))
+            case 1 {
+                executionCalldata.offset := add(start, 0x24)
+                executionCalldata.length := sub(size, 0x24)
+                malformed := lt(size, 0x24)
+            }
+            default {
+                let offset := calldataload(add(start, 0x24))
+                // offset <= size (checked below) keeps lengthAt and the sums from wrapping.
+                let lengthAt := add(0x04, and(offset, 0xffffffffffffffff))
+                let length := calldataload(add(start, lengthAt))
+                executionCalldata.offset := add(add(start, lengthAt), 0x20)
+                executionCalldata.length := length
+                malformed := or(
+                    or(lt(size, 0x44), xor(selector, shr(224, execute))),
+                    or(or(gt(offset, size), gt(length, size)), gt(add(add(lengthAt, 0x20), length), size))
+                )
+            }
         }
         if (malformed) revert ISessionKeyValidator.UnsupportedCallData(bytes4(callData));
     }

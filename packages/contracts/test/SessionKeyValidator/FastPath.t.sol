@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
+import {SessionKeyValidator} from "../../src/SessionKeyValidator.sol";
 import {SsoAccount} from "../../src/SsoAccount.sol";
 import {ISessionKeyValidator} from "../../src/session/ISessionKeyValidator.sol";
 import {SessionTest} from "./SessionTest.sol";
@@ -9,16 +10,32 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 // Tests drive time and pack words on purpose.
 // forge-lint: disable-start(block-timestamp, unsafe-typecast)
 
+/// @dev The validator with its general path exposed: what the account's entry runs when the fast path gives up.
+contract GeneralPathHarness is SessionKeyValidator {
+    function generalPath(PackedUserOperation calldata userOp, bytes32 userOpHash, uint256 modulesVersion)
+        external
+        returns (uint256)
+    {
+        return _validateUserOp(userOp, userOpHash, true, modulesVersion);
+    }
+}
+
 /// @notice The SessionKeyValidator's fast path (src/session/SessionFastPath.sol) against its general path: the
-/// account's entry `validateUserOpWithKnownVersion` tries the fast path first, the plain ERC-7579 `validateUserOp`
-/// never does. For random specs (fee, call and transfer limits of every type and size, so counters land at every
-/// width and in extra slots) and random transfers (targets with and without a policy, forbidden ones, values over
-/// the limits, a paymaster, a bad signature, a claimed time past the expiry), both entries must give the same answer
-/// (validation data or revert data) and leave the same session state.
+/// account's entry `validateUserOpWithKnownVersion` tries the fast path first; the general path, with the same
+/// version given, never does. For random specs (fee, call and transfer limits of every type and size, so counters
+/// land at every width and in extra slots) and random transfers (targets with and without a policy, forbidden ones,
+/// values over the limits, a paymaster, a bad signature, a claimed time past the expiry, `execute` ABI-encoded or
+/// packed), both must give the same answer (validation data or revert data) and leave the same session state.
 contract SessionFastPathTest is SessionTest {
     address internal constant OTHER = address(0xbeef);
     address internal constant THIRD = address(0xcafe);
     bytes32 internal constant SESSIONS_SLOT = bytes32(uint256(1)); // SessionKeyValidator._sessions
+
+    function setUp() public override {
+        super.setUp();
+        // The account's session validator, with the general path exposed (same storage layout, no immutables).
+        vm.etch(address(sessions), address(new GeneralPathHarness()).code);
+    }
 
     /// @dev A limit of any type (Lifetime twice as often), its amount at the edges of the counter widths.
     function _limitFrom(uint256 seed) internal pure returns (ISessionKeyValidator.UsageLimit memory) {
@@ -113,6 +130,16 @@ contract SessionFastPathTest is SessionTest {
             // A mode with a payload byte: still a single default call to the account, not to the fast path.
             op.callData = abi.encodeCall(SsoAccount.execute, (bytes32(uint256(1)), abi.encodePacked(targets[t], value)));
         }
+        // Packed, as the SDK sends it (88 bytes); or packed with a byte of calldata, or the mode's payload byte.
+        if (shapeCase == 4 || shapeCase == 5) op.callData = packedExecute(op.callData);
+        if (shapeCase == 6) {
+            op.callData =
+                abi.encodePacked(SsoAccount.executePacked_ezig.selector, bytes32(0), targets[t], value, hex"00");
+        }
+        if (shapeCase == 7) {
+            op.callData =
+                abi.encodePacked(SsoAccount.executePacked_ezig.selector, bytes32(uint256(1)), targets[t], value);
+        }
         if (shapeCase == 2) op.paymasterAndData = hex"010203"; // odd length: the account pays nothing
         uint256 feeCase = (seed >> 8) % 6;
         if (feeCase == 0) op.paymasterAndData = abi.encodePacked(address(0x9a9a), uint128(1e5), uint128(1e5));
@@ -149,7 +176,7 @@ contract SessionFastPathTest is SessionTest {
         uint256 before = vm.snapshotState();
         vm.prank(address(account));
         (bool okGeneral, bytes memory outGeneral) =
-            address(sessions).call(abi.encodeCall(sessions.validateUserOp, (op, hash)));
+            address(sessions).call(abi.encodeCall(GeneralPathHarness.generalPath, (op, hash, version)));
         bytes32 wordGeneral = _sessionWord(spec);
         bytes memory stateGeneral = abi.encode(state(spec));
         vm.revertToState(before);
@@ -215,9 +242,11 @@ contract SessionFastPathTest is SessionTest {
         used = _gasOf(data);
     }
 
-    /// @dev The gas of the plain ERC-7579 entry (general path) for `op`, state unchanged.
+    /// @dev The gas of the general path, version given, for `op`, state unchanged.
     function _generalEntryGas(PackedUserOperation memory op) internal returns (uint256 used) {
-        used = _gasOf(abi.encodeCall(sessions.validateUserOp, (op, ENTRYPOINT.getUserOpHash(op))));
+        used = _gasOf(
+            abi.encodeCall(GeneralPathHarness.generalPath, (op, ENTRYPOINT.getUserOpHash(op), account.modulesVersion()))
+        );
     }
 
     function _gasOf(bytes memory data) internal returns (uint256 used) {
@@ -241,6 +270,16 @@ contract SessionFastPathTest is SessionTest {
         ISessionKeyValidator.SessionState memory s = state(spec);
         vm.assertEq(s.transferValueRemaining[0], 1 ether - 1);
         vm.assertEq(s.feeRemaining, 1 ether - feeOf(op));
+        // As the SDK sends it: packed, 88 bytes.
+        PackedUserOperation memory packedOp = transferOp(recipient, 2);
+        packedOp.callData = packedExecute(packedOp.callData);
+        vm.assertEq(packedOp.callData.length, 88);
+        packedOp = sign(packedOp, spec);
+        vm.assertLt(_fastEntryGas(packedOp) + 1000, _generalEntryGas(packedOp), "the fast path handles it packed");
+        vm.assertTrue(_bothPaths(packedOp, spec), "accepted packed");
+        s = state(spec);
+        vm.assertEq(s.transferValueRemaining[0], 1 ether - 3);
+        vm.assertEq(s.feeRemaining, 1 ether - feeOf(op) - feeOf(packedOp));
     }
 }
 // forge-lint: disable-end(block-timestamp, unsafe-typecast)

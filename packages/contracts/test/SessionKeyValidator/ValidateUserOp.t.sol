@@ -648,6 +648,79 @@ contract ValidateUserOpTest is SessionTest {
         );
     }
 
+    /// @dev Validates `op` through SsoAccount's entry (the modules version given), as the account calls it.
+    function _validateFromAccount(PackedUserOperation memory op) internal returns (uint256) {
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        uint256 version = account.modulesVersion();
+        vm.prank(address(account));
+        return sessions.validateUserOpWithKnownVersion(op, hash, version);
+    }
+
+    /// @dev SsoAccount's `executePacked_ezig` (what the SDK sends) is `execute` with packed arguments: from the
+    /// account's entry it is checked call by call like `execute`; from the plain ERC-7579 entry, which other
+    /// accounts use and where that selector could mean anything (a fallback handler), it is refused.
+    function test_packedExecute_onlyFromSsoAccountsEntry() public {
+        ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
+        addCall(spec, address(token), token.transfer.selector, 0, unlimited());
+        create(spec);
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(recipient, 0.5 ether, "");
+        calls[1] = Execution(address(token), 0, abi.encodeCall(token.transfer, (recipient, 1 ether)));
+        bytes[3] memory allowed = [
+            packedExecute(singleCall(recipient, 1, "")),
+            packedExecute(singleCall(address(token), 0, abi.encodeCall(token.transfer, (recipient, 1 ether)))),
+            packedExecute(batchCall(calls))
+        ];
+        for (uint256 i = 0; i < allowed.length; ++i) {
+            PackedUserOperation memory op = sign(sessionOp(allowed[i]), spec);
+            vm.assertEq(_validateFromAccount(op), window(0, spec.expiresAt), "accepted from the account's entry");
+            _expectValidateRevert(
+                op, abi.encodeWithSelector(ISessionKeyValidator.UnsupportedCallData.selector, bytes4(0x00000017))
+            );
+        }
+        // Checked like execute: a call outside the policies, a bad mode, too short for a mode.
+        bytes memory stranger = packedExecute(singleCall(makeAddr("stranger"), 1, ""));
+        bytes memory delegate =
+            abi.encodePacked(SsoAccount.executePacked_ezig.selector, mode(0xff, 0x00), recipient, uint256(1));
+        bytes memory short = abi.encodePacked(SsoAccount.executePacked_ezig.selector, bytes31(0));
+        bytes[3] memory refused = [stranger, delegate, short];
+        bytes[3] memory errors = [
+            abi.encodeWithSelector(ISessionKeyValidator.NoTransferPolicy.selector, makeAddr("stranger")),
+            abi.encodeWithSelector(ISessionKeyValidator.UnsupportedExecutionMode.selector, mode(0xff, 0x00)),
+            abi.encodeWithSelector(ISessionKeyValidator.UnsupportedCallData.selector, bytes4(0x00000017))
+        ];
+        for (uint256 i = 0; i < refused.length; ++i) {
+            PackedUserOperation memory op = sign(sessionOp(refused[i]), spec);
+            bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+            uint256 version = account.modulesVersion();
+            vm.prank(address(account));
+            vm.expectRevert(errors[i]);
+            sessions.validateUserOpWithKnownVersion(op, hash, version);
+        }
+    }
+
+    /// @dev The packed form's execution calldata is everything after the mode, as the account reads it: a byte after
+    /// a single call's target and value is that call's calldata (not a plain transfer), for both.
+    function test_packedExecute_decodesLikeTheAccount() public {
+        ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());
+        create(spec);
+        address stranger = makeAddr("stranger");
+        // A single call: target ‖ value ‖ data, where data is the rest, so a trailing byte is the call's calldata.
+        bytes memory withData =
+            abi.encodePacked(SsoAccount.executePacked_ezig.selector, mode(0x00, 0x00), recipient, uint256(1), hex"00");
+        PackedUserOperation memory op = sign(sessionOp(withData), spec);
+        bytes32 hash = ENTRYPOINT.getUserOpHash(op);
+        uint256 version = account.modulesVersion();
+        vm.prank(address(account));
+        vm.expectRevert(abi.encodeWithSelector(ISessionKeyValidator.InvalidCallData.selector, recipient));
+        sessions.validateUserOpWithKnownVersion(op, hash, version);
+        // Through the real EntryPoint: the allowed transfer lands, the stranger gets nothing.
+        vm.deal(address(account), 10 ether);
+        handleOp(sign(sessionOp(packedExecute(singleCall(recipient, 0.25 ether, ""))), spec));
+        vm.assertEq(recipient.balance, 0.25 ether);
+        vm.assertEq(stranger.balance, 0);
+    }
+
     /// @dev The account and the validator must read the same calls out of a non-canonical encoding.
     function test_nonCanonicalOffsetDecodesLikeTheAccount() public {
         ISessionKeyValidator.SessionSpec memory spec = _transferSpec(1 ether, unlimited());

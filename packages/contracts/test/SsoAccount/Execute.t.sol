@@ -138,6 +138,80 @@ contract SsoAccountExecuteTest is SsoTest {
         vm.assertEq(target.counter(), 0);
     }
 
+    // --------------------------------------------------------------------------------------------------------
+    // executePacked_ezig: execute with packed arguments (what the SDK sends)
+    // --------------------------------------------------------------------------------------------------------
+
+    /// @dev `executePacked_ezig()` with `mode ‖ executionCalldata` after its selector.
+    function _packed(bytes32 mode_, bytes memory executionCalldata) internal returns (bool ok, bytes memory out) {
+        (ok, out) =
+            address(account).call(abi.encodePacked(SsoAccount.executePacked_ezig.selector, mode_, executionCalldata));
+    }
+
+    function test_packed_selectorIsTheDispatchFirst() public pure {
+        vm.assertEq(SsoAccount.executePacked_ezig.selector, bytes4(0x00000017));
+    }
+
+    function test_packed_userOpsSingleAndBatch() public {
+        handleOp(_signed(packedExecute(singleCall(address(target), 1 ether, abi.encodeCall(MockTarget.hit, (5))))));
+        vm.assertEq(target.counter(), 5);
+        vm.assertEq(target.lastValue(), 1 ether);
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (1)));
+        calls[1] = Execution(address(target), 2, abi.encodeCall(MockTarget.hit, (2)));
+        handleOp(_signed(packedExecute(batchCall(calls))));
+        vm.assertEq(target.counter(), 8);
+        vm.assertEq(address(target).balance, 1 ether + 2);
+    }
+
+    /// @dev The packed entry is `execute`'s body: the same reverts, modes, try semantics and refusals.
+    function test_packed_sameRulesAsExecute() public {
+        bytes memory boom = abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.boom, ()));
+        vm.startPrank(address(ENTRYPOINT));
+        (bool ok, bytes memory out) = _packed(mode(0x00, 0x00), boom);
+        vm.assertFalse(ok);
+        vm.assertEq(out, abi.encodeWithSelector(MockTarget.Boom.selector, 42), "bubbles the revert");
+        (ok, out) = _packed(mode(0x00, 0x00), abi.encodePacked(address(target)));
+        vm.assertEq(out, abi.encodeWithSignature("ERC7579DecodingError()"), "a single call under 52 bytes");
+        (ok, out) = _packed(mode(0xff, 0x00), abi.encodePacked(address(target), uint256(0)));
+        vm.assertEq(out, abi.encodeWithSelector(ISsoAccount.UnsupportedExecutionMode.selector, mode(0xff, 0x00)));
+        // Shorter than the mode: nothing to execute.
+        (ok, out) = address(account).call(abi.encodePacked(SsoAccount.executePacked_ezig.selector, bytes31(0)));
+        vm.assertFalse(ok);
+        vm.assertEq(out, abi.encodeWithSignature("ERC7579DecodingError()"), "no mode");
+        Execution[] memory calls = new Execution[](2);
+        calls[0] = Execution(address(target), 0, abi.encodeCall(MockTarget.boom, ()));
+        calls[1] = Execution(address(target), 0, abi.encodeCall(MockTarget.hit, (7)));
+        (ok,) = _packed(mode(0x01, 0x01), abi.encode(calls));
+        vm.assertTrue(ok, "batch, try");
+        vm.assertEq(target.counter(), 7);
+        // A module's onInstall called through it is refused, single and batch.
+        bytes memory addKey = abi.encodeCall(validator.onInstall, (abi.encode(bytes32(0), 0, 0, RP_ID, ORIGIN)));
+        bytes memory refused = abi.encodeWithSelector(
+            ISsoAccount.ModuleHookCall.selector, address(validator), validator.onInstall.selector
+        );
+        (ok, out) = _packed(mode(0x00, 0x00), abi.encodePacked(address(validator), uint256(0), addKey));
+        vm.assertEq(out, refused, "single");
+        calls[1] = Execution(address(validator), 0, addKey);
+        (ok, out) = _packed(mode(0x01, 0x00), abi.encode(calls));
+        vm.assertEq(out, refused, "batch");
+        vm.stopPrank();
+    }
+
+    function testFuzz_strangersCannotExecutePacked(address stranger) public {
+        vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
+        vm.prank(stranger);
+        (bool ok, bytes memory out) = _packed(mode(0x00, 0x00), abi.encodePacked(address(target), uint256(1)));
+        vm.assertFalse(ok);
+        vm.assertEq(out, abi.encodeWithSelector(Account.AccountUnauthorized.selector, stranger));
+        vm.prank(address(account));
+        (ok,) = _packed(
+            mode(0x00, 0x00), abi.encodePacked(address(target), uint256(0), abi.encodeCall(MockTarget.hit, (3)))
+        );
+        vm.assertTrue(ok, "the account itself can");
+        vm.assertEq(target.counter(), 3);
+    }
+
     function testFuzz_strangersCannotExecute(address stranger) public {
         vm.assume(stranger != address(account) && stranger != address(ENTRYPOINT));
         vm.prank(stranger);

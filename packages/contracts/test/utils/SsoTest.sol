@@ -336,6 +336,17 @@ abstract contract SsoTest is Test {
         return abi.encodeCall(SsoAccount.execute, (mode(0x01, 0x00), abi.encode(calls)));
     }
 
+    /// @dev `executeCallData` (an ABI-encoded `execute(mode, executionCalldata)`) as the SDK sends it:
+    /// `executePacked_ezig()`, i.e. `0x00000017 ‖ mode ‖ executionCalldata`.
+    function packedExecute(bytes memory executeCallData) internal pure returns (bytes memory) {
+        bytes memory args = new bytes(executeCallData.length - 4);
+        for (uint256 i = 0; i < args.length; ++i) {
+            args[i] = executeCallData[i + 4];
+        }
+        (bytes32 mode_, bytes memory executionCalldata) = abi.decode(args, (bytes32, bytes));
+        return abi.encodePacked(SsoAccount.executePacked_ezig.selector, mode_, executionCalldata);
+    }
+
     function buildUserOp(address sender, address validator_, bytes memory callData)
         internal
         view
