@@ -79,7 +79,13 @@ export function encodeCalls(calls: readonly Call[]): Hex {
 export function decodeCalls(data: Hex): Call[] {
   const [mode, executionCalldata] = executeArguments(data)
   const callType = sliceHex(mode, 0, 1)
+  const execType = sliceHex(mode, 1, 2)
+  // What the account executes: exec type default (0x00) or try (0x01); anything else reverts there.
+  if (execType !== '0x00' && execType !== '0x01')
+    throw new BaseError(`Unsupported ERC-7579 exec type ${execType}.`)
   if (callType === '0x00') {
+    if (size(executionCalldata) < 52)
+      throw new BaseError('A single ERC-7579 call is at least 52 bytes (target ‖ value).')
     const to = getAddress(sliceHex(executionCalldata, 0, 20))
     const value = BigInt(sliceHex(executionCalldata, 20, 52))
     const rest = size(executionCalldata) > 52 ? sliceHex(executionCalldata, 52) : '0x'

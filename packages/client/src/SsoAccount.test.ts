@@ -13,6 +13,7 @@ import {
   type Hex,
   keccak256,
   numberToHex,
+  padHex,
   parseErc6492Signature,
   sha256,
   size,
@@ -116,6 +117,14 @@ describe('SsoAccount', () => {
       args: [modeSingle, sliceHex(single, 36)],
     })
     expect(decodeCalls(standard)).toEqual(decodeCalls(single))
+    // What the account would refuse is not shown as calls: a short single call, an unknown exec type.
+    expect(() => decodeCalls(concatHex(['0x00000017', modeSingle, factory]))).toThrow(/at least 52 bytes/)
+    const unknownExec = concatHex([
+      '0x00000017',
+      padHex('0x00ff', { dir: 'right', size: 32 }),
+      sliceHex(single, 36),
+    ])
+    expect(() => decodeCalls(unknownExec)).toThrow(/exec type 0xff/)
     const many = [
       { to: factory, value: 1n, data: '0x01' as Hex },
       { to: validator, value: 0n, data: '0x' as Hex },

@@ -218,7 +218,7 @@ contract SsoAccount is
 
     /// @notice The account implementation id (`vendor.account.semver`).
     function accountId() external pure returns (string memory) {
-        return "sso.SsoAccount.1.0.0";
+        return "sso.SsoAccount.1.1.0";
     }
 
     /// @notice Whether `encodedMode` is supported: call type single or batch, exec type default or try.

@@ -10,6 +10,11 @@ import {PackedUserOperation} from "@openzeppelin/contracts/interfaces/IERC4337.s
 /// @dev SsoAccount asks its preset validators once, in its constructor, and validates userOps with a versioned one
 /// through {validateUserOpWithKnownVersion}, passing the version it holds in the slot it reads anyway. The version
 /// is the caller's word for its own modules, as a `modulesVersion()` answer would be: it only concerns the caller.
+/// Calling this entry is also the caller's word that it is an SsoAccount in the other way such a validator may rely
+/// on: `executePacked_ezig()` (selector `0x00000017`) is its `execute` with packed arguments (the SessionKeyValidator
+/// then checks a userOp calling it as it checks `execute`; through the plain entry it refuses that selector, which
+/// another account could route anywhere, e.g. to a fallback handler). An account that is not an SsoAccount calls
+/// the plain ERC-7579 `validateUserOp`.
 /// A module without {isVersionedValidator} is called with the plain ERC-7579 `validateUserOp`. The name is chosen for
 /// its low selector (`0x0e53ae2c`): the compiler's dispatch compares selectors in ascending order, one by one, so a
 /// low selector is reached after fewer comparisons (~22 gas each) on every session userOp.

@@ -31,7 +31,7 @@ contract SsoAccountInstallModuleTest is SsoTest {
     function test_installedByTheFactory() public view {
         vm.assertTrue(account.isModuleInstalled(1, address(validator), ""));
         vm.assertEq(account.validatorCount(), 1);
-        vm.assertEq(account.accountId(), "sso.SsoAccount.1.0.0");
+        vm.assertEq(account.accountId(), "sso.SsoAccount.1.1.0");
         vm.assertTrue(account.supportsModule(1) && account.supportsModule(2) && account.supportsModule(3));
         vm.assertFalse(account.supportsModule(4));
     }

@@ -160,19 +160,21 @@ export function medianGas(values: bigint[]): bigint | undefined {
 }
 
 type SessionRow = keyof Omit<SessionColumn, 'bytes'>
-const sessionRows: [SessionRow, string, bigint, bigint][] = [
-  // [row, label, target, the reference implementation's figure]
+/** Which column a target is for: both, or only the prepaid deposit's (the session ETH targets, like the passkey one). */
+type TargetOf = 'both' | 'prepaid'
+const sessionRows: [SessionRow, string, bigint, bigint, TargetOf?][] = [
+  // [row, label, target, the reference implementation's figure, the column the target is for (default both)]
   ['createErc20', 'create session: ERC-20 policy (passkey userOp)', 180_000n, 253_346n],
   ['createEth', 'create session: ETH policy (passkey userOp)', 180_000n, 253_346n],
   ['createBoth', 'create session: ERC-20 + ETH policies (passkey userOp)', 180_000n, 253_346n],
-  ['eth', 'session ETH transfer (spec: ETH policy)', 93_000n, 138_519n],
+  ['eth', 'session ETH transfer (spec: ETH policy)', 93_000n, 138_519n, 'prepaid'],
   [
     'erc20',
     'session ERC-20 transfer, recipient Equal + amount Allowance (spec: ERC-20 policy)',
     115_000n,
     153_437n,
   ],
-  ['ethBoth', 'session ETH transfer (spec: both policies)', 100_000n, 138_519n],
+  ['ethBoth', 'session ETH transfer (spec: both policies)', 100_000n, 138_519n, 'prepaid'],
   ['erc20Both', 'session ERC-20 transfer, same constraints (spec: both policies)', 115_000n, 153_437n],
 ]
 
@@ -199,11 +201,11 @@ export async function runSessionsBench(stack: Stack, env: BenchEnv, runs = 5): P
     return value === undefined ? undefined : typeof value === 'bigint' ? value : medianGas(value)
   }
   const format = (value: bigint | undefined) => (value === undefined ? '—' : value.toLocaleString('en-US'))
-  const rows = sessionRows.map(([row, label, target, reference]) => [
+  const rows = sessionRows.map(([row, label, target, reference, targetOf]) => [
     row.startsWith('create') ? label : `${label}, median of ${runs}`,
     format(figure(columns.selfFunded, row)),
     format(figure(columns.prepaid, row)),
-    `≤ ${format(target)}`,
+    `≤ ${format(target)}${targetOf === 'prepaid' ? ' prepaid' : ''}`,
     format(reference),
     row.startsWith('create')
       ? '—'
@@ -243,11 +245,12 @@ export async function runSessionsBench(stack: Stack, env: BenchEnv, runs = 5): P
   }
   lines.push(...errors)
   const targets: string[] = []
-  for (const [row, label, target] of sessionRows)
+  for (const [row, label, target, targetOf] of sessionRows)
     for (const [key, name] of [
       ['selfFunded', 'self-funded'],
       ['prepaid', 'prepaid deposit'],
     ] as const) {
+      if (targetOf === 'prepaid' && key !== 'prepaid') continue
       const value = figure(columns[key], row)
       const met = value !== undefined && value <= target
       targets.push(`- ${met ? 'met' : 'MISSED'}: ${label} ≤ ${format(target)} (${name})`)
