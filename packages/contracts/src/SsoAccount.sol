@@ -387,10 +387,13 @@ contract SsoAccount is
         bool installed;
         uint256 version;
         if (flag != 0) {
-            // One read of the head for the installed flag and the version (the compiler reads each field anew).
-            AccountHead memory head = _getAccountHead();
-            installed = flag & _installBoundPresets != 0 || head.presetFlags & flag != 0;
-            version = head.modulesVersion;
+            // One read of the head's word for the installed flag and the version (Solidity reads it per field).
+            uint256 head;
+            assembly ("memory-safe") {
+                head := sload(_ACCOUNT_HEAD_SLOT)
+            }
+            installed = flag & _installBoundPresets != 0 || (head >> _HEAD_PRESET_FLAGS_SHIFT) & flag != 0;
+            version = uint32(head >> _HEAD_MODULES_VERSION_SHIFT);
         } else {
             installed = _getAccountStorage().modules[validator] & (1 << MODULE_TYPE_VALIDATOR) != 0;
         }

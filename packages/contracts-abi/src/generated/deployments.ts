@@ -7,8 +7,8 @@ export const deployments = {
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
     "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
-    "ssoAccount": "0xC5D70e58B60844c114841859954092d675b2e76b",
-    "accountFactory": "0xCa34701EcE153b7AAEa9C0A377cAeaF82fE672FE",
+    "ssoAccount": "0x83a679D64e1e6D7839a418bba1f7A06e0C7356d6",
+    "accountFactory": "0xadC31efCb8C7FBDFADd9F88115b74345204d385e",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -18,8 +18,8 @@ export const deployments = {
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
     "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
     "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
-    "ssoAccount": "0xC5D70e58B60844c114841859954092d675b2e76b",
-    "accountFactory": "0xCa34701EcE153b7AAEa9C0A377cAeaF82fE672FE",
+    "ssoAccount": "0x83a679D64e1e6D7839a418bba1f7A06e0C7356d6",
+    "accountFactory": "0xadC31efCb8C7FBDFADd9F88115b74345204d385e",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -42,11 +42,11 @@ export const deploymentInputs = {
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x0f7aa4d4f63dc8c08e7d139b88cca9d50da0f469da13a62fa8d52493d4c165a7"
+    "initCodeHash": "0x71992be1d953b272d84ee17994d371df5bc996c5ec394116d53d46c7403f8ca6"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0x469d472a83724257e4c0272ddffbc578b924f6dfe79aad1f050e69add249ea2c"
+    "initCodeHash": "0xcc45fd9d10075ee04f3e0f3039205b33cdf69964ae109ea0f2fdf2c8ba3ba31e"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

@@ -69,6 +69,12 @@ abstract contract ModuleManager is ISsoAccount, IERC7579AccountConfig, IERC7579M
     // ERC-1967: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1)
     bytes32 internal constant _ACCOUNT_HEAD_SLOT = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
 
+    /// @dev Where {AccountHead}'s `presetFlags` and `modulesVersion` sit in its word, for a read of the whole word
+    /// (Solidity reads the slot again for each field): `presetFlags` after the address (160), `initialized` (8) and
+    /// `validatorCount` (16); `modulesVersion` after it (8). test/SsoAccount/InstallModule.t.sol checks them.
+    uint256 internal constant _HEAD_PRESET_FLAGS_SHIFT = 184;
+    uint256 internal constant _HEAD_MODULES_VERSION_SHIFT = 192;
+
     // keccak256(abi.encode(uint256(keccak256("sso.storage.SsoAccount")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant _ACCOUNT_STORAGE_SLOT =
         0x8909f8f17a39fb3af28b6bbdc5a228fdccc4e85c64ab5e227fea48fb06e59100;

@@ -36,6 +36,32 @@ contract SsoAccountInstallModuleTest is SsoTest {
         vm.assertFalse(account.supportsModule(4));
     }
 
+    /// @dev SsoAccount's validation reads `presetFlags` and `modulesVersion` out of the head's word at fixed shifts
+    /// (ModuleManager `_HEAD_*_SHIFT`): they must be where the `AccountHead` struct puts them.
+    function test_headWordLayout() public {
+        bytes32 slot = 0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc;
+        (uint256[] memory types, address[] memory presets) = account.presetModules();
+        for (uint256 round = 0; round < 3; ++round) {
+            uint256 word = uint256(vm.load(address(account), slot));
+            vm.assertEq(uint32(word >> 192), account.modulesVersion(), "modulesVersion at bit 192");
+            for (uint256 i = 0; i < presets.length; ++i) {
+                bool flagged = (word >> (184 + i)) & 1 == 1;
+                vm.assertEq(flagged, account.isModuleInstalled(types[i], presets[i], ""), "presetFlags at bit 184");
+            }
+            vm.startPrank(address(account));
+            if (round == 0) account.installModule(2, address(executor), "");
+            if (round == 1) {
+                // The preset WebAuthnValidator's flag cleared (another validator keeps the account signable).
+                account.installModule(1, address(otherValidator), "");
+                bytes[] memory ids = new bytes[](1);
+                ids[0] = key.credentialId;
+                account.uninstallModule(1, address(validator), abi.encode(ids));
+                vm.assertFalse(account.isModuleInstalled(1, address(validator), ""));
+            }
+            vm.stopPrank();
+        }
+    }
+
     function test_install_throughAUserOp() public {
         PackedUserOperation memory op = buildUserOp(
             address(account),

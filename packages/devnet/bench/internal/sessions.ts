@@ -245,7 +245,7 @@ export async function runSessionsBench(stack: Stack, env: BenchEnv, runs = 5): P
   }
   lines.push(...errors)
   const targets: string[] = []
-  for (const [row, label, target, targetOf] of sessionRows)
+  for (const [row, label, target, , targetOf] of sessionRows)
     for (const [key, name] of [
       ['selfFunded', 'self-funded'],
       ['prepaid', 'prepaid deposit'],
