@@ -5,10 +5,10 @@ export const deployments = {
   31337: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
-    "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
-    "ssoAccount": "0x83a679D64e1e6D7839a418bba1f7A06e0C7356d6",
-    "accountFactory": "0xadC31efCb8C7FBDFADd9F88115b74345204d385e",
+    "sessionKeyValidator": "0x09d53d97B827228E8A8bD758bB2535738Df3B5AB",
+    "guardianExecutor": "0xC24f6eb29D3d6fE588d786dB14CF0f7B2273Bd03",
+    "ssoAccount": "0x5A39A77E7c5F48749227Cc504f06F005645AAD57",
+    "accountFactory": "0xA7BC124601E804a4d3B78f47c0489164b90419D8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -16,10 +16,10 @@ export const deployments = {
   31338: {
     "entryPoint": "0x4337084D9E255Ff0702461CF8895CE9E3b5Ff108",
     "webAuthnValidator": "0xBD3fFAE085774a86c64e624E2D61f2b0A76A8876",
-    "sessionKeyValidator": "0xeACaBA3d81A8dDcf41152d8f9De82909Ed066e61",
-    "guardianExecutor": "0x552d872541A670E6c124a789400966E7C6fb589E",
-    "ssoAccount": "0x83a679D64e1e6D7839a418bba1f7A06e0C7356d6",
-    "accountFactory": "0xadC31efCb8C7FBDFADd9F88115b74345204d385e",
+    "sessionKeyValidator": "0x09d53d97B827228E8A8bD758bB2535738Df3B5AB",
+    "guardianExecutor": "0xC24f6eb29D3d6fE588d786dB14CF0f7B2273Bd03",
+    "ssoAccount": "0x5A39A77E7c5F48749227Cc504f06F005645AAD57",
+    "accountFactory": "0xA7BC124601E804a4d3B78f47c0489164b90419D8",
     "allowanceExecutor": "0xd5c92aF50a3A073C87069443De4d9081B8310861",
     "demoToken": "0xb37438ACFe3e3da0795d7E9ffA1F0e95d37c611F",
     "sponsorPaymaster": "0x0844396cCA45e4e08b16edbd81d5659A16896473"
@@ -34,19 +34,19 @@ export const deploymentInputs = {
   },
   "sessionKeyValidator": {
     "salt": "0x547681f5d42040408a4d04f6357b8d35693ccc123c042bb30a339220587fb72d",
-    "initCodeHash": "0x5edfcb26de4aeb8383122fa289866fc9fca88b349b7012ae362d5d6fcb1ab015"
+    "initCodeHash": "0xfe7c9b6ee0ed210c444e574549e6601551b4a62ebc0e9b134eb9bc961d0c3439"
   },
   "guardianExecutor": {
     "salt": "0x9885e9e0368fcdcd8b0a1c68a88e92b965c4df0917b9401d11db1ddb42155bf1",
-    "initCodeHash": "0xe67ab8d5e75e02bd080bbf935ba5d89fb1daaa5e6067a322683ce947fbcfc5be"
+    "initCodeHash": "0x30617b8e67b1d3137419da345db00e5a039162f6bc3e679a437d598f154df689"
   },
   "ssoAccount": {
     "salt": "0xab13e284d8b270337aac4372e61f99347a55120430a905a026448efdfcf9192b",
-    "initCodeHash": "0x71992be1d953b272d84ee17994d371df5bc996c5ec394116d53d46c7403f8ca6"
+    "initCodeHash": "0x4f3f7af1399e1777e50d2e0400125cf892669d6c37a323c30e9661e02f6d2753"
   },
   "accountFactory": {
     "salt": "0x5960c34ec4f1f6fa32ebcec698f8b8b619761924c226a9d8b8331d26b0ec13d1",
-    "initCodeHash": "0xcc45fd9d10075ee04f3e0f3039205b33cdf69964ae109ea0f2fdf2c8ba3ba31e"
+    "initCodeHash": "0x41cb863af500cda6f0539313afd8a33b9e5022166ea2beae46b6a58ce4218373"
   },
   "allowanceExecutor": {
     "salt": "0x94d14730089d94412053e1c64568759b1d940b483b56c03425768621d8264079",

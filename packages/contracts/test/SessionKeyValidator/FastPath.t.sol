@@ -61,6 +61,8 @@ contract SessionFastPathTest is SessionTest {
 
     function _specFrom(uint256 seed) internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
         spec = baseSpec();
+        // A P-256 signer (the browser's session keys) one time in three: the layout shifts by 44 bytes.
+        if ((seed >> 40) % 3 == 0) spec.signer = p256SignerBytes();
         uint256[5] memory fees =
             [uint256(0.05 ether), 1 ether, uint256(1) << 32, uint256(1) << 64, (uint256(1) << 80) - 1];
         uint256 feeLimit = fees[(seed >> 4) % 5];
@@ -156,6 +158,14 @@ contract SessionFastPathTest is SessionTest {
         if ((seed >> 12) % 8 == 0) claimed = spec.expiresAt + 1;
         op = signAt(op, spec, claimed);
         if (shapeCase == 3) op.signature = bytes.concat(op.signature, hex"00"); // one byte too long
+        if (spec.signer.length == 64 && (seed >> 20) % 3 == 0) {
+            // WebCrypto's s is not normalised: (r, N - s) is the same signature, taken by both paths.
+            uint256 sAt = op.signature.length - 32;
+            uint256 highS = P256_N - uint256(bytes32(slice(op.signature, sAt, sAt + 32)));
+            for (uint256 i = 0; i < 32; ++i) {
+                op.signature[sAt + i] = bytes32(highS)[i];
+            }
+        }
         uint256 at = op.signature.length - 40; // in s
         if ((seed >> 14) % 8 == 0) op.signature[at] = bytes1(uint8(op.signature[at]) ^ 1); // a bad signature
     }
@@ -257,6 +267,34 @@ contract SessionFastPathTest is SessionTest {
         used = gasLeft - gasleft();
         vm.assertTrue(ok, "validated");
         vm.revertToState(before);
+    }
+
+    /// @dev A P-256 session key (WebCrypto's, the browser's) takes the fast path too, packed and with a high s; a
+    /// signature the precompile refuses goes to the general path, which answers SIG_VALIDATION_FAILED.
+    function test_aP256KeyTakesTheFastPath() public {
+        ISessionKeyValidator.SessionSpec memory spec = baseSpec();
+        spec.signer = p256SignerBytes();
+        addTransfer(spec, recipient, 0.01 ether, lifetime(1 ether));
+        create(spec);
+        PackedUserOperation memory op = transferOp(recipient, 5);
+        op.callData = packedExecute(op.callData);
+        op = sign(op, spec);
+        vm.assertLt(_fastEntryGas(op) + 1000, _generalEntryGas(op), "the fast path handles it");
+        vm.assertTrue(_bothPaths(op, spec), "accepted");
+        vm.assertEq(state(spec).transferValueRemaining[0], 1 ether - 5);
+        // The same signature with s replaced by N - s.
+        PackedUserOperation memory high = sign(transferOp(recipient, 6), spec);
+        uint256 sAt = high.signature.length - 32;
+        uint256 highS = P256_N - uint256(bytes32(slice(high.signature, sAt, sAt + 32)));
+        for (uint256 i = 0; i < 32; ++i) {
+            high.signature[sAt + i] = bytes32(highS)[i];
+        }
+        vm.assertTrue(_bothPaths(high, spec), "a high s is accepted");
+        vm.assertEq(state(spec).transferValueRemaining[0], 1 ether - 11);
+        // A bad signature: the same answer and state from both.
+        PackedUserOperation memory bad = sign(transferOp(recipient, 7), spec);
+        bad.signature[sAt] = bytes1(uint8(bad.signature[sAt]) ^ 1);
+        vm.assertFalse(_bothPaths(bad, spec), "refused");
     }
 
     /// @dev The shape of `pnpm bench:gas`'s session ETH transfer takes the fast path, and counts the fee and value.

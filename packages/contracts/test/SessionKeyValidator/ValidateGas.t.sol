@@ -17,6 +17,13 @@ contract SessionValidateGasTest is SessionTest {
         createdAt = uint48(vm.getBlockTimestamp());
         create(_ethSpec());
         create(_bothSpec());
+        create(_p256EthSpec());
+    }
+
+    /// @dev The ETH policy with a P-256 session key, as the browser's (WebCrypto) keys are.
+    function _p256EthSpec() internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
+        spec = _ethSpec();
+        spec.signer = p256SignerBytes();
     }
 
     function _ethSpec() internal view returns (ISessionKeyValidator.SessionSpec memory spec) {
@@ -53,6 +60,11 @@ contract SessionValidateGasTest is SessionTest {
     function test_gas_validate_ethTransfer() public {
         uint256 gas = _validate(sign(transferOp(recipient, 1), _ethSpec()));
         emit log_named_uint("validator gas, session ETH transfer (ETH policy)", gas);
+    }
+
+    function test_gas_validate_ethTransfer_p256Key() public {
+        uint256 gas = _validate(sign(transferOp(recipient, 1), _p256EthSpec()));
+        emit log_named_uint("validator gas, session ETH transfer (ETH policy, P-256 key)", gas);
     }
 
     function test_gas_validate_ethTransfer_bothPolicies() public {
